@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Loupe: an interpretability workbench. Dependencies point one way:
+// LinAlg ← TensorIO ← Networks ← Interpret ← Workbench ← TUI ← loupe.
+let package = Package(
+    name: "Loupe",
+    products: [
+        .executable(name: "loupe", targets: ["loupe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLinAlg", path: "Sources/CLinAlg"),
+        .target(name: "CCurses", linkerSettings: [.linkedLibrary("ncursesw")]),
+        .target(name: "LinAlg", dependencies: ["CLinAlg"]),
+        .target(name: "TensorIO", dependencies: [
+            "LinAlg", "ZIPFoundation", .product(name: "CSV", package: "CSV.swift"),
+        ]),
+        .target(name: "Networks", dependencies: ["LinAlg", "TensorIO"],
+                resources: [.copy("Resources/digits.csv")]),
+        .executableTarget(name: "loupe", dependencies: [
+            "LinAlg", "TensorIO", "Networks",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,71 @@
+/// Column statistics of a samples × features matrix. Anything that accumulates over many
+/// samples is computed in Float64 (DESIGN.md §2); callers convert Float32 activations first.
+extension Matrix {
+    /// Each column minus its mean.
+    public func centered() -> Matrix {
+        var out = self
+        out.addToEachRow(columnMeans().map { -$0 })
+        return out
+    }
+
+    /// Sample standard deviation of each column (divisor n − 1; 0 for fewer than two rows).
+    public func columnStandardDeviations() -> [T] {
+        guard rows > 1 else { return [T](repeating: 0, count: cols) }
+        let c = centered()
+        var ss = [T](repeating: 0, count: cols)
+        for r in 0..<rows { for (j, v) in c.row(r).enumerated() { ss[j] += v * v } }
+        return ss.map { ($0 / T(rows - 1)).squareRoot() }
+    }
+
+    /// The cols × cols sample covariance (divisor n − 1).
+    public func covariance() -> Matrix {
+        precondition(rows > 1, "covariance needs at least two samples, got \(rows)")
+        var g = gram(centered(), transpose: true)
+        g.scale(by: 1 / T(rows - 1))
+        return g
+    }
+
+    /// The cols × cols Pearson correlation. A constant column has no defined correlation;
+    /// its row and column are 0 (and its diagonal entry too), so callers can spot it.
+    public func correlation() -> Matrix {
+        let cov = covariance()
+        let sd = (0..<cols).map { cov[$0, $0].squareRoot() }
+        return Matrix(rows: cols, cols: cols) { i, j in
+            sd[i] > 0 && sd[j] > 0 ? cov[i, j] / (sd[i] * sd[j]) : 0
+        }
+    }
+}
+
+/// Pearson correlation between the columns of X (n × p) and those of Y (n × q): a p × q matrix.
+/// Constant columns give 0.
+public func crossCorrelation(_ x: Matrix<Double>, _ y: Matrix<Double>) -> Matrix<Double> {
+    precondition(x.rows == y.rows, "crossCorrelation: \(x.rows) samples against \(y.rows)")
+    precondition(x.rows > 1, "crossCorrelation needs at least two samples, got \(x.rows)")
+    func standardized(_ m: Matrix<Double>) -> Matrix<Double> {
+        var c = m.centered()
+        let norms = (0..<m.cols).map { j -> Double in
+            var s = 0.0
+            for r in 0..<c.rows { s += c[r, j] * c[r, j] }
+            return s.squareRoot()
+        }
+        c.scaleColumns(norms.map { $0 > 0 ? 1 / $0 : 0 })
+        return c
+    }
+    return matmul(standardized(x), standardized(y), transposeA: true)
+}
+
+/// Mean and population variance of a sequence, in one pass (Welford), for streams.
+public struct RunningMoments: Sendable {
+    public private(set) var count = 0
+    public private(set) var mean = 0.0
+    private var m2 = 0.0
+    public init() {}
+    public mutating func add(_ x: Double) {
+        count += 1
+        let delta = x - mean
+        mean += delta / Double(count)
+        m2 += delta * (x - mean)
+    }
+    public var variance: Double { count > 0 ? m2 / Double(count) : 0 }
+    public var standardDeviation: Double { variance.squareRoot() }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure this machine's BLAS rate and the speed of Loupe's methods.",
+        discussion: """
+        Each figure is the fastest of several runs. Rates are GFLOP/s for matrix products and
+        samples/s for methods.
+
+        Examples:
+          loupe bench                    every group, full sizes
+          loupe bench --only linalg      just the linear-algebra layer
+          loupe bench --quick --json     small sizes, as JSON (what CI runs)
+        """
+    )
+
+    static let groups: [any BenchmarkGroup.Type] = [LinAlgBenchmarks.self]
+
+    @Flag(help: "Print the results as one JSON object.") var json = false
+    @Flag(help: "Smaller problem sizes, for a quick check.") var quick = false
+    @Option(help: "Comma-separated groups to run (\(groups.map { $0.name }.joined(separator: ", "))).")
+    var only: String?
+
+    func validate() throws {
+        let known = Set(Self.groups.map { $0.name })
+        for name in selectedNames where !known.contains(name) {
+            throw ValidationError("unknown benchmark group '\(name)'; known: \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    private var selectedNames: [String] {
+        only?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? Self.groups.map { $0.name }
+    }
+
+    func run() throws {
+        var context = BenchmarkContext(quick: quick)
+        var records: [BenchmarkRecord] = []
+        let progress = ProgressBar("bench")
+        for group in Self.groups where selectedNames.contains(group.name) {
+            progress.update(nil, "\(group.name)…", force: true)
+            try group.run(&context) { record in
+                records.append(record)
+                progress.update(nil, "\(record.group) \(record.name) \(record.size)", force: true)
+            }
+        }
+        progress.finish()
+        if json {
+            struct Output: Encodable { let version: String; let results: [BenchmarkRecord] }
+            try printJSON(Output(version: Loupe.version, results: records))
+            return
+        }
+        var table = TextTable(["group", "benchmark", "size", "time", "rate"], numeric: [3, 4])
+        for r in records {
+            table.add([r.group, r.name, r.size, formatSeconds(r.seconds),
+                       r.rate.map { formatRate($0, r.unit ?? "") } ?? ""])
+        }
+        print(table.rendered)
+    }
+}
+
+func formatSeconds(_ s: Double) -> String {
+    s >= 1 ? String(format: "%.2f s", s) : s >= 1e-3 ? String(format: "%.2f ms", s * 1e3) : String(format: "%.1f µs", s * 1e6)
+}
+
+func formatRate(_ value: Double, _ unit: String) -> String {
+    value >= 100 ? String(format: "%.0f %@", value, unit) : String(format: "%.1f %@", value, unit)
+}

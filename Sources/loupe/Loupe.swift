@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+
+/// The `loupe` command: every subcommand, and the one place errors become a message and an
+/// exit code.
+struct Loupe: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "loupe",
+        abstract: "An interpretability workbench for trained neural networks.",
+        discussion: """
+        Examples:
+          loupe bench                     measure this machine's BLAS rate and Loupe's methods
+          loupe bench --json              the same figures as one JSON object
+        """,
+        version: version,
+        subcommands: [InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self, BenchCommand.self]
+    )
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Loupe.parseAsRoot()
+            try command.run()
+        } catch {
+            exit(reporting: error)
+        }
+    }
+
+    /// Help and version requests print in full and succeed; anything else is one line on
+    /// stderr and exit code 1 (DESIGN.md §4), never a stack trace.
+    static func exit(reporting error: Error) -> Never {
+        let code = Loupe.exitCode(for: error)
+        if code == .success {
+            print(Loupe.fullMessage(for: error))
+            Foundation.exit(0)
+        }
+        if let explicit = error as? ExitCode, explicit != .validationFailure {
+            Foundation.exit(explicit.rawValue)
+        }
+        let message = Loupe.message(for: error)
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        FileHandle.standardError.write(Data("loupe: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
