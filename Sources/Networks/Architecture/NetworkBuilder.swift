@@ -1,0 +1,245 @@
+import LinAlg
+import TensorIO
+
+/// Builds a network from an architecture and the tensors it names, checking every shape on
+/// the way: a mismatch is reported with the layer, the tensor, and both shapes.
+struct NetworkBuilder {
+    let spec: ArchitectureSpec
+    let tensors: [String: Tensor]
+    /// Where the tensors came from, for messages.
+    let source: String
+    /// Build an untrained network: tensors are created (as zeros) from the shapes the
+    /// architecture implies, which needs `out` on linear, bilinear and conv2d layers and
+    /// `kernel` on conv2d.
+    var untrained = false
+
+    func build() throws -> Network<Float> {
+        guard !spec.input.shape.isEmpty, spec.input.shape.allSatisfy({ $0 > 0 }) else {
+            throw NetworkError("\(source): input.shape \(shapeText(spec.input.shape)) must be non-empty and positive")
+        }
+        if let image = spec.input.image, image.count != 3 || image.reduce(1, *) != spec.input.shape.reduce(1, *) {
+            throw NetworkError("\(source): input.image \(shapeText(image)) must be [channels, height, width] with as many values as input.shape \(shapeText(spec.input.shape))")
+        }
+        if let range = spec.input.range, range.count != 2 || !(range[0] < range[1]) {
+            throw NetworkError("\(source): input.range must be [low, high] with low < high")
+        }
+        var names = Set<String>()
+        var layers: [Layer<Float>] = []
+        var shape = spec.input.shape
+        for (index, layerSpec) in spec.layers.enumerated() {
+            guard !layerSpec.name.isEmpty, names.insert(layerSpec.name).inserted,
+                  !["input", "logits"].contains(layerSpec.name) || (layerSpec.name == "logits" && index == spec.layers.count - 1) else {
+                throw NetworkError("\(source): layer \(index) has an empty, repeated or reserved name '\(layerSpec.name)'")
+            }
+            if layerSpec.kind == "batchnorm" {
+                if untrained {
+                    throw NetworkError("\(source): batchnorm '\(layerSpec.name)' cannot be trained by Loupe (it is folded at load); leave it out of a training architecture")
+                }
+                guard let previous = layers.popLast() else {
+                    throw NetworkError("\(source): batchnorm '\(layerSpec.name)' must follow a linear or conv2d layer, but it comes first")
+                }
+                layers.append(try fold(layerSpec, into: previous))
+                continue
+            }
+            if layers.last.map({ if case .softmax = $0.operation { return true } else { return false } }) ?? false {
+                throw NetworkError("\(source): softmax '\(layers.last!.name)' must be the last layer, but '\(layerSpec.name)' follows it")
+            }
+            // A network whose input is drawn as an image may start with a convolution on flat samples.
+            if index == 0, shape.count == 1, ["conv2d", "maxpool2d", "avgpool2d"].contains(layerSpec.kind), let image = spec.input.image {
+                shape = image
+            }
+            let layer = try makeLayer(layerSpec, inputShape: shape)
+            layers.append(layer)
+            shape = layer.outputShape
+        }
+        return Network(name: spec.name, input: spec.input, classes: spec.classes, layers: layers)
+    }
+
+    // MARK: Layers
+
+    private func makeLayer(_ s: LayerSpec, inputShape: [Int]) throws -> Layer<Float> {
+        let what = "layer '\(s.name)' (\(s.kind))"
+        switch s.kind {
+        case "linear":
+            let inFeatures = try flatInput(inputShape, what)
+            let w = try tensor(s.weight, field: "weight", what, fresh: s.out.map { [$0, inFeatures] })
+            let out = try checkMatrixShape(w, name: s.weight!, expectedColumns: inFeatures, what)
+            let b = try s.bias.map { try vector($0, length: out, what) }
+            return Layer(name: s.name, operation: .linear(Linear(weight: w.matrix(), bias: b)), inputShape: inputShape,
+                         outputShape: [out], tensorNames: [s.weight!] + (s.bias.map { [$0] } ?? []))
+        case "bilinear":
+            return try makeBilinear(s, inputShape: inputShape, what)
+        case "conv2d":
+            guard inputShape.count == 3 else {
+                throw NetworkError("\(source): \(what) needs [channels, height, width] input, got \(shapeText(inputShape))")
+            }
+            let w = try tensor(s.weight, field: "weight", what, fresh: s.out.flatMap { out in
+                s.kernel.map { [out, inputShape[0], $0.h, $0.w] } })
+            guard w.shape.count == 4, w.shape[1] == inputShape[0] else {
+                throw NetworkError("\(source): \(what): tensor '\(s.weight!)' has shape \(shapeText(w.shape)), expected [out, \(inputShape[0]), kh, kw]")
+            }
+            let g = WindowGeometry(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+                                   kernel: IntPair(w.shape[2], w.shape[3]), stride: s.stride ?? IntPair(1),
+                                   padding: s.padding ?? IntPair(0))
+            guard g.isValid else {
+                throw NetworkError("\(source): \(what): a \(g.kernel.h)×\(g.kernel.w) kernel with stride \(g.stride.h)×\(g.stride.w) and padding \(g.padding.h)×\(g.padding.w) does not fit input \(shapeText(inputShape))")
+            }
+            let out = w.shape[0]
+            let b = try s.bias.map { try vector($0, length: out, what) }
+            let weight = Matrix<Float>(rows: out, cols: g.patchSize, storage: w.floats())
+            return Layer(name: s.name, operation: .conv2d(Conv2d(weight: weight, bias: b, geometry: g)), inputShape: inputShape,
+                         outputShape: [out, g.outHeight, g.outWidth], tensorNames: [s.weight!] + (s.bias.map { [$0] } ?? []))
+        case "maxpool2d", "avgpool2d":
+            guard inputShape.count == 3 else {
+                throw NetworkError("\(source): \(what) needs [channels, height, width] input, got \(shapeText(inputShape))")
+            }
+            guard let kernel = s.kernel else { throw NetworkError("\(source): \(what) needs 'kernel'") }
+            if let p = s.padding, p.h != 0 || p.w != 0 {
+                throw NetworkError("\(source): \(what): padding on pooling layers is not supported")
+            }
+            let g = WindowGeometry(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+                                   kernel: kernel, stride: s.stride ?? kernel, padding: IntPair(0))
+            guard g.isValid else {
+                throw NetworkError("\(source): \(what): kernel \(kernel.h)×\(kernel.w) does not fit input \(shapeText(inputShape))")
+            }
+            let pool = Pool2d(mode: s.kind == "maxpool2d" ? .max : .average, geometry: g)
+            return Layer(name: s.name, operation: .pool(pool), inputShape: inputShape,
+                         outputShape: [g.channels, g.outHeight, g.outWidth])
+        case "flatten":
+            return Layer(name: s.name, operation: .flatten, inputShape: inputShape, outputShape: [inputShape.reduce(1, *)])
+        case "softmax":
+            return Layer(name: s.name, operation: .softmax, inputShape: inputShape, outputShape: inputShape)
+        default:
+            guard let activation = Activation(rawValue: s.kind) else {
+                throw NetworkError("\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: linear, bilinear, conv2d, maxpool2d, avgpool2d, batchnorm, flatten, relu, tanh, sigmoid, gelu, identity, softmax")
+            }
+            return Layer(name: s.name, operation: .activation(activation), inputShape: inputShape, outputShape: inputShape)
+        }
+    }
+
+    private func makeBilinear(_ s: LayerSpec, inputShape: [Int], _ what: String) throws -> Layer<Float> {
+        let inFeatures = try flatInput(inputShape, what)
+        let left: Matrix<Float>, right: Matrix<Float>
+        var leftBias: [Float]?, rightBias: [Float]?
+        var names: [String]
+        if let l = s.left, let r = s.right {
+            let fresh = s.out.map { [$0, inFeatures] }
+            let lt = try tensor(l, field: "left", what, fresh: fresh), rt = try tensor(r, field: "right", what, fresh: fresh)
+            let out = try checkMatrixShape(lt, name: l, expectedColumns: inFeatures, what)
+            guard rt.shape == lt.shape else {
+                throw NetworkError("\(source): \(what): tensor '\(r)' has shape \(shapeText(rt.shape)), expected \(shapeText(lt.shape)) like '\(l)'")
+            }
+            left = lt.matrix()
+            right = rt.matrix()
+            leftBias = try s.leftBias.map { try vector($0, length: out, what) }
+            rightBias = try s.rightBias.map { try vector($0, length: out, what) }
+            names = [l, r] + [s.leftBias, s.rightBias].compactMap { $0 }
+        } else if let wName = s.weight {
+            // PyTorch's fused form: one [2·out, in] weight, left half first.
+            let w = try tensor(wName, field: "weight", what, fresh: s.out.map { [2 * $0, inFeatures] })
+            let rows = try checkMatrixShape(w, name: wName, expectedColumns: inFeatures, what)
+            guard rows % 2 == 0 else {
+                throw NetworkError("\(source): \(what): tensor '\(wName)' has \(rows) rows, expected an even number (left and right halves)")
+            }
+            let m: Matrix<Float> = w.matrix()
+            left = m.rows(in: 0..<(rows / 2))
+            right = m.rows(in: (rows / 2)..<rows)
+            if let bName = s.bias {
+                let b = try vector(bName, length: rows, what)
+                leftBias = Array(b[0..<(rows / 2)])
+                rightBias = Array(b[(rows / 2)...])
+            }
+            // Saved again in the split form, under names derived from the fused ones.
+            names = ["\(s.name).left", "\(s.name).right"] + (s.bias == nil ? [] : ["\(s.name).left_bias", "\(s.name).right_bias"])
+        } else {
+            throw NetworkError("\(source): \(what) needs 'left' and 'right' tensors, or one 'weight' holding both halves")
+        }
+        let b = Bilinear(left: left, right: right, leftBias: leftBias, rightBias: rightBias)
+        return Layer(name: s.name, operation: .bilinear(b), inputShape: inputShape, outputShape: [b.outFeatures], tensorNames: names)
+    }
+
+    /// Folds y = γ (z − μ) / √(σ² + ε) + β into the linear or conv layer that produced z.
+    private func fold(_ s: LayerSpec, into previous: Layer<Float>) throws -> Layer<Float> {
+        let what = "batchnorm '\(s.name)'"
+        let channels: Int
+        switch previous.operation {
+        case .linear(let l): channels = l.outFeatures
+        case .conv2d(let c): channels = c.outChannels
+        default:
+            throw NetworkError("\(source): \(what) must follow a linear or conv2d layer to be folded, but follows \(previous.operation.kind) '\(previous.name)'")
+        }
+        func field(_ name: String?, _ label: String) throws -> [Float] {
+            guard let name else { throw NetworkError("\(source): \(what) needs '\(label)'") }
+            return try vector(name, length: channels, what)
+        }
+        let gamma = try field(s.weight, "weight"), beta = try field(s.bias, "bias")
+        let mean = try field(s.runningMean, "running_mean"), variance = try field(s.runningVar, "running_var")
+        let eps = s.eps ?? 1e-5
+        guard variance.allSatisfy({ Double($0) + eps > 0 }) else {
+            throw NetworkError("\(source): \(what): running_var + eps must be positive")
+        }
+        let scale = (0..<channels).map { Float(Double(gamma[$0]) / (Double(variance[$0]) + eps).squareRoot()) }
+        func foldedBias(_ b: [Float]?) -> [Float] {
+            (0..<channels).map { (($0 < (b?.count ?? 0) ? b![$0] : 0) - mean[$0]) * scale[$0] + beta[$0] }
+        }
+        func scaleRows(_ w: Matrix<Float>) -> Matrix<Float> {
+            Matrix(rows: w.rows, cols: w.cols) { r, c in w[r, c] * scale[r] }
+        }
+        // The folded layer always has a bias; it keeps the weight's name and takes the
+        // batchnorm's bias name when it had none of its own.
+        let names = [previous.tensorNames[0], previous.tensorNames.count > 1 ? previous.tensorNames[1] : s.bias!]
+        let op: LayerOperation<Float>
+        switch previous.operation {
+        case .linear(let l): op = .linear(Linear(weight: scaleRows(l.weight), bias: foldedBias(l.bias)))
+        case .conv2d(let c): op = .conv2d(Conv2d(weight: scaleRows(c.weight), bias: foldedBias(c.bias), geometry: c.geometry))
+        default: preconditionFailure("checked above")
+        }
+        return Layer(name: previous.name, operation: op, inputShape: previous.inputShape,
+                     outputShape: previous.outputShape, tensorNames: names)
+    }
+
+    // MARK: Tensors
+
+    private func flatInput(_ shape: [Int], _ what: String) throws -> Int {
+        guard shape.count == 1 else {
+            throw NetworkError("\(source): \(what) needs a flat input, got \(shapeText(shape)); add a flatten layer before it")
+        }
+        return shape[0]
+    }
+
+    private func tensor(_ name: String?, field: String, _ what: String, fresh shape: [Int]? = nil) throws -> Tensor {
+        guard let name else { throw NetworkError("\(source): \(what) needs '\(field)' (the name of its tensor)") }
+        if untrained {
+            guard let shape else {
+                throw NetworkError("\(source): \(what) needs 'out'\(field == "weight" && what.contains("conv2d") ? " and 'kernel'" : "") to be built untrained")
+            }
+            return Tensor([Float](repeating: 0, count: shape.reduce(1, *)), shape: shape)
+        }
+        guard let t = tensors[name] else {
+            throw NetworkError("\(source): \(what): tensor '\(name)' is missing from the file")
+        }
+        guard [.f32, .f64, .f16, .bf16].contains(t.dtype) else {
+            throw NetworkError("\(source): \(what): tensor '\(name)' has dtype \(t.dtype.rawValue), expected a float type")
+        }
+        if t.floats().contains(where: { !$0.isFinite }) {
+            throw NetworkError("\(source): \(what): tensor '\(name)' contains NaN or infinity")
+        }
+        return t
+    }
+
+    /// Checks a 2-d [out, in] tensor and returns `out`.
+    private func checkMatrixShape(_ t: Tensor, name: String, expectedColumns: Int, _ what: String) throws -> Int {
+        guard t.shape.count == 2, t.shape[1] == expectedColumns, t.shape[0] > 0 else {
+            throw NetworkError("\(source): \(what): tensor '\(name)' has shape \(shapeText(t.shape)), expected [out, \(expectedColumns)]")
+        }
+        return t.shape[0]
+    }
+
+    private func vector(_ name: String, length: Int, _ what: String) throws -> [Float] {
+        let t = try tensor(name, field: name, what, fresh: [length])
+        guard t.shape == [length] else {
+            throw NetworkError("\(source): \(what): tensor '\(name)' has shape \(shapeText(t.shape)), expected [\(length)]")
+        }
+        return t.floats()
+    }
+}

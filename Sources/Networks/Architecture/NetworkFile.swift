@@ -1,0 +1,89 @@
+import Foundation
+import LinAlg
+import TensorIO
+
+/// Networks on disk: a `.safetensors` file whose `__metadata__` holds the architecture under
+/// `loupe.arch`, or a plain PyTorch `state_dict` file with the architecture in a sidecar JSON.
+public enum NetworkFile {
+    /// Loads a network; `architecture` is the sidecar JSON, needed when the file has none embedded.
+    public static func load(_ url: URL, architecture: URL? = nil) throws -> Network<Float> {
+        let file = try SafeTensors.read(url)
+        let spec: ArchitectureSpec
+        if let architecture {
+            let data: Data
+            do { data = try Data(contentsOf: architecture) } catch {
+                throw NetworkError("\(architecture.path): cannot read the architecture file")
+            }
+            spec = try ArchitectureSpec.decode(data, source: architecture.path)
+        } else if let embedded = file.metadata[ArchitectureSpec.metadataKey] {
+            spec = try ArchitectureSpec.decode(Data(embedded.utf8), source: "\(url.path) (metadata '\(ArchitectureSpec.metadataKey)')")
+        } else {
+            throw NetworkError("\(url.path): no '\(ArchitectureSpec.metadataKey)' in the file's metadata; give the architecture with --arch FILE.json")
+        }
+        return try NetworkBuilder(spec: spec, tensors: file.tensors, source: url.path).build()
+    }
+
+    /// Builds a network from an architecture and tensors already in memory.
+    public static func build(_ spec: ArchitectureSpec, tensors: [String: Tensor], source: String) throws -> Network<Float> {
+        try NetworkBuilder(spec: spec, tensors: tensors, source: source).build()
+    }
+
+    /// A freshly initialised network for an architecture (PyTorch's default initialisation).
+    public static func untrained(_ spec: ArchitectureSpec, seed: UInt64, source: String = "architecture") throws -> Network<Float> {
+        var network = try NetworkBuilder(spec: spec, tensors: [:], source: source, untrained: true).build()
+        network.initializeParameters(seed: seed)
+        return network
+    }
+
+    /// The architecture of a (loaded, batchnorm-folded) network, naming its tensors.
+    public static func architecture(of network: Network<Float>) -> ArchitectureSpec {
+        let layers = network.layers.map { layer -> LayerSpec in
+            var s = LayerSpec(name: layer.name, kind: layer.operation.kind)
+            let names = layer.tensorNames
+            switch layer.operation {
+            case .linear(let l):
+                s.weight = names[0]
+                s.bias = l.bias == nil ? nil : names[1]
+                s.out = l.outFeatures
+            case .conv2d(let c):
+                s.weight = names[0]
+                s.bias = c.bias == nil ? nil : names[1]
+                s.out = c.outChannels
+                s.kernel = c.geometry.kernel
+                s.stride = c.geometry.stride
+                s.padding = c.geometry.padding
+            case .bilinear(let b):
+                s.left = names[0]
+                s.right = names[1]
+                var next = 2
+                if b.leftBias != nil { s.leftBias = names[next]; next += 1 }
+                if b.rightBias != nil { s.rightBias = names[next] }
+                s.out = b.outFeatures
+            case .pool(let p):
+                s.kernel = p.geometry.kernel
+                s.stride = p.geometry.stride
+            case .flatten, .activation, .softmax:
+                break
+            }
+            return s
+        }
+        return ArchitectureSpec(name: network.name, input: network.input, classes: network.classes, layers: layers)
+    }
+
+    /// The tensors of a network under their names, in PyTorch shapes.
+    public static func tensors(of network: Network<Float>) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for layer in network.layers {
+            for (k, p) in layer.parameters.enumerated() { out[layer.tensorNames[k]] = Tensor(p.values, shape: p.shape) }
+        }
+        return out
+    }
+
+    /// Writes the network with its architecture embedded (atomically).
+    public static func save(_ network: Network<Float>, to url: URL, extraMetadata: [String: String] = [:]) throws {
+        var metadata = extraMetadata
+        metadata[ArchitectureSpec.metadataKey] = architecture(of: network).encoded()
+        metadata["format"] = "pt"
+        try SafeTensors.write(SafeTensorsFile(tensors: tensors(of: network), metadata: metadata), to: url)
+    }
+}

@@ -1,0 +1,180 @@
+import LinAlg
+
+/// The sizes of a 2-d convolution or pooling window over a [C, H, W] input.
+public struct WindowGeometry: Equatable, Sendable {
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public let kernel: IntPair
+    public let stride: IntPair
+    public let padding: IntPair
+
+    public init(channels: Int, height: Int, width: Int, kernel: IntPair, stride: IntPair, padding: IntPair) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+    }
+
+    /// Output height and width, as torch computes them (floor).
+    public var outHeight: Int { (height + 2 * padding.h - kernel.h) / stride.h + 1 }
+    public var outWidth: Int { (width + 2 * padding.w - kernel.w) / stride.w + 1 }
+    public var outPositions: Int { outHeight * outWidth }
+    public var inputSize: Int { channels * height * width }
+    /// Elements of one patch: C·kh·kw, in the order of torch's flattened [out, in, kh, kw] weight.
+    public var patchSize: Int { channels * kernel.h * kernel.w }
+    public var isValid: Bool {
+        kernel.h > 0 && kernel.w > 0 && stride.h > 0 && stride.w > 0 && padding.h >= 0 && padding.w >= 0
+            && height + 2 * padding.h >= kernel.h && width + 2 * padding.w >= kernel.w
+    }
+}
+
+/// Cross-correlation as torch's Conv2d computes it, through im2col and one gemm per batch.
+public struct Conv2d<T: BLASScalar>: Sendable {
+    /// [out, in·kh·kw]: torch's [out, in, kh, kw] weight with the last three axes flattened.
+    public var weight: Matrix<T>
+    public var bias: [T]?
+    public let geometry: WindowGeometry
+
+    public init(weight: Matrix<T>, bias: [T]?, geometry: WindowGeometry) {
+        precondition(weight.cols == geometry.patchSize, "Conv2d: weight \(weight.shapeDescription) for patches of \(geometry.patchSize)")
+        self.weight = weight
+        self.bias = bias
+        self.geometry = geometry
+    }
+
+    public var outChannels: Int { weight.rows }
+    public var outputSize: Int { outChannels * geometry.outPositions }
+
+    /// Every patch of every sample as a row: (N·Ho·Wo) × (C·kh·kw); padding reads as 0.
+    public func im2col(_ x: Matrix<T>) -> Matrix<T> {
+        let g = geometry
+        let (ho, wo, kh, kw) = (g.outHeight, g.outWidth, g.kernel.h, g.kernel.w)
+        let patch = g.patchSize
+        var out = Matrix<T>(rows: x.rows * g.outPositions, cols: patch)
+        x.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for n in 0..<x.rows {
+                    let sample = n * g.inputSize
+                    for oy in 0..<ho { for ox in 0..<wo {
+                        let row = ((n * ho + oy) * wo + ox) * patch
+                        for c in 0..<g.channels {
+                            for ky in 0..<kh {
+                                let iy = oy * g.stride.h - g.padding.h + ky
+                                let base = row + (c * kh + ky) * kw
+                                guard iy >= 0 && iy < g.height else { continue }
+                                let srcRow = sample + (c * g.height + iy) * g.width
+                                for kx in 0..<kw {
+                                    let ix = ox * g.stride.w - g.padding.w + kx
+                                    if ix >= 0 && ix < g.width { dst[base + kx] = src[srcRow + ix] }
+                                }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The adjoint of im2col: adds each patch row back into the [C, H, W] positions it came from.
+    public func col2im(_ patches: Matrix<T>, samples: Int) -> Matrix<T> {
+        let g = geometry
+        let (ho, wo, kh, kw) = (g.outHeight, g.outWidth, g.kernel.h, g.kernel.w)
+        let patch = g.patchSize
+        var out = Matrix<T>(rows: samples, cols: g.inputSize)
+        patches.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for n in 0..<samples {
+                    let sample = n * g.inputSize
+                    for oy in 0..<ho { for ox in 0..<wo {
+                        let row = ((n * ho + oy) * wo + ox) * patch
+                        for c in 0..<g.channels {
+                            for ky in 0..<kh {
+                                let iy = oy * g.stride.h - g.padding.h + ky
+                                guard iy >= 0 && iy < g.height else { continue }
+                                let base = row + (c * kh + ky) * kw
+                                let dstRow = sample + (c * g.height + iy) * g.width
+                                for kx in 0..<kw {
+                                    let ix = ox * g.stride.w - g.padding.w + kx
+                                    if ix >= 0 && ix < g.width { dst[dstRow + ix] += src[base + kx] }
+                                }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
+        return out
+    }
+
+    /// (N·Ho·Wo) × O, one row per output position, into torch's [N, O, Ho, Wo] layout.
+    public func positionsToChannels(_ z: Matrix<T>, samples: Int) -> Matrix<T> {
+        let p = geometry.outPositions
+        let o = outChannels
+        var out = Matrix<T>(rows: samples, cols: o * p)
+        z.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for n in 0..<samples { for pos in 0..<p { for c in 0..<o {
+                    dst[n * o * p + c * p + pos] = src[(n * p + pos) * o + c]
+                } } }
+            }
+        }
+        return out
+    }
+
+    /// The inverse of `positionsToChannels`.
+    public func channelsToPositions(_ y: Matrix<T>) -> Matrix<T> {
+        let p = geometry.outPositions
+        let o = outChannels
+        var out = Matrix<T>(rows: y.rows * p, cols: o)
+        y.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for n in 0..<y.rows { for c in 0..<o { for pos in 0..<p {
+                    dst[(n * p + pos) * o + c] = src[n * o * p + c * p + pos]
+                } } }
+            }
+        }
+        return out
+    }
+
+    /// The convolution of `x` with `w` (same geometry), bias left out: the building block that
+    /// LRP rules reuse with modified weights.
+    public func correlate(_ x: Matrix<T>, weight w: Matrix<T>) -> Matrix<T> {
+        positionsToChannels(matmul(im2col(x), w, transposeB: true), samples: x.rows)
+    }
+
+    /// The adjoint of `correlate` in x: the transposed convolution of output-shaped `g`.
+    public func correlateTransposed(_ g: Matrix<T>, weight w: Matrix<T>) -> Matrix<T> {
+        col2im(matmul(channelsToPositions(g), w), samples: g.rows)
+    }
+
+    public func forward(_ x: Matrix<T>) -> Matrix<T> {
+        var z = matmul(im2col(x), weight, transposeB: true)
+        if let bias { z.addToEachRow(bias) }
+        return positionsToChannels(z, samples: x.rows)
+    }
+
+    public func backward(input x: Matrix<T>, gradOutput g: Matrix<T>) -> (input: Matrix<T>, parameters: [[T]]) {
+        let patches = im2col(x)
+        let gz = channelsToPositions(g)
+        let gw = matmul(gz, patches, transposeA: true)
+        let gx = col2im(matmul(gz, weight), samples: x.rows)
+        return (gx, bias == nil ? [gw.storage] : [gw.storage, gz.columnSums()])
+    }
+
+    var parameters: [(role: String, shape: [Int], values: [T])] {
+        let g = geometry
+        var p: [(role: String, shape: [Int], values: [T])] = [
+            ("weight", [outChannels, g.channels, g.kernel.h, g.kernel.w], weight.storage)]
+        if let bias { p.append(("bias", [bias.count], bias)) }
+        return p
+    }
+
+    mutating func setParameters(_ values: [[T]]) {
+        weight.replaceStorage(values[0])
+        if bias != nil { bias = values[1] }
+    }
+}

@@ -1,0 +1,124 @@
+import LinAlg
+
+/// What a layer computes. Batchnorm does not appear: it is folded into the layer before it
+/// when the network is loaded.
+public enum LayerOperation<T: BLASScalar>: Sendable {
+    case linear(Linear<T>)
+    case bilinear(Bilinear<T>)
+    case conv2d(Conv2d<T>)
+    case pool(Pool2d)
+    case flatten
+    case activation(Activation)
+    case softmax
+
+    /// The JSON `kind` of this operation.
+    public var kind: String {
+        switch self {
+        case .linear: return "linear"
+        case .bilinear: return "bilinear"
+        case .conv2d: return "conv2d"
+        case .pool(let p): return p.mode == .max ? "maxpool2d" : "avgpool2d"
+        case .flatten: return "flatten"
+        case .activation(let a): return a.rawValue
+        case .softmax: return "softmax"
+        }
+    }
+}
+
+/// One named layer with the shapes of one sample going in and coming out.
+public struct Layer<T: BLASScalar>: Sendable {
+    public let name: String
+    public var operation: LayerOperation<T>
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    /// The safetensors names of the layer's tensors, in the order of `parameters`, so that a
+    /// saved network keeps the names it was loaded with (and opens in the user's PyTorch code).
+    public let tensorNames: [String]
+
+    public init(name: String, operation: LayerOperation<T>, inputShape: [Int], outputShape: [Int],
+                tensorNames: [String]? = nil) {
+        self.name = name
+        self.operation = operation
+        self.inputShape = inputShape
+        self.outputShape = outputShape
+        let roles: [String]
+        switch operation {
+        case .linear(let l): roles = l.bias == nil ? ["weight"] : ["weight", "bias"]
+        case .conv2d(let c): roles = c.bias == nil ? ["weight"] : ["weight", "bias"]
+        case .bilinear(let b):
+            roles = ["left", "right"] + (b.leftBias == nil ? [] : ["left_bias"]) + (b.rightBias == nil ? [] : ["right_bias"])
+        case .pool, .flatten, .activation, .softmax: roles = []
+        }
+        precondition(tensorNames == nil || tensorNames!.count == roles.count,
+                     "Layer \(name): \(tensorNames!.count) tensor names for \(roles.count) tensors")
+        self.tensorNames = tensorNames ?? roles.map { "\(name).\($0)" }
+    }
+
+    public var inputSize: Int { inputShape.reduce(1, *) }
+    public var outputSize: Int { outputShape.reduce(1, *) }
+
+    public func forward(_ x: Matrix<T>) -> Matrix<T> {
+        switch operation {
+        case .linear(let l): return l.forward(x)
+        case .bilinear(let b): return b.forward(x)
+        case .conv2d(let c): return c.forward(x)
+        case .pool(let p): return p.forward(x)
+        case .flatten: return x
+        case .activation(let a): return a.apply(x)
+        case .softmax: return Networks.softmax(x)
+        }
+    }
+
+    /// dL/d(input) and dL/d(parameters) (in the order of `parameters`) from dL/d(output).
+    public func backward(input x: Matrix<T>, output y: Matrix<T>, gradOutput g: Matrix<T>) -> (input: Matrix<T>, parameters: [[T]]) {
+        switch operation {
+        case .linear(let l): return l.backward(input: x, gradOutput: g)
+        case .bilinear(let b): return b.backward(input: x, gradOutput: g)
+        case .conv2d(let c): return c.backward(input: x, gradOutput: g)
+        case .pool(let p): return (p.backward(input: x, gradOutput: g), [])
+        case .flatten: return (g, [])
+        case .activation(let a): return (a.backward(input: x, gradOutput: g), [])
+        case .softmax: return (softmaxBackward(output: y, gradOutput: g), [])
+        }
+    }
+
+    /// The trainable tensors of the layer: role ("weight", "bias", "left", …), PyTorch shape, values.
+    public var parameters: [(role: String, shape: [Int], values: [T])] {
+        switch operation {
+        case .linear(let l): return l.parameters
+        case .bilinear(let b): return b.parameters
+        case .conv2d(let c): return c.parameters
+        case .pool, .flatten, .activation, .softmax: return []
+        }
+    }
+
+    /// Replaces the trainable tensors, given in the order of `parameters`.
+    public mutating func setParameters(_ values: [[T]]) {
+        switch operation {
+        case .linear(var l): l.setParameters(values); operation = .linear(l)
+        case .bilinear(var b): b.setParameters(values); operation = .bilinear(b)
+        case .conv2d(var c): c.setParameters(values); operation = .conv2d(c)
+        case .pool, .flatten, .activation, .softmax: break
+        }
+    }
+
+    /// The same layer in another precision.
+    public func converted<U: BLASScalar>(to: U.Type = U.self) -> Layer<U> {
+        let op: LayerOperation<U>
+        switch operation {
+        case .linear(let l):
+            op = .linear(Linear(weight: l.weight.converted(), bias: l.bias?.map { U($0) }))
+        case .bilinear(let b):
+            op = .bilinear(Bilinear(left: b.left.converted(), right: b.right.converted(),
+                                    leftBias: b.leftBias?.map { U($0) }, rightBias: b.rightBias?.map { U($0) }))
+        case .conv2d(let c):
+            op = .conv2d(Conv2d(weight: c.weight.converted(), bias: c.bias?.map { U($0) }, geometry: c.geometry))
+        case .pool(let p): op = .pool(p)
+        case .flatten: op = .flatten
+        case .activation(let a): op = .activation(a)
+        case .softmax: op = .softmax
+        }
+        return Layer<U>(name: name, operation: op, inputShape: inputShape, outputShape: outputShape,
+                        tensorNames: tensorNames)
+    }
+}

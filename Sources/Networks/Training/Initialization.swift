@@ -1,0 +1,17 @@
+import Foundation
+import LinAlg
+
+extension Network where T == Float {
+    /// Draws fresh parameters as PyTorch initialises Linear and Conv2d layers: weights and
+    /// biases uniform in ±1/√fan_in (kaiming_uniform with a = √5).
+    public mutating func initializeParameters(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        for i in layers.indices {
+            let params = layers[i].parameters
+            guard !params.isEmpty else { continue }
+            let fanIn = params[0].shape.dropFirst().reduce(1, *)
+            let bound = 1 / Double(fanIn).squareRoot()
+            layers[i].setParameters(params.map { p in p.values.map { _ in Float(rng.uniform(-bound, bound)) } })
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import LinAlg
+
+/// Settings of a supervised training run (cross-entropy on labelled data).
+public struct TrainingOptions: Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var optimizer: OptimizerKind
+    public var seed: UInt64
+    /// Clip the gradient to this ℓ2 norm (nil: no clipping).
+    public var maxGradientNorm: Double?
+    /// Cosine decay of the learning rate to zero over the run.
+    public var cosineDecay: Bool
+
+    public init(epochs: Int, batchSize: Int = 64, optimizer: OptimizerKind = .adam(learningRate: 1e-3),
+                seed: UInt64 = 0, maxGradientNorm: Double? = nil, cosineDecay: Bool = true) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.optimizer = optimizer
+        self.seed = seed
+        self.maxGradientNorm = maxGradientNorm
+        self.cosineDecay = cosineDecay
+    }
+}
+
+/// What the trainer reports after every step; returning false from the callback stops it.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var step: Int
+    public var totalSteps: Int
+    /// Mean loss of the current epoch so far.
+    public var loss: Double
+    /// Held-out figures, once per epoch, when validation data was given.
+    public var validation: Evaluation?
+    public var fraction: Double { Double(step) / Double(max(totalSteps, 1)) }
+}
+
+public struct TrainingCancelled: Error, CustomStringConvertible {
+    public var description: String { "training was cancelled" }
+}
+
+/// Minibatch training with cross-entropy, seeded so the same options give the same network.
+public enum Trainer {
+    @discardableResult
+    public static func train(_ network: inout Network<Float>, on data: Dataset, validation: Dataset? = nil,
+                             options: TrainingOptions,
+                             progress: (TrainingProgress) -> Bool = { _ in true }) throws -> [TrainingProgress] {
+        try data.check(against: network)
+        if let validation { try validation.check(against: network) }
+        guard let labels = data.labels else { throw NetworkError("data '\(data.name)' has no labels to train on") }
+        guard options.epochs > 0, options.batchSize > 0 else { throw NetworkError("epochs and batch size must be positive") }
+        var rng: SeededRandom? = SeededRandom(seed: options.seed)
+        var optimizer = Optimizer(options.optimizer, parameterCount: network.parameterCount)
+        var theta = network.flatParameters
+        let stepsPerEpoch = (data.count + options.batchSize - 1) / options.batchSize
+        let totalSteps = stepsPerEpoch * options.epochs
+        var step = 0
+        var history: [TrainingProgress] = []
+        for epoch in 1...options.epochs {
+            var lossSum = 0.0, seen = 0
+            for batch in data.batches(size: options.batchSize, shuffledBy: &rng) {
+                let x = data.x.rows(batch)
+                let trace = network.trace(x)
+                let (loss, g) = crossEntropy(logits: trace[network.scoreIndex], labels: batch.map { labels[$0] })
+                var grad = network.backward(trace: trace, gradient: g, at: network.scoreIndex).parameters
+                if let maxNorm = options.maxGradientNorm { clipGradient(&grad, maxNorm: maxNorm) }
+                let scale = options.cosineDecay ? 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps))) : 1
+                optimizer.update(&theta, gradient: grad, learningRateScale: scale)
+                network.setFlatParameters(theta)
+                step += 1
+                lossSum += loss * Double(batch.count)
+                seen += batch.count
+                let report = TrainingProgress(epoch: epoch, epochs: options.epochs, step: step, totalSteps: totalSteps,
+                                              loss: lossSum / Double(seen), validation: nil)
+                if !progress(report) { throw TrainingCancelled() }
+            }
+            var summary = TrainingProgress(epoch: epoch, epochs: options.epochs, step: step, totalSteps: totalSteps,
+                                           loss: lossSum / Double(max(seen, 1)), validation: nil)
+            if let validation { summary.validation = network.evaluate(validation.x, labels: validation.labels) }
+            history.append(summary)
+            if !progress(summary) { throw TrainingCancelled() }
+        }
+        return history
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Networks
+
+/// Options shared by every command that opens a model and data.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a safetensors file without an embedded one.", valueName: "FILE"))
+    var architecture: String?
+}
+
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Data: builtin:digits[:train|:test], or a .safetensors/.npz (x, y), .npy or .csv file.", valueName: "DATA"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("The label column of a CSV data file.", valueName: "NAME"))
+    var labelColumn: String?
+
+    func load(required: Bool = true) throws -> Dataset? {
+        guard let data else {
+            if required { throw ValidationError("missing --data (e.g. --data builtin:digits:test)") }
+            return nil
+        }
+        return try DataSource.load(data, labelColumn: labelColumn)
+    }
+}
+
+/// Opens a model (training a demo model on first use, with a progress bar).
+func openModel(_ reference: String, _ options: ModelOptions) throws -> Network<Float> {
+    let bar = ProgressBar("training \(reference) (first use)")
+    defer { bar.finish() }
+    return try Models.load(reference, architecture: options.architecture.map { URL(fileURLWithPath: $0) }) { p in
+        bar.update(p.fraction, "epoch \(p.epoch)/\(p.epochs)  loss \(String(format: "%.4f", p.loss))")
+        return true
+    }
+}
