@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Generic numerical code (Matrix<T>, the layers) must be specialised where it is used, in
+// other modules too; cross-module optimisation lets the optimiser see those bodies.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 // Loupe: an interpretability workbench. Dependencies point one way:
 // LinAlg ← TensorIO ← Networks ← Interpret ← Workbench ← TUI ← loupe.
 let package = Package(
@@ -16,12 +20,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLinAlg", path: "Sources/CLinAlg"),
         .target(name: "CCurses", linkerSettings: [.linkedLibrary("ncursesw")]),
-        .target(name: "LinAlg", dependencies: ["CLinAlg"]),
+        .target(name: "LinAlg", dependencies: ["CLinAlg"], swiftSettings: optimized),
         .target(name: "TensorIO", dependencies: [
             "LinAlg", "ZIPFoundation", .product(name: "CSV", package: "CSV.swift"),
-        ]),
+        ], swiftSettings: optimized),
         .target(name: "Networks", dependencies: ["LinAlg", "TensorIO"],
-                resources: [.copy("Resources/digits.csv")]),
+                resources: [.copy("Resources/digits.csv")], swiftSettings: optimized),
         .executableTarget(name: "loupe", dependencies: [
             "LinAlg", "TensorIO", "Networks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -147,3 +147,18 @@ public struct Network<T: BLASScalar>: Sendable {
         Network<U>(name: name, input: input, classes: classes, layers: layers.map { $0.converted(to: U.self) })
     }
 }
+
+extension Network {
+    /// Floating-point operations of one sample's forward pass through the matrix products
+    /// (2 per multiply-add), the figure achieved GFLOP/s are computed from.
+    public var forwardFLOPsPerSample: Double {
+        layers.reduce(0.0) { total, layer in
+            switch layer.operation {
+            case .linear(let l): return total + 2 * Double(l.inFeatures * l.outFeatures)
+            case .bilinear(let b): return total + 4 * Double(b.inFeatures * b.outFeatures)
+            case .conv2d(let c): return total + 2 * Double(c.geometry.patchSize * c.outChannels * c.geometry.outPositions)
+            case .pool, .flatten, .activation, .softmax: return total
+            }
+        }
+    }
+}

@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
         """
     )
 
-    static let groups: [any BenchmarkGroup.Type] = [LinAlgBenchmarks.self]
+    static let groups: [any BenchmarkGroup.Type] = [LinAlgBenchmarks.self, NetworkBenchmarks.self]
 
     @Flag(help: "Print the results as one JSON object.") var json = false
     @Flag(help: "Smaller problem sizes, for a quick check.") var quick = false
@@ -51,12 +51,13 @@ struct BenchCommand: ParsableCommand {
             try printJSON(Output(version: Loupe.version, results: records))
             return
         }
-        var table = TextTable(["group", "benchmark", "size", "time", "rate"], numeric: [3, 4])
+        var table = TextTable(["group", "benchmark", "size", "time", "rate", "note"], numeric: [3, 4])
         for r in records {
             table.add([r.group, r.name, r.size, formatSeconds(r.seconds),
-                       r.rate.map { formatRate($0, r.unit ?? "") } ?? ""])
+                       r.rate.map { formatRate($0, r.unit ?? "") } ?? "", r.note ?? ""])
         }
         print(table.rendered)
+        if let sgemm = context.sgemmGFLOPS { print(String(format: "sgemm peak this run: %.0f GFLOP/s", sgemm)) }
     }
 }
 

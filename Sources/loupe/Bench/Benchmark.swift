@@ -10,6 +10,8 @@ struct BenchmarkRecord: Codable {
     /// A throughput, when one makes sense (GFLOP/s, samples/s).
     var rate: Double?
     var unit: String?
+    /// A second figure worth reading beside the first (achieved GFLOP/s, a speed-up).
+    var note: String? = nil
 }
 
 /// What a benchmark group may use from earlier groups of the same run (the sgemm rate, so
