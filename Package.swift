@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(name: "CLinAlg", path: "Sources/CLinAlg"),
@@ -26,13 +28,23 @@ let package = Package(
         ], swiftSettings: optimized),
         .target(name: "Networks", dependencies: ["LinAlg", "TensorIO"],
                 resources: [.copy("Resources/digits.csv")], swiftSettings: optimized),
+        .target(name: "Interpret", dependencies: ["LinAlg", "TensorIO", "Networks"], swiftSettings: optimized),
+        .target(name: "Workbench", dependencies: [
+            "LinAlg", "TensorIO", "Networks", "Interpret", "TOMLKit",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: optimized),
+        .target(name: "TUI", dependencies: ["LinAlg", "Networks", "Interpret", "Workbench", "CCurses"], swiftSettings: optimized),
         .executableTarget(name: "loupe", dependencies: [
-            "LinAlg", "TensorIO", "Networks",
+            "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "InterpretTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "TestSupport"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["LinAlg", "Networks", "Interpret", "Workbench", "TUI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
