@@ -42,7 +42,7 @@ public struct SymmetricEigen: Sendable {
         var w = [Double](repeating: 0, count: n)
         if n > 0 {
             let info = v.withUnsafeMutableBufferPointer { pv in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, char("V"), char("U"), Int32(n), pv.baseAddress, Int32(n), &w)
+                withBLASLock { LAPACKE_dsyevd(LAPACK_ROW_MAJOR, char("V"), char("U"), Int32(n), pv.baseAddress, Int32(n), &w) }
             }
             if info != 0 { throw LinAlgError.lapack(routine: "dsyevd", info: Int(info)) }
         }
@@ -82,8 +82,8 @@ public struct SVD: Sendable {
             let info = work.withUnsafeMutableBufferPointer { pa in
                 u.withUnsafeMutableBufferPointer { pu in
                     vt.withUnsafeMutableBufferPointer { pv in
-                        LAPACKE_dgesdd(LAPACK_ROW_MAJOR, char("S"), Int32(m), Int32(n), pa.baseAddress,
-                                       Int32(n), &s, pu.baseAddress, Int32(r), pv.baseAddress, Int32(n))
+                        withBLASLock { LAPACKE_dgesdd(LAPACK_ROW_MAJOR, char("S"), Int32(m), Int32(n), pa.baseAddress,
+                                       Int32(n), &s, pu.baseAddress, Int32(r), pv.baseAddress, Int32(n)) }
                     }
                 }
             }
@@ -109,14 +109,14 @@ public struct QR: Sendable {
         var qa = a
         var tau = [Double](repeating: 0, count: n)
         if n > 0 {
-            var info = qa.withUnsafeMutableBufferPointer {
-                LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, Int32(m), Int32(n), $0.baseAddress, Int32(n), &tau)
+            var info = qa.withUnsafeMutableBufferPointer { p in
+                withBLASLock { LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, Int32(m), Int32(n), p.baseAddress, Int32(n), &tau) }
             }
             if info != 0 { throw LinAlgError.lapack(routine: "dgeqrf", info: Int(info)) }
             let packed = qa
             r = Matrix(rows: n, cols: n) { i, j in j >= i ? packed[i, j] : 0 }
-            info = qa.withUnsafeMutableBufferPointer {
-                LAPACKE_dorgqr(LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(n), $0.baseAddress, Int32(n), &tau)
+            info = qa.withUnsafeMutableBufferPointer { p in
+                withBLASLock { LAPACKE_dorgqr(LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(n), p.baseAddress, Int32(n), &tau) }
             }
             if info != 0 { throw LinAlgError.lapack(routine: "dorgqr", info: Int(info)) }
         } else {
@@ -139,8 +139,8 @@ public func leastSquares(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Mat
     if n > 0 && k > 0 {
         let info = qa.withUnsafeMutableBufferPointer { pa in
             x.withUnsafeMutableBufferPointer { pb in
-                LAPACKE_dgels(LAPACK_ROW_MAJOR, char("N"), Int32(m), Int32(n), Int32(k),
-                              pa.baseAddress, Int32(n), pb.baseAddress, Int32(k))
+                withBLASLock { LAPACKE_dgels(LAPACK_ROW_MAJOR, char("N"), Int32(m), Int32(n), Int32(k),
+                              pa.baseAddress, Int32(n), pb.baseAddress, Int32(k)) }
             }
         }
         if info < 0 { throw LinAlgError.lapack(routine: "dgels", info: Int(info)) }
@@ -167,8 +167,8 @@ public func choleskySolve(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Ma
     guard n > 0, k > 0 else { return x }
     let info = fa.withUnsafeMutableBufferPointer { pa in
         x.withUnsafeMutableBufferPointer { pb in
-            LAPACKE_dposv(LAPACK_ROW_MAJOR, char("U"), Int32(n), Int32(k), pa.baseAddress,
-                          Int32(n), pb.baseAddress, Int32(k))
+            withBLASLock { LAPACKE_dposv(LAPACK_ROW_MAJOR, char("U"), Int32(n), Int32(k), pa.baseAddress,
+                          Int32(n), pb.baseAddress, Int32(k)) }
         }
     }
     if info > 0 { throw LinAlgError.notPositiveDefinite(order: Int(info)) }
