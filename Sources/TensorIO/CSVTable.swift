@@ -25,18 +25,37 @@ public struct CSVTable: Sendable, Equatable {
     ///   empty cell is NaN (as pandas writes missing values). Blank lines are skipped.
     /// - Every row must have as many cells as the first; errors name the line and column.
     public static func read(_ url: URL, hasHeader: Bool? = nil) throws -> CSVTable {
-        let path = url.path
+        try parse(text(of: url), source: url.path, hasHeader: hasHeader)
+    }
+
+    /// Every row of a CSV file as text cells, the header row included (for tables that mix
+    /// names and numbers, like a report's).
+    public static func readCells(_ url: URL) throws -> [[String]] {
+        let reader: CSVReader
+        do { reader = try CSVReader(string: try text(of: url), hasHeaderRow: false) } catch let error as TensorIOError {
+            throw error
+        } catch {
+            throw TensorIOError(file: url.path, message: "cannot parse as CSV: \(error)")
+        }
+        var rows: [[String]] = []
+        while let row = reader.next() { rows.append(row) }
+        if let error = reader.error { throw TensorIOError(file: url.path, message: "cannot read as CSV: \(error)") }
+        return rows
+    }
+
+    /// The file as UTF-8 text without a byte-order mark.
+    private static func text(of url: URL) throws -> String {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw TensorIOError(file: path, message: "cannot read: \((error as NSError).localizedDescription)")
+            throw TensorIOError(file: url.path, message: "cannot read: \((error as NSError).localizedDescription)")
         }
         guard var text = String(data: data, encoding: .utf8) else {
-            throw TensorIOError(file: path, message: "not valid UTF-8 text")
+            throw TensorIOError(file: url.path, message: "not valid UTF-8 text")
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        return try parse(text, source: path, hasHeader: hasHeader)
+        return text
     }
 
     /// Parses CSV text; `source` names it in errors.

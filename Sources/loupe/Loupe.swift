@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import Workbench
 
 /// The `loupe` command: every subcommand, and the one place errors become a message and an
 /// exit code.
 struct Loupe: ParsableCommand {
-    static let version = "0.1.0"
+    static let version = Workbench.version
 
     static let configuration = CommandConfiguration(
         commandName: "loupe",
@@ -15,7 +16,7 @@ struct Loupe: ParsableCommand {
           loupe bench --json              the same figures as one JSON object
         """,
         version: version,
-        subcommands: [InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self, BenchCommand.self]
+        subcommands: [InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self, ReportCommand.self, BenchCommand.self]
     )
 }
 

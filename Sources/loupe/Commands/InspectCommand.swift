@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import LinAlg
 import Networks
+import Workbench
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show a model's layers, shapes and parameter counts, and its accuracy on data.",
+        abstract: "Show a model's layers, shapes, parameters and weight norms; with data, its accuracy and activation statistics.",
         discussion: """
         Examples:
           loupe inspect demo:cnn
@@ -20,38 +21,26 @@ struct InspectCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
 
-    struct LayerRow: Encodable {
-        let name: String, kind: String, inputShape: [Int], outputShape: [Int], parameters: Int, weightNorm: Double?
-    }
-    struct Output: Encodable {
-        let model: String, name: String, parameters: Int, input: [Int], classes: [String]
-        let layers: [LayerRow]
-        let data: String?, evaluation: Evaluation?
-    }
-
     func run() throws {
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load(required: false)
-        if let data { try data.check(against: network) }
-        let rows = network.layers.map { layer -> LayerRow in
-            let params = layer.parameters
-            let weightNorm = params.first.map { Double(norm($0.values)) }
-            return LayerRow(name: layer.name, kind: layer.operation.kind, inputShape: layer.inputShape, outputShape: layer.outputShape,
-                            parameters: params.reduce(0) { $0 + $1.values.count }, weightNorm: weightNorm)
-        }
-        let evaluation = data.flatMap { network.evaluate($0.x, labels: $0.labels) }
-        let output = Output(model: model, name: network.name, parameters: network.parameterCount, input: network.input.shape,
-                            classes: network.classNames, layers: rows, data: data?.name, evaluation: evaluation)
-        if json { try printJSON(output); return }
-        print("\(model)  (\(network.name))  input \(shapeText(network.input.shape))  \(network.outputSize) outputs  \(network.parameterCount) parameters")
-        var table = TextTable(["layer", "kind", "input", "output", "parameters", "‖W‖"], numeric: [4, 5])
-        for r in rows {
-            table.add([r.name, r.kind, shapeText(r.inputShape), shapeText(r.outputShape), r.parameters > 0 ? "\(r.parameters)" : "",
-                       r.weightNorm.map { String(format: "%.3f", $0) } ?? ""])
+        let bar = ProgressBar("inspect")
+        let summary = try ModelSummary.compute(network, reference: model, data: data) { bar.update($0) }
+        bar.finish()
+        if json { try printJSON(summary); return }
+        print("\(model)  (\(summary.name))  input \(shapeText(summary.inputShape))  \(summary.classes.count) outputs  \(summary.parameters) parameters")
+        var table = TextTable(["layer", "kind", "input", "output", "parameters", "‖W‖", "mean", "std", "zeros", "dead"],
+                              numeric: [4, 5, 6, 7, 8, 9])
+        for l in summary.layers {
+            let a = l.activations
+            table.add([l.name, l.kind, shapeText(l.inputShape), shapeText(l.outputShape), l.parameters > 0 ? "\(l.parameters)" : "",
+                       l.weightNorm.map { String(format: "%.3f", $0) } ?? "",
+                       a.map { String(format: "%.3f", $0.mean) } ?? "", a.map { String(format: "%.3f", $0.std) } ?? "",
+                       a.map { String(format: "%.1f %%", 100 * $0.zeroFraction) } ?? "", a.map { "\($0.deadUnits)/\($0.units)" } ?? ""])
         }
         print(table.rendered)
         if let data {
-            if let e = evaluation {
+            if let e = summary.evaluation {
                 print(String(format: "%@: %d samples, accuracy %.2f %%, loss %.4f", data.name, e.samples, 100 * e.accuracy, e.loss))
             } else {
                 print("\(data.name): \(data.count) samples, no labels")

@@ -1,0 +1,30 @@
+/// A probe: a TOML recipe naming models and data and a list of runs (DESIGN.md §3). It is
+/// parsed and validated completely before anything runs.
+public struct Probe: Sendable {
+    /// The probe file as the user named it, for messages and the report.
+    public var source: String
+    public var title: String
+    public var data: String?
+    public var labelColumn: String?
+    public var seed: UInt64
+    /// Model aliases → the model each names.
+    public var models: [String: ModelEntry]
+    public var runs: [ProbeRun]
+}
+
+public struct ModelEntry: Equatable, Sendable {
+    /// `demo:NAME` or a path to a .safetensors file.
+    public var reference: String
+    /// A sidecar architecture JSON, for files without an embedded one.
+    public var architecture: String?
+}
+
+public struct ProbeRun: Sendable {
+    /// Position in the probe, from 0.
+    public var index: Int
+    public var method: String
+    public var title: String?
+    /// Data for this run only, instead of the probe's.
+    public var data: String?
+    public var parameters: ProbeParameters
+}

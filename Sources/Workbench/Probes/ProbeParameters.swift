@@ -1,0 +1,94 @@
+/// A value of a probe parameter, after type checking.
+public enum ProbeValue: Equatable, Sendable {
+    case string(String)
+    case integer(Int)
+    case number(Double)
+    case boolean(Bool)
+    case strings([String])
+    case integers([Int])
+    case numbers([Double])
+}
+
+/// What a method accepts: one entry per key, with its type and whether it must be given.
+public struct ProbeParameter: Sendable {
+    public enum Kind: Sendable, Equatable {
+        case string, integer, number, boolean, strings, integers, numbers
+        /// A model alias from `[models]`.
+        case model
+        /// A list of model aliases.
+        case models
+
+        var description: String {
+            switch self {
+            case .string: return "a string"
+            case .integer: return "an integer"
+            case .number: return "a number"
+            case .boolean: return "true or false"
+            case .strings: return "a list of strings"
+            case .integers: return "a list of integers"
+            case .numbers: return "a list of numbers"
+            case .model: return "a model name from [models]"
+            case .models: return "a list of model names from [models]"
+            }
+        }
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var required: Bool
+    /// The only values allowed, for strings.
+    public var choices: [String]?
+    /// One line for `loupe report --methods` and the README.
+    public var about: String
+
+    public init(_ name: String, _ kind: Kind, required: Bool = false, choices: [String]? = nil, about: String) {
+        self.name = name
+        self.kind = kind
+        self.required = required
+        self.choices = choices
+        self.about = about
+    }
+}
+
+/// A run's parameters, checked against its method's list: typed accessors return nil for a
+/// parameter that was not given (the method applies its default).
+public struct ProbeParameters: Sendable {
+    public var values: [String: ProbeValue]
+
+    public init(_ values: [String: ProbeValue] = [:]) { self.values = values }
+
+    public func string(_ key: String) -> String? {
+        if case .string(let s)? = values[key] { return s }
+        return nil
+    }
+    public func integer(_ key: String) -> Int? {
+        if case .integer(let i)? = values[key] { return i }
+        return nil
+    }
+    public func number(_ key: String) -> Double? {
+        switch values[key] {
+        case .number(let d)?: return d
+        case .integer(let i)?: return Double(i)
+        default: return nil
+        }
+    }
+    public func boolean(_ key: String) -> Bool? {
+        if case .boolean(let b)? = values[key] { return b }
+        return nil
+    }
+    public func strings(_ key: String) -> [String]? {
+        if case .strings(let s)? = values[key] { return s }
+        return nil
+    }
+    public func integers(_ key: String) -> [Int]? {
+        if case .integers(let s)? = values[key] { return s }
+        return nil
+    }
+    public func numbers(_ key: String) -> [Double]? {
+        switch values[key] {
+        case .numbers(let s)?: return s
+        case .integers(let s)?: return s.map(Double.init)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Networks
+import TOMLKit
+
+/// Reads a probe file and validates everything that can be checked before running: unknown
+/// keys, types, methods and their parameters, model aliases, model and data references. Each
+/// mistake is refused with "FILE:LINE: message".
+extension Probe {
+    public static func load(_ url: URL) throws -> Probe {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw WorkbenchError("\(url.path): cannot read the probe file")
+        }
+        return try parse(text, source: url.relativePath)
+    }
+
+    static let topLevelKeys = ["title", "data", "seed", "label_column", "models", "run"]
+    static let commonRunKeys = ["method", "title", "data"]
+
+    public static func parse(_ text: String, source: String) throws -> Probe {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            throw WorkbenchError("\(source):\(e.source.begin.line): \(e.description)")
+        }
+        let locator = ProbeLocator(text)
+        // Paths in a probe are relative to the probe file, so it runs from any directory.
+        let base = URL(fileURLWithPath: source).deletingLastPathComponent()
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("demo:") || path.hasPrefix("builtin:") || path.hasPrefix("/") ? path : base.appendingPathComponent(path).path
+        }
+        func fail(_ key: String?, _ section: String = "", _ message: String) -> WorkbenchError {
+            WorkbenchError("\(source):\(locator.line(key, in: section)): \(message)")
+        }
+
+        for key in table.keys where !topLevelKeys.contains(key) {
+            throw fail(key, "", "unknown key '\(key)'; a probe has \(topLevelKeys.joined(separator: ", "))")
+        }
+        let title = try string(table["title"], "title", fail: { fail("title", "", $0) })
+            ?? URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+        let data = try string(table["data"], "data", fail: { fail("data", "", $0) }).map(resolve)
+        if let data { try checkData(data) { fail("data", "", $0) } }
+        let labelColumn = try string(table["label_column"], "label_column", fail: { fail("label_column", "", $0) })
+        var seed: UInt64 = 0
+        if let value = table["seed"] {
+            guard let s = value.int, s >= 0 else { throw fail("seed", "", "seed must be a nonnegative integer") }
+            seed = UInt64(s)
+        }
+
+        guard let modelsValue = table["models"] else { throw fail(nil, "", "missing [models]: name at least one model, e.g. a = \"demo:mlp-1\"") }
+        guard let modelsTable = modelsValue.table else { throw fail("models", "", "models must be a table of name = \"model\"") }
+        var models: [String: ModelEntry] = [:]
+        for alias in modelsTable.keys.sorted() {
+            let value = modelsTable[alias]!
+            let entry: ModelEntry
+            if let reference = value.string {
+                entry = ModelEntry(reference: resolve(reference), architecture: nil)
+            } else if let t = value.table, let reference = t["path"]?.string {
+                for key in t.keys where !["path", "arch"].contains(key) {
+                    throw fail(key, "models.\(alias)", "unknown key '\(key)' in model '\(alias)'; expected path and arch")
+                }
+                entry = ModelEntry(reference: resolve(reference), architecture: t["arch"]?.string.map(resolve))
+            } else {
+                throw fail(alias, "models", "model '\(alias)' must be \"demo:NAME\", a path, or { path = \"…\", arch = \"…\" }")
+            }
+            try checkModel(entry) { fail(alias, "models", "model '\(alias)': \($0)") }
+            models[alias] = entry
+        }
+        guard !models.isEmpty else { throw fail(nil, "models", "[models] is empty: name at least one model") }
+
+        guard let runsValue = table["run"] else { throw fail(nil, "", "no [[run]] sections: add at least one run") }
+        guard let runArray = runsValue.array else { throw fail("run", "", "run must be an array of tables ([[run]])") }
+        var runs: [ProbeRun] = []
+        for (index, element) in runArray.enumerated() {
+            let section = "run.\(index)"
+            guard let runTable = element.table else { throw fail(nil, section, "run \(index + 1) must be a table") }
+            runs.append(try parseRun(runTable, index: index, models: models, resolve: resolve, fail: { key, message in
+                fail(key, section, "run \(index + 1)\(message)")
+            }))
+        }
+        return Probe(source: source, title: title, data: data, labelColumn: labelColumn, seed: seed, models: models, runs: runs)
+    }
+
+    private static func parseRun(_ t: TOMLTable, index: Int, models: [String: ModelEntry], resolve: (String) -> String,
+                                 fail: (String?, String) -> WorkbenchError) throws -> ProbeRun {
+        guard let methodValue = t["method"] else {
+            throw fail(nil, ": missing 'method'; one of \(ProbeMethods.all.map { $0.name }.joined(separator: ", "))")
+        }
+        guard let name = methodValue.string, let method = ProbeMethods.named(name) else {
+            throw fail("method", ": unknown method '\(methodValue.string ?? "?")'; one of \(ProbeMethods.all.map { $0.name }.joined(separator: ", "))")
+        }
+        let label = " (\(name))"
+        let allowed = commonRunKeys + method.parameters.map(\.name)
+        for key in t.keys where !allowed.contains(key) {
+            throw fail(key, "\(label): unknown key '\(key)'; \(name) takes \(allowed.dropFirst().joined(separator: ", "))")
+        }
+        let title = try string(t["title"], "title", fail: { fail("title", "\(label): \($0)") })
+        let data = try string(t["data"], "data", fail: { fail("data", "\(label): \($0)") }).map(resolve)
+        if let data { try checkData(data) { fail("data", "\(label): \($0)") } }
+        var values: [String: ProbeValue] = [:]
+        for p in method.parameters {
+            guard let raw = t[p.name] else {
+                if p.required { throw fail(nil, "\(label): missing '\(p.name)' (\(p.kind.description): \(p.about))") }
+                continue
+            }
+            guard let value = convert(raw, p.kind) else {
+                throw fail(p.name, "\(label): \(p.name) must be \(p.kind.description), got \(describe(raw))")
+            }
+            if let choices = p.choices {
+                let given: [String]
+                switch value {
+                case .string(let s): given = [s]
+                case .strings(let s): given = s
+                default: given = []
+                }
+                if let bad = given.first(where: { !choices.contains($0) }) {
+                    throw fail(p.name, "\(label): \(p.name) must be one of \(choices.joined(separator: ", ")), got '\(bad)'")
+                }
+            }
+            if p.kind == .model || p.kind == .models {
+                let aliases: [String]
+                switch value {
+                case .string(let s): aliases = [s]
+                case .strings(let s): aliases = s
+                default: aliases = []
+                }
+                if let bad = aliases.first(where: { models[$0] == nil }) {
+                    throw fail(p.name, "\(label): no model named '\(bad)' in [models] (there: \(models.keys.sorted().joined(separator: ", ")))")
+                }
+            }
+            values[p.name] = value
+        }
+        let parameters = ProbeParameters(values)
+        do { try method.validate(parameters) } catch {
+            throw fail(nil, "\(label): \(error)")
+        }
+        return ProbeRun(index: index, method: name, title: title, data: data, parameters: parameters)
+    }
+
+    private static func string(_ value: TOMLValueConvertible?, _ key: String, fail: (String) -> WorkbenchError) throws -> String? {
+        guard let value else { return nil }
+        guard let s = value.string else { throw fail("\(key) must be a string, got \(describe(value))") }
+        return s
+    }
+
+    private static func convert(_ v: TOMLValueConvertible, _ kind: ProbeParameter.Kind) -> ProbeValue? {
+        switch kind {
+        case .string, .model: return v.string.map(ProbeValue.string)
+        case .integer: return v.int.map(ProbeValue.integer)
+        case .number: return v.double.map(ProbeValue.number) ?? v.int.map { .number(Double($0)) }
+        case .boolean: return v.bool.map(ProbeValue.boolean)
+        case .strings, .models:
+            guard let a = v.array else { return nil }
+            let items = a.map { $0.string }
+            return items.contains(where: { $0 == nil }) ? nil : .strings(items.map { $0! })
+        case .integers:
+            guard let a = v.array else { return nil }
+            let items = a.map { $0.int }
+            return items.contains(where: { $0 == nil }) ? nil : .integers(items.map { $0! })
+        case .numbers:
+            guard let a = v.array else { return nil }
+            let items = a.map { $0.double ?? $0.int.map(Double.init) }
+            return items.contains(where: { $0 == nil }) ? nil : .numbers(items.map { $0! })
+        }
+    }
+
+    private static func describe(_ v: TOMLValueConvertible) -> String {
+        switch v.type {
+        case .string: return "a string"
+        case .int: return "an integer"
+        case .double: return "a number"
+        case .bool: return "a boolean"
+        case .array: return "a list"
+        case .table: return "a table"
+        default: return "a date or time"
+        }
+    }
+
+    /// A model reference must be a known demo model or an existing file.
+    private static func checkModel(_ entry: ModelEntry, fail: (String) -> WorkbenchError) throws {
+        if entry.reference.hasPrefix("demo:") {
+            do { _ = try DemoModels.recipe(String(entry.reference.dropFirst(5))) } catch { throw fail("\(error)") }
+        } else if !FileManager.default.fileExists(atPath: entry.reference) {
+            throw fail("no such model file '\(entry.reference)'")
+        }
+        if let arch = entry.architecture, !FileManager.default.fileExists(atPath: arch) {
+            throw fail("no such architecture file '\(arch)'")
+        }
+    }
+
+    /// Data must be one of the built-in sets or an existing file of a known kind.
+    private static func checkData(_ spec: String, fail: (String) -> WorkbenchError) throws {
+        if spec.hasPrefix("builtin:") {
+            guard ["builtin:digits", "builtin:digits:train", "builtin:digits:test"].contains(spec) else {
+                throw fail("unknown built-in data '\(spec)'; use builtin:digits, builtin:digits:train or builtin:digits:test")
+            }
+        } else if !FileManager.default.fileExists(atPath: spec) {
+            throw fail("no such data file '\(spec)'")
+        }
+    }
+}

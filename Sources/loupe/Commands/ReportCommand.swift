@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Workbench
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Run a probe (a TOML batch recipe) and write a report directory.",
+        discussion: """
+        A report holds report.md (one section per run), one CSV per table and plot, one SVG
+        per plot, and report.json with every figure. The same probe and seed give the same
+        files, except for the timestamp line in report.md. The probe is checked completely
+        before anything runs; a failed run leaves no report behind.
+
+        Examples:
+          loupe report Probes/summary.toml                   writes reports/summary/
+          loupe report Probes/summary.toml --out /tmp/r --json
+          loupe report my-probe.toml --check                 validate only
+          loupe report --methods                             the run types and their parameters
+        """
+    )
+
+    @Argument(help: "The probe file (.toml).") var probe: String?
+    @Option(help: "The report directory (default: reports/NAME, NAME being the probe file's name).") var out: String?
+    @Flag(help: "Only check the probe; run nothing.") var check = false
+    @Flag(help: "List the methods a probe can run, with their parameters.") var methods = false
+    @Flag(help: "Print the report's path and headline figures as one JSON object.") var json = false
+
+    func validate() throws {
+        if !methods && probe == nil { throw ValidationError("missing the probe file (or use --methods)") }
+    }
+
+    func run() throws {
+        if methods { printMethods(); return }
+        let url = URL(fileURLWithPath: probe!)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(probe!): no such probe file") }
+        let parsed = try Probe.load(url)
+        if check {
+            print("\(probe!): OK, \(parsed.runs.count) run\(parsed.runs.count == 1 ? "" : "s") (\(parsed.runs.map(\.method).joined(separator: ", ")))")
+            return
+        }
+        let directory = URL(fileURLWithPath: out ?? "reports/\(url.deletingPathExtension().lastPathComponent)")
+        let bar = ProgressBar("report")
+        let report = try ProbeRunner.run(parsed, to: directory) { p in
+            bar.update((Double(p.run - 1) + p.fraction) / Double(p.runs), "[\(p.run)/\(p.runs)] \(p.method) \(p.status)")
+        }
+        bar.finish()
+        if json {
+            struct Output: Encodable { let report: String; let headline: [String: [String: Double]] }
+            var headline: [String: [String: Double]] = [:]
+            for (i, s) in report.sections.enumerated() { headline["run\(i + 1) \(s.method)"] = s.headline }
+            try printJSON(Output(report: directory.appendingPathComponent("report.md").path, headline: headline))
+        } else {
+            print("wrote \(directory.appendingPathComponent("report.md").path) (\(report.sections.count) section\(report.sections.count == 1 ? "" : "s"))")
+        }
+    }
+
+    private func printMethods() {
+        for method in ProbeMethods.all {
+            print("\(method.name): \(method.summary)")
+            for p in method.parameters {
+                print("    \(p.name)\(p.required ? " (required)" : ""): \(p.about)" + (p.choices.map { " [\($0.joined(separator: "|"))]" } ?? ""))
+            }
+        }
+        print("every run also takes: title (the section's heading), data (instead of the probe's data)")
+    }
+}
