@@ -10,29 +10,29 @@ struct BilinearCommand: ParsableCommand {
         commandName: "bilinear",
         abstract: "Read a bilinear layer from its weights: interaction matrices and their eigenvectors.",
         discussion: """
-        For an output direction u (a class's row of the readout after the layer, a difference of
-        two classes, or a vector you give) the layer is a quadratic form u·g(x) = x̃ᵀQx̃ =
-        Σ λ_i (v_i·x̃)². Q is written in the earliest activation that only affine layers separate
-        from the layer (the input, through an embedding), so eigenvectors of an image model are
-        images; x̃ = [x; 1] when biases take part. Eigenvalues are listed most positive first.
+        For an output direction u (a class's row of the readout after the layer, a difference of two classes, or a vector you give) the layer is a quadratic form u·g(x) = x̃ᵀQx̃ = Σ λ_i (v_i·x̃)². Q is written in the earliest activation that only affine layers separate from the layer (the input, through an embedding), so eigenvectors of an image model are images; x̃ = [x; 1] when biases take part. Eigenvalues are listed most positive first.
 
         --out writes, by extension:
-          .safetensors, .npz  eigenvalues [forms, D]; eigenvectors [forms, S, D] (the --top most
-                              positive, then the --top most negative, or all D when 2·top ≥ D);
-                              eigenvector_index [forms, S]; directions [forms, outputs]; offsets;
-                              effective_rank; similarity (several forms); truncation_k and
-                              truncation_accuracy (--truncation)
+          .safetensors, .npz  eigenvalues [forms, D]; eigenvectors [forms, S, D]:
+                              the --top most positive, then the --top most
+                              negative (all D when 2·top ≥ D); eigenvector_index
+                              [forms, S]; directions [forms, outputs]; offsets;
+                              effective_rank; similarity (several forms);
+                              truncation_k, truncation_accuracy (--truncation)
           .npy                the eigenvectors alone
-          .csv                with --truncation the table k, accuracy; otherwise one row per saved
-                              eigenvector: form, index, eigenvalue, its D components
+          .csv                with --truncation the table k, accuracy; else one
+                              row per saved eigenvector: form, index,
+                              eigenvalue, its D components
 
         Examples:
           loupe bilinear demo:bilinear --layer bilinear
-          loupe bilinear demo:bilinear --layer bilinear --class 3 --top 5 --out three.npz
-          loupe bilinear demo:bilinear --layer bilinear --class 3 --versus 8 --json
-          loupe bilinear demo:bilinear --layer bilinear --truncation --data builtin:digits:test --out truncation.csv
-          loupe bilinear demo:bilinear --layer bilinear --data builtin:digits:test --sample 0 --sample 7
-          loupe bilinear model.safetensors --layer mlp.bilinear --direction sae.safetensors:W_dec --out sae_features.safetensors
+          loupe bilinear demo:bilinear --class 3 --top 5 --out three.npz
+          loupe bilinear demo:bilinear --class 3 --versus 8 --json
+          loupe bilinear demo:bilinear --truncation --data builtin:digits:test \\
+            --out truncation.csv
+          loupe bilinear demo:bilinear --data builtin:digits:test --sample 0
+          loupe bilinear model.safetensors --layer mlp.bilinear \\
+            --direction sae.safetensors:W_dec --out sae_features.safetensors
         """
     )
 
