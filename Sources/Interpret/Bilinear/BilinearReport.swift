@@ -30,7 +30,8 @@ extension BilinearAnalysis {
         if truncation || !samples.isEmpty {
             guard let data else { throw InterpretError("truncation and sample contributions need data") }
             if truncation {
-                let classes = coversLogits ? self : try BilinearAnalysis(site: site)
+                try site.requireLogitReadout()
+                let classes = coversLogits ? self : try BilinearAnalysis(site: site, progress: progress)
                 curve = try classes.truncation(on: data, progress: progress)
             }
             contributions = try self.contributions(data: data, samples: samples, top: top)

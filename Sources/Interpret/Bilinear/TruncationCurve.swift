@@ -30,6 +30,7 @@ extension BilinearAnalysis {
     /// Per batch, one gemm per class projects the samples onto all its eigenvectors; running
     /// sums of λ_i (v_i·x̃)² in |λ| order then give that class's logit for every k at once.
     public func truncation(on data: Dataset, batchSize: Int = 256, progress: ProgressHandler? = nil) throws -> TruncationCurve {
+        try site.requireLogitReadout()
         guard coversLogits else {
             throw InterpretError("truncation needs the form of every class logit of layer '\(site.layerName)', in class order; these forms are: \(forms.map(\.direction.label).joined(separator: ", "))")
         }
@@ -86,5 +87,15 @@ extension BilinearAnalysis {
         var best = 0
         for c in 1..<logits.count where logits[c][s, k] > logits[best][s, k] { best = c }
         return best
+    }
+}
+
+extension BilinearSite {
+    /// Refuses a layer whose forms cannot stand in for the model: only affine layers may lie
+    /// between it and the logits.
+    func requireLogitReadout() throws {
+        guard readout?.isLogits == true else {
+            throw InterpretError("truncation needs only affine layers between bilinear layer '\(layerName)' and the logits (it is followed by \(followedBy))")
+        }
     }
 }

@@ -91,18 +91,17 @@ struct BilinearCommand: ParsableCommand {
         return names[0]
     }
 
+    private var choice: DirectionChoice {
+        if let direction { return .file(direction) }
+        guard let classOption else { return .readout }
+        return versus.map { .contrast(classOption, $0) } ?? .output(classOption)
+    }
+
     private func directions(_ site: BilinearSite) throws -> [FormDirection] {
-        if let direction {
-            let (rows, labels) = try DirectionFile.read(direction)
-            return try site.directions(rows, labels: labels, source: direction)
-        }
-        guard site.readout != nil else {
+        if site.readout == nil && direction == nil {
             throw ValidationError("bilinear layer '\(site.layerName)' is followed by \(site.followedBy), not by a linear readout: give --direction FILE")
         }
-        guard let classOption else { return try site.readoutDirections() }
-        let a = try site.readoutIndex(classOption)
-        if let versus { return [try site.contrast(a, site.readoutIndex(versus))] }
-        return [try site.readoutDirections()[a]]
+        return try site.directions(choice)
     }
 
     // MARK: Output

@@ -30,8 +30,13 @@ final class BilinearErrorTests: XCTestCase {
         XCTAssertNil(site.readout)
         assertThrowsMessage(try site.readoutDirections(), contains: ["bilinear layer 'bilinear'", "followed by relu 'act'", "give a direction"])
         assertThrowsMessage(try BilinearAnalysis(site: site), contains: ["relu 'act'"])
-        // A direction of the layer's output still works.
-        XCTAssertEqual(try BilinearAnalysis(site: site, directions: site.directions(Matrix(row: [1, 0, 0, 0]), source: "u")).forms.count, 1)
+        // A direction of the layer's output still works, but cannot stand in for the model.
+        let analysis = try BilinearAnalysis(site: site, directions: site.directions(Matrix(row: [1, 0, 0, 0]), source: "u"))
+        XCTAssertEqual(analysis.forms.count, 1)
+        let data = Dataset(name: "d", x: BilinearTestModels.inputs(2, 3, seed: 1), labels: [0, 1], sampleShape: [3])
+        for attempt in [{ try analysis.truncation(on: data) }, { try analysis.report(top: 1, data: data, truncation: true) }] as [() throws -> Any] {
+            assertThrowsMessage(try attempt(), contains: ["truncation needs only affine layers between bilinear layer 'bilinear' and the logits", "followed by relu 'act'"])
+        }
     }
 
     func testDirectionOfTheWrongLength() throws {

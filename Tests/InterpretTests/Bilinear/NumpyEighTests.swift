@@ -26,8 +26,9 @@ final class NumpyEighTests: XCTestCase {
         XCTAssertEqual(site.formSize, 13)
         XCTAssertTrue(site.hasConstant)
         XCTAssertEqual(site.imageShape, [1, 3, 4])
-        let (rows, labels) = try DirectionFile.read(folder.appendingPathComponent("directions.npy").path)
-        let directions = try site.readoutDirections() + [site.contrast(1, 3)] + site.directions(rows, labels: labels, source: "directions.npy")
+        let file = folder.appendingPathComponent("directions.npy").path
+        let directions = try site.directions(.readout) + site.directions(.contrast("b", "3")) + site.directions(.file(file))
+        XCTAssertEqual(try site.directions(.output("c")), [directions[2]])
         XCTAssertEqual(directions.map(\.label), ["a", "b", "c", "d", "e", "b−d", "directions.npy[0]", "directions.npy[1]"])
         let analysis = try BilinearAnalysis(site: site, directions: directions)
         let points = site.formInputs(x.converted(to: Float.self))
