@@ -16,7 +16,11 @@ struct Loupe: ParsableCommand {
           loupe bench --json              the same figures as one JSON object
         """,
         version: version,
-        subcommands: [InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self, ReportCommand.self, BenchCommand.self]
+        subcommands: [
+            InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self,
+            BilinearCommand.self,
+            ReportCommand.self, BenchCommand.self,
+        ]
     )
 }
 

@@ -1,0 +1,29 @@
+/// Which output directions of a bilinear layer to decompose, as a command line or a probe
+/// names them.
+public enum DirectionChoice: Sendable, Equatable {
+    /// Every output of the readout: every class, when it gives the logits.
+    case readout
+    /// One readout output, by name or index.
+    case output(String)
+    /// The first output minus the second (e.g. "3" versus "8").
+    case contrast(String, String)
+    /// The rows of a direction file (see `DirectionFile`), e.g. "sae.safetensors:W_dec".
+    case file(String)
+}
+
+extension BilinearSite {
+    /// The directions `choice` names, checked against this layer.
+    public func directions(_ choice: DirectionChoice) throws -> [FormDirection] {
+        switch choice {
+        case .readout:
+            return try readoutDirections()
+        case .output(let name):
+            return [try readoutDirections()[readoutIndex(name)]]
+        case .contrast(let a, let b):
+            return [try contrast(readoutIndex(a), readoutIndex(b))]
+        case .file(let spec):
+            let (rows, labels) = try DirectionFile.read(spec)
+            return try directions(rows, labels: labels, source: spec)
+        }
+    }
+}
