@@ -15,7 +15,8 @@ struct Loupe: ParsableCommand {
           loupe bench --json              the same figures as one JSON object
         """,
         version: version,
-        subcommands: [InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self, BenchCommand.self]
+        subcommands: [InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self, BenchCommand.self,
+                      CKACommand.self, AlignCommand.self, RebasinCommand.self]
     )
 }
 
