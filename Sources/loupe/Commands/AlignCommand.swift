@@ -23,7 +23,7 @@ struct AlignCommand: ParsableCommand {
           loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits --layer-a relu1 --layer-b relu1
           loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits --layer-a relu2 --layer-b relu2 --method semi --out semi.csv
           loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits --layer-a relu1 --layer-b relu1 --method sparse --json
-          loupe align demo:cnn demo:cnn --data builtin:digits --layer-a relu1 --layer-b relu2 --method spectral --clusters 8
+          loupe align demo:cnn cnn-b.safetensors --data builtin:digits --layer-a relu2 --layer-b relu2 --method spectral --clusters 8
         """
     )
 

@@ -86,7 +86,7 @@ struct RebasinCommand: ParsableCommand {
         print(table.rendered)
         print(String(format: "‖θ_A − θ_B‖: %.4f naive, %.4f permuted", r.distanceNaive, r.distancePermuted))
         if let d = r.maxLogitDifference, let data = r.data {
-            print(String(format: "permuted B against B on %@: largest logit difference %.2e", data, d))
+            print(String(format: "permuted B against B on %@: largest logit difference %.2e (relative to max(1, |logit|))", data, d))
         }
         if let ea = r.evaluationA, let eb = r.evaluationB, let em = r.evaluationMerged {
             print(String(format: "accuracy: A %.2f %%, B %.2f %%, merged (λ = ½) %.2f %% (loss %.4f)",

@@ -78,7 +78,7 @@ public struct CKAAccumulator: Sendable {
             try accumulate(doubles.map { CenteredFeatures($0, unbiased: debiased) }, varied: varied, progress: progress)
         } else {
             guard n <= Self.maximumGramSamples else {
-                throw InterpretError("\(kernel) CKA over \(n) samples at once needs a \(n)×\(n) Gram matrix per layer; use minibatches of at most \(Self.maximumGramSamples) samples")
+                throw InterpretError("\(kernel) CKA over \(n) samples at once needs a \(n)×\(n) Gram matrix per layer; use minibatch CKA with batches of at most \(Self.maximumGramSamples) samples")
             }
             var grams: [CenteredGram] = []
             for (k, m) in doubles.enumerated() {

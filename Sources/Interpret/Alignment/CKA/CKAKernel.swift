@@ -44,11 +44,34 @@ public enum CKAKernel: Hashable, Sendable, CustomStringConvertible {
         return d.map { Foundation.exp($0 * scale) }
     }
 
-    /// The median as numpy defines it: the mean of the two middle values for an even count.
+    /// The median as numpy defines it (the mean of the two middle values for an even count),
+    /// by quickselect: the n² distances need not be sorted.
     static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        let mid = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+        precondition(!values.isEmpty, "median of no values")
+        var a = values
+        let k = a.count / 2
+        a.withUnsafeMutableBufferPointer { select(k, in: $0) }
+        return a.count % 2 == 1 ? a[k] : (a[..<k].max()! + a[k]) / 2
+    }
+
+    /// Reorders `p` so that p[k] is its k-th smallest value and nothing before it is larger
+    /// (Hoare's FIND, as Wirth writes it).
+    private static func select(_ k: Int, in p: UnsafeMutableBufferPointer<Double>) {
+        var (lo, hi) = (0, p.count - 1)
+        while lo < hi {
+            let pivot = p[lo + (hi - lo) / 2]
+            var (i, j) = (lo, hi)
+            while i <= j {
+                while p[i] < pivot { i += 1 }
+                while pivot < p[j] { j -= 1 }
+                if i <= j {
+                    p.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+        }
     }
 }
 

@@ -45,8 +45,9 @@ public struct RebasinResult: Codable, Equatable, Sendable {
     /// ‖θ_A − θ_B‖ before and after permuting B.
     public var distanceNaive: Double
     public var distancePermuted: Double
-    /// The largest |difference| between B's and permuted B's logits over the data: permuting
-    /// must not change the function, so this is rounding only.
+    /// The largest difference between B's and permuted B's logits over the data, each
+    /// |Δ| / max(1, |logit|) (as the PyTorch parity tests measure): permuting must not change
+    /// the function, so this is Float32 rounding of sums taken in another order.
     public var maxLogitDifference: Double?
     public var evaluationA: Evaluation?
     public var evaluationB: Evaluation?
@@ -102,7 +103,9 @@ public enum GitRebasin {
             sweeps: sweeps, distanceNaive: distance(a, b), distancePermuted: distance(a, permuted))
         if let data {
             let original = b.scores(data.x), moved = permuted.scores(data.x)
-            result.maxLogitDifference = zip(original.storage, moved.storage).reduce(0.0) { max($0, Double(abs($1.0 - $1.1))) }
+            result.maxLogitDifference = zip(original.storage, moved.storage).reduce(0.0) { worst, pair in
+                max(worst, Double(abs(pair.0 - pair.1)) / max(1, Double(abs(pair.0))))
+            }
             result.evaluationA = a.evaluate(data.x, labels: data.labels)
             result.evaluationB = b.evaluate(data.x, labels: data.labels)
             result.evaluationMerged = merged.evaluate(data.x, labels: data.labels)

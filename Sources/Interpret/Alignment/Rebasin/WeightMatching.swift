@@ -20,6 +20,10 @@ public enum WeightMatching {
         for (g, group) in spec.groups.enumerated() {
             for axis in group.axes { axesOfSlot[axis.slot].append((g, axis)) }
         }
+        // A's side of every product never changes.
+        let unfoldedA = spec.groups.map { group in
+            group.axes.map { PermutationSpec.unfold(a[$0.slot], along: $0, units: group.size) }
+        }
         var rng = SeededRandom(seed: seed)
         var sweeps = 0
         while sweeps < maximumSweeps {
@@ -28,12 +32,12 @@ public enum WeightMatching {
             for g in rng.permutation(spec.groups.count) {
                 let n = spec.groups[g].size
                 var similarity = Matrix<Double>(rows: n, cols: n)
-                for axis in spec.groups[g].axes {
+                for (k, axis) in spec.groups[g].axes.enumerated() {
                     var wb = b[axis.slot]
                     for other in axesOfSlot[axis.slot] where other.group != g {
                         wb = PermutationSpec.permute(wb, along: other.axis, by: permutations[other.group])
                     }
-                    gemm(into: &similarity, PermutationSpec.unfold(a[axis.slot], along: axis, units: n),
+                    gemm(into: &similarity, unfoldedA[g][k],
                          PermutationSpec.unfold(wb, along: axis, units: n), transposeB: true, beta: 1)
                 }
                 let assignment = try LinearAssignment(cost: similarity, maximize: true).permutation
