@@ -10,20 +10,27 @@ struct AlignCommand: ParsableCommand {
         commandName: "align",
         abstract: "Convergent learning: match the units of a layer of A with those of a layer of B.",
         discussion: """
-        Correlates every unit of --layer-a with every unit of --layer-b over the data (channels
-        of a convolution over samples and positions), then (Li et al. 2016):
-          bipartite  one-to-one matching of largest total correlation, and its sorted curve
-          semi       each unit of A with its best-correlated unit of B (a unit may be picked twice)
-          sparse     L1-regularised linear maps from A's units to each unit of B over a λ path,
-                     λ chosen on held-out samples; how many units of A each unit of B needs
-          spectral   spectral clustering of both layers' units on their joint |correlation|
+        Correlates every unit of --layer-a with every unit of --layer-b over the
+        data (channels of a convolution over samples and positions), then, after
+        Li et al. (2016):
+          bipartite  one-to-one matching of largest total correlation
+          semi       each unit of A with its best-correlated unit of B
+          sparse     L1-regularised maps from A's units to each unit of B along
+                     a λ path, λ chosen on held-out samples: how many units of A
+                     each unit of B needs
+          spectral   spectral clustering of both layers' units together on
+                     their joint |correlation|
         Constant units (dead ReLUs) take no part and are listed.
 
         Examples:
-          loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits --layer-a relu1 --layer-b relu1
-          loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits --layer-a relu2 --layer-b relu2 --method semi --out semi.csv
-          loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits --layer-a relu1 --layer-b relu1 --method sparse --json
-          loupe align demo:cnn cnn-b.safetensors --data builtin:digits --layer-a relu2 --layer-b relu2 --method spectral --clusters 8
+          loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
+              --layer-a relu1 --layer-b relu1
+          loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
+              --layer-a relu2 --layer-b relu2 --method semi --out semi.csv
+          loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
+              --layer-a relu1 --layer-b relu1 --method sparse --json
+          loupe align demo:cnn cnn-b.safetensors --data builtin:digits \\
+              --layer-a relu2 --layer-b relu2 --method spectral --clusters 8
         """
     )
 

@@ -10,19 +10,22 @@ struct CKACommand: ParsableCommand {
         commandName: "cka",
         abstract: "Centred kernel alignment between the layers of one model, or of two.",
         discussion: """
-        With one model, every layer is compared with every other; with two, A's layers (rows)
-        with B's (columns). CKA is computed in Float64: the linear kernel in feature space
-        (‖YᵀX‖²/(‖XᵀX‖‖YᵀY‖) after centring), the RBF kernel on Gram matrices with the bandwidth
-        a fraction (--threshold) of the median distance between samples, as in Kornblith et
-        al.'s demo. --debiased uses the unbiased HSIC estimator. --batch N computes minibatch CKA
-        (Nguyen et al. 2021): unbiased HSIC averaged over shuffled batches of about N samples,
-        for data too large for one n×n Gram matrix; it implies --debiased.
+        With one model, every layer is compared with every other; with two, A's
+        layers (rows) with B's (columns). CKA is computed in Float64: the linear
+        kernel in feature space, ‖YᵀX‖²/(‖XᵀX‖‖YᵀY‖) after centring; the RBF
+        kernel on Gram matrices, its bandwidth a fraction (--threshold) of the
+        median distance between samples, as in Kornblith et al.'s demo.
+        --debiased uses the unbiased HSIC estimator. --batch N computes
+        minibatch CKA (Nguyen et al. 2021): unbiased HSIC averaged over shuffled
+        batches of about N samples, for data too large for one n×n Gram matrix;
+        it implies --debiased.
 
         Examples:
           loupe cka demo:mlp-1 --data builtin:digits:test --out cka.csv
-          loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits --kernel rbf --threshold 0.5
-          loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits --layers relu1,relu2 --debiased --json
-          loupe cka demo:cnn demo:cnn --data builtin:digits --batch 256 --epochs 5 --seed 1
+          loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits --kernel rbf
+          loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits \\
+              --layers relu1,relu2 --debiased --json
+          loupe cka demo:cnn --data builtin:digits --batch 256 --epochs 5
           loupe cka --acts x.npy y.npy --debiased
         """
     )

@@ -10,17 +10,20 @@ struct RebasinCommand: ParsableCommand {
         commandName: "rebasin",
         abstract: "Git Re-Basin: permute B's hidden units to line up with A's, and look between them.",
         discussion: """
-        Finds permutations of B's hidden units (or channels) that bring it closest to A, by
-        weight matching (coordinate descent over the layers in a random order, each step a
-        linear assignment, until a sweep gains nothing) or by activation matching on --data.
-        The permuted B computes exactly B's function; it is saved with B's tensor names.
-        With labelled --data, reports loss and accuracy along (1−λ)θ_A + λθ_B, naive and
-        permuted, and the loss barrier max_λ L(λ) − ½(L(0) + L(1)).
+        Finds permutations of B's hidden units (or channels) that bring it closest
+        to A: weight matching (coordinate descent over the layers in a random
+        order, each step a linear assignment, until a sweep gains nothing), or
+        activation matching on --data. The permuted B computes exactly B's
+        function and is saved with B's tensor names. With labelled --data, it
+        reports loss and accuracy along (1−λ)θ_A + λθ_B, naive and permuted, and
+        the loss barrier max_λ L(λ) − ½(L(0) + L(1)).
 
         Examples:
-          loupe rebasin demo:mlp-1 demo:mlp-2 --out mlp-2-permuted.safetensors
-          loupe rebasin demo:mlp-1 demo:mlp-2 --data builtin:digits:test --out b.safetensors --merge merged.safetensors --lmc lmc.csv --steps 25
-          loupe rebasin demo:cnn cnn-b.safetensors --method activation --data builtin:digits:train --out b.safetensors --json
+          loupe rebasin demo:mlp-1 demo:mlp-2 --out b.safetensors
+          loupe rebasin demo:mlp-1 demo:mlp-2 --data builtin:digits:test \\
+              --out b.safetensors --merge merged.safetensors --lmc lmc.csv
+          loupe rebasin demo:cnn cnn-b.safetensors --method activation \\
+              --data builtin:digits:train --out b.safetensors --json
         """
     )
 

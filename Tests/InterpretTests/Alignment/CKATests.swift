@@ -155,6 +155,20 @@ final class CKATests: XCTestCase {
         assertThrowsMessage(try LayerCKA.compute(a, b, data: wrongWidth), contains: ["12 values", "demo:mlp-1", "[64]"])
     }
 
+    func testProgressReportsAndCancels() throws {
+        let model = try DemoModels.load("mlp-1")
+        let data = try Digits.load(.test)
+        for options in [CKAOptions(), CKAOptions(batchSize: 100)] {
+            var fractions: [Double] = []
+            _ = try LayerCKA.compute(model, data: data, options: options) { f, _ in fractions.append(f); return true }
+            XCTAssertEqual(fractions.last, 1)
+            XCTAssertEqual(fractions, fractions.sorted())
+            XCTAssertThrowsError(try LayerCKA.compute(model, data: data, options: options) { _, _ in false }) {
+                XCTAssertTrue($0 is CancellationError)
+            }
+        }
+    }
+
     func testMinibatchesCoverEverySampleEachEpoch() {
         let batches = LayerCKA.minibatches(samples: 103, size: 10, epochs: 2, seed: 9)
         XCTAssertEqual(batches.count, 22)

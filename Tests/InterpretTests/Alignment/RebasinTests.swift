@@ -149,6 +149,20 @@ final class RebasinTests: XCTestCase {
         XCTAssertEqual(reloaded.parameterSlots.map(\.tensorName), b.parameterSlots.map(\.tensorName))
     }
 
+    func testProgressReportsAndCancels() throws {
+        let a = try DemoModels.load("mlp-1"), b = try DemoModels.load("mlp-2")
+        let data = try Digits.load(.test)
+        var fractions: [Double] = []
+        _ = try GitRebasin.run(a, b, data: data, options: RebasinOptions(interpolationSteps: 3)) { f, _ in fractions.append(f); return true }
+        XCTAssertEqual(try XCTUnwrap(fractions.last), 1, accuracy: 1e-12)
+        XCTAssertEqual(fractions, fractions.sorted())
+        for method in RebasinOptions.Method.allCases {
+            XCTAssertThrowsError(try GitRebasin.run(a, b, data: data, options: RebasinOptions(method: method)) { _, _ in false }) {
+                XCTAssertTrue($0 is CancellationError)
+            }
+        }
+    }
+
     func testRefusesWhatItCannotMatch() throws {
         let mlp = try DemoModels.load("mlp-1"), cnn = try DemoModels.load("cnn")
         assertThrowsMessage(try GitRebasin.run(mlp, cnn), contains: ["demo:mlp-1", "demo:cnn", "architecture"])

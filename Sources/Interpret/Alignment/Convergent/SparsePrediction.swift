@@ -64,7 +64,9 @@ public struct SparsePrediction: Codable, Equatable, Sendable {
     public static func fit(from a: Matrix<Double>, to b: Matrix<Double>, options: SparsePredictionOptions = .init(),
                            progress: ProgressHandler? = nil) throws -> SparsePrediction {
         try options.validate()
-        precondition(a.rows == b.rows, "SparsePrediction.fit: \(a.rows) observations against \(b.rows)")
+        guard a.rows == b.rows else {
+            throw InterpretError("sparse prediction: \(a.rows) observations of the inputs against \(b.rows) of the targets")
+        }
         let n = a.rows
         let held = Int((Double(n) * options.validationFraction).rounded())
         guard held >= 1, n - held >= 3 else {

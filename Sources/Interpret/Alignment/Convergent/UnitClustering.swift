@@ -23,7 +23,9 @@ public struct UnitClustering: Codable, Equatable, Sendable {
     /// Clusters the live units (columns) of `a` and `b`, observed on the same rows.
     public static func compute(_ a: Matrix<Double>, _ b: Matrix<Double>, liveA: [Int], liveB: [Int],
                                clusters: Int?, seed: UInt64 = 0) throws -> UnitClustering {
-        precondition(a.rows == b.rows, "UnitClustering: \(a.rows) observations against \(b.rows)")
+        guard a.rows == b.rows else {
+            throw InterpretError("unit clustering: \(a.rows) observations of A's units against \(b.rows) of B's")
+        }
         let joint = Matrix.hstack([a.columns(liveA), b.columns(liveB)]).correlation()
         let affinity = joint.map { Swift.abs($0) }
         let result = try SpectralClustering.cluster(affinity: affinity, clusters: clusters, seed: seed)
