@@ -19,6 +19,7 @@ public struct CKAAccumulator: Sendable {
     public let columnNames: [String]
     /// Rows compared with themselves.
     public let symmetric: Bool
+    /// Batches added so far, and the samples in them (a sample counts once per batch it is in).
     public private(set) var batches = 0
     public private(set) var samples = 0
 
