@@ -18,7 +18,7 @@ struct Loupe: ParsableCommand {
         version: version,
         subcommands: [
             InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self,
-            BilinearCommand.self,
+            BilinearCommand.self, CKACommand.self, AlignCommand.self, RebasinCommand.self,
             ReportCommand.self, BenchCommand.self,
         ]
     )

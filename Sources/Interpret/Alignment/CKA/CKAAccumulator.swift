@@ -1,0 +1,152 @@
+import LinAlg
+
+/// Sums HSIC estimates between every row representation and every column representation over
+/// batches of the same samples, and turns the sums into CKA:
+///
+///     CKA_ij = Σ_b HSIC(X_i, Y_j) / √(Σ_b HSIC(X_i, X_i) · Σ_b HSIC(Y_j, Y_j))
+///
+/// One batch holding every sample gives the ordinary CKA of Kornblith et al. (2019). Many
+/// batches give minibatch CKA (Nguyen, Raghu & Kornblith 2021): with the unbiased estimator each
+/// batch's HSIC is an unbiased estimate, so the average converges to the full-data value (the
+/// average over all batches of a given size equals it exactly, HSIC being a U-statistic).
+///
+/// Rows and columns are usually the layers of two models; with no separate columns the rows
+/// are compared with themselves (the layers of one model).
+public struct CKAAccumulator: Sendable {
+    public let kernel: CKAKernel
+    public let debiased: Bool
+    public let rowNames: [String]
+    public let columnNames: [String]
+    /// Rows compared with themselves.
+    public let symmetric: Bool
+    /// Batches added so far, and the samples in them (a sample counts once per batch it is in).
+    public private(set) var batches = 0
+    public private(set) var samples = 0
+
+    private var cross: Matrix<Double>
+    private var rowSelf: [Double]
+    private var columnSelf: [Double]
+    /// Whether a representation has varied within some batch (a constant one has no CKA).
+    private var rowVaried: [Bool]
+    private var columnVaried: [Bool]
+
+    /// The most samples of one batch for which an n × n Gram matrix is formed (8192² doubles
+    /// are 512 MiB); the linear kernel avoids it in feature space.
+    public static let maximumGramSamples = 8192
+    public static let minimumSamples = 4
+
+    public init(kernel: CKAKernel, debiased: Bool, rows: [String], columns: [String]? = nil) {
+        self.kernel = kernel
+        self.debiased = debiased
+        rowNames = rows
+        columnNames = columns ?? rows
+        symmetric = columns == nil
+        cross = Matrix(rows: rows.count, cols: columnNames.count)
+        rowSelf = [Double](repeating: 0, count: rows.count)
+        columnSelf = [Double](repeating: 0, count: columnNames.count)
+        rowVaried = [Bool](repeating: false, count: rows.count)
+        columnVaried = [Bool](repeating: false, count: columnNames.count)
+    }
+
+    /// Adds one batch: the same samples (rows) as seen by each row representation and each column
+    /// representation (`columns` is nil for a symmetric accumulator).
+    public mutating func add<T: BLASScalar>(rows: [Matrix<T>], columns: [Matrix<T>]? = nil,
+                                            progress: ProgressHandler? = nil) throws {
+        precondition(rows.count == rowNames.count && (columns?.count ?? columnNames.count) == columnNames.count
+                        && (columns == nil) == symmetric,
+                     "CKAAccumulator.add: representations do not match the names given at init")
+        let all = rows + (columns ?? [])
+        let names = rowNames + (symmetric ? [] : columnNames)
+        let n = all.first?.rows ?? 0
+        for (m, name) in zip(all, names) {
+            guard m.rows == n else {
+                throw InterpretError("CKA: '\(name)' has \(m.rows) samples, '\(names[0])' has \(n); both must see the same samples")
+            }
+            guard !m.hasNonFinite else { throw InterpretError("CKA: '\(name)' contains NaN or infinity") }
+        }
+        guard n >= Self.minimumSamples else {
+            throw InterpretError("CKA needs at least \(Self.minimumSamples) samples per batch, got \(n)")
+        }
+        let doubles = all.map { $0.converted(to: Double.self) }
+        let varied = all.map(Self.varies)
+        let rowCount = rowNames.count
+        for i in 0..<rowCount where varied[i] { rowVaried[i] = true }
+        for j in 0..<columnNames.count where varied[symmetric ? j : rowCount + j] { columnVaried[j] = true }
+
+        // Feature space whenever it is cheaper or the Gram matrix would not fit.
+        let widest = all.map(\.cols).max() ?? 0
+        if case .linear = kernel, n > widest || n > Self.maximumGramSamples {
+            try accumulate(doubles.map { CenteredFeatures($0, unbiased: debiased) }, varied: varied, progress: progress)
+        } else {
+            guard n <= Self.maximumGramSamples else {
+                throw InterpretError("\(kernel) CKA over \(n) samples at once needs a \(n)×\(n) Gram matrix per layer; use minibatch CKA with batches of at most \(Self.maximumGramSamples) samples")
+            }
+            var grams: [CenteredGram] = []
+            for (k, m) in doubles.enumerated() {
+                // A constant representation contributes nothing: its centred Gram matrix is 0.
+                let k0 = varied[k] ? try kernel.gram(m, what: "'\(names[k])'") : Matrix(rows: n, cols: n)
+                grams.append(CenteredGram(gram: k0, unbiased: debiased))
+            }
+            try accumulate(grams, varied: varied, progress: progress)
+        }
+        batches += 1
+        samples += n
+    }
+
+    private mutating func accumulate<Op: HSICOperand>(_ ops: [Op], varied: [Bool], progress: ProgressHandler?) throws {
+        let rowCount = rowNames.count
+        let columnOffset = symmetric ? 0 : rowCount
+        let selfTerms = ops.indices.map { varied[$0] ? ops[$0].selfHSIC() : 0 }
+        for i in 0..<rowCount { rowSelf[i] += selfTerms[i] }
+        for j in 0..<columnNames.count { columnSelf[j] += selfTerms[columnOffset + j] }
+        for i in 0..<rowCount {
+            for j in 0..<columnNames.count {
+                let a = i, b = columnOffset + j
+                if symmetric && j < i { continue }
+                let h = a == b ? selfTerms[a] : (varied[a] && varied[b] ? ops[a].hsic(with: ops[b]) : 0)
+                cross[i, j] += h
+                if symmetric { cross[j, i] = cross[i, j] }
+            }
+            if let progress, !progress(Double(i + 1) / Double(rowCount), "CKA row \(i + 1)/\(rowCount)") {
+                throw CancellationError()
+            }
+        }
+    }
+
+    /// CKA for every row and column, rows × columns.
+    public func values() throws -> Matrix<Double> {
+        precondition(batches > 0, "CKAAccumulator.values: no batch was added")
+        let names = rowNames + columnNames, varied = rowVaried + columnVaried, selfSums = rowSelf + columnSelf
+        for (k, name) in names.enumerated() {
+            let selfSum = selfSums[k]
+            guard varied[k] else {
+                throw InterpretError("CKA: '\(name)' is constant over the samples (every sample gives the same activations), so its CKA is undefined")
+            }
+            guard selfSum > 0 else {
+                throw InterpretError("CKA: the \(debiased ? "unbiased " : "")HSIC of '\(name)' with itself is \(selfSum), not positive; use more samples per batch\(debiased ? " or the biased estimator" : "")")
+            }
+        }
+        return Matrix(rows: rowNames.count, cols: columnNames.count) { i, j in
+            cross[i, j] / (rowSelf[i] * columnSelf[j]).squareRoot()
+        }
+    }
+
+    /// Whether any sample differs from the first (exactly: a constant layer is refused, a
+    /// nearly constant one is a legitimate representation).
+    private static func varies<T>(_ m: Matrix<T>) -> Bool {
+        guard m.rows > 1 else { return false }
+        let first = m.row(0)
+        return (1..<m.rows).contains { !m.row($0).elementsEqual(first) }
+    }
+}
+
+/// CKA between two representations of the same samples.
+public enum CKA {
+    /// CKA(X, Y) for samples as rows; `names` label X and Y in error messages.
+    public static func similarity<T: BLASScalar>(_ x: Matrix<T>, _ y: Matrix<T>, kernel: CKAKernel = .linear,
+                                                 debiased: Bool = false, names: (String, String) = ("X", "Y")) throws -> Double {
+        var accumulator = CKAAccumulator(kernel: kernel, debiased: debiased, rows: [names.0], columns: [names.1])
+        try accumulator.add(rows: [x], columns: [y])
+        return try accumulator.values()[0, 0]
+    }
+}

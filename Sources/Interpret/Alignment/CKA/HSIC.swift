@@ -1,0 +1,83 @@
+import LinAlg
+
+/// One representation of n samples, prepared so that its HSIC with another representation of
+/// the same samples is one cheap product. HSIC is estimated either with the biased estimator,
+/// tr(K̃ L̃)/(n − 1)² with K̃ = HKH, or with the unbiased one of Song et al. (2007),
+/// ⟨K̃ᵤ, L̃ᵤ⟩/(n(n − 3)) with K̃ᵤ the U-centred Gram matrix (Székely & Rizzo 2014).
+protocol HSICOperand {
+    func hsic(with other: Self) -> Double
+    func selfHSIC() -> Double
+}
+
+/// A centred Gram matrix: works for any kernel, costs n² memory.
+struct CenteredGram: HSICOperand {
+    let centered: Matrix<Double>
+    /// 1/(n − 1)² or 1/(n(n − 3)).
+    let scale: Double
+
+    init(gram k: Matrix<Double>, unbiased: Bool) {
+        let n = k.rows
+        var g = k
+        var means = [Double](repeating: 0, count: n)
+        g.withUnsafeMutableBufferPointer { p in
+            if unbiased {
+                // U-centring: zero diagonal, row means over n − 2, corrected by their total.
+                for i in 0..<n { p[i * n + i] = 0 }
+                for i in 0..<n { for j in 0..<n { means[j] += p[i * n + j] } }
+                for j in 0..<n { means[j] /= Double(n - 2) }
+                let correction = means.reduce(0, +) / Double(2 * (n - 1))
+                for j in 0..<n { means[j] -= correction }
+            } else {
+                // Double centring HKH: subtract row and column means, add back the grand mean.
+                for i in 0..<n { for j in 0..<n { means[j] += p[i * n + j] } }
+                for j in 0..<n { means[j] /= Double(n) }
+                let correction = means.reduce(0, +) / Double(2 * n)
+                for j in 0..<n { means[j] -= correction }
+            }
+            for i in 0..<n { for j in 0..<n { p[i * n + j] -= means[i] + means[j] } }
+            if unbiased { for i in 0..<n { p[i * n + i] = 0 } }
+        }
+        centered = g
+        scale = unbiased ? 1 / (Double(n) * Double(n - 3)) : 1 / (Double(n - 1) * Double(n - 1))
+    }
+
+    func hsic(with other: CenteredGram) -> Double { dot(centered.storage, other.centered.storage) * scale }
+    func selfHSIC() -> Double { hsic(with: self) }
+}
+
+/// Column-centred features for the linear kernel: ⟨XXᵀ, YYᵀ⟩ = ‖XᵀY‖²_F, so nothing n × n
+/// is formed. The unbiased form is the feature-space estimator of the reference demo
+/// (`feature_space_linear_cka(debiased=True)`), equal to ⟨K̃ᵤ, L̃ᵤ⟩.
+struct CenteredFeatures: HSICOperand {
+    let centered: Matrix<Double>
+    let unbiased: Bool
+    /// ‖x̃_i‖² for each sample, and their sum (the unbiased estimator's corrections).
+    let rowSquaredNorms: [Double]
+    let squaredNorm: Double
+
+    init(_ x: Matrix<Double>, unbiased: Bool) {
+        centered = x.centered()
+        self.unbiased = unbiased
+        rowSquaredNorms = centered.rowNorms().map { $0 * $0 }
+        squaredNorm = rowSquaredNorms.reduce(0, +)
+    }
+
+    private var n: Double { Double(centered.rows) }
+
+    private func estimate(_ squaredCross: Double, _ other: CenteredFeatures) -> Double {
+        guard unbiased else { return squaredCross / ((n - 1) * (n - 1)) }
+        let corrected = squaredCross - n / (n - 2) * dot(rowSquaredNorms, other.rowSquaredNorms)
+            + squaredNorm * other.squaredNorm / ((n - 1) * (n - 2))
+        return corrected / (n * (n - 3))
+    }
+
+    func hsic(with other: CenteredFeatures) -> Double {
+        let cross = matmul(centered, other.centered, transposeA: true)
+        return estimate(dot(cross.storage, cross.storage), other)
+    }
+
+    func selfHSIC() -> Double {
+        let g = gram(centered, transpose: true)
+        return estimate(dot(g.storage, g.storage), self)
+    }
+}

@@ -1,0 +1,164 @@
+import LinAlg
+import Networks
+
+/// How CKA is computed.
+public struct CKAOptions: Codable, Equatable, Sendable {
+    public var kernel: CKAKernel
+    /// The unbiased HSIC estimator (Song et al. 2007) instead of the biased one.
+    public var debiased: Bool
+    /// nil: every sample at once. A size: minibatch CKA, HSIC averaged over shuffled batches
+    /// of about this many samples; minibatches always use the unbiased estimator, the only
+    /// one whose batch average converges to the full-data value.
+    public var batchSize: Int?
+    /// Passes over the shuffled samples in minibatch mode.
+    public var epochs: Int
+    /// Orders the samples into minibatches.
+    public var seed: UInt64
+
+    public init(kernel: CKAKernel = .linear, debiased: Bool = false, batchSize: Int? = nil, epochs: Int = 1, seed: UInt64 = 0) {
+        self.kernel = kernel
+        self.debiased = debiased
+        self.batchSize = batchSize
+        self.epochs = epochs
+        self.seed = seed
+    }
+
+    /// The estimator actually used.
+    public var usesUnbiasedEstimator: Bool { debiased || batchSize != nil }
+
+    public func validate() throws {
+        if case .rbf(let t) = kernel, !(t > 0 && t.isFinite) {
+            throw InterpretError("the RBF threshold must be a positive fraction of the median distance, got \(t)")
+        }
+        if let b = batchSize, b < CKAAccumulator.minimumSamples {
+            throw InterpretError("the CKA batch size must be at least \(CKAAccumulator.minimumSamples), got \(b)")
+        }
+        guard epochs >= 1 else { throw InterpretError("the number of epochs must be at least 1, got \(epochs)") }
+    }
+}
+
+/// CKA between the layers of one model, or of two: the heatmap of Kornblith et al.'s figures.
+public struct CKAMatrix: Codable, Equatable, Sendable {
+    public var modelA: String
+    /// nil when the layers of one model are compared with each other.
+    public var modelB: String?
+    public var rowLayers: [String]
+    public var columnLayers: [String]
+    /// values[i][j] = CKA(row layer i, column layer j).
+    public var values: [[Double]]
+    public var kernel: CKAKernel
+    public var debiased: Bool
+    public var batchSize: Int?
+    public var batches: Int
+    /// Distinct samples compared.
+    public var samples: Int
+    public var data: String
+
+    /// For each row layer, the column layer most similar to it (the "diagonal" of two models).
+    public var bestColumnForRow: [Int] {
+        values.map { row in row.indices.max { row[$0] < row[$1] } ?? 0 }
+    }
+}
+
+/// CKA over the layers of networks on a data set.
+public enum LayerCKA {
+    /// The layers compared by default: every layer output except flatten (a copy of its input)
+    /// and a final softmax (the logits before it are compared instead).
+    public static func defaultLayers<T>(_ network: Network<T>) -> [String] {
+        network.layers.compactMap { layer in
+            switch layer.operation {
+            case .flatten, .softmax: return nil
+            default: return layer.name
+            }
+        }
+    }
+
+    /// The layer × layer CKA of model A against model B, or of A against itself when `b` is nil.
+    /// Rows are `layersA`, columns `layersB` (of B, or of A again); both default to
+    /// `defaultLayers`.
+    public static func compute(_ a: Network<Float>, _ b: Network<Float>? = nil, data: Dataset,
+                               layersA: [String]? = nil, layersB: [String]? = nil,
+                               options: CKAOptions = CKAOptions(), progress: ProgressHandler? = nil) throws -> CKAMatrix {
+        try options.validate()
+        let columnNetwork = b ?? a
+        let rows = layersA ?? defaultLayers(a)
+        let columns = layersB ?? (b == nil ? rows : defaultLayers(columnNetwork))
+        guard !rows.isEmpty, !columns.isEmpty else { throw InterpretError("CKA: no layers to compare") }
+        for name in rows { _ = try a.traceIndex(of: name) }
+        for name in columns { _ = try columnNetwork.traceIndex(of: name) }
+        let symmetric = b == nil && rows == columns
+        let label = { (net: Network<Float>, layer: String) in "\(net.name) \(layer)" }
+        var accumulator = CKAAccumulator(kernel: options.kernel, debiased: options.usesUnbiasedEstimator,
+                                         rows: rows.map { label(a, $0) },
+                                         columns: symmetric ? nil : columns.map { label(columnNetwork, $0) })
+        try run(&accumulator, samples: data.count, options: options, progress: progress) { indices in
+            let x = indices.map { data.x.rows($0) } ?? data.x
+            let r = try LayerActivations.collect(a, x, layers: rows)
+            return (r, symmetric ? nil : try LayerActivations.collect(columnNetwork, x, layers: columns))
+        }
+        return CKAMatrix(modelA: a.name, modelB: b?.name, rowLayers: rows, columnLayers: columns,
+                         values: try rowsOf(accumulator.values()), kernel: options.kernel,
+                         debiased: options.usesUnbiasedEstimator, batchSize: options.batchSize,
+                         batches: accumulator.batches, samples: data.count, data: data.name)
+    }
+
+    /// CKA between two activation matrices of the same samples (e.g. dumped from PyTorch), as a
+    /// 1 × 1 matrix whose "models" and "layers" are the two names.
+    public static func compute(_ x: Matrix<Float>, _ y: Matrix<Float>, names: (String, String) = ("X", "Y"),
+                               options: CKAOptions = CKAOptions(), progress: ProgressHandler? = nil) throws -> CKAMatrix {
+        try options.validate()
+        guard x.rows == y.rows else {
+            throw InterpretError("CKA: '\(names.0)' has \(x.rows) samples, '\(names.1)' has \(y.rows); both must hold the same samples")
+        }
+        var accumulator = CKAAccumulator(kernel: options.kernel, debiased: options.usesUnbiasedEstimator,
+                                         rows: [names.0], columns: [names.1])
+        try run(&accumulator, samples: x.rows, options: options, progress: progress) { indices in
+            ([indices.map { x.rows($0) } ?? x], [indices.map { y.rows($0) } ?? y])
+        }
+        return CKAMatrix(modelA: names.0, modelB: names.1, rowLayers: [names.0], columnLayers: [names.1],
+                         values: try rowsOf(accumulator.values()), kernel: options.kernel,
+                         debiased: options.usesUnbiasedEstimator, batchSize: options.batchSize,
+                         batches: accumulator.batches, samples: x.rows, data: "\(names.0), \(names.1)")
+    }
+
+    /// Feeds the accumulator every sample at once, or the minibatches of `options`.
+    /// `fetch(nil)` returns the representations of every sample, `fetch(indices)` of a batch.
+    private static func run(_ accumulator: inout CKAAccumulator, samples n: Int, options: CKAOptions,
+                            progress: ProgressHandler?,
+                            fetch: ([Int]?) throws -> (rows: [Matrix<Float>], columns: [Matrix<Float>]?)) throws {
+        guard let size = options.batchSize else {
+            if let progress, !progress(0, "activations") { throw CancellationError() }
+            let (rows, columns) = try fetch(nil)
+            try accumulator.add(rows: rows, columns: columns, progress: progress)
+            return
+        }
+        let batches = minibatches(samples: n, size: size, epochs: options.epochs, seed: options.seed)
+        for (k, batch) in batches.enumerated() {
+            let (rows, columns) = try fetch(batch)
+            try accumulator.add(rows: rows, columns: columns)
+            if let progress, !progress(Double(k + 1) / Double(batches.count), "batch \(k + 1)/\(batches.count)") {
+                throw CancellationError()
+            }
+        }
+    }
+
+    /// Each epoch a fresh shuffle of 0..<n cut into ⌈n/size⌉ batches whose sizes differ by at
+    /// most one, so no batch is left too small for the unbiased estimator.
+    public static func minibatches(samples n: Int, size: Int, epochs: Int, seed: UInt64) -> [[Int]] {
+        var rng = SeededRandom(seed: seed)
+        let count = max(1, (n + size - 1) / size)
+        var out: [[Int]] = []
+        for _ in 0..<epochs {
+            let order = rng.permutation(n)
+            var start = 0
+            for k in 0..<count {
+                let length = n / count + (k < n % count ? 1 : 0)
+                out.append(Array(order[start..<(start + length)]))
+                start += length
+            }
+        }
+        return out
+    }
+
+    private static func rowsOf(_ m: Matrix<Double>) -> [[Double]] { (0..<m.rows).map { Array(m.row($0)) } }
+}

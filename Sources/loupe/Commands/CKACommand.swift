@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Interpret
+import LinAlg
+import Networks
+import TensorIO
+
+struct CKACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cka",
+        abstract: "Centred kernel alignment between the layers of one model, or of two.",
+        discussion: """
+        With one model, every layer is compared with every other; with two, A's
+        layers (rows) with B's (columns). CKA is computed in Float64: the linear
+        kernel in feature space, ‖YᵀX‖²/(‖XᵀX‖‖YᵀY‖) after centring; the RBF
+        kernel on Gram matrices, its bandwidth a fraction (--threshold) of the
+        median distance between samples, as in Kornblith et al.'s demo.
+        --debiased uses the unbiased HSIC estimator. --batch N computes
+        minibatch CKA (Nguyen et al. 2021): unbiased HSIC averaged over shuffled
+        batches of about N samples, for data too large for one n×n Gram matrix;
+        it implies --debiased.
+
+        Examples:
+          loupe cka demo:mlp-1 --data builtin:digits:test --out cka.csv
+          loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits --kernel rbf
+          loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits \\
+              --layers relu1,relu2 --debiased --json
+          loupe cka demo:cnn --data builtin:digits --batch 256 --epochs 5
+          loupe cka --acts x.npy y.npy --debiased
+        """
+    )
+
+    @Argument(help: "One model, or two: .safetensors files or demo:NAME.") var models: [String] = []
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Two activation files [samples, …] (.npy, .csv, or .safetensors/.npz holding x) instead of models.", valueName: "X Y"))
+    var acts: [String] = []
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: ArgumentHelp("Layers of A, comma-separated (default: every layer but flatten and softmax).", valueName: "NAMES"))
+    var layers: String?
+    @Option(name: .customLong("layers-b"), help: ArgumentHelp("Layers of B (default: those of --layers, or every layer).", valueName: "NAMES"))
+    var layersB: String?
+    @Option(help: "Kernel: linear or rbf.") var kernel: String = "linear"
+    @Option(help: "RBF bandwidth as a fraction of the median distance.") var threshold: Double = 0.5
+    @Flag(help: "Use the unbiased HSIC estimator.") var debiased = false
+    @Option(help: ArgumentHelp("Minibatch CKA over batches of about N samples (implies --debiased).", valueName: "N"))
+    var batch: Int?
+    @Option(help: "Passes over the shuffled data with --batch.") var epochs: Int = 1
+    @Option(help: "Seed of the minibatch order.") var seed: UInt64 = 0
+    @Option(help: "Write the matrix: .csv (with layer names), .npy, .safetensors or .npz.") var out: String?
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    func validate() throws {
+        if let out { try OutputFile.validate(out) }
+        guard ["linear", "rbf"].contains(kernel) else { throw ValidationError("--kernel must be linear or rbf, got '\(kernel)'") }
+        if acts.isEmpty {
+            guard (1...2).contains(models.count) else { throw ValidationError("give one or two models (or --acts X Y)") }
+        } else {
+            guard acts.count == 2 else { throw ValidationError("--acts takes two files, got \(acts.count)") }
+            guard models.isEmpty else { throw ValidationError("give models or --acts, not both") }
+        }
+        try options.validate()
+    }
+
+    var options: CKAOptions {
+        CKAOptions(kernel: kernel == "rbf" ? .rbf(threshold: threshold) : .linear, debiased: debiased,
+                   batchSize: batch, epochs: epochs, seed: seed)
+    }
+
+    func run() throws {
+        let bar = ProgressBar("cka")
+        let result: CKAMatrix
+        if acts.isEmpty {
+            let a = try openModel(models[0], modelOptions)
+            let b = try models.count == 2 ? openModel(models[1], modelOptions) : nil
+            let data = try dataOptions.load()!
+            result = try LayerCKA.compute(a, b, data: data, layersA: LabelledOutput.names(layers),
+                                          layersB: LabelledOutput.names(layersB) ?? LabelledOutput.names(layers),
+                                          options: options, progress: progressHandler(bar))
+        } else {
+            let x = try DataSource.load(acts[0]), y = try DataSource.load(acts[1])
+            result = try LayerCKA.compute(x.x, y.x, names: (acts[0], acts[1]), options: options, progress: progressHandler(bar))
+        }
+        bar.finish()
+        if let out { try write(result, to: out) }
+        if json { try printJSON(result); return }
+        print(summary(result))
+        if acts.isEmpty {
+            var table = TextTable([result.modelB == nil ? "layer" : "A \\ B"] + result.columnLayers,
+                                  numeric: Set(1...result.columnLayers.count))
+            for (name, row) in zip(result.rowLayers, result.values) { table.add([name] + row.map { LabelledOutput.cell($0, digits: 3) }) }
+            print(table.rendered)
+        }
+        if let out { print("wrote \(out)") }
+    }
+
+    private func summary(_ r: CKAMatrix) -> String {
+        let estimator = r.debiased ? "unbiased HSIC" : "biased HSIC"
+        let batching = r.batchSize.map { ", \(r.batches) minibatches of about \($0)" } ?? ""
+        if !acts.isEmpty {
+            return "CKA = \(String(format: "%.6f", r.values[0][0]))  (\(r.kernel), \(estimator); \(r.samples) samples\(batching))"
+        }
+        let who = r.modelB.map { "\(r.modelA) (rows) against \($0) (columns)" } ?? r.modelA
+        return "\(r.kernel) CKA, \(estimator): \(who) on \(r.data), \(r.samples) samples\(batching)"
+    }
+
+    private func write(_ r: CKAMatrix, to path: String) throws {
+        let matrix = Matrix<Double>(r.values)
+        try LabelledOutput.write(
+            csvHeader: ["layer"] + r.columnLayers,
+            csvRows: zip(r.rowLayers, r.values).map { [$0] + $1.map { "\($0)" } },
+            main: ("cka", Tensor(matrix)),
+            metadata: ["loupe.model_a": r.modelA, "loupe.model_b": r.modelB ?? r.modelA, "loupe.data": r.data,
+                       "loupe.rows": r.rowLayers.joined(separator: ","), "loupe.columns": r.columnLayers.joined(separator: ","),
+                       "loupe.kernel": r.kernel.description, "loupe.debiased": "\(r.debiased)"],
+            to: path)
+    }
+}

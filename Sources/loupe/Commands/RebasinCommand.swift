@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Interpret
+import LinAlg
+import Networks
+import TensorIO
+
+struct RebasinCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebasin",
+        abstract: "Git Re-Basin: permute B's hidden units to line up with A's, and look between them.",
+        discussion: """
+        Finds permutations of B's hidden units (or channels) that bring it closest
+        to A: weight matching (coordinate descent over the layers in a random
+        order, each step a linear assignment, until a sweep gains nothing), or
+        activation matching on --data. The permuted B computes exactly B's
+        function and is saved with B's tensor names. With labelled --data, it
+        reports loss and accuracy along (1−λ)θ_A + λθ_B, naive and permuted, and
+        the loss barrier max_λ L(λ) − ½(L(0) + L(1)).
+
+        Examples:
+          loupe rebasin demo:mlp-1 demo:mlp-2 --out b.safetensors
+          loupe rebasin demo:mlp-1 demo:mlp-2 --data builtin:digits:test \\
+              --out b.safetensors --merge merged.safetensors --lmc lmc.csv
+          loupe rebasin demo:cnn cnn-b.safetensors --method activation \\
+              --data builtin:digits:train --out b.safetensors --json
+        """
+    )
+
+    @Argument(help: "Model A (the reference): .safetensors or demo:NAME.") var modelA: String
+    @Argument(help: "Model B (the one permuted), of the same architecture.") var modelB: String
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: "weight or activation matching.") var method: String = "weight"
+    @Option(help: "Write the permuted B here (.safetensors).") var out: String
+    @Option(help: ArgumentHelp("Also write the merged model ½θ_A + ½θ_B(permuted) (.safetensors).", valueName: "FILE"))
+    var merge: String?
+    @Option(help: ArgumentHelp("Write the interpolation curves (.csv, .npy, .safetensors or .npz); needs labelled --data.", valueName: "FILE"))
+    var lmc: String?
+    @Option(help: "Points on each interpolation curve.") var steps: Int = 25
+    @Option(help: "Most sweeps of weight matching.") var maxSweeps: Int = 100
+    @Option(help: "Seed of weight matching's layer order.") var seed: UInt64 = 0
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    func validate() throws {
+        guard RebasinOptions.Method(rawValue: method) != nil else {
+            throw ValidationError("--method must be weight or activation, got '\(method)'")
+        }
+        for (flag, path) in [("--out", out), ("--merge", merge)] {
+            if let path, URL(fileURLWithPath: path).pathExtension.lowercased() != "safetensors" {
+                throw ValidationError("\(flag) \(path): a network is written as .safetensors")
+            }
+        }
+        if let lmc {
+            try OutputFile.validate(lmc)
+            guard dataOptions.data != nil else { throw ValidationError("--lmc needs --data with labels") }
+        }
+        guard steps >= 2 else { throw ValidationError("--steps must be at least 2") }
+        guard maxSweeps >= 1 else { throw ValidationError("--max-sweeps must be at least 1") }
+        if method == "activation" && dataOptions.data == nil { throw ValidationError("--method activation needs --data") }
+    }
+
+    func run() throws {
+        let a = try openModel(modelA, modelOptions), b = try openModel(modelB, modelOptions)
+        let data = try dataOptions.load(required: false)
+        if lmc != nil, let data, data.labels == nil {
+            throw ValidationError("--lmc needs labelled data; '\(data.name)' has no labels")
+        }
+        let bar = ProgressBar("rebasin")
+        let options = RebasinOptions(method: RebasinOptions.Method(rawValue: method)!, seed: seed, maximumSweeps: maxSweeps,
+                                     interpolationSteps: data?.labels == nil ? nil : steps)
+        let outcome = try GitRebasin.run(a, b, data: data, options: options, progress: progressHandler(bar))
+        bar.finish()
+        let r = outcome.result
+        let how = "\(method) matching of \(modelB) to \(modelA)"
+        try NetworkFile.save(outcome.permuted, to: URL(fileURLWithPath: out), extraMetadata: ["loupe.rebasin": how])
+        if let merge {
+            try NetworkFile.save(outcome.merged, to: URL(fileURLWithPath: merge), extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"])
+        }
+        if let lmc, let naive = r.naive, let permuted = r.permuted { try writeCurves(naive, permuted, to: lmc) }
+        if json { try printJSON(r); return }
+        report(r)
+    }
+
+    private func report(_ r: RebasinResult) {
+        print("\(method) matching of \(modelB) to \(modelA)" + (r.sweeps.map { ": \($0) sweep\($0 == 1 ? "" : "s")" } ?? ""))
+        var table = TextTable(["layer", "units", "kept their place"], numeric: [1, 2])
+        for g in r.groups { table.add([g.layer, "\(g.size)", "\(g.fixedUnits)"]) }
+        print(table.rendered)
+        print(String(format: "‖θ_A − θ_B‖: %.4f naive, %.4f permuted", r.distanceNaive, r.distancePermuted))
+        if let d = r.maxLogitDifference, let data = r.data {
+            print(String(format: "permuted B against B on %@: largest logit difference %.2e (relative to max(1, |logit|))", data, d))
+        }
+        if let ea = r.evaluationA, let eb = r.evaluationB, let em = r.evaluationMerged {
+            print(String(format: "accuracy: A %.2f %%, B %.2f %%, merged (λ = ½) %.2f %% (loss %.4f)",
+                         100 * ea.accuracy, 100 * eb.accuracy, 100 * em.accuracy, em.loss))
+        }
+        if let naive = r.naive, let permuted = r.permuted {
+            print(String(format: "loss barrier: naive %.4f, permuted %.4f   accuracy barrier: naive %.2f %%, permuted %.2f %%",
+                         naive.lossBarrier, permuted.lossBarrier, 100 * naive.accuracyBarrier, 100 * permuted.accuracyBarrier))
+        }
+        print("wrote \([out, merge, lmc].compactMap { $0 }.joined(separator: ", "))")
+    }
+
+    private func writeCurves(_ naive: InterpolationCurve, _ permuted: InterpolationCurve, to path: String) throws {
+        let header = ["lambda", "loss_naive", "accuracy_naive", "loss_permuted", "accuracy_permuted"]
+        let rows = naive.lambdas.indices.map { k in
+            [naive.lambdas[k], naive.loss[k], naive.accuracy[k], permuted.loss[k], permuted.accuracy[k]]
+        }
+        try OutputFile.write(main: ("lmc", Tensor(Matrix<Double>(rows))), csvHeader: header,
+                             metadata: ["loupe.columns": header.joined(separator: ","), "loupe.model_a": modelA, "loupe.model_b": modelB,
+                                        "loupe.loss_barrier_naive": "\(naive.lossBarrier)", "loupe.loss_barrier_permuted": "\(permuted.lossBarrier)"],
+                             to: path)
+    }
+}
