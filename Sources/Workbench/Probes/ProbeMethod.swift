@@ -11,7 +11,7 @@ public protocol ProbeMethod {
     /// Checks that need more than types (how many models, a value's range), before anything
     /// runs. The message names the parameter.
     static func validate(_ parameters: ProbeParameters) throws
-    static func run(_ run: ProbeRun, context: ProbeContext, progress: ProgressHandler) throws -> ReportSection
+    static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection
 }
 
 extension ProbeMethod {
@@ -20,7 +20,9 @@ extension ProbeMethod {
 
 /// Every method a probe can name.
 public enum ProbeMethods {
-    public static let all: [any ProbeMethod.Type] = [SummaryMethod.self]
+    public static let all: [any ProbeMethod.Type] = [
+        SummaryMethod.self, BilinearMethod.self, CKAMethod.self, AlignMethod.self, RebasinMethod.self,
+    ]
 
     public static func named(_ name: String) -> (any ProbeMethod.Type)? { all.first { $0.name == name } }
 }

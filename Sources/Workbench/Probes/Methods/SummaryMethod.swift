@@ -10,7 +10,7 @@ public enum SummaryMethod: ProbeMethod {
         ProbeParameter("model", .model, required: true, about: "the model to summarise"),
     ]
 
-    public static func run(_ run: ProbeRun, context: ProbeContext, progress: ProgressHandler) throws -> ReportSection {
+    public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {
         let alias = run.parameters.string("model")!
         let network = try context.network(alias)
         let data = try context.optionalData(for: run)

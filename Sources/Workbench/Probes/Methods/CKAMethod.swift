@@ -1,0 +1,53 @@
+import Interpret
+import Networks
+
+/// `method = "cka"`: centred kernel alignment between the layers of one model, or of two.
+public enum CKAMethod: ProbeMethod {
+    public static let name = "cka"
+    public static let summary = "layer × layer CKA within one model or between two (linear or RBF, plain or debiased, minibatch)"
+    public static let parameters = [
+        ProbeParameter("models", .models, required: true, about: "one model (its layers against each other) or two"),
+        ProbeParameter("layers", .strings, about: "layers of the first model (default: every layer but flatten and softmax)"),
+        ProbeParameter("layers_b", .strings, about: "layers of the second model (default: as for the first)"),
+        ProbeParameter("kernel", .string, choices: ["linear", "rbf"], about: "the kernel (default linear)"),
+        ProbeParameter("threshold", .number, about: "RBF bandwidth as a fraction of the median distance (default 0.5)"),
+        ProbeParameter("debiased", .boolean, about: "use the unbiased HSIC estimator (default false)"),
+        ProbeParameter("batch", .integer, about: "minibatch CKA with batches of this size (implies debiased)"),
+    ]
+
+    public static func validate(_ p: ProbeParameters) throws {
+        guard let models = p.strings("models"), (1...2).contains(models.count) else {
+            throw WorkbenchError("models must name one or two models")
+        }
+        if let t = p.number("threshold"), !(t > 0) { throw WorkbenchError("threshold must be positive") }
+        if let b = p.integer("batch"), b < 4 { throw WorkbenchError("batch must be at least 4") }
+    }
+
+    public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {
+        let p = run.parameters
+        let aliases = p.strings("models")!
+        let a = try context.network(aliases[0])
+        let b = try aliases.count > 1 ? context.network(aliases[1]) : nil
+        let kernel: CKAKernel = p.string("kernel") == "rbf" ? .rbf(threshold: p.number("threshold") ?? 0.5) : .linear
+        let options = CKAOptions(kernel: kernel, debiased: p.boolean("debiased") ?? false, batchSize: p.integer("batch"),
+                                 seed: context.seed(for: run))
+        let m = try LayerCKA.compute(a, b, data: context.data(for: run), layersA: p.strings("layers"), layersB: p.strings("layers_b"),
+                                     options: options, progress: progress)
+        let names = aliases.map(context.reference)
+        let estimator = m.debiased ? "debiased" : "biased"
+        var text = ["\(kernel) CKA (\(estimator) HSIC\(m.batchSize.map { ", \(m.batches) minibatches of \($0)" } ?? "")) on `\(m.data)` (\(m.samples) samples): rows are layers of `\(names[0])`, columns layers of `\(names.last!)`."]
+        var headline: [String: Double] = [:]
+        if b != nil, m.rowLayers == m.columnLayers {
+            let diagonal = m.rowLayers.indices.map { m.values[$0][$0] }
+            headline["mean CKA of corresponding layers"] = diagonal.reduce(0, +) / Double(diagonal.count)
+            text.append("Corresponding layers: " + zip(m.rowLayers, diagonal).map { "\($0) \(NumberFormat.readable($1))" }.joined(separator: ", ") + ".")
+        }
+        let table = ReportTable(name: "cka", title: "CKA", columns: ["layer"] + m.columnLayers,
+                                rows: zip(m.rowLayers, m.values).map { [.text($0)] + $1.map(ReportValue.number) })
+        let heatmap = ReportPlot(name: "cka-heatmap", title: "CKA, \(names.joined(separator: " vs "))",
+                                 content: .heatmap(Heatmap(rowLabels: m.rowLayers, columnLabels: m.columnLayers, values: m.values,
+                                                           valueLabel: "CKA", signed: false)))
+        return ReportSection(title: "CKA: \(names.joined(separator: " vs "))", method: name, text: text, tables: [table],
+                             plots: [heatmap], headline: headline)
+    }
+}

@@ -1,0 +1,55 @@
+import Interpret
+import Networks
+
+/// `method = "rebasin"`: Git Re-Basin — permute the second model's units onto the first's,
+/// then compare the loss along the straight line between them, naive and permuted.
+public enum RebasinMethod: ProbeMethod {
+    public static let name = "rebasin"
+    public static let summary = "permutation matching of two models and their linear-mode-connectivity barriers, naive and permuted"
+    public static let parameters = [
+        ProbeParameter("models", .models, required: true, about: "the two models, same architecture"),
+        ProbeParameter("method", .string, choices: RebasinOptions.Method.allCases.map(\.rawValue), about: "weight or activation matching (default weight)"),
+        ProbeParameter("steps", .integer, about: "points along λ in [0, 1] (default 25)"),
+    ]
+
+    public static func validate(_ p: ProbeParameters) throws {
+        guard p.strings("models")?.count == 2 else { throw WorkbenchError("models must name two models") }
+        if let s = p.integer("steps"), s < 2 { throw WorkbenchError("steps must be at least 2") }
+    }
+
+    public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {
+        let p = run.parameters
+        let aliases = p.strings("models")!
+        let method = RebasinOptions.Method(rawValue: p.string("method") ?? "weight")!
+        let outcome = try GitRebasin.run(context.network(aliases[0]), context.network(aliases[1]), data: context.data(for: run),
+                                         options: RebasinOptions(method: method, seed: context.seed(for: run),
+                                                                 interpolationSteps: p.integer("steps") ?? 25),
+                                         progress: progress)
+        let r = outcome.result
+        let (nameA, nameB) = (context.reference(aliases[0]), context.reference(aliases[1]))
+        guard let naive = r.naive, let permuted = r.permuted else { throw WorkbenchError("no interpolation curves were computed") }
+        var text = ["\(method.rawValue.capitalized) matching permuted \(r.groups.count) group\(r.groups.count == 1 ? "" : "s") of units of `\(nameB)` onto `\(nameA)`" + (r.sweeps.map { " in \($0) sweeps" } ?? "") + ". ‖θ_A − θ_B‖ fell from \(NumberFormat.readable(r.distanceNaive)) to \(NumberFormat.readable(r.distancePermuted))."]
+        if let d = r.maxLogitDifference {
+            text.append("The permuted model computes the same function: largest relative logit difference \(NumberFormat.readable(d)).")
+        }
+        text.append("Barrier = max over λ of L(λ) − ½(L(0) + L(1)).")
+        var headline = ["naive loss barrier": naive.lossBarrier, "permuted loss barrier": permuted.lossBarrier,
+                        "naive accuracy barrier": naive.accuracyBarrier, "permuted accuracy barrier": permuted.accuracyBarrier]
+        if let merged = r.evaluationMerged { headline["merged accuracy"] = merged.accuracy }
+        let rows: [[ReportValue]] = [("A", r.evaluationA), ("B", r.evaluationB), ("merged (λ = ½, permuted)", r.evaluationMerged)]
+            .compactMap { label, e in e.map { [.text(label), .number($0.accuracy), .number($0.loss)] } }
+        func curves(_ title: String, _ name: String, _ value: (InterpolationCurve) -> [Double]) -> ReportPlot {
+            ReportPlot(name: name, title: title, content: .lines(LinePlot(xLabel: "λ", yLabel: name, series: [
+                LineSeries(name: "naive", x: naive.lambdas, y: value(naive)),
+                LineSeries(name: "permuted", x: permuted.lambdas, y: value(permuted))])))
+        }
+        return ReportSection(
+            title: "Git Re-Basin: \(nameA) and \(nameB)", method: name, text: text,
+            tables: [ReportTable(name: "models", title: "Accuracy and loss", columns: ["model", "accuracy", "loss"], rows: rows),
+                     ReportTable(name: "barriers", title: "Barriers", columns: ["interpolation", "loss barrier", "accuracy barrier"],
+                                 rows: [["naive", .number(naive.lossBarrier), .number(naive.accuracyBarrier)],
+                                        ["permuted", .number(permuted.lossBarrier), .number(permuted.accuracyBarrier)]])],
+            plots: [curves("Loss along (1 − λ)θ_A + λθ_B", "loss", \.loss), curves("Accuracy along (1 − λ)θ_A + λθ_B", "accuracy", \.accuracy)],
+            headline: headline)
+    }
+}
