@@ -68,6 +68,8 @@ public struct LRP<T: BLASScalar>: Sendable {
 
     /// Explains each sample of `x` (one per row) for `target`; `labels` are needed for
     /// `.label` only.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func explain(_ x: Matrix<T>, target: AttributionTarget, labels: [Int]? = nil) throws -> LRPBatch<T> {
         try checkInput(x)
         let trace = forward(x)
@@ -76,6 +78,8 @@ public struct LRP<T: BLASScalar>: Sendable {
     }
 
     /// Explains u_n·f(x_n) for each sample n, with `directions` one row u_n per sample.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func explain(_ x: Matrix<T>, directions: Matrix<T>) throws -> LRPBatch<T> {
         try checkInput(x)
         guard directions.rows == x.rows, directions.cols == network.layers[network.scoreIndex - 1].outputSize else {

@@ -38,6 +38,8 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
         }.map(\.name)
     }
 
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func interpret(_ x: Matrix<T>) throws -> LinearMaps<T> {
         guard x.cols == network.inputSize else {
             throw InterpretError("linear interpreter: samples of \(x.cols) values, but model '\(network.name)' expects input \(shapeText(network.input.shape))")
