@@ -3,7 +3,7 @@ import LinAlg
 /// What an explanation explains: one class score, or a direction u in the output space
 /// (u·f(x), e.g. the difference of two classes). A network ending in softmax is explained
 /// before the softmax, on its scores (`Network.scoreIndex`).
-public enum AttributionTarget: Equatable, Sendable, Codable, CustomStringConvertible {
+public enum AttributionTarget: Equatable, Sendable, CustomStringConvertible {
     /// Each sample's predicted class (the largest score).
     case predicted
     /// Each sample's own label.
@@ -12,25 +12,27 @@ public enum AttributionTarget: Equatable, Sendable, Codable, CustomStringConvert
     case direction([Double])
 
     /// `predicted`, `label`, a class index or class name, or a direction as comma-separated
-    /// numbers, one per output.
-    public static func parse(_ text: String, classNames: [String]) throws -> AttributionTarget {
+    /// numbers, one per output. Without `classNames` (decoding a saved target) only the form
+    /// is checked.
+    public static func parse(_ text: String, classNames: [String]?) throws -> AttributionTarget {
         switch text.lowercased() {
         case "predicted": return .predicted
         case "label": return .label
         default: break
         }
+        let classes = classNames.map { "0…\($0.count - 1)" } ?? "0, 1, …"
         if let c = Int(text) {
-            guard classNames.indices.contains(c) else {
-                throw InterpretError("--target \(text): the model has classes 0…\(classNames.count - 1)")
+            guard c >= 0, classNames.map({ c < $0.count }) ?? true else {
+                throw InterpretError("--target \(text): the model has classes \(classes)")
             }
             return .classIndex(c)
         }
-        if let c = classNames.firstIndex(of: text) { return .classIndex(c) }
+        if let c = classNames?.firstIndex(of: text) { return .classIndex(c) }
         let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count > 1, parts.allSatisfy({ $0?.isFinite == true }) else {
-            throw InterpretError("--target \(text): expected predicted, label, a class (0…\(classNames.count - 1)) or a direction of \(classNames.count) comma-separated numbers")
+            throw InterpretError("--target \(text): expected predicted, label, a class (\(classes)) or a direction of comma-separated numbers, one per output")
         }
-        guard parts.count == classNames.count else {
+        if let classNames, parts.count != classNames.count {
             throw InterpretError("--target: a direction needs \(classNames.count) numbers (one per output), got \(parts.count)")
         }
         return .direction(parts.map { $0! })
@@ -74,5 +76,20 @@ public enum AttributionTarget: Equatable, Sendable, Codable, CustomStringConvert
             d[r, c] = 1
         }
         return (d, classes)
+    }
+}
+
+/// Encoded as the text `parse` reads (`"gamma:0.5"`), so reports and sessions stay readable.
+extension AttributionTarget: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { self = try AttributionTarget.parse(text, classNames: nil) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }

@@ -21,7 +21,7 @@ import Networks
 /// layer. Every composite leaves activations alone (Zennit's `Pass`), passes relevance through
 /// max-pooling to each window's winner, treats average pooling as a bias-free linear layer
 /// (Zennit's `Norm`), and the bilinear layer gets its quadratic-share rule.
-public enum LRPComposite: Equatable, Sendable, Codable, CustomStringConvertible {
+public enum LRPComposite: Equatable, Sendable, CustomStringConvertible {
     case epsilonPlus
     case epsilonPlusFlat
     case epsilonGammaBox
@@ -90,6 +90,21 @@ public enum LRPComposite: Equatable, Sendable, Codable, CustomStringConvertible 
         case nil, .linear, .conv2d: return .wSquare
         default: return .epsilon(nil)
         }
+    }
+}
+
+/// Encoded as the text `parse` reads (`"gamma:0.5"`), so reports and sessions stay readable.
+extension LRPComposite: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { self = try LRPComposite.parse(text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }
 

@@ -18,7 +18,7 @@ import Foundation
 /// | `w2` | (W²)ᵀs, z = W² 1 + b² | WSquare |
 /// | `flat` | 1ᵀs, z = 1 1 (no bias) | Flat |
 /// | `gamma` | the generalised γ-rule with W + γW⁺ and W + γW⁻ | Gamma |
-public enum LRPRule: Equatable, Sendable, Codable, CustomStringConvertible {
+public enum LRPRule: Equatable, Sendable, CustomStringConvertible {
     /// LRP-0: the ε-rule with ε = 0. A zero denominator passes no relevance (Zennit divides by
     /// zero there).
     case zero
@@ -114,6 +114,21 @@ public enum LRPRule: Equatable, Sendable, Codable, CustomStringConvertible {
         case .flat: return "flat"
         case .gamma(let g): return g.map { "gamma:\(format($0))" } ?? "gamma"
         }
+    }
+}
+
+/// Encoded as the text `parse` reads (`"gamma:0.5"`), so reports and sessions stay readable.
+extension LRPRule: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { self = try LRPRule.parse(text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }
 

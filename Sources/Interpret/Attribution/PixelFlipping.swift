@@ -3,7 +3,7 @@ import LinAlg
 import Networks
 
 /// What a removed input is set to.
-public enum FlippingBaseline: Equatable, Sendable, Codable, CustomStringConvertible {
+public enum FlippingBaseline: Equatable, Sendable, CustomStringConvertible {
     /// One value for every input (0 is the digits' background).
     case value(Double)
     /// Each input's mean over the whole data set.
@@ -23,6 +23,21 @@ public enum FlippingBaseline: Equatable, Sendable, Codable, CustomStringConverti
         case .value(let v): return "\(v)"
         case .dataMean: return "mean"
         }
+    }
+}
+
+/// Encoded as the text `parse` reads (`"gamma:0.5"`), so reports and sessions stay readable.
+extension FlippingBaseline: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { self = try FlippingBaseline.parse(text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }
 

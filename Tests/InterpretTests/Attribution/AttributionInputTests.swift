@@ -1,3 +1,4 @@
+import Foundation
 import Interpret
 import LinAlg
 import Networks
@@ -74,5 +75,21 @@ final class AttributionInputTests: XCTestCase {
         assertThrowsMessage(try LinearInterpretation.compute(network: network, data: data, samples: [-1]), contains: ["sample -1"])
         assertThrowsMessage(try PixelFlippingResult.compute(network: network, data: data, samples: [], methods: []),
                             contains: ["no samples"])
+    }
+
+    /// Settings are saved as the words the command line takes, and read back the same.
+    func testSettingsEncodeAsText() throws {
+        let config = LRPConfiguration(composite: .uniform(.alphaBeta(alpha: 2, beta: 1)), layerRules: ["fc1": .zBox(-1...1)],
+                                      epsilon: 0.25, inputBox: 0...1)
+        let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"composite\":\"alphabeta:2:1\""), json)
+        XCTAssertTrue(json.contains("\"fc1\":\"zb:-1:1\""), json)
+        XCTAssertEqual(try JSONDecoder().decode(LRPConfiguration.self, from: Data(json.utf8)), config)
+        for target in [AttributionTarget.predicted, .label, .classIndex(4), .direction([1, -0.5])] {
+            XCTAssertEqual(try JSONDecoder().decode([AttributionTarget].self, from: JSONEncoder().encode([target])), [target])
+        }
+        let options = PixelFlippingOptions(baseline: .dataMean)
+        XCTAssertEqual(try JSONDecoder().decode(PixelFlippingOptions.self, from: JSONEncoder().encode(options)), options)
+        XCTAssertThrowsError(try JSONDecoder().decode([LRPRule].self, from: Data("[\"zzz\"]".utf8)))
     }
 }

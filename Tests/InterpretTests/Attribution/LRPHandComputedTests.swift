@@ -104,4 +104,23 @@ final class LRPHandComputedTests: XCTestCase {
         let second = try relevance(network, x, config, target: .classIndex(1))
         assertEqual(both, zip(first, second).map { 2 * $0 - $1 })
     }
+
+    /// A final softmax is not explained: relevance starts from the scores before it, and the
+    /// linear interpreter describes those scores.
+    func testSoftmaxIsExplainedBeforeIt() throws {
+        let fc = linear("fc", [[1, 2], [3, -1]], bias: [0.5, -0.25])
+        let plain = Network<Double>(name: "plain", input: InputSpec(shape: [2]), classes: nil, layers: [fc])
+        var withSoftmax = plain
+        withSoftmax.layers.append(Layer(name: "softmax", operation: .softmax, inputShape: [2], outputShape: [2]))
+        let x = [0.5, 2.0]
+        for rule in [LRPRule.zero, .zPlus, .wSquare] {
+            let config = LRPConfiguration(composite: .uniform(rule))
+            assertEqual(try relevance(withSoftmax, x, config), try relevance(plain, x, config), "\(rule)")
+        }
+        let maps = try LinearInterpreter(network: withSoftmax).interpret(Matrix(row: x))
+        // f = [0.5 + 4 + 0.5, 1.5 − 2 − 0.25] = [5, −0.75]; A = W, b = the bias.
+        XCTAssertEqual(maps.scores.storage, [5, -0.75])
+        XCTAssertEqual(maps.jacobian.storage, [1, 2, 3, -1])
+        XCTAssertEqual(maps.bias.storage, [0.5, -0.25])
+    }
 }
