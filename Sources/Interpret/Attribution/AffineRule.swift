@@ -13,7 +13,6 @@ import Networks
 /// - γ's sign mask uses the layer's plain output with its bias, as Zennit's `NoMod()` does,
 ///   even when biases are switched off.
 struct AffineRule<T: BLASScalar>: Sendable {
-    let rule: LRPRule
     let map: AffineMap<T>
     private let stabilizer: T
     private let variant: Variant
@@ -32,8 +31,8 @@ struct AffineRule<T: BLASScalar>: Sendable {
         case constant(weight: Matrix<T>, denominator: Matrix<T>)
     }
 
+    /// `rule` is resolved (`LRPConfiguration.rules`): every parameter is set.
     init(rule: LRPRule, map: AffineMap<T>, stabilizer: Double, biasAbsorbsRelevance: Bool) {
-        self.rule = rule
         self.map = map
         self.stabilizer = T(stabilizer)
         let w = map.weight

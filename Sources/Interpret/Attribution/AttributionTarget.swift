@@ -79,17 +79,6 @@ public enum AttributionTarget: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Encoded as the text `parse` reads (`"gamma:0.5"`), so reports and sessions stay readable.
-extension AttributionTarget: Codable {
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { self = try AttributionTarget.parse(text, classNames: nil) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension AttributionTarget: TextCodable {
+    public init(text: String) throws { self = try AttributionTarget.parse(text, classNames: nil) }
 }

@@ -93,19 +93,8 @@ public enum LRPComposite: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Encoded as the text `parse` reads (`"gamma:0.5"`), so reports and sessions stay readable.
-extension LRPComposite: Codable {
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { self = try LRPComposite.parse(text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension LRPComposite: TextCodable {
+    public init(text: String) throws { self = try LRPComposite.parse(text) }
 }
 
 /// Linear and conv2d: the layers LRP rules apply to.

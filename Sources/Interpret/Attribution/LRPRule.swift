@@ -117,19 +117,8 @@ public enum LRPRule: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Encoded as the text `parse` reads (`"gamma:0.5"`), so reports and sessions stay readable.
-extension LRPRule: Codable {
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { self = try LRPRule.parse(text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension LRPRule: TextCodable {
+    public init(text: String) throws { self = try LRPRule.parse(text) }
 }
 
 /// A parameter as short as it reads unambiguously: 2 for 2.0, 1e-06, 0.25.

@@ -26,19 +26,8 @@ public enum FlippingBaseline: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Encoded as the text `parse` reads (`"gamma:0.5"`), so reports and sessions stay readable.
-extension FlippingBaseline: Codable {
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { self = try FlippingBaseline.parse(text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension FlippingBaseline: TextCodable {
+    public init(text: String) throws { self = try FlippingBaseline.parse(text) }
 }
 
 public struct PixelFlippingOptions: Equatable, Sendable, Codable {
