@@ -18,6 +18,7 @@ struct Loupe: ParsableCommand {
         version: version,
         subcommands: [
             InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self,
+            LRPCommand.self, InterpCommand.self,
             BilinearCommand.self, CKACommand.self, AlignCommand.self, RebasinCommand.self,
             ReportCommand.self, BenchCommand.self,
         ]

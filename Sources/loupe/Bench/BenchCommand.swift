@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
     static let groups: [any BenchmarkGroup.Type] = [
         LinAlgBenchmarks.self, NetworkBenchmarks.self,
-        BilinearBenchmarks.self, AlignmentBenchmarks.self,
+        AttributionBenchmarks.self, BilinearBenchmarks.self, AlignmentBenchmarks.self,
     ]
 
     @Flag(help: "Print the results as one JSON object.") var json = false

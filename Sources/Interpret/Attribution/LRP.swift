@@ -1,0 +1,156 @@
+import LinAlg
+import Networks
+
+/// Layer-wise relevance propagation (DESIGN.md §5), batched: a batch of explanations is one
+/// forward pass and, per layer, a few gemms for all samples together.
+///
+/// The explanation of a target starts at the scores (before a final softmax) with
+/// R = u ⊙ f(x), u the target's one-hot row or direction, and walks back layer by layer:
+/// linear and conv2d layers by their rule (`LRPRule`, chosen by the configuration's composite
+/// and per-layer rules), the bilinear layer by its quadratic-share rule, max-pooling to each
+/// window's winner, average pooling as a bias-free linear layer under the stabilised z-rule
+/// (Zennit's `Norm`); activations and flatten pass relevance through unchanged (Zennit's `Pass`).
+/// Batchnorm was folded into the layer before it when the network was loaded, which equals
+/// Zennit with its `SequentialMergeBatchNorm` canonizer.
+public struct LRP<T: BLASScalar>: Sendable {
+    public let network: Network<T>
+    public let configuration: LRPConfiguration
+    /// What each layer up to the scores does with relevance, in layer order.
+    public let layerRules: [LRPLayerRule]
+    private let steps: [Step]
+
+    private enum Step: Sendable {
+        case affine(AffineRule<T>)
+        case bilinear(BilinearShareRule<T>)
+        case maxPool(Pool2d)
+        case averagePool(Pool2d)
+        case pass
+    }
+
+    public init(network: Network<T>, configuration: LRPConfiguration = LRPConfiguration()) throws {
+        let layers = Array(network.layers[0..<network.scoreIndex])
+        guard !layers.isEmpty else { throw InterpretError("model '\(network.name)' has no layers to explain") }
+        let rules = try configuration.rules(for: layers, network: network.name, inputRange: network.input.range)
+        var steps: [Step] = []
+        var described: [LRPLayerRule] = []
+        for (i, layer) in layers.enumerated() {
+            let step: Step
+            let text: String
+            switch layer.operation {
+            case .linear, .conv2d:
+                step = .affine(AffineRule(rule: rules[i]!, map: AffineMap(layer)!, stabilizer: configuration.stabilizer,
+                                          biasAbsorbsRelevance: configuration.biasAbsorbsRelevance))
+                text = rules[i]!.description
+            case .bilinear(let b):
+                step = .bilinear(BilinearShareRule(layer: b, stabilizer: T(configuration.stabilizer),
+                                                   biasAbsorbsRelevance: configuration.biasAbsorbsRelevance))
+                text = "quadratic share"
+            case .pool(let p) where p.mode == .max:
+                step = .maxPool(p)
+                text = "to the winner"
+            case .pool(let p):
+                step = .averagePool(p)
+                text = "z-rule (bias-free linear)"
+            case .flatten, .activation:
+                step = .pass
+                text = "pass"
+            case .softmax:
+                throw InterpretError("model '\(network.name)': softmax '\(layer.name)' must be the last layer")
+            }
+            steps.append(step)
+            described.append(LRPLayerRule(layer: layer.name, kind: layer.operation.kind, rule: text))
+        }
+        self.network = network
+        self.configuration = configuration
+        self.layerRules = described
+        self.steps = steps
+    }
+
+    /// Explains each sample of `x` (one per row) for `target`; `labels` are needed for
+    /// `.label` only.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    public func explain(_ x: Matrix<T>, target: AttributionTarget, labels: [Int]? = nil) throws -> LRPBatch<T> {
+        try checkInput(x)
+        let trace = forward(x)
+        let (directions, classes) = try target.directions(scores: trace[trace.count - 1], labels: labels)
+        return propagate(trace: trace, directions: directions, classes: classes)
+    }
+
+    /// Explains u_n·f(x_n) for each sample n, with `directions` one row u_n per sample.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    public func explain(_ x: Matrix<T>, directions: Matrix<T>) throws -> LRPBatch<T> {
+        try checkInput(x)
+        guard directions.rows == x.rows, directions.cols == network.layers[network.scoreIndex - 1].outputSize else {
+            throw InterpretError("LRP: directions are \(directions.shapeDescription), expected one row of \(network.layers[network.scoreIndex - 1].outputSize) per sample")
+        }
+        return propagate(trace: forward(x), directions: directions, classes: Array(repeating: nil, count: x.rows))
+    }
+
+    private func checkInput(_ x: Matrix<T>) throws {
+        guard x.cols == network.inputSize else {
+            throw InterpretError("LRP: samples of \(x.cols) values, but model '\(network.name)' expects input \(shapeText(network.input.shape))")
+        }
+    }
+
+    /// The input and every layer's output up to the scores.
+    private func forward(_ x: Matrix<T>) -> [Matrix<T>] {
+        var trace = [x]
+        for layer in network.layers[0..<steps.count] { trace.append(layer.forward(trace[trace.count - 1])) }
+        return trace
+    }
+
+    private func propagate(trace: [Matrix<T>], directions: Matrix<T>, classes: [Int?]) -> LRPBatch<T> {
+        let scores = trace[steps.count]
+        var r = directions.hadamard(scores)
+        var totals = Matrix<Double>(rows: r.rows, cols: steps.count + 1)
+        func record(_ r: Matrix<T>, at column: Int) {
+            for (n, s) in r.rowSumsDouble.enumerated() { totals[n, column] = s }
+        }
+        record(r, at: steps.count)
+        for (i, step) in steps.enumerated().reversed() {
+            let a = trace[i]
+            switch step {
+            case .affine(let rule): r = rule.relevance(input: a, upper: r)
+            case .bilinear(let rule): r = rule.relevance(input: a, upper: r)
+            case .maxPool(let pool): r = pool.distribute(r, samples: a.rows, winners: pool.winners(a))
+            case .averagePool(let pool):
+                let q = r.stabilisedQuotient(trace[i + 1], stabilizer: T(configuration.stabilizer))
+                r = a.hadamard(pool.distribute(q, samples: a.rows, winners: nil))
+            case .pass: break
+            }
+            record(r, at: i)
+        }
+        return LRPBatch(relevance: r, scores: scores, directions: directions, classes: classes, layerTotals: totals)
+    }
+}
+
+/// What one layer does with relevance, for readouts: `fc1`, `linear`, `epsilon:1e-06`.
+public struct LRPLayerRule: Equatable, Sendable, Codable {
+    public var layer: String
+    public var kind: String
+    public var rule: String
+}
+
+/// The explanations of a batch.
+public struct LRPBatch<T: BLASScalar>: Sendable {
+    /// [samples, input size]: the relevance of every input.
+    public let relevance: Matrix<T>
+    /// The scores the explanation started from (pre-softmax outputs).
+    public let scores: Matrix<T>
+    /// The explained direction of each sample (one-hot for a class).
+    public let directions: Matrix<T>
+    /// Each sample's target class; nil for a direction.
+    public let classes: [Int?]
+    /// [samples, layers up to the scores + 1]: total relevance at the input of each layer, the
+    /// last column at the scores (the explained value). Where it drops, biases absorbed.
+    public let layerTotals: Matrix<Double>
+
+    /// The explained value u·f(x) of each sample: the relevance the explanation starts with.
+    public var explained: [Double] { layerTotals.column(layerTotals.cols - 1) }
+    /// Σ_i R_i of each sample.
+    public var relevanceSums: [Double] { layerTotals.column(0) }
+    /// Σ_i R_i − u·f(x): zero, up to the stabiliser, without bias absorption and with ε = 0.
+    public var conservationErrors: [Double] { zip(relevanceSums, explained).map { $0 - $1 } }
+}

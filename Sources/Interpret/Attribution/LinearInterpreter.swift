@@ -1,0 +1,129 @@
+import LinAlg
+import Networks
+
+/// The exact linear interpreter of a piecewise-linear network (DESIGN.md §5): with its gates
+/// frozen at x (ReLU masks, max-pool winners) the network is an affine map, so
+///
+///     f(x) = A(x)·x + b(x),
+///
+/// A(x) the Jacobian at x and b(x) = Σ_layers J_l(x)·b_l, each layer's bias carried to the
+/// output by the frozen layers above it (J_l the Jacobian of the scores with respect to layer
+/// l's output). Both come from one backward pass of the identity through the frozen network,
+/// for all classes and samples at once (each sample's rows repeated once per class), and
+/// `residuals` checks the identity against the forward pass.
+public struct LinearInterpreter<T: BLASScalar>: Sendable {
+    public let network: Network<T>
+
+    /// Refuses networks that are not piecewise linear: anything but linear, conv2d, ReLU,
+    /// identity, pooling and flatten before the scores.
+    public init(network: Network<T>) throws {
+        for layer in network.layers[0..<network.scoreIndex] {
+            switch layer.operation {
+            case .linear, .conv2d, .pool, .flatten, .activation(.relu), .activation(.identity): continue
+            default:
+                throw InterpretError("the linear interpreter needs a piecewise-linear network (linear, conv2d, relu, identity, max/avg-pool, flatten), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)")
+            }
+        }
+        self.network = network
+    }
+
+    /// The layers with a bias, whose shares make up b(x), in order.
+    public var biasLayers: [String] {
+        network.layers[0..<network.scoreIndex].filter { layer in
+            switch layer.operation {
+            case .linear(let l): return l.bias != nil
+            case .conv2d(let c): return c.bias != nil
+            default: return false
+            }
+        }.map(\.name)
+    }
+
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    public func interpret(_ x: Matrix<T>) throws -> LinearMaps<T> {
+        guard x.cols == network.inputSize else {
+            throw InterpretError("linear interpreter: samples of \(x.cols) values, but model '\(network.name)' expects input \(shapeText(network.input.shape))")
+        }
+        let layers = network.layers[0..<network.scoreIndex]
+        var trace = [x]
+        for layer in layers { trace.append(layer.forward(trace[trace.count - 1])) }
+        let scores = trace[trace.count - 1]
+        let (n, c) = (x.rows, scores.cols)
+        // Row n·C + k starts as e_k: the Jacobian of score k of sample n.
+        var g = Matrix<T>(rows: n * c, cols: c)
+        for row in 0..<(n * c) { g[row, row % c] = 1 }
+        var shares: [Matrix<T>] = []
+        for (i, layer) in layers.enumerated().reversed() {
+            let a = trace[i]
+            switch layer.operation {
+            case .linear(let l):
+                if let b = l.bias { shares.append(perRow(matvec(g, b), samples: n, classes: c)) }
+                g = matmul(g, l.weight)
+            case .conv2d(let conv):
+                if let b = conv.bias {
+                    // Each channel's bias reaches every position of that channel.
+                    let p = conv.geometry.outPositions
+                    let channelSums = Matrix<T>(rows: g.rows * conv.outChannels, cols: p, storage: g.storage).rowSums()
+                    shares.append(perRow(matvec(Matrix(rows: g.rows, cols: conv.outChannels, storage: channelSums), b), samples: n, classes: c))
+                }
+                g = conv.correlateTransposed(g, weight: conv.weight)
+            case .pool(let pool):
+                let winners = pool.mode == .max ? repeatEach(pool.winners(a), times: c, block: pool.outputSize) : nil
+                g = pool.distribute(g, samples: g.rows, winners: winners)
+            case .activation(.relu):
+                let mask = a.map { $0 > 0 ? 1 : 0 }
+                g = g.hadamard(Matrix(rows: g.rows, cols: g.cols, storage: repeatEach(mask.storage, times: c, block: g.cols)))
+            default:
+                break
+            }
+        }
+        return LinearMaps(jacobian: g, biasShares: Array(shares.reversed()), scores: scores, input: x)
+    }
+
+    /// A vector of n·C values (row n·C + k) as an n × C matrix.
+    private func perRow(_ v: [T], samples: Int, classes: Int) -> Matrix<T> {
+        Matrix(rows: samples, cols: classes, storage: v)
+    }
+
+    /// Each consecutive block of `block` values repeated `times` times.
+    private func repeatEach<E>(_ values: [E], times: Int, block: Int) -> [E] {
+        var out: [E] = []
+        out.reserveCapacity(values.count * times)
+        for start in stride(from: 0, to: values.count, by: block) {
+            for _ in 0..<times { out.append(contentsOf: values[start..<(start + block)]) }
+        }
+        return out
+    }
+}
+
+/// The affine maps of a batch: A(x) for every class of every sample, and b(x) by layer.
+public struct LinearMaps<T: BLASScalar>: Sendable {
+    /// [samples · classes, inputs]: row n·C + k is A_k(x_n), class k's template for sample n.
+    public let jacobian: Matrix<T>
+    /// One [samples, classes] matrix per layer with a bias (`LinearInterpreter.biasLayers`):
+    /// that bias's share of b(x).
+    public let biasShares: [Matrix<T>]
+    /// [samples, classes]: the network's scores f(x).
+    public let scores: Matrix<T>
+    public let input: Matrix<T>
+
+    public var classes: Int { scores.cols }
+
+    /// [samples, classes]: b(x), the sum of the layers' shares.
+    public var bias: Matrix<T> {
+        biasShares.reduce(Matrix(rows: scores.rows, cols: scores.cols)) { $0 + $1 }
+    }
+
+    /// A_k(x_n) for every class k, [classes, inputs].
+    public func templates(sample n: Int) -> Matrix<T> { jacobian.rows(in: (n * classes)..<((n + 1) * classes)) }
+
+    /// [samples, classes]: Σ_i A_ki x_i + b_k − f_k(x), zero up to rounding.
+    public var residuals: Matrix<T> {
+        var r = bias - scores
+        for n in 0..<scores.rows {
+            let votes = matvec(templates(sample: n), Array(input.row(n)))
+            for k in 0..<classes { r[n, k] += votes[k] }
+        }
+        return r
+    }
+}

@@ -1,0 +1,41 @@
+import Interpret
+import LinAlg
+import Networks
+
+/// Explanations per second of LRP on the demo MLP and CNN (a batch of 256, one gemm pass per
+/// layer for the whole batch), beside the forward pass of the same batch; the linear
+/// interpreter (Float64, every class) and pixel flipping.
+enum AttributionBenchmarks: BenchmarkGroup {
+    static let name = "attribution"
+
+    static func run(_ context: inout BenchmarkContext, report: (BenchmarkRecord) -> Void) throws {
+        let data = try Digits.load(.test)
+        let batch = 256
+        let x = data.x.rows(in: 0..<batch)
+        for model in ["mlp-1", "cnn"] {
+            let network = try DemoModels.load(model)
+            let forward = Stopwatch.best { _ = network.forward(x) }
+            let composites: [LRPComposite] = context.quick ? [.epsilonPlus] : [.epsilonPlus, .epsilonGammaBox, .deepTaylor]
+            for composite in composites {
+                let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: composite))
+                let t = try Stopwatch.best { _ = try lrp.explain(x, target: .predicted) }
+                report(BenchmarkRecord(group: name, name: "lrp \(composite) demo:\(model)", size: "batch \(batch)", seconds: t,
+                                       rate: Double(batch) / t, unit: "explanations/s",
+                                       note: String(format: "%.1f× a forward pass", t / forward)))
+            }
+            let interpreter = try LinearInterpreter(network: network.converted(to: Double.self))
+            let x64 = x.converted(to: Double.self)
+            let ti = try Stopwatch.best { _ = try interpreter.interpret(x64) }
+            report(BenchmarkRecord(group: name, name: "linear interpreter demo:\(model)", size: "batch \(batch), 10 classes",
+                                   seconds: ti, rate: Double(batch) / ti, unit: "samples/s"))
+        }
+        let cnn = try DemoModels.load("cnn")
+        let options = PixelFlippingOptions(steps: 16, randomOrders: context.quick ? 2 : 10)
+        let tf = try Stopwatch.best(budget: 1, maxRuns: 3) {
+            _ = try PixelFlippingResult.compute(network: cnn, data: data, samples: Array(0..<batch),
+                                                methods: [LRPConfiguration(composite: .epsilonPlus)], options: options)
+        }
+        report(BenchmarkRecord(group: name, name: "pixel flipping demo:cnn", size: "\(batch) samples, 16 steps, \(options.randomOrders) random",
+                               seconds: tf, rate: Double(batch) / tf, unit: "samples/s"))
+    }
+}
