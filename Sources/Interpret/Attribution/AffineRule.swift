@@ -13,7 +13,7 @@ import Networks
 /// - γ's sign mask uses the layer's plain output with its bias, as Zennit's `NoMod()` does,
 ///   even when biases are switched off.
 struct AffineRule<T: BLASScalar>: Sendable {
-    let map: AffineMap<T>
+    let map: AffineLayer<T>
     private let stabilizer: T
     private let variant: Variant
 
@@ -32,7 +32,7 @@ struct AffineRule<T: BLASScalar>: Sendable {
     }
 
     /// `rule` is resolved (`LRPConfiguration.rules`): every parameter is set.
-    init(rule: LRPRule, map: AffineMap<T>, stabilizer: Double, biasAbsorbsRelevance: Bool) {
+    init(rule: LRPRule, map: AffineLayer<T>, stabilizer: Double, biasAbsorbsRelevance: Bool) {
         self.map = map
         self.stabilizer = T(stabilizer)
         let w = map.weight

@@ -38,7 +38,7 @@ public struct LRP<T: BLASScalar>: Sendable {
             let text: String
             switch layer.operation {
             case .linear, .conv2d:
-                step = .affine(AffineRule(rule: rules[i]!, map: AffineMap(layer)!, stabilizer: configuration.stabilizer,
+                step = .affine(AffineRule(rule: rules[i]!, map: AffineLayer(layer)!, stabilizer: configuration.stabilizer,
                                           biasAbsorbsRelevance: configuration.biasAbsorbsRelevance))
                 text = rules[i]!.description
             case .bilinear(let b):

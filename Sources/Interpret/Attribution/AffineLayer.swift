@@ -5,7 +5,7 @@ import Networks
 /// built from: W′·a and W′ᵀ·s for a modified weight W′ of the same shape. Both go through one
 /// gemm for the whole batch (im2col for a convolution). Sums of several products are formed
 /// before a convolution's layout is converted back, so each sum costs one conversion.
-struct AffineMap<T: BLASScalar>: Sendable {
+struct AffineLayer<T: BLASScalar>: Sendable {
     enum Kind: Sendable {
         case dense
         case conv(Conv2d<T>)
