@@ -93,4 +93,18 @@ final class ProbeParserTests: XCTestCase {
         try "1,2\n3,4\n".write(to: dir.appendingPathComponent("d.csv"), atomically: true, encoding: .utf8)
         XCTAssertEqual(try Probe.load(probe).data, dir.appendingPathComponent("d.csv").path)
     }
+
+    func testChoicesAreEnforced() {
+        let cka = "[models]\na = \"demo:mlp-1\"\n[[run]]\nmethod = \"cka\"\nmodels = [\"a\"]\nkernel = \"polynomial\"\n"
+        assertThrowsMessage(try parse(cka), contains: ["p.toml:6:", "run 1 (cka): kernel must be one of linear, rbf, got 'polynomial'"])
+        let align = "[models]\na = \"demo:mlp-1\"\n[[run]]\nmethod = \"align\"\nmodels = [\"a\"]\nlayer_a = \"relu1\"\n"
+        assertThrowsMessage(try parse(align), contains: ["run 1 (align): models must name two models"])
+    }
+
+    /// A method's own parameters never shadow the keys every run has.
+    func testNoMethodParameterShadowsACommonKey() {
+        for method in ProbeMethods.all {
+            for p in method.parameters { XCTAssertFalse(["method", "title", "data"].contains(p.name), "\(method.name).\(p.name)") }
+        }
+    }
 }

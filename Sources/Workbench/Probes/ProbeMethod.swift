@@ -21,7 +21,8 @@ extension ProbeMethod {
 /// Every method a probe can name.
 public enum ProbeMethods {
     public static let all: [any ProbeMethod.Type] = [
-        SummaryMethod.self, BilinearMethod.self, CKAMethod.self, AlignMethod.self, RebasinMethod.self,
+        SummaryMethod.self, LRPMethod.self, InterpMethod.self, BilinearMethod.self,
+        CKAMethod.self, AlignMethod.self, RebasinMethod.self,
     ]
 
     public static func named(_ name: String) -> (any ProbeMethod.Type)? { all.first { $0.name == name } }

@@ -40,9 +40,11 @@ public enum BilinearMethod: ProbeMethod {
                 xLabel: "eigenvalue index", yLabel: "λ",
                 series: report.spectra.map { LineSeries(name: $0.label, x: $0.eigenvalues.indices.map(Double.init), y: $0.eigenvalues) }))),
         ]
-        if let image = report.imageShape, image.count == 3, image[0] == 1 {
-            plots.append(ReportPlot(name: "eigenvectors", title: "Top positive and negative eigenvector of each form",
-                                    content: .heatmap(mosaic(report.spectra, height: image[1], width: image[2]))))
+        if let mosaic = ImageMosaic(shape: report.imageShape) {
+            let tiles = report.spectra.map { s in [s.positive.first?.vector, s.negative.first?.vector] }
+            plots.append(ReportPlot(name: "eigenvectors", title: "Top positive and negative eigenvector of each form", content: .heatmap(
+                mosaic.heatmap(rowLabels: report.spectra.map(\.label), columnLabels: ["+λ", "−λ"], tiles: tiles,
+                               valueLabel: "eigenvector", signed: true))))
         }
         if let similarity = report.similarity {
             plots.append(ReportPlot(name: "similarity", title: "|cos| between the top eigenvectors of different forms",
@@ -64,26 +66,5 @@ public enum BilinearMethod: ProbeMethod {
                                                                    .number(s.eigenvalues.last ?? 0), .number(s.effectiveRank)] })
         return ReportSection(title: "Bilinear layer \(layer) of \(context.reference(alias))", method: name, text: text,
                              tables: [spectra], plots: plots, headline: headline)
-    }
-
-    /// The top + and − eigenvector of every form as image tiles side by side, one form per
-    /// band of rows, with a NaN column between the tiles.
-    static func mosaic(_ spectra: [FormSpectrum], height: Int, width: Int) -> Heatmap {
-        var rows: [[Double]] = []
-        var labels: [String] = []
-        for s in spectra {
-            let tiles = [s.positive.first?.vector, s.negative.first?.vector]
-            for y in 0..<height {
-                var row: [Double] = []
-                for (t, tile) in tiles.enumerated() {
-                    if t > 0 { row.append(.nan) }
-                    row += (0..<width).map { x in tile.map { $0[y * width + x] } ?? .nan }
-                }
-                rows.append(row)
-                labels.append(y == 0 ? s.label : "")
-            }
-        }
-        let columns = (0..<(2 * width + 1)).map { $0 == width / 2 ? "+λ" : $0 == width + 1 + width / 2 ? "−λ" : "" }
-        return Heatmap(rowLabels: labels, columnLabels: columns, values: rows, valueLabel: "eigenvector", signed: true)
     }
 }

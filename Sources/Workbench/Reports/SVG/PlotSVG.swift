@@ -93,13 +93,15 @@ enum PlotSVG {
         let cell = max(4, min(36, 480 / Double(max(rows, cols, 1))))
         let labelRoom = 12 + 6.5 * Double((h.rowLabels + h.columnLabels).map(\.count).max() ?? 0)
         let left = labelRoom, top = 40 + labelRoom
-        let width = left + cell * Double(cols) + 110, height = top + cell * Double(rows) + 30
+        // Wide enough for the title (about 8 px per character at 14 px bold).
+        let width = max(left + cell * Double(cols) + 110, 8 * Double(title.count) + 40), height = top + cell * Double(rows) + 30
         var svg = SVGDocument(width: width, height: height)
         svg.text(title, x: width / 2, y: 22, size: 14, anchor: .middle, bold: true)
         let finite = h.values.flatMap { $0 }.filter(\.isFinite)
         let range = (min: finite.min() ?? 0, max: finite.max() ?? 0)
         for r in 0..<rows {
-            for c in 0..<cols {
+            // NaN cells are gaps (between mosaic tiles, say): left as background.
+            for c in 0..<cols where h.values[r][c].isFinite {
                 svg.rect(x: left + cell * Double(c), y: top + cell * Double(r), width: cell, height: cell,
                          fill: ColorMap.color(h.values[r][c], signed: h.signed, range: range).hex)
             }
