@@ -30,6 +30,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Momentum (sgd).") var momentum: Double = 0.9
     @Option(help: "Decoupled weight decay (adam).") var weightDecay: Double = 0
     @Option(help: "Clip the gradient norm to this value.") var clip: Double?
+    @Option(help: "Standard deviation of Gaussian noise added to the inputs while training.") var inputNoise: Double?
     @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
     @Option(help: "Where to save the trained model (.safetensors).") var out: String
     @Flag(help: "Print the result as one JSON object.") var json = false
@@ -37,6 +38,7 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         guard out.lowercased().hasSuffix(".safetensors") else { throw ValidationError("--out must be a .safetensors file") }
         guard epochs > 0, batch > 0, lr > 0 else { throw ValidationError("--epochs, --batch and --lr must be positive") }
+        if let inputNoise, !(inputNoise >= 0) { throw ValidationError("--input-noise must be 0 or more") }
         guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
     }
 
@@ -46,7 +48,8 @@ struct TrainCommand: ParsableCommand {
         let spec = try architecture(for: data)
         var network = try NetworkFile.untrained(spec, seed: seed)
         let kind: OptimizerKind = optimizer == "adam" ? .adam(learningRate: lr, weightDecay: weightDecay) : .sgd(learningRate: lr, momentum: momentum)
-        let options = TrainingOptions(epochs: epochs, batchSize: batch, optimizer: kind, seed: seed, maxGradientNorm: clip)
+        let options = TrainingOptions(epochs: epochs, batchSize: batch, optimizer: kind, seed: seed, maxGradientNorm: clip,
+                                      inputNoise: inputNoise)
         let bar = ProgressBar("train")
         var lastValidation: Evaluation?
         let history = try Trainer.train(&network, on: data, validation: validationData, options: options) { p in
