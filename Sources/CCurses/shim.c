@@ -4,6 +4,8 @@
 
 #include <curses.h>
 #include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -38,6 +40,29 @@ void ccurses_stop(void) {
 }
 
 int ccurses_is_running(void) { return running; }
+
+static void restore_and_reraise(int sig) {
+    ccurses_stop();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void restore_at_exit(void) { ccurses_stop(); }
+
+void ccurses_install_exit_handlers(void) {
+    static int installed = 0;
+    if (installed) return;
+    installed = 1;
+    atexit(restore_at_exit);
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        struct sigaction action;
+        action.sa_handler = restore_and_reraise;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESETHAND;
+        sigaction(signals[i], &action, NULL);
+    }
+}
 
 int ccurses_rows(void) { int r, c; getmaxyx(stdscr, r, c); (void)c; return r; }
 int ccurses_cols(void) { int r, c; getmaxyx(stdscr, r, c); (void)r; return c; }
