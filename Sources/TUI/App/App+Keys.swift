@@ -199,7 +199,7 @@ extension App {
         guard let table = view.exportTable() else { message = ("\(view.title) has nothing to export yet", Theme.dim); return }
         let url: URL
         if let path {
-            url = URL(fileURLWithPath: path, relativeTo: options.exportDirectory).standardizedFileURL
+            url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : options.exportDirectory.appendingPathComponent(path)
         } else {
             let f = DateFormatter()
             f.dateFormat = "yyyyMMdd-HHmmss"

@@ -80,4 +80,9 @@ public final class JobControl: @unchecked Sendable {
 public struct JobSeries: Equatable, Sendable {
     public var name: String
     public var values: [Double]
+
+    public init(name: String, values: [Double]) {
+        self.name = name
+        self.values = values
+    }
 }
