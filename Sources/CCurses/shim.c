@@ -3,9 +3,11 @@
 #include "CCurses.h"
 
 #include <curses.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -16,6 +18,12 @@ int ccurses_start(void) {
     if (running) return 0;
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) return -1;
     setlocale(LC_ALL, "");
+    // The workbench draws with Unicode (boxes, half blocks, braille). Under a locale that is
+    // not UTF-8 (LANG unset, as in CI or cron) curses would print '?' for all of them, so
+    // characters are encoded as UTF-8 anyway, which every current terminal reads.
+    if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0 && setlocale(LC_CTYPE, "C.UTF-8") == NULL) {
+        setlocale(LC_CTYPE, "en_US.UTF-8");
+    }
     if (initscr() == NULL) return -1;
     raw();
     noecho();

@@ -122,7 +122,8 @@ public final class OverviewView: WorkbenchView {
     private func renderModel(_ model: LoadedModel, _ summary: ModelSummary?, _ canvas: Canvas) {
         let net = model.network
         canvas.text(0, 0, "\(model.label) \(model.reference)", Theme.heading)
-        let facts = "  \(net.name) · \(NumberText.grouped(net.parameterCount)) parameters · input \(shapeText(net.input.shape)) · \(net.outputSize) outputs"
+        let name = net.name == model.reference ? "" : "\(net.name) · "
+        let facts = "  \(name)\(NumberText.grouped(net.parameterCount)) parameters · input \(shapeText(net.input.shape)) · \(net.outputSize) outputs"
         canvas.text(("\(model.label) \(model.reference)").unicodeScalars.count, 0, facts)
         guard let summary else {
             canvas.text(0, 1, "computing statistics on \(workspace.data.name)…", Theme.dim)
