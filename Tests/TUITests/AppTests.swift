@@ -215,6 +215,7 @@ final class AppTests: XCTestCase {
         let started = DispatchSemaphore(value: 0)
         var outcome: JobRunner.Outcome?
         app.jobs.submit("long job", work: { job in
+            job.report(0.3, "working")
             started.signal()
             while job.report(0.3, "working") { Thread.sleep(forTimeInterval: 0.002) }
             throw CancellationError()
@@ -247,5 +248,19 @@ final class AppTests: XCTestCase {
         XCTAssertTrue(text.contains("Could not open the workspace"), text)
         XCTAssertTrue(text.contains("such model file"), text)
         XCTAssertEqual(bad.tabTitles, [])
+    }
+
+    /// A session whose model file changed says so in the status line and the sidebar.
+    func testChangedInputsAreShown() throws {
+        let dir = try temporaryDirectory(self)
+        let warning = "demo:mlp-1: /x/demo-mlp-1.safetensors changed since the session was saved"
+        let options = AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir, sessionName: "old", warnings: [warning])
+        let app = App(workspace: try WorkspacePlan(models: ["demo:mlp-1"], data: "builtin:digits:test").load(), options: options)
+        app.finishJobs()
+        let grid = app.frame(200, 60)
+        XCTAssertTrue(app.statusMessage?.hasPrefix(warning) ?? false)
+        XCTAssertEqual(grid.text(row: 59).hasPrefix(warning), true)
+        XCTAssertNotNil(grid.find("! demo:mlp-1"))
+        XCTAssertNotNil(grid.find("[old]"))
     }
 }

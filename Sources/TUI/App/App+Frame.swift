@@ -120,7 +120,7 @@ extension App {
         inner.text(0, y, status.message, Theme.dim)
         ProgressBarWidget.render(status.fraction, canvas: inner.sub(Rect(x: 0, y: y + 1, width: inner.width, height: 1)))
         if !status.series.isEmpty {
-            let plot = LinePlot(title: "training loss (per step)", series: status.series.map { LinePlot.Series($0.name, y: $0.values) })
+            let plot = LinePlot(title: "training loss (mean of the epoch so far, by step)", series: status.series.map { LinePlot.Series($0.name, y: $0.values) })
             plot.render(inner.sub(Rect(x: 0, y: y + 3, width: inner.width, height: inner.height - y - 3)))
         }
     }

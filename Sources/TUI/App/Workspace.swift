@@ -30,12 +30,16 @@ public final class Workspace {
     public var isComparison: Bool { models.count > 1 }
 }
 
-/// What to open: model references and data. Loading trains demo models that are not cached
-/// yet, which takes a while, so the workbench does it as a job with progress.
+/// What to open: model references and data. Loading can take a while (training demo models
+/// on first use, parsing the built-in digits), so the workbench does it as a job with progress;
+/// `preload` first reads the user's own files, so that a wrong path or bad file is reported
+/// as one line before the workbench starts.
 public struct WorkspacePlan: Sendable {
     public var models: [String]
     public var data: String
     public var architecture: URL?
+    private var loadedModels: [String: Network<Float>] = [:]
+    private var loadedData: Dataset?
 
     public init(models: [String], data: String, architecture: URL? = nil) {
         self.models = models
@@ -43,21 +47,33 @@ public struct WorkspacePlan: Sendable {
         self.architecture = architecture
     }
 
-    /// Whether loading must train a demo model first.
-    public var needsTraining: Bool {
-        models.contains { $0.hasPrefix("demo:") && !DemoModels.isCached(String($0.dropFirst(5))) }
-    }
-
     public static func file(of reference: String) -> URL {
         reference.hasPrefix("demo:") ? DemoModels.cachedFile(String(reference.dropFirst(5))) : URL(fileURLWithPath: reference)
     }
 
-    /// Loads everything; training progress (and the loss as a live curve) goes to `job`.
+    /// Reads the model and data files the user named (not demo models or built-in data), and
+    /// checks that they fit each other.
+    public mutating func preload() throws {
+        for reference in models where !reference.hasPrefix("demo:") {
+            loadedModels[reference] = try Models.load(reference, architecture: architecture)
+        }
+        for reference in models where reference.hasPrefix("demo:") { _ = try DemoModels.recipe(String(reference.dropFirst(5))) }
+        if data.hasPrefix("builtin:") {
+            let known = ["builtin:digits"] + Digits.Split.allCases.filter { $0 != .all }.map { "builtin:digits:\($0.rawValue)" }
+            guard known.contains(data) else { throw NetworkError("unknown built-in data '\(data)'; available: \(known.joined(separator: ", "))") }
+        } else {
+            let dataset = try DataSource.load(data)
+            for network in loadedModels.values { try dataset.check(against: network) }
+            loadedData = dataset
+        }
+    }
+
+    /// Loads everything not preloaded; training progress (and the loss as a live curve) goes to `job`.
     public func load(_ job: JobControl? = nil) throws -> Workspace {
-        let data = try DataSource.load(self.data)
+        let data = try loadedData ?? DataSource.load(self.data)
         var loaded: [LoadedModel] = []
         for (i, reference) in models.enumerated() {
-            let network = try Models.load(reference, architecture: reference.hasPrefix("demo:") ? nil : architecture) { p in
+            let network = try loadedModels[reference] ?? Models.load(reference) { p in
                 job?.record("\(reference) loss", p.loss)
                 return job?.report(p.fraction, "training \(reference): epoch \(p.epoch)/\(p.epochs), loss \(String(format: "%.4f", p.loss))") ?? true
             }

@@ -5,8 +5,7 @@ import Foundation
 /// changed since the last frame, and reads keys. Nothing else in Loupe touches curses.
 final class CursesScreen {
     let colors: ColorMode
-    private var previous: [Cell] = []
-    private var previousSize = (width: -1, height: -1)
+    private var diff = FrameDiff()
     private var pairs: [PairKey: Int32] = [:]
     private let maxPairs: Int
     private let keyCodes: [Int: Key]
@@ -50,36 +49,28 @@ final class CursesScreen {
 
     /// Forgets what the terminal shows, so the next frame repaints every cell (Ctrl-L, resize).
     func invalidate() {
-        previous = []
+        diff.invalidate()
         ccurses_clear_screen()
     }
 
     /// Sends the cells of `grid` that differ from the last frame, then refreshes once.
     func present(_ grid: Grid) {
-        if previousSize != (grid.width, grid.height) || previous.count != grid.cells.count {
-            previous = [Cell](repeating: Cell("\u{0}"), count: grid.cells.count)
-            previousSize = (grid.width, grid.height)
-            ccurses_clear_screen()
-        }
         send(grid)
         if pairsReset {
             pairsReset = false
-            previous = [Cell](repeating: Cell("\u{0}"), count: grid.cells.count)
+            diff.invalidate()
             send(grid)
         }
         ccurses_refresh()
     }
 
     private func send(_ grid: Grid) {
-        grid.cells.withUnsafeBufferPointer { cells in
-            for i in 0..<cells.count where cells[i] != previous[i] {
-                let cell = cells[i]
-                // Writing the bottom-right cell would scroll some terminals; leave it.
-                if i == cells.count - 1 { continue }
-                ccurses_put(Int32(i / grid.width), Int32(i % grid.width), cell.scalar.value,
-                            Int32(cell.style.attributes.rawValue), pair(for: cell.style))
-                previous[i] = cell
-            }
+        // Writing the bottom-right cell would scroll some terminals; it is always left blank.
+        let last = grid.cells.count - 1
+        for i in diff.changes(grid) where i != last {
+            let cell = grid.cells[i]
+            ccurses_put(Int32(i / grid.width), Int32(i % grid.width), cell.scalar.value,
+                        Int32(cell.style.attributes.rawValue), pair(for: cell.style))
         }
     }
 

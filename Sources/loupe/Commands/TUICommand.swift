@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Networks
 import TUI
 import Workbench
 
@@ -67,18 +66,12 @@ struct TUICommand: ParsableCommand {
             plan = WorkspacePlan(models: models, data: data ?? "builtin:digits:test")
         }
         plan.architecture = architecture.map { URL(fileURLWithPath: $0) }
-        // Everything that loads quickly is loaded here, so a wrong path or bad data is one
-        // line on stderr; only training a demo model happens inside the workbench.
-        let workspace = plan.needsTraining ? nil : try plan.load()
-        if plan.needsTraining {
-            _ = try DataSource.load(plan.data)
-            for reference in plan.models where !reference.hasPrefix("demo:") { _ = try Models.load(reference, architecture: plan.architecture) }
-        }
+        // The user's own files are read here, so a wrong path or bad file is one line on stderr;
+        // demo models (trained on first use) and built-in data load inside the workbench, whose
+        // first frame is then on screen at once.
+        try plan.preload()
         try TerminalLoop.run { colors in
-            if let workspace {
-                return App(workspace: workspace, tabs: tabs, activeTab: activeTab, options: options, colors: colors)
-            }
-            return App(loading: plan, tabs: tabs, activeTab: activeTab, options: options, colors: colors)
+            App(loading: plan, tabs: tabs, activeTab: activeTab, options: options, colors: colors)
         }
     }
 }
