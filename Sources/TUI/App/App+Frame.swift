@@ -58,7 +58,8 @@ extension App {
         if let name = options.sessionName { right = "[\(name)] " + right }
         let room = canvas.width - x - 2
         if room > 8 {
-            canvas.textRight(canvas.width - 1, 0, String(right.unicodeScalars.suffix(room).map(Character.init)), Style(attributes: .reverse))
+            let shown = right.unicodeScalars.count <= room ? right : "…" + String(String.UnicodeScalarView(right.unicodeScalars.suffix(room - 1)))
+            canvas.textRight(canvas.width - 1, 0, shown, Style(attributes: .reverse))
         }
     }
 
