@@ -3,7 +3,11 @@
 #include "CCurses.h"
 
 #include <curses.h>
+#include <langinfo.h>
 #include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -14,6 +18,12 @@ int ccurses_start(void) {
     if (running) return 0;
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) return -1;
     setlocale(LC_ALL, "");
+    // The workbench draws with Unicode (boxes, half blocks, braille). Under a locale that is
+    // not UTF-8 (LANG unset, as in CI or cron) curses would print '?' for all of them, so
+    // characters are encoded as UTF-8 anyway, which every current terminal reads.
+    if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0 && setlocale(LC_CTYPE, "C.UTF-8") == NULL) {
+        setlocale(LC_CTYPE, "en_US.UTF-8");
+    }
     if (initscr() == NULL) return -1;
     raw();
     noecho();
@@ -38,6 +48,29 @@ void ccurses_stop(void) {
 }
 
 int ccurses_is_running(void) { return running; }
+
+static void restore_and_reraise(int sig) {
+    ccurses_stop();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void restore_at_exit(void) { ccurses_stop(); }
+
+void ccurses_install_exit_handlers(void) {
+    static int installed = 0;
+    if (installed) return;
+    installed = 1;
+    atexit(restore_at_exit);
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        struct sigaction action;
+        action.sa_handler = restore_and_reraise;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESETHAND;
+        sigaction(signals[i], &action, NULL);
+    }
+}
 
 int ccurses_rows(void) { int r, c; getmaxyx(stdscr, r, c); (void)c; return r; }
 int ccurses_cols(void) { int r, c; getmaxyx(stdscr, r, c); (void)r; return c; }

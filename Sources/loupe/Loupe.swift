@@ -11,17 +11,22 @@ struct Loupe: ParsableCommand {
         commandName: "loupe",
         abstract: "An interpretability workbench for trained neural networks.",
         discussion: """
+        With no subcommand, loupe opens the workbench (loupe tui) on the demo models.
+
         Examples:
+          loupe                           the workbench: demo:mlp-1 compared with demo:mlp-2
+          loupe tui demo:cnn              the workbench on one model
           loupe bench                     measure this machine's BLAS rate and Loupe's methods
           loupe bench --json              the same figures as one JSON object
         """,
         version: version,
         subcommands: [
-            InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self,
+            TUICommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self,
             LRPCommand.self, InterpCommand.self,
             BilinearCommand.self, CKACommand.self, AlignCommand.self, RebasinCommand.self,
             ReportCommand.self, BenchCommand.self,
-        ]
+        ],
+        defaultSubcommand: TUICommand.self
     )
 }
 

@@ -12,6 +12,10 @@ int ccurses_start(void);
 /// Restores the terminal; safe to call more than once and from a signal handler path.
 void ccurses_stop(void);
 int ccurses_is_running(void);
+/// Restores the terminal on any way out: at exit, and on SIGINT, SIGTERM, SIGHUP, SIGQUIT and
+/// the crash signals (SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP), after which the
+/// signal takes its default course. Install once, before ccurses_start.
+void ccurses_install_exit_handlers(void);
 
 int ccurses_rows(void);
 int ccurses_cols(void);

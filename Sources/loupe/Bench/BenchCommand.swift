@@ -19,6 +19,7 @@ struct BenchCommand: ParsableCommand {
     static let groups: [any BenchmarkGroup.Type] = [
         LinAlgBenchmarks.self, NetworkBenchmarks.self,
         AttributionBenchmarks.self, BilinearBenchmarks.self, AlignmentBenchmarks.self,
+        TUIBenchmarks.self,
     ]
 
     @Flag(help: "Print the results as one JSON object.") var json = false

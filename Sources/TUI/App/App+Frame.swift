@@ -1,0 +1,169 @@
+import Foundation
+import Networks
+import Workbench
+
+extension App {
+    /// Below this the workbench says so instead of drawing a cramped frame.
+    public static let minimumSize = (width: 30, height: 8)
+
+    /// Draws the whole frame into `grid` (cleared first).
+    public func render(into grid: Grid) {
+        grid.clear()
+        let canvas = Canvas(grid: grid, colors: colors)
+        guard canvas.width >= App.minimumSize.width, canvas.height >= App.minimumSize.height else {
+            let text = "Loupe needs at least \(App.minimumSize.width)×\(App.minimumSize.height); this terminal is \(canvas.width)×\(canvas.height). Enlarge it, or q to quit."
+            TextBlock.render(text, Theme.warning, canvas: canvas)
+            return
+        }
+        let (top, rest) = canvas.bounds.splitTop(1)
+        let (body, bottom) = rest.splitTop(rest.height - 1)
+        renderTabBar(canvas.sub(top))
+        renderStatus(canvas.sub(bottom))
+        var main = body
+        if options.showSidebar, canvas.width >= 60 {
+            let (side, right) = body.splitLeft(min(max(canvas.width / 5, 18), 30))
+            renderSidebar(canvas.sub(Rect(x: side.x, y: side.y, width: side.width - 1, height: side.height)))
+            canvas.sub(Rect(x: side.x + side.width - 1, y: side.y, width: 1, height: side.height)).verticalLine(0)
+            main = Rect(x: right.x + 1, y: right.y, width: right.width - 1, height: right.height)
+        }
+        let mainCanvas = canvas.sub(main)
+        switch phase {
+        case .loading(let plan, let failure): renderLoading(mainCanvas, plan, failure)
+        case .ready(let context):
+            if let view = currentView {
+                view.render(mainCanvas, context)
+            } else {
+                TextBlock.render("No view is open. Press : and choose one (open overview, open activations, …).", Theme.dim, canvas: mainCanvas)
+            }
+        }
+        switch overlay {
+        case .none: break
+        case .help(let scroll): renderHelp(canvas.sub(body), scroll: scroll)
+        case .prompt(let prompt): renderPrompt(canvas.sub(main), prompt)
+        }
+    }
+
+    private func renderTabBar(_ canvas: Canvas) {
+        canvas.fill(Style(attributes: .reverse))
+        var x = canvas.text(0, 0, " Loupe ", Style(attributes: [.reverse, .bold]))
+        for (i, title) in tabTitles.enumerated() {
+            let label = " \(i + 1) \(title) "
+            let style = i == activeTab ? Style(attributes: .bold) : Style(attributes: .reverse)
+            x += canvas.text(x + 1, 0, label, style) + 1
+        }
+        var right = ""
+        if let workspace {
+            right = workspace.models.map(\.reference).joined(separator: " vs ") + " · " + workspace.data.name
+        }
+        if let name = options.sessionName { right = "[\(name)] " + right }
+        let room = canvas.width - x - 2
+        if room > 8 {
+            let shown = right.unicodeScalars.count <= room ? right : "…" + String(String.UnicodeScalarView(right.unicodeScalars.suffix(room - 1)))
+            canvas.textRight(canvas.width - 1, 0, shown, Style(attributes: .reverse))
+        }
+    }
+
+    private func renderStatus(_ canvas: Canvas) {
+        var x = 0
+        if let status = jobs.status {
+            let label = status.title + (status.queued > 0 ? " (+\(status.queued))" : "")
+            x = canvas.text(0, 0, label + " ", Theme.accent, maxWidth: canvas.width / 3)
+            let barWidth = min(24, max(canvas.width / 5, 8))
+            ProgressBarWidget.render(status.fraction, canvas: canvas.sub(Rect(x: x, y: 0, width: barWidth, height: 1)))
+            x += barWidth + 1
+            x += canvas.text(x, 0, "Esc cancels ", Theme.dim)
+        }
+        if let message {
+            canvas.text(x, 0, message.text, message.style)
+        } else if x == 0 {
+            let hints = ["? help", "Tab next", ": command", "e export", "s save", "q quit"]
+            canvas.text(0, 0, hints.joined(separator: "  "), Theme.dim)
+        }
+    }
+
+    private func renderSidebar(_ canvas: Canvas) {
+        var items: [ListItem] = []
+        items.append(ListItem("Models", style: Theme.heading))
+        if let workspace {
+            for model in workspace.models {
+                items.append(ListItem("\(model.label) \(model.reference)", depth: 0, style: Theme.title))
+                for layer in model.network.layers {
+                    items.append(ListItem(layer.name, depth: 1, detail: shapeText(layer.outputShape)))
+                }
+            }
+            items.append(ListItem("Data", style: Theme.heading))
+            items.append(ListItem(workspace.data.name, depth: 1))
+            let labels = workspace.data.labels.map { "\(Set($0).count) classes" } ?? "no labels"
+            items.append(ListItem("\(workspace.data.count) samples, \(labels)", depth: 1, style: Theme.dim))
+        } else if case .loading(let plan, _) = phase {
+            for reference in plan.models { items.append(ListItem(reference, depth: 1, detail: "loading")) }
+        }
+        for warning in options.warnings { items.append(ListItem("! " + warning, style: Theme.warning)) }
+        items.append(ListItem("Saved results", style: Theme.heading))
+        let saved = options.sessions.names().map { "session \($0)" }
+        let all = saved + savedThisRun.filter { !saved.contains($0) }
+        if all.isEmpty { items.append(ListItem("(none yet: s saves, e exports)", depth: 1, style: Theme.dim)) }
+        for s in all { items.append(ListItem(s, depth: 1)) }
+        ListWidget.render(items, canvas: canvas)
+    }
+
+    private func renderLoading(_ canvas: Canvas, _ plan: WorkspacePlan, _ failure: String?) {
+        let inner = canvas.box(title: "Loading")
+        if let failure {
+            TextBlock.render("Could not open the workspace: \(failure)\n\nq quits.", Theme.error, canvas: inner)
+            return
+        }
+        var y = 0
+        y += TextBlock.render("Opening \(plan.models.joined(separator: " and ")) on \(plan.data). Demo models are trained on first use (a few seconds each) and cached.",
+                              canvas: inner)
+        y += 1
+        guard let status = jobs.status else { return }
+        inner.text(0, y, status.message, Theme.dim)
+        ProgressBarWidget.render(status.fraction, canvas: inner.sub(Rect(x: 0, y: y + 1, width: inner.width, height: 1)))
+        if !status.series.isEmpty {
+            let plot = LinePlot(title: "training loss (mean of the epoch so far, by step)", series: status.series.map { LinePlot.Series($0.name, y: $0.values) })
+            plot.render(inner.sub(Rect(x: 0, y: y + 3, width: inner.width, height: inner.height - y - 3)))
+        }
+    }
+
+    private func renderHelp(_ canvas: Canvas, scroll: Int) {
+        var lines: [(String, String, Bool)] = [("Workbench", "", true)]
+        lines += App.bindings.map { ($0.keyLabel, $0.help, false) }
+        if let view = currentView, !view.keyBindings.isEmpty {
+            lines.append(("", "", false))
+            lines.append((view.title, "", true))
+            lines += view.keyBindings.map { ($0.keyLabel, $0.help, false) }
+        }
+        let width = min(canvas.width - 2, 84)
+        let height = min(canvas.height, lines.count + 3)
+        let box = canvas.sub(Rect(x: (canvas.width - width) / 2, y: 0, width: width, height: height))
+        let inner = box.box(title: "Keys — any key closes, j/k scroll")
+        let keyWidth = min(lines.map { $0.0.unicodeScalars.count }.max() ?? 0, inner.width / 3)
+        let top = min(scroll, max(lines.count - inner.height, 0))
+        for (row, line) in lines.dropFirst(top).prefix(inner.height).enumerated() {
+            if line.2 { inner.text(0, row, line.0, Theme.heading); continue }
+            inner.text(1, row, line.0, Theme.accent, maxWidth: keyWidth)
+            inner.text(keyWidth + 3, row, line.1)
+        }
+    }
+
+    private func renderPrompt(_ canvas: Canvas, _ prompt: Prompt) {
+        let matches = suggestions(for: prompt)
+        let title: String
+        switch prompt.purpose {
+        case .palette: title = "Command — Enter runs, Tab completes, Esc closes"
+        case .filter: title = "Filter \(currentView?.title ?? "") — Enter applies, Esc cancels"
+        case .saveName: title = "Save session as — Enter saves to \(options.sessions.directory.path)"
+        }
+        let height = min(canvas.height, 3 + (matches.isEmpty ? 0 : min(matches.count, 10) + 1))
+        let inner = canvas.sub(Rect(x: 0, y: 0, width: canvas.width, height: height)).box(title: title, style: Theme.accent)
+        let lead = prompt.purpose == .palette ? ":" : "›"
+        inner.text(0, 0, lead + " " + prompt.editor.text)
+        inner.put(2 + prompt.editor.cursor, 0, "▏", Theme.accent)
+        if !matches.isEmpty {
+            let nameWidth = matches.map { $0.name.count }.max() ?? 0
+            let items = matches.map { ListItem($0.name.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0) + $0.help) }
+            ListWidget.render(items, selected: prompt.selected, canvas: inner.sub(Rect(x: 0, y: 2, width: inner.width, height: inner.height - 2)))
+        }
+    }
+}

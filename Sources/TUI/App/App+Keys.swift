@@ -1,0 +1,221 @@
+import Foundation
+import Workbench
+
+extension App {
+    /// The workbench's own keys (DESIGN.md §6). The `?` help is generated from this table and
+    /// the current view's.
+    public static let bindings: [KeyBinding] = [
+        KeyBinding([.char("?"), .function(1)], "help", "show or hide the help"),
+        KeyBinding([.char("q"), .control("c")], "quit", "quit (the terminal is restored)"),
+        KeyBinding([.tab, .char("]")], "tab.next", "next tab"),
+        KeyBinding([.backTab, .char("[")], "tab.previous", "previous tab"),
+        KeyBinding([.char(":")], "palette", "command palette: open VIEW, close, save NAME, export, sidebar, help, quit"),
+        KeyBinding([.char("/")], "filter", "filter the current view (empty: show all)"),
+        KeyBinding([.char("e")], "export", "export the current view's numbers as CSV"),
+        KeyBinding([.char("s")], "save", "save the session"),
+        KeyBinding([.char("b")], "sidebar", "show or hide the sidebar"),
+        KeyBinding([.control("w")], "tab.close", "close the current tab"),
+        KeyBinding([.control("l")], "redraw", "redraw the screen"),
+        KeyBinding([.escape], "escape", "cancel the running job, or close what is open"),
+    ]
+
+    /// Answers one key.
+    public func handle(_ key: Key) {
+        if key == .resize { wantsFullRepaint = true; return }
+        switch overlay {
+        case .prompt(var prompt):
+            handlePrompt(&prompt, key)
+            return
+        case .help(let scroll):
+            switch key {
+            case .down, .char("j"): overlay = .help(scroll: scroll + 1)
+            case .up, .char("k"): overlay = .help(scroll: max(scroll - 1, 0))
+            case .control("c"): quit()
+            default: overlay = .none
+            }
+            return
+        case .none: break
+        }
+        if let action = App.bindings.action(for: key) {
+            perform(action)
+            return
+        }
+        guard let view = currentView, let context else { return }
+        if !view.handle(key, context) {
+            message = ("\(key.label) does nothing here; ? lists the keys", Theme.dim)
+        }
+    }
+
+    func perform(_ action: String) {
+        switch action {
+        case "help": overlay = .help(scroll: 0)
+        case "quit": quit()
+        case "tab.next": if !tabs.isEmpty { activeTab = (activeTab + 1) % tabs.count }
+        case "tab.previous": if !tabs.isEmpty { activeTab = (activeTab + tabs.count - 1) % tabs.count }
+        case "palette": overlay = .prompt(Prompt(purpose: .palette, editor: LineEditor()))
+        case "filter": overlay = .prompt(Prompt(purpose: .filter, editor: LineEditor()))
+        case "export": export(to: nil)
+        case "save": overlay = .prompt(Prompt(purpose: .saveName, editor: LineEditor(options.sessionName ?? defaultSessionName)))
+        case "sidebar": options.showSidebar.toggle()
+        case "tab.close": closeTab()
+        case "redraw": wantsFullRepaint = true
+        case "escape":
+            if jobs.cancelRunning() {
+                message = ("cancelling the running job…", Theme.warning)
+            } else if let view = currentView, let context {
+                _ = view.handle(.escape, context)
+            }
+        default: break
+        }
+    }
+
+    private func handlePrompt(_ prompt: inout Prompt, _ key: Key) {
+        switch key {
+        case .escape:
+            overlay = .none
+            return
+        case .control("c"):
+            quit()
+            return
+        case .enter:
+            overlay = .none
+            submit(prompt)
+            return
+        case .up:
+            prompt.selected = max(prompt.selected - 1, 0)
+        case .down:
+            prompt.selected = min(prompt.selected + 1, max(suggestions(for: prompt).count - 1, 0))
+        case .tab:
+            if let s = suggestions(for: prompt)[safe: prompt.selected] { prompt.editor = LineEditor(s.name) }
+        default:
+            if prompt.editor.handle(key) { prompt.selected = 0 }
+        }
+        overlay = .prompt(prompt)
+    }
+
+    private func submit(_ prompt: Prompt) {
+        let text = prompt.editor.text.trimmingCharacters(in: .whitespaces)
+        switch prompt.purpose {
+        case .filter:
+            guard let view = currentView else { return }
+            if view.applyFilter(text) {
+                message = (text.isEmpty ? "filter cleared" : "filter: \(text)", .plain)
+            } else {
+                message = ("\(view.title) has no filter", Theme.dim)
+            }
+        case .saveName:
+            if !text.isEmpty { save(as: text) }
+        case .palette:
+            // A partly typed command runs the suggestion it selects; a full line runs as typed.
+            let matches = suggestions(for: prompt)
+            if let pick = matches[safe: prompt.selected], text.split(separator: " ").count <= 1 || text.isEmpty {
+                run(command: pick.name)
+            } else {
+                run(command: text)
+            }
+        }
+    }
+
+    /// Commands of the palette: `open KIND` for every registered view, and the workbench's own.
+    var paletteCommands: [(name: String, help: String)] {
+        options.registry.kinds.map { ("open \($0.name)", $0.summary) } + [
+            ("close", "close the current tab"),
+            ("save", "save the session (save NAME: under that name)"),
+            ("export", "export the current view as CSV (export FILE: to that file)"),
+            ("sidebar", "show or hide the sidebar"),
+            ("help", "list every key"),
+            ("quit", "leave the workbench"),
+        ]
+    }
+
+    func suggestions(for prompt: Prompt) -> [(name: String, help: String)] {
+        guard prompt.purpose == .palette else { return [] }
+        let typed = prompt.editor.text.lowercased().trimmingCharacters(in: .whitespaces)
+        if typed.isEmpty { return paletteCommands }
+        return paletteCommands.filter { $0.name.hasPrefix(typed) || $0.name.contains(typed) }
+    }
+
+    /// Runs one command-palette line.
+    public func run(command line: String) {
+        let words = line.split(separator: " ").map(String.init)
+        guard let verb = words.first?.lowercased() else { return }
+        let argument = words.dropFirst().joined(separator: " ")
+        switch verb {
+        case "open":
+            do { try open(argument) } catch { message = ("\(error)", Theme.error) }
+        case "close": closeTab()
+        case "save":
+            if argument.isEmpty { overlay = .prompt(Prompt(purpose: .saveName, editor: LineEditor(options.sessionName ?? defaultSessionName))) }
+            else { save(as: argument) }
+        case "export": export(to: argument.isEmpty ? nil : argument)
+        case "sidebar": options.showSidebar.toggle()
+        case "help": overlay = .help(scroll: 0)
+        case "quit", "q": quit()
+        default:
+            message = ("unknown command '\(verb)'; commands: open VIEW, close, save NAME, export, sidebar, help, quit", Theme.error)
+        }
+    }
+
+    private func closeTab() {
+        guard !tabs.isEmpty else { return }
+        jobs.cancelRunning()
+        tabs.remove(at: activeTab)
+        activeTab = min(activeTab, max(tabs.count - 1, 0))
+    }
+
+    var defaultSessionName: String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return "session-" + f.string(from: Date())
+    }
+
+    // MARK: Saving and exporting
+
+    /// The session as it stands: inputs with their digests, open tabs and their settings.
+    public func session(named name: String) throws -> Session {
+        guard let workspace else { throw WorkbenchError("nothing to save while the models are loading") }
+        let models = try workspace.models.map { try InputFile.recording($0.reference, file: $0.file) }
+        let data = try InputFile.recording(workspace.data.name, file: workspace.dataFile)
+        return Session(name: name, models: models, data: data,
+                       tabs: tabs.map { Session.Tab(kind: $0.kind, settings: $0.settingsJSON) },
+                       activeTab: activeTab, settings: ["sidebar": .bool(options.showSidebar)])
+    }
+
+    /// Saves under `name` (`s`, `:save NAME`).
+    public func save(as name: String) {
+        do {
+            let url = try options.sessions.save(try session(named: name))
+            options.sessionName = name
+            savedThisRun.append("session \(name)")
+            message = ("saved session '\(name)' to \(url.path)", Theme.accent)
+        } catch {
+            message = ("\(error)", Theme.error)
+        }
+    }
+
+    /// Writes the current view's numbers as CSV (`e`, `:export FILE`) and says where.
+    public func export(to path: String?) {
+        guard let view = currentView else { message = ("no view to export", Theme.dim); return }
+        guard let table = view.exportTable() else { message = ("\(view.title) has nothing to export yet", Theme.dim); return }
+        let url: URL
+        if let path {
+            url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : options.exportDirectory.appendingPathComponent(path)
+        } else {
+            let f = DateFormatter()
+            f.dateFormat = "yyyyMMdd-HHmmss"
+            url = options.exportDirectory.appendingPathComponent("loupe-\(view.kind)-\(f.string(from: Date())).csv")
+        }
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try table.writeCSV(to: url)
+            savedThisRun.append(url.lastPathComponent)
+            message = ("exported \(table.rows.count) rows × \(table.columns.count) columns to \(url.path)", Theme.accent)
+        } catch {
+            message = ("cannot export to \(url.path): \(error)", Theme.error)
+        }
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}

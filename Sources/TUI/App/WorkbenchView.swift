@@ -1,0 +1,71 @@
+import Workbench
+
+/// One tab of the workbench. A view draws into a canvas, answers keys through its own binding
+/// table (which the `?` help lists beside the workbench's), exports the numbers it shows, keeps
+/// its settings in sessions, and starts long work as background jobs through its context.
+///
+/// Adding an analysis to the workbench means writing one of these and registering it in
+/// `ViewRegistry.standard`; the frame, sessions, export and help need no change.
+public protocol WorkbenchView: AnyObject {
+    /// What a session stores to reopen the view as it was.
+    associatedtype Settings: Codable
+
+    /// The name sessions and the `:open` command know the view by (lower case, one word).
+    static var kind: String { get }
+    /// One line for the command palette.
+    static var summary: String { get }
+
+    init(workspace: Workspace, settings: Settings?)
+
+    var settings: Settings { get }
+    var title: String { get }
+    /// Keys this view answers to, beyond the workbench's own.
+    var keyBindings: [KeyBinding] { get }
+
+    /// Called once when the view is opened: start background jobs here.
+    func opened(_ context: ViewContext)
+    func render(_ canvas: Canvas, _ context: ViewContext)
+    /// Runs one of the view's binding actions; returns whether it did anything.
+    func perform(_ action: String, _ context: ViewContext) -> Bool
+    /// Answers a key; by default through `keyBindings`.
+    func handle(_ key: Key, _ context: ViewContext) -> Bool
+    /// Restricts what the view shows to matches of `text` (`/`); false if the view has no filter.
+    func applyFilter(_ text: String) -> Bool
+    /// The numbers behind what the view shows now, for `e` (nil while there is nothing yet).
+    func exportTable() -> DataTable?
+}
+
+extension WorkbenchView {
+    public func opened(_ context: ViewContext) {}
+
+    public func handle(_ key: Key, _ context: ViewContext) -> Bool {
+        guard let action = keyBindings.action(for: key) else { return false }
+        return perform(action, context)
+    }
+
+    public func applyFilter(_ text: String) -> Bool { false }
+
+    /// The settings as JSON, for the session file.
+    public var settingsJSON: JSONValue { (try? JSONValue(encoding: settings)) ?? .null }
+
+    public var kind: String { Self.kind }
+}
+
+/// What a view may use while it runs: the models and data, the job runner, the terminal's
+/// colours, and the status line.
+public final class ViewContext {
+    public let workspace: Workspace
+    public let jobs: JobRunner
+    public internal(set) var colors: ColorMode
+    private let report: (String, Style) -> Void
+
+    init(workspace: Workspace, jobs: JobRunner, colors: ColorMode, report: @escaping (String, Style) -> Void) {
+        self.workspace = workspace
+        self.jobs = jobs
+        self.colors = colors
+        self.report = report
+    }
+
+    /// Shows a message in the status line.
+    public func notify(_ message: String, style: Style = .plain) { report(message, style) }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import LinAlg
+import Networks
+import Workbench
+
+/// A model open in the workbench: A, or B when comparing.
+public struct LoadedModel: Sendable {
+    /// "A" or "B".
+    public let label: String
+    /// As the user named it: `demo:mlp-1`, a path.
+    public let reference: String
+    public let network: Network<Float>
+    /// The file it was read from (a demo model's cache file).
+    public let file: URL
+}
+
+/// The models and data every view works on.
+public final class Workspace {
+    public let models: [LoadedModel]
+    public let data: Dataset
+    /// The data's file; nil for built-in data.
+    public let dataFile: URL?
+
+    public init(models: [LoadedModel], data: Dataset, dataFile: URL?) {
+        self.models = models
+        self.data = data
+        self.dataFile = dataFile
+    }
+
+    public var isComparison: Bool { models.count > 1 }
+}
+
+/// What to open: model references and data. Loading can take a while (training demo models
+/// on first use, parsing the built-in digits), so the workbench does it as a job with progress;
+/// `preload` first reads the user's own files, so that a wrong path or bad file is reported
+/// as one line before the workbench starts.
+public struct WorkspacePlan: Sendable {
+    public var models: [String]
+    public var data: String
+    public var architecture: URL?
+    private var loadedModels: [String: Network<Float>] = [:]
+    private var loadedData: Dataset?
+
+    public init(models: [String], data: String, architecture: URL? = nil) {
+        self.models = models
+        self.data = data
+        self.architecture = architecture
+    }
+
+    public static func file(of reference: String) -> URL {
+        reference.hasPrefix("demo:") ? DemoModels.cachedFile(String(reference.dropFirst(5))) : URL(fileURLWithPath: reference)
+    }
+
+    /// Reads the model and data files the user named (not demo models or built-in data), and
+    /// checks that they fit each other.
+    public mutating func preload() throws {
+        for reference in models where !reference.hasPrefix("demo:") {
+            loadedModels[reference] = try Models.load(reference, architecture: architecture)
+        }
+        for reference in models where reference.hasPrefix("demo:") { _ = try DemoModels.recipe(String(reference.dropFirst(5))) }
+        if data.hasPrefix("builtin:") {
+            let known = ["builtin:digits"] + Digits.Split.allCases.filter { $0 != .all }.map { "builtin:digits:\($0.rawValue)" }
+            guard known.contains(data) else { throw NetworkError("unknown built-in data '\(data)'; available: \(known.joined(separator: ", "))") }
+        } else {
+            let dataset = try DataSource.load(data)
+            for network in loadedModels.values { try dataset.check(against: network) }
+            loadedData = dataset
+        }
+    }
+
+    /// Loads everything not preloaded; training progress (and the loss as a live curve) goes to `job`.
+    public func load(_ job: JobControl? = nil) throws -> Workspace {
+        let data = try loadedData ?? DataSource.load(self.data)
+        var loaded: [LoadedModel] = []
+        for (i, reference) in models.enumerated() {
+            let network = try loadedModels[reference] ?? Models.load(reference) { p in
+                job?.record("\(reference) loss", p.loss)
+                return job?.report(p.fraction, "training \(reference): epoch \(p.epoch)/\(p.epochs), loss \(String(format: "%.4f", p.loss))") ?? true
+            }
+            try data.check(against: network)
+            loaded.append(LoadedModel(label: i == 0 ? "A" : "B", reference: reference, network: network, file: WorkspacePlan.file(of: reference)))
+        }
+        return Workspace(models: loaded, data: data, dataFile: self.data.hasPrefix("builtin:") ? nil : URL(fileURLWithPath: self.data))
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import TUI
+import Workbench
+
+struct TUICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tui",
+        abstract: "Open the workbench: the terminal UI over one model, or two side by side.",
+        discussion: """
+        With no model the workbench opens the demo workspace: demo:mlp-1 compared with
+        demo:mlp-2 on builtin:digits:test (demo models are trained on first use, with a progress
+        bar, and cached). Bare `loupe` does the same. Press ? inside for every key.
+
+        Sessions are saved with `s` to Sessions/NAME/session.json (or --sessions-dir) and
+        reopened with --session NAME. `e` exports the current view's numbers as CSV into
+        --export-dir (default: the current directory).
+
+        Examples:
+          loupe                                         the demo workspace
+          loupe tui demo:cnn --data builtin:digits:test
+          loupe tui model.safetensors --compare other.safetensors --data test.npz
+          loupe tui --session mine                      reopen a saved session
+        """
+    )
+
+    @Argument(help: "A .safetensors model or demo:NAME (default: the demo workspace).") var model: String?
+    @Option(help: ArgumentHelp("A second model to compare with the first.", valueName: "MODEL_B")) var compare: String?
+    @Option(help: ArgumentHelp("Data: builtin:digits[:train|:test], or a .safetensors/.npz (x, y), .npy or .csv file (default builtin:digits:test).", valueName: "DATA"))
+    var data: String?
+    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for safetensors files without an embedded one.", valueName: "FILE"))
+    var architecture: String?
+    @Option(help: ArgumentHelp("Reopen the saved session NAME.", valueName: "NAME")) var session: String?
+    @Option(help: ArgumentHelp("Where sessions are saved (default: ./Sessions, or $LOUPE_SESSIONS_DIR).", valueName: "DIR"))
+    var sessionsDir: String?
+    @Option(help: ArgumentHelp("Where `e` writes CSV files (default: the current directory).", valueName: "DIR"))
+    var exportDir: String?
+
+    func validate() throws {
+        if session != nil, model != nil || compare != nil || data != nil {
+            throw ValidationError("--session restores its own models and data; give either --session or models and --data")
+        }
+    }
+
+    func run() throws {
+        guard TerminalLoop.isInteractive else {
+            throw ValidationError("the workbench needs a terminal (stdin and stdout must be a terminal); for scripts use loupe inspect, forward or report")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let sessionsPath = sessionsDir ?? environment["LOUPE_SESSIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "Sessions"
+        let store = SessionStore(directory: URL(fileURLWithPath: sessionsPath))
+        var options = AppOptions(sessions: store, exportDirectory: URL(fileURLWithPath: exportDir ?? FileManager.default.currentDirectoryPath))
+        var plan: WorkspacePlan
+        var tabs: [Session.Tab]?
+        var activeTab = 0
+        if let session {
+            let saved = try store.load(session)
+            plan = WorkspacePlan(models: saved.models.map(\.reference), data: saved.data.reference)
+            tabs = saved.tabs
+            activeTab = saved.activeTab
+            options.sessionName = saved.name
+            options.warnings = saved.changedInputs()
+            if case .bool(let shown)? = saved.settings["sidebar"] { options.showSidebar = shown }
+        } else {
+            let models = model.map { [$0] + (compare.map { [$0] } ?? []) } ?? ["demo:mlp-1", compare ?? "demo:mlp-2"]
+            plan = WorkspacePlan(models: models, data: data ?? "builtin:digits:test")
+        }
+        plan.architecture = architecture.map { URL(fileURLWithPath: $0) }
+        // The user's own files are read here, so a wrong path or bad file is one line on stderr;
+        // demo models (trained on first use) and built-in data load inside the workbench, whose
+        // first frame is then on screen at once.
+        try plan.preload()
+        try TerminalLoop.run { colors in
+            App(loading: plan, tabs: tabs, activeTab: activeTab, options: options, colors: colors)
+        }
+    }
+}
