@@ -98,9 +98,9 @@ public final class App {
     }
 
     private func becomeReady(_ workspace: Workspace) {
-        let context = ViewContext(workspace: workspace, jobs: jobs, colors: colors) { [weak self] text, style in
-            self?.message = (text, style)
-        }
+        let context = ViewContext(workspace: workspace, jobs: jobs, colors: colors, exportDirectory: options.exportDirectory,
+                                  report: { [weak self] text, style in self?.message = (text, style) },
+                                  list: { [weak self] name in self?.savedThisRun.append(name) })
         phase = .ready(context)
         for tab in pendingTabs {
             do {

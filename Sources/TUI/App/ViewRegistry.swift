@@ -24,6 +24,9 @@ public struct ViewRegistry {
         var r = ViewRegistry()
         r.register(OverviewView.self)
         r.register(ActivationsView.self)
+        r.register(CKAView.self)
+        r.register(AlignView.self)
+        r.register(RebasinView.self)
         return r
     }
 

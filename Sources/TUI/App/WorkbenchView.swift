@@ -1,3 +1,4 @@
+import Foundation
 import Workbench
 
 /// One tab of the workbench. A view draws into a canvas, answers keys through its own binding
@@ -52,20 +53,29 @@ extension WorkbenchView {
 }
 
 /// What a view may use while it runs: the models and data, the job runner, the terminal's
-/// colours, and the status line.
+/// colours, the status line, and the folder the user's files go to.
 public final class ViewContext {
     public let workspace: Workspace
     public let jobs: JobRunner
     public internal(set) var colors: ColorMode
+    /// Where `e` exports and where a view writes files the user asks for (`--export-dir`).
+    public let exportDirectory: URL
     private let report: (String, Style) -> Void
+    private let list: (String) -> Void
 
-    init(workspace: Workspace, jobs: JobRunner, colors: ColorMode, report: @escaping (String, Style) -> Void) {
+    init(workspace: Workspace, jobs: JobRunner, colors: ColorMode, exportDirectory: URL,
+         report: @escaping (String, Style) -> Void, list: @escaping (String) -> Void) {
         self.workspace = workspace
         self.jobs = jobs
         self.colors = colors
+        self.exportDirectory = exportDirectory
         self.report = report
+        self.list = list
     }
 
     /// Shows a message in the status line.
     public func notify(_ message: String, style: Style = .plain) { report(message, style) }
+
+    /// Lists a file the view wrote among the sidebar's saved results.
+    public func wrote(_ file: URL) { list(file.lastPathComponent) }
 }

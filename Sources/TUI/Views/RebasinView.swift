@@ -1,0 +1,185 @@
+import Foundation
+import Interpret
+import Networks
+import Workbench
+
+/// Git Re-Basin (Ainsworth, Hayase & Srinivasa 2023) on models A and B: B's hidden units
+/// permuted onto A's by weight or activation matching, then loss and accuracy along the
+/// straight line from A to B, naive and permuted, with each barrier drawn where it peaks; the
+/// merged model's accuracy; and a key that saves the permuted and merged models.
+public final class RebasinView: WorkbenchView {
+    public struct Settings: Codable, Hashable {
+        public var method: RebasinOptions.Method = .weight
+        /// Points along λ ∈ [0, 1] on each curve.
+        public var steps = 25
+        /// Orders weight matching's coordinate descent.
+        public var seed: UInt64 = 0
+        public init() {}
+    }
+
+    public static let kind = "rebasin"
+    public static let summary = "Git Re-Basin: permute B onto A, loss and accuracy along λ naive and permuted with their barriers; save the permuted and merged models"
+
+    public private(set) var settings: Settings
+    private let workspace: Workspace
+    private let results = ComparisonResults<Settings, RebasinOutcome>()
+
+    public required init(workspace: Workspace, settings: Settings?) {
+        self.workspace = workspace
+        self.settings = settings ?? Settings()
+    }
+
+    public var title: String { "Re-Basin" }
+
+    public var keyBindings: [KeyBinding] {
+        [
+            KeyBinding([.char("m")], "method", "matching: weights ↔ activations on the data"),
+            KeyBinding([.char("w")], "write", "write the permuted B and the merged model (.safetensors) to the export folder"),
+            KeyBinding([.char("r")], "retry", "run again after a cancel or failure"),
+        ]
+    }
+
+    public func opened(_ context: ViewContext) { compute(context) }
+
+    private func compute(_ context: ViewContext) {
+        guard workspace.isComparison else { return }
+        let (a, b, data, settings) = (workspace.models[0].network, workspace.models[1].network, workspace.data, settings)
+        let options = RebasinOptions(method: settings.method, seed: settings.seed,
+                                     interpolationSteps: data.labels == nil ? nil : settings.steps)
+        results.request(settings, title: "Re-Basin (\(settings.method.rawValue) matching)", context) { job in
+            try GitRebasin.run(a, b, data: data, options: options, progress: job.progress)
+        }
+    }
+
+    public func perform(_ action: String, _ context: ViewContext) -> Bool {
+        guard workspace.isComparison else { return false }
+        switch action {
+        case "method":
+            settings.method = settings.method == .weight ? .activation : .weight
+            compute(context)
+        case "retry":
+            guard results.retry(settings) else { return false }
+            compute(context)
+        case "write":
+            guard let outcome = results[settings] else {
+                context.notify("nothing to write yet: the matching is still running", style: Theme.dim)
+                return true
+            }
+            write(outcome, context)
+        default: return false
+        }
+        return true
+    }
+
+    /// Writes both networks into the export folder and says where in the status line.
+    private func write(_ outcome: RebasinOutcome, _ context: ViewContext) {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        let stamp = f.string(from: Date())
+        let (a, b) = (workspace.models[0].reference, workspace.models[1].reference)
+        let how = "\(settings.method.rawValue) matching of \(b) to \(a)"
+        let permuted = context.exportDirectory.appendingPathComponent("loupe-rebasin-\(settings.method.rawValue)-permuted-\(stamp).safetensors")
+        let merged = context.exportDirectory.appendingPathComponent("loupe-rebasin-\(settings.method.rawValue)-merged-\(stamp).safetensors")
+        do {
+            try FileManager.default.createDirectory(at: context.exportDirectory, withIntermediateDirectories: true)
+            try NetworkFile.save(outcome.permuted, to: permuted, extraMetadata: ["loupe.rebasin": how])
+            try NetworkFile.save(outcome.merged, to: merged, extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"])
+            context.wrote(permuted)
+            context.wrote(merged)
+            context.notify("wrote the permuted B and the merged model to \(context.exportDirectory.path): \(permuted.lastPathComponent), \(merged.lastPathComponent)",
+                           style: Theme.accent)
+        } catch {
+            context.notify("cannot write the models to \(context.exportDirectory.path): \(error)", style: Theme.error)
+        }
+    }
+
+    // MARK: Export
+
+    /// The two curves, as `loupe rebasin --lmc` writes them.
+    public func exportTable() -> DataTable? {
+        guard let r = results[settings]?.result, let naive = r.naive, let permuted = r.permuted else { return nil }
+        let names = ["lambda", "loss_naive", "accuracy_naive", "loss_permuted", "accuracy_permuted"]
+        return DataTable(columns: names.map { DataTable.Column($0) }, rows: naive.lambdas.indices.map { k in
+            [naive.lambdas[k], naive.loss[k], naive.accuracy[k], permuted.loss[k], permuted.accuracy[k]].map(DataTable.Value.number)
+        })
+    }
+
+    // MARK: Drawing
+
+    public func render(_ canvas: Canvas, _ context: ViewContext) {
+        guard workspace.isComparison else { ComparisonProgress.needsTwoModels("Re-Basin", canvas: canvas); return }
+        let (a, b) = (workspace.models[0].reference, workspace.models[1].reference)
+        let other = settings.method == .weight ? "activation" : "weight"
+        canvas.text(0, 0, "Git Re-Basin · \(settings.method.rawValue) matching of B \(b) onto A \(a) (m: \(other) matching)", Theme.heading)
+        let body = canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2))
+        guard let outcome = results.value(settings, context, canvas: body, computing: "matching B's units to A's",
+                                          failed: { "Re-Basin: \($0). r runs it again." }) else { return }
+        renderResult(outcome.result, body, context)
+    }
+
+    private func renderResult(_ r: RebasinResult, _ canvas: Canvas, _ context: ViewContext) {
+        let naive = r.naive, permuted = r.permuted
+        // The facts, most important first, each with the line it takes; on a short screen the
+        // last ones give way to the plots.
+        var facts: [(text: String, style: Style, line: Int)] = []
+        if let naive, let permuted {
+            facts.append(("loss barrier: naive \(String(format: "%.4f", naive.lossBarrier)) · permuted \(String(format: "%.4f", permuted.lossBarrier))",
+                          Theme.accent, 2))
+            facts.append(("accuracy barrier: naive \(percent(naive.accuracyBarrier)) · permuted \(percent(permuted.accuracyBarrier))", Theme.accent, 3))
+        } else {
+            facts.append(("\(workspace.data.name) has no labels: no loss or accuracy along λ", Theme.dim, 2))
+        }
+        var models: [String] = []
+        for (name, e) in [("A", r.evaluationA), ("B", r.evaluationB)] { if let e { models.append("\(name) \(percent(e.accuracy))") } }
+        if let naive, let half = naive.lambdas.firstIndex(of: 0.5) { models.append("naive midpoint \(percent(naive.accuracy[half]))") }
+        if let m = r.evaluationMerged { models.append("merged (λ = ½, permuted) \(percent(m.accuracy)), loss \(String(format: "%.4f", m.loss))") }
+        if !models.isEmpty { facts.append(("accuracy: " + models.joined(separator: " · "), .plain, 4)) }
+        var distances = "‖θ_A − θ_B‖ \(NumberText.short(r.distanceNaive)) naive, \(NumberText.short(r.distancePermuted)) permuted"
+        if let d = r.maxLogitDifference { distances += " · permuted B = B to \(String(format: "%.1e", d)) in the logits" }
+        facts.append((distances, .plain, 1))
+        let groups = r.groups.map { "\($0.layer) (\($0.size) units, \($0.fixedUnits) in place)" }.joined(separator: ", ")
+        facts.append(("permuted \(groups)" + (r.sweeps.map { " in \($0) sweep\($0 == 1 ? "" : "s")" } ?? ""), .plain, 0))
+        if naive != nil {
+            facts.append(("θ(λ) = (1 − λ)θ_A + λθ_B; a barrier (the vertical stroke) is the worst of a curve against the mean of its ends",
+                          Theme.dim, 5))
+        }
+        let sideBySide = canvas.width >= 100
+        let plotRows = naive == nil ? 0 : min(sideBySide ? 8 : 2 * 7, canvas.height - 2)
+        var room = canvas.height - 2 - plotRows
+        let shown = facts.filter { fact in
+            let rows = TextBlock.wrap(fact.text, width: canvas.width).count
+            guard rows <= room else { return false }
+            room -= rows
+            return true
+        }.sorted { $0.line < $1.line }
+        var y = 0
+        for fact in shown { y += TextBlock.render(fact.text, fact.style, canvas: canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: canvas.height - 1 - y))) }
+        canvas.text(0, canvas.height - 1, "w writes the permuted B and the merged model to \(context.exportDirectory.path)", Theme.dim)
+        guard let naive, let permuted else { return }
+        let area = Rect(x: 0, y: y + 1, width: canvas.width, height: canvas.height - y - 2)
+        let panels = sideBySide ? area.columns(2, gap: 3) : area.rows(2, gap: 0)
+        for (panel, (what, value)) in zip(panels, [("loss", \InterpolationCurve.loss), ("accuracy", \InterpolationCurve.accuracy)]) {
+            LinePlot(title: "\(what) along λ", series: Self.series(naive, permuted, value))
+                .render(canvas.sub(panel))
+        }
+    }
+
+    /// Both curves, and each barrier as a vertical stroke at the λ where it peaks: from the
+    /// mean of the end points to the curve (upwards for loss, downwards for accuracy).
+    static func series(_ naive: InterpolationCurve, _ permuted: InterpolationCurve,
+                       _ value: KeyPath<InterpolationCurve, [Double]>) -> [LinePlot.Series] {
+        let worstIsHighest = value == \InterpolationCurve.loss
+        var strokes = (x: [Double](), y: [Double]())
+        for curve in [naive, permuted] {
+            let v = curve[keyPath: value]
+            let k = worstIsHighest ? v.indices.max { v[$0] < v[$1] }! : v.indices.min { v[$0] < v[$1] }!
+            strokes.x += [curve.lambdas[k], curve.lambdas[k], .nan]
+            strokes.y += [(v.first! + v.last!) / 2, v[k], .nan]
+        }
+        return [LinePlot.Series("naive", x: naive.lambdas, y: naive[keyPath: value]),
+                LinePlot.Series("permuted", x: permuted.lambdas, y: permuted[keyPath: value]),
+                LinePlot.Series("barrier", x: strokes.x, y: strokes.y)]
+    }
+
+    private func percent(_ v: Double) -> String { String(format: "%.2f %%", 100 * v) }
+}
