@@ -125,7 +125,7 @@ final class AppTests: XCTestCase {
         app.handle(.tab)
         XCTAssertEqual(app.activeTabIndex, 1)
         app.handle(.char("]"))
-        XCTAssertEqual(app.activeTabIndex, 0)
+        XCTAssertEqual(app.activeTabIndex, 2 % app.tabTitles.count)
         app.handle(.backTab)
         XCTAssertEqual(app.activeTabIndex, 1)
         app.handle(.char("?"))
@@ -265,5 +265,10 @@ final class AppTests: XCTestCase {
         XCTAssertEqual(grid.text(row: 59).hasPrefix(warning), true)
         XCTAssertNotNil(grid.find("! demo:mlp-1"))
         XCTAssertNotNil(grid.find("[old]"))
+        // When the tabs crowd the bar, the workspace gives way but the session's name stays.
+        for width in stride(from: 60, through: 200, by: 10) {
+            let bar = app.frame(width, 24).text(row: 0)
+            if bar.contains("digits:test") { XCTAssertTrue(bar.contains("[old] "), bar) }
+        }
     }
 }

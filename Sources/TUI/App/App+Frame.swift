@@ -55,11 +55,12 @@ extension App {
         if let workspace {
             right = workspace.models.map(\.reference).joined(separator: " vs ") + " · " + workspace.data.name
         }
-        if let name = options.sessionName { right = "[\(name)] " + right }
-        let room = canvas.width - x - 2
+        // The session's name stays whole; the workspace gives way from the left when tabs crowd it.
+        let tag = options.sessionName.map { "[\($0)] " } ?? ""
+        let room = canvas.width - x - 2 - tag.unicodeScalars.count
         if room > 8 {
             let shown = right.unicodeScalars.count <= room ? right : "…" + String(String.UnicodeScalarView(right.unicodeScalars.suffix(room - 1)))
-            canvas.textRight(canvas.width - 1, 0, shown, Style(attributes: .reverse))
+            canvas.textRight(canvas.width - 1, 0, tag + shown, Style(attributes: .reverse))
         }
     }
 

@@ -207,7 +207,7 @@ public final class AlignView: WorkbenchView {
                     Theme.heading)
         let body = canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2))
         guard let r = results.value(choice, context, canvas: body, computing: "correlating the units on \(workspace.data.name)",
-                                    failed: { "Align: \($0). r computes it again; n, p, N, P pick other layers." }) else { return }
+                                    failed: { "Align: \($0). n, p, N, P pick other layers." }) else { return }
         clampCursor(r)
         let order = settings.aligned ? "B's units beside their partners in A (o: B's own order)" : "B's units in their own order (o: beside their partners)"
         canvas.text(0, 1, "\(r.correlation.observations) observations · \(order)", Theme.dim)

@@ -132,7 +132,7 @@ public final class CKAView: WorkbenchView {
         canvas.text(0, 1, layers, Theme.dim)
         let body = canvas.sub(Rect(x: 0, y: 3, width: canvas.width, height: canvas.height - 3))
         guard let m = results.value(choice, context, canvas: body, computing: "computing CKA on \(workspace.data.name)",
-                                    failed: { "CKA: \($0). r computes it again." }) else { return }
+                                    failed: { "CKA: \($0)" }) else { return }
         clampCursor()
         let batches = m.batchSize.map { " in minibatches of \($0) (unbiased HSIC)" } ?? ""
         canvas.text(0, 1, "\(layers) · \(m.samples) samples of \(m.data)\(batches)", Theme.dim)

@@ -41,7 +41,7 @@ final class ComparisonResults<Choice: Hashable, Value> {
             self.running = nil
             switch outcome {
             case .finished: break
-            case .cancelled: self.failures[choice] = "cancelled"
+            case .cancelled: self.failures[choice] = "cancelled; r starts it again"
             case .failed(let message): self.failures[choice] = message
             }
         })

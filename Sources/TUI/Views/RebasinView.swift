@@ -113,7 +113,7 @@ public final class RebasinView: WorkbenchView {
         canvas.text(0, 0, "Git Re-Basin · \(settings.method.rawValue) matching of B \(b) onto A \(a) (m: \(other) matching)", Theme.heading)
         let body = canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2))
         guard let outcome = results.value(settings, context, canvas: body, computing: "matching B's units to A's",
-                                          failed: { "Re-Basin: \($0). r runs it again." }) else { return }
+                                          failed: { "Re-Basin: \($0)" }) else { return }
         renderResult(outcome.result, body, context)
     }
 

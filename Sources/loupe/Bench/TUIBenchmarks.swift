@@ -14,11 +14,21 @@ enum TUIBenchmarks: BenchmarkGroup {
         let workspace = try WorkspacePlan(models: ["demo:mlp-1", "demo:mlp-2"], data: "builtin:digits:test").load()
         let app = App(workspace: workspace, options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
         app.finishJobs()
-        let frames: [(String, [Key])] = [("overview", []), ("activations", [.tab]), ("activations unit", [.enter]), ("help", [.char("?")])]
+        // Each step brings the frame to draw; the steps of one size leave every view as they found it.
+        let frames: [(String, (App) -> Void)] = [
+            ("overview", { $0.run(command: "open overview") }),
+            ("activations", { $0.run(command: "open activations") }),
+            ("activations unit", { $0.handle(.enter) }),
+            ("help", { $0.handle(.char("?")) }),
+            ("cka", { app in [.escape, .escape].forEach(app.handle); app.run(command: "open cka") }),
+            ("align 256×256 fitted", { $0.run(command: "open align") }),
+            ("align 256×256 aligned, 1:1", { app in [.char("o"), .char("z")].forEach(app.handle) }),
+            ("rebasin", { app in [.char("o"), .char("z")].forEach(app.handle); app.run(command: "open rebasin") }),
+        ]
         for (w, h) in context.quick ? [(200, 60)] : [(200, 60), (80, 24)] {
             var diff = FrameDiff()
-            for (label, keys) in frames {
-                keys.forEach(app.handle)
+            for (label, step) in frames {
+                step(app)
                 let grid = Grid(width: w, height: h)
                 let seconds = Stopwatch.best {
                     app.render(into: grid)
@@ -28,9 +38,6 @@ enum TUIBenchmarks: BenchmarkGroup {
                 report(BenchmarkRecord(group: name, name: "frame: \(label)", size: "\(w)×\(h)", seconds: seconds,
                                        rate: 1 / seconds, unit: "frames/s", note: "budget 16 ms"))
             }
-            app.handle(.escape)
-            app.handle(.escape)
-            app.handle(.tab)
         }
     }
 }
