@@ -2,6 +2,7 @@ import Foundation
 import Interpret
 import LinAlg
 import Networks
+import TestSupport
 import TUI
 import Workbench
 import XCTest
@@ -175,6 +176,33 @@ final class CKAViewTests: XCTestCase {
         XCTAssertTrue(settings.debiased)
         XCTAssertEqual([settings.row, settings.column], [1, 1])
         _ = dir
+    }
+
+    /// A deep model's 25 layers at 80×24: one-cell blocks, upright column names that keep their
+    /// ends, and rows that scroll to keep the cursor in view.
+    func testManyLayersScroll() throws {
+        let dir = try temporaryDirectory(self)
+        let spec = try ShortSpec.parse("mlp:64-" + Array(repeating: "16", count: 12).joined(separator: "-") + "-10")
+        let file = dir.appendingPathComponent("deep.safetensors")
+        try NetworkFile.save(try NetworkFile.untrained(spec, seed: 1), to: file)
+        let workspace = try WorkspacePlan(models: [file.path], data: "builtin:digits:test").load()
+        let app = App(workspace: workspace, tabs: [Session.Tab(kind: "cka", settings: .null)],
+                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir, showSidebar: false))
+        app.finishJobs()
+        var grid = app.frame(80, 24)
+        let header = try XCTUnwrap(grid.find("f … f"), grid.text)
+        let down = (0..<4).map { y in words(grid, row: header.y + y).map(\.text).joined() }
+        XCTAssertEqual(down[0].prefix(6), "f…f…f…")
+        XCTAssertTrue(down[1].hasPrefix("clclcl"), down[1])
+        XCTAssertTrue(down[2].hasPrefix("1u2u3u"), down[2])
+        XCTAssertTrue(down[3].hasPrefix("123"), "relu1, relu2, relu3 end in their numbers: \(down[3])")
+        XCTAssertTrue(grid.text.contains("fc1 × fc1: CKA 1.0000"))
+        for _ in 0..<15 { app.handle(.char("j")) }
+        grid = app.frame(80, 24)
+        XCTAssertTrue(grid.text.contains("relu8 × fc1: CKA"), grid.text)
+        let labels = (0..<grid.height).compactMap { words(grid, row: $0).first?.text }
+        XCTAssertTrue(labels.contains("relu8"))
+        XCTAssertFalse(labels.contains("relu1"), "scrolled past the first rows")
     }
 
     /// Small terminals draw less, never out of bounds; without colour the blocks are ramp characters.

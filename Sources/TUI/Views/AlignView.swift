@@ -57,8 +57,8 @@ public final class AlignView: WorkbenchView {
             KeyBinding([.char("p")], "layer.previous", "previous layer (of both models)"),
             KeyBinding([.char("N")], "layerB.next", "next layer of B alone"),
             KeyBinding([.char("P")], "layerB.previous", "previous layer of B alone"),
-            KeyBinding([.char("o")], "order", "B's units in their own order ↔ each on the diagonal beside its partner in A"),
-            KeyBinding([.char("z")], "zoom", "the whole matrix fitted (cells are block means) ↔ one cell per unit, scrolling"),
+            KeyBinding([.char("o")], "order", "columns: B's own order ↔ each unit of B beside its partner in A"),
+            KeyBinding([.char("z")], "zoom", "the whole matrix fitted (cells are block means) ↔ a cell per unit"),
             KeyBinding([.char("c")], "panel", "side panel: matched-correlation curves ↔ spectral clusters"),
             KeyBinding([.char("g")], "partner", "cursor to the bipartite partner in B of the unit of A"),
             KeyBinding([.down, .char("j")], "cursor.down", "next unit of A (row)"),
@@ -190,8 +190,6 @@ public final class AlignView: WorkbenchView {
 
     // MARK: Drawing
 
-    static let scale = ColorScale.diverging(limit: 1)
-
     public func render(_ canvas: Canvas, _ context: ViewContext) {
         guard let choice else {
             if workspace.isComparison {
@@ -232,8 +230,8 @@ public final class AlignView: WorkbenchView {
                              zoomed: settings.zoomed, cursor: (settings.unitA, column), previous: window)
         window = w
         let size = Heatmap.size(rows: w.pixelRows, cols: w.pixelColumns, mode: canvas.colors)
-        w.heatmap(matrix, scale: Self.scale, cursor: (settings.unitA, column))
-            .render(canvas.sub(Rect(x: tickWidth, y: 0, width: size.width, height: size.height)))
+        let map = w.heatmap(matrix, cursor: (settings.unitA, column))
+        map.render(canvas.sub(Rect(x: tickWidth, y: 0, width: size.width, height: size.height)))
         // Unit numbers at the ends of both axes.
         canvas.textRight(tickWidth - 1, 0, String(w.firstRow), Theme.dim)
         canvas.textRight(tickWidth - 1, size.height - 1, String(w.rowRange(w.pixelRows - 1).upperBound - 1), Theme.dim)
@@ -242,7 +240,7 @@ public final class AlignView: WorkbenchView {
         axis.text(0, 0, String(w.firstColumn), Theme.dim)
         axis.textRight(axis.width, 0, lastColumn, Theme.dim)
         axis.textCentered(0, settings.aligned ? "B, matched order →" : "B units →", Theme.dim)
-        Heatmap.legend(Self.scale, canvas: canvas.sub(Rect(x: tickWidth, y: size.height + 1, width: max(size.width, 24), height: 1)))
+        Heatmap.legend(map.scale, canvas: canvas.sub(Rect(x: tickWidth, y: size.height + 1, width: max(size.width, 24), height: 1)))
         for (k, line) in readout(r, window: w).enumerated() { canvas.text(0, canvas.height - 2 + k, line, Theme.accent) }
 
         let panelX = tickWidth + max(size.width, 24) + 2

@@ -62,10 +62,22 @@ struct MatrixWindow: Equatable {
     }
 
     /// The heatmap of the window, each pixel the mean of its entries, the cursor's pixel marked.
-    func heatmap(_ matrix: [[Double]], scale: ColorScale, cursor: (row: Int, column: Int)) -> Heatmap {
+    /// One entry per pixel, the colours span −1…1; fitted, block means are small (a strong
+    /// correlation is diluted by the weak ones around it), so the colours span ± the largest
+    /// mean of a whole block (the short blocks at the edges average fewer entries and would
+    /// set the scale by chance), which stays put as the cursor moves.
+    func heatmap(_ matrix: [[Double]], cursor: (row: Int, column: Int)) -> Heatmap {
         var values = [Double](repeating: 0, count: pixelRows * pixelColumns)
-        for r in 0..<pixelRows { for c in 0..<pixelColumns { values[r * pixelColumns + c] = mean(matrix, r, c) } }
-        return Heatmap(values: values, rows: pixelRows, cols: pixelColumns, scale: scale,
+        var largest = 0.0
+        for r in 0..<pixelRows {
+            for c in 0..<pixelColumns {
+                let v = mean(matrix, r, c)
+                values[r * pixelColumns + c] = v
+                if rowRange(r).count == factor, columnRange(c).count == factor { largest = Swift.max(largest, abs(v)) }
+            }
+        }
+        return Heatmap(values: values, rows: pixelRows, cols: pixelColumns,
+                       scale: .diverging(limit: factor == 1 || largest == 0 ? 1 : largest),
                        cursor: cell(row: cursor.row, column: cursor.column).map { $0.row * pixelColumns + $0.column })
     }
 }

@@ -46,11 +46,10 @@ struct LayerGrid {
             let x = l.labelWidth + k * l.cellWidth
             let style = j == cursor.column ? Theme.title.with(.reverse) : Theme.title
             if l.upright {
-                let letters = Array(columnLabels[j].unicodeScalars)
-                for y in 0..<l.headerHeight where y < letters.count {
-                    let cut = y == l.headerHeight - 1 && letters.count > l.headerHeight
-                    canvas.put(x + (l.cellWidth - 1) / 2, y, cut ? "…" : letters[y], style)
-                }
+                // A name too long keeps its end, where layer names differ (relu1, relu12).
+                let all = Array(columnLabels[j].unicodeScalars)
+                let letters = all.count <= l.headerHeight ? all : ["…"] + all.suffix(l.headerHeight - 1)
+                for (y, letter) in letters.enumerated() { canvas.put(x + (l.cellWidth - 1) / 2, y, letter, style) }
             } else {
                 canvas.text(x, 0, columnLabels[j], style, maxWidth: l.cellWidth - 1)
             }

@@ -34,7 +34,7 @@ public final class RebasinView: WorkbenchView {
     public var keyBindings: [KeyBinding] {
         [
             KeyBinding([.char("m")], "method", "matching: weights ↔ activations on the data"),
-            KeyBinding([.char("w")], "write", "write the permuted B and the merged model (.safetensors) to the export folder"),
+            KeyBinding([.char("w")], "write", "write the permuted B and the merged model to the export folder"),
             KeyBinding([.char("r")], "retry", "run again after a cancel or failure"),
         ]
     }

@@ -58,7 +58,9 @@ final class ConvergentLearningTests: XCTestCase {
         XCTAssertEqual(semi.pairs.map(\.unitB), [1, 1, 0])
         XCTAssertEqual(semi.distinctUnitsB, 2)
         XCTAssertEqual(semi.sortedCorrelations, [0.9, 0.8, 0.6])
-        XCTAssertEqual(semi.columnOrder, [1, 0, 2])
+        // Rows 0 and 2 meet their partners on the diagonal; row 1's partner is placed already,
+        // so its place takes the unit no one picked.
+        XCTAssertEqual(semi.columnOrder, [1, 2, 0])
         let bipartite = try UnitMatching.bipartite(c)
         XCTAssertEqual(bipartite.pairs.map(\.unitB), [1, 2, 0])
         // Each unit's best partner is at least its assigned one.
@@ -93,6 +95,10 @@ final class ConvergentLearningTests: XCTestCase {
         let matching = try UnitMatching.bipartite(c)
         XCTAssertEqual(matching.pairs.map(\.unitA), [0, 1, 3])
         XCTAssertFalse(matching.pairs.contains { $0.unitB == 0 })
+        // Aligned, every partner is on the diagonal after the constant unit too; the constant
+        // unit's place takes B's unpicked (constant) unit.
+        for pair in matching.pairs { XCTAssertEqual(matching.columnOrder[pair.unitA], pair.unitB) }
+        XCTAssertEqual(matching.columnOrder[2], 0)
         var dead = a
         for r in 0..<100 { for j in 0..<4 { dead[r, j] = 0 } }
         assertThrowsMessage(try UnitCorrelation(dead, b, layerA: "relu1", layerB: "relu1"), contains: ["every unit", "constant"])

@@ -21,19 +21,24 @@ public struct UnitMatching: Codable, Equatable, Sendable {
     /// How many different units of B are partners (fewer than the pairs when semi-matching
     /// picks a unit twice).
     public var distinctUnitsB: Int
-    /// B's units in the order that puts each unit of A's partner on the diagonal, the units no
-    /// one picked last: the column order of the aligned correlation matrix.
+    /// B's units in the order that puts each unit of A's partner on the diagonal (column i
+    /// holds the partner of A's unit i): the column order of the aligned correlation matrix.
+    /// The places of A's units with no partner of their own (constant units, or a partner
+    /// semi-matching already placed) take the units no one picked, in order; any left over
+    /// come last.
     public var columnOrder: [Int]
 
-    init(kind: Kind, pairs: [UnitPair], unitsB: Int) {
+    init(kind: Kind, pairs: [UnitPair], unitsA: Int, unitsB: Int) {
         self.kind = kind
         self.pairs = pairs
         sortedCorrelations = pairs.map(\.correlation).sorted(by: >)
         meanCorrelation = pairs.isEmpty ? 0 : sortedCorrelations.reduce(0, +) / Double(pairs.count)
         var seen = Set<Int>()
-        let used = pairs.map(\.unitB).filter { seen.insert($0).inserted }
-        distinctUnitsB = used.count
-        columnOrder = used + (0..<unitsB).filter { !seen.contains($0) }
+        var places = [Int?](repeating: nil, count: unitsA)
+        for pair in pairs where seen.insert(pair.unitB).inserted { places[pair.unitA] = pair.unitB }
+        distinctUnitsB = seen.count
+        var unpicked = (0..<unitsB).filter { !seen.contains($0) }[...]
+        columnOrder = places.compactMap { $0 ?? unpicked.popFirst() } + unpicked
     }
 
     /// The one-to-one matching of largest total correlation (a linear assignment; with unequal
@@ -44,7 +49,7 @@ public struct UnitMatching: Codable, Equatable, Sendable {
         let pairs = assignment.columnForRow.enumerated().compactMap { i, j in
             j.map { UnitPair(unitA: rows[i], unitB: columns[$0], correlation: m[i, $0]) }
         }
-        return UnitMatching(kind: .bipartite, pairs: pairs, unitsB: c.unitsB)
+        return UnitMatching(kind: .bipartite, pairs: pairs, unitsA: c.unitsA, unitsB: c.unitsB)
     }
 
     /// Each live unit of A with the live unit of B it correlates with most.
@@ -52,6 +57,6 @@ public struct UnitMatching: Codable, Equatable, Sendable {
         let (m, rows, columns) = c.liveMatrix()
         let best = m.rowArgmax()
         let pairs = rows.indices.map { UnitPair(unitA: rows[$0], unitB: columns[best[$0]], correlation: m[$0, best[$0]]) }
-        return UnitMatching(kind: .semi, pairs: pairs, unitsB: c.unitsB)
+        return UnitMatching(kind: .semi, pairs: pairs, unitsA: c.unitsA, unitsB: c.unitsB)
     }
 }
