@@ -15,7 +15,7 @@ struct Loupe: ParsableCommand {
           loupe bench --json              the same figures as one JSON object
         """,
         version: version,
-        subcommands: [InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self, BenchCommand.self]
+        subcommands: [InspectCommand.self, ForwardCommand.self, TrainCommand.self, SAECommand.self, DemoCommand.self, BenchCommand.self]
     )
 }
 

@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
         """
     )
 
-    static let groups: [any BenchmarkGroup.Type] = [LinAlgBenchmarks.self, NetworkBenchmarks.self]
+    static let groups: [any BenchmarkGroup.Type] = [LinAlgBenchmarks.self, NetworkBenchmarks.self, SAEBenchmarks.self]
 
     @Flag(help: "Print the results as one JSON object.") var json = false
     @Flag(help: "Smaller problem sizes, for a quick check.") var quick = false
