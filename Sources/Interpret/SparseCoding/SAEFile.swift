@@ -87,7 +87,7 @@ public enum SAEFile {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         config["loupe"] = try JSONSerialization.jsonObject(with: encoder.encode(info))
-        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try SafeTensors.write(SafeTensorsFile(tensors: tensors), to: directory.appendingPathComponent(weightsName))
         try AtomicFile.write(json, to: directory.appendingPathComponent(configName))
     }
