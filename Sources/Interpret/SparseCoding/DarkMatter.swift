@@ -32,14 +32,20 @@ public enum DarkMatter {
         public var nonlinearError: Matrix<Double>
     }
 
+    /// The fewest samples whose halves each have more samples than the d + 1 unknowns per
+    /// error component.
+    public static func minimumSamples(inputSize d: Int) -> Int { 2 * (d + 2) }
+
     /// Splits the samples in random halves (seeded), fits e ≈ xW + b (and ‖e‖² ≈ xw + c) by
     /// least squares on one half and measures the fit on the other.
     public static func analyse(x: Matrix<Float>, reconstruction: Matrix<Float>, seed: UInt64 = 0) throws -> Analysis {
         guard x.rows == reconstruction.rows, x.cols == reconstruction.cols else {
             throw InterpretError("dark matter: activations \(x.shapeDescription) and reconstruction \(reconstruction.shapeDescription) differ in shape")
         }
-        guard x.rows >= 4 else { throw InterpretError("dark matter needs at least 4 samples, got \(x.rows)") }
         let d = x.cols
+        guard x.rows >= minimumSamples(inputSize: d) else {
+            throw InterpretError("dark matter needs at least \(minimumSamples(inputSize: d)) samples for d_in = \(d) (more samples than unknowns in each half), got \(x.rows)")
+        }
         var rng = SeededRandom(seed: seed)
         let order = rng.permutation(x.rows)
         let trainIndices = Array(order[0..<(x.rows / 2)]), testIndices = Array(order[(x.rows / 2)...])

@@ -18,7 +18,8 @@ public struct SAEReport: Codable, Sendable, Equatable {
 
 /// What to measure besides the metrics.
 public struct SAEAnalysisOptions: Sendable {
-    /// Dark matter on a random subset of at most this many samples (0: skip it).
+    /// Dark matter on a random subset of at most this many samples (0: skip it; skipped too
+    /// when there are fewer than `DarkMatter.minimumSamples`).
     public var darkMatterSamples: Int
     /// True feature directions [features, d_in], for synthetic data.
     public var trueFeatures: Matrix<Float>?
@@ -41,10 +42,11 @@ public enum SAEAnalysis {
                                progress: ProgressHandler = { _, _ in true }) throws -> SAEReport {
         let metrics = try sae.evaluate(on: source, batchSize: options.batchSize) { f, status in progress(0.8 * f, status) }
         var darkMatter: DarkMatterReport?
-        if options.darkMatterSamples > 0 && source.count >= 4 {
+        let darkMatterSamples = min(source.count, options.darkMatterSamples)
+        if darkMatterSamples > 0 && darkMatterSamples >= DarkMatter.minimumSamples(inputSize: sae.inputSize) {
             guard progress(0.8, "dark matter") else { throw CancellationError() }
             var rng = SeededRandom(seed: options.seed)
-            let n = min(source.count, options.darkMatterSamples)
+            let n = darkMatterSamples
             let x = n == source.count ? try source.all() : try source.rows(at: rng.sample(n, from: source.count).sorted())
             darkMatter = try DarkMatter.analyse(x: x, reconstruction: sae.reconstruct(x), seed: options.seed).report
         }

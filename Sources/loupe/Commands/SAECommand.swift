@@ -118,6 +118,9 @@ func describe(_ report: SAEReport) -> String {
         add("FVU with linear correction", dm.correctedFVU)
         add("nonlinear share of the error", dm.nonlinearFraction)
     }
+    if report.darkMatter == nil {
+        table.add(["dark matter", "not measured (off, or fewer than \(DarkMatter.minimumSamples(inputSize: report.inputSize)) samples)"])
+    }
     if let r = report.recovery {
         add("MMCS with true features", r.meanMaxCosine)
         add("true features recovered (cos ≥ 0.9)", r.recoveredFraction * 100, "%.1f %%")
