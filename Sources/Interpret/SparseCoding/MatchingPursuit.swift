@@ -18,8 +18,6 @@ public enum MatchingPursuit {
         public let codes: SparseCodes<T>
         /// ‖r‖² when each sample stopped.
         public let residualNormSquared: [T]
-        /// The number of steps each sample took (its L0 when no atom repeats).
-        public var steps: [Int] { path.l0 }
     }
 
     public static func encode<T: BLASScalar>(_ x: Matrix<T>, atoms: Matrix<T>, bias: [T], gram: Matrix<T>?,

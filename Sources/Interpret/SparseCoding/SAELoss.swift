@@ -290,28 +290,17 @@ extension SparseAutoencoder {
     /// and the smallest of them.
     static func batchTopKCodes(_ pre: Matrix<T>, total: Int) -> (SparseCodes<T>, T?) {
         var positive = pre.storage.filter { $0 > 0 }
-        guard !positive.isEmpty else { return (SparseCodes(dense: Matrix(rows: pre.rows, cols: pre.cols)), nil) }
+        guard !positive.isEmpty else { return (activeCodes(pre) { _, _ in false }, nil) }
         let cut = positive.count > total ? TopKSelection.kthLargest(&positive, max(total, 1)) : positive.min()!
-        // Everything above the cut, then values equal to it until `total` are kept.
+        // Everything above the cut, then values equal to it (in order) until `total` are kept.
         var equalAllowed = min(total, positive.count) - pre.storage.lazy.filter { $0 > cut }.count
-        var codes = SparseCodes<T>(width: pre.cols)
-        var idx = [Int](), val = [T]()
-        pre.withUnsafeBufferPointer { p in
-            for b in 0..<pre.rows {
-                idx.removeAll(keepingCapacity: true)
-                val.removeAll(keepingCapacity: true)
-                for j in 0..<pre.cols {
-                    let v = p[b * pre.cols + j]
-                    guard v > 0 && v >= cut else { continue }
-                    if v == cut {
-                        guard equalAllowed > 0 else { continue }
-                        equalAllowed -= 1
-                    }
-                    idx.append(j)
-                    val.append(v)
-                }
-                codes.append(indices: idx, values: val)
+        let codes = activeCodes(pre) { v, _ in
+            guard v > 0 && v >= cut else { return false }
+            if v == cut {
+                guard equalAllowed > 0 else { return false }
+                equalAllowed -= 1
             }
+            return true
         }
         return (codes, cut)
     }

@@ -116,9 +116,6 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
         }
     }
 
-    /// The codes as a dense samples × d_sae matrix.
-    public func encodeDense(_ x: Matrix<T>) -> Matrix<T> { encode(x).dense }
-
     /// f W_dec + b_dec, touching only the decoder rows of active latents.
     public func decode(_ codes: SparseCodes<T>) -> Matrix<T> {
         precondition(codes.width == latentCount, "SparseAutoencoder.decode: codes over \(codes.width) latents, d_sae is \(latentCount)")
@@ -150,14 +147,6 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
 
     /// decode(encode(x)).
     public func reconstruct(_ x: Matrix<T>) -> Matrix<T> { decode(encode(x)) }
-
-    /// The same SAE in another precision.
-    public func converted<U: BLASScalar>(to: U.Type = U.self) -> SparseAutoencoder<U> {
-        SparseAutoencoder<U>(architecture: architecture, encoder: encoder.converted(), encoderBias: encoderBias.map { U($0) },
-                             decoder: decoder.converted(), decoderBias: decoderBias.map { U($0) },
-                             threshold: threshold.map { U($0) }, k: k, appliesDecoderBiasToInput: appliesDecoderBiasToInput,
-                             stopping: stopping)
-    }
 
     /// The SAE that computes on raw activations x what this one computes on s·x, scaled back:
     /// encode'(x) = encode(s·x) and decode'(f) = decode(f) / s. Training-time input normalisation

@@ -19,21 +19,6 @@ public struct SparseCodes<T: BLASScalar>: Sendable, Equatable {
         values = []
     }
 
-    /// The nonzeros of a dense code matrix.
-    public init(dense: Matrix<T>) {
-        self.init(width: dense.cols)
-        dense.withUnsafeBufferPointer { p in
-            for b in 0..<dense.rows {
-                let base = b * dense.cols
-                for j in 0..<dense.cols where p[base + j] != 0 {
-                    indices.append(j)
-                    values.append(p[base + j])
-                }
-                rowStart.append(indices.count)
-            }
-        }
-    }
-
     /// The number of samples.
     public var count: Int { rowStart.count - 1 }
     /// The number of nonzeros over the batch.
@@ -45,7 +30,8 @@ public struct SparseCodes<T: BLASScalar>: Sendable, Equatable {
     /// The number of active latents of each sample.
     public var l0: [Int] { (0..<count).map { rowStart[$0 + 1] - rowStart[$0] } }
 
-    /// Appends one sample's code; a latent may not appear twice.
+    /// Appends one sample's code. In codes a latent appears at most once per sample; in a
+    /// matching-pursuit path (the atoms in the order they were picked) it may repeat.
     public mutating func append(indices newIndices: some Collection<Int>, values newValues: some Collection<T>) {
         precondition(newIndices.count == newValues.count, "SparseCodes.append: \(newIndices.count) indices, \(newValues.count) values")
         indices.append(contentsOf: newIndices)
@@ -91,12 +77,6 @@ public struct SparseCodes<T: BLASScalar>: Sendable, Equatable {
             }
         }
         return (start, samples, columnValues)
-    }
-
-    /// Replaces the values, keeping the sparsity pattern (a batch's values after an update).
-    mutating func setValues(_ newValues: [T]) {
-        precondition(newValues.count == values.count, "SparseCodes.setValues: \(newValues.count) for \(values.count)")
-        values = newValues
     }
 }
 
