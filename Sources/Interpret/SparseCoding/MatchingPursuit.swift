@@ -56,6 +56,7 @@ public enum MatchingPursuit {
                     steps.withPointers { table in
                         let (cBase, gBase, nBase) = (cp.baseAddress!, gp.baseAddress!, np.baseAddress!)
                         parallelChunks(n) { _, range in
+                            var blockMaxima = [T](repeating: 0, count: (m + blockSize - 1) / blockSize)
                             for b in range {
                                 let c = cBase + b * m
                                 var j = argmax(c, m)
@@ -70,8 +71,9 @@ public enum MatchingPursuit {
                                     nBase[b] -= cj * cj * (2 - gBase[j * m + j])
                                     if repeated || t == stopping.maxSteps { break }
                                     if let threshold, nBase[b] < threshold { break }
-                                    let largest = subtractScaledReturningMax(c, cj, gBase + j * m, m)
-                                    j = firstIndex(of: largest, c, m)
+                                    j = blockMaxima.withUnsafeMutableBufferPointer {
+                                        subtractScaledArgmax(c, cj, gBase + j * m, m, blockMaxima: $0.baseAddress!)
+                                    }
                                 }
                                 table.setCount(sample: b, t)
                             }
@@ -156,6 +158,30 @@ public enum MatchingPursuit {
         }
         while i < n { let v = c[i] - a * g[i]; c[i] = v; b0 = v > b0 ? v : b0; i += 1 }
         return max(max(b0, b1), max(b2, b3))
+    }
+
+    /// The block length of `subtractScaledArgmax`.
+    static let blockSize = 64
+
+    /// c ← c − a·g over n values, and the first position of the largest new value. The update
+    /// runs block by block, each block keeping its maximum in `blockMaxima` (vectorised); the
+    /// position is then searched for in the first block holding the overall maximum only,
+    /// rather than over all n values one by one.
+    @inline(__always)
+    static func subtractScaledArgmax<T: BLASScalar>(_ c: UnsafeMutablePointer<T>, _ a: T, _ g: UnsafePointer<T>, _ n: Int,
+                                                    blockMaxima: UnsafeMutablePointer<T>) -> Int {
+        let blocks = (n + blockSize - 1) / blockSize
+        var largest = -T.infinity
+        for k in 0..<blocks {
+            let start = k * blockSize
+            let blockLargest = subtractScaledReturningMax(c + start, a, g + start, min(blockSize, n - start))
+            blockMaxima[k] = blockLargest
+            largest = blockLargest > largest ? blockLargest : largest
+        }
+        var k = 0
+        while k < blocks - 1 && blockMaxima[k] != largest { k += 1 }
+        let start = k * blockSize
+        return start + firstIndex(of: largest, c + start, min(blockSize, n - start))
     }
 
     /// The first position holding `value` (which is among the n values).
