@@ -5,7 +5,7 @@ import TensorIO
 
 /// Activations an SAE trains on or is evaluated on: `count` samples of `dimension` values, read a
 /// block of rows at a time so that a source may be larger than memory.
-public protocol ActivationSource {
+public protocol ActivationSource: Sendable {
     /// What the user called it (a file, "demo:mlp-1 relu1 on builtin:digits"), for messages.
     var name: String { get }
     var count: Int { get }

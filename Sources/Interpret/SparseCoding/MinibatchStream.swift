@@ -6,7 +6,7 @@ import LinAlg
 /// in a fresh random order every pass; a buffer of several blocks is shuffled row by row and
 /// served as batches, so each batch mixes samples from many places in the source. A source that
 /// fits in the buffer is shuffled as a whole, every pass.
-struct MinibatchStream {
+struct MinibatchStream: Sendable {
     let source: ActivationSource
     let batchSize: Int
     private let blockRows: Int

@@ -58,7 +58,7 @@ public enum SAETrainer {
 
 /// A training run in progress, one step at a time: what a background job drives (and can stop
 /// between any two steps), and what the trainer loops over.
-public struct SAETrainingSession {
+public struct SAETrainingSession: Sendable {
     /// The options with every default resolved.
     public let options: SAETrainingOptions
     /// s in x ↦ s·x during training (1 without normalisation).

@@ -9,8 +9,8 @@ struct SAEEncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Encode activations with an SAE and save the codes [samples, d_sae].",
         discussion: """
-        .safetensors and .npz files also hold each sample's L0 as 'l0' and the labels as 'y' when
-        the data has them.
+        .safetensors and .npz files also hold each sample's L0 as 'l0', and the
+        labels as 'y' when the data has them.
 
         Examples:
           loupe sae encode sae-topk --acts synth.npy --out codes.npy

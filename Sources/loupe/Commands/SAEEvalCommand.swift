@@ -10,11 +10,12 @@ struct SAEEvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure an SAE: L0, explained variance, MSE, cosine, dead and dense latents, dark matter.",
         discussion: """
-        On a model layer with labelled data it also splices the reconstruction into the model and
-        reports accuracy and loss (and the loss recovered against zeroing the layer). Without
-        MODEL or --acts it uses the model, layer and data recorded in the SAE's cfg.json. With
-        --true-features (synthetic data) it reports how well the decoder recovers them (MMCS).
-        --out writes one row per latent: its firing frequency and mean activation.
+        On a model layer with labelled data it also splices the reconstruction
+        into the model: accuracy and loss, and the loss recovered against
+        zeroing the layer. Without MODEL or --acts it uses the model, layer and
+        data recorded in the SAE's cfg.json. With --true-features (synthetic
+        data) it reports how well the decoder recovers them (MMCS). --out
+        writes one row per latent: its firing frequency and mean activation.
 
         Examples:
           loupe sae eval sae-relu1 --data builtin:digits:test

@@ -9,10 +9,12 @@ struct SAESynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Make synthetic activations with known feature directions (for tests and benchmarks).",
         discussion: """
-        Each of --features random unit directions in --dim dimensions is active in a sample with
-        probability --active / --features, with a magnitude uniform in [0, 1); a sample is the sum
-        of its active features. .safetensors and .npz files hold 'x', 'features' and the true
-        coefficients 'codes'; with .npy the features go beside it, in NAME.features.npy.
+        Each of --features random unit directions in --dim dimensions is active
+        in a sample with probability --active / --features, with a magnitude
+        uniform in [0, 1); a sample is the sum of its active features.
+        .safetensors and .npz files hold 'x', 'features' and the true
+        coefficients 'codes'; with .npy the features go beside it, in
+        NAME.features.npy.
 
         Examples:
           loupe sae synth --out synth.npy

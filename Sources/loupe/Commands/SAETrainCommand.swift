@@ -8,15 +8,16 @@ struct SAETrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a sparse autoencoder on a model layer's activations or an activation file.",
         discussion: """
-        Architectures: standard (ReLU, L1 on f·‖W_dec row‖), topk, batchtopk, jumprelu,
-        matching_pursuit (mp). Inputs are scaled to mean norm √d during training and the scale is
-        folded into the saved weights, so the SAE works on raw activations. The SAE is evaluated
-        on the training activations at the end (--no-eval to skip).
+        Architectures: standard (ReLU, L1 on f·‖W_dec row‖), topk, batchtopk,
+        jumprelu, matching_pursuit (mp). Inputs are scaled to mean norm √d in
+        training and the scale is folded into the saved weights, so the SAE
+        works on raw activations. The SAE is then evaluated on the training
+        activations (--no-eval to skip).
 
         Examples:
-          loupe sae train --acts synth.npy --architecture topk --k 8 --d-sae 512 --steps 2000 --out sae-topk
-          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train --architecture standard --l1 3 --out sae-std
-          loupe sae train --acts resid.npy --architecture mp --k 16 --expansion 16 --batch 4096 --epochs 2 --out sae-mp
+          loupe sae train --acts synth.npy -a topk --k 8 --d-sae 512 --out sae-topk
+          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train -a standard --l1 3 --out sae-std
+          loupe sae train --acts resid.npy -a mp --k 16 --expansion 16 --epochs 2 --out sae-mp
         """
     )
 
