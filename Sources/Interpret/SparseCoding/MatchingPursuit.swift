@@ -20,6 +20,8 @@ public enum MatchingPursuit {
         public let residualNormSquared: [T]
     }
 
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public static func encode<T: BLASScalar>(_ x: Matrix<T>, atoms: Matrix<T>, bias: [T], gram: Matrix<T>?,
                                              stopping: MatchingPursuitStopping) -> Result<T> {
         precondition(x.cols == atoms.cols && bias.count == atoms.cols,

@@ -28,7 +28,7 @@ public struct SAELossSettings: Sendable {
     /// How many dead latents reconstruct the error, per sample (d_in / 2 by default, as SAELens).
     public var auxK: Int?
 
-    public init(sparsityCoefficient: Double = 0, bandwidth: Double = 0.001, deadLatents: [Int] = [],
+    public init(sparsityCoefficient: Double = 0, bandwidth: Double = 0.05, deadLatents: [Int] = [],
                 auxKCoefficient: Double = 1.0 / 32, auxK: Int? = nil) {
         self.sparsityCoefficient = sparsityCoefficient
         self.bandwidth = bandwidth

@@ -48,7 +48,7 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     /// training, 0.1 for the standard SAE as in SAELens), the encoder equal to the decoder's
     /// transpose, zero biases, and for JumpReLU the threshold `initialThreshold`.
     public static func initialised(architecture: SAEArchitecture, inputSize dIn: Int, latents dSAE: Int, k: Int,
-                                   decoderNorm: Double, initialThreshold: Double = 0.001,
+                                   decoderNorm: Double, initialThreshold: Double = 0.5,
                                    rng: inout SeededRandom) -> SparseAutoencoder {
         var decoder: Matrix<T> = rng.normalMatrix(rows: dSAE, cols: dIn)
         let norms = decoder.rowNorms()
@@ -94,6 +94,8 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     }
 
     /// The codes of a batch: one row per sample, only the active latents stored.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func encode(_ x: Matrix<T>) -> SparseCodes<T> { encode(x, atomGram: nil) }
 
     /// The Gram matrix of the atoms, D Dᵀ, which matching pursuit updates its correlations with;
@@ -117,6 +119,8 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     }
 
     /// f W_dec + b_dec, touching only the decoder rows of active latents.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func decode(_ codes: SparseCodes<T>) -> Matrix<T> {
         precondition(codes.width == latentCount, "SparseAutoencoder.decode: codes over \(codes.width) latents, d_sae is \(latentCount)")
         let d = inputSize
