@@ -69,7 +69,7 @@ public struct NPYActivations: ActivationSource, Sendable {
 
 /// One layer's activations of a network over a data set, computed a block at a time. Each sample
 /// is the layer's output flattened (C·H·W for a convolution).
-public struct LayerActivations: ActivationSource, Sendable {
+public struct LayerActivationSource: ActivationSource, Sendable {
     public let network: Network<Float>
     public let layer: String
     public let data: Dataset

@@ -50,7 +50,7 @@ extension SparseAutoencoder where T == Float {
     /// The effect of latent `latent` on each class score through the rest of the network: over
     /// (at most `maxSamples` of) the samples it fires on, the mean of scores(x̂) − scores(x̂ − f_j d_j),
     /// the change its removal from the reconstruction makes. Nil when it never fires there.
-    public func logitEffect(of latent: Int, on source: LayerActivations, maxSamples: Int = 256,
+    public func logitEffect(of latent: Int, on source: LayerActivationSource, maxSamples: Int = 256,
                             batchSize: Int = 1024) throws -> [Double]? {
         guard latent >= 0 && latent < latentCount else {
             throw InterpretError("latent \(latent) does not exist (d_sae = \(latentCount))")

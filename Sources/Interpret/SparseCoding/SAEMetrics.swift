@@ -128,7 +128,7 @@ extension SparseAutoencoder where T == Float {
         var firing = [Int](repeating: 0, count: m)
         var activationSums = [Double](repeating: 0, count: m)
         var histogram: [Int] = []
-        var downstream = (source as? LayerActivations).flatMap { DownstreamAccumulator($0) }
+        var downstream = (source as? LayerActivationSource).flatMap { DownstreamAccumulator($0) }
         for start in stride(from: 0, to: source.count, by: batchSize) {
             let x = try source.rows(in: start..<min(start + batchSize, source.count))
             let codes = encode(x, atomGram: prepared)
@@ -197,7 +197,7 @@ private struct DownstreamAccumulator {
     var count = 0
 
     /// Nil when the data has no labels or the layer is past the scores a loss is taken on.
-    init?(_ source: LayerActivations) {
+    init?(_ source: LayerActivationSource) {
         guard let labels = source.data.labels, source.traceIndex <= source.network.scoreIndex else { return nil }
         network = source.network
         layer = source.layer

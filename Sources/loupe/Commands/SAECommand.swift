@@ -52,7 +52,7 @@ struct ActivationOptions: ParsableArguments {
         guard let dataSpec else { throw ValidationError("missing --data (e.g. --data builtin:digits:test)") }
         let network = try openModel(reference, modelOptions)
         let data = try DataSource.load(dataSpec, labelColumn: dataOptions.labelColumn)
-        return try LayerActivations(network: network, layer: layer, data: data)
+        return try LayerActivationSource(network: network, layer: layer, data: data)
     }
 
     private func activationFile(_ path: String) throws -> ActivationSource {

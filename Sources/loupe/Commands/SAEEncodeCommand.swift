@@ -46,7 +46,7 @@ struct SAEEncodeCommand: ParsableCommand {
         bar.finish()
         let l0 = codes.l0
         var extras: [(String, Tensor)] = [("l0", Tensor(l0.map { Int64($0) }, shape: [l0.count]))]
-        if let labels = (source as? LayerActivations)?.data.labels {
+        if let labels = (source as? LayerActivationSource)?.data.labels {
             extras.append(("y", Tensor(labels.map { Int64($0) }, shape: [labels.count])))
         }
         try OutputFile.write(main: ("codes", Tensor(codes.dense)), extras: extras,

@@ -88,7 +88,7 @@ struct SAETrainCommand: ParsableCommand {
             evalBar.finish()
             report?.training = run.summary
         }
-        let layerSource = source as? LayerActivations
+        let layerSource = source as? LayerActivationSource
         var recordedMetrics = report?.metrics
         recordedMetrics?.latentFrequency = []
         recordedMetrics?.latentMeanActivation = []

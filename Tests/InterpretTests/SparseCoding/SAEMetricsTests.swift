@@ -59,7 +59,7 @@ final class SAEMetricsTests: XCTestCase {
         var rng = SeededRandom(seed: 2)
         let inputs: Matrix<Float> = rng.uniformMatrix(rows: 50, cols: 4, low: -1, high: 1)
         let data = Dataset(name: "random", x: inputs, labels: (0..<50).map { $0 % 3 }, sampleShape: [4])
-        let source = try LayerActivations(network: network, layer: "relu1", data: data)
+        let source = try LayerActivationSource(network: network, layer: "relu1", data: data)
         XCTAssertEqual(source.dimension, 4)
         // The identity on ReLU outputs reconstructs them exactly: splicing it in changes nothing.
         let exact = try diagonalSAE(scale: 1).evaluate(on: source, batchSize: 16)
@@ -88,7 +88,7 @@ final class SAEMetricsTests: XCTestCase {
         let spec = try ShortSpec.parse("mlp:4-4-3", name: "tiny")
         let network = try NetworkFile.untrained(spec, seed: 3)
         let data = Dataset(name: "x", x: Matrix<Float>([[0.5, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]]), labels: nil, sampleShape: [4])
-        let source = try LayerActivations(network: network, layer: "relu1", data: data)
+        let source = try LayerActivationSource(network: network, layer: "relu1", data: data)
         let acts = try source.all()
         guard case .linear(let readout) = network.layers[2].operation else { return XCTFail("fc2 is linear") }
         let latent = try XCTUnwrap((0..<4).first { j in (0..<3).contains { acts[$0, j] > 0 } })

@@ -121,9 +121,9 @@ final class SAETrainingTests: XCTestCase {
     func testLayerActivationsAreTheLayersOutput() throws {
         let network = try NetworkFile.untrained(try ShortSpec.parse("mlp:16-8-3", name: "tiny"), seed: 1)
         let data = Dataset(name: "synthetic", x: Self.data.activations.rows(in: 0..<20), labels: nil, sampleShape: [16])
-        let source = try LayerActivations(network: network, layer: "relu1", data: data)
+        let source = try LayerActivationSource(network: network, layer: "relu1", data: data)
         XCTAssertEqual((try source.rows(in: 5..<9) - network.trace(data.x)[2].rows(in: 5..<9)).maxAbs(), 0, accuracy: 1e-6)
-        assertThrowsMessage(try LayerActivations(network: network, layer: "fc9", data: data), contains: ["no layer 'fc9'"])
+        assertThrowsMessage(try LayerActivationSource(network: network, layer: "fc9", data: data), contains: ["no layer 'fc9'"])
     }
 
     func testOneCallReportAndSweep() throws {
