@@ -57,11 +57,16 @@ public enum SAEAnalysis {
     }
 
     /// Trains an SAE and analyses it on the same activations: a probe's `sae` run in one call.
+    /// Training is the first 90 % of the progress, its status the step's loss, L0 and FVU.
     public static func trainAndAnalyse(on source: ActivationSource, training: SAETrainingOptions,
                                        analysis: SAEAnalysisOptions = SAEAnalysisOptions(),
-                                       progress: (SAETrainingProgress) -> Bool = { _ in true }) throws -> (run: SAETrainingRun, report: SAEReport) {
-        let run = try SAETrainer.train(on: source, options: training, progress: progress)
-        var report = try analyse(run.sae, on: source, options: analysis)
+                                       progress: ProgressHandler = { _, _ in true }) throws -> (run: SAETrainingRun, report: SAEReport) {
+        let run = try SAETrainer.train(on: source, options: training) { p in
+            let l = p.point.loss
+            return progress(0.9 * p.fraction, String(format: "step %d/%d  loss %.4g  L0 %.1f  FVU %.4f",
+                                                     p.point.step, p.totalSteps, l.total, l.l0, l.fvu))
+        }
+        var report = try analyse(run.sae, on: source, options: analysis) { f, status in progress(0.9 + 0.1 * f, status) }
         report.training = run.summary
         return (run, report)
     }
@@ -113,8 +118,8 @@ public enum SAESweep {
             var options = base
             if case .k = parameter { options.k = Int(value) } else { options.sparsityCoefficient = value }
             let label = "\(name) = \(value) (\(i + 1)/\(values.count))"
-            let (run, report) = try SAEAnalysis.trainAndAnalyse(on: source, training: options, analysis: analysis) { p in
-                progress((Double(i) + p.fraction) / Double(values.count), label)
+            let (run, report) = try SAEAnalysis.trainAndAnalyse(on: source, training: options, analysis: analysis) { f, status in
+                progress((Double(i) + f) / Double(values.count), "\(label): \(status)")
             }
             rows.append(SAESweepReport.Row(value: value, l0: report.metrics.l0, fvu: report.metrics.fvu, mse: report.metrics.mse,
                                            cosine: report.metrics.cosine, deadFraction: report.metrics.deadFraction,
