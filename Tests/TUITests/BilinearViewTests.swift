@@ -451,4 +451,29 @@ final class BilinearViewTests: XCTestCase {
         XCTAssertTrue(text.contains("Spectrum of 0"), text)
         XCTAssertTrue(text.contains("data 'wide' has samples of 3 values"), text)
     }
+
+    /// Esc during the truncation curve cancels it (the panel says so, the forms stay); r starts again.
+    func testCancellingTheTruncation() throws {
+        let data = try DataSource.load("builtin:digits:test")
+        let copies = 120   // about 54,000 samples: the curve takes long enough to be cancelled midway
+        let many = Dataset(name: "many", x: Matrix.vstack(Array(repeating: data.x, count: copies)),
+                           labels: Array(Array(repeating: data.labels!, count: copies).joined()), sampleShape: data.sampleShape)
+        let models = try WorkspacePlan(models: ["demo:mlp-1"], data: "builtin:digits:test").load().models
+        let dir = try temporaryDirectory(self)
+        let app = App(workspace: Workspace(models: models, data: many, dataFile: nil), tabs: [Session.Tab(kind: "bilinear", settings: .null)],
+                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
+        while !(app.jobs.status?.message.hasPrefix("truncation") ?? false) {
+            app.update()
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        app.handle(.escape)
+        settle(app)
+        var text = app.frame().text
+        XCTAssertTrue(text.contains("cancelled; r starts again"), text)
+        XCTAssertTrue(text.contains("Spectrum of 0"))
+        press(app, "r")
+        text = app.frame().text
+        XCTAssertTrue(text.contains("k for 95 %"), text)
+        XCTAssertEqual(try XCTUnwrap(app.currentView?.exportTable()).header.count, 5, "the spectrum")
+    }
 }
