@@ -24,6 +24,7 @@ public struct ViewRegistry {
         var r = ViewRegistry()
         r.register(OverviewView.self)
         r.register(ActivationsView.self)
+        r.register(BilinearView.self)
         return r
     }
 

@@ -13,12 +13,20 @@ enum TUIBenchmarks: BenchmarkGroup {
         defer { try? FileManager.default.removeItem(at: dir) }
         let workspace = try WorkspacePlan(models: ["demo:mlp-1", "demo:mlp-2"], data: "builtin:digits:test").load()
         let app = App(workspace: workspace, options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
-        app.finishJobs()
-        let frames: [(String, [Key])] = [("overview", []), ("activations", [.tab]), ("activations unit", [.enter]), ("help", [.char("?")])]
+        // A delivery may start the next job (the bilinear view loads its model, then decomposes).
+        repeat { app.finishJobs() } while app.isBusy
+        let frames: [(String, () -> Void)] = [
+            ("overview", { app.run(command: "open overview") }),
+            ("activations", { app.run(command: "open activations") }),
+            ("activations unit", { app.handle(.enter) }),
+            ("help", { app.handle(.char("?")) }),
+            ("bilinear", { app.handle(.escape); app.run(command: "open bilinear") }),
+            ("bilinear contributions", { app.handle(.char("F")) }),
+        ]
         for (w, h) in context.quick ? [(200, 60)] : [(200, 60), (80, 24)] {
             var diff = FrameDiff()
-            for (label, keys) in frames {
-                keys.forEach(app.handle)
+            for (label, prepare) in frames {
+                prepare()
                 let grid = Grid(width: w, height: h)
                 let seconds = Stopwatch.best {
                     app.render(into: grid)
@@ -28,9 +36,9 @@ enum TUIBenchmarks: BenchmarkGroup {
                 report(BenchmarkRecord(group: name, name: "frame: \(label)", size: "\(w)×\(h)", seconds: seconds,
                                        rate: 1 / seconds, unit: "frames/s", note: "budget 16 ms"))
             }
-            app.handle(.escape)
-            app.handle(.escape)
-            app.handle(.tab)
+            app.handle(.char("f"))
+            app.run(command: "open activations")
+            app.handle(.enter)
         }
     }
 }
