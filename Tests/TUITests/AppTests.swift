@@ -31,6 +31,8 @@ final class AppTests: XCTestCase {
     /// Every view renders at every size, overlays included; tiny terminals get a message.
     func testEverySize() throws {
         let (app, _) = try makeApp(self)
+        // Show every tab once, so each view has computed (and Esc below has no job to cancel).
+        for _ in app.tabTitles { app.handle(.tab); app.finishJobs() }
         for (w, h) in [(200, 60), (120, 40), (80, 24), (60, 20), (40, 12), (30, 8), (20, 5), (1, 1), (0, 0)] {
             for tab in 0..<2 {
                 for overlay in ["", "?", ":"] {
@@ -56,7 +58,8 @@ final class AppTests: XCTestCase {
     /// coloured by the diverging scale over all of fc1's activations on the data.
     func testActivationHeatmapColours() throws {
         let (app, _) = try makeApp(self, compare: false)
-        app.handle(.tab)
+        app.handle(.tab)          // a view starts computing when first shown
+        app.finishJobs()
         app.handle(.char("n"))    // sample 2
         let grid = app.frame()
         XCTAssertNotNil(grid.find("sample 2 / 449"))
@@ -87,6 +90,7 @@ final class AppTests: XCTestCase {
     func testMonochrome() throws {
         let (app, _) = try makeApp(self, compare: false, colors: .monochrome)
         app.handle(.tab)
+        app.finishJobs()
         let grid = app.frame()
         let title = try XCTUnwrap(grid.find("relu1 [256]"))
         let ramp = Set(ColorScale.ramp)
@@ -97,6 +101,7 @@ final class AppTests: XCTestCase {
     func testUnitDetailAndTopSample() throws {
         let (app, _) = try makeApp(self, compare: false)
         app.handle(.tab)
+        app.finishJobs()
         app.handle(.char("j"))        // relu1
         app.handle(.char("l"))        // unit 1
         app.handle(.char("l"))        // unit 2
