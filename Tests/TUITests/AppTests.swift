@@ -121,7 +121,7 @@ final class AppTests: XCTestCase {
     }
 
     func testTabsHelpAndPalette() throws {
-        let (app, _) = try makeApp(self)
+        let (app, _) = try makeApp(self, tabs: [Session.Tab(kind: "overview", settings: .null), Session.Tab(kind: "activations", settings: .null)])
         app.handle(.tab)
         XCTAssertEqual(app.activeTabIndex, 1)
         app.handle(.char("]"))
@@ -188,7 +188,7 @@ final class AppTests: XCTestCase {
 
     /// `s` saves; a new workbench from the session has the same tabs, tab and settings.
     func testSaveAndRestore() throws {
-        let (app, dir) = try makeApp(self)
+        let (app, dir) = try makeApp(self, tabs: [Session.Tab(kind: "overview", settings: .null), Session.Tab(kind: "activations", settings: .null)])
         app.handle(.tab)
         for _ in 0..<3 { app.handle(.char("n")) }
         app.handle(.char("s"))
@@ -240,7 +240,7 @@ final class AppTests: XCTestCase {
         let good = App(loading: WorkspacePlan(models: ["demo:mlp-1"], data: "builtin:digits:test"), options: options)
         good.finishJobs()
         good.finishJobs()
-        XCTAssertEqual(good.tabTitles, ["Overview", "Activations"])
+        XCTAssertEqual(good.tabTitles, ["Overview", "Activations", "LRP", "Interpreter"])
         let bad = App(loading: WorkspacePlan(models: [dir.appendingPathComponent("none.safetensors").path], data: "builtin:digits:test"),
                       options: options)
         bad.finishJobs()
