@@ -1,10 +1,14 @@
 import Foundation
+import Interpret
+import Networks
 import TUI
 import Workbench
 
 /// Frame time of the workbench on the demo workspace (two models): each view drawn from scratch
 /// into the cell grid and diffed as a full repaint (the worst case: every cell sent), which is
-/// what a frame costs before curses writes the cells. The budget is 16 ms at 200×60.
+/// what a frame costs before curses writes the cells. The budget is 16 ms at 200×60. Beside
+/// the frames, what the LRP and interpreter views compute on each key (one sample), which they
+/// do on the UI thread because it takes well under a frame.
 enum TUIBenchmarks: BenchmarkGroup {
     static let name = "tui"
 
@@ -12,13 +16,18 @@ enum TUIBenchmarks: BenchmarkGroup {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let workspace = try WorkspacePlan(models: ["demo:mlp-1", "demo:mlp-2"], data: "builtin:digits:test").load()
-        let app = App(workspace: workspace, options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
-        app.finishJobs()
-        let frames: [(String, [Key])] = [("overview", []), ("activations", [.tab]), ("activations unit", [.enter]), ("help", [.char("?")])]
+        // The tabs open in registry order: Overview, Activations, LRP, Interpreter.
+        let frames: [(String, [Key])] = [
+            ("overview", []), ("activations", [.tab]), ("activations unit", [.enter]), ("lrp", [.escape, .tab]),
+            ("lrp with pixel flipping", [.char("f")]), ("interp", [.tab]), ("help", [.char("?")]),
+        ]
         for (w, h) in context.quick ? [(200, 60)] : [(200, 60), (80, 24)] {
+            let app = App(workspace: workspace, options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
+            app.finishJobs()
             var diff = FrameDiff()
             for (label, keys) in frames {
                 keys.forEach(app.handle)
+                app.finishJobs()
                 let grid = Grid(width: w, height: h)
                 let seconds = Stopwatch.best {
                     app.render(into: grid)
@@ -28,9 +37,17 @@ enum TUIBenchmarks: BenchmarkGroup {
                 report(BenchmarkRecord(group: name, name: "frame: \(label)", size: "\(w)×\(h)", seconds: seconds,
                                        rate: 1 / seconds, unit: "frames/s", note: "budget 16 ms"))
             }
-            app.handle(.escape)
-            app.handle(.escape)
-            app.handle(.tab)
         }
+        let cnn = try DemoModels.load("cnn")
+        let lrp = try Stopwatch.best {
+            _ = try LRPExplanation.compute(network: cnn, data: workspace.data, samples: [0], configuration: LRPConfiguration())
+        }
+        report(BenchmarkRecord(group: name, name: "lrp view: explain one sample", size: "demo:cnn, epsilon-plus", seconds: lrp,
+                               rate: 1 / lrp, unit: "explanations/s", note: "done on each key"))
+        let interp = try Stopwatch.best {
+            _ = try LinearInterpretation.compute(network: cnn, data: workspace.data, samples: [0])
+        }
+        report(BenchmarkRecord(group: name, name: "interp view: interpret one sample", size: "demo:cnn, 10 classes", seconds: interp,
+                               rate: 1 / interp, unit: "interpretations/s", note: "done on each key"))
     }
 }
