@@ -58,7 +58,8 @@ extension App {
         if let name = options.sessionName { right = "[\(name)] " + right }
         let room = canvas.width - x - 2
         if room > 8 {
-            let shown = right.unicodeScalars.count <= room ? right : "…" + String(String.UnicodeScalarView(right.unicodeScalars.suffix(room - 1)))
+            // Cut the end (the data's name) rather than the start (the session's name).
+            let shown = right.unicodeScalars.count <= room ? right : String(String.UnicodeScalarView(right.unicodeScalars.prefix(room - 1))) + "…"
             canvas.textRight(canvas.width - 1, 0, shown, Style(attributes: .reverse))
         }
     }

@@ -24,6 +24,8 @@ public struct ViewRegistry {
         var r = ViewRegistry()
         r.register(OverviewView.self)
         r.register(ActivationsView.self)
+        r.register(LRPView.self)
+        r.register(InterpView.self)
         r.register(BilinearView.self)
         return r
     }
