@@ -27,8 +27,9 @@ let package = Package(
             "LinAlg", "ZIPFoundation", .product(name: "CSV", package: "CSV.swift"),
         ], swiftSettings: optimized),
         .target(name: "Networks", dependencies: ["LinAlg", "TensorIO"],
-                resources: [.copy("Resources/digits.csv")], swiftSettings: optimized),
-        .target(name: "Interpret", dependencies: ["LinAlg", "TensorIO", "Networks"], swiftSettings: optimized),
+                exclude: ["Resources/README.md"], resources: [.copy("Resources/digits.npy")], swiftSettings: optimized),
+        .target(name: "Interpret", dependencies: ["LinAlg", "TensorIO", "Networks"], exclude: ["Alignment/README.md"],
+                swiftSettings: optimized),
         .target(name: "Workbench", dependencies: [
             "LinAlg", "TensorIO", "Networks", "Interpret", "TOMLKit",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -22,7 +22,7 @@ struct Loupe: ParsableCommand {
         version: version,
         subcommands: [
             TUICommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self,
-            LRPCommand.self, InterpCommand.self,
+            SAECommand.self, LRPCommand.self, InterpCommand.self,
             BilinearCommand.self, CKACommand.self, AlignCommand.self, RebasinCommand.self,
             ReportCommand.self, BenchCommand.self,
         ],

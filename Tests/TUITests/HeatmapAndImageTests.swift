@@ -2,19 +2,20 @@ import TUI
 import XCTest
 
 final class HeatmapAndImageTests: XCTestCase {
-    /// The diverging map: −limit is blue (59, 76, 192), 0 light grey (221, 221, 221), +limit
-    /// red (180, 4, 38), halfway between grey and red at +limit/2.
+    /// The diverging map is ColorBrewer's RdBu: −limit is its darkest blue (5, 48, 97), 0 its
+    /// middle (247, 247, 247), +limit its darkest red (103, 0, 31); +limit/2 falls halfway between
+    /// its 8th and 9th anchors (244, 165, 130) and (214, 96, 77). The sequential map is viridis.
     func testDivergingColoursOfKnownValues() {
         let scale = ColorScale.diverging(limit: 2)
-        XCTAssertEqual(scale.color(-2), .rgb(59, 76, 192))
-        XCTAssertEqual(scale.color(0), .rgb(221, 221, 221))
-        XCTAssertEqual(scale.color(2), .rgb(180, 4, 38))
-        XCTAssertEqual(scale.color(1), .rgb(201, 113, 130))       // (221+180)/2, (221+4)/2, (221+38)/2
-        XCTAssertEqual(scale.color(5), .rgb(180, 4, 38), "clamped")
+        XCTAssertEqual(scale.color(-2), .rgb(5, 48, 97))
+        XCTAssertEqual(scale.color(0), .rgb(247, 247, 247))
+        XCTAssertEqual(scale.color(2), .rgb(103, 0, 31))
+        XCTAssertEqual(scale.color(1), .rgb(229, 131, 104))       // (244+214)/2, (165+96)/2, (130+77)/2, rounded
+        XCTAssertEqual(scale.color(5), .rgb(103, 0, 31), "clamped")
         XCTAssertEqual(ColorScale.fitting([-1.0, 3.0]), .diverging(limit: 3))
         XCTAssertEqual(ColorScale.fitting([0.0, 3.0]), .sequential(low: 0, high: 3))
-        XCTAssertEqual(ColorScale.sequential(low: 0, high: 3).color(0), .rgb(0, 0, 4))
-        XCTAssertEqual(ColorScale.sequential(low: 0, high: 3).color(3), .rgb(252, 255, 164))
+        XCTAssertEqual(ColorScale.sequential(low: 0, high: 3).color(0), .rgb(68, 1, 84))
+        XCTAssertEqual(ColorScale.sequential(low: 0, high: 3).color(3), .rgb(253, 231, 37))
     }
 
     /// Half blocks: each cell holds the value above as foreground and the one below as background.
@@ -22,11 +23,11 @@ final class HeatmapAndImageTests: XCTestCase {
         let grid = Grid(width: 4, height: 2)
         let map = Heatmap(values: [-1, 1, 0, 0.5, 1, -1], rows: 3, cols: 2, scale: .diverging(limit: 1))
         map.render(Canvas(grid: grid, colors: .palette256))
-        XCTAssertEqual(grid[0, 0], Cell("▀", Style(foreground: .rgb(59, 76, 192), background: .rgb(221, 221, 221))))
-        XCTAssertEqual(grid[1, 0], Cell("▀", Style(foreground: .rgb(180, 4, 38), background: .rgb(201, 113, 130))))
+        XCTAssertEqual(grid[0, 0], Cell("▀", Style(foreground: .rgb(5, 48, 97), background: .rgb(247, 247, 247))))
+        XCTAssertEqual(grid[1, 0], Cell("▀", Style(foreground: .rgb(103, 0, 31), background: .rgb(229, 131, 104))))
         // The odd last row has nothing below it.
-        XCTAssertEqual(grid[0, 1], Cell("▀", Style(foreground: .rgb(180, 4, 38))))
-        XCTAssertEqual(grid[1, 1], Cell("▀", Style(foreground: .rgb(59, 76, 192))))
+        XCTAssertEqual(grid[0, 1], Cell("▀", Style(foreground: .rgb(103, 0, 31))))
+        XCTAssertEqual(grid[1, 1], Cell("▀", Style(foreground: .rgb(5, 48, 97))))
         XCTAssertEqual(grid[2, 0], .blank, "nothing drawn beyond the map")
         XCTAssertEqual(Heatmap.size(rows: 3, cols: 2, mode: .truecolor).height, 2)
         XCTAssertEqual(Heatmap.size(rows: 3, cols: 2, mode: .monochrome).height, 3)

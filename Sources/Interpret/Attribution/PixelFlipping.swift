@@ -84,9 +84,13 @@ public struct PixelFlippingResult: Sendable, Codable {
 
     public func curve(_ method: String) -> FlippingCurve? { curves.first { $0.method == method } }
 
+    /// Flips `samples` in batches of `options.batchSize`. After each batch `partial` (when
+    /// given) receives the result over the samples done so far, so a view can draw the curves
+    /// as they form; the last one it receives is the result returned.
     public static func compute(network: Network<Float>, data: Dataset, samples: [Int], methods: [LRPConfiguration],
                                target: AttributionTarget = .predicted, options: PixelFlippingOptions = PixelFlippingOptions(),
-                               progress: ProgressHandler? = nil) throws -> PixelFlippingResult {
+                               progress: ProgressHandler? = nil,
+                               partial: ((PixelFlippingResult) -> Void)? = nil) throws -> PixelFlippingResult {
         try data.check(against: network)
         try Attribution.checkSamples(samples, in: data)
         guard options.steps >= 1, options.randomOrders >= 1, options.batchSize >= 1 else {
@@ -106,6 +110,16 @@ public struct PixelFlippingResult: Sendable, Codable {
         var rng = SeededRandom(seed: options.seed)
         let batches = stride(from: 0, to: samples.count, by: options.batchSize).map {
             Array(samples[$0..<min($0 + options.batchSize, samples.count)])
+        }
+        let fractions = flipper.removedCounts.map { Double($0) / Double(d) }
+        func summary() -> PixelFlippingResult {
+            let curves = zip(names, perSample).map { name, sampleCurves in
+                let mean = (0...options.steps).map { k in sampleCurves.reduce(0.0) { $0 + $1[k] } / Double(sampleCurves.count) }
+                return FlippingCurve(method: name, meanScore: mean, auc: area(mean, over: fractions),
+                                     sampleAUC: sampleCurves.map { area($0, over: fractions) })
+            }
+            return PixelFlippingResult(model: network.name, data: data.name, target: target, options: options,
+                                       samples: Array(samples.prefix(classes.count)), classes: classes, fractions: fractions, curves: curves)
         }
         for (b, batch) in batches.enumerated() {
             let x = data.x.rows(batch)
@@ -128,15 +142,9 @@ public struct PixelFlippingResult: Sendable, Codable {
             }
             perSample[methods.count + 1] += random
             try Attribution.report(progress, Double(b + 1) / Double(batches.count), "flipping random orders")
+            partial?(summary())
         }
-        let fractions = flipper.removedCounts.map { Double($0) / Double(d) }
-        let curves = zip(names, perSample).map { name, sampleCurves in
-            let mean = (0...options.steps).map { k in sampleCurves.reduce(0.0) { $0 + $1[k] } / Double(sampleCurves.count) }
-            return FlippingCurve(method: name, meanScore: mean, auc: area(mean, over: fractions),
-                                 sampleAUC: sampleCurves.map { area($0, over: fractions) })
-        }
-        return PixelFlippingResult(model: network.name, data: data.name, target: target, options: options, samples: samples,
-                                   classes: classes, fractions: fractions, curves: curves)
+        return summary()
     }
 
     /// Each row's indices sorted by decreasing relevance, ties in index order.

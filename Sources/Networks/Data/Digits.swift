@@ -12,14 +12,14 @@ public enum Digits {
     public static let classes = (0...9).map(String.init)
 
     public static func load(_ split: Split) throws -> Dataset {
-        guard let url = Bundle.module.url(forResource: "digits", withExtension: "csv") else {
+        guard let url = Bundle.module.url(forResource: "digits", withExtension: "npy") else {
             throw NetworkError("builtin:digits: the bundled data file is missing from this installation")
         }
-        let table = try CSVTable.read(url, hasHeader: false)
-        let values = table.values
-        guard values.cols == 65, values.rows == 1797 else {
-            throw NetworkError("builtin:digits: the bundled file has \(values.rows)×\(values.cols) values, expected 1797×65")
+        let tensor = try NPY.read(url)
+        guard tensor.shape == [1797, 65] else {
+            throw NetworkError("builtin:digits: the bundled file has shape \(shapeText(tensor.shape)), expected [1797, 65]")
         }
+        let values: Matrix<Float> = tensor.matrix()
         let indices = (0..<values.rows).filter { i in
             switch split {
             case .all: return true
@@ -27,7 +27,7 @@ public enum Digits {
             case .test: return i % 4 == 3
             }
         }
-        let pixels = Matrix<Float>(rows: indices.count, cols: 64) { r, c in Float(values[indices[r], c] / 16) }
+        let pixels = Matrix<Float>(rows: indices.count, cols: 64) { r, c in values[indices[r], c] / 16 }
         let labels = indices.map { Int(values[$0, 64]) }
         let name = split == .all ? "builtin:digits" : "builtin:digits:\(split.rawValue)"
         return Dataset(name: name, x: pixels, labels: labels, sampleShape: sampleShape)

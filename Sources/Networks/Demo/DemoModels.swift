@@ -69,14 +69,18 @@ public enum DemoModels {
         return network
     }
 
+    /// The architecture of a recipe's model, known without training it.
+    public static func architecture(_ recipe: Recipe) throws -> ArchitectureSpec {
+        let isImage = recipe.architecture.hasPrefix("cnn:")
+        return try ShortSpec.parse(recipe.architecture, name: "demo:\(recipe.name)",
+                                   input: InputSpec(shape: isImage ? Digits.sampleShape : [64], image: Digits.sampleShape, range: [0, 1]),
+                                   classes: Digits.classes)
+    }
+
     /// Trains a recipe from scratch on the digits' training split.
     public static func train(_ recipe: Recipe, progress: (TrainingProgress) -> Bool = { _ in true }) throws -> Network<Float> {
         let data = try Digits.load(.train)
-        let isImage = recipe.architecture.hasPrefix("cnn:")
-        let spec = try ShortSpec.parse(recipe.architecture, name: "demo:\(recipe.name)",
-                                       input: InputSpec(shape: isImage ? Digits.sampleShape : [64], image: Digits.sampleShape, range: [0, 1]),
-                                       classes: Digits.classes)
-        var network = try NetworkFile.untrained(spec, seed: recipe.options.seed)
+        var network = try NetworkFile.untrained(architecture(recipe), seed: recipe.options.seed)
         try Trainer.train(&network, on: data, options: recipe.options, progress: progress)
         return network
     }

@@ -63,6 +63,15 @@ public struct Optimizer: Sendable {
             }
         }
     }
+
+    /// Forgets the moment estimates (Adam) or velocity (SGD) of the parameters in `range`, as
+    /// after those parameters were re-initialised (a resampled SAE latent), so that their old
+    /// gradients no longer steer them.
+    public mutating func resetState(in range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= first.count, "Optimizer.resetState: \(range) out of 0..<\(first.count)")
+        for i in range { first[i] = 0 }
+        if !second.isEmpty { for i in range { second[i] = 0 } }
+    }
 }
 
 extension OptimizerKind {

@@ -55,12 +55,12 @@ extension App {
         if let workspace {
             right = workspace.models.map(\.reference).joined(separator: " vs ") + " · " + workspace.data.name
         }
-        // The session's name stays whole; the workspace gives way from the left when tabs crowd it.
-        let tag = options.sessionName.map { "[\($0)] " } ?? ""
-        let room = canvas.width - x - 2 - tag.unicodeScalars.count
+        if let name = options.sessionName { right = "[\(name)] " + right }
+        let room = canvas.width - x - 2
         if room > 8 {
-            let shown = right.unicodeScalars.count <= room ? right : "…" + String(String.UnicodeScalarView(right.unicodeScalars.suffix(room - 1)))
-            canvas.textRight(canvas.width - 1, 0, tag + shown, Style(attributes: .reverse))
+            // Cut the end (the data's name) rather than the start (the session's name).
+            let shown = right.unicodeScalars.count <= room ? right : String(String.UnicodeScalarView(right.unicodeScalars.prefix(room - 1))) + "…"
+            canvas.textRight(canvas.width - 1, 0, shown, Style(attributes: .reverse))
         }
     }
 

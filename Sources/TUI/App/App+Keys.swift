@@ -159,7 +159,7 @@ extension App {
     private func closeTab() {
         guard !tabs.isEmpty else { return }
         jobs.cancelRunning()
-        tabs.remove(at: activeTab)
+        forgetStarted(tabs.remove(at: activeTab))
         activeTab = min(activeTab, max(tabs.count - 1, 0))
     }
 

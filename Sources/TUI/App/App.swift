@@ -55,7 +55,10 @@ public final class App {
     var options: AppOptions
     var phase: Phase
     var tabs: [any WorkbenchView] = []
-    var activeTab = 0
+    /// The tab on screen. A view starts its work (`opened`) when it is first shown, not when the
+    /// workbench starts, so a tab nobody looks at costs nothing.
+    var activeTab = 0 { didSet { startCurrentView() } }
+    private var startedViews = Set<ObjectIdentifier>()
     var overlay = Overlay.none
     var message: (text: String, style: Style)?
     var pendingTabs: [Session.Tab]
@@ -106,7 +109,6 @@ public final class App {
             do {
                 let view = try options.registry.make(tab.kind, workspace: workspace, settings: tab.settings == .null ? nil : tab.settings)
                 tabs.append(view)
-                view.opened(context)
             } catch {
                 message = ("\(error)", Theme.error)
             }
@@ -149,6 +151,13 @@ public final class App {
         let view = try options.registry.make(name, workspace: context.workspace)
         tabs.append(view)
         activeTab = tabs.count - 1
+    }
+
+    /// A closed view's identity may be reused by a new one, which must start again.
+    func forgetStarted(_ view: any WorkbenchView) { startedViews.remove(ObjectIdentifier(view)) }
+
+    private func startCurrentView() {
+        guard let context, let view = currentView, startedViews.insert(ObjectIdentifier(view)).inserted else { return }
         view.opened(context)
     }
 

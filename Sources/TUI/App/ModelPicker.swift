@@ -14,9 +14,6 @@ public final class ModelPicker {
     private let suits: (Network<Float>) -> Bool
     private let workspace: Workspace
 
-    /// Networks loaded so far, shared by every picker (used on the UI thread only).
-    private static var loaded: [String: Network<Float>] = [:]
-
     /// Starts on `preferred` if given, else the first workspace model that suits, else `fallback`.
     public init(workspace: Workspace, preferred: String?, fallback: String,
                 suits: @escaping (Network<Float>) -> Bool = { _ in true }) {
@@ -31,17 +28,26 @@ public final class ModelPicker {
 
     /// The chosen network, or nil while it is still being loaded.
     public var network: Network<Float>? {
-        workspace.models.first { $0.reference == reference }?.network ?? Self.loaded[reference]
+        workspace.models.first { $0.reference == reference }?.network ?? workspace.openedModels[reference]
     }
 
-    /// Moves to the next (or previous) candidate that suits, as far as is known before loading.
+    /// Moves to the next (or previous) candidate that suits. A demo model not yet loaded is
+    /// judged by its architecture (an untrained copy), so it is not trained just to be skipped.
     public func step(_ direction: Int) {
         guard let i = candidates.firstIndex(of: reference) else { return }
         for k in 1...candidates.count {
             let next = candidates[(i + direction * k % candidates.count + candidates.count) % candidates.count]
-            let known = workspace.models.first { $0.reference == next }?.network ?? Self.loaded[next]
-            if known.map(suits) ?? true { reference = next; return }
+            if shape(of: next).map(suits) ?? true { reference = next; return }
         }
+    }
+
+    /// The model if loaded, else an untrained network of a demo model's architecture.
+    private func shape(of reference: String) -> Network<Float>? {
+        if let known = workspace.models.first(where: { $0.reference == reference })?.network ?? workspace.openedModels[reference] {
+            return known
+        }
+        guard reference.hasPrefix("demo:"), let recipe = try? DemoModels.recipe(String(reference.dropFirst(5))) else { return nil }
+        return try? NetworkFile.untrained(DemoModels.architecture(recipe), seed: 0)
     }
 
     /// Makes sure the chosen model is loaded, then calls `ready` on the UI thread (at once when it
@@ -56,8 +62,9 @@ public final class ModelPicker {
         context.jobs.submit("open \(reference)", work: { job in
             let network = try Models.load(reference) { p in job.report(p.fraction, "training \(reference): epoch \(p.epoch)/\(p.epochs)") }
             job.deliver { [weak self] in
-                Self.loaded[reference] = network
-                guard let self, self.reference == reference else { return }
+                guard let self else { return }
+                self.workspace.openedModels[reference] = network
+                guard self.reference == reference else { return }
                 if self.suits(network) { ready(network) } else { context.notify("\(reference) does not fit this view", style: Theme.warning) }
             }
         }, completion: { outcome in

@@ -18,6 +18,9 @@ public struct LoadedModel: Sendable {
 public final class Workspace {
     public let models: [LoadedModel]
     public let data: Dataset
+    /// Models opened by views beyond the workspace's own (a demo model picked in a view), kept
+    /// for every view; used on the UI thread only.
+    var openedModels: [String: Network<Float>] = [:]
     /// The data's file; nil for built-in data.
     public let dataFile: URL?
 

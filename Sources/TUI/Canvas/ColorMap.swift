@@ -1,5 +1,9 @@
+import Workbench
+
 /// How values become colours. Signed data uses a diverging map centred on zero (blue below,
-/// red above, light grey at zero); non-negative data a sequential map from black to yellow.
+/// red above, near white at zero); non-negative data a sequential map from dark blue to yellow.
+/// The colours are Workbench's `ColorMap`, the same as in SVG reports, so a heatmap reads the
+/// same on screen and on paper.
 public enum ColorScale: Equatable, Sendable {
     /// Values in [−limit, limit]; zero is the middle.
     case diverging(limit: Double)
@@ -30,10 +34,12 @@ public enum ColorScale: Equatable, Sendable {
 
     public func color(_ value: Double) -> Color {
         let t = position(value)
+        let rgb: RGB
         switch self {
-        case .diverging: return ColorScale.interpolate(ColorScale.divergingStops, t)
-        case .sequential: return ColorScale.interpolate(ColorScale.sequentialStops, t)
+        case .diverging: rgb = ColorMap.diverging(2 * t - 1)
+        case .sequential: rgb = ColorMap.sequential(t)
         }
+        return .rgb(rgb.r, rgb.g, rgb.b)
     }
 
     /// The plain-character ramp, darkest first, for terminals without colour.
@@ -58,18 +64,5 @@ public enum ColorScale: Equatable, Sendable {
         case .diverging(let limit): return limit
         case .sequential(_, let high): return high
         }
-    }
-
-    /// Blue (coolwarm's end) → light grey → red.
-    static let divergingStops: [(Double, Double, Double)] = [(59, 76, 192), (221, 221, 221), (180, 4, 38)]
-    /// Black → purple → orange → pale yellow (close to magma).
-    static let sequentialStops: [(Double, Double, Double)] = [(0, 0, 4), (120, 28, 109), (237, 105, 37), (252, 255, 164)]
-
-    static func interpolate(_ stops: [(Double, Double, Double)], _ t: Double) -> Color {
-        let scaled = t * Double(stops.count - 1)
-        let i = min(Int(scaled), stops.count - 2)
-        let f = scaled - Double(i)
-        let (a, b) = (stops[i], stops[i + 1])
-        return Color(a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f)
     }
 }

@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
     static let groups: [any BenchmarkGroup.Type] = [
         LinAlgBenchmarks.self, NetworkBenchmarks.self,
-        AttributionBenchmarks.self, BilinearBenchmarks.self, AlignmentBenchmarks.self,
+        SAEBenchmarks.self, AttributionBenchmarks.self, BilinearBenchmarks.self, AlignmentBenchmarks.self,
         TUIBenchmarks.self,
     ]
 

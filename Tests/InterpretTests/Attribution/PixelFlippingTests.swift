@@ -33,6 +33,30 @@ final class PixelFlippingTests: XCTestCase {
         XCTAssertEqual(result.fractions.last, 1)
     }
 
+    /// In batches of 30 the partial results arrive after each batch, over the samples done so
+    /// far: the first is the result of flipping those 30 alone (its random orders come first from
+    /// the same seed), the second holds the first's per-sample areas and 30 more, and the last
+    /// is the result returned.
+    func testPartialResultsAfterEachBatch() throws {
+        let network = try DemoModels.load("cnn")
+        let data = try DataSource.load("builtin:digits:test")
+        let methods = [LRPConfiguration(composite: .epsilonPlus)]
+        let options = PixelFlippingOptions(steps: 8, randomOrders: 3, batchSize: 30)
+        var partials: [PixelFlippingResult] = []
+        let result = try PixelFlippingResult.compute(network: network, data: data, samples: Array(0..<70), methods: methods,
+                                                     options: options, partial: { partials.append($0) })
+        XCTAssertEqual(partials.map(\.samples), [Array(0..<30), Array(0..<60), Array(0..<70)])
+        XCTAssertEqual(partials.map(\.classes.count), [30, 60, 70])
+        XCTAssertEqual(partials.last?.curves, result.curves)
+        let alone = try PixelFlippingResult.compute(network: network, data: data, samples: Array(0..<30), methods: methods, options: options)
+        XCTAssertEqual(partials[0].curves, alone.curves)
+        let lrp = try XCTUnwrap(partials[1].curve("epsilon-plus"))
+        XCTAssertEqual(lrp.sampleAUC.count, 60)
+        XCTAssertEqual(Array(lrp.sampleAUC.prefix(30)), alone.curve("epsilon-plus")!.sampleAUC)
+        // The mean of the per-sample areas is the area of the mean curve (trapezoids are linear).
+        XCTAssertEqual(lrp.sampleAUC.reduce(0, +) / 60, lrp.auc, accuracy: 1e-9)
+    }
+
     /// f(x) = 3x₀ + x₁ + 2x₂ + 0.5x₃ at x = 1: the relevance order is 0, 2, 1, 3, so the curve is
     /// 6.5, 3.5, 1.5, 0.5, 0 and its area over [0, 1] is ¼(5 + 2.5 + 1 + 0.25) = 2.1875.
     func testCurveOfALinearModel() throws {

@@ -1,0 +1,202 @@
+import Foundation
+import LinAlg
+import Networks
+import TensorIO
+
+/// Where an SAE came from and how it was trained and measured: the `loupe` block Loupe adds to
+/// SAELens's cfg.json (SAELens ignores keys it does not know).
+public struct SAEFileInfo: Codable, Sendable, Equatable {
+    public var format = "loupe.sae/1"
+    /// The model and layer the activations came from, and the data (or activation file).
+    public var model: String?
+    public var layer: String?
+    public var data: String?
+    /// The architecture it was trained as, when the file says another (batch top-k is saved as
+    /// the JumpReLU it is at inference, as SAELens does).
+    public var trainedAs: SAEArchitecture?
+    public var training: SAETrainingOptions?
+    /// The training-time input scale, already folded into the weights.
+    public var inputScale: Double?
+    /// The training figures at the end of the run, and the metrics of the final evaluation.
+    public var finalTraining: SAEBatchLoss?
+    public var metrics: SAEMetrics?
+
+    public init(model: String? = nil, layer: String? = nil, data: String? = nil, trainedAs: SAEArchitecture? = nil,
+                training: SAETrainingOptions? = nil, inputScale: Double? = nil, finalTraining: SAEBatchLoss? = nil,
+                metrics: SAEMetrics? = nil) {
+        self.model = model
+        self.layer = layer
+        self.data = data
+        self.trainedAs = trainedAs
+        self.training = training
+        self.inputScale = inputScale
+        self.finalTraining = finalTraining
+        self.metrics = metrics
+    }
+}
+
+/// Reads and writes SAEs in SAELens's layout (DESIGN.md §3): a directory with `cfg.json` and
+/// `sae_weights.safetensors` holding W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec and,
+/// for JumpReLU, threshold; matching pursuit (tied in SAELens) only W_dec and b_dec.
+public enum SAEFile {
+    public static let configName = "cfg.json"
+    public static let weightsName = "sae_weights.safetensors"
+
+    /// The cfg.json layout of SAELens 6, which SAELens reads without converting older keys.
+    static let layoutVersion = "6.0.0"
+
+    // MARK: Saving
+
+    /// Writes the SAE (Float32) and its cfg.json into `directory`, creating it; each file is
+    /// written atomically.
+    public static func save(_ sae: SparseAutoencoder<Float>, info: SAEFileInfo = SAEFileInfo(), to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var info = info
+        var architecture = sae.architecture
+        if architecture == .batchtopk {
+            architecture = .jumprelu
+            info.trainedAs = .batchtopk
+        }
+        var tensors = ["W_dec": Tensor(sae.decoder), "b_dec": Tensor(sae.decoderBias, shape: [sae.inputSize])]
+        if architecture.hasEncoder {
+            tensors["W_enc"] = Tensor(sae.encoder.transposed())
+            tensors["b_enc"] = Tensor(sae.encoderBias, shape: [sae.latentCount])
+        }
+        if architecture == .jumprelu { tensors["threshold"] = Tensor(sae.threshold, shape: [sae.latentCount]) }
+
+        var metadata: [String: Any] = ["sae_lens_version": layoutVersion]
+        if let model = info.model { metadata["model_name"] = model }
+        if let layer = info.layer { metadata["hook_name"] = layer }
+        var config: [String: Any] = [
+            "architecture": architecture.rawValue, "d_in": sae.inputSize, "d_sae": sae.latentCount,
+            "dtype": "float32", "device": "cpu", "apply_b_dec_to_input": sae.appliesDecoderBiasToInput,
+            "normalize_activations": "none", "reshape_activations": "none", "metadata": metadata,
+        ]
+        switch architecture {
+        case .topk:
+            config["k"] = sae.k
+            config["rescale_acts_by_decoder_norm"] = false
+        case .matchingPursuit:
+            config["k"] = sae.k
+            config["max_iterations"] = sae.stopping.maxSteps
+            config["residual_threshold"] = sae.stopping.residualThreshold ?? 0
+            config["stop_on_duplicate_support"] = sae.stopping.stopWhenSupportUnchanged
+        case .standard, .jumprelu, .batchtopk:
+            if sae.k > 0 { config["k"] = sae.k }
+        }
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        config["loupe"] = try JSONSerialization.jsonObject(with: encoder.encode(info))
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try SafeTensors.write(SafeTensorsFile(tensors: tensors), to: directory.appendingPathComponent(weightsName))
+        try AtomicFile.write(json, to: directory.appendingPathComponent(configName))
+    }
+
+    // MARK: Loading
+
+    /// Reads an SAE written by SAELens or Loupe. Anything it cannot use exactly is refused with
+    /// one line naming the file and the field or tensor.
+    public static func load(_ directory: URL) throws -> (sae: SparseAutoencoder<Float>, info: SAEFileInfo?) {
+        let configURL = directory.appendingPathComponent(configName)
+        let cfgPath = configURL.path
+        guard FileManager.default.fileExists(atPath: cfgPath) else {
+            throw InterpretError("\(directory.path): not an SAE directory (no \(configName))")
+        }
+        let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: configURL))
+        guard let cfg = object as? [String: Any] else { throw InterpretError("\(cfgPath): not a JSON object") }
+        let architectureName = cfg["architecture"] as? String ?? "standard"
+        let architecture: SAEArchitecture
+        do { architecture = try SAEArchitecture.parse(architectureName) } catch {
+            throw InterpretError("\(cfgPath): architecture '\(architectureName)' is not supported; Loupe reads \(SAEArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        func integer(_ key: String) throws -> Int {
+            guard let v = cfg[key] as? Int, v > 0 else { throw InterpretError("\(cfgPath): '\(key)' must be a positive integer") }
+            return v
+        }
+        let dIn = try integer("d_in"), dSAE = try integer("d_sae")
+        let normalization = cfg["normalize_activations"] as? String ?? "none"
+        guard normalization == "none" else {
+            throw InterpretError("\(cfgPath): normalize_activations is '\(normalization)'; Loupe reads SAEs on raw activations ('none': fold the normalisation into the weights first)")
+        }
+        if let activation = cfg["activation_fn"] as? String, !["relu", "topk"].contains(activation) {
+            throw InterpretError("\(cfgPath): activation_fn '\(activation)' is not supported (relu only)")
+        }
+        if let scaling = cfg["finetuning_scaling_factor"] as? Bool, scaling {
+            throw InterpretError("\(cfgPath): finetuning_scaling_factor is not supported")
+        }
+        let applyBias = cfg["apply_b_dec_to_input"] as? Bool ?? true
+        let info = try (cfg["loupe"]).map { block -> SAEFileInfo in
+            do {
+                return try JSONDecoder().decode(SAEFileInfo.self, from: JSONSerialization.data(withJSONObject: block))
+            } catch {
+                throw InterpretError("\(cfgPath): the 'loupe' block is not readable (\(error))")
+            }
+        }
+
+        let weightsURL = directory.appendingPathComponent(weightsName)
+        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
+            throw InterpretError("\(directory.path): no \(weightsName)")
+        }
+        let file = try SafeTensors.read(weightsURL)
+        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
+            guard let t = file[name] else {
+                throw InterpretError("\(weightsURL.path): no tensor '\(name)' (found: \(file.tensors.keys.sorted().joined(separator: ", ")))")
+            }
+            guard t.shape == shape else {
+                throw InterpretError("\(weightsURL.path): tensor '\(name)' has shape \(shapeText(t.shape)), expected \(shapeText(shape))")
+            }
+            guard t.dtype.isFloatingPoint else {
+                throw InterpretError("\(weightsURL.path): tensor '\(name)' is \(t.dtype.rawValue), expected floating point")
+            }
+            let values = t.floats()
+            guard values.allSatisfy(\.isFinite) else { throw InterpretError("\(weightsURL.path): tensor '\(name)' contains NaN or infinity") }
+            return values
+        }
+        var decoder = Matrix(rows: dSAE, cols: dIn, storage: try tensor("W_dec", [dSAE, dIn]))
+        var decoderBias = try tensor("b_dec", [dIn])
+        var encoder = Matrix<Float>(rows: 0, cols: dIn)
+        var encoderBias: [Float] = []
+        if architecture.hasEncoder {
+            encoder = Matrix(rows: dIn, cols: dSAE, storage: try tensor("W_enc", [dIn, dSAE])).transposed()
+            encoderBias = try tensor("b_enc", [dSAE])
+        }
+        var threshold: [Float] = []
+        var k = (cfg["k"] as? Int) ?? 0
+        var stopping: MatchingPursuitStopping?
+        switch architecture {
+        case .jumprelu:
+            threshold = try tensor("threshold", [dSAE])
+        case .batchtopk:
+            // A SAELens training checkpoint: the running threshold is a scalar buffer.
+            if file["threshold"] != nil { threshold = try tensor("threshold", [dSAE]) }
+            else { threshold = [Float](repeating: try tensor("topk_threshold", [])[0], count: dSAE) }
+        case .topk:
+            guard k > 0 && k <= dSAE else { throw InterpretError("\(cfgPath): top-k needs 'k' between 1 and d_sae = \(dSAE)") }
+            if cfg["rescale_acts_by_decoder_norm"] as? Bool == true {
+                // SAELens selects on pre·‖d_j‖ and decodes f/‖d_j‖: the same SAE with encoder
+                // rows and b_enc times ‖d_j‖ and unit decoder rows.
+                let norms = decoder.rowNorms()
+                for j in 0..<dSAE where norms[j] > 0 {
+                    encoder.setRow(j, encoder.row(j).map { $0 * norms[j] })
+                    encoderBias[j] *= norms[j]
+                    decoder.setRow(j, decoder.row(j).map { $0 / norms[j] })
+                }
+            }
+        case .matchingPursuit:
+            let maxSteps = (cfg["max_iterations"] as? Int) ?? dIn
+            let residual = (cfg["residual_threshold"] as? Double) ?? 1e-2
+            stopping = MatchingPursuitStopping(maxSteps: maxSteps, residualThreshold: residual > 0 ? residual : nil,
+                                               stopWhenSupportUnchanged: (cfg["stop_on_duplicate_support"] as? Bool) ?? true)
+            if k == 0 { k = maxSteps }
+            // SAELens's tied matching pursuit uses b_dec on both sides or not at all.
+            if !applyBias { decoderBias = [Float](repeating: 0, count: dIn) }
+        case .standard:
+            break
+        }
+        let sae = SparseAutoencoder(architecture: architecture, encoder: encoder, encoderBias: encoderBias, decoder: decoder,
+                                    decoderBias: decoderBias, threshold: threshold, k: k,
+                                    appliesDecoderBiasToInput: architecture == .matchingPursuit ? true : applyBias,
+                                    stopping: stopping)
+        return (sae, info)
+    }
+}

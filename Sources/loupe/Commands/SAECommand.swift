@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import Interpret
+import LinAlg
+import Networks
+import TensorIO
+
+/// `loupe sae …`: sparse autoencoders in SAELens's layout.
+struct SAECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sae",
+        abstract: "Train, evaluate and apply sparse autoencoders (SAELens layout).",
+        discussion: """
+        An SAE is a directory with cfg.json and sae_weights.safetensors, as
+        SAELens writes it: SAEs trained here open in SAELens and SAELens SAEs
+        open here. Activations come from a model layer over data (MODEL --layer
+        NAME --data DATA) or from a file (--acts FILE; an .npy [N, d] is
+        memory-mapped and may be larger than memory).
+
+        Examples:
+          loupe sae synth --out synth.npy
+          loupe sae train --acts synth.npy -a topk --k 8 --d-sae 512 --out sae-topk
+          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train --expansion 4 --out sae-relu1
+          loupe sae eval sae-relu1 --data builtin:digits:test
+          loupe sae encode sae-topk --acts synth.npy --out codes.npy
+        """,
+        subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEEncodeCommand.self, SAESynthCommand.self]
+    )
+}
+
+/// Where the activations come from: a model layer over data, or a file.
+struct ActivationOptions: ParsableArguments {
+    @Argument(help: "A .safetensors model or demo:NAME whose layer to use (or give --acts).") var model: String?
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: "The model's layer: a layer name, 'input' or 'logits'.") var layer: String?
+    @Option(help: ArgumentHelp("Activations [N, d]: .npy (memory-mapped), or .safetensors/.npz with 'x'.", valueName: "FILE"))
+    var acts: String?
+
+    /// The activations, falling back on what an SAE's cfg.json records (model, layer, data).
+    func source(recorded info: SAEFileInfo? = nil) throws -> ActivationSource {
+        if let acts {
+            guard model == nil else { throw ValidationError("give either MODEL (with --layer and --data) or --acts, not both") }
+            return try activationFile(acts)
+        }
+        guard let reference = model ?? info?.model else {
+            if let file = info?.data, info?.layer == nil { return try activationFile(file) }
+            throw ValidationError("no activations: give MODEL --layer NAME --data DATA, or --acts FILE")
+        }
+        guard let layer = layer ?? info?.layer else { throw ValidationError("missing --layer (the layer whose activations to use)") }
+        let dataSpec = dataOptions.data ?? info?.data
+        guard let dataSpec else { throw ValidationError("missing --data (e.g. --data builtin:digits:test)") }
+        let network = try openModel(reference, modelOptions)
+        let data = try DataSource.load(dataSpec, labelColumn: dataOptions.labelColumn)
+        return try LayerActivationSource(network: network, layer: layer, data: data)
+    }
+
+    private func activationFile(_ path: String) throws -> ActivationSource {
+        let url = URL(fileURLWithPath: path)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(path): no such activation file") }
+        if url.pathExtension.lowercased() == "npy" { return try NPYActivations(url) }
+        let data = try DataSource.load(path)
+        return ActivationMatrix(data.x, name: path)
+    }
+}
+
+/// Matching pursuit's stopping rules at inference, when the SAE's own are to be overridden.
+struct MatchingPursuitOptions: ParsableArguments {
+    @Option(help: "Matching pursuit: at most this many steps per sample.") var maxSteps: Int?
+    @Option(help: "Matching pursuit: stop when the residual norm falls below this.") var residualThreshold: Double?
+    @Flag(inversion: .prefixedNo, help: "Matching pursuit: stop once a step picks an atom already in the code.")
+    var stopOnRepeat: Bool?
+
+    func apply(to sae: inout SparseAutoencoder<Float>) throws {
+        guard maxSteps != nil || residualThreshold != nil || stopOnRepeat != nil else { return }
+        guard sae.architecture == .matchingPursuit else {
+            throw ValidationError("--max-steps, --residual-threshold and --stop-on-repeat apply to matching-pursuit SAEs only")
+        }
+        if let maxSteps {
+            guard maxSteps > 0 else { throw ValidationError("--max-steps must be positive") }
+            sae.stopping.maxSteps = maxSteps
+        }
+        if let residualThreshold { sae.stopping.residualThreshold = residualThreshold > 0 ? residualThreshold : nil }
+        if let stopOnRepeat { sae.stopping.stopWhenSupportUnchanged = stopOnRepeat }
+    }
+}
+
+/// Opens an SAE directory as the user named it.
+func openSAE(_ path: String) throws -> (sae: SparseAutoencoder<Float>, info: SAEFileInfo?) {
+    try SAEFile.load(URL(fileURLWithPath: path))
+}
+
+/// The figures of an SAE report as lines of text.
+func describe(_ report: SAEReport) -> String {
+    let m = report.metrics
+    var table = TextTable(["metric", "value"], numeric: [1])
+    func add(_ name: String, _ value: Double, _ format: String = "%.4f") { table.add([name, String(format: format, value)]) }
+    add("L0 (mean active latents)", m.l0, "%.2f")
+    add("explained variance", m.explainedVariance)
+    add("FVU", m.fvu)
+    add("MSE (per feature)", m.mse, "%.4g")
+    add("cosine(x, x̂)", m.cosine)
+    add("shrinkage ‖x̂‖/‖x‖", m.shrinkage)
+    add("dead latents", m.deadFraction * 100, "%.1f %%")
+    add(String(format: "dense latents (> %.0f %%)", m.denseThreshold * 100), m.denseFraction * 100, "%.1f %%")
+    if let d = report.metrics.downstream {
+        add("accuracy: clean", d.cleanAccuracy * 100, "%.2f %%")
+        add("accuracy: SAE spliced in", d.splicedAccuracy * 100, "%.2f %%")
+        add("accuracy: layer zeroed", d.zeroAblatedAccuracy * 100, "%.2f %%")
+        add("loss: clean", d.cleanLoss)
+        add("loss: SAE spliced in", d.splicedLoss)
+        add("loss recovered", d.lossRecovered)
+        add("predictions unchanged", d.agreement * 100, "%.2f %%")
+    }
+    if let dm = report.darkMatter {
+        add("dark matter: R² of e from x", dm.errorR2)
+        add("dark matter: R² of ‖e‖² from x", dm.errorNormR2)
+        add("FVU (held-out half)", dm.fvu)
+        add("FVU with linear correction", dm.correctedFVU)
+        add("nonlinear share of the error", dm.nonlinearFraction)
+    }
+    if report.darkMatter == nil {
+        table.add(["dark matter", "not measured (off, or fewer than \(DarkMatter.minimumSamples(inputSize: report.inputSize)) samples)"])
+    }
+    if let r = report.recovery {
+        add("MMCS with true features", r.meanMaxCosine)
+        add("true features recovered (cos ≥ 0.9)", r.recoveredFraction * 100, "%.1f %%")
+    }
+    let header = "\(report.architecture.rawValue) SAE, d_in \(report.inputSize), d_sae \(report.latents)"
+        + (report.architecture.usesK ? ", k \(report.k)" : "") + ", on \(report.source) (\(m.samples) samples)"
+    let spread = m.l0Histogram.isEmpty ? "" : "\nL0 per sample: " + l0Spread(m.l0Histogram)
+    return header + "\n" + table.rendered + spread
+}
+
+/// "min 3, median 8, max 12" from a histogram of counts per L0.
+private func l0Spread(_ histogram: [Int]) -> String {
+    let total = histogram.reduce(0, +)
+    let values = histogram.indices.filter { histogram[$0] > 0 }
+    var seen = 0
+    let median = histogram.indices.first { seen += histogram[$0]; return 2 * seen >= total } ?? 0
+    return "min \(values.first ?? 0), median \(median), max \(values.last ?? 0)"
+}

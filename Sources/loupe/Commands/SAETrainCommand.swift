@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Interpret
+import Networks
+
+struct SAETrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a sparse autoencoder on a model layer's activations or an activation file.",
+        discussion: """
+        Architectures: standard (ReLU, L1 on f·‖W_dec row‖), topk, batchtopk,
+        jumprelu, matching_pursuit (mp). Inputs are scaled to mean norm √d in
+        training and the scale is folded into the saved weights, so the SAE
+        works on raw activations. The SAE is then evaluated on the training
+        activations (--no-eval to skip).
+
+        Examples:
+          loupe sae train --acts synth.npy -a topk --k 8 --d-sae 512 --out sae-topk
+          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train -a standard --l1 3 --out sae-std
+          loupe sae train --acts resid.npy -a mp --k 16 --expansion 16 --epochs 2 --out sae-mp
+        """
+    )
+
+    @OptionGroup var activations: ActivationOptions
+    @Option(name: [.short, .long], help: "standard, topk, batchtopk, jumprelu or matching_pursuit (mp).")
+    var architecture: String = "topk"
+    @Option(help: "Number of latents d_sae.") var dSae: Int?
+    @Option(help: "d_sae as a multiple of d_in (when --d-sae is not given).") var expansion: Double = 8
+    @Option(help: "Active latents per sample (topk, mp) or on average (batchtopk).") var k: Int = 32
+    @Option(help: "L1 coefficient of the standard SAE (default 3, on inputs normalised to norm √d).") var l1: Double?
+    @Option(help: "L0 coefficient of the JumpReLU SAE (default 1).") var l0: Double?
+    @Option(help: "JumpReLU: width of the straight-through estimator's kernel (default 0.05).") var bandwidth: Double?
+    @Option(help: "JumpReLU: the threshold every latent starts at (default 0.5).") var initialThreshold: Double?
+    @Option(help: "Learning rate (Adam).") var lr: Double = 1e-3
+    @Option(help: "Optimisation steps (default 1000, unless --epochs is given).") var steps: Int?
+    @Option(help: "Passes over the activations (instead of --steps).") var epochs: Double?
+    @Option(help: "Samples per minibatch.") var batch: Int = 4096
+    @Option(help: "Learning-rate warm-up steps (default 5 % of the steps).") var warmup: Int?
+    @Option(help: "Final fraction of the steps over which the learning rate decays to 0.") var decay: Double = 0.2
+    @Option(help: "Clip the gradient norm to this value (0: no clipping).") var clip: Double = 1
+    @Flag(name: .customLong("no-normalize"), help: "Train on the raw activations (no scaling to mean norm √d).")
+    var noNormalize = false
+    @Option(help: "Steps without firing after which a latent is dead (default a tenth of the run, 10 to 1000).")
+    var deadWindow: Int?
+    @Option(help: "Coefficient of the auxiliary-k loss (topk, batchtopk; 0 turns it off).") var auxK: Double = 1.0 / 32
+    @Option(help: "Standard SAE: resample dead latents every N steps (default a quarter of the run; 0: never).")
+    var resampleEvery: Int?
+    @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
+    @Option(help: "The SAE directory to write (cfg.json + sae_weights.safetensors).") var out: String
+    @Flag(inversion: .prefixedNo, help: "Evaluate the trained SAE on the training activations.") var eval = true
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    func validate() throws {
+        _ = try SAEArchitecture.parse(architecture)
+        guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        guard steps == nil || epochs == nil else { throw ValidationError("give --steps or --epochs, not both") }
+        if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
+        if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive") }
+        guard expansion > 0 else { throw ValidationError("--expansion must be positive") }
+    }
+
+    func run() throws {
+        let source = try activations.source()
+        let arch = try SAEArchitecture.parse(architecture)
+        let batchSize = min(batch, source.count)
+        let stepCount = steps ?? epochs.map { max(Int(($0 * Double(source.count) / Double(batchSize)).rounded(.up)), 1) } ?? 1000
+        let options = SAETrainingOptions(
+            architecture: arch, latents: dSae, expansionFactor: expansion, k: k,
+            sparsityCoefficient: arch == .jumprelu ? l0 : l1, learningRate: lr, steps: stepCount, batchSize: batchSize,
+            warmupSteps: warmup, decayFraction: decay, maxGradientNorm: clip > 0 ? clip : nil,
+            normalizeInput: !noNormalize, deadWindow: deadWindow, auxKCoefficient: auxK, resampleEvery: resampleEvery,
+            bandwidth: bandwidth, initialThreshold: initialThreshold, seed: seed)
+        let bar = ProgressBar("sae train")
+        let run = try SAETrainer.train(on: source, options: options) { p in
+            let l = p.point.loss
+            bar.update(p.fraction, String(format: "step %d/%d  loss %.4g  L0 %.1f  FVU %.4f  dead %.1f %%",
+                                          p.point.step, p.totalSteps, l.total, l.l0, l.fvu, 100 * p.point.deadFraction))
+            return true
+        }
+        bar.finish()
+        var report: SAEReport?
+        if eval {
+            let evalBar = ProgressBar("sae eval")
+            report = try SAEAnalysis.analyse(run.sae, on: source, options: SAEAnalysisOptions(seed: seed)) { f, status in
+                evalBar.update(f, status)
+                return true
+            }
+            evalBar.finish()
+            report?.training = run.summary
+        }
+        let layerSource = source as? LayerActivationSource
+        var recordedMetrics = report?.metrics
+        recordedMetrics?.latentFrequency = []
+        recordedMetrics?.latentMeanActivation = []
+        let info = SAEFileInfo(model: layerSource.map { _ in activations.model! }, layer: layerSource?.layer,
+                               data: layerSource?.data.name ?? source.name, training: run.summary.options,
+                               inputScale: run.summary.inputScale, finalTraining: run.summary.final, metrics: recordedMetrics)
+        try SAEFile.save(run.sae, info: info, to: URL(fileURLWithPath: out))
+
+        struct Output: Encodable { let directory: String; let training: SAETrainingSummary; let report: SAEReport? }
+        if json { try printJSON(Output(directory: out, training: run.summary, report: report)); return }
+        let t = run.summary
+        print(String(format: "trained %@ SAE: %d steps of %d samples in %.1f s (%.0f samples/s); last tenth: loss %.4g, L0 %.1f, FVU %.4f",
+                     run.sae.architecture.rawValue, t.options.steps, t.options.batchSize, t.seconds,
+                     Double(t.samplesSeen) / max(t.seconds, 1e-9), t.final.total, t.final.l0, t.final.fvu))
+        if let report { print(describe(report)) }
+        print("saved \(out)")
+    }
+}
