@@ -37,12 +37,29 @@ public struct Conv2d<T: BLASScalar>: Sendable {
     public var weight: Matrix<T>
     public var bias: [T]?
     public let geometry: WindowGeometry
+    /// For output position p and patch element e, the input element (within a sample) that
+    /// entry (p, e) of the patch matrix reads, or −1 where the window lies on the padding.
+    /// im2col gathers through it and col2im scatters back through it. It costs what one
+    /// sample's patch matrix costs, and saves recomputing the window arithmetic per sample.
+    private let patchSource: [Int32]
 
     public init(weight: Matrix<T>, bias: [T]?, geometry: WindowGeometry) {
         precondition(weight.cols == geometry.patchSize, "Conv2d: weight \(weight.shapeDescription) for patches of \(geometry.patchSize)")
         self.weight = weight
         self.bias = bias
         self.geometry = geometry
+        let g = geometry
+        var source = [Int32](repeating: -1, count: g.outPositions * g.patchSize)
+        for oy in 0..<g.outHeight { for ox in 0..<g.outWidth {
+            let row = (oy * g.outWidth + ox) * g.patchSize
+            for c in 0..<g.channels { for ky in 0..<g.kernel.h { for kx in 0..<g.kernel.w {
+                let iy = oy * g.stride.h - g.padding.h + ky, ix = ox * g.stride.w - g.padding.w + kx
+                if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
+                    source[row + (c * g.kernel.h + ky) * g.kernel.w + kx] = Int32((c * g.height + iy) * g.width + ix)
+                }
+            } } }
+        } }
+        patchSource = source
     }
 
     public var outChannels: Int { weight.rows }
@@ -50,29 +67,15 @@ public struct Conv2d<T: BLASScalar>: Sendable {
 
     /// Every patch of every sample as a row: (N·Ho·Wo) × (C·kh·kw); padding reads as 0.
     public func im2col(_ x: Matrix<T>) -> Matrix<T> {
-        let g = geometry
-        let (ho, wo, kh, kw) = (g.outHeight, g.outWidth, g.kernel.h, g.kernel.w)
-        let patch = g.patchSize
-        var out = Matrix<T>(rows: x.rows * g.outPositions, cols: patch)
+        let perSample = patchSource.count, inputSize = geometry.inputSize
+        var out = Matrix<T>(rows: x.rows * geometry.outPositions, cols: geometry.patchSize)
         x.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<x.rows {
-                    let sample = n * g.inputSize
-                    for oy in 0..<ho { for ox in 0..<wo {
-                        let row = ((n * ho + oy) * wo + ox) * patch
-                        for c in 0..<g.channels {
-                            for ky in 0..<kh {
-                                let iy = oy * g.stride.h - g.padding.h + ky
-                                let base = row + (c * kh + ky) * kw
-                                guard iy >= 0 && iy < g.height else { continue }
-                                let srcRow = sample + (c * g.height + iy) * g.width
-                                for kx in 0..<kw {
-                                    let ix = ox * g.stride.w - g.padding.w + kx
-                                    if ix >= 0 && ix < g.width { dst[base + kx] = src[srcRow + ix] }
-                                }
-                            }
-                        }
-                    } }
+                patchSource.withUnsafeBufferPointer { map in
+                    for n in 0..<x.rows {
+                        let (from, to) = (n * inputSize, n * perSample)
+                        for i in 0..<perSample where map[i] >= 0 { dst[to + i] = src[from + Int(map[i])] }
+                    }
                 }
             }
         }
@@ -81,29 +84,15 @@ public struct Conv2d<T: BLASScalar>: Sendable {
 
     /// The adjoint of im2col: adds each patch row back into the [C, H, W] positions it came from.
     public func col2im(_ patches: Matrix<T>, samples: Int) -> Matrix<T> {
-        let g = geometry
-        let (ho, wo, kh, kw) = (g.outHeight, g.outWidth, g.kernel.h, g.kernel.w)
-        let patch = g.patchSize
-        var out = Matrix<T>(rows: samples, cols: g.inputSize)
+        let perSample = patchSource.count, inputSize = geometry.inputSize
+        var out = Matrix<T>(rows: samples, cols: inputSize)
         patches.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<samples {
-                    let sample = n * g.inputSize
-                    for oy in 0..<ho { for ox in 0..<wo {
-                        let row = ((n * ho + oy) * wo + ox) * patch
-                        for c in 0..<g.channels {
-                            for ky in 0..<kh {
-                                let iy = oy * g.stride.h - g.padding.h + ky
-                                guard iy >= 0 && iy < g.height else { continue }
-                                let base = row + (c * kh + ky) * kw
-                                let dstRow = sample + (c * g.height + iy) * g.width
-                                for kx in 0..<kw {
-                                    let ix = ox * g.stride.w - g.padding.w + kx
-                                    if ix >= 0 && ix < g.width { dst[dstRow + ix] += src[base + kx] }
-                                }
-                            }
-                        }
-                    } }
+                patchSource.withUnsafeBufferPointer { map in
+                    for n in 0..<samples {
+                        let (to, from) = (n * inputSize, n * perSample)
+                        for i in 0..<perSample where map[i] >= 0 { dst[to + Int(map[i])] += src[from + i] }
+                    }
                 }
             }
         }
