@@ -7,13 +7,27 @@ import XCTest
 /// A workbench on the demo models (cached after the first test trains them), with sessions and
 /// exports in a temporary folder.
 func makeApp(_ test: XCTestCase, compare: Bool = true, colors: ColorMode = .truecolor,
-             tabs: [Session.Tab]? = nil, activeTab: Int = 0) throws -> (App, URL) {
+             tabs: [Session.Tab]? = nil, activeTab: Int = 0, finishingJobs: Bool = true) throws -> (App, URL) {
     let dir = try temporaryDirectory(test)
     let plan = WorkspacePlan(models: compare ? ["demo:mlp-1", "demo:mlp-2"] : ["demo:mlp-1"], data: "builtin:digits:test")
     let options = AppOptions(sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir)
     let app = App(workspace: try plan.load(), tabs: tabs, activeTab: activeTab, options: options, colors: colors)
-    app.finishJobs()
+    if finishingJobs { app.finishJobs() }
     return (app, dir)
+}
+
+/// Runs jobs until none is left: a delivery may start the next one.
+func settle(_ app: App) {
+    for _ in 0..<10 {
+        app.finishJobs()
+        if !app.isBusy { return }
+    }
+}
+
+/// Types `keys`, then lets the jobs they start finish.
+func press(_ app: App, _ keys: String) {
+    app.type(keys)
+    settle(app)
 }
 
 extension App {

@@ -72,19 +72,6 @@ final class BilinearViewTests: XCTestCase {
         return app
     }
 
-    /// Runs jobs until none is left: a delivery may start the next one.
-    func settle(_ app: App) {
-        for _ in 0..<10 {
-            app.finishJobs()
-            if !app.isBusy { return }
-        }
-    }
-
-    func press(_ app: App, _ keys: String) {
-        app.type(keys)
-        settle(app)
-    }
-
     func export(_ app: App) throws -> DataTable { try XCTUnwrap(app.currentView?.exportTable()) }
 
     func numbers(_ table: DataTable, _ column: String) -> [Double] {

@@ -55,38 +55,63 @@ extension SparseAutoencoder where T == Float {
         guard latent >= 0 && latent < latentCount else {
             throw InterpretError("latent \(latent) does not exist (d_sae = \(latentCount))")
         }
+        return try logitEffects(on: source, latents: [latent], maxSamples: maxSamples, batchSize: batchSize)[latent]
+    }
+
+    /// `logitEffect(of:on:)` of every latent in `latents` (nil: all of them) in one pass over the
+    /// source: element j is latent j's effect, nil when it never fires there or was not asked for.
+    /// Each batch is encoded once; the rest of the network runs once on x̂ and once on every
+    /// (sample, latent) pair with the latent removed. Throws `CancellationError` when `progress` says stop.
+    public func logitEffects(on source: LayerActivationSource, latents: [Int]? = nil, maxSamples: Int = 256,
+                             batchSize: Int = 1024, progress: ProgressHandler = { _, _ in true }) throws -> [[Double]?] {
         guard source.dimension == inputSize else {
             throw InterpretError("\(source.name) has \(source.dimension) features per sample, the SAE takes d_in = \(inputSize)")
         }
+        var wanted = [Bool](repeating: latents == nil, count: latentCount)
+        for j in latents ?? [] where wanted.indices.contains(j) { wanted[j] = true }
         let network = source.network
-        guard source.traceIndex <= network.scoreIndex else { return nil }
+        guard source.traceIndex <= network.scoreIndex else { return [[Double]?](repeating: nil, count: latentCount) }
+        let rest = network.layers[source.traceIndex..<network.scoreIndex]
         let prepared = atomGram()
-        let direction = Array(decoder.row(latent))
-        var sums: [Double] = []
-        var used = 0
+        var sums = [[Double]](repeating: [], count: latentCount)
+        var used = [Int](repeating: 0, count: latentCount)
+        var collecting = wanted.filter { $0 }.count
         var start = 0
-        while start < source.count && used < maxSamples {
+        while start < source.count && collecting > 0 {
             let codes = encode(try source.rows(in: start..<min(start + batchSize, source.count)), atomGram: prepared)
-            var withLatent = decode(codes)
-            var rows: [Int] = [], values: [Float] = []
-            for b in 0..<codes.count where used + rows.count < maxSamples {
-                if let e = codes.range(b).first(where: { codes.indices[$0] == latent }) {
-                    rows.append(b)
+            // Every (sample, latent, value) still wanted, in sample order.
+            var samples: [Int] = [], owners: [Int] = [], values: [Float] = []
+            for b in 0..<codes.count {
+                for e in codes.range(b) where wanted[codes.indices[e]] && used[codes.indices[e]] < maxSamples {
+                    let j = codes.indices[e]
+                    samples.append(b)
+                    owners.append(j)
                     values.append(codes.values[e])
+                    used[j] += 1
+                    if used[j] == maxSamples { collecting -= 1 }
                 }
             }
-            if !rows.isEmpty {
-                withLatent = withLatent.rows(rows)
-                var without = withLatent
-                for (r, v) in values.enumerated() { without.setRow(r, zip(without.row(r), direction).map { $0 - v * $1 }) }
-                let layers = network.layers[source.traceIndex..<network.scoreIndex]
-                let difference = layers.reduce(withLatent) { $1.forward($0) } - layers.reduce(without) { $1.forward($0) }
-                let columnSums = difference.converted(to: Double.self).columnSums()
-                sums = sums.isEmpty ? columnSums : zip(sums, columnSums).map { $0 + $1 }
-                used += rows.count
+            if !samples.isEmpty {
+                let reconstruction = decode(codes)
+                let withLatent = rest.reduce(reconstruction) { $1.forward($0) }
+                // Removing a latent from x̂, a bounded block of pairs at a time.
+                for block in stride(from: 0, to: samples.count, by: 4096) {
+                    let pairs = block..<min(block + 4096, samples.count)
+                    var without = reconstruction.rows(Array(samples[pairs]))
+                    for (r, p) in pairs.enumerated() {
+                        without.setRow(r, zip(without.row(r), decoder.row(owners[p])).map { $0 - values[p] * $1 })
+                    }
+                    let scores = rest.reduce(without) { $1.forward($0) }
+                    for (r, p) in pairs.enumerated() {
+                        let difference = zip(withLatent.row(samples[p]), scores.row(r)).map { Double($0 - $1) }
+                        let j = owners[p]
+                        sums[j] = sums[j].isEmpty ? difference : zip(sums[j], difference).map { $0 + $1 }
+                    }
+                }
             }
-            start += batchSize
+            start += codes.count
+            if !progress(Double(start) / Double(source.count), "logit effects") { throw CancellationError() }
         }
-        return used > 0 ? sums.map { $0 / Double(used) } : nil
+        return sums.indices.map { j in used[j] > 0 ? sums[j].map { $0 / Double(used[j]) } : nil }
     }
 }

@@ -27,6 +27,7 @@ public struct ViewRegistry {
         r.register(LRPView.self)
         r.register(InterpView.self)
         r.register(BilinearView.self)
+        r.register(SAEView.self)
         r.register(CKAView.self)
         r.register(AlignView.self)
         r.register(RebasinView.self)

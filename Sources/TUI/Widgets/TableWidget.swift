@@ -55,22 +55,23 @@ public enum TableWidget {
             }
         }
         if let s = state.sortColumn, s < table.columns.count {
+            // Each row's key is read once, not once per comparison.
+            let numbers = table.rows.map { $0[s].number }
+            let texts = table.rows.map { $0[s].number == nil ? table.columns[s].display($0[s]) : "" }
             rows.sort { a, b in
-                let (va, vb) = (table.rows[a][s], table.rows[b][s])
-                let ordered: Bool
-                switch (va.number, vb.number) {
-                case let (x?, y?): ordered = state.descending ? x > y : x < y
+                switch (numbers[a], numbers[b]) {
+                case let (x?, y?): return state.descending ? x > y : x < y
                 case (nil, _?): return false
                 case (_?, nil): return true
-                case (nil, nil):
-                    let (x, y) = (table.columns[s].display(va), table.columns[s].display(vb))
-                    ordered = state.descending ? x > y : x < y
+                case (nil, nil): return state.descending ? texts[a] > texts[b] : texts[a] < texts[b]
                 }
-                return ordered
             }
         }
         return rows
     }
+
+    /// Tables longer than this measure their column widths on a sample of rows.
+    static let measuredRows = 256
 
     /// Draws the table; keeps the selection inside the rows and the view.
     public static func render(_ table: DataTable, state: inout TableState, filter: String = "", canvas: Canvas,
@@ -85,9 +86,15 @@ public enum TableWidget {
         if body > 0, state.selectedRow >= state.scroll + body { state.scroll = state.selectedRow - body + 1 }
         state.scroll = min(max(state.scroll, 0), max(rows.count - body, 0))
 
-        let texts = rows.map { r in (0..<nc).map { c in c < table.rows[r].count ? table.columns[c].display(table.rows[r][c]) : "" } }
+        func text(_ r: Int, _ c: Int) -> String { c < table.rows[r].count ? table.columns[c].display(table.rows[r][c]) : "" }
+        // Widths come from the rows' texts, so that columns keep their place while scrolling. Formatting
+        // every cell of a long table on every frame would cost milliseconds (an SAE's latents), so past
+        // `measuredRows` rows an even sample of them, and the rows on screen, set the widths.
+        let onScreen = state.scroll..<min(state.scroll + body, rows.count)
+        let measured = rows.count <= measuredRows ? Array(rows.indices)
+            : Array(Set(stride(from: 0, to: rows.count, by: rows.count / measuredRows + 1)).union(onScreen)).sorted()
         let widths = (0..<nc).map { c in
-            min(max(table.columns[c].name.unicodeScalars.count + 1, texts.map { $0[c].unicodeScalars.count }.max() ?? 0), 28)
+            min(max(table.columns[c].name.unicodeScalars.count + 1, measured.map { text(rows[$0], c).unicodeScalars.count }.max() ?? 0), 28)
         }
         let numeric = (0..<nc).map { c in rows.contains { table.rows[$0].indices.contains(c) && table.rows[$0][c].number != nil } }
         // Which columns fit: column 0, then a run from firstColumn that includes the selection.
@@ -127,8 +134,8 @@ public enum TableWidget {
             for (i, c) in shown.enumerated() {
                 let w = widths[c]
                 let style = selected && focused ? Theme.selected : (c == 0 ? Theme.heading : Style.plain)
-                if numeric[c] { canvas.textRight(xs[i] + w, line + 1, texts[r][c], style) }
-                else { canvas.text(xs[i], line + 1, texts[r][c], style, maxWidth: w) }
+                if numeric[c] { canvas.textRight(xs[i] + w, line + 1, text(rows[r], c), style) }
+                else { canvas.text(xs[i], line + 1, text(rows[r], c), style, maxWidth: w) }
             }
             if selected, focused { canvas.restyle(Rect(x: 0, y: line + 1, width: min(x, canvas.width), height: 1)) { $0.attributes.insert(.reverse) } }
         }

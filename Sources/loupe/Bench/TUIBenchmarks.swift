@@ -27,6 +27,8 @@ enum TUIBenchmarks: BenchmarkGroup {
                 ("lrp", { app.run(command: "open lrp") }),
                 ("lrp with pixel flipping", { app.handle(.char("f")) }),
                 ("interp", { app.run(command: "open interp") }),
+                ("sae training curves", { app.run(command: "open sae") }),
+                ("sae latent browser", { app.handle(.char("f")); app.handle(.char("f")); app.handle(.char("f")) }),
                 ("cka", { app.run(command: "open cka") }),
                 ("align 256×256 fitted", { app.run(command: "open align") }),
                 ("align 256×256 aligned, 1:1", { app.handle(.char("o")); app.handle(.char("z")) }),

@@ -101,6 +101,39 @@ final class SAEMetricsTests: XCTestCase {
         XCTAssertThrowsError(try sae.logitEffect(of: 9, on: source))
     }
 
+    /// All latents at once, through a nonlinear rest of the network (fc2, relu2, fc3): the
+    /// identity SAE reconstructs relu1 exactly, so removing latent j zeroes unit j; each
+    /// effect is the mean over the first `maxSamples` samples where unit j is positive, across
+    /// batch boundaries, of scores(a) − scores(a with unit j zeroed), computed sample by sample.
+    func testLogitEffectsOfEveryLatentInOnePass() throws {
+        let network = try NetworkFile.untrained(try ShortSpec.parse("mlp:4-4-4-3", name: "deeper"), seed: 5)
+        var rng = SeededRandom(seed: 9)
+        let data = Dataset(name: "random", x: rng.uniformMatrix(rows: 40, cols: 4, low: -1, high: 1), labels: nil, sampleShape: [4])
+        let source = try LayerActivationSource(network: network, layer: "relu1", data: data)
+        let acts = try source.all()
+        let sae = diagonalSAE(scale: 1)
+        let effects = try sae.logitEffects(on: source, maxSamples: 6, batchSize: 7)
+        XCTAssertEqual(effects.count, 4)
+        for j in 0..<4 {
+            let firing = Array((0..<40).filter { acts[$0, j] > 0 }.prefix(6))
+            guard !firing.isEmpty else { XCTAssertNil(effects[j]); continue }
+            var expected = [Double](repeating: 0, count: 3)
+            for b in firing {
+                let a = Matrix<Float>([Array(acts.row(b))])
+                var removed = a
+                removed[0, j] = 0
+                let difference = network.forward(from: 2, a) - network.forward(from: 2, removed)
+                for c in 0..<3 { expected[c] += Double(difference[0, c]) / Double(firing.count) }
+            }
+            let effect = try XCTUnwrap(effects[j], "latent \(j) fires on \(firing.count) samples")
+            for c in 0..<3 { XCTAssertEqual(effect[c], expected[c], accuracy: 1e-5, "latent \(j) class \(c)") }
+            XCTAssertEqual(try sae.logitEffect(of: j, on: source, maxSamples: 6, batchSize: 7), effects[j])
+        }
+        // Only the latents asked for.
+        let one = try sae.logitEffects(on: source, latents: [2], maxSamples: 6)
+        XCTAssertEqual(one.indices.filter { one[$0] != nil }, effects[2] == nil ? [] : [2])
+    }
+
     func testMismatchedActivationsAreRefused() {
         assertThrowsMessage(try diagonalSAE(scale: 1).evaluate(on: ActivationMatrix(Matrix(rows: 3, cols: 5), name: "acts.npy")),
                             contains: ["acts.npy", "5 features", "d_in = 4"])

@@ -1,0 +1,89 @@
+import Foundation
+import Interpret
+
+/// `e` exports the focused panel's numbers: the training curve (every step), the metrics and
+/// dark matter, the density and L0 histograms, the latent table as filtered and sorted on
+/// screen (with the effect on every class), or the selected latent's top samples, logit effects
+/// and decoder direction.
+extension SAEView {
+    public func exportTable() -> DataTable? {
+        switch settings.panel {
+        case .training:
+            guard let run, !run.curve.isEmpty else { return nil }
+            return curveTable(run)
+        case .metrics: return findings.map { metricsTable($0.report) }
+        case .density: return findings.map { densityTable($0.report.metrics) }
+        case .latents: return findings.flatMap(latentsTable)
+        case .latent: return findings.flatMap(latentTable)
+        }
+    }
+
+    private func curveTable(_ run: TrainingRun) -> DataTable {
+        let names = ["step", "loss", "mse", "sparsity", "auxiliary", "l0", "fvu", "dead_fraction", "learning_rate"]
+        return DataTable(columns: names.map { .init($0) }, rows: run.curve.map { p in
+            [.integer(p.step), .number(p.loss.total), .number(p.loss.mse), .number(p.loss.sparsity), .number(p.loss.auxiliary),
+             .number(p.loss.l0), .number(p.loss.fvu), .number(p.deadFraction), .number(p.learningRate)]
+        })
+    }
+
+    private func metricsTable(_ report: SAEReport) -> DataTable {
+        let m = report.metrics
+        var rows: [(String, String, Double)] = [
+            ("metrics", "samples", Double(m.samples)), ("metrics", "l0", m.l0), ("metrics", "fvu", m.fvu),
+            ("metrics", "explained_variance", m.explainedVariance), ("metrics", "mse", m.mse), ("metrics", "cosine", m.cosine),
+            ("metrics", "shrinkage", m.shrinkage), ("metrics", "dead_fraction", m.deadFraction),
+            ("metrics", "dense_fraction", m.denseFraction), ("metrics", "dense_threshold", m.denseThreshold),
+        ]
+        if let d = m.downstream {
+            rows += [("downstream", "clean_accuracy", d.cleanAccuracy), ("downstream", "spliced_accuracy", d.splicedAccuracy),
+                     ("downstream", "zero_ablated_accuracy", d.zeroAblatedAccuracy), ("downstream", "clean_loss", d.cleanLoss),
+                     ("downstream", "spliced_loss", d.splicedLoss), ("downstream", "zero_ablated_loss", d.zeroAblatedLoss),
+                     ("downstream", "loss_recovered", d.lossRecovered), ("downstream", "agreement", d.agreement)]
+        }
+        if let dm = report.darkMatter {
+            rows += [("dark_matter", "train_samples", Double(dm.trainSamples)), ("dark_matter", "test_samples", Double(dm.testSamples)),
+                     ("dark_matter", "error_r2", dm.errorR2), ("dark_matter", "error_norm_r2", dm.errorNormR2),
+                     ("dark_matter", "fvu", dm.fvu), ("dark_matter", "corrected_fvu", dm.correctedFVU),
+                     ("dark_matter", "nonlinear_fraction", dm.nonlinearFraction)]
+        }
+        return DataTable(columns: ["section", "figure", "value"].map { .init($0) }, rows: rows.map { [.text($0.0), .text($0.1), .number($0.2)] })
+    }
+
+    /// The density histogram (bins of log10 frequency, dead latents apart) and the L0 histogram.
+    private func densityTable(_ m: SAEMetrics) -> DataTable {
+        var rows: [[DataTable.Value]] = [[.text("density"), .text("dead"), .missing, .missing, .integer(m.density.dead)]]
+        for (b, count) in m.density.counts.enumerated() {
+            rows.append([.text("density"), .text("log10 frequency"), .number(m.density.edges[b]), .number(m.density.edges[b + 1]), .integer(count)])
+        }
+        for (n, count) in m.l0Histogram.enumerated() {
+            rows.append([.text("l0"), .text("active latents"), .integer(n), .integer(n), .integer(count)])
+        }
+        return DataTable(columns: ["histogram", "bin", "low", "high", "count"].map { .init($0) }, rows: rows)
+    }
+
+    /// The rows on screen, in their order, with the effect on every class after the table's columns.
+    private func latentsTable(_ findings: Findings) -> DataTable? {
+        guard let filtered else { return nil }
+        let classes = findings.effects.compactMap { $0?.count }.max() ?? 0
+        let names = ["latent", "frequency", "mean_activation", "max_activation", "top_class", "top_class_effect"]
+            + (0..<classes).map { "effect_class_\($0)" }
+        return DataTable(columns: names.map { .init($0) }, rows: TableWidget.visibleRows(filtered, settings.table).map { r in
+            let row = filtered.rows[r]
+            let effect = findings.effects[Int(row[0].number!)]
+            return row + (0..<classes).map { c in effect.map { .number($0[c]) } ?? .missing }
+        })
+    }
+
+    /// The selected latent, one row per figure: its top samples (value, label), its effect on
+    /// each class, and its decoder direction (one row per input unit).
+    private func latentTable(_ findings: Findings) -> DataTable? {
+        guard let j = selectedLatent, let sae = run?.sae else { return nil }
+        let labels = workspace.data.labels
+        var rows: [[DataTable.Value]] = findings.top[j].enumerated().map { rank, a in
+            [.integer(j), .text("top_sample"), .integer(rank + 1), .integer(a.sample), labels.map { .integer($0[a.sample]) } ?? .missing, .number(a.value)]
+        }
+        rows += (findings.effects[j] ?? []).enumerated().map { c, v in [.integer(j), .text("logit_effect"), .missing, .integer(c), .missing, .number(v)] }
+        rows += sae.decoder.row(j).enumerated().map { u, v in [.integer(j), .text("decoder"), .missing, .integer(u), .missing, .number(Double(v))] }
+        return DataTable(columns: ["latent", "part", "rank", "index", "label", "value"].map { .init($0) }, rows: rows)
+    }
+}
