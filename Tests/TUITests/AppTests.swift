@@ -47,6 +47,7 @@ final class AppTests: XCTestCase {
                 }
                 app.handle(.tab)
             }
+            [.backTab, .backTab].forEach(app.handle)
         }
         let small = app.frame(80, 24).text
         XCTAssertTrue(small.contains("A demo:mlp-1"))
@@ -268,5 +269,25 @@ final class AppTests: XCTestCase {
         XCTAssertEqual(grid.text(row: 59).hasPrefix(warning), true)
         XCTAssertNotNil(grid.find("! demo:mlp-1"))
         XCTAssertNotNil(grid.find("[old]"))
+    }
+
+    func testTabBarKeepsTheSessionNameWhenTabsCrowdIt() throws {
+        let dir = try temporaryDirectory(self)
+        let options = AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir, sessionName: "mine")
+        let app = App(workspace: try WorkspacePlan(models: ["demo:mlp-1"], data: "builtin:digits:test").load(), options: options)
+        app.finishJobs()
+        let titles = app.tabTitles
+        XCTAssertGreaterThan(titles.count, 5)
+        let wide = app.frame(240, 30).text(row: 0)
+        XCTAssertTrue(wide.contains("[mine] demo:mlp-1 · builtin:digits:test"), wide)
+        for (i, title) in titles.enumerated() { XCTAssertTrue(wide.contains(" \(i + 1) \(title) "), wide) }
+        XCTAssertTrue(app.frame(120, 24).text(row: 0).contains("[mine]"))
+        for width in [80, 64] {
+            let bar = app.frame(width, 24).text(row: 0)
+            XCTAssertTrue(bar.contains("[mine]"), bar)
+            XCTAssertTrue(bar.contains(" 1 \(titles[0]) "), "the active tab keeps its title: \(bar)")
+            XCTAssertFalse(bar.contains(titles[1]), "the others give their number: \(bar)")
+            XCTAssertTrue(bar.contains(" \(titles.count) "), bar)
+        }
     }
 }

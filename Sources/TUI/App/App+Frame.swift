@@ -46,22 +46,25 @@ extension App {
     private func renderTabBar(_ canvas: Canvas) {
         canvas.fill(Style(attributes: .reverse))
         var x = canvas.text(0, 0, " Loupe ", Style(attributes: [.reverse, .bold]))
-        for (i, title) in tabTitles.enumerated() {
-            let label = " \(i + 1) \(title) "
+        let tag = options.sessionName.map { "[\($0)]" } ?? ""
+        let labels = tabTitles.enumerated().map { " \($0 + 1) \($1) " }
+        // When the titles do not all fit beside the session's name, the tabs not shown give
+        // their number only, as the F-keys of btop do; the session's name is never cut.
+        let fits = x + labels.reduce(0) { $0 + $1.unicodeScalars.count + 1 } + tag.unicodeScalars.count + 2 <= canvas.width
+        for (i, label) in labels.enumerated() {
             let style = i == activeTab ? Style(attributes: .bold) : Style(attributes: .reverse)
-            x += canvas.text(x + 1, 0, label, style) + 1
+            x += canvas.text(x + 1, 0, fits || i == activeTab ? label : " \(i + 1) ", style) + 1
         }
-        var right = ""
+        var right = tag
         if let workspace {
-            right = workspace.models.map(\.reference).joined(separator: " vs ") + " · " + workspace.data.name
+            right += (tag.isEmpty ? "" : " ") + workspace.models.map(\.reference).joined(separator: " vs ") + " · " + workspace.data.name
         }
-        if let name = options.sessionName { right = "[\(name)] " + right }
         let room = canvas.width - x - 2
-        if room > 8 {
-            // Cut the end (the data's name) rather than the start (the session's name).
-            let shown = right.unicodeScalars.count <= room ? right : String(String.UnicodeScalarView(right.unicodeScalars.prefix(room - 1))) + "…"
-            canvas.textRight(canvas.width - 1, 0, shown, Style(attributes: .reverse))
-        }
+        guard room > 0, room >= tag.unicodeScalars.count else { return }
+        // Cut the end (the data's name), never the session's name.
+        let shown = right.unicodeScalars.count <= room ? right
+            : room > tag.unicodeScalars.count + 1 ? String(String.UnicodeScalarView(right.unicodeScalars.prefix(room - 1))) + "…" : tag
+        canvas.textRight(canvas.width - 1, 0, shown, Style(attributes: .reverse))
     }
 
     private func renderStatus(_ canvas: Canvas) {
