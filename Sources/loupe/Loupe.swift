@@ -10,15 +10,15 @@ struct Loupe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "An interpretability workbench for trained neural networks.",
-        discussion: """
+        discussion: reflow("""
         With no subcommand, loupe opens the workbench (loupe tui) on the demo models.
 
         Examples:
-          loupe                           the workbench: demo:mlp-1 compared with demo:mlp-2
-          loupe tui demo:cnn              the workbench on one model
-          loupe bench                     measure this machine's BLAS rate and Loupe's methods
-          loupe bench --json              the same figures as one JSON object
-        """,
+          loupe                  the workbench: demo:mlp-1 compared with demo:mlp-2
+          loupe tui demo:cnn     the workbench on one model
+          loupe bench            measure this machine's BLAS rate and Loupe's methods
+          loupe bench --json     the same figures as one JSON object
+        """),
         version: version,
         subcommands: [
             TUICommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self,

@@ -5,7 +5,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure this machine's BLAS rate and the speed of Loupe's methods.",
-        discussion: """
+        discussion: reflow("""
         Each figure is the fastest of several runs. Rates are GFLOP/s for matrix products and
         samples/s for methods.
 
@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
           loupe bench                    every group, full sizes
           loupe bench --only linalg      just the linear-algebra layer
           loupe bench --quick --json     small sizes, as JSON (what CI runs)
-        """
+        """)
     )
 
     static let groups: [any BenchmarkGroup.Type] = [

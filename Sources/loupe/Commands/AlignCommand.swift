@@ -9,7 +9,7 @@ struct AlignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "align",
         abstract: "Convergent learning: match the units of a layer of A with those of a layer of B.",
-        discussion: """
+        discussion: reflow("""
         Correlates every unit of --layer-a with every unit of --layer-b over the
         data (channels of a convolution over samples and positions), then, after
         Li et al. (2016):
@@ -31,7 +31,7 @@ struct AlignCommand: ParsableCommand {
               --layer-a relu1 --layer-b relu1 --method sparse --json
           loupe align demo:cnn cnn-b.safetensors --data builtin:digits \\
               --layer-a relu2 --layer-b relu2 --method spectral --clusters 8
-        """
+        """)
     )
 
     @Argument(help: "Model A: .safetensors or demo:NAME.") var modelA: String

@@ -9,7 +9,7 @@ struct BilinearCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bilinear",
         abstract: "Read a bilinear layer from its weights: interaction matrices and their eigenvectors.",
-        discussion: """
+        discussion: reflow("""
         For an output direction u (a class's row of the readout after the layer, a difference of two classes, or a vector you give) the layer is a quadratic form u·g(x) = x̃ᵀQx̃ = Σ λ_i (v_i·x̃)². Q is written in the earliest activation that only affine layers separate from the layer (the input, through an embedding), so eigenvectors of an image model are images; x̃ = [x; 1] when biases take part. Eigenvalues are listed most positive first.
 
         --out writes, by extension:
@@ -33,7 +33,7 @@ struct BilinearCommand: ParsableCommand {
           loupe bilinear demo:bilinear --data builtin:digits:test --sample 0
           loupe bilinear model.safetensors --layer mlp.bilinear \\
             --direction sae.safetensors:W_dec --out sae_features.safetensors
-        """
+        """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME.") var model: String

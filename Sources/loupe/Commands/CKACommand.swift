@@ -9,7 +9,7 @@ struct CKACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cka",
         abstract: "Centred kernel alignment between the layers of one model, or of two.",
-        discussion: """
+        discussion: reflow("""
         With one model, every layer is compared with every other; with two, A's
         layers (rows) with B's (columns). CKA is computed in Float64: the linear
         kernel in feature space, ‖YᵀX‖²/(‖XᵀX‖‖YᵀY‖) after centring; the RBF
@@ -27,7 +27,7 @@ struct CKACommand: ParsableCommand {
               --layers relu1,relu2 --debiased --json
           loupe cka demo:cnn --data builtin:digits --batch 256 --epochs 5
           loupe cka --acts x.npy y.npy --debiased
-        """
+        """)
     )
 
     @Argument(help: "One model, or two: .safetensors files or demo:NAME.") var models: [String] = []

@@ -6,7 +6,7 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Train and cache the demo models (demo:mlp-1, demo:mlp-2, demo:bilinear, demo:cnn).",
-        discussion: """
+        discussion: reflow("""
         The demo models are trained on builtin:digits:train with fixed seeds and cached under
         $XDG_CACHE_HOME/loupe (default ~/.cache/loupe). Every command trains a demo model on
         first use; this command does all of them at once and reports their test accuracy.
@@ -15,7 +15,7 @@ struct DemoCommand: ParsableCommand {
           loupe demo                 train what is not cached yet
           loupe demo --retrain       train them all again
           loupe demo --json
-        """
+        """)
     )
 
     @Flag(help: "Train again even when cached.") var retrain = false

@@ -8,16 +8,18 @@ struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
         abstract: "Run a model on data and save one layer's activations (or the logits).",
-        discussion: """
+        discussion: reflow("""
         The activations are saved as [samples, …] in the layer's own shape. .safetensors and
         .npz files also hold the labels as 'y' (when the data has them) and the activations as
         'x', so they can be used as data again (e.g. `loupe sae train --acts`).
 
         Examples:
-          loupe forward demo:mlp-1 --data builtin:digits:test --layer relu1 --out relu1.npy
+          loupe forward demo:mlp-1 --data builtin:digits:test --layer relu1 --out \\
+              relu1.npy
           loupe forward demo:cnn --data builtin:digits --layer logits --out logits.csv
-          loupe forward model.safetensors --data x.npy --layer fc2 --out acts.safetensors
-        """
+          loupe forward model.safetensors --data x.npy --layer fc2 --out \\
+              acts.safetensors
+        """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME.") var model: String

@@ -8,12 +8,12 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show a model's layers, shapes, parameters and weight norms; with data, its accuracy and activation statistics.",
-        discussion: """
+        discussion: reflow("""
         Examples:
           loupe inspect demo:cnn
           loupe inspect demo:mlp-1 --data builtin:digits:test
           loupe inspect model.safetensors --arch model.arch.json --data test.npz --json
-        """
+        """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME.") var model: String

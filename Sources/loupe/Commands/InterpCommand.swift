@@ -9,7 +9,7 @@ struct InterpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interp",
         abstract: "The exact linear interpreter of a ReLU / max-pool network at one sample: f(x) = A(x)·x + b(x).",
-        discussion: """
+        discussion: reflow("""
         With its gates frozen at x (ReLU masks, max-pool winners) the network is affine, so every \
         score is a template A_c(x) (the Jacobian's row) dotted with x, plus a bias b_c(x) made of \
         each layer's bias carried to the output. Computed in Float64; the residual \
@@ -23,8 +23,9 @@ struct InterpCommand: ParsableCommand {
 
         Examples:
           loupe interp demo:cnn --data builtin:digits:test --index 0 --out templates.npy
-          loupe interp demo:mlp-1 --data builtin:digits:test --index 12 --out interp.safetensors --columns --json
-        """
+          loupe interp demo:mlp-1 --data builtin:digits:test --index 12 --out \\
+              interp.safetensors --columns --json
+        """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME.") var model: String

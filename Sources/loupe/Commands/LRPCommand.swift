@@ -10,11 +10,12 @@ struct LRPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lrp",
         abstract: "Layer-wise relevance propagation: relevance maps, and pixel flipping to check them.",
-        discussion: """
+        discussion: reflow("""
         Examples:
           loupe lrp demo:cnn --data builtin:digits:test --index 0 --out relevance.npy
-          loupe lrp flip demo:cnn --data builtin:digits:test --all --composite epsilon-plus,deep-taylor
-        """,
+          loupe lrp flip demo:cnn --data builtin:digits:test --all --composite \\
+              epsilon-plus,deep-taylor
+        """),
         subcommands: [LRPExplainCommand.self, LRPFlipCommand.self],
         defaultSubcommand: LRPExplainCommand.self
     )
@@ -24,7 +25,7 @@ struct LRPExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Relevance maps of chosen samples, with the conservation check.",
-        discussion: """
+        discussion: reflow("""
         Each explanation starts at the model's scores (before a final softmax) from the explained \
         value u·f(x), u the target's one-hot row or direction, and is passed back layer by layer by \
         the composite's rules exactly as Zennit computes them: activations pass relevance through, \
@@ -43,10 +44,13 @@ struct LRPExplainCommand: ParsableCommand {
 
         Examples:
           loupe lrp demo:cnn --data builtin:digits:test --index 0 --out relevance.npy
-          loupe lrp demo:cnn --data builtin:digits:test --all --composite deep-taylor --out maps.safetensors
-          loupe lrp demo:mlp-1 --data builtin:digits:test --index 3,4 --composite epsilon --rule fc1=zb --target label --out r.csv
-          loupe lrp demo:mlp-1 --data builtin:digits:test --index 0 --composite lrp0 --ignore-bias --epsilon 0 --out r.npy --json
-        """
+          loupe lrp demo:cnn --data builtin:digits:test --all --composite \\
+              deep-taylor --out maps.safetensors
+          loupe lrp demo:mlp-1 --data builtin:digits:test --index 3,4 --composite \\
+              epsilon --rule fc1=zb --target label --out r.csv
+          loupe lrp demo:mlp-1 --data builtin:digits:test --index 0 --composite lrp0 \\
+              --ignore-bias --epsilon 0 --out r.npy --json
+        """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME.") var model: String

@@ -9,7 +9,7 @@ struct LRPFlipCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flip",
         abstract: "Pixel flipping: does removing the most relevant inputs first lower the score fastest?",
-        discussion: """
+        discussion: reflow("""
         Each sample's inputs are set to the baseline most-relevant-first, the same number per step, \
         and the explained score u·f(x) is followed after each step. Every composite given is \
         compared with gradient × input and with random orders (their mean); a lower area under \
@@ -21,10 +21,13 @@ struct LRPFlipCommand: ParsableCommand {
         [methods, samples].
 
         Examples:
-          loupe lrp flip demo:cnn --data builtin:digits:test --all --composite epsilon-plus,deep-taylor
-          loupe lrp flip demo:mlp-1 --data builtin:digits:test --all --composite epsilon-plus-flat --baseline mean --out curves.csv
-          loupe lrp flip demo:cnn --data builtin:digits:test --index 0,1,2 --steps 64 --random 50 --seed 7 --json
-        """
+          loupe lrp flip demo:cnn --data builtin:digits:test --all --composite \\
+              epsilon-plus,deep-taylor
+          loupe lrp flip demo:mlp-1 --data builtin:digits:test --all --composite \\
+              epsilon-plus-flat --baseline mean --out curves.csv
+          loupe lrp flip demo:cnn --data builtin:digits:test --index 0,1,2 --steps \\
+              64 --random 50 --seed 7 --json
+        """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME.") var model: String

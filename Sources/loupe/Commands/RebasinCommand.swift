@@ -9,7 +9,7 @@ struct RebasinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebasin",
         abstract: "Git Re-Basin: permute B's hidden units to line up with A's, and look between them.",
-        discussion: """
+        discussion: reflow("""
         Finds permutations of B's hidden units (or channels) that bring it closest
         to A: weight matching (coordinate descent over the layers in a random
         order, each step a linear assignment, until a sweep gains nothing), or
@@ -24,7 +24,7 @@ struct RebasinCommand: ParsableCommand {
               --out b.safetensors --merge merged.safetensors --lmc lmc.csv
           loupe rebasin demo:cnn cnn-b.safetensors --method activation \\
               --data builtin:digits:train --out b.safetensors --json
-        """
+        """)
     )
 
     @Argument(help: "Model A (the reference): .safetensors or demo:NAME.") var modelA: String

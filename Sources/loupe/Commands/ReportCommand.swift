@@ -6,18 +6,18 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Run a probe (a TOML batch recipe) and write a report directory.",
-        discussion: """
+        discussion: reflow("""
         A report holds report.md (one section per run), one CSV per table and plot, one SVG
         per plot, and report.json with every figure. The same probe and seed give the same
         files, except for the timestamp line in report.md. The probe is checked completely
         before anything runs; a failed run leaves no report behind.
 
         Examples:
-          loupe report Probes/summary.toml                   writes reports/summary/
+          loupe report Probes/summary.toml          writes reports/summary/
           loupe report Probes/summary.toml --out /tmp/r --json
-          loupe report my-probe.toml --check                 validate only
-          loupe report --methods                             the run types and their parameters
-        """
+          loupe report my-probe.toml --check        validate only
+          loupe report --methods                    the run types and their parameters
+        """)
     )
 
     @Argument(help: "The probe file (.toml).") var probe: String?

@@ -10,7 +10,7 @@ struct SAECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sae",
         abstract: "Train, evaluate and apply sparse autoencoders (SAELens layout).",
-        discussion: """
+        discussion: reflow("""
         An SAE is a directory with cfg.json and sae_weights.safetensors, as
         SAELens writes it: SAEs trained here open in SAELens and SAELens SAEs
         open here. Activations come from a model layer over data (MODEL --layer
@@ -20,10 +20,11 @@ struct SAECommand: ParsableCommand {
         Examples:
           loupe sae synth --out synth.npy
           loupe sae train --acts synth.npy -a topk --k 8 --d-sae 512 --out sae-topk
-          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train --expansion 4 --out sae-relu1
+          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train \\
+              --expansion 4 --out sae-relu1
           loupe sae eval sae-relu1 --data builtin:digits:test
           loupe sae encode sae-topk --acts synth.npy --out codes.npy
-        """,
+        """),
         subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEEncodeCommand.self, SAESynthCommand.self]
     )
 }

@@ -8,15 +8,16 @@ struct SAEEncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode",
         abstract: "Encode activations with an SAE and save the codes [samples, d_sae].",
-        discussion: """
+        discussion: reflow("""
         .safetensors and .npz files also hold each sample's L0 as 'l0', and the
         labels as 'y' when the data has them.
 
         Examples:
           loupe sae encode sae-topk --acts synth.npy --out codes.npy
-          loupe sae encode sae-relu1 demo:mlp-1 --layer relu1 --data builtin:digits:test --out codes.safetensors
+          loupe sae encode sae-relu1 demo:mlp-1 --layer relu1 --data \\
+              builtin:digits:test --out codes.safetensors
           loupe sae encode sae-mp --acts resid.npy --stop-on-repeat --out codes.npz
-        """
+        """)
     )
 
     @Argument(help: "The SAE directory (cfg.json + sae_weights.safetensors).") var sae: String

@@ -9,7 +9,7 @@ struct SAEEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure an SAE: L0, explained variance, MSE, cosine, dead and dense latents, dark matter.",
-        discussion: """
+        discussion: reflow("""
         On a model layer with labelled data it also splices the reconstruction
         into the model: accuracy and loss, and the loss recovered against
         zeroing the layer. Without MODEL or --acts it uses the model, layer and
@@ -19,9 +19,11 @@ struct SAEEvalCommand: ParsableCommand {
 
         Examples:
           loupe sae eval sae-relu1 --data builtin:digits:test
-          loupe sae eval sae-topk --acts synth.npy --true-features synth.features.npy --json
-          loupe sae eval sae-mp --acts resid.npy --max-steps 64 --residual-threshold 0.1 --out latents.csv
-        """
+          loupe sae eval sae-topk --acts synth.npy --true-features \\
+              synth.features.npy --json
+          loupe sae eval sae-mp --acts resid.npy --max-steps 64 --residual-threshold \\
+              0.1 --out latents.csv
+        """)
     )
 
     @Argument(help: "The SAE directory (cfg.json + sae_weights.safetensors).") var sae: String

@@ -8,7 +8,7 @@ struct SAESynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
         abstract: "Make synthetic activations with known feature directions (for tests and benchmarks).",
-        discussion: """
+        discussion: reflow("""
         Each of --features random unit directions in --dim dimensions is active
         in a sample with probability --active / --features, with a magnitude
         uniform in [0, 1); a sample is the sum of its active features.
@@ -18,9 +18,10 @@ struct SAESynthCommand: ParsableCommand {
 
         Examples:
           loupe sae synth --out synth.npy
-          loupe sae synth --samples 100000 --dim 512 --features 4096 --active 32 --seed 3 --out big.npy
+          loupe sae synth --samples 100000 --dim 512 --features 4096 --active 32 \\
+              --seed 3 --out big.npy
           loupe sae synth --out synth.safetensors --json
-        """
+        """)
     )
 
     @Option(help: "Number of samples.") var samples: Int = 50000

@@ -7,7 +7,7 @@ struct SAETrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a sparse autoencoder on a model layer's activations or an activation file.",
-        discussion: """
+        discussion: reflow("""
         Architectures: standard (ReLU, L1 on f·‖W_dec row‖), topk, batchtopk,
         jumprelu, matching_pursuit (mp). Inputs are scaled to mean norm √d in
         training and the scale is folded into the saved weights, so the SAE
@@ -16,9 +16,11 @@ struct SAETrainCommand: ParsableCommand {
 
         Examples:
           loupe sae train --acts synth.npy -a topk --k 8 --d-sae 512 --out sae-topk
-          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train -a standard --l1 3 --out sae-std
-          loupe sae train --acts resid.npy -a mp --k 16 --expansion 16 --epochs 2 --out sae-mp
-        """
+          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train -a \\
+              standard --l1 3 --out sae-std
+          loupe sae train --acts resid.npy -a mp --k 16 --expansion 16 --epochs 2 \\
+              --out sae-mp
+        """)
     )
 
     @OptionGroup var activations: ActivationOptions

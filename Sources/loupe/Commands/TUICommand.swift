@@ -7,7 +7,7 @@ struct TUICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tui",
         abstract: "Open the workbench: the terminal UI over one model, or two side by side.",
-        discussion: """
+        discussion: reflow("""
         With no model the workbench opens the demo workspace: demo:mlp-1 compared with
         demo:mlp-2 on builtin:digits:test (demo models are trained on first use, with a progress
         bar, and cached). Bare `loupe` does the same. Press ? inside for every key.
@@ -21,7 +21,7 @@ struct TUICommand: ParsableCommand {
           loupe tui demo:cnn --data builtin:digits:test
           loupe tui model.safetensors --compare other.safetensors --data test.npz
           loupe tui --session mine                      reopen a saved session
-        """
+        """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME (default: the demo workspace).") var model: String?

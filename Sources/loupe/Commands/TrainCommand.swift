@@ -6,18 +6,21 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a small network (MLP, bilinear MLP or CNN) with cross-entropy.",
-        discussion: """
+        discussion: reflow("""
         --arch takes a short spec or a loupe.arch JSON file whose linear, bilinear and conv2d
         layers give their size in "out" (and conv2d its "kernel"):
           mlp:64-256-256-10            linear layers with ReLU between them
           bilinear:64-64-10            bilinear 64→64, linear readout 64→10
           bilinear:64-64-64-10         linear embedding, bilinear, readout
-          cnn:1x8x8-c16-p2-c32-p2-10   cN conv 3×3 + ReLU (cNkK for K×K), pK max-pool, aK avg-pool, then linear sizes
+          cnn:1x8x8-c16-p2-c32-p2-10   cN conv 3×3 + ReLU (cNkK for K×K), pK max-pool,
+                                       aK avg-pool, then linear sizes
 
         Examples:
-          loupe train --arch mlp:64-128-10 --data builtin:digits:train --epochs 20 --seed 1 --out mlp.safetensors
-          loupe train --arch cnn:1x8x8-c8-p2-10 --data builtin:digits:train --validation builtin:digits:test --epochs 10 --out cnn.safetensors
-        """
+          loupe train --arch mlp:64-128-10 --data builtin:digits:train --epochs 20 \\
+              --seed 1 --out mlp.safetensors
+          loupe train --arch cnn:1x8x8-c8-p2-10 --data builtin:digits:train \\
+              --validation builtin:digits:test --epochs 10 --out cnn.safetensors
+        """)
     )
 
     @Option(help: "Architecture: a short spec (see above) or a JSON file.") var arch: String
