@@ -74,7 +74,10 @@ public final class JobRunner: @unchecked Sendable {
         return Status(title: job.title, fraction: s.fraction, message: s.message, series: s.series, queued: queued)
     }
 
-    public var isBusy: Bool { locked { running != nil || waiting > 0 } }
+    /// Whether work remains: a job running or queued, or a result not yet drained. The last
+    /// matters to a loop that waits longer when idle: a job that ended just before the wait
+    /// began would otherwise have its result shown only when the long wait ends.
+    public var isBusy: Bool { locked { running != nil || waiting > 0 || !deliveries.isEmpty } }
 
     /// Cancels the running job (its progress handler returns false from now on).
     @discardableResult

@@ -32,8 +32,10 @@ final class JobRunnerTests: XCTestCase {
         done.wait()
         Thread.sleep(forTimeInterval: 0.05)
         XCTAssertFalse(delivered, "a delivery must wait for the UI thread's drain()")
+        XCTAssertTrue(runner.isBusy, "a result not yet drained is work remaining")
         runner.waitUntilIdle()
         XCTAssertTrue(delivered)
+        XCTAssertFalse(runner.isBusy)
     }
 
     /// Cancelling makes the job's ProgressHandler return false; work that throws
