@@ -14,9 +14,9 @@ struct Loupe: ParsableCommand {
         With no subcommand, loupe opens the workbench (loupe tui) on the demo models.
 
         Examples:
-          loupe                  the workbench: demo:mlp-1 compared with demo:mlp-2
+          loupe                  the workbench: demo:mlp-1 beside demo:mlp-2
           loupe tui demo:cnn     the workbench on one model
-          loupe bench            measure this machine's BLAS rate and Loupe's methods
+          loupe bench            measure the BLAS rate and every method
           loupe bench --json     the same figures as one JSON object
         """),
         version: version,

@@ -271,6 +271,27 @@ final class AppTests: XCTestCase {
         XCTAssertNotNil(grid.find("[old]"))
     }
 
+    /// 1…9 go to the tab of that number; a message does not outlive its tab.
+    func testDigitsGoToTabsAndMessagesStayWithTheirTab() throws {
+        let (app, _) = try makeApp(self)
+        app.type("3")
+        XCTAssertEqual(app.activeTabIndex, 2)
+        app.type("1")
+        XCTAssertEqual(app.activeTabIndex, 0)
+        app.type("9")
+        XCTAssertEqual(app.activeTabIndex, min(8, app.tabTitles.count - 1))
+        app.handle(.control("w"))
+        app.type("1")
+        app.type("Z")
+        XCTAssertEqual(app.statusMessage, "Z does nothing here; ? lists the keys")
+        app.type("2")
+        XCTAssertNil(app.statusMessage)
+        if app.tabTitles.count < 9 {
+            app.type("9")
+            XCTAssertEqual(app.statusMessage, "there are \(app.tabTitles.count) tabs")
+        }
+    }
+
     func testTabBarKeepsTheSessionNameWhenTabsCrowdIt() throws {
         let dir = try temporaryDirectory(self)
         let options = AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir, sessionName: "mine")

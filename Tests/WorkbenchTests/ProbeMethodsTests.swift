@@ -19,7 +19,13 @@ final class ProbeMethodsTests: XCTestCase {
             bilinear = "demo:bilinear"
             \(runs)
             """
-        return try ProbeRunner.run(Probe.parse(text, source: "t.toml"), to: temporaryDirectory(self).appendingPathComponent("r"))
+        let report = try ProbeRunner.run(Probe.parse(text, source: "t.toml"), to: temporaryDirectory(self).appendingPathComponent("r"))
+        // Each table and plot has its own CSV: a shared name would overwrite one with the other.
+        for section in report.sections {
+            let names = section.tables.map(\.name) + section.plots.map(\.name)
+            XCTAssertEqual(Set(names).count, names.count, "\(section.method) names a CSV twice: \(names)")
+        }
+        return report
     }
 
     let test = { try! Digits.load(.test) }()

@@ -75,9 +75,9 @@ public struct LRPExplanation: Codable, Sendable {
 }
 
 /// Checks shared by the attribution entry points.
-enum Attribution {
+public enum Attribution {
     /// Refuses sample indices outside the data.
-    static func checkSamples(_ samples: [Int], in data: Dataset) throws {
+    public static func checkSamples(_ samples: [Int], in data: Dataset) throws {
         guard !samples.isEmpty else { throw InterpretError("no samples chosen from '\(data.name)'") }
         if let bad = samples.first(where: { $0 < 0 || $0 >= data.count }) {
             throw InterpretError("sample \(bad): data '\(data.name)' has samples 0…\(data.count - 1)")

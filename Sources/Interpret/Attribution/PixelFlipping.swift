@@ -96,8 +96,12 @@ public struct PixelFlippingResult: Sendable, Codable {
         guard options.steps >= 1, options.randomOrders >= 1, options.batchSize >= 1 else {
             throw InterpretError("pixel flipping needs at least one step, one random order and a positive batch size")
         }
-        let explainers = try methods.map { try LRP(network: network, configuration: $0) }
         let d = network.inputSize
+        // Each step removes at least one input; more steps than inputs would only repeat work.
+        guard options.steps <= d else {
+            throw InterpretError("pixel flipping in \(options.steps) steps: the model has \(d) inputs, so at most \(d) steps")
+        }
+        let explainers = try methods.map { try LRP(network: network, configuration: $0) }
         let baseline: [Float]
         switch options.baseline {
         case .value(let v): baseline = [Float](repeating: Float(v), count: d)

@@ -78,6 +78,7 @@ extension App {
             x += canvas.text(x, 0, "Esc cancels ", Theme.dim)
         }
         if let message {
+            if x > 0 { x += canvas.text(x, 0, "│ ", Theme.dim) }
             canvas.text(x, 0, message.text, message.style)
         } else if x == 0 {
             let hints = ["? help", "Tab next", ": command", "e export", "s save", "q quit"]

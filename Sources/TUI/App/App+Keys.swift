@@ -9,6 +9,7 @@ extension App {
         KeyBinding([.char("q"), .control("c")], "quit", "quit (the terminal is restored)"),
         KeyBinding([.tab, .char("]")], "tab.next", "next tab"),
         KeyBinding([.backTab, .char("[")], "tab.previous", "previous tab"),
+        KeyBinding((1...9).map { .char(Unicode.Scalar(UInt8(ascii: "0") + $0)) }, "tab.number", "the tab of that number"),
         KeyBinding([.char(":")], "palette", "command palette: open VIEW, close, save NAME, export, sidebar, help, quit"),
         KeyBinding([.char("/")], "filter", "filter the current view (empty: show all)"),
         KeyBinding([.char("e")], "export", "export the current view's numbers as CSV"),
@@ -37,6 +38,11 @@ extension App {
         case .none: break
         }
         if let action = App.bindings.action(for: key) {
+            if action == "tab.number", case .character(let c) = key {
+                let n = Int(c.value) - Int(UInt8(ascii: "1"))
+                if n < tabs.count { show(tab: n) } else { message = ("there are \(tabs.count) tabs", Theme.dim) }
+                return
+            }
             perform(action)
             return
         }
@@ -46,12 +52,18 @@ extension App {
         }
     }
 
+    /// Goes to a tab the user asked for. A message belongs to the tab it was said on.
+    private func show(tab: Int) {
+        message = nil
+        activeTab = tab
+    }
+
     func perform(_ action: String) {
         switch action {
         case "help": overlay = .help(scroll: 0)
         case "quit": quit()
-        case "tab.next": if !tabs.isEmpty { activeTab = (activeTab + 1) % tabs.count }
-        case "tab.previous": if !tabs.isEmpty { activeTab = (activeTab + tabs.count - 1) % tabs.count }
+        case "tab.next": if !tabs.isEmpty { show(tab: (activeTab + 1) % tabs.count) }
+        case "tab.previous": if !tabs.isEmpty { show(tab: (activeTab + tabs.count - 1) % tabs.count) }
         case "palette": overlay = .prompt(Prompt(purpose: .palette, editor: LineEditor()))
         case "filter": overlay = .prompt(Prompt(purpose: .filter, editor: LineEditor()))
         case "export": export(to: nil)

@@ -84,6 +84,13 @@ public struct ProbeParameters: Sendable {
         if case .integers(let s)? = values[key] { return s }
         return nil
     }
+    /// Refuses a list of sample indices that is empty or holds a negative number (whether they
+    /// exist in the data is checked when the run has its data).
+    public func checkSampleIndices(_ key: String) throws {
+        guard let s = integers(key) else { return }
+        if s.isEmpty { throw WorkbenchError("\(key) must name at least one sample") }
+        if let bad = s.first(where: { $0 < 0 }) { throw WorkbenchError("\(key): \(bad) is not a sample index (0, 1, 2, …)") }
+    }
     public func numbers(_ key: String) -> [Double]? {
         switch values[key] {
         case .numbers(let s)?: return s

@@ -29,10 +29,10 @@ struct BilinearCommand: ParsableCommand {
           loupe bilinear demo:bilinear --class 3 --top 5 --out three.npz
           loupe bilinear demo:bilinear --class 3 --versus 8 --json
           loupe bilinear demo:bilinear --truncation --data builtin:digits:test \\
-            --out truncation.csv
+              --out truncation.csv
           loupe bilinear demo:bilinear --data builtin:digits:test --sample 0
           loupe bilinear model.safetensors --layer mlp.bilinear \\
-            --direction sae.safetensors:W_dec --out sae_features.safetensors
+              --direction sae.safetensors:W_dec --out sae_features.safetensors
         """)
     )
 

@@ -14,11 +14,12 @@ struct ForwardCommand: ParsableCommand {
         'x', so they can be used as data again (e.g. `loupe sae train --acts`).
 
         Examples:
-          loupe forward demo:mlp-1 --data builtin:digits:test --layer relu1 --out \\
-              relu1.npy
-          loupe forward demo:cnn --data builtin:digits --layer logits --out logits.csv
-          loupe forward model.safetensors --data x.npy --layer fc2 --out \\
-              acts.safetensors
+          loupe forward demo:mlp-1 --data builtin:digits:test --layer relu1 \\
+              --out relu1.npy
+          loupe forward demo:cnn --data builtin:digits --layer logits \\
+              --out logits.csv
+          loupe forward model.safetensors --data x.npy --layer fc2 \\
+              --out acts.safetensors
         """)
     )
 

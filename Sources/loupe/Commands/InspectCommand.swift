@@ -12,7 +12,8 @@ struct InspectCommand: ParsableCommand {
         Examples:
           loupe inspect demo:cnn
           loupe inspect demo:mlp-1 --data builtin:digits:test
-          loupe inspect model.safetensors --arch model.arch.json --data test.npz --json
+          loupe inspect model.safetensors --arch model.arch.json --data test.npz \\
+              --json
         """)
     )
 

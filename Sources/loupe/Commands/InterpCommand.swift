@@ -22,9 +22,10 @@ struct InterpCommand: ParsableCommand {
         how each input moves every class).
 
         Examples:
-          loupe interp demo:cnn --data builtin:digits:test --index 0 --out templates.npy
-          loupe interp demo:mlp-1 --data builtin:digits:test --index 12 --out \\
-              interp.safetensors --columns --json
+          loupe interp demo:cnn --data builtin:digits:test --index 0 \\
+              --out templates.npy
+          loupe interp demo:mlp-1 --data builtin:digits:test --index 12 \\
+              --out interp.safetensors --columns --json
         """)
     )
 

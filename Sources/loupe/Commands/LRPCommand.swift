@@ -12,9 +12,10 @@ struct LRPCommand: ParsableCommand {
         abstract: "Layer-wise relevance propagation: relevance maps, and pixel flipping to check them.",
         discussion: reflow("""
         Examples:
-          loupe lrp demo:cnn --data builtin:digits:test --index 0 --out relevance.npy
-          loupe lrp flip demo:cnn --data builtin:digits:test --all --composite \\
-              epsilon-plus,deep-taylor
+          loupe lrp demo:cnn --data builtin:digits:test --index 0 \\
+              --out relevance.npy
+          loupe lrp flip demo:cnn --data builtin:digits:test --all \\
+              --composite epsilon-plus,deep-taylor
         """),
         subcommands: [LRPExplainCommand.self, LRPFlipCommand.self],
         defaultSubcommand: LRPExplainCommand.self
@@ -43,13 +44,14 @@ struct LRPExplainCommand: ParsableCommand {
         Rules: \(LRPRule.syntax).
 
         Examples:
-          loupe lrp demo:cnn --data builtin:digits:test --index 0 --out relevance.npy
-          loupe lrp demo:cnn --data builtin:digits:test --all --composite \\
-              deep-taylor --out maps.safetensors
-          loupe lrp demo:mlp-1 --data builtin:digits:test --index 3,4 --composite \\
-              epsilon --rule fc1=zb --target label --out r.csv
-          loupe lrp demo:mlp-1 --data builtin:digits:test --index 0 --composite lrp0 \\
-              --ignore-bias --epsilon 0 --out r.npy --json
+          loupe lrp demo:cnn --data builtin:digits:test --index 0 \\
+              --out relevance.npy
+          loupe lrp demo:cnn --data builtin:digits:test --all \\
+              --composite deep-taylor --out maps.safetensors
+          loupe lrp demo:mlp-1 --data builtin:digits:test --index 3,4 \\
+              --composite epsilon --rule fc1=zb --target label --out r.csv
+          loupe lrp demo:mlp-1 --data builtin:digits:test --index 0 \\
+              --composite lrp0 --ignore-bias --epsilon 0 --out r.npy --json
         """)
     )
 

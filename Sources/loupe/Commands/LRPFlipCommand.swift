@@ -21,12 +21,12 @@ struct LRPFlipCommand: ParsableCommand {
         [methods, samples].
 
         Examples:
-          loupe lrp flip demo:cnn --data builtin:digits:test --all --composite \\
-              epsilon-plus,deep-taylor
-          loupe lrp flip demo:mlp-1 --data builtin:digits:test --all --composite \\
-              epsilon-plus-flat --baseline mean --out curves.csv
-          loupe lrp flip demo:cnn --data builtin:digits:test --index 0,1,2 --steps \\
-              64 --random 50 --seed 7 --json
+          loupe lrp flip demo:cnn --data builtin:digits:test --all \\
+              --composite epsilon-plus,deep-taylor
+          loupe lrp flip demo:mlp-1 --data builtin:digits:test --all \\
+              --composite epsilon-plus-flat --baseline mean --out curves.csv
+          loupe lrp flip demo:cnn --data builtin:digits:test --index 0,1,2 \\
+              --steps 64 --random 50 --seed 7 --json
         """)
     )
 
@@ -38,7 +38,7 @@ struct LRPFlipCommand: ParsableCommand {
     var composite = "epsilon-plus"
     @OptionGroup var lrpOptions: LRPOptions
     @Option(help: "Steps from nothing removed to everything removed.") var steps = 16
-    @Option(help: ArgumentHelp("What removed inputs become: a number, or 'mean' (each input's mean over the data).", valueName: "VALUE|mean"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("What removed inputs become: a number, or 'mean' (each input's mean over the data).", valueName: "VALUE|mean"))
     var baseline = "0"
     @Option(help: "Random orders per sample.") var random = 10
     @Option(help: "Seed of the random orders.") var seed: UInt64 = 1

@@ -16,7 +16,7 @@ struct ReportCommand: ParsableCommand {
           loupe report Probes/summary.toml          writes reports/summary/
           loupe report Probes/summary.toml --out /tmp/r --json
           loupe report my-probe.toml --check        validate only
-          loupe report --methods                    the run types and their parameters
+          loupe report --methods                    run types and parameters
         """)
     )
 

@@ -14,8 +14,8 @@ struct SAEEncodeCommand: ParsableCommand {
 
         Examples:
           loupe sae encode sae-topk --acts synth.npy --out codes.npy
-          loupe sae encode sae-relu1 demo:mlp-1 --layer relu1 --data \\
-              builtin:digits:test --out codes.safetensors
+          loupe sae encode sae-relu1 demo:mlp-1 --layer relu1 \\
+              --data builtin:digits:test --out codes.safetensors
           loupe sae encode sae-mp --acts resid.npy --stop-on-repeat --out codes.npz
         """)
     )

@@ -19,10 +19,10 @@ struct SAEEvalCommand: ParsableCommand {
 
         Examples:
           loupe sae eval sae-relu1 --data builtin:digits:test
-          loupe sae eval sae-topk --acts synth.npy --true-features \\
-              synth.features.npy --json
-          loupe sae eval sae-mp --acts resid.npy --max-steps 64 --residual-threshold \\
-              0.1 --out latents.csv
+          loupe sae eval sae-topk --acts synth.npy \\
+              --true-features synth.features.npy --json
+          loupe sae eval sae-mp --acts resid.npy --max-steps 64 \\
+              --residual-threshold 0.1 --out latents.csv
         """)
     )
 

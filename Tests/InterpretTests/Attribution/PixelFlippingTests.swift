@@ -82,5 +82,10 @@ final class PixelFlippingTests: XCTestCase {
         meanOptions.baseline = .dataMean
         let flat = try PixelFlippingResult.compute(network: network, data: data, samples: [0], methods: [], options: meanOptions)
         XCTAssertEqual(flat.curves[0].meanScore, Array(repeating: 6.5, count: 5))
+        // Five steps cannot each remove one of four inputs.
+        XCTAssertThrowsError(try PixelFlippingResult.compute(network: network, data: data, samples: [0], methods: [],
+                                                             options: PixelFlippingOptions(steps: 5))) {
+            XCTAssertEqual("\($0)", "pixel flipping in 5 steps: the model has 4 inputs, so at most 4 steps")
+        }
     }
 }

@@ -36,7 +36,7 @@ public enum BilinearMethod: ProbeMethod {
         var headline: [String: Double] = [
             "mean effective rank": report.spectra.map(\.effectiveRank).reduce(0, +) / Double(max(report.spectra.count, 1))]
         var plots: [ReportPlot] = [
-            ReportPlot(name: "spectra", title: "Eigenvalues of each form, largest first", content: .lines(LinePlot(
+            ReportPlot(name: "eigenvalues", title: "Eigenvalues of each form, largest first", content: .lines(LinePlot(
                 xLabel: "eigenvalue index", yLabel: "λ",
                 series: report.spectra.map { LineSeries(name: $0.label, x: $0.eigenvalues.indices.map(Double.init), y: $0.eigenvalues) }))),
         ]

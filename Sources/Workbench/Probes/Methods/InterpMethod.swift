@@ -13,9 +13,7 @@ public enum InterpMethod: ProbeMethod {
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
-        if let s = p.integers("samples"), s.isEmpty || s.contains(where: { $0 < 0 }) {
-            throw WorkbenchError("samples must be a nonempty list of sample indices")
-        }
+        try p.checkSampleIndices("samples")
     }
 
     public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {

@@ -12,15 +12,14 @@ public enum LRPMethod: ProbeMethod {
         ProbeParameter("composites", .strings, choices: LRPComposite.names,
                        about: "composites to compare (default [\"epsilon-plus\", \"deep-taylor\"])"),
         ProbeParameter("samples", .integers, about: "samples whose maps are shown (default [0, 1, 2, 3])"),
-        ProbeParameter("target", .string, about: "predicted (default), label, or a class index"),
+        ProbeParameter("target", .string, about: "\"predicted\" (default), \"label\", or a class as a string (\"3\" or its name)"),
         ProbeParameter("flip_samples", .integer, about: "samples for pixel flipping and the class means (default 100; 0 skips flipping)"),
         ProbeParameter("steps", .integer, about: "pixel-flipping steps (default 16)"),
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
-        if let s = p.integers("samples"), s.isEmpty || s.contains(where: { $0 < 0 }) {
-            throw WorkbenchError("samples must be a nonempty list of sample indices")
-        }
+        try p.checkSampleIndices("samples")
+        if let c = p.strings("composites"), c.isEmpty { throw WorkbenchError("composites must name at least one composite") }
         if let n = p.integer("flip_samples"), n < 0 { throw WorkbenchError("flip_samples must be 0 or more") }
         if let n = p.integer("steps"), n < 1 { throw WorkbenchError("steps must be at least 1") }
     }
@@ -34,6 +33,7 @@ public enum LRPMethod: ProbeMethod {
         let configurations = try (p.strings("composites") ?? ["epsilon-plus", "deep-taylor"])
             .map { LRPConfiguration(composite: try LRPComposite.parse($0)) }
         let shown = p.integers("samples") ?? Array(0..<min(4, data.count))
+        try Attribution.checkSamples(shown, in: data)
         let many = Array(0..<min(p.integer("flip_samples") ?? 100, data.count))
         let reference = context.reference(alias)
 
@@ -78,7 +78,7 @@ public enum LRPMethod: ProbeMethod {
                                       columns: ["order", "AUC"], rows: flipping.curves.map { [.text($0.method), .number($0.auc)] }))
             for curve in flipping.curves { headline["AUC \(curve.method)"] = curve.auc }
         }
-        let text = ["LRP of `\(reference)` on `\(data.name)`, explaining the \(target) output from its value f_c(x). Maps for samples \(shown.map(String.init).joined(separator: ", ")); conservation, class means and pixel flipping over the first \(many.isEmpty ? shown.count : many.count) samples\(many.isEmpty ? " shown" : "")."]
+        let text = ["LRP of `\(reference)` on `\(data.name)`, explaining the \(target) output from its value f_c(x). Maps for samples \(shown.map(String.init).joined(separator: ", ")); \(many.isEmpty ? "conservation and class means over the samples shown; no pixel flipping (flip_samples = 0)" : "conservation, class means and pixel flipping over the first \(many.count) samples")."]
         return ReportSection(title: "LRP: \(reference)", method: name, text: text, tables: tables, plots: plots, headline: headline)
     }
 }
