@@ -163,7 +163,7 @@ final class AlignViewTests: XCTestCase {
         XCTAssertTrue(text.contains("spectral clusters (c: matchings)"), text)
         XCTAssertTrue(text.contains("\(s.clusters.count)\(s.chosenByEigengap ? " (by the eigengap)" : ""), \(s.sharedClusters) shared by A and B"), text)
         let first = s.clusters[0]
-        XCTAssertTrue(text.contains(String(format: "%3d  %7d  %7d  %8.3f", 1, first.unitsA.count, first.unitsB.count, first.meanAbsoluteCorrelation)))
+        XCTAssertTrue(text.contains(String(format: "%3d  %7d  %7d  %8.3f", 0, first.unitsA.count, first.unitsB.count, first.meanAbsoluteCorrelation)))
         for _ in 0..<10 { app.handle(.char("p")) }
         app.finishJobs()
         XCTAssertTrue(app.frame().text.contains("A demo:mlp-1 fc1 [256] × B demo:mlp-2 fc1 [256]"))

@@ -63,7 +63,7 @@ final class AppTests: XCTestCase {
         app.finishJobs()
         app.handle(.char("n"))    // sample 2
         let grid = app.frame()
-        XCTAssertNotNil(grid.find("sample 2 / 449"))
+        XCTAssertNotNil(grid.find("sample 1 of 0…448"))
         let data = try DataSource.load("builtin:digits:test")
         let net = try DemoModels.load("mlp-1")
         let fc1 = net.trace(data.x)[1]
@@ -113,7 +113,7 @@ final class AppTests: XCTestCase {
         let data = try DataSource.load("builtin:digits:test")
         let column = try DemoModels.load("mlp-1").trace(data.x)[2].column(2)
         let best = column.indices.max { column[$0] < column[$1] }!
-        XCTAssertTrue(text.contains("#\(best + 1)"))
+        XCTAssertTrue(text.contains("#\(best)"))
         let table = try XCTUnwrap(app.currentView?.exportTable())
         XCTAssertEqual(table.header, ["model", "layer", "unit", "rank", "sample", "label", "activation"])
         XCTAssertEqual(table.rows.count, data.count)
@@ -121,7 +121,7 @@ final class AppTests: XCTestCase {
         XCTAssertEqual(table.rows[0][6], .number(Double(column[best])))
         app.handle(.char("t"))
         text = app.frame().text
-        XCTAssertTrue(text.contains("sample \(best + 1) / 449"))
+        XCTAssertTrue(text.contains("sample \(best) of 0…448"))
         app.handle(.escape)
         XCTAssertTrue(app.frame().text.contains("relu1 [256]"), "Esc goes back to the heatmaps")
     }
@@ -211,7 +211,7 @@ final class AppTests: XCTestCase {
         XCTAssertEqual(session.changedInputs(), [])
         let (restored, _) = try makeApp(self, tabs: session.tabs, activeTab: session.activeTab)
         XCTAssertEqual(restored.activeTabIndex, 1)
-        XCTAssertTrue(restored.frame().text.contains("sample 4 / 449"))
+        XCTAssertTrue(restored.frame().text.contains("sample 3 of 0…448"))
         XCTAssertTrue(app.frame().text.contains("session mine"), "the sidebar lists saved results")
     }
 

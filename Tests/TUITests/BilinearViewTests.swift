@@ -91,7 +91,7 @@ final class BilinearViewTests: XCTestCase {
         XCTAssertTrue(text.contains("form 0: 64 eigenvalues, \(λ.filter { $0 > 0 }.count) > 0, \(λ.filter { $0 < 0 }.count) < 0"
                                     + " · λ from \(NumberText.short(λ[0])) to \(NumberText.short(λ[63]))"), text)
         XCTAssertTrue(text.contains("+ end λ1 = \(NumberText.short(λ[0])) · − end λ64 = \(NumberText.short(λ[63]))"))
-        for panel in ["Spectrum of 0", "Truncation on builtin:digits:test", "Top eigenvectors of 0", "Sample 1 / 449: contributions to 0"] {
+        for panel in ["Spectrum of 0", "Truncation on builtin:digits:test", "Top eigenvectors of 0", "Sample 0 of 0…448: contributions to 0"] {
             XCTAssertTrue(text.contains(panel), panel)
         }
         // The spectrum panel is focused: e exports every eigenvalue.
@@ -211,7 +211,7 @@ final class BilinearViewTests: XCTestCase {
         press(app, "fffnnc")     // contributions, sample 3, class 1, alone at 80×24
         let grid = app.frame(80, 24)
         let text = grid.text
-        XCTAssertTrue(text.contains("Sample 3 / 449: contributions to 1"), text)
+        XCTAssertTrue(text.contains("Sample 2 of 0…448: contributions to 1"), text)
         let sample = 2
         let logits = ref.network.forward(ref.data.x.rows([sample]))
         let logit = Double(logits[0, 1])
@@ -296,9 +296,9 @@ final class BilinearViewTests: XCTestCase {
         }
         press(app, "c"); shows("Spectrum of 1")
         press(app, "C"); press(app, "C"); shows("Spectrum of 9")
-        press(app, "n"); shows("Sample 2 / 449")
-        press(app, "N"); shows("Sample 12 / 449")
-        press(app, "P"); press(app, "p"); press(app, "p"); shows("Sample 1 / 449")
+        press(app, "n"); shows("Sample 1 of 0…448")
+        press(app, "N"); shows("Sample 11 of 0…448")
+        press(app, "P"); press(app, "p"); press(app, "p"); shows("Sample 0 of 0…448")
         press(app, "+"); XCTAssertEqual(numbers(try export(app), "shown").reduce(0, +), 8); shows("+4 λ")
         press(app, "--"); XCTAssertEqual(numbers(try export(app), "shown").reduce(0, +), 4)
         press(app, "F"); XCTAssertEqual(try export(app).header.first, "sample", "F from the spectrum: contributions")
@@ -370,19 +370,19 @@ final class BilinearViewTests: XCTestCase {
         let again = try bilinearApp(settings: restored.tabs[0].settings)
         XCTAssertEqual(again.frame().text, app.frame().text)
         XCTAssertEqual(try export(again), try export(app))
-        XCTAssertTrue(again.frame().text.contains("Sample 4 / 449: contributions to 3−0"))
+        XCTAssertTrue(again.frame().text.contains("Sample 3 of 0…448: contributions to 3−0"))
     }
 
     func testSizes() throws {
         let app = try bilinearApp()
         let large = app.frame(200, 60).text
-        for panel in ["Spectrum of 0", "Truncation on", "Top eigenvectors of 0", "Sample 1 / 449"] { XCTAssertTrue(large.contains(panel)) }
+        for panel in ["Spectrum of 0", "Truncation on", "Top eigenvectors of 0", "Sample 0 of 0…448"] { XCTAssertTrue(large.contains(panel)) }
         // 80×24: the focused panel alone, with the strip naming the others.
-        for (i, panel) in ["Spectrum of 0", "Top eigenvectors of 0", "Truncation on", "Sample 1 / 449"].enumerated() {
+        for (i, panel) in ["Spectrum of 0", "Top eigenvectors of 0", "Truncation on", "Sample 0 of 0…448"].enumerated() {
             let text = app.frame(80, 24).text
             XCTAssertNotNil(text.range(of: #"spectrum +eigenvectors +truncation +contributions"#, options: .regularExpression), text)
             XCTAssertTrue(text.contains(panel), "\(i): \(text)")
-            let others = ["Spectrum of 0", "Top eigenvectors of 0", "Truncation on", "Sample 1 / 449"].filter { $0 != panel }
+            let others = ["Spectrum of 0", "Top eigenvectors of 0", "Truncation on", "Sample 0 of 0…448"].filter { $0 != panel }
             for other in others { XCTAssertFalse(text.contains(other), other) }
             app.type("f")
         }

@@ -31,7 +31,7 @@ final class InterpViewTests: XCTestCase {
         let cnn = try DemoModels.load("cnn")
         let scores = cnn.scores(data.x.rows([0]))
         let c = scores.rowArgmax()[0]
-        XCTAssertTrue(text.contains("demo:cnn · sample 1 / 449 · label \(data.labels![0]) · predicted \(c) · max |residual|"), text)
+        XCTAssertTrue(text.contains("demo:cnn · sample 0 of 0…448 · label \(data.labels![0]) · predicted \(c) · max |residual|"), text)
         XCTAssertLessThan(try XCTUnwrap(number(after: "max |residual|", in: grid)), 1e-10)
 
         let x = data.x.row(0).map(Double.init)
@@ -90,17 +90,17 @@ final class InterpViewTests: XCTestCase {
         XCTAssertTrue(app.frame().text.contains("templates A_c(x) of every class"))
         app.type("nN")
         text = app.frame().text
-        XCTAssertTrue(text.contains("sample 12 / 449 · label \(data.labels![11])"), text)
+        XCTAssertTrue(text.contains("sample 11 of 0…448 · label \(data.labels![11])"), text)
         app.type("Pp")
-        XCTAssertTrue(app.frame().text.contains("sample 1 / 449"))
+        XCTAssertTrue(app.frame().text.contains("sample 0 of 0…448"))
         app.handle(.char("m"))     // after demo:cnn: the workspace's MLP
         app.finishJobs()
         text = app.frame().text
-        XCTAssertTrue(text.contains("demo:mlp-1 · sample 1 / 449"), text)
+        XCTAssertTrue(text.contains("demo:mlp-1 · sample 0 of 0…448"), text)
         XCTAssertTrue(text.contains("bias from fc3"))
         app.handle(.char("M"))
         app.finishJobs()
-        XCTAssertTrue(app.frame().text.contains("demo:cnn · sample 1 / 449"))
+        XCTAssertTrue(app.frame().text.contains("demo:cnn · sample 0 of 0…448"))
     }
 
     /// A network that is not piecewise linear gets the interpreter's refusal, not a hang.
@@ -157,7 +157,7 @@ final class InterpViewTests: XCTestCase {
         for (w, h) in [(200, 60), (120, 40), (80, 24), (60, 20), (40, 12), (30, 8), (1, 1)] {
             let text = app.frame(w, h).text
             if w >= 80 {
-                for needle in ["demo:cnn · sample 1 / 449", "f_3(x)", "residual", "templates A_c(x)", "class    logit"] {
+                for needle in ["demo:cnn · sample 0 of 0…448", "f_3(x)", "residual", "templates A_c(x)", "class    logit"] {
                     XCTAssertTrue(text.contains(needle), "\(w)×\(h): \(needle)\n\(text)")
                 }
             }

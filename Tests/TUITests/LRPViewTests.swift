@@ -88,7 +88,7 @@ final class LRPViewTests: XCTestCase {
         let cnn = try DemoModels.load("cnn")
         let scores = cnn.scores(data.x.rows([0]))
         let predicted = scores.rowArgmax()[0]
-        XCTAssertTrue(text.contains("demo:cnn · sample 1 / 449 · label \(data.labels![0]) · predicted \(predicted)"), text)
+        XCTAssertTrue(text.contains("demo:cnn · sample 0 of 0…448 · label \(data.labels![0]) · predicted \(predicted)"), text)
         XCTAssertTrue(text.contains("composite epsilon-plus · target predicted → \(predicted) · biases absorb relevance"))
 
         let batch = try explain(.epsilonPlus, sample: 0)
@@ -146,7 +146,7 @@ final class LRPViewTests: XCTestCase {
         app.handle(.char("m"))    // demo:mlp-1
         app.finishJobs()
         grid = app.frame()
-        XCTAssertTrue(grid.text.contains("demo:mlp-1 · sample 1"))
+        XCTAssertTrue(grid.text.contains("demo:mlp-1 · sample 0 of"))
         let f = Double(try DemoModels.load("mlp-1").scores(data.x.rows([0])).storage.max()!)
         assertShown(number(after: "f_c(x)", in: grid), f)
         XCTAssertLessThan(abs(try XCTUnwrap(number(after: "Σ R − f_c(x)", in: grid))), 1e-5 * f)
@@ -157,12 +157,12 @@ final class LRPViewTests: XCTestCase {
         let (app, _) = try makeLRPApp(self)
         func sum() -> Double? { number(after: "Σ R ", in: app.frame()) }
         app.handle(.char("n"))
-        XCTAssertTrue(app.frame().text.contains("sample 2 / 449"))
+        XCTAssertTrue(app.frame().text.contains("sample 1 of 0…448"))
         app.handle(.char("N"))
-        XCTAssertTrue(app.frame().text.contains("sample 12 / 449"))
+        XCTAssertTrue(app.frame().text.contains("sample 11 of 0…448"))
         app.handle(.char("P"))
         app.handle(.char("p"))
-        XCTAssertTrue(app.frame().text.contains("sample 1 / 449"))
+        XCTAssertTrue(app.frame().text.contains("sample 0 of 0…448"))
 
         app.handle(.char("c"))
         XCTAssertTrue(app.frame().text.contains("composite epsilon-plus-flat"))
@@ -206,12 +206,12 @@ final class LRPViewTests: XCTestCase {
         app.handle(.char("m"))
         app.finishJobs()
         grid = app.frame()
-        XCTAssertTrue(grid.text.contains("demo:mlp-1 · sample 1 / 449"), grid.text)
+        XCTAssertTrue(grid.text.contains("demo:mlp-1 · sample 0 of 0…448"), grid.text)
         XCTAssertTrue(grid.text.contains("fc1 "))
         XCTAssertNil(grid.find("conv1"))
         app.handle(.char("M"))
         app.finishJobs()
-        XCTAssertTrue(app.frame().text.contains("demo:cnn · sample 1 / 449"))
+        XCTAssertTrue(app.frame().text.contains("demo:cnn · sample 0 of 0…448"))
     }
 
     /// `f` runs pixel flipping in the background: the curves of the composite, gradient × input
@@ -346,7 +346,7 @@ final class LRPViewTests: XCTestCase {
         for (w, h) in [(200, 60), (120, 40), (80, 24), (60, 20), (40, 12), (30, 8), (1, 1)] {
             let text = app.frame(w, h).text
             if w >= 80 {
-                for needle in ["demo:cnn · sample 1 / 449", "composite epsilon-plus", "relevance", "f_c(x)", "Σ R − f_c(x)",
+                for needle in ["demo:cnn · sample 0 of 0…448", "composite epsilon-plus", "relevance", "f_c(x)", "Σ R − f_c(x)",
                                "pixel flipping · first 100", "AUC"] {
                     XCTAssertTrue(text.contains(needle), "\(w)×\(h): \(needle)")
                 }

@@ -70,13 +70,13 @@ wait_for 900 "1 Overview" "2 Activations" "A demo:mlp-1" "B demo:mlp-2" "accurac
 
 echo "tui e2e: tabs"
 keys Tab
-wait_for 60 "sample 1 / 449" "fc1 [256]" "relu2 [256]" "A → "
+wait_for 60 "sample 0 of 0…448" "fc1 [256]" "relu2 [256]" "A → "
 keys n n
-wait_for 30 "sample 3 / 449"
+wait_for 30 "sample 2 of 0…448"
 keys BTab
 wait_for 30 "85,002 parameters"
 keys ]
-wait_for 30 "sample 3 / 449"
+wait_for 30 "sample 2 of 0…448"
 
 echo "tui e2e: help"
 keys '?'
@@ -108,9 +108,9 @@ check_restored
 
 echo "tui e2e: restore the session"
 start tui --session e2e
-wait_for 120 "[e2e]" "sample 3 / 449" "fc1 [256]"
+wait_for 120 "[e2e]" "sample 2 of 0…448" "fc1 [256]"
 tmux resize-window -t "$pane" -x 80 -y 24
-wait_for 30 "sample 3 / 449"
+wait_for 30 "sample 2 of 0…448"
 keys BTab
 wait_for 30 "A demo:mlp-1" "accuracy"
 

@@ -89,6 +89,10 @@ public struct DataTable: Equatable, Sendable {
 
 /// Short number text for screens: four significant digits, exponent only when needed.
 public enum NumberText {
+    /// A sample's place in the data, counted from 0 as the command line and every CSV count
+    /// it, with the range so that nobody reads it as counted from 1: "12 of 0…448".
+    public static func sample(_ index: Int, of count: Int) -> String { "\(index) of 0…\(count - 1)" }
+
     public static func short(_ v: Double) -> String {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
         if v == 0 { return "0" }

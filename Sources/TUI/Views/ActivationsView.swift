@@ -173,7 +173,7 @@ public final class ActivationsView: WorkbenchView {
     /// The sample as an image, its label, and each model's prediction and class probabilities.
     private func renderSample(_ canvas: Canvas) {
         let s = settings.sample, data = workspace.data
-        canvas.text(0, 0, "sample \(s + 1) / \(data.count)", Theme.title)
+        canvas.text(0, 0, "sample \(NumberText.sample(s, of: data.count))", Theme.title)
         var y = 1
         if let labels = data.labels { canvas.text(0, y, "label \(workspace.models[0].network.classNames[safe: labels[s]] ?? String(labels[s]))"); y += 1 }
         let net = workspace.models[0].network
@@ -267,7 +267,7 @@ public final class ActivationsView: WorkbenchView {
         let net = workspace.models[m].network
         guard let shape = net.input.image ?? (net.input.shape.count == 3 ? net.input.shape : nil) else {
             for (i, top) in topSamples(model: m, count: canvas.height - y - 1).enumerated() {
-                canvas.text(0, y + 1 + i, "#\(top.sample + 1)  \(NumberText.short(Double(top.value)))")
+                canvas.text(0, y + 1 + i, "#\(top.sample)  \(NumberText.short(Double(top.value)))")
             }
             return
         }
@@ -280,7 +280,7 @@ public final class ActivationsView: WorkbenchView {
             let tile = canvas.sub(Rect(x: i * tileWidth, y: y + 1, width: tileWidth - 1, height: canvas.height - y - 1))
             let size = image.size(scale: 1, mode: canvas.colors)
             image.render(tile, scale: 1)
-            tile.text(0, size.height, "#\(top.sample + 1)", Theme.dim)
+            tile.text(0, size.height, "#\(top.sample)", Theme.dim)
             tile.text(0, size.height + 1, NumberText.short(Double(top.value)))
             if let labels { tile.text(0, size.height + 2, "y=\(labels[top.sample])", Theme.dim) }
         }

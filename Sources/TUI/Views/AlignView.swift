@@ -290,7 +290,7 @@ public final class AlignView: WorkbenchView {
         // Keep the cursor unit's cluster in the list.
         let first = here.map { firstShown(0, toShow: $0, visible: max(rows, 1)) } ?? 0
         for (k, cluster) in s.clusters.enumerated().dropFirst(first).prefix(max(rows, 0)) {
-            let line = String(format: "%3d  %7d  %7d  %8.3f", k + 1, cluster.unitsA.count, cluster.unitsB.count, cluster.meanAbsoluteCorrelation)
+            let line = String(format: "%3d  %7d  %7d  %8.3f", k, cluster.unitsA.count, cluster.unitsB.count, cluster.meanAbsoluteCorrelation)
             canvas.text(0, 4 + k - first, line + (k == here ? " ◀" : ""), k == here ? Theme.selected : .plain)
         }
     }

@@ -84,7 +84,7 @@ extension BilinearView {
         case .spectrum: return "Spectrum of \(shown.label)"
         case .eigenvectors: return "Top eigenvectors of \(shown.label)"
         case .truncation: return "Truncation on \(workspace.data.name)"
-        case .contributions: return "Sample \(settings.sample + 1) / \(workspace.data.count): contributions to \(shown.label)"
+        case .contributions: return "Sample \(NumberText.sample(settings.sample, of: workspace.data.count)): contributions to \(shown.label)"
         }
     }
 

@@ -150,7 +150,7 @@ public final class InterpView: WorkbenchView {
             return
         }
         let s = settings.sample
-        var head = "\(picker.reference) · sample \(s + 1) / \(workspace.data.count)"
+        var head = "\(picker.reference) · sample \(NumberText.sample(s, of: workspace.data.count))"
         if let li = interpretation {
             let names = li.classNames
             if let label = li.label { head += " · label \(names[safe: label] ?? String(label))" }

@@ -204,7 +204,7 @@ public final class LRPView: WorkbenchView {
         let s = settings.sample
         let names = network.classNames
         func name(_ c: Int) -> String { names[safe: c] ?? String(c) }
-        var head = "\(picker.reference) · sample \(s + 1) / \(data.count)"
+        var head = "\(picker.reference) · sample \(NumberText.sample(s, of: data.count))"
         if let label = data.labels?[s] { head += " · label \(name(label))" }
         if let e = explanation { head += " · predicted \(name(e.predicted[0]))" }
         canvas.text(0, 0, head, Theme.heading)
