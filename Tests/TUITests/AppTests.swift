@@ -255,6 +255,8 @@ final class AppTests: XCTestCase {
         XCTAssertTrue(text.contains("Could not open the workspace"), text)
         XCTAssertTrue(text.contains("such model file"), text)
         XCTAssertEqual(bad.tabTitles, [])
+        XCTAssertTrue(bad.loadingFailure?.contains("such model file") ?? false, "what `loupe tui` reports on quitting")
+        XCTAssertNil(good.loadingFailure)
     }
 
     /// A session whose model file changed says so in the status line and the sidebar.

@@ -88,6 +88,14 @@ final class ProbeMethodsTests: XCTestCase {
         XCTAssertEqual(report.sections[2].headline["model accuracy"]!, curve.modelAccuracy, accuracy: 1e-12)
     }
 
+    func testBilinearRunOnAModelWithoutABilinearLayer() throws {
+        XCTAssertThrowsError(try run("""
+            [[run]]
+            method = "bilinear"
+            model = "a"
+            """)) { XCTAssertTrue("\($0)".contains("model 'a' (demo:mlp-1) has no bilinear layer; the bilinear run needs one"), "\($0)") }
+    }
+
     func testSAERuns() throws {
         let report = try run("""
             [[run]]

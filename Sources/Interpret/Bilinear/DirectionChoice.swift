@@ -20,7 +20,9 @@ extension BilinearSite {
         case .output(let name):
             return [try readoutDirections()[readoutIndex(name)]]
         case .contrast(let a, let b):
-            return [try contrast(readoutIndex(a), readoutIndex(b))]
+            let (i, j) = (try readoutIndex(a), try readoutIndex(b))
+            guard i != j else { throw InterpretError("'\(a)' versus '\(b)': a class against itself is the zero form; name two different outputs") }
+            return [try contrast(i, j)]
         case .file(let spec):
             let (rows, labels) = try DirectionFile.read(spec)
             return try directions(rows, labels: labels, source: spec)

@@ -51,7 +51,8 @@ public struct ArchitectureSpec: Codable, Equatable, Sendable {
         switch error {
         case .keyNotFound(let key, let ctx):
             let at = path(ctx)
-            return "missing field '\(key.stringValue)'" + (at.isEmpty ? "" : " in \(at)")
+            let hint = key.stringValue == "format" && at.isEmpty ? " (\"format\": \"\(formatTag)\")" : ""
+            return "missing field '\(key.stringValue)'" + (at.isEmpty ? " at the top level" : " in \(at)") + hint
         case .typeMismatch(let type, let ctx): return "field '\(path(ctx))' should be \(type)"
         case .valueNotFound(let type, let ctx): return "field '\(path(ctx))' should be \(type), found null"
         case .dataCorrupted(let ctx):

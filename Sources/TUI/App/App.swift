@@ -128,6 +128,11 @@ public final class App {
     public var activeTabIndex: Int { activeTab }
     public var statusMessage: String? { message?.text }
     public var isBusy: Bool { jobs.isBusy }
+    /// Why the workspace could not be opened, when it could not.
+    public var loadingFailure: String? {
+        if case .loading(_, let failure) = phase { return failure }
+        return nil
+    }
 
     public func setColors(_ mode: ColorMode) {
         colors = mode

@@ -9,8 +9,9 @@ public enum TerminalLoop {
     public static var isInteractive: Bool { isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 }
 
     /// Runs `makeApp` (given the terminal's colour support) until it quits; the terminal is
-    /// restored however the loop ends.
-    public static func run(_ makeApp: (ColorMode) -> App) throws {
+    /// restored however the loop ends. Returns the app as it ended.
+    @discardableResult
+    public static func run(_ makeApp: (ColorMode) -> App) throws -> App {
         let screen = try CursesScreen()
         defer { screen.stop() }
         let app = makeApp(screen.colors)
@@ -40,5 +41,6 @@ public enum TerminalLoop {
             if app.update() { dirty = true }
         }
         app.jobs.cancelRunning()
+        return app
     }
 }

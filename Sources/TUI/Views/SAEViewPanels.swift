@@ -130,7 +130,7 @@ extension SAEView {
     private func panelTitle(_ panel: Panel) -> String {
         switch panel {
         case .training: return "Training: loss, L0 and FVU per step (of a batch of \(run?.options.batchSize ?? settings.batchSize))"
-        case .metrics: return "Metrics and dark matter on \(workspace.data.name)"
+        case .metrics: return "Metrics and dark matter on \(workspace.data.name), the data it was trained on"
         case .density: return "Latent density and active latents per sample"
         case .latents:
             guard let table = findings?.table, let filtered else { return "Latents" }

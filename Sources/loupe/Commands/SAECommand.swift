@@ -45,7 +45,13 @@ struct ActivationOptions: ParsableArguments {
             return try activationFile(acts)
         }
         guard let reference = model ?? info?.model else {
-            if let file = info?.data, info?.layer == nil { return try activationFile(file) }
+            if let file = info?.data, info?.layer == nil {
+                // --data alone names data for a model, and this SAE records none to run it through.
+                if let data = dataOptions.data {
+                    throw ValidationError("--data \(data): this SAE was trained on activations from \(file) and records no model; give --acts FILE, or MODEL --layer NAME --data DATA")
+                }
+                return try activationFile(file)
+            }
             throw ValidationError("no activations: give MODEL --layer NAME --data DATA, or --acts FILE")
         }
         guard let layer = layer ?? info?.layer else { throw ValidationError("missing --layer (the layer whose activations to use)") }

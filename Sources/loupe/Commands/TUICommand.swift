@@ -70,8 +70,10 @@ struct TUICommand: ParsableCommand {
         // demo models (trained on first use) and built-in data load inside the workbench, whose
         // first frame is then on screen at once.
         try plan.preload()
-        try TerminalLoop.run { colors in
+        let app = try TerminalLoop.run { colors in
             App(loading: plan, tabs: tabs, activeTab: activeTab, options: options, colors: colors)
         }
+        // Quitting after a failed load is still a failure, for scripts and shells.
+        if let failure = app.loadingFailure { throw ValidationError("could not open the workspace: \(failure)") }
     }
 }

@@ -52,6 +52,7 @@ final class BilinearErrorTests: XCTestCase {
     func testUnknownClassAndBadSpace() throws {
         let site = try BilinearSite(network: network, layer: "bilinear")
         assertThrowsMessage(try site.readoutIndex("7"), contains: ["no output '7'", "outputs: 0, 1, 2, 3"])
+        assertThrowsMessage(try site.directions(.contrast("2", "2")), contains: ["'2' versus '2'", "zero form", "two different outputs"])
         assertThrowsMessage(try BilinearSite(network: network, layer: "bilinear", space: "head"), contains: ["'head' comes after bilinear layer 'bilinear'"])
         assertThrowsMessage(try BilinearSite(network: network, layer: "bilinear", space: "nowhere"), contains: ["no layer 'nowhere'"])
         var rng = SeededRandom(seed: 3)

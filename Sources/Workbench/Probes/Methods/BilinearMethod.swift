@@ -23,6 +23,9 @@ public enum BilinearMethod: ProbeMethod {
         let alias = p.string("model")!
         let network = try context.network(alias)
         let layers = BilinearSite.bilinearLayers(in: network)
+        if layers.isEmpty {
+            throw WorkbenchError("model '\(alias)' (\(network.name)) has no bilinear layer; the bilinear run needs one (e.g. demo:bilinear)")
+        }
         guard let layer = p.string("layer") ?? (layers.count == 1 ? layers[0] : nil) else {
             throw WorkbenchError("give layer = one of \(layers.joined(separator: ", ")) (model '\(alias)' has \(layers.count) bilinear layers)")
         }
