@@ -141,6 +141,9 @@ public final class LRPView: WorkbenchView {
 
     /// Per layer: its rule, the relevance that reaches its input, and what it lost on the way
     /// (absorbed by biases and stabilisers); last, the scores where the explanation starts.
+    /// Columns the layer table needs to show all of its columns.
+    static let layerTableWidth = 54
+
     static func layerTable(_ e: LRPExplanation) -> DataTable {
         let totals = e.layerTotals[0]
         var rows: [[DataTable.Value]] = e.layerRules.enumerated().map { i, layer in
@@ -236,7 +239,10 @@ public final class LRPView: WorkbenchView {
         let x = workspace.data.x.row(settings.sample).map(Double.init)
         let relevance = e.relevance[0].map(Double.init)
         let map = InputMap(relevance, network: network)
-        let readoutWidth = 24
+        // The readout takes the whole layer table (layer, kind, rule, ΣR in, lost) when the maps
+        // still fit beside it at twice their size, else its first columns only.
+        let readoutWidth = (canvas.width - LRPView.layerTableWidth - 5) / 2 >= max(map.size(2, mode: canvas.colors).width, 12)
+            ? LRPView.layerTableWidth : 24
         let m = map.magnification(fitting: ((canvas.width - readoutWidth - 4) / 2, canvas.height - 2), mode: canvas.colors, limit: 6)
         let size = map.size(m, mode: canvas.colors)
         let mapWidth = max(size.width, 12)

@@ -30,16 +30,20 @@ struct InspectCommand: ParsableCommand {
         bar.finish()
         if json { try printJSON(summary); return }
         print("\(model)  (\(summary.name))  input \(shapeText(summary.inputShape))  \(summary.classes.count) outputs  \(summary.parameters) parameters")
-        var table = TextTable(["layer", "kind", "input", "output", "parameters", "‖W‖", "mean", "std", "zeros", "dead"],
+        // Activation statistics need data; without it their columns are left out.
+        let statistics = data != nil
+        var table = TextTable(["layer", "kind", "input", "output", "parameters", "‖W‖"] + (statistics ? ["mean", "std", "zeros", "dead"] : []),
                               numeric: [4, 5, 6, 7, 8, 9])
         for l in summary.layers {
             let a = l.activations
-            table.add([l.name, l.kind, shapeText(l.inputShape), shapeText(l.outputShape), l.parameters > 0 ? "\(l.parameters)" : "",
-                       l.weightNorm.map { String(format: "%.3f", $0) } ?? "",
-                       a.map { String(format: "%.3f", $0.mean) } ?? "", a.map { String(format: "%.3f", $0.std) } ?? "",
-                       a.map { String(format: "%.1f %%", 100 * $0.zeroFraction) } ?? "", a.map { "\($0.deadUnits)/\($0.units)" } ?? ""])
+            let row = [l.name, l.kind, shapeText(l.inputShape), shapeText(l.outputShape), l.parameters > 0 ? "\(l.parameters)" : "",
+                       l.weightNorm.map { String(format: "%.3f", $0) } ?? ""]
+            let activations = [a.map { String(format: "%.3f", $0.mean) } ?? "", a.map { String(format: "%.3f", $0.std) } ?? "",
+                               a.map { String(format: "%.1f %%", 100 * $0.zeroFraction) } ?? "", a.map { "\($0.deadUnits)/\($0.units)" } ?? ""]
+            table.add(row + (statistics ? activations : []))
         }
         print(table.rendered)
+        if !statistics { print("(--data adds each layer's activation statistics, and the accuracy and loss)") }
         if let data {
             if let e = summary.evaluation {
                 print(String(format: "%@: %d samples, accuracy %.2f %%, loss %.4f", data.name, e.samples, 100 * e.accuracy, e.loss))
