@@ -95,7 +95,8 @@ struct CKACommand: ParsableCommand {
 
     private func summary(_ r: CKAMatrix) -> String {
         let estimator = r.debiased ? "unbiased HSIC" : "biased HSIC"
-        let batching = r.batchSize.map { ", \(r.batches) minibatches of about \($0)" } ?? ""
+        // A batch as large as the data is one batch of all of it.
+        let batching = r.batchSize.map { r.batches == 1 ? ", one minibatch of all \(r.samples)" : ", \(r.batches) minibatches of about \($0)" } ?? ""
         if !acts.isEmpty {
             return "CKA = \(String(format: "%.6f", r.values[0][0]))  (\(r.kernel), \(estimator); \(r.samples) samples\(batching))"
         }

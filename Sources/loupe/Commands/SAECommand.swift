@@ -126,8 +126,14 @@ func describe(_ report: SAEReport) -> String {
         add("FVU with linear correction", dm.correctedFVU)
         add("nonlinear share of the error", dm.nonlinearFraction)
     }
+    var notes: [String] = []
+    if let dm = report.darkMatter, dm.errorR2 < 0 || dm.nonlinearFraction > 1 {
+        // An out-of-sample fit worse than the mean: the held-out half says the split was too small.
+        notes.append("dark matter: the linear fit of the error does worse than its mean on the held-out half (R² < 0),"
+                     + " so its figures say little: \(report.inputSize + 1) unknowns per output need many more samples per half")
+    }
     if report.darkMatter == nil {
-        table.add(["dark matter", "not measured (off, or fewer than \(DarkMatter.minimumSamples(inputSize: report.inputSize)) samples)"])
+        notes.append("dark matter: not measured (turned off, or fewer than \(DarkMatter.minimumSamples(inputSize: report.inputSize)) samples)")
     }
     if let r = report.recovery {
         add("MMCS with true features", r.meanMaxCosine)
@@ -136,7 +142,7 @@ func describe(_ report: SAEReport) -> String {
     let header = "\(report.architecture.rawValue) SAE, d_in \(report.inputSize), d_sae \(report.latents)"
         + (report.architecture.usesK ? ", k \(report.k)" : "") + ", on \(report.source) (\(m.samples) samples)"
     let spread = m.l0Histogram.isEmpty ? "" : "\nL0 per sample: " + l0Spread(m.l0Histogram)
-    return header + "\n" + table.rendered + spread
+    return header + "\n" + table.rendered + spread + notes.map { "\n" + $0 }.joined()
 }
 
 /// "min 3, median 8, max 12" from a histogram of counts per L0.
