@@ -93,6 +93,9 @@ public enum NumberText {
     /// it, with the range so that nobody reads it as counted from 1: "12 of 0…448".
     public static func sample(_ index: Int, of count: Int) -> String { "\(index) of 0…\(count - 1)" }
 
+    /// A fraction as a percentage: 0.9688 → "96.9 %" (one decimal by default).
+    public static func percent(_ fraction: Double, digits: Int = 1) -> String { String(format: "%.\(digits)f %%", 100 * fraction) }
+
     public static func short(_ v: Double) -> String {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
         if v == 0 { return "0" }

@@ -159,7 +159,7 @@ extension BilinearView {
             TextBlock.render(reason, Theme.warning, canvas: canvas)
         case .done(let curve):
             let k95 = curve.kFor95Percent.map { "k for 95 %: \($0) of \(curve.ks.last ?? 0)" } ?? "95 % not reached"
-            canvas.text(0, 0, "\(k95) · model \(percent(curve.modelAccuracy)) · all kept \(percent(curve.accuracy.last ?? 0)) (max |Δlogit| \(NumberText.short(curve.maxLogitError)))")
+            canvas.text(0, 0, "\(k95) · model \(NumberText.percent(curve.modelAccuracy)) · all kept \(NumberText.percent(curve.accuracy.last ?? 0)) (max |Δlogit| \(NumberText.short(curve.maxLogitError)))")
             // Accuracy saturates within a few eigenvectors: the plot stops at 4 × k95 (at least 16).
             let shown = min(curve.ks.count, max(16, 4 * (curve.kFor95Percent ?? curve.ks.count)))
             let ks = curve.ks.prefix(shown).map(Double.init), accuracy = Array(curve.accuracy.prefix(shown))
@@ -224,5 +224,4 @@ extension BilinearView {
         eigenvalues[index] < 0 ? "−\(eigenvalues.count - index)" : "+\(index + 1)"
     }
 
-    private func percent(_ fraction: Double) -> String { String(format: "%.1f %%", 100 * fraction) }
 }

@@ -130,7 +130,7 @@ public final class OverviewView: WorkbenchView {
             return
         }
         if let e = summary.evaluation {
-            canvas.text(0, 1, "\(summary.data ?? "data"): \(summary.samples) samples · accuracy \(String(format: "%.2f %%", 100 * e.accuracy)) · loss \(String(format: "%.4f", e.loss))")
+            canvas.text(0, 1, "\(summary.data ?? "data"): \(summary.samples) samples · accuracy \(NumberText.percent(e.accuracy, digits: 2)) · loss \(String(format: "%.4f", e.loss))")
         } else {
             canvas.text(0, 1, "\(summary.data ?? "data"): \(summary.samples) samples, no labels (no accuracy)", Theme.dim)
         }

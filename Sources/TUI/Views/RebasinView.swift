@@ -125,14 +125,14 @@ public final class RebasinView: WorkbenchView {
         if let naive, let permuted {
             facts.append(("loss barrier: naive \(String(format: "%.4f", naive.lossBarrier)) · permuted \(String(format: "%.4f", permuted.lossBarrier))",
                           Theme.accent, 2))
-            facts.append(("accuracy barrier: naive \(percent(naive.accuracyBarrier)) · permuted \(percent(permuted.accuracyBarrier))", Theme.accent, 3))
+            facts.append(("accuracy barrier: naive \(NumberText.percent(naive.accuracyBarrier, digits: 2)) · permuted \(NumberText.percent(permuted.accuracyBarrier, digits: 2))", Theme.accent, 3))
         } else {
             facts.append(("\(workspace.data.name) has no labels: no loss or accuracy along λ", Theme.dim, 2))
         }
         var models: [String] = []
-        for (name, e) in [("A", r.evaluationA), ("B", r.evaluationB)] { if let e { models.append("\(name) \(percent(e.accuracy))") } }
-        if let naive, let half = naive.lambdas.firstIndex(of: 0.5) { models.append("naive midpoint \(percent(naive.accuracy[half]))") }
-        if let m = r.evaluationMerged { models.append("merged (λ = ½, permuted) \(percent(m.accuracy)), loss \(String(format: "%.4f", m.loss))") }
+        for (name, e) in [("A", r.evaluationA), ("B", r.evaluationB)] { if let e { models.append("\(name) \(NumberText.percent(e.accuracy, digits: 2))") } }
+        if let naive, let half = naive.lambdas.firstIndex(of: 0.5) { models.append("naive midpoint \(NumberText.percent(naive.accuracy[half], digits: 2))") }
+        if let m = r.evaluationMerged { models.append("merged (λ = ½, permuted) \(NumberText.percent(m.accuracy, digits: 2)), loss \(String(format: "%.4f", m.loss))") }
         if !models.isEmpty { facts.append(("accuracy: " + models.joined(separator: " · "), .plain, 4)) }
         var distances = "‖θ_A − θ_B‖ \(NumberText.short(r.distanceNaive)) naive, \(NumberText.short(r.distancePermuted)) permuted"
         if let d = r.maxLogitDifference { distances += " · permuted B = B to \(String(format: "%.1e", d)) in the logits" }
@@ -181,5 +181,4 @@ public final class RebasinView: WorkbenchView {
                 LinePlot.Series("barrier", x: strokes.x, y: strokes.y)]
     }
 
-    private func percent(_ v: Double) -> String { String(format: "%.2f %%", 100 * v) }
 }

@@ -280,6 +280,7 @@ extension SAEView {
     }
 
     /// "12.5 %", kept on one line by a no-break space.
+    /// As `NumberText.percent`, with a non-breaking space so that wrapped text keeps "62.2 %" whole.
     private func percent(_ fraction: Double, digits: Int = 1) -> String { String(format: "%.\(digits)f\u{a0}%%", 100 * fraction) }
     private func signed(_ v: Double) -> String { (v > 0 ? "+" : "") + NumberText.short(v) }
 }
