@@ -34,7 +34,7 @@ let package = Package(
             "LinAlg", "TensorIO", "Networks", "Interpret", "TOMLKit",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: optimized),
-        .target(name: "TUI", dependencies: ["LinAlg", "Networks", "Interpret", "Workbench", "CCurses"], swiftSettings: optimized),
+        .target(name: "TUI", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "CCurses"], swiftSettings: optimized),
         .executableTarget(name: "loupe", dependencies: [
             "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -45,6 +45,10 @@ public struct CSVTable: Sendable, Equatable {
 
     /// The file as UTF-8 text without a byte-order mark.
     private static func text(of url: URL) throws -> String {
+        try InputCheck.readableFile(url)
+        // Parsing holds the text and the numbers: a few times the file's size.
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        try MemoryBudget.check(MemoryBudget.product(size, 4), for: "\(url.path): reading this CSV file")
         let data: Data
         do {
             data = try Data(contentsOf: url)

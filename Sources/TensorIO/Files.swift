@@ -71,17 +71,18 @@ func errnoString() -> String { String(cString: strerror(errno)) }
 
 /// Writes files so that readers see either the old file or the complete new one, never a part.
 public enum AtomicFile {
-    /// Writes `data` to a temporary file in the destination's directory, fsyncs it, renames it over
-    /// `url`, then fsyncs the directory.
-    public static func write(_ data: Data, to url: URL) throws {
-        try write(to: url) { fd, tmpPath in
+    /// Writes `data` to a temporary file in the destination's directory, fsyncs it, moves it to
+    /// `url`, then fsyncs the directory. With `replacing: false` an existing file at `url` is
+    /// never replaced: the write fails with `AtomicFile.exists` instead (no check-then-write race).
+    public static func write(_ data: Data, to url: URL, replacing: Bool = true) throws {
+        try write(to: url, replacing: replacing) { fd, tmpPath in
             try data.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
                     let n = Glibc.write(fd, raw.baseAddress!.advanced(by: offset), raw.count - offset)
                     if n < 0 {
                         if errno == EINTR { continue }
-                        throw TensorIOError(file: url.path, message: "cannot write \(tmpPath): \(errnoString())")
+                        throw TensorIOError(file: url.path, message: "cannot write: \(errnoString())")
                     }
                     offset += n
                 }
@@ -89,30 +90,46 @@ public enum AtomicFile {
         }
     }
 
-    /// The general form: `body` fills the open temporary file (descriptor, path).
-    static func write(to url: URL, body: (Int32, String) throws -> Void) throws {
+    /// The error of a `replacing: false` write whose destination exists.
+    public struct Exists: Error {}
+
+    /// The general form: `body` fills the open temporary file (descriptor, path). The temporary
+    /// file is registered with `TemporaryFiles`, so an interrupted command removes it.
+    static func write(to url: URL, replacing: Bool = true, body: (Int32, String) throws -> Void) throws {
         let path = url.path
         let dir = url.deletingLastPathComponent().path
         let tmpPath = (dir as NSString).appendingPathComponent(
             ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         let fd = open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else {
-            throw TensorIOError(file: path, message: "cannot create a temporary file in \(dir): \(errnoString())")
+            let reason = errno == ENOENT ? "no directory \(dir)" : "cannot create a file in \(dir): \(errnoString())"
+            throw TensorIOError(file: path, message: reason)
         }
+        let token = TemporaryFiles.register(tmpPath)
         var closed = false
-        var renamed = false
+        var moved = false
         defer {
             if !closed { close(fd) }
-            if !renamed { unlink(tmpPath) }
+            if !moved { unlink(tmpPath) }
+            TemporaryFiles.unregister(token)
         }
         try body(fd, tmpPath)
-        guard fsync(fd) == 0 else { throw TensorIOError(file: path, message: "cannot fsync: \(errnoString())") }
+        guard fsync(fd) == 0 else { throw TensorIOError(file: path, message: "cannot write (fsync): \(errnoString())") }
         closed = true
-        guard close(fd) == 0 else { throw TensorIOError(file: path, message: "cannot close: \(errnoString())") }
-        guard rename(tmpPath, path) == 0 else {
-            throw TensorIOError(file: path, message: "cannot rename the temporary file into place: \(errnoString())")
+        guard close(fd) == 0 else { throw TensorIOError(file: path, message: "cannot write (close): \(errnoString())") }
+        if replacing {
+            guard rename(tmpPath, path) == 0 else {
+                throw TensorIOError(file: path, message: "cannot move the written file into place: \(errnoString())")
+            }
+        } else {
+            // link() refuses an existing destination atomically, which rename() would replace.
+            guard link(tmpPath, path) == 0 else {
+                if errno == EEXIST { throw Exists() }
+                throw TensorIOError(file: path, message: "cannot move the written file into place: \(errnoString())")
+            }
+            unlink(tmpPath)
         }
-        renamed = true
+        moved = true
         // Make the rename itself durable; failure here does not undo the write.
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {

@@ -7,9 +7,7 @@ public enum NPZ {
     /// write them). Keys are member names without ".npy"; members with other names are skipped.
     public static func read(_ url: URL) throws -> [String: Tensor] {
         let path = url.path
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw TensorIOError(file: path, message: "cannot open: no such readable file")
-        }
+        try InputCheck.readableFile(url)
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)
@@ -20,9 +18,9 @@ public enum NPZ {
         for entry in archive where entry.type == .file && entry.path.hasSuffix(".npy") {
             let name = String(entry.path.dropLast(4))
             let member = "\(path)[\(entry.path)]"
-            guard entry.uncompressedSize <= UInt64(Int.max) else {
-                throw TensorIOError(file: member, message: "declared size \(entry.uncompressedSize) is too large")
-            }
+            // Members are extracted into memory: their declared sizes are checked first.
+            try MemoryBudget.check(entry.uncompressedSize <= UInt64(Int.max) ? Int(entry.uncompressedSize) : nil,
+                                   for: "\(member): the member")
             var bytes = Data()
             bytes.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 30)))
             let checksum: CRC32

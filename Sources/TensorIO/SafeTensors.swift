@@ -189,9 +189,10 @@ public enum SafeTensors {
         return out
     }
 
-    /// Writes the file atomically (temporary file in the same directory, fsync, rename).
-    public static func write(_ file: SafeTensorsFile, to url: URL) throws {
-        try AtomicFile.write(encode(file), to: url)
+    /// Writes the file atomically (temporary file in the same directory, fsync, rename);
+    /// `replacing: false` refuses an existing file (see `AtomicFile.write`).
+    public static func write(_ file: SafeTensorsFile, to url: URL, replacing: Bool = true) throws {
+        try AtomicFile.write(encode(file), to: url, replacing: replacing)
     }
 }
 
@@ -204,7 +205,8 @@ func jsonInt(_ v: Any) -> Int? {
     return v as? Int
 }
 
-func jsonTypeName(_ v: Any) -> String {
+/// How a JSON value reads in a message: "null", "a string", "the number 5".
+public func jsonTypeName(_ v: Any) -> String {
     switch v {
     case is NSNull: return "null"
     case is String: return "a string"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorIO
 import Workbench
 
 /// The `loupe` command: every subcommand, and the one place errors become a message and an
@@ -33,8 +34,9 @@ struct Loupe: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        TemporaryFiles.removeOnSignals()
         do {
-            var command = try Loupe.parseAsRoot()
+            var command = try Loupe.parseAsRoot(NegativeValues.attached(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             exit(reporting: error)
@@ -44,6 +46,7 @@ enum Main {
     /// Help and version requests print in full and succeed; anything else is one line on
     /// stderr and exit code 1 (DESIGN.md §4), never a stack trace.
     static func exit(reporting error: Error) -> Never {
+        TemporaryFiles.waitIfTerminating()
         let code = Loupe.exitCode(for: error)
         if code == .success {
             print(Loupe.fullMessage(for: error))
@@ -52,10 +55,37 @@ enum Main {
         if let explicit = error as? ExitCode, explicit != .validationFailure {
             Foundation.exit(explicit.rawValue)
         }
-        let message = Loupe.message(for: error)
+        let message = error is ValidationError || error is CleanExit || (error as NSError).domain.hasPrefix("ArgumentParser")
+            ? Loupe.message(for: error) : errorText(error)
             .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
         FileHandle.standardError.write(Data("loupe: \(message)\n".utf8))
         Foundation.exit(1)
+    }
+}
+
+/// Lets an option take a negative number after a space (`--k -1`, `--baseline -0.5`,
+/// `--target -1,0,2`), which ArgumentParser would otherwise read as a cluster of short flags
+/// and answer with "Missing value". No Loupe flag looks like a number, so a word of that shape
+/// after a long option is that option's value: it is attached with `=`, which ArgumentParser
+/// takes as written. Values then reach the option's own checks, which explain what is allowed.
+enum NegativeValues {
+    static func attached(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        for word in arguments {
+            if let last = out.last, isNegativeNumber(word), last.hasPrefix("--"), !last.contains("="), last != "--" {
+                out[out.count - 1] = last + "=" + word
+            } else {
+                out.append(word)
+            }
+        }
+        return out
+    }
+
+    /// "-1", "-0.5", "-.5", "-1e-3", "-1,0,2": a minus sign, then a digit or a point and a digit.
+    static func isNegativeNumber(_ word: String) -> Bool {
+        let rest = word.dropFirst()
+        guard word.hasPrefix("-"), let first = rest.first else { return false }
+        return first.isNumber || (first == "." && rest.dropFirst().first?.isNumber == true)
     }
 }

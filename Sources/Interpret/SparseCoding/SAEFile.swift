@@ -47,10 +47,14 @@ public enum SAEFile {
 
     // MARK: Saving
 
-    /// Writes the SAE (Float32) and its cfg.json into `directory`, creating it; each file is
-    /// written atomically.
+    /// Writes the SAE (Float32) and its cfg.json into `directory`, creating it (its parent must
+    /// exist); each file is written atomically.
     public static func save(_ sae: SparseAutoencoder<Float>, info: SAEFileInfo = SAEFileInfo(), to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        } catch where PathKind(directory.path) != .directory {
+            throw InterpretError("cannot create the SAE directory \(directory.path): \(errorText(error))")
+        }
         var info = info
         var architecture = sae.architecture
         if architecture == .batchtopk {
@@ -94,6 +98,32 @@ public enum SAEFile {
 
     // MARK: Loading
 
+    /// A cfg.json is a few kilobytes; a larger file is not one.
+    static let maxConfigSize = 16 << 20
+
+    /// The architecture a cfg.json names. SAELens configs from before the field existed are
+    /// standard SAEs, so a missing one is read as standard, but only when nothing in the file
+    /// says otherwise: a `k`, a top-k activation or a threshold tensor would be silently
+    /// mis-evaluated as a ReLU SAE.
+    static func readArchitecture(_ cfg: [String: Any], cfgPath: String, weights: URL) throws -> SAEArchitecture {
+        let known = SAEArchitecture.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let value = cfg["architecture"] else {
+            let hints = ["k", "top_k"].filter { cfg[$0] != nil && !(cfg[$0] is NSNull) }
+                + ((cfg["activation_fn"] as? String).map { $0 == "relu" ? [] : ["activation_fn \($0)"] } ?? [])
+                + ((try? SafeTensors.read(weights))?.tensors["threshold"] == nil ? [] : ["a threshold tensor"])
+            guard hints.isEmpty else {
+                throw InterpretError("\(cfgPath): no 'architecture', but the file has \(hints.joined(separator: " and ")), so it is not a standard SAE; add \"architecture\" (\(known))")
+            }
+            return .standard
+        }
+        guard let name = value as? String else {
+            throw InterpretError("\(cfgPath): 'architecture' must be a string (\(known)), found \(jsonTypeName(value))")
+        }
+        do { return try SAEArchitecture.parse(name) } catch {
+            throw InterpretError("\(cfgPath): architecture '\(name)' is not supported; Loupe reads \(known)")
+        }
+    }
+
     /// Reads an SAE written by SAELens or Loupe. Anything it cannot use exactly is refused with
     /// one line naming the file and the field or tensor.
     public static func load(_ directory: URL) throws -> (sae: SparseAutoencoder<Float>, info: SAEFileInfo?) {
@@ -102,18 +132,20 @@ public enum SAEFile {
         guard FileManager.default.fileExists(atPath: cfgPath) else {
             throw InterpretError("\(directory.path): not an SAE directory (no \(configName))")
         }
+        try InputCheck.readableFile(configURL)
+        let size = (try? FileManager.default.attributesOfItem(atPath: cfgPath)[.size] as? Int) ?? 0
+        guard size <= maxConfigSize else { throw InterpretError("\(cfgPath): \(size) bytes is too large for an SAE's cfg.json") }
         let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: configURL))
         guard let cfg = object as? [String: Any] else { throw InterpretError("\(cfgPath): not a JSON object") }
-        let architectureName = cfg["architecture"] as? String ?? "standard"
-        let architecture: SAEArchitecture
-        do { architecture = try SAEArchitecture.parse(architectureName) } catch {
-            throw InterpretError("\(cfgPath): architecture '\(architectureName)' is not supported; Loupe reads \(SAEArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let architecture = try readArchitecture(cfg, cfgPath: cfgPath, weights: directory.appendingPathComponent(weightsName))
         func integer(_ key: String) throws -> Int {
             guard let v = cfg[key] as? Int, v > 0 else { throw InterpretError("\(cfgPath): '\(key)' must be a positive integer") }
             return v
         }
         let dIn = try integer("d_in"), dSAE = try integer("d_sae")
+        // The encoder and decoder are held as Float32 (and the weights file mapped beside them).
+        try MemoryBudget.check(MemoryBudget.product(dIn, dSAE, MemoryLayout<Float>.size, 2),
+                               for: "\(cfgPath): an SAE of d_in \(dIn) × d_sae \(dSAE)")
         let normalization = cfg["normalize_activations"] as? String ?? "none"
         guard normalization == "none" else {
             throw InterpretError("\(cfgPath): normalize_activations is '\(normalization)'; Loupe reads SAEs on raw activations ('none': fold the normalisation into the weights first)")
@@ -125,7 +157,11 @@ public enum SAEFile {
             throw InterpretError("\(cfgPath): finetuning_scaling_factor is not supported")
         }
         let applyBias = cfg["apply_b_dec_to_input"] as? Bool ?? true
-        let info = try (cfg["loupe"]).map { block -> SAEFileInfo in
+        // null is how some writers spell "absent"; anything else must be the object Loupe wrote.
+        let info = try (cfg["loupe"].flatMap { $0 is NSNull ? nil : $0 }).map { block -> SAEFileInfo in
+            guard block is [String: Any] else {
+                throw InterpretError("\(cfgPath): 'loupe' must be an object, found \(jsonTypeName(block))")
+            }
             do {
                 return try JSONDecoder().decode(SAEFileInfo.self, from: JSONSerialization.data(withJSONObject: block))
             } catch {
@@ -184,6 +220,9 @@ public enum SAEFile {
             }
         case .matchingPursuit:
             let maxSteps = (cfg["max_iterations"] as? Int) ?? dIn
+            guard maxSteps > 0 && maxSteps <= dSAE * 4 else {
+                throw InterpretError("\(cfgPath): max_iterations must be between 1 and 4 × d_sae")
+            }
             let residual = (cfg["residual_threshold"] as? Double) ?? 1e-2
             stopping = MatchingPursuitStopping(maxSteps: maxSteps, residualThreshold: residual > 0 ? residual : nil,
                                                stopWhenSupportUnchanged: (cfg["stop_on_duplicate_support"] as? Bool) ?? true)

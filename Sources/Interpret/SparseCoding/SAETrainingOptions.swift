@@ -1,3 +1,5 @@
+import TensorIO
+
 /// Everything that decides how an SAE is trained. Defaults follow SAELens and the papers each
 /// architecture comes from; `resolved(inputSize:)` fills in the ones that depend on the data.
 public struct SAETrainingOptions: Codable, Sendable, Equatable {
@@ -84,7 +86,11 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
     /// option when one is out of range.
     public func resolved(inputSize d: Int) throws -> SAETrainingOptions {
         var o = self
-        o.latents = latents ?? Int((expansionFactor * Double(d)).rounded())
+        let expanded = (expansionFactor * Double(d)).rounded()
+        guard latents != nil || (expanded.isFinite && expanded >= 1 && expanded <= Double(Int32.max)) else {
+            throw InterpretError("expansion factor \(expansionFactor) × d_in \(d) does not give a usable d_sae (1 … \(Int32.max))")
+        }
+        o.latents = latents ?? Int(expanded)
         o.warmupSteps = warmupSteps ?? steps / 20
         o.unitNormDecoder = unitNormDecoder ?? (architecture != .standard)
         o.deadWindow = deadWindow ?? min(1000, max(10, steps / 10))
@@ -103,6 +109,11 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
         if architecture.usesK {
             try check(k > 0 && k <= m, "k must be between 1 and d_sae = \(m) (got \(k))")
         }
+        // Training holds the encoder and decoder with their gradients and two Adam moments
+        // (8·d·d_sae), and a batch's pre-activations, codes and their gradients (3·B·d_sae).
+        try MemoryBudget.check(MemoryBudget.sum([MemoryBudget.product(8, d, m, MemoryLayout<Float>.size),
+                                                 MemoryBudget.product(3, batchSize, m, MemoryLayout<Float>.size)]),
+                               for: "training an SAE of d_in \(d) × d_sae \(m) with batches of \(batchSize)")
         if architecture == .jumprelu {
             try check(bandwidth > 0 && initialThreshold > 0, "JumpReLU needs a positive bandwidth and initial threshold")
         }

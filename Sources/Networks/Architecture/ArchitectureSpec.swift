@@ -6,6 +6,8 @@ import Foundation
 public struct ArchitectureSpec: Codable, Equatable, Sendable {
     public static let formatTag = "loupe.arch/1"
     public static let metadataKey = "loupe.arch"
+    /// An architecture is a few kilobytes; a larger file is not one.
+    public static let maxFileSize = 16 << 20
 
     public var format: String
     public var name: String

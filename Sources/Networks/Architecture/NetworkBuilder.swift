@@ -17,6 +17,12 @@ struct NetworkBuilder {
         guard !spec.input.shape.isEmpty, spec.input.shape.allSatisfy({ $0 > 0 }) else {
             throw NetworkError("\(source): input.shape \(shapeText(spec.input.shape)) must be non-empty and positive")
         }
+        guard !spec.layers.isEmpty else {
+            throw NetworkError("\(source): \"layers\" is empty; a network needs at least one layer")
+        }
+        try MemoryBudget.check(MemoryBudget.product(spec.input.shape + [MemoryLayout<Float>.size]),
+                               for: "\(source): one input sample of shape \(shapeText(spec.input.shape))")
+        if !untrained { try checkTensorMemory() }
         if let image = spec.input.image, image.count != 3 || image.reduce(1, *) != spec.input.shape.reduce(1, *) {
             throw NetworkError("\(source): input.image \(shapeText(image)) must be [channels, height, width] with as many values as input.shape \(shapeText(spec.input.shape))")
         }
@@ -26,6 +32,9 @@ struct NetworkBuilder {
         var names = Set<String>()
         var layers: [Layer<Float>] = []
         var shape = spec.input.shape
+        // One sample's activations (and a convolution's patch matrix) must fit the budget before
+        // any layer reserves memory for them.
+        var sampleElements: Int? = spec.input.shape.reduce(1, *)
         for (index, layerSpec) in spec.layers.enumerated() {
             guard !layerSpec.name.isEmpty, names.insert(layerSpec.name).inserted,
                   !["input", "logits"].contains(layerSpec.name) || (layerSpec.name == "logits" && index == spec.layers.count - 1) else {
@@ -49,8 +58,19 @@ struct NetworkBuilder {
                 shape = image
             }
             let layer = try makeLayer(layerSpec, inputShape: shape)
+            var scratch = 0
+            if case .conv2d(let c) = layer.operation { scratch = c.geometry.patchSize * c.geometry.outPositions }
+            sampleElements = MemoryBudget.sum([sampleElements, MemoryBudget.product(layer.outputShape), scratch])
+            try MemoryBudget.check(sampleElements.flatMap { MemoryBudget.product($0, MemoryLayout<Float>.size) },
+                                   for: "\(source): one sample's activations up to layer '\(layerSpec.name)'")
             layers.append(layer)
             shape = layer.outputShape
+        }
+        if let classes = spec.classes {
+            let outputs = shape.reduce(1, *)
+            guard classes.count == outputs else {
+                throw NetworkError("\(source): \"classes\" names \(classes.count) classes but the network has \(outputs) outputs; give one name per output or leave \"classes\" out")
+            }
         }
         return Network(name: spec.name, input: spec.input, classes: spec.classes, layers: layers)
     }
@@ -59,6 +79,9 @@ struct NetworkBuilder {
 
     private func makeLayer(_ s: LayerSpec, inputShape: [Int]) throws -> Layer<Float> {
         let what = "layer '\(s.name)' (\(s.kind))"
+        if let out = s.out, !(1...Int(Int32.max)).contains(out) {
+            throw NetworkError("\(source): \(what): 'out' is \(out); it must be between 1 and \(Int32.max)")
+        }
         switch s.kind {
         case "linear":
             let inFeatures = try flatInput(inputShape, what)
@@ -81,9 +104,7 @@ struct NetworkBuilder {
             let g = WindowGeometry(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
                                    kernel: IntPair(w.shape[2], w.shape[3]), stride: s.stride ?? IntPair(1),
                                    padding: s.padding ?? IntPair(0))
-            guard g.isValid else {
-                throw NetworkError("\(source): \(what): a \(g.kernel.h)×\(g.kernel.w) kernel with stride \(g.stride.h)×\(g.stride.w) and padding \(g.padding.h)×\(g.padding.w) does not fit input \(shapeText(inputShape))")
-            }
+            if let problem = g.problem { throw NetworkError("\(source): \(what): \(problem)") }
             let out = w.shape[0]
             let b = try s.bias.map { try vector($0, length: out, what) }
             let weight = Matrix<Float>(rows: out, cols: g.patchSize, storage: w.floats())
@@ -99,9 +120,7 @@ struct NetworkBuilder {
             }
             let g = WindowGeometry(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
                                    kernel: kernel, stride: s.stride ?? kernel, padding: IntPair(0))
-            guard g.isValid else {
-                throw NetworkError("\(source): \(what): kernel \(kernel.h)×\(kernel.w) does not fit input \(shapeText(inputShape))")
-            }
+            if let problem = g.problem { throw NetworkError("\(source): \(what): \(problem)") }
             let pool = Pool2d(mode: s.kind == "maxpool2d" ? .max : .average, geometry: g)
             return Layer(name: s.name, operation: .pool(pool), inputShape: inputShape,
                          outputShape: [g.channels, g.outHeight, g.outWidth])
@@ -200,6 +219,18 @@ struct NetworkBuilder {
 
     // MARK: Tensors
 
+    /// Every tensor the layers name is converted to Float32 in memory: their total must fit.
+    private func checkTensorMemory() throws {
+        var names = Set<String>()
+        for l in spec.layers {
+            for name in [l.weight, l.bias, l.left, l.right, l.leftBias, l.rightBias, l.runningMean, l.runningVar] {
+                if let name { names.insert(name) }
+            }
+        }
+        let total = MemoryBudget.sum(names.compactMap { tensors[$0] }.map { MemoryBudget.product($0.shape + [MemoryLayout<Float>.size]) })
+        try MemoryBudget.check(total, for: "\(source): the model's weights (as Float32)")
+    }
+
     private func flatInput(_ shape: [Int], _ what: String) throws -> Int {
         guard shape.count == 1 else {
             throw NetworkError("\(source): \(what) needs a flat input, got \(shapeText(shape)); add a flatten layer before it")
@@ -213,6 +244,12 @@ struct NetworkBuilder {
             guard let shape else {
                 throw NetworkError("\(source): \(what) needs 'out'\(field == "weight" && what.contains("conv2d") ? " and 'kernel'" : "") to be built untrained")
             }
+            guard shape.allSatisfy({ $0 > 0 }) else {
+                throw NetworkError("\(source): \(what): '\(field)' would have shape \(shapeText(shape)); sizes must be positive")
+            }
+            // Training keeps the weights, their gradients and two Adam moments: four copies.
+            try MemoryBudget.check(MemoryBudget.product(shape + [MemoryLayout<Float>.size, 4]),
+                                   for: "\(source): \(what): training a \(shapeText(shape)) '\(field)'")
             return Tensor([Float](repeating: 0, count: shape.reduce(1, *)), shape: shape)
         }
         guard let t = tensors[name] else {

@@ -10,6 +10,11 @@ public enum NetworkFile {
         let file = try SafeTensors.read(url)
         let spec: ArchitectureSpec
         if let architecture {
+            try InputCheck.readableFile(architecture)
+            let size = (try? FileManager.default.attributesOfItem(atPath: architecture.path)[.size] as? Int) ?? 0
+            guard size <= ArchitectureSpec.maxFileSize else {
+                throw NetworkError("\(architecture.path): \(size) bytes is too large for an architecture JSON (at most \(ArchitectureSpec.maxFileSize))")
+            }
             let data: Data
             do { data = try Data(contentsOf: architecture) } catch {
                 throw NetworkError("\(architecture.path): cannot read the architecture file")
@@ -79,11 +84,13 @@ public enum NetworkFile {
         return out
     }
 
-    /// Writes the network with its architecture embedded (atomically).
-    public static func save(_ network: Network<Float>, to url: URL, extraMetadata: [String: String] = [:]) throws {
+    /// Writes the network with its architecture embedded (atomically; `replacing: false`
+    /// refuses an existing file).
+    public static func save(_ network: Network<Float>, to url: URL, extraMetadata: [String: String] = [:],
+                            replacing: Bool = true) throws {
         var metadata = extraMetadata
         metadata[ArchitectureSpec.metadataKey] = architecture(of: network).encoded()
         metadata["format"] = "pt"
-        try SafeTensors.write(SafeTensorsFile(tensors: tensors(of: network), metadata: metadata), to: url)
+        try SafeTensors.write(SafeTensorsFile(tensors: tensors(of: network), metadata: metadata), to: url, replacing: replacing)
     }
 }

@@ -21,6 +21,7 @@ public enum DataSource {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw NetworkError("\(spec): no such data file")
         }
+        try InputCheck.readableFile(url)
         switch url.pathExtension.lowercased() {
         case "safetensors":
             return try fromTensors(SafeTensors.read(url).tensors, name: spec)
@@ -48,6 +49,8 @@ public enum DataSource {
             throw NetworkError("\(name): 'x' has shape \(shapeText(x.shape)), expected [samples, …] with at least one sample")
         }
         let sampleShape = Array(x.shape.dropFirst())
+        try MemoryBudget.check(MemoryBudget.product(x.shape + [MemoryLayout<Float>.size]),
+                               for: "\(name): 'x' \(shapeText(x.shape)) as Float32")
         let values = x.floats()
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw NetworkError("\(name): 'x' contains NaN or infinity (sample \(bad / max(sampleShape.reduce(1, *), 1)))")
@@ -62,8 +65,8 @@ public enum DataSource {
             do { ints = try y.int64s() } catch {
                 throw NetworkError("\(name): 'y' must hold integer class labels")
             }
-            guard ints.allSatisfy({ $0 >= 0 && $0 < 1_000_000 }) else {
-                throw NetworkError("\(name): 'y' must hold class labels 0, 1, 2, …")
+            guard ints.allSatisfy({ $0 >= 0 && $0 < Int64(Dataset.maxLabel) }) else {
+                throw NetworkError("\(name): 'y' must hold class labels 0, 1, 2, … (below \(Dataset.maxLabel))")
             }
             labels = ints.map { Int($0) }
         }
@@ -79,8 +82,8 @@ public enum DataSource {
                 throw NetworkError("\(name): no column named '\(labelColumn)'" + (table.header.map { " (columns: \($0.joined(separator: ", ")))" } ?? " (the file has no header row)"))
             }
             let column = values.column(c)
-            guard column.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
-                throw NetworkError("\(name): column '\(labelColumn)' must hold class labels 0, 1, 2, …")
+            guard column.allSatisfy({ $0 >= 0 && $0 < Double(Dataset.maxLabel) && $0 == $0.rounded() }) else {
+                throw NetworkError("\(name): column '\(labelColumn)' must hold class labels 0, 1, 2, … (below \(Dataset.maxLabel))")
             }
             labels = column.map { Int($0) }
             values = values.columns((0..<values.cols).filter { $0 != c })

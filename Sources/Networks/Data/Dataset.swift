@@ -19,6 +19,10 @@ public struct Dataset: Sendable {
 
     public var count: Int { x.rows }
 
+    /// Labels are class indices; a million classes is beyond any data set Loupe reads, and the
+    /// bound keeps a corrupt label from becoming a huge allocation (a one-hot, a class table).
+    public static let maxLabel = 1_000_000
+
     public func subset(_ indices: [Int]) -> Dataset {
         Dataset(name: name, x: x.rows(indices), labels: labels.map { l in indices.map { l[$0] } }, sampleShape: sampleShape)
     }

@@ -88,6 +88,11 @@ public enum DemoModels {
 
 /// Opens a model named as on the command line: `demo:NAME` or a `.safetensors` path.
 public enum Models {
+    /// The file a model reference reads: a demo model's cache file, or the path itself.
+    public static func file(of reference: String) -> URL {
+        reference.hasPrefix("demo:") ? DemoModels.cachedFile(String(reference.dropFirst(5))) : URL(fileURLWithPath: reference)
+    }
+
     public static func load(_ reference: String, architecture: URL? = nil,
                             progress: (TrainingProgress) -> Bool = { _ in true }) throws -> Network<Float> {
         if reference.hasPrefix("demo:") {

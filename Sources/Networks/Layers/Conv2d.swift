@@ -1,4 +1,5 @@
 import LinAlg
+import TensorIO
 
 /// The sizes of a 2-d convolution or pooling window over a [C, H, W] input.
 public struct WindowGeometry: Equatable, Sendable {
@@ -25,9 +26,24 @@ public struct WindowGeometry: Equatable, Sendable {
     public var inputSize: Int { channels * height * width }
     /// Elements of one patch: C·kh·kw, in the order of torch's flattened [out, in, kh, kw] weight.
     public var patchSize: Int { channels * kernel.h * kernel.w }
-    public var isValid: Bool {
-        kernel.h > 0 && kernel.w > 0 && stride.h > 0 && stride.w > 0 && padding.h >= 0 && padding.w >= 0
-            && height + 2 * padding.h >= kernel.h && width + 2 * padding.w >= kernel.w
+    /// Why these numbers cannot describe a window (nil when they can), checked without overflow
+    /// before anything uses them: sizes come from files.
+    public var problem: String? {
+        guard kernel.h > 0, kernel.w > 0 else { return "the kernel \(kernel.h)×\(kernel.w) must be positive" }
+        guard stride.h > 0, stride.w > 0 else { return "the stride \(stride.h)×\(stride.w) must be positive" }
+        guard padding.h >= 0, padding.w >= 0 else { return "the padding \(padding.h)×\(padding.w) must not be negative" }
+        // A window that lies wholly in the padding sees no input at all: padding as wide as the
+        // kernel has no use, and refusing it bounds every size below by the input's.
+        guard padding.h < kernel.h, padding.w < kernel.w else {
+            return "the padding \(padding.h)×\(padding.w) must be smaller than the \(kernel.h)×\(kernel.w) kernel (wider padding adds windows that see only padding)"
+        }
+        guard let size = MemoryBudget.product([channels, height, width]), size <= Int(Int32.max) else {
+            return "the input [\(channels), \(height), \(width)] has more than \(Int32.max) elements"
+        }
+        guard height + 2 * padding.h >= kernel.h, width + 2 * padding.w >= kernel.w else {
+            return "a \(kernel.h)×\(kernel.w) kernel with padding \(padding.h)×\(padding.w) does not fit the \(height)×\(width) input"
+        }
+        return nil
     }
 }
 

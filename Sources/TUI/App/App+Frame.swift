@@ -57,7 +57,7 @@ extension App {
         }
         var right = tag
         if let workspace {
-            right += (tag.isEmpty ? "" : " ") + workspace.models.map(\.reference).joined(separator: " vs ") + " · " + workspace.data.name
+            right += (tag.isEmpty ? "" : " ") + workspace.models.map(\.shortName).joined(separator: " vs ") + " · " + workspace.data.name
         }
         let room = canvas.width - x - 2
         guard room > 0, room >= tag.unicodeScalars.count else { return }
@@ -70,7 +70,7 @@ extension App {
     private func renderStatus(_ canvas: Canvas) {
         var x = 0
         if let status = jobs.status {
-            let label = status.title + (status.queued > 0 ? " (+\(status.queued))" : "")
+            let label = status.title + (status.queued > 0 ? " (+\(status.queued))" : "") + (status.paused > 0 ? " (\(status.paused) paused)" : "")
             x = canvas.text(0, 0, label + " ", Theme.accent, maxWidth: canvas.width / 3)
             let barWidth = min(24, max(canvas.width / 5, 8))
             ProgressBarWidget.render(status.fraction, canvas: canvas.sub(Rect(x: x, y: 0, width: barWidth, height: 1)))
@@ -91,13 +91,16 @@ extension App {
         items.append(ListItem("Models", style: Theme.heading))
         if let workspace {
             for model in workspace.models {
-                items.append(ListItem("\(model.label) \(model.reference)", depth: 0, style: Theme.title))
+                items.append(ListItem(model.title, depth: 0, style: Theme.title, elision: .middle))
+                if model.shortName != model.reference {
+                    items.append(ListItem(model.reference, depth: 1, style: Theme.dim, elision: .middle))
+                }
                 for layer in model.network.layers {
                     items.append(ListItem(layer.name, depth: 1, detail: shapeText(layer.outputShape)))
                 }
             }
             items.append(ListItem("Data", style: Theme.heading))
-            items.append(ListItem(workspace.data.name, depth: 1))
+            items.append(ListItem(workspace.data.name, depth: 1, elision: .middle))
             let labels = workspace.data.labels.map { "\(Set($0).count) classes" } ?? "no labels"
             items.append(ListItem("\(workspace.data.count) samples, \(labels)", depth: 1, style: Theme.dim))
         } else if case .loading(let plan, _) = phase {
@@ -108,7 +111,7 @@ extension App {
         let saved = options.sessions.names().map { "session \($0)" }
         let all = saved + savedThisRun.filter { !saved.contains($0) }
         if all.isEmpty { items.append(ListItem("(none yet: s saves, e exports)", depth: 1, style: Theme.dim)) }
-        for s in all { items.append(ListItem(s, depth: 1)) }
+        for s in all { items.append(ListItem(s, depth: 1, elision: .middle)) }
         ListWidget.render(items, canvas: canvas)
     }
 

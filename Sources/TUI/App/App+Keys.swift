@@ -1,4 +1,5 @@
 import Foundation
+import TensorIO
 import Workbench
 
 extension App {
@@ -209,21 +210,24 @@ extension App {
     public func export(to path: String?) {
         guard let view = currentView else { message = ("no view to export", Theme.dim); return }
         guard let table = view.exportTable() else { message = ("\(view.title) has nothing to export yet", Theme.dim); return }
-        let url: URL
-        if let path {
-            url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : options.exportDirectory.appendingPathComponent(path)
-        } else {
-            let f = DateFormatter()
-            f.dateFormat = "yyyyMMdd-HHmmss"
-            url = options.exportDirectory.appendingPathComponent("loupe-\(view.kind)-\(f.string(from: Date())).csv")
-        }
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try table.writeCSV(to: url)
+            let url: URL
+            if let path {
+                // A name the user typed: never over an existing file, never into a folder that is not there.
+                url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : options.exportDirectory.appendingPathComponent(path)
+                guard PathKind(url.deletingLastPathComponent().path) == .directory else {
+                    throw WorkbenchError("\(url.deletingLastPathComponent().path) does not exist; export into an existing folder")
+                }
+                do { try table.writeCSV(to: url) } catch is AtomicFile.Exists {
+                    throw WorkbenchError("\(url.path) already exists; give another name (:export NAME)")
+                }
+            } else {
+                url = try ExportFiles.write(in: options.exportDirectory, kinds: [view.kind], ext: "csv") { try table.writeCSV(to: $0[0]) }[0]
+            }
             savedThisRun.append(url.lastPathComponent)
             message = ("exported \(table.rows.count) rows × \(table.columns.count) columns to \(url.path)", Theme.accent)
         } catch {
-            message = ("cannot export to \(url.path): \(error)", Theme.error)
+            message = ("cannot export: \(errorText(error))", Theme.error)
         }
     }
 }

@@ -12,6 +12,26 @@ public struct LoadedModel: Sendable {
     public let network: Network<Float>
     /// The file it was read from (a demo model's cache file).
     public let file: URL
+    /// How the screen names it: see `LoadedModel.shortNames`.
+    public var shortName: String
+
+    /// "A model-a.safetensors": the label and the short name, as headings and legends show it.
+    public var title: String { "\(label) \(shortName)" }
+
+    /// Names for models on screen: a demo model by its reference, a file by its name, or, when
+    /// files share a name, by as many of the last path components as tell them apart
+    /// (`run1/model.safetensors`, `run2/model.safetensors`): the part that differs, which the
+    /// start of a long path would hide.
+    public static func shortNames(_ references: [String]) -> [String] {
+        let parts = references.map { $0.hasPrefix("demo:") ? [$0] : URL(fileURLWithPath: $0).standardizedFileURL.pathComponents.filter { $0 != "/" } }
+        return parts.enumerated().map { i, mine in
+            var k = 1
+            while k < mine.count, parts.enumerated().contains(where: { j, other in j != i && other != mine && other.suffix(k) == mine.suffix(k) }) {
+                k += 1
+            }
+            return mine.suffix(k).joined(separator: "/")
+        }
+    }
 }
 
 /// The models and data every view works on.
@@ -50,10 +70,6 @@ public struct WorkspacePlan: Sendable {
         self.architecture = architecture
     }
 
-    public static func file(of reference: String) -> URL {
-        reference.hasPrefix("demo:") ? DemoModels.cachedFile(String(reference.dropFirst(5))) : URL(fileURLWithPath: reference)
-    }
-
     /// Reads the model and data files the user named (not demo models or built-in data), and
     /// checks that they fit each other.
     public mutating func preload() throws {
@@ -75,13 +91,15 @@ public struct WorkspacePlan: Sendable {
     public func load(_ job: JobControl? = nil) throws -> Workspace {
         let data = try loadedData ?? DataSource.load(self.data)
         var loaded: [LoadedModel] = []
+        let names = LoadedModel.shortNames(models)
         for (i, reference) in models.enumerated() {
             let network = try loadedModels[reference] ?? Models.load(reference) { p in
                 job?.record("\(reference) loss", p.loss)
                 return job?.report(p.fraction, "training \(reference): epoch \(p.epoch)/\(p.epochs), loss \(String(format: "%.4f", p.loss))") ?? true
             }
             try data.check(against: network)
-            loaded.append(LoadedModel(label: i == 0 ? "A" : "B", reference: reference, network: network, file: WorkspacePlan.file(of: reference)))
+            loaded.append(LoadedModel(label: i == 0 ? "A" : "B", reference: reference, network: network, file: Models.file(of: reference),
+                                      shortName: names[i]))
         }
         return Workspace(models: loaded, data: data, dataFile: self.data.hasPrefix("builtin:") ? nil : URL(fileURLWithPath: self.data))
     }

@@ -46,19 +46,32 @@ public struct Canvas {
         }
     }
 
+    /// Where text that does not fit is cut: its end (prose), or its middle, which keeps both
+    /// the start and the end that tell similar names apart (file names, paths).
+    public enum Elision: Sendable { case end, middle }
+
     /// Writes `text` from (x, y) on one row, at most `maxWidth` cells (the canvas edge by
-    /// default); text that does not fit ends in '…'. Returns the number of cells written.
+    /// default); text that does not fit is cut with '…'. Returns the number of cells written.
     @discardableResult
-    public func text(_ x: Int, _ y: Int, _ text: String, _ style: Style = .plain, maxWidth: Int? = nil) -> Int {
+    public func text(_ x: Int, _ y: Int, _ text: String, _ style: Style = .plain, maxWidth: Int? = nil,
+                     elision: Elision = .end) -> Int {
         let limit = min(maxWidth ?? (width - x), width - x)
         guard limit > 0, y >= 0, y < height else { return 0 }
-        let scalars = Array(text.unicodeScalars)
-        let fits = scalars.count <= limit
-        let count = fits ? scalars.count : limit
-        for i in 0..<count {
-            put(x + i, y, !fits && i == count - 1 ? "…" : scalars[i], style)
+        let shown = Canvas.fitted(Array(text.unicodeScalars), limit, elision)
+        for (i, scalar) in shown.enumerated() { put(x + i, y, scalar, style) }
+        return shown.count
+    }
+
+    /// `scalars` cut to `limit` cells with '…' where `elision` says.
+    static func fitted(_ scalars: [Unicode.Scalar], _ limit: Int, _ elision: Elision) -> [Unicode.Scalar] {
+        guard scalars.count > limit else { return scalars }
+        switch elision {
+        case .end: return Array(scalars.prefix(limit - 1)) + ["…"]
+        case .middle:
+            // A third of the room for the start, the rest for the end, where names differ most.
+            let head = (limit - 1) / 3, tail = limit - 1 - head
+            return Array(scalars.prefix(head)) + ["…"] + Array(scalars.suffix(tail))
         }
-        return count
     }
 
     /// Writes `text` right-aligned so that it ends at column `right` (exclusive).

@@ -77,8 +77,9 @@ public struct DataTable: Equatable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Writes the CSV; never over an existing file (an export must not destroy one).
     public func writeCSV(to url: URL) throws {
-        try AtomicFile.write(Data(csv.utf8), to: url)
+        try AtomicFile.write(Data(csv.utf8), to: url, replacing: false)
     }
 
     static func quote(_ s: String) -> String {

@@ -164,7 +164,7 @@ public final class ActivationsView: WorkbenchView {
         for (m, area) in panels.enumerated() {
             let panel = canvas.sub(area)
             let model = workspace.models[m]
-            panel.text(0, 0, "\(model.label) \(model.reference)", Theme.heading)
+            panel.text(0, 0, model.title, Theme.heading)
             let body = panel.sub(Rect(x: 0, y: 1, width: panel.width, height: panel.height - 1))
             if settings.unitDetail { renderUnit(model: m, body) } else { renderHeatmaps(model: m, body) }
         }

@@ -201,7 +201,7 @@ public final class AlignView: WorkbenchView {
         }
         let (a, b) = (workspace.models[0], workspace.models[1])
         func shape(_ net: Network<Float>, _ layer: String) -> String { (try? shapeText(net.shape(of: layer))) ?? "" }
-        canvas.text(0, 0, "A \(a.reference) \(choice.layerA) \(shape(a.network, choice.layerA)) × B \(b.reference) \(choice.layerB) \(shape(b.network, choice.layerB))",
+        canvas.text(0, 0, "\(a.title) \(choice.layerA) \(shape(a.network, choice.layerA)) × \(b.title) \(choice.layerB) \(shape(b.network, choice.layerB))",
                     Theme.heading)
         let body = canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2))
         guard let r = results.value(choice, context, canvas: body, computing: "correlating the units on \(workspace.data.name)",

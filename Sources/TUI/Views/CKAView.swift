@@ -123,7 +123,7 @@ public final class CKAView: WorkbenchView {
 
     public func render(_ canvas: Canvas, _ context: ViewContext) {
         let models = workspace.models
-        let rowsName = "A \(models[0].reference)", columnsName = models.count > 1 ? "B \(models[1].reference)" : "A \(models[0].reference)"
+        let rowsName = models[0].title, columnsName = models.count > 1 ? models[1].title : models[0].title
         let estimator = settings.debiased ? "debiased HSIC" : "biased HSIC"
         let kernel: String
         if case .rbf(let t) = settings.kernel { kernel = "RBF kernel (σ = \(NumberText.short(t)) × median distance)" } else { kernel = "linear kernel" }

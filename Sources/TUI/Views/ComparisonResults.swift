@@ -20,9 +20,8 @@ final class ComparisonResults<Choice: Hashable, Value> {
             TextBlock.render(failed(failure), Theme.error, canvas: canvas)
             return nil
         }
-        let status = context.jobs.status
-        let mine = running.map { $0.choice == choice && status?.title == $0.job.title } ?? false
-        ComparisonProgress.render(what, mine ? status : nil, canvas: canvas)
+        let job = running.flatMap { $0.choice == choice ? $0.job : nil }
+        ComparisonProgress.render(what, job, canvas: canvas)
         return nil
     }
 
@@ -56,14 +55,15 @@ final class ComparisonResults<Choice: Hashable, Value> {
 
 /// The line a comparison view shows while its result is on the way.
 enum ComparisonProgress {
-    static func render(_ what: String, _ status: JobRunner.Status?, canvas: Canvas) {
-        guard let status else {
-            canvas.text(0, 0, "\(what): waiting for the jobs before it…", Theme.dim)
+    static func render(_ what: String, _ job: JobControl?, canvas: Canvas) {
+        guard let job, job.hasStarted else {
+            canvas.text(0, 0, "\(what): waiting for the job before it to reach a pause…", Theme.dim)
             return
         }
+        let report = job.lastReport
         canvas.text(0, 0, "\(what)…", Theme.dim)
-        ProgressBarWidget.render(status.fraction, canvas: canvas.sub(Rect(x: 0, y: 1, width: min(canvas.width, 50), height: 1)))
-        canvas.text(0, 2, status.message, Theme.dim)
+        ProgressBarWidget.render(report.fraction, canvas: canvas.sub(Rect(x: 0, y: 1, width: min(canvas.width, 50), height: 1)))
+        canvas.text(0, 2, report.message, Theme.dim)
     }
 
     /// What the align and Re-Basin views say in a workspace of one model.

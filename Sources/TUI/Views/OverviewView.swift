@@ -112,7 +112,7 @@ public final class OverviewView: WorkbenchView {
         if showPlot {
             let done = summaries.compactMap { $0 }
             let series = done.map { s in
-                LinePlot.Series(s.model, x: s.layers.indices.map { Double($0 + 1) }, y: s.layers.map { $0.activations?.std ?? .nan })
+                LinePlot.Series(models.first { $0.reference == s.model }?.title ?? s.model, x: s.layers.indices.map { Double($0 + 1) }, y: s.layers.map { $0.activations?.std ?? .nan })
             }
             let plot = LinePlot(title: "activation std by layer (x: layer number)", series: series)
             plot.render(canvas.sub(Rect(x: 0, y: canvas.height - plotHeight + 1, width: canvas.width, height: plotHeight - 1)))
@@ -121,10 +121,10 @@ public final class OverviewView: WorkbenchView {
 
     private func renderModel(_ model: LoadedModel, _ summary: ModelSummary?, _ canvas: Canvas) {
         let net = model.network
-        canvas.text(0, 0, "\(model.label) \(model.reference)", Theme.heading)
+        canvas.text(0, 0, model.title, Theme.heading)
         let name = net.name == model.reference ? "" : "\(net.name) · "
         let facts = "  \(name)\(NumberText.grouped(net.parameterCount)) parameters · input \(shapeText(net.input.shape)) · \(net.outputSize) outputs"
-        canvas.text(("\(model.label) \(model.reference)").unicodeScalars.count, 0, facts)
+        canvas.text(model.title.unicodeScalars.count, 0, facts)
         guard let summary else {
             canvas.text(0, 1, "computing statistics on \(workspace.data.name)…", Theme.dim)
             return

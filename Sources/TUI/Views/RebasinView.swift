@@ -1,4 +1,5 @@
 import Foundation
+import TensorIO
 import Interpret
 import Networks
 import Workbench
@@ -73,23 +74,19 @@ public final class RebasinView: WorkbenchView {
 
     /// Writes both networks into the export folder and says where in the status line.
     private func write(_ outcome: RebasinOutcome, _ context: ViewContext) {
-        let f = DateFormatter()
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        let stamp = f.string(from: Date())
         let (a, b) = (workspace.models[0].reference, workspace.models[1].reference)
         let how = "\(settings.method.rawValue) matching of \(b) to \(a)"
-        let permuted = context.exportDirectory.appendingPathComponent("loupe-rebasin-\(settings.method.rawValue)-permuted-\(stamp).safetensors")
-        let merged = context.exportDirectory.appendingPathComponent("loupe-rebasin-\(settings.method.rawValue)-merged-\(stamp).safetensors")
         do {
-            try FileManager.default.createDirectory(at: context.exportDirectory, withIntermediateDirectories: true)
-            try NetworkFile.save(outcome.permuted, to: permuted, extraMetadata: ["loupe.rebasin": how])
-            try NetworkFile.save(outcome.merged, to: merged, extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"])
-            context.wrote(permuted)
-            context.wrote(merged)
-            context.notify("wrote the permuted B and the merged model to \(context.exportDirectory.path): \(permuted.lastPathComponent), \(merged.lastPathComponent)",
+            let urls = try ExportFiles.write(in: context.exportDirectory, kinds: ["permuted", "merged"].map { "rebasin-\(settings.method.rawValue)-\($0)" },
+                                             ext: "safetensors") { urls in
+                try NetworkFile.save(outcome.permuted, to: urls[0], extraMetadata: ["loupe.rebasin": how], replacing: false)
+                try NetworkFile.save(outcome.merged, to: urls[1], extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"], replacing: false)
+            }
+            urls.forEach(context.wrote)
+            context.notify("wrote the permuted B (\(urls[0].lastPathComponent)) and the merged model (\(urls[1].lastPathComponent)) to \(context.exportDirectory.path)",
                            style: Theme.accent)
         } catch {
-            context.notify("cannot write the models to \(context.exportDirectory.path): \(error)", style: Theme.error)
+            context.notify("cannot write the models: \(errorText(error))", style: Theme.error)
         }
     }
 
@@ -108,9 +105,9 @@ public final class RebasinView: WorkbenchView {
 
     public func render(_ canvas: Canvas, _ context: ViewContext) {
         guard workspace.isComparison else { ComparisonProgress.needsTwoModels("Re-Basin", canvas: canvas); return }
-        let (a, b) = (workspace.models[0].reference, workspace.models[1].reference)
+        let (a, b) = (workspace.models[0].title, workspace.models[1].title)
         let other = settings.method == .weight ? "activation" : "weight"
-        canvas.text(0, 0, "Git Re-Basin · \(settings.method.rawValue) matching of B \(b) onto A \(a) (m: \(other) matching)", Theme.heading)
+        canvas.text(0, 0, "Git Re-Basin · \(settings.method.rawValue) matching of \(b) onto \(a) (m: \(other) matching)", Theme.heading)
         let body = canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2))
         guard let outcome = results.value(settings, context, canvas: body, computing: "matching B's units to A's",
                                           failed: { "Re-Basin: \($0)" }) else { return }

@@ -6,12 +6,15 @@ public struct ListItem: Equatable, Sendable {
     public var style: Style
     /// Right-aligned detail (a shape, a count).
     public var detail: String
+    /// Where a text too long for the list is cut.
+    public var elision: Canvas.Elision
 
-    public init(_ text: String, depth: Int = 0, style: Style = .plain, detail: String = "") {
+    public init(_ text: String, depth: Int = 0, style: Style = .plain, detail: String = "", elision: Canvas.Elision = .end) {
         self.text = text
         self.depth = depth
         self.style = style
         self.detail = detail
+        self.elision = elision
     }
 }
 
@@ -32,7 +35,7 @@ public enum ListWidget {
             let item = items[i]
             let indent = 2 * item.depth
             let detailWidth = item.detail.isEmpty ? 0 : item.detail.unicodeScalars.count + 1
-            canvas.text(indent, row, item.text, item.style, maxWidth: canvas.width - indent - detailWidth)
+            canvas.text(indent, row, item.text, item.style, maxWidth: canvas.width - indent - detailWidth, elision: item.elision)
             if !item.detail.isEmpty { canvas.textRight(canvas.width, row, item.detail, Theme.dim) }
             if i == selected { canvas.restyle(Rect(x: 0, y: row, width: canvas.width, height: 1)) { $0.attributes.insert(.reverse) } }
         }

@@ -10,13 +10,41 @@ public final class JobControl: @unchecked Sendable {
     private var fraction = 0.0
     private var message = ""
     private var series: [JobSeries] = []
+    private var thread: pthread_t?
+    private var startTime: DispatchTime?
     private let onChange: () -> Void
     private let onDeliver: (@escaping () -> Void) -> Void
+    private let onCheckpoint: (JobControl) -> Void
 
-    init(title: String, onChange: @escaping () -> Void, onDeliver: @escaping (@escaping () -> Void) -> Void) {
+    init(title: String, onChange: @escaping () -> Void, onDeliver: @escaping (@escaping () -> Void) -> Void,
+         onCheckpoint: @escaping (JobControl) -> Void = { _ in }) {
         self.title = title
         self.onChange = onChange
         self.onDeliver = onDeliver
+        self.onCheckpoint = onCheckpoint
+    }
+
+    /// Called by the runner as the job starts on the worker thread.
+    func started(on thread: pthread_t) {
+        lock.lock()
+        self.thread = thread
+        startTime = .now()
+        lock.unlock()
+    }
+
+    /// Whether the caller is the job's own thread (not a helper thread of a parallel loop, from
+    /// which no other job may be started).
+    var isOnItsThread: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+    }
+
+    /// Seconds since the job started.
+    var elapsed: TimeInterval {
+        lock.lock()
+        defer { lock.unlock() }
+        return startTime.map { Double(DispatchTime.now().uptimeNanoseconds - $0.uptimeNanoseconds) / 1e9 } ?? 0
     }
 
     /// Records progress; returns false once the job was cancelled, so that work written against
@@ -26,10 +54,11 @@ public final class JobControl: @unchecked Sendable {
         lock.lock()
         self.fraction = min(max(fraction, 0), 1)
         message = status
-        let keepGoing = !cancelled
         lock.unlock()
         onChange()
-        return keepGoing
+        // A report is a point where the job may step aside for the jobs waiting behind it.
+        onCheckpoint(self)
+        return !isCancelled
     }
 
     /// This job's progress as a `ProgressHandler` for the Interpret methods.
@@ -67,6 +96,19 @@ public final class JobControl: @unchecked Sendable {
     /// Throws `CancellationError` once the job was cancelled: for loops that report no progress.
     public func checkCancellation() throws {
         if isCancelled { throw CancellationError() }
+    }
+
+    /// Whether the job has started (it may since have stepped aside for a newer one).
+    public var hasStarted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return startTime != nil
+    }
+
+    /// The job's progress as last reported.
+    public var lastReport: (fraction: Double, message: String) {
+        let s = snapshot
+        return (s.fraction, s.message)
     }
 
     var snapshot: (fraction: Double, message: String, series: [JobSeries]) {

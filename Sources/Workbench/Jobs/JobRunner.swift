@@ -1,7 +1,14 @@
 import Foundation
 import Networks
 
-/// Runs long work off the UI thread, one job at a time; later jobs wait their turn in order.
+/// Runs long work off the UI thread, on one worker thread, so that BLAS is never called from
+/// two threads at once (DESIGN: OpenBLAS has its own thread pool).
+///
+/// Jobs start in the order they were submitted. A job that has run for a while (`patience`)
+/// steps aside at its next progress report to let the jobs waiting behind it run to their end,
+/// on the same thread, inside that report; then it carries on. So a short computation (a CKA
+/// matrix, one pair of layers' correlations) asked for while an SAE trains is shown in a moment,
+/// not after the training: the newest request is what the user is looking at.
 ///
 /// A job reports progress and live curves through its `JobControl` and hands results to the UI
 /// with `deliver`. Nothing a job delivers runs until the UI thread calls `drain()`, so the UI
@@ -22,13 +29,25 @@ public final class JobRunner: @unchecked Sendable {
         public var series: [JobSeries]
         /// Jobs waiting behind this one.
         public var queued: Int
+        /// Jobs that stepped aside for this one and resume when it ends.
+        public var paused: Int
+    }
+
+    /// How long a job runs before it lets waiting jobs go first.
+    public static let patience: TimeInterval = 0.25
+
+    private struct Pending {
+        let control: JobControl
+        let work: (JobControl) throws -> Void
+        let completion: (Outcome) -> Void
     }
 
     private let queue = DispatchQueue(label: "loupe.jobs", qos: .userInitiated)
     private let group = DispatchGroup()
     private let lock = NSLock()
-    private var running: JobControl?
-    private var waiting = 0
+    private var pending: [Pending] = []
+    /// The jobs on the worker thread: the first is the outermost, the last the one running.
+    private var running: [JobControl] = []
     private var deliveries: [() -> Void] = []
     private var changes = 0
 
@@ -39,50 +58,70 @@ public final class JobRunner: @unchecked Sendable {
     public func submit(_ title: String, work: @escaping (JobControl) throws -> Void,
                        completion: @escaping (Outcome) -> Void = { _ in }) -> JobControl {
         let control = JobControl(title: title, onChange: { [weak self] in self?.changed() },
-                                 onDeliver: { [weak self] body in self?.enqueueDelivery(body) })
-        locked { waiting += 1; changes += 1 }
+                                 onDeliver: { [weak self] body in self?.enqueueDelivery(body) },
+                                 onCheckpoint: { [weak self] job in self?.stepAside(job) })
+        locked {
+            pending.append(Pending(control: control, work: work, completion: completion))
+            changes += 1
+        }
         group.enter()
+        // One block per job; a block finds nothing to do when its job already ran inside another.
         queue.async { [self] in
-            locked { waiting -= 1; running = control; changes += 1 }
-            let outcome: Outcome
-            if control.isCancelled {
-                outcome = .cancelled
-            } else {
-                do {
-                    try work(control)
-                    outcome = control.isCancelled ? .cancelled : .finished
-                } catch is CancellationError {
-                    outcome = .cancelled
-                } catch is TrainingCancelled {
-                    outcome = .cancelled
-                } catch {
-                    outcome = .failed("\(error)")
-                }
-            }
-            locked { running = nil }
-            enqueueDelivery { completion(outcome) }
+            if let next = locked({ pending.isEmpty ? nil : pending.removeFirst() }) { run(next) }
             group.leave()
         }
         return control
     }
 
+    private func run(_ job: Pending) {
+        job.control.started(on: pthread_self())
+        locked { running.append(job.control); changes += 1 }
+        let outcome: Outcome
+        if job.control.isCancelled {
+            outcome = .cancelled
+        } else {
+            do {
+                try job.work(job.control)
+                outcome = job.control.isCancelled ? .cancelled : .finished
+            } catch is CancellationError {
+                outcome = .cancelled
+            } catch is TrainingCancelled {
+                outcome = .cancelled
+            } catch {
+                outcome = .failed("\(error)")
+            }
+        }
+        locked { running.removeAll { $0 === job.control } }
+        enqueueDelivery { job.completion(outcome) }
+    }
+
+    /// At a progress report of `job`: if it is the job running now, has run for `patience` and
+    /// others wait, run them first (on this thread, to their ends).
+    private func stepAside(_ job: JobControl) {
+        guard job.isOnItsThread, job.elapsed >= JobRunner.patience else { return }
+        while let next = locked({ running.last === job && !pending.isEmpty ? pending.removeFirst() : nil }) {
+            run(next)
+        }
+    }
+
     /// The running job, if any.
     public var status: Status? {
-        let (job, queued) = locked { (running, waiting) }
+        let (job, queued, paused) = locked { (running.last, pending.count, max(running.count - 1, 0)) }
         guard let job else { return nil }
         let s = job.snapshot
-        return Status(title: job.title, fraction: s.fraction, message: s.message, series: s.series, queued: queued)
+        return Status(title: job.title, fraction: s.fraction, message: s.message, series: s.series, queued: queued, paused: paused)
     }
 
     /// Whether work remains: a job running or queued, or a result not yet drained. The last
     /// matters to a loop that waits longer when idle: a job that ended just before the wait
     /// began would otherwise have its result shown only when the long wait ends.
-    public var isBusy: Bool { locked { running != nil || waiting > 0 || !deliveries.isEmpty } }
+    public var isBusy: Bool { locked { !running.isEmpty || !pending.isEmpty || !deliveries.isEmpty } }
 
-    /// Cancels the running job (its progress handler returns false from now on).
+    /// Cancels the job running now (its progress handler returns false from now on); a job it
+    /// paused carries on.
     @discardableResult
     public func cancelRunning() -> Bool {
-        guard let job = locked({ running }) else { return false }
+        guard let job = locked({ running.last }) else { return false }
         job.cancel()
         return true
     }

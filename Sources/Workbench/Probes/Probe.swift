@@ -1,3 +1,7 @@
+import Foundation
+import Networks
+import TensorIO
+
 /// A probe: a TOML recipe naming models and data and a list of runs (DESIGN.md §3). It is
 /// parsed and validated completely before anything runs.
 public struct Probe: Sendable {
@@ -10,6 +14,20 @@ public struct Probe: Sendable {
     /// Model aliases → the model each names.
     public var models: [String: ModelEntry]
     public var runs: [ProbeRun]
+
+    /// The files the probe reads (itself, its models and their architectures, its data), which
+    /// its report must never replace.
+    public var inputFiles: [OutputCheck.Input] {
+        var files = [OutputCheck.Input("the probe", URL(fileURLWithPath: source))]
+        for (alias, entry) in models.sorted(by: { $0.key < $1.key }) {
+            files.append(OutputCheck.Input("model \(alias)", Models.file(of: entry.reference)))
+            if let arch = entry.architecture { files.append(OutputCheck.Input("the architecture of model \(alias)", URL(fileURLWithPath: arch))) }
+        }
+        for spec in Set(([data] + runs.map(\.data)).compactMap { $0 }).sorted() where !spec.hasPrefix("builtin:") {
+            files.append(OutputCheck.Input("the data", URL(fileURLWithPath: spec)))
+        }
+        return files
+    }
 }
 
 public struct ModelEntry: Equatable, Sendable {

@@ -16,6 +16,7 @@ public enum ProbeRunner {
     @discardableResult
     public static func run(_ probe: Probe, to directory: URL, progress: @escaping (Progress) -> Void = { _ in }) throws -> Report {
         let context = ProbeContext(probe: probe)
+        let staging = try ReportStaging(for: directory)
         var sections: [ReportSection] = []
         for run in probe.runs {
             let method = ProbeMethods.named(run.method)!
@@ -30,13 +31,14 @@ public enum ProbeRunner {
                     return true
                 }
                 if let title = run.title { section.title = title }
+                try staging.write(section, index: sections.count)
                 sections.append(section)
             } catch {
                 throw WorkbenchError("\(probe.source): run \(run.index + 1) (\(run.method)) failed: \(error)")
             }
         }
         let report = Report(title: probe.title, probe: probe.source, seed: probe.seed, inputs: try context.inputs(), sections: sections)
-        try ReportWriter.write(report, to: directory)
+        try staging.finish(report)
         return report
     }
 }

@@ -47,7 +47,9 @@ struct AlignCommand: ParsableCommand {
     @Option(help: "Seed of the held-out split (sparse) and of k-means (spectral).") var seed: UInt64 = 0
     @Option(help: "Write the method's table: .csv, .npy, .safetensors or .npz (the last two also hold the correlation matrices).")
     var out: String?
+    @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Print the result as one JSON object (the correlation matrices go to --out).") var json = false
+    @OptionGroup var memory: MemoryOption
 
     var chosenMethod: ConvergentOptions.Method { ConvergentOptions.Method(rawValue: method)! }
 
@@ -61,6 +63,7 @@ struct AlignCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputs([("--out", out)], inputs: CommandInputs.model(modelA, arch: modelOptions.architecture) + CommandInputs.model(modelB) + CommandInputs.data(dataOptions.data), force: overwrite.force)
         let a = try openModel(modelA, modelOptions), b = try openModel(modelB, modelOptions)
         let data = try dataOptions.load()!
         let bar = ProgressBar("align")

@@ -32,16 +32,14 @@ struct LRPOptions: ParsableArguments {
     @Option(name: .customLong("rule"), help: ArgumentHelp("A rule for one linear or conv2d layer, replacing the composite's (repeatable). Rules: \(LRPRule.syntax).", valueName: "LAYER=RULE"))
     var rules: [String] = []
 
-    // Values may be negative (-1,0,… or -0.5): `.unconditional` takes the next word as the value
-    // even when it starts with a dash.
-    @Option(parsing: .unconditional, help: ArgumentHelp("What to explain: predicted, label, a class, or a direction of comma-separated numbers (one per output).", valueName: "TARGET"))
+    @Option(help: ArgumentHelp("What to explain: predicted, label, a class, or a direction of comma-separated numbers (one per output).", valueName: "TARGET"))
     var target = "predicted"
 
-    @Option(parsing: .unconditional, help: "ε of the ε-rule.") var epsilon = 1e-6
-    @Option(parsing: .unconditional, help: "γ of the γ-rule.") var gamma = 0.25
-    @Option(parsing: .unconditional, help: "The stabiliser s in z + s·sign(z) of the other rules.") var stabilizer = 1e-6
+    @Option(help: "ε of the ε-rule.") var epsilon = 1e-6
+    @Option(help: "γ of the γ-rule.") var gamma = 0.25
+    @Option(help: "The stabiliser s in z + s·sign(z) of the other rules.") var stabilizer = 1e-6
     @Flag(help: "Leave biases out of the rules, so that they absorb no relevance.") var ignoreBias = false
-    @Option(parsing: .unconditional, help: ArgumentHelp("The box of valid inputs for zB (default: the model's input.range).", valueName: "LOW,HIGH"))
+    @Option(help: ArgumentHelp("The box of valid inputs for zB (default: the model's input.range).", valueName: "LOW,HIGH"))
     var box: String?
 
     func validate() throws {

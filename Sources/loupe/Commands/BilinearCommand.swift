@@ -50,7 +50,9 @@ struct BilinearCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "A sample of --data whose outputs to split into eigenvector contributions (repeatable).") var sample: [Int] = []
     @Option(help: "Output file: .safetensors, .npz, .npy or .csv.") var out: String?
+    @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         if let out { try OutputFile.validate(out) }
@@ -63,6 +65,10 @@ struct BilinearCommand: ParsableCommand {
     }
 
     func run() throws {
+        // FILE:TENSOR names a tensor of FILE.
+        let directionFile = direction.map { d in d.split(separator: ":").count > 1 && PathKind(d) == .missing ? String(d[..<d.lastIndex(of: ":")!]) : d }
+        try checkOutputs([("--out", out)], inputs: CommandInputs.model(model, arch: modelOptions.architecture)
+                         + CommandInputs.data(dataOptions.data) + CommandInputs.file("the directions", directionFile), force: overwrite.force)
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load(required: truncation || !sample.isEmpty)
         let site = try BilinearSite(network: network, layer: layerName(network), space: space)

@@ -47,7 +47,9 @@ struct CKACommand: ParsableCommand {
     @Option(help: "Passes over the shuffled data with --batch.") var epochs: Int = 1
     @Option(help: "Seed of the minibatch order.") var seed: UInt64 = 0
     @Option(help: "Write the matrix: .csv (with layer names), .npy, .safetensors or .npz.") var out: String?
+    @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         if let out { try OutputFile.validate(out) }
@@ -67,6 +69,9 @@ struct CKACommand: ParsableCommand {
     }
 
     func run() throws {
+        let inputs = models.flatMap { CommandInputs.model($0, arch: modelOptions.architecture) } + CommandInputs.data(dataOptions.data)
+            + acts.flatMap { CommandInputs.file("the activations", $0) }
+        try checkOutputs([("--out", out)], inputs: inputs, force: overwrite.force)
         let bar = ProgressBar("cka")
         let result: CKAMatrix
         if acts.isEmpty {

@@ -28,8 +28,10 @@ struct ForwardCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "The layer whose output to save: a layer name, 'input' or 'logits'.") var layer: String = "logits"
     @Option(help: "Output file: .npy, .csv, .safetensors or .npz.") var out: String
+    @OptionGroup var overwrite: OverwriteOption
     @Option(help: "Samples per batch.") var batch: Int = 512
     @Flag(help: "Print a summary as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         try OutputFile.validate(out)
@@ -37,6 +39,7 @@ struct ForwardCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputCheck.file(out, inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data), force: overwrite.force)
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load()!
         try data.check(against: network)

@@ -21,6 +21,7 @@ struct InspectCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func run() throws {
         let network = try openModel(model, modelOptions)

@@ -34,8 +34,10 @@ struct InterpCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "The sample's index into the data.") var index: Int
     @Option(help: "Output file: .npy, .csv, .safetensors or .npz.") var out: String
+    @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Also save A's columns (per input, its effect on every class).") var columns = false
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws { try OutputFile.validate(out) }
 
@@ -47,6 +49,7 @@ struct InterpCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputCheck.file(out, inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data), force: overwrite.force)
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load()!
         let r = try LinearInterpretation.compute(network: network, data: data, samples: [index])[0]

@@ -62,8 +62,10 @@ struct LRPExplainCommand: ParsableCommand {
     @Option(help: "The composite (or one rule for every layer).") var composite = "epsilon-plus"
     @OptionGroup var lrpOptions: LRPOptions
     @Option(help: "Output file: .npy, .csv, .safetensors or .npz.") var out: String
+    @OptionGroup var overwrite: OverwriteOption
     @Option(help: "Samples per batch.") var batch = 256
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         try OutputFile.validate(out)
@@ -79,6 +81,7 @@ struct LRPExplainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputCheck.file(out, inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data), force: overwrite.force)
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load()!
         let configuration = try lrpOptions.configuration(composite: composite)

@@ -38,13 +38,15 @@ struct LRPFlipCommand: ParsableCommand {
     var composite = "epsilon-plus"
     @OptionGroup var lrpOptions: LRPOptions
     @Option(help: "Steps from nothing removed to everything removed.") var steps = 16
-    @Option(parsing: .unconditional, help: ArgumentHelp("What removed inputs become: a number, or 'mean' (each input's mean over the data).", valueName: "VALUE|mean"))
+    @Option(help: ArgumentHelp("What removed inputs become: a number, or 'mean' (each input's mean over the data).", valueName: "VALUE|mean"))
     var baseline = "0"
     @Option(help: "Random orders per sample.") var random = 10
     @Option(help: "Seed of the random orders.") var seed: UInt64 = 1
     @Option(help: "Output file: .csv, .npy, .safetensors or .npz.") var out: String?
+    @OptionGroup var overwrite: OverwriteOption
     @Option(help: "Samples per batch.") var batch = 256
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         if let out { try OutputFile.validate(out) }
@@ -58,6 +60,7 @@ struct LRPFlipCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputs([("--out", out)], inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data), force: overwrite.force)
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load()!
         let methods = try composite.split(separator: ",").map { try lrpOptions.configuration(composite: String($0)) }

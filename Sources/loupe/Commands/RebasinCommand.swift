@@ -33,6 +33,7 @@ struct RebasinCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "weight or activation matching.") var method: String = "weight"
     @Option(help: "Write the permuted B here (.safetensors).") var out: String
+    @OptionGroup var overwrite: OverwriteOption
     @Option(help: ArgumentHelp("Also write the merged model ½θ_A + ½θ_B(permuted) (.safetensors).", valueName: "FILE"))
     var merge: String?
     @Option(help: ArgumentHelp("Write the interpolation curves (.csv, .npy, .safetensors or .npz); needs labelled --data.", valueName: "FILE"))
@@ -41,6 +42,7 @@ struct RebasinCommand: ParsableCommand {
     @Option(help: "Most sweeps of weight matching.") var maxSweeps: Int = 100
     @Option(help: "Seed of weight matching's layer order.") var seed: UInt64 = 0
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         guard RebasinOptions.Method(rawValue: method) != nil else {
@@ -61,6 +63,7 @@ struct RebasinCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputs([("--out", out), ("--merge", merge), ("--lmc", lmc)], inputs: CommandInputs.model(modelA, arch: modelOptions.architecture) + CommandInputs.model(modelB) + CommandInputs.data(dataOptions.data), force: overwrite.force)
         let a = try openModel(modelA, modelOptions), b = try openModel(modelB, modelOptions)
         let data = try dataOptions.load(required: false)
         if lmc != nil, let data, data.labels == nil {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorIO
 import Workbench
 
 struct ReportCommand: ParsableCommand {
@@ -12,9 +13,13 @@ struct ReportCommand: ParsableCommand {
         files, except for the timestamp line in report.md. The probe is checked completely
         before anything runs; a failed run leaves no report behind.
 
+        The report directory must be new, empty, or an earlier report (replaced only with
+        --force); a directory holding anything else is never touched.
+
         Examples:
           loupe report Probes/summary.toml          writes reports/summary/
           loupe report Probes/summary.toml --out /tmp/r --json
+          loupe report Probes/summary.toml --force  replaces reports/summary/
           loupe report my-probe.toml --check        validate only
           loupe report --methods                    run types and parameters
         """)
@@ -22,9 +27,11 @@ struct ReportCommand: ParsableCommand {
 
     @Argument(help: "The probe file (.toml).") var probe: String?
     @Option(help: "The report directory (default: reports/NAME, NAME being the probe file's name).") var out: String?
+    @Flag(help: "Replace an earlier report in the report directory.") var force = false
     @Flag(help: "Only check the probe; run nothing.") var check = false
     @Flag(help: "List the methods a probe can run, with their parameters.") var methods = false
     @Flag(help: "Print the report's path and headline figures as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         if !methods && probe == nil { throw ValidationError("missing the probe file (or use --methods)") }
@@ -40,6 +47,8 @@ struct ReportCommand: ParsableCommand {
             return
         }
         let directory = URL(fileURLWithPath: out ?? "reports/\(url.deletingPathExtension().lastPathComponent)")
+        if out == nil { try createReportsFolder(directory.deletingLastPathComponent()) }
+        try ReportWriter.checkDestination(directory, inputs: parsed.inputFiles, force: force)
         let bar = ProgressBar("report")
         let report = try ProbeRunner.run(parsed, to: directory) { p in
             bar.update((Double(p.run - 1) + p.fraction) / Double(p.runs), "[\(p.run)/\(p.runs)] \(p.method) \(p.status)")
@@ -52,6 +61,14 @@ struct ReportCommand: ParsableCommand {
             try printJSON(Output(report: directory.appendingPathComponent("report.md").path, headline: headline))
         } else {
             print("wrote \(directory.appendingPathComponent("report.md").path) (\(report.sections.count) section\(report.sections.count == 1 ? "" : "s"))")
+        }
+    }
+
+    /// The default reports/ folder is Loupe's own, so it is made when missing.
+    private func createReportsFolder(_ url: URL) throws {
+        guard PathKind(url.path) == .missing else { return }
+        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false) } catch {
+            throw ValidationError("cannot create \(url.path): \(errorText(error))")
         }
     }
 

@@ -38,6 +38,13 @@ struct ActivationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Activations [N, d]: .npy (memory-mapped), or .safetensors/.npz with 'x'.", valueName: "FILE"))
     var acts: String?
 
+    /// The files the activations come from (as `source(recorded:)` would choose them).
+    func inputs(recorded info: SAEFileInfo? = nil) -> [OutputCheck.Input] {
+        CommandInputs.file("the activations", acts ?? (model == nil && info?.layer == nil ? info?.data : nil))
+            + CommandInputs.model(model ?? info?.model, arch: modelOptions.architecture)
+            + CommandInputs.data(dataOptions.data ?? info?.data)
+    }
+
     /// The activations, falling back on what an SAE's cfg.json records (model, layer, data).
     func source(recorded info: SAEFileInfo? = nil) throws -> ActivationSource {
         if let acts {

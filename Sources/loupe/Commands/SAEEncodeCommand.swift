@@ -25,7 +25,9 @@ struct SAEEncodeCommand: ParsableCommand {
     @OptionGroup var pursuit: MatchingPursuitOptions
     @Option(help: "Samples per batch.") var batch: Int = 1024
     @Option(help: "Output file: .npy, .safetensors, .npz or .csv.") var out: String
+    @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Print a summary as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         try OutputFile.validate(out)
@@ -33,6 +35,8 @@ struct SAEEncodeCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputCheck.file(out, inputs: CommandInputs.sae(sae) + activations.inputs(recorded: try? openSAE(sae).info),
+                             force: overwrite.force)
         var (model, info) = try openSAE(sae)
         try pursuit.apply(to: &model)
         let source = try activations.source(recorded: info)

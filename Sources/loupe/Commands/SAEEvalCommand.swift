@@ -35,7 +35,9 @@ struct SAEEvalCommand: ParsableCommand {
     @Option(help: "Samples per batch.") var batch: Int = 1024
     @Option(help: "Random seed (the dark-matter split).") var seed: UInt64 = 0
     @Option(help: "Per-latent figures: .csv, .npy, .safetensors or .npz.") var out: String?
+    @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         if let out { try OutputFile.validate(out) }
@@ -43,6 +45,8 @@ struct SAEEvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputs([("--out", out)], inputs: CommandInputs.sae(sae) + activations.inputs(recorded: try? openSAE(sae).info)
+                         + CommandInputs.file("the true features", trueFeatures), force: overwrite.force)
         var (model, info) = try openSAE(sae)
         try pursuit.apply(to: &model)
         let source = try activations.source(recorded: info)

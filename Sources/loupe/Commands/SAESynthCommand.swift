@@ -30,7 +30,9 @@ struct SAESynthCommand: ParsableCommand {
     @Option(help: "Mean number of active features per sample.") var active: Double = 5
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Output file: .npy, .safetensors or .npz.") var out: String
+    @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Print a summary as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         guard ["npy", "safetensors", "npz"].contains(URL(fileURLWithPath: out).pathExtension.lowercased()) else {
@@ -39,6 +41,15 @@ struct SAESynthCommand: ParsableCommand {
     }
 
     func run() throws {
+        let featuresFile = URL(fileURLWithPath: out).pathExtension.lowercased() == "npy"
+            ? URL(fileURLWithPath: out).deletingPathExtension().appendingPathExtension("features.npy").path : nil
+        try checkOutputs([("--out", out), ("the features beside --out", featuresFile)], inputs: [], force: overwrite.force)
+        guard samples > 0, dim > 0, features > 0, active > 0 else {
+            throw ValidationError("--samples, --dim, --features and --active must be positive")
+        }
+        // The activations and the dense codes are held in memory together.
+        try MemoryBudget.check(MemoryBudget.product(samples, dim + features, MemoryLayout<Float>.size),
+                               for: "\(samples) samples of \(dim) dimensions and \(features) features")
         let synthetic = try SyntheticFeatures.generate(samples: samples, dimension: dim, features: features,
                                                        meanActive: active, seed: seed)
         let url = URL(fileURLWithPath: out)
@@ -46,9 +57,8 @@ struct SAESynthCommand: ParsableCommand {
         let featureTensor = Tensor(synthetic.features)
         if url.pathExtension.lowercased() == "npy" {
             try NPY.write(Tensor(synthetic.activations), to: url)
-            let featuresURL = url.deletingPathExtension().appendingPathExtension("features.npy")
-            try NPY.write(featureTensor, to: featuresURL)
-            written.append(featuresURL.path)
+            try NPY.write(featureTensor, to: URL(fileURLWithPath: featuresFile!))
+            written.append(featuresFile!)
         } else {
             try OutputFile.write(main: ("x", Tensor(synthetic.activations)),
                                  extras: [("features", featureTensor), ("codes", Tensor(synthetic.coefficients.dense))],

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Interpret
 import Networks
+import TensorIO
 
 struct SAETrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,8 +50,10 @@ struct SAETrainCommand: ParsableCommand {
     var resampleEvery: Int?
     @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
     @Option(help: "The SAE directory to write (cfg.json + sae_weights.safetensors).") var out: String
+    @OptionGroup var overwrite: OverwriteOption
     @Flag(inversion: .prefixedNo, help: "Evaluate the trained SAE on the training activations.") var eval = true
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         _ = try SAEArchitecture.parse(architecture)
@@ -62,6 +65,8 @@ struct SAETrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputCheck.directory(out, writing: [SAEFile.configName, SAEFile.weightsName], inputs: activations.inputs(),
+                                  force: overwrite.force)
         let source = try activations.source()
         let arch = try SAEArchitecture.parse(architecture)
         let batchSize = min(batch, source.count)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorIO
 import TUI
 import Workbench
 
@@ -35,6 +36,7 @@ struct TUICommand: ParsableCommand {
     var sessionsDir: String?
     @Option(help: ArgumentHelp("Where `e` writes CSV files (default: the current directory).", valueName: "DIR"))
     var exportDir: String?
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         if session != nil, model != nil || compare != nil || data != nil {
@@ -49,7 +51,11 @@ struct TUICommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let sessionsPath = sessionsDir ?? environment["LOUPE_SESSIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "Sessions"
         let store = SessionStore(directory: URL(fileURLWithPath: sessionsPath))
-        var options = AppOptions(sessions: store, exportDirectory: URL(fileURLWithPath: exportDir ?? FileManager.default.currentDirectoryPath))
+        let exportDirectory = URL(fileURLWithPath: exportDir ?? FileManager.default.currentDirectoryPath)
+        guard PathKind(exportDirectory.path) == .directory else {
+            throw ValidationError("--export-dir \(exportDirectory.path): no such directory; create it first")
+        }
+        var options = AppOptions(sessions: store, exportDirectory: exportDirectory)
         var plan: WorkspacePlan
         var tabs: [Session.Tab]?
         var activeTab = 0

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Networks
+import TensorIO
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +37,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Standard deviation of Gaussian noise added to the inputs while training.") var inputNoise: Double?
     @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
     @Option(help: "Where to save the trained model (.safetensors).") var out: String
+    @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         guard out.lowercased().hasSuffix(".safetensors") else { throw ValidationError("--out must be a .safetensors file") }
@@ -46,6 +49,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputCheck.file(out, inputs: CommandInputs.data(dataOptions.data) + CommandInputs.data(validation)
+                             + (arch.hasSuffix(".json") ? CommandInputs.file("the architecture", arch) : []), force: overwrite.force)
         let data = try dataOptions.load()!
         let validationData = try validation.map { try DataSource.load($0, labelColumn: dataOptions.labelColumn) }
         let spec = try architecture(for: data)
