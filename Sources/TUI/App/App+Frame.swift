@@ -16,7 +16,7 @@ extension App {
             return
         }
         let (top, rest) = canvas.bounds.splitTop(1)
-        let (body, bottom) = rest.splitTop(rest.height - 1)
+        let (body, bottom) = rest.splitTop(rest.height - statusLayout(width: canvas.width).rows)
         renderTabBar(canvas.sub(top))
         renderStatus(canvas.sub(bottom))
         var main = body
@@ -67,23 +67,56 @@ extension App {
         canvas.textRight(canvas.width - 1, 0, shown, Style(attributes: .reverse))
     }
 
+    /// The status line's job part takes the start of its first row; a message that does not fit
+    /// after it wraps onto up to two more rows (the main area gives them up), so that no message
+    /// is cut.
+    func statusLayout(width: Int) -> (rows: Int, jobWidth: Int, lines: [String]) {
+        var jobWidth = 0
+        if let status = jobs.status {
+            jobWidth = min(jobLabel(status).unicodeScalars.count + 1, width / 3) + min(24, max(width / 5, 8)) + 1 + "Esc cancels ".count + 2
+        }
+        guard let message else { return (1, jobWidth, []) }
+        if jobWidth + message.text.unicodeScalars.count <= width { return (1, jobWidth, [message.text]) }
+        let lines = TextBlock.wrap(message.text, width: width)
+        return (jobWidth == 0 ? min(lines.count, 3) : min(lines.count + 1, 3), jobWidth, lines)
+    }
+
+    /// "SAE training (+1) (1 paused)": the running job, those waiting and those it paused.
+    private func jobLabel(_ status: JobRunner.Status) -> String {
+        status.title + (status.queued > 0 ? " (+\(status.queued))" : "") + (status.paused > 0 ? " (\(status.paused) paused)" : "")
+    }
+
     private func renderStatus(_ canvas: Canvas) {
+        let layout = statusLayout(width: canvas.width)
+        if layout.rows > 1, let message {
+            // The job (if any) on the first row, the message wrapped below it or from the top.
+            let first = jobs.status == nil ? 0 : 1
+            if first == 1 { renderJobStatus(canvas) }
+            for (i, line) in layout.lines.prefix(layout.rows - first).enumerated() { canvas.text(0, first + i, line, message.style) }
+            return
+        }
+        let x = renderJobStatus(canvas)
+        if let message {
+            canvas.text(x > 0 ? x + canvas.text(x, 0, "│ ", Theme.dim) : 0, 0, message.text, message.style)
+        } else if x == 0 {
+            let hints = ["? help", "Tab next", ": command", "e export", "s save", "q quit"]
+            canvas.text(0, 0, hints.joined(separator: "  "), Theme.dim)
+        }
+    }
+
+    /// The running job on the first row: its title, a progress bar and the Esc hint; returns the
+    /// width used.
+    @discardableResult
+    private func renderJobStatus(_ canvas: Canvas) -> Int {
         var x = 0
         if let status = jobs.status {
-            let label = status.title + (status.queued > 0 ? " (+\(status.queued))" : "") + (status.paused > 0 ? " (\(status.paused) paused)" : "")
-            x = canvas.text(0, 0, label + " ", Theme.accent, maxWidth: canvas.width / 3)
+            x = canvas.text(0, 0, jobLabel(status) + " ", Theme.accent, maxWidth: canvas.width / 3)
             let barWidth = min(24, max(canvas.width / 5, 8))
             ProgressBarWidget.render(status.fraction, canvas: canvas.sub(Rect(x: x, y: 0, width: barWidth, height: 1)))
             x += barWidth + 1
             x += canvas.text(x, 0, "Esc cancels ", Theme.dim)
         }
-        if let message {
-            if x > 0 { x += canvas.text(x, 0, "│ ", Theme.dim) }
-            canvas.text(x, 0, message.text, message.style)
-        } else if x == 0 {
-            let hints = ["? help", "Tab next", ": command", "e export", "s save", "q quit"]
-            canvas.text(0, 0, hints.joined(separator: "  "), Theme.dim)
-        }
+        return x
     }
 
     private func renderSidebar(_ canvas: Canvas) {

@@ -73,8 +73,10 @@ extension App {
         case "tab.close": closeTab()
         case "redraw": wantsFullRepaint = true
         case "escape":
-            if jobs.cancelRunning() {
-                message = ("cancelling the running job…", Theme.warning)
+            if let job = jobs.runningJob {
+                job.cancel()
+                message = ("cancelling \(job.title)…", Theme.warning)
+                cancelling = job
             } else if let view = currentView, let context {
                 _ = view.handle(.escape, context)
             }

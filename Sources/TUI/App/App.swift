@@ -60,7 +60,10 @@ public final class App {
     var activeTab = 0 { didSet { startCurrentView() } }
     private var startedViews = Set<ObjectIdentifier>()
     var overlay = Overlay.none
-    var message: (text: String, style: Style)?
+    var message: (text: String, style: Style)? { didSet { cancelling = nil } }
+    /// The job whose "cancelling …" message is on the status line: when it ends, the message
+    /// says so, rather than outliving what it describes.
+    var cancelling: JobControl?
     var pendingTabs: [Session.Tab]
     /// Files exported and sessions saved during this run, for the sidebar.
     var savedThisRun: [String] = []
@@ -141,10 +144,20 @@ public final class App {
 
     /// Runs what background jobs delivered; returns whether the screen should be redrawn.
     @discardableResult
-    public func update() -> Bool { jobs.drain() }
+    public func update() -> Bool {
+        let changed = jobs.drain()
+        if let job = cancelling, job.hasEnded {
+            message = ("\(job.title): cancelled", Theme.dim)
+            return true
+        }
+        return changed
+    }
 
     /// Waits for every job and applies its results (tests).
-    public func finishJobs() { jobs.waitUntilIdle() }
+    public func finishJobs() {
+        jobs.waitUntilIdle()
+        update()
+    }
 
     /// Opens a view of kind `name`, or switches to the open one of that kind.
     public func open(_ name: String) throws {

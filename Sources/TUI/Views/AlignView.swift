@@ -218,7 +218,9 @@ public final class AlignView: WorkbenchView {
         let matrix = settings.aligned ? r.alignedMatrix : c.matrix
         let column = order.firstIndex(of: settings.unitB) ?? 0
         let tickWidth = String(c.unitsA - 1).count + 1
-        let panelMinimum = 28
+        // The side panel is as wide as its widest line (the cluster table's, with its marker);
+        // the map takes what is left.
+        let panelMinimum = AlignView.clusterHeader.unicodeScalars.count + 2
         // Below the map: the column axis and the legend; the last two rows are the cursor's readout.
         let mapHeight = canvas.height - 4
         let mapWidth = canvas.width - tickWidth - panelMinimum - 2
@@ -243,7 +245,7 @@ public final class AlignView: WorkbenchView {
         Heatmap.legend(map.scale, canvas: canvas.sub(Rect(x: tickWidth, y: size.height + 1, width: max(size.width, 24), height: 1)))
         for (k, line) in readout(r, window: w).enumerated() { canvas.text(0, canvas.height - 2 + k, line, Theme.accent) }
 
-        let panelX = tickWidth + max(size.width, 24) + 2
+        let panelX = min(tickWidth + max(size.width, 24) + 2, canvas.width - panelMinimum)
         let panel = canvas.sub(Rect(x: panelX, y: 0, width: canvas.width - panelX, height: canvas.height - 2))
         if settings.clusters { renderClusters(r, panel) } else { renderMatchings(r, panel) }
     }
@@ -280,11 +282,14 @@ public final class AlignView: WorkbenchView {
         LinePlot(series: curves).render(canvas.sub(Rect(x: 0, y: y + 2, width: canvas.width, height: min(canvas.height - y - 2, 24))))
     }
 
+    static let clusterHeader = "  #  units A  units B  mean |r|"
+
     private func renderClusters(_ r: ConvergentLearningResult, _ canvas: Canvas) {
         guard let s = r.spectral else { return }
         canvas.text(0, 0, "spectral clusters (c: matchings)", Theme.title)
-        canvas.text(0, 1, "\(s.clusters.count)\(s.chosenByEigengap ? " (by the eigengap)" : ""), \(s.sharedClusters) shared by A and B")
-        canvas.text(0, 3, "  #  units A  units B  mean |r|", Theme.dim)
+        TextBlock.render("\(s.clusters.count)\(s.chosenByEigengap ? " (by the eigengap)" : ""), \(s.sharedClusters) shared by A and B",
+                         canvas: canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 2)))
+        canvas.text(0, 3, AlignView.clusterHeader, Theme.dim)
         let here = s.clusters.firstIndex { $0.unitsA.contains(settings.unitA) }
         let rows = canvas.height - 4
         // Keep the cursor unit's cluster in the list.

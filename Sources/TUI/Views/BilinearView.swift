@@ -59,6 +59,8 @@ public final class BilinearView: WorkbenchView {
     private(set) var truncation = Truncation.pending
     /// What is shown, derived from the above whenever a choice or a result changes.
     private(set) var shown: Shown?
+    /// How many eigenvector images fit on a row at the last drawing (nil before any).
+    var eigenvectorsFitting: Int?
 
     /// The chosen form and what the view draws of it.
     struct Shown {
@@ -223,7 +225,15 @@ public final class BilinearView: WorkbenchView {
         case "sample.previous": settings.sample -= 1
         case "sample.next10": settings.sample += 10
         case "sample.previous10": settings.sample -= 10
-        case "top.more": settings.top = min(settings.top + 1, Self.maxTop)
+        case "top.more":
+            guard settings.top < Self.maxTop else {
+                context.notify("\(Self.maxTop) eigenvectors each way is the most shown; e on the spectrum panel exports them all", style: Theme.dim)
+                return true
+            }
+            settings.top += 1
+            if let fitting = eigenvectorsFitting, settings.top > fitting {
+                context.notify("\(fitting) of \(settings.top) eigenvectors each way fit beside the other panels; f shows the eigenvector panel alone", style: Theme.dim)
+            }
         case "top.fewer": settings.top = max(settings.top - 1, 1)
         case "panel.next", "panel.previous":
             let all = Panel.allCases, i = all.firstIndex(of: settings.panel)!

@@ -119,11 +119,15 @@ extension BilinearView {
                                       height: room / rows.count, mode: canvas.colors)
         let size = picture.size(magnification: s, mode: canvas.colors)
         let tileWidth = max(size.width, labelWidth) + 2
+        // Only whole images: as many as the width holds; the note below says how many are not shown.
+        let fitting = max((canvas.width + 2) / tileWidth, 1)
+        eigenvectorsFitting = fitting
         let scale = eigenvectorScale(shown)
         var y = 0
         var tile = 0
         for row in rows {
             for (i, feature) in row.enumerated() {
+                guard i < fitting else { tile += 1; continue }
                 let area = canvas.sub(Rect(x: i * tileWidth, y: y, width: tileWidth - 2, height: size.height + textRows))
                 picture.heatmap(feature.vector, scale: scale, magnification: s).render(area)
                 for (line, text) in labels[tile].enumerated() {
@@ -134,6 +138,9 @@ extension BilinearView {
             y += size.height + textRows
         }
         if y < canvas.height { Heatmap.legend(scale, canvas: canvas.sub(Rect(x: 0, y: y, width: min(canvas.width, 40), height: 1))) }
+        if perRow > fitting, y + 1 < canvas.height {
+            canvas.text(0, y + 1, "\(fitting) of \(perRow) each way fit; f: this panel alone", Theme.dim)
+        }
     }
 
     /// One scale for every shown eigenvector, centred on zero, so that their components compare.

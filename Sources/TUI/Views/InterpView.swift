@@ -47,11 +47,14 @@ public final class InterpView: WorkbenchView {
     public required init(workspace: Workspace, settings: Settings?) {
         self.workspace = workspace
         var settings = settings ?? Settings()
-        // The CNN by default, as in the LRP view, so that the two explain the same model.
+        // The CNN by default, as in the LRP view, so that the two explain the same model; but a
+        // workspace model the interpreter cannot take is shown first, with the reason, rather
+        // than passed over in silence. `m` reaches every model, and refuses those it must.
         let cnn = workspace.models.first {
             InterpView.refusal($0.network) == nil && $0.network.layers.contains { $0.operation.kind == "conv2d" }
         }?.reference ?? "demo:cnn"
-        picker = ModelPicker(workspace: workspace, preferred: settings.model ?? cnn, fallback: cnn, suits: { InterpView.refusal($0) == nil })
+        let refused = workspace.models.first { InterpView.refusal($0.network) != nil }?.reference
+        picker = ModelPicker(workspace: workspace, preferred: settings.model ?? refused ?? cnn, fallback: cnn)
         settings.model = picker.reference
         self.settings = settings
     }

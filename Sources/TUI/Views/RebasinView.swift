@@ -140,20 +140,35 @@ public final class RebasinView: WorkbenchView {
             facts.append(("θ(λ) = (1 − λ)θ_A + λθ_B; a barrier (the vertical stroke) is the worst of a curve against the mean of its ends",
                           Theme.dim, 5))
         }
+        // Room goes first to the barriers (the first two facts), then to the plots when they can
+        // be read (four rows each at least), then to the other facts; the last row says what `w`
+        // does. A small terminal thus keeps the numbers and drops the pictures.
         let sideBySide = canvas.width >= 100
-        let plotRows = naive == nil ? 0 : min(sideBySide ? 8 : 2 * 7, canvas.height - 2)
-        var room = canvas.height - 2 - plotRows
-        let shown = facts.filter { fact in
-            let rows = TextBlock.wrap(fact.text, width: canvas.width).count
-            guard rows <= room else { return false }
-            room -= rows
-            return true
-        }.sorted { $0.line < $1.line }
+        let hint = "w writes the permuted B and the merged model to \(context.exportDirectory.path)"
+        let hintRows = canvas.height >= 6 ? min(TextBlock.wrap(hint, width: canvas.width).count, 2) : 0
+        var room = canvas.height - hintRows
+        func rows(_ text: String) -> Int { TextBlock.wrap(text, width: canvas.width).count }
+        var shown: [(text: String, style: Style, line: Int)] = []
+        for fact in facts.prefix(2) where rows(fact.text) <= room {
+            shown.append(fact)
+            room -= rows(fact.text)
+        }
+        let plotMinimum = sideBySide ? 5 : 10
+        let plotRows = naive == nil || room - 1 < plotMinimum ? 0 : min(sideBySide ? 8 : 2 * 7, room - 1)
+        room -= plotRows == 0 ? 0 : plotRows + 1
+        for fact in facts.dropFirst(2) where rows(fact.text) <= room {
+            shown.append(fact)
+            room -= rows(fact.text)
+        }
         var y = 0
-        for fact in shown { y += TextBlock.render(fact.text, fact.style, canvas: canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: canvas.height - 1 - y))) }
-        canvas.text(0, canvas.height - 1, "w writes the permuted B and the merged model to \(context.exportDirectory.path)", Theme.dim)
-        guard let naive, let permuted else { return }
-        let area = Rect(x: 0, y: y + 1, width: canvas.width, height: canvas.height - y - 2)
+        for fact in shown.sorted(by: { $0.line < $1.line }) {
+            y += TextBlock.render(fact.text, fact.style, canvas: canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: canvas.height - hintRows - y)))
+        }
+        if hintRows > 0 {
+            TextBlock.render(hint, Theme.dim, canvas: canvas.sub(Rect(x: 0, y: canvas.height - hintRows, width: canvas.width, height: hintRows)))
+        }
+        guard plotRows > 0, let naive, let permuted else { return }
+        let area = Rect(x: 0, y: y + 1, width: canvas.width, height: plotRows)
         let panels = sideBySide ? area.columns(2, gap: 3) : area.rows(2, gap: 0)
         for (panel, (what, value)) in zip(panels, [("loss", \InterpolationCurve.loss), ("accuracy", \InterpolationCurve.accuracy)]) {
             LinePlot(title: "\(what) along λ", series: Self.series(naive, permuted, value))

@@ -11,9 +11,17 @@ extension SAEView {
     static let gridSize = (width: 140, height: 44)
 
     public func render(_ canvas: Canvas, _ context: ViewContext) {
-        renderHeader(canvas.sub(Rect(x: 0, y: 0, width: canvas.width, height: 1)))
-        renderState(canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 1)))
-        let body = Rect(x: 0, y: 3, width: canvas.width, height: canvas.height - 3)
+        // The settings take two rows when one does not hold them; the keys go beside them when
+        // there is room, else on the row that names the panels.
+        let header = headerText
+        let headerRows = header.unicodeScalars.count + Self.hints(self.settings).count + 2 <= canvas.width ? 1
+            : min(TextBlock.wrap(header, width: canvas.width).count, 2)
+        let keysBeside = headerRows == 1 && header.unicodeScalars.count + Self.hints(self.settings).count + 2 <= canvas.width
+        TextBlock.render(header, Theme.heading, canvas: canvas.sub(Rect(x: 0, y: 0, width: canvas.width, height: headerRows)))
+        if keysBeside { canvas.textRight(canvas.width, 0, Self.hints(self.settings), Theme.dim) }
+        renderState(canvas.sub(Rect(x: 0, y: headerRows, width: canvas.width, height: 1)))
+        let top = headerRows + 2
+        let body = Rect(x: 0, y: top, width: canvas.width, height: canvas.height - top)
         guard run != nil, body.height > 0 else { return }
         if canvas.width >= Self.gridSize.width, canvas.height >= Self.gridSize.height {
             let (curves, rest) = body.splitTop(max(body.height / 4, 8))
@@ -25,7 +33,7 @@ extension SAEView {
             renderPanel(.metrics, canvas.sub(Rect(x: metrics.x + 2, y: metrics.y, width: metrics.width - 2, height: metrics.height)))
             renderBrowser(canvas.sub(Rect(x: 0, y: lower.y + 1, width: lower.width, height: lower.height - 1)))
         } else {
-            renderStrip(canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: 1)))
+            renderStrip(canvas.sub(Rect(x: 0, y: top - 1, width: canvas.width, height: 1)), keys: !keysBeside)
             if settings.panel == .latents, body.width >= Self.browserWidth {
                 renderBrowser(canvas.sub(body))
             } else {
@@ -44,15 +52,19 @@ extension SAEView {
         renderPanel(.latent, canvas.sub(Rect(x: latent.x + 2, y: latent.y, width: latent.width - 2, height: latent.height)))
     }
 
-    private func renderHeader(_ canvas: Canvas) {
+    /// The model, layer and training settings.
+    private var headerText: String {
         var text = modelReference
         if let layer = settings.layer {
             text += " · \(layer)" + (inputSize.map { " [\($0)]" } ?? "")
         }
-        text += " · " + Self.describe(requestedOptions, inputSize: inputSize)
-        let used = canvas.text(0, 0, text, Theme.heading)
-        let hints = "t train  a arch  +/- \(settings.architecture.usesK ? "k" : "λ")  d/D d_sae  </> steps  L layer  m model  f panel"
-        if canvas.width - used >= hints.count + 2 { canvas.textRight(canvas.width, 0, hints, Theme.dim) }
+        return text + " · " + Self.describe(requestedOptions, inputSize: inputSize)
+    }
+
+    /// The view's main keys, in full and in brief (? lists them all with what they do).
+    static func hints(_ settings: Settings, brief: Bool = false) -> String {
+        brief ? "keys t a ± d < > L m f, ? explains"
+            : "t train  a arch  +/- \(settings.architecture.usesK ? "k" : "λ")  d/D d_sae  </> steps  L layer  m model  f panel"
     }
 
     /// d_in of the chosen layer, once the model is loaded.
@@ -95,12 +107,16 @@ extension SAEView {
         }
     }
 
-    private func renderStrip(_ canvas: Canvas) {
+    /// The panels by name, the focused one marked; then, when the header had no room for them,
+    /// the keys.
+    private func renderStrip(_ canvas: Canvas, keys: Bool) {
         var x = 0
         for panel in Panel.allCases {
             x += canvas.text(x, 0, " \(panel.rawValue) ", panel == settings.panel ? Theme.selected : Theme.dim) + 1
         }
-        if x < canvas.width - 8 { canvas.text(x + 1, 0, "f: next", Theme.dim) }
+        let room = canvas.width - x - 1
+        let text = !keys ? "f: next" : [Self.hints(settings), Self.hints(settings, brief: true), "f: next"].first { $0.unicodeScalars.count <= room }
+        if let text, text.unicodeScalars.count <= room { canvas.text(x + 1, 0, text, Theme.dim) }
     }
 
     private func renderPanel(_ panel: Panel, _ canvas: Canvas) {

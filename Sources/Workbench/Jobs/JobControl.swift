@@ -11,6 +11,7 @@ public final class JobControl: @unchecked Sendable {
     private var message = ""
     private var series: [JobSeries] = []
     private var thread: pthread_t?
+    private var ended = false
     private var startTime: DispatchTime?
     private let onChange: () -> Void
     private let onDeliver: (@escaping () -> Void) -> Void
@@ -96,6 +97,19 @@ public final class JobControl: @unchecked Sendable {
     /// Throws `CancellationError` once the job was cancelled: for loops that report no progress.
     public func checkCancellation() throws {
         if isCancelled { throw CancellationError() }
+    }
+
+    /// Whether the job has ended (finished, failed or cancelled).
+    public var hasEnded: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return ended
+    }
+
+    func end() {
+        lock.lock()
+        ended = true
+        lock.unlock()
     }
 
     /// Whether the job has started (it may since have stepped aside for a newer one).

@@ -92,6 +92,7 @@ public final class JobRunner: @unchecked Sendable {
             }
         }
         locked { running.removeAll { $0 === job.control } }
+        job.control.end()
         enqueueDelivery { job.completion(outcome) }
     }
 
@@ -117,11 +118,14 @@ public final class JobRunner: @unchecked Sendable {
     /// began would otherwise have its result shown only when the long wait ends.
     public var isBusy: Bool { locked { !running.isEmpty || !pending.isEmpty || !deliveries.isEmpty } }
 
+    /// The job running now (the innermost, when one stepped aside for it).
+    public var runningJob: JobControl? { locked { running.last } }
+
     /// Cancels the job running now (its progress handler returns false from now on); a job it
     /// paused carries on.
     @discardableResult
     public func cancelRunning() -> Bool {
-        guard let job = locked({ running.last }) else { return false }
+        guard let job = runningJob else { return false }
         job.cancel()
         return true
     }
