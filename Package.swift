@@ -41,10 +41,12 @@ let package = Package(
         ]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "InterpretTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "TestSupport"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TestSupport"]),
+        // The command line as a user runs it: the `loupe` executable this build made, in a process.
+        .testTarget(name: "CLITests", dependencies: ["loupe", "Networks", "TensorIO", "TestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["LinAlg", "Networks", "Interpret", "Workbench", "TUI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

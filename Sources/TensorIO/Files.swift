@@ -102,8 +102,7 @@ public enum AtomicFile {
             ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         let fd = open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else {
-            let reason = errno == ENOENT ? "no directory \(dir)" : "cannot create a file in \(dir): \(errnoString())"
-            throw TensorIOError(file: path, message: reason)
+            throw TensorIOError(file: path, message: "cannot create a temporary file in \(dir): \(errnoString())")
         }
         let token = TemporaryFiles.register(tmpPath)
         var closed = false
@@ -119,13 +118,13 @@ public enum AtomicFile {
         guard close(fd) == 0 else { throw TensorIOError(file: path, message: "cannot write (close): \(errnoString())") }
         if replacing {
             guard rename(tmpPath, path) == 0 else {
-                throw TensorIOError(file: path, message: "cannot move the written file into place: \(errnoString())")
+                throw TensorIOError(file: path, message: "cannot rename the temporary file into place: \(errnoString())")
             }
         } else {
             // link() refuses an existing destination atomically, which rename() would replace.
             guard link(tmpPath, path) == 0 else {
                 if errno == EEXIST { throw Exists() }
-                throw TensorIOError(file: path, message: "cannot move the written file into place: \(errnoString())")
+                throw TensorIOError(file: path, message: "cannot link the temporary file into place: \(errnoString())")
             }
             unlink(tmpPath)
         }

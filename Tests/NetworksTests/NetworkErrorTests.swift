@@ -73,7 +73,7 @@ final class NetworkErrorTests: XCTestCase {
         assertMessage(try build([c], tensors: ["c.weight": zeros([2, 3, 3, 3])], input: image),
                       contains: ["layer 'c' (conv2d)", "[2, 3, 3, 3]", "expected [out, 1, kh, kw]"])
         assertMessage(try build([c], tensors: ["c.weight": zeros([2, 1, 5, 5])], input: image),
-                      contains: ["layer 'c'", "does not fit input [1, 4, 4]"])
+                      contains: ["layer 'c'", "does not fit the 4×4 input"])
     }
 
     func testNonFiniteWeightsAndWrongDtype() {

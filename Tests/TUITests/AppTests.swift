@@ -188,8 +188,17 @@ final class AppTests: XCTestCase {
         XCTAssertEqual(fc1[4], "16640")
         let w = try DemoModels.load("mlp-1").layers[0].parameters[0].values.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
         XCTAssertEqual(Double(fc1[5])!, w, accuracy: 1e-4)
+        // A typed name: never into a folder that is not there, never over a file.
+        app.run(command: "export sub/mine.csv")
+        XCTAssertEqual(app.statusMessage, "cannot export: \(dir.path)/sub does not exist; export into an existing folder")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("sub").path))
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: false)
         app.run(command: "export sub/mine.csv")
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("sub/mine.csv").path))
+        try Data("mine".utf8).write(to: dir.appendingPathComponent("sub/mine.csv"))
+        app.run(command: "export sub/mine.csv")
+        XCTAssertEqual(app.statusMessage, "cannot export: \(dir.path)/sub/mine.csv already exists; give another name (:export NAME)")
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("sub/mine.csv"), encoding: .utf8), "mine")
     }
 
     /// `s` saves; a new workbench from the session has the same tabs, tab and settings.

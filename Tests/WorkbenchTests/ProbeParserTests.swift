@@ -81,6 +81,14 @@ final class ProbeParserTests: XCTestCase {
                             contains: ["run 1 (summary): missing 'model'"])
     }
 
+    /// A list of 5 000 samples once ran for minutes; repeats were accepted.
+    func testSampleListsAreBounded() {
+        let lrp = good.replacingOccurrences(of: "method = \"summary\"", with: "method = \"lrp\"")
+        let many = "[" + (0..<5000).map(String.init).joined(separator: ", ") + "]"
+        assertThrowsMessage(try parse(lrp + "\nsamples = \(many)\n"), contains: ["samples names 5000 samples", "at most 64"])
+        assertThrowsMessage(try parse(lrp + "\nsamples = [3, 1, 3]\n"), contains: ["samples names sample 3 twice"])
+    }
+
     func testSecondRunErrorsNameTheirLine() {
         let text = good + "\n\n[[run]]\nmethod = \"summary\"\nmodel = \"a\"\ncolour = \"red\"\n"
         assertThrowsMessage(try parse(text), contains: ["p.toml:13:", "run 2 (summary): unknown key 'colour'"])

@@ -72,7 +72,20 @@ struct NetworkBuilder {
                 throw NetworkError("\(source): \"classes\" names \(classes.count) classes but the network has \(outputs) outputs; give one name per output or leave \"classes\" out")
             }
         }
-        return Network(name: spec.name, input: spec.input, classes: spec.classes, layers: layers)
+        let network = Network(name: spec.name, input: spec.input, classes: spec.classes, layers: layers)
+        if !untrained { try checkFinite(network) }
+        return network
+    }
+
+    /// A network whose weights overflow Float32 computes infinity or NaN on any input. One
+    /// sample at the top of the input box (ones when the architecture gives none) finds that at
+    /// load, naming the layer, instead of letting non-finite values into every figure.
+    private func checkFinite(_ network: Network<Float>) throws {
+        let value = Float(spec.input.range?.last ?? 1)
+        let trace = network.trace(Matrix(rows: 1, cols: network.inputSize, repeating: value))
+        if let i = trace.indices.dropFirst().first(where: { trace[$0].hasNonFinite }) {
+            throw NetworkError("\(source): layer '\(network.layers[i - 1].name)' computes infinity or NaN on an input of \(value)s: its weights overflow Float32")
+        }
     }
 
     // MARK: Layers

@@ -24,6 +24,7 @@ extension App {
     /// Answers one key.
     public func handle(_ key: Key) {
         if key == .resize { wantsFullRepaint = true; return }
+        if messageIsTransient { message = nil }
         switch overlay {
         case .prompt(var prompt):
             handlePrompt(&prompt, key)
@@ -50,6 +51,7 @@ extension App {
         guard let view = currentView, let context else { return }
         if !view.handle(key, context) {
             message = ("\(key.label) does nothing here; ? lists the keys", Theme.dim)
+            messageIsTransient = true
         }
     }
 

@@ -60,7 +60,15 @@ public final class App {
     var activeTab = 0 { didSet { startCurrentView() } }
     private var startedViews = Set<ObjectIdentifier>()
     var overlay = Overlay.none
-    var message: (text: String, style: Style)? { didSet { cancelling = nil } }
+    var message: (text: String, style: Style)? {
+        didSet {
+            cancelling = nil
+            messageIsTransient = false
+        }
+    }
+    /// Whether the message is a passing remark (a job was cancelled, a key does nothing) that
+    /// the next key clears, so it does not stand beside what happens next.
+    var messageIsTransient = false
     /// The job whose "cancelling …" message is on the status line: when it ends, the message
     /// says so, rather than outliving what it describes.
     var cancelling: JobControl?
@@ -148,6 +156,7 @@ public final class App {
         let changed = jobs.drain()
         if let job = cancelling, job.hasEnded {
             message = ("\(job.title): cancelled", Theme.dim)
+            messageIsTransient = true
             return true
         }
         return changed

@@ -8,7 +8,7 @@ public func errorText(_ error: Error) -> String {
     guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return "\(error)" }
     let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
     var reason: String
-    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+    if let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? Error).map({ $0 as NSError }), underlying.domain == NSPOSIXErrorDomain {
         reason = String(cString: strerror(Int32(underlying.code)))
     } else if ns.domain == NSPOSIXErrorDomain {
         reason = String(cString: strerror(Int32(ns.code)))

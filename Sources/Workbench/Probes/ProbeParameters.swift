@@ -84,12 +84,21 @@ public struct ProbeParameters: Sendable {
         if case .integers(let s)? = values[key] { return s }
         return nil
     }
-    /// Refuses a list of sample indices that is empty or holds a negative number (whether they
-    /// exist in the data is checked when the run has its data).
+    /// The most samples a run shows one by one (as maps or templates in a report): more would
+    /// be an unreadable page and minutes of work, and is what a typo in a generated list makes.
+    public static let maxShownSamples = 64
+
+    /// Refuses a list of sample indices that is empty, too long, repeats a sample or holds a
+    /// negative number (whether they exist in the data is checked when the run has its data).
     public func checkSampleIndices(_ key: String) throws {
         guard let s = integers(key) else { return }
         if s.isEmpty { throw WorkbenchError("\(key) must name at least one sample") }
+        if s.count > Self.maxShownSamples {
+            throw WorkbenchError("\(key) names \(s.count) samples; a report shows at most \(Self.maxShownSamples)")
+        }
         if let bad = s.first(where: { $0 < 0 }) { throw WorkbenchError("\(key): \(bad) is not a sample index (0, 1, 2, …)") }
+        var seen = Set<Int>()
+        if let repeated = s.first(where: { !seen.insert($0).inserted }) { throw WorkbenchError("\(key) names sample \(repeated) twice") }
     }
     public func numbers(_ key: String) -> [Double]? {
         switch values[key] {

@@ -41,7 +41,7 @@ func checkOutputs(_ outputs: [(option: String, path: String?)], inputs: [OutputC
     for (option, path) in outputs {
         guard let path else { continue }
         let key = URL(fileURLWithPath: path).standardizedFileURL.path
-        if let other = seen[key] { throw ValidationError("\(option) and \(other) name the same file \(path); give each its own") }
+        if let other = seen[key] { throw ValidationError("\(other) and \(option) name the same file \(path); give each its own") }
         seen[key] = option
         try OutputCheck.file(path, option: option, inputs: inputs, force: force)
     }

@@ -151,4 +151,51 @@ final class SAEFileTests: XCTestCase {
         nan["b_dec"] = Tensor([Float.nan, 0], shape: [2])
         assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4}"#, tensors: nan)), contains: ["'b_dec' contains NaN"])
     }
+
+    /// Configs that once crashed or were silently read as something else: a `loupe` block that
+    /// is not an object (a JSONSerialization trap), an architecture that is missing, null or not
+    /// a string (a top-k SAE evaluated as standard reported L0 31 instead of 8), and sizes
+    /// beyond the memory budget.
+    func testHostileConfigs() throws {
+        let dir = try temporaryDirectory(self)
+        let good: [String: Tensor] = ["W_enc": Tensor([Float](repeating: 0, count: 8), shape: [2, 4]),
+                                      "b_enc": Tensor([Float](repeating: 0, count: 4), shape: [4]),
+                                      "W_dec": Tensor([Float](repeating: 0, count: 8), shape: [4, 2]),
+                                      "b_dec": Tensor([Float](repeating: 0, count: 2), shape: [2])]
+        func write(_ cfg: String) throws -> URL {
+            let url = dir.appendingPathComponent(UUID().uuidString)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            try Data(cfg.utf8).write(to: url.appendingPathComponent("cfg.json"))
+            try SafeTensors.write(SafeTensorsFile(tensors: good), to: url.appendingPathComponent("sae_weights.safetensors"))
+            return url
+        }
+        XCTAssertNil(try SAEFile.load(write(#"{"architecture": "standard", "d_in": 2, "d_sae": 4, "loupe": null}"#)).info)
+        for block in ["5", "\"x\"", "[1]", "true"] {
+            assertThrowsMessage(try SAEFile.load(write(#"{"architecture": "standard", "d_in": 2, "d_sae": 4, "loupe": \#(block)}"#)),
+                                contains: ["cfg.json", "'loupe' must be an object"])
+        }
+        for value in ["null", "[]", "3"] {
+            assertThrowsMessage(try SAEFile.load(write(#"{"architecture": \#(value), "d_in": 2, "d_sae": 4, "k": 2}"#)),
+                                contains: ["'architecture' must be a string"])
+        }
+        assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "k": 2}"#)),
+                            contains: ["no 'architecture'", "the file has k", "not a standard SAE"])
+        assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "activation_fn": "topk"}"#)),
+                            contains: ["no 'architecture'", "activation_fn topk"])
+        XCTAssertEqual(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "activation_fn": "relu"}"#)).sae.architecture, .standard,
+                       "an old SAELens config with nothing but a ReLU is a standard SAE")
+        assertThrowsMessage(try SAEFile.load(write(#"{"architecture": "standard", "d_in": 1000000000, "d_sae": 1000000000}"#)),
+                            contains: ["an SAE of d_in 1000000000 × d_sae 1000000000", "memory budget"])
+    }
+
+    /// --d-sae 1e11 and --expansion 1e9 once ended in allocation aborts.
+    func testTrainingSizesAreCheckedBeforeAllocating() {
+        var options = SAETrainingOptions(architecture: .topk, latents: 100_000_000_000, k: 8)
+        assertThrowsMessage(try options.resolved(inputSize: 64), contains: ["d_sae 100000000000", "memory budget"])
+        options.latents = nil
+        options.expansionFactor = 1e9
+        assertThrowsMessage(try options.resolved(inputSize: 256), contains: ["expansion factor", "does not give a usable d_sae"])
+        options.expansionFactor = .infinity
+        assertThrowsMessage(try options.resolved(inputSize: 256), contains: ["does not give a usable d_sae"])
+    }
 }

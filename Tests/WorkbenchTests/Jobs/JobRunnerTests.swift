@@ -89,4 +89,55 @@ final class JobRunnerTests: XCTestCase {
         XCTAssertFalse(ran)
         XCTAssertEqual(outcome, .cancelled)
     }
+
+    /// A job that has run for a while steps aside, at its next progress report, for the jobs
+    /// submitted after it; they run to their end on the same (worker) thread, then it resumes.
+    func testALongJobStepsAsideForANewOne() {
+        let runner = JobRunner()
+        var log: [String] = []
+        let lock = NSLock()
+        func note(_ s: String) { lock.lock(); log.append(s); lock.unlock() }
+        let started = DispatchSemaphore(value: 0)
+        var worker: Thread?
+        runner.submit("long", work: { job in
+            worker = Thread.current
+            started.signal()
+            let start = Date()
+            // Reports progress until the short job has had its turn (or 30 s, a failure).
+            while Date().timeIntervalSince(start) < 30 {
+                job.report(0.5, "working")
+                lock.lock()
+                let done = log.contains("short")
+                lock.unlock()
+                if done { break }
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+            note("long")
+        })
+        started.wait()
+        var pausedSeen = false
+        runner.submit("short", work: { _ in
+            XCTAssertTrue(Thread.current == worker, "on the worker thread")
+            pausedSeen = runner.status?.paused == 1 && runner.status?.title == "short"
+            note("short")
+        })
+        runner.waitUntilIdle()
+        XCTAssertEqual(log, ["short", "long"])
+        XCTAssertTrue(pausedSeen, "the status shows the short job, with the long one paused")
+    }
+
+    /// A job that has not yet run for `patience` does not step aside: order stays first come,
+    /// first served for short jobs.
+    func testShortJobsKeepTheirOrder() {
+        let runner = JobRunner()
+        var log: [String] = []
+        for name in ["a", "b"] {
+            runner.submit(name, work: { job in
+                job.report(0, "")
+                log.append(name)
+            })
+        }
+        runner.waitUntilIdle()
+        XCTAssertEqual(log, ["a", "b"])
+    }
 }
