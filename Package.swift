@@ -11,12 +11,12 @@ let package = Package(
     name: "Loupe",
     products: [
         .executable(name: "loupe", targets: ["loupe"]),
+        .executable(name: "loupe-fuzz", targets: ["LoupeFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
@@ -30,8 +30,9 @@ let package = Package(
                 exclude: ["Resources/README.md"], resources: [.copy("Resources/digits.npy")], swiftSettings: optimized),
         .target(name: "Interpret", dependencies: ["LinAlg", "TensorIO", "Networks"], exclude: ["Alignment/README.md"],
                 swiftSettings: optimized),
+        .target(name: "TOML"),
         .target(name: "Workbench", dependencies: [
-            "LinAlg", "TensorIO", "Networks", "Interpret", "TOMLKit",
+            "LinAlg", "TensorIO", "Networks", "Interpret", "TOML",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: optimized),
         .target(name: "TUI", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "CCurses"], swiftSettings: optimized),
@@ -39,7 +40,10 @@ let package = Package(
             "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Every loader under fuzzing: a seeded mutation fuzzer, or a libFuzzer target (scripts/fuzz).
+        .executableTarget(name: "LoupeFuzz", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench"]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML", "TestSupport"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -1,8 +1,10 @@
+import TensorIO
+
 /// An analysis that cannot run on what it was given (a layer that does not exist, too few
 /// samples, a degenerate layer). The message is one line naming what is wrong.
 public struct InterpretError: Error, CustomStringConvertible, Equatable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String) { self.message = message.oneLine }
     public var description: String { message }
 }
 

@@ -1,8 +1,10 @@
+import TensorIO
+
 /// A network or data set that cannot be used as given. The message is one line that names
 /// the file, layer or tensor and says what was expected and what was found.
 public struct NetworkError: Error, CustomStringConvertible, Equatable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String) { self.message = message.oneLine }
     public var description: String { message }
 }
 

@@ -36,8 +36,8 @@ public struct TensorIOError: Error, CustomStringConvertible, Equatable, Localize
     public let message: String
 
     public init(file: String, message: String) {
-        self.file = file
-        self.message = message
+        self.file = file.oneLine
+        self.message = message.oneLine
     }
 
     public var description: String { "\(file): \(message)" }

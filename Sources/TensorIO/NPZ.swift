@@ -8,6 +8,8 @@ public enum NPZ {
     public static func read(_ url: URL) throws -> [String: Tensor] {
         let path = url.path
         try InputCheck.readableFile(url)
+        // From the file, never from memory: ZIPFoundation 0.9's in-memory archive traps on some
+        // malformed central directories that its file reader refuses (found by loupe-fuzz).
         let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)
@@ -24,8 +26,15 @@ public enum NPZ {
             var bytes = Data()
             bytes.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 30)))
             let checksum: CRC32
+            // A member that inflates beyond its declared size (a zip bomb) is cut off there.
+            struct Overflow: Error {}
             do {
-                checksum = try archive.extract(entry) { bytes.append($0) }
+                checksum = try archive.extract(entry) { chunk in
+                    guard UInt64(bytes.count + chunk.count) <= entry.uncompressedSize else { throw Overflow() }
+                    bytes.append(chunk)
+                }
+            } catch is Overflow {
+                throw TensorIOError(file: member, message: "inflates beyond the \(entry.uncompressedSize) bytes the archive declares (corrupt archive)")
             } catch {
                 throw TensorIOError(file: member, message: "cannot extract: \(zipErrorText(error))")
             }

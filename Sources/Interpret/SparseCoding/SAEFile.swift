@@ -105,12 +105,12 @@ public enum SAEFile {
     /// standard SAEs, so a missing one is read as standard, but only when nothing in the file
     /// says otherwise: a `k`, a top-k activation or a threshold tensor would be silently
     /// mis-evaluated as a ReLU SAE.
-    static func readArchitecture(_ cfg: [String: Any], cfgPath: String, weights: URL) throws -> SAEArchitecture {
+    static func readArchitecture(_ cfg: [String: Any], cfgPath: String, threshold hasThreshold: () -> Bool) throws -> SAEArchitecture {
         let known = SAEArchitecture.allCases.map(\.rawValue).joined(separator: ", ")
         guard let value = cfg["architecture"] else {
             let hints = ["k", "top_k"].filter { cfg[$0] != nil && !(cfg[$0] is NSNull) }
                 + ((cfg["activation_fn"] as? String).map { $0 == "relu" ? [] : ["activation_fn \($0)"] } ?? [])
-                + ((try? SafeTensors.read(weights))?.tensors["threshold"] == nil ? [] : ["a threshold tensor"])
+                + (hasThreshold() ? ["a threshold tensor"] : [])
             guard hints.isEmpty else {
                 throw InterpretError("\(cfgPath): no 'architecture', but the file has \(hints.joined(separator: " and ")), so it is not a standard SAE; add \"architecture\" (\(known))")
             }
@@ -135,9 +135,29 @@ public enum SAEFile {
         try InputCheck.readableFile(configURL)
         let size = (try? FileManager.default.attributesOfItem(atPath: cfgPath)[.size] as? Int) ?? 0
         guard size <= maxConfigSize else { throw InterpretError("\(cfgPath): \(size) bytes is too large for an SAE's cfg.json") }
-        let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: configURL))
+        let weightsURL = directory.appendingPathComponent(weightsName)
+        return try decode(config: Data(contentsOf: configURL), configPath: cfgPath, weightsPath: weightsURL.path) {
+            guard FileManager.default.fileExists(atPath: weightsURL.path) else {
+                throw InterpretError("\(directory.path): no \(weightsName)")
+            }
+            return try SafeTensors.read(weightsURL)
+        }
+    }
+
+    /// Reads an SAE from the bytes of its cfg.json and its weights (read only when needed);
+    /// the paths name them in messages.
+    public static func decode(config: Data, configPath cfgPath: String, weightsPath: String,
+                              weights readWeights: () throws -> SafeTensorsFile) throws -> (sae: SparseAutoencoder<Float>, info: SAEFileInfo?) {
+        let object = try? JSONSerialization.jsonObject(with: config)
         guard let cfg = object as? [String: Any] else { throw InterpretError("\(cfgPath): not a JSON object") }
-        let architecture = try readArchitecture(cfg, cfgPath: cfgPath, weights: directory.appendingPathComponent(weightsName))
+        var weightsFile: SafeTensorsFile?
+        func weights() throws -> SafeTensorsFile {
+            if let weightsFile { return weightsFile }
+            let file = try readWeights()
+            weightsFile = file
+            return file
+        }
+        let architecture = try readArchitecture(cfg, cfgPath: cfgPath, threshold: { (try? weights())?.tensors["threshold"] != nil })
         func integer(_ key: String) throws -> Int {
             guard let v = cfg[key] as? Int, v > 0 else { throw InterpretError("\(cfgPath): '\(key)' must be a positive integer") }
             return v
@@ -169,23 +189,19 @@ public enum SAEFile {
             }
         }
 
-        let weightsURL = directory.appendingPathComponent(weightsName)
-        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
-            throw InterpretError("\(directory.path): no \(weightsName)")
-        }
-        let file = try SafeTensors.read(weightsURL)
+        let file = try weights()
         func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
             guard let t = file[name] else {
-                throw InterpretError("\(weightsURL.path): no tensor '\(name)' (found: \(file.tensors.keys.sorted().joined(separator: ", ")))")
+                throw InterpretError("\(weightsPath): no tensor '\(name)' (found: \(file.tensors.keys.sorted().joined(separator: ", ")))")
             }
             guard t.shape == shape else {
-                throw InterpretError("\(weightsURL.path): tensor '\(name)' has shape \(shapeText(t.shape)), expected \(shapeText(shape))")
+                throw InterpretError("\(weightsPath): tensor '\(name)' has shape \(shapeText(t.shape)), expected \(shapeText(shape))")
             }
             guard t.dtype.isFloatingPoint else {
-                throw InterpretError("\(weightsURL.path): tensor '\(name)' is \(t.dtype.rawValue), expected floating point")
+                throw InterpretError("\(weightsPath): tensor '\(name)' is \(t.dtype.rawValue), expected floating point")
             }
             let values = t.floats()
-            guard values.allSatisfy(\.isFinite) else { throw InterpretError("\(weightsURL.path): tensor '\(name)' contains NaN or infinity") }
+            guard values.allSatisfy(\.isFinite) else { throw InterpretError("\(weightsPath): tensor '\(name)' contains NaN or infinity") }
             return values
         }
         var decoder = Matrix(rows: dSAE, cols: dIn, storage: try tensor("W_dec", [dSAE, dIn]))

@@ -24,9 +24,9 @@ public enum DataSource {
         try InputCheck.readableFile(url)
         switch url.pathExtension.lowercased() {
         case "safetensors":
-            return try fromTensors(SafeTensors.read(url).tensors, name: spec)
+            return try dataset(from: SafeTensors.read(url).tensors, name: spec)
         case "npz":
-            return try fromTensors(NPZ.read(url), name: spec)
+            return try dataset(from: NPZ.read(url), name: spec)
         case "npy":
             let x = try NPY.read(url)
             return try dataset(x: x, y: nil, name: spec)
@@ -37,7 +37,8 @@ public enum DataSource {
         }
     }
 
-    private static func fromTensors(_ tensors: [String: Tensor], name: String) throws -> Dataset {
+    /// The data set in a file's tensors: `x` [N, …] and optional integer labels `y` [N].
+    public static func dataset(from tensors: [String: Tensor], name: String) throws -> Dataset {
         guard let x = tensors["x"] else {
             throw NetworkError("\(name): no tensor 'x' (found: \(tensors.keys.sorted().joined(separator: ", ")))")
         }

@@ -1,12 +1,16 @@
 import Foundation
 import Networks
-import TOMLKit
+import TensorIO
+import TOML
 
 /// Reads a probe file and validates everything that can be checked before running: unknown
 /// keys, types, methods and their parameters, model aliases, model and data references. Each
 /// mistake is refused with "FILE:LINE: message".
 extension Probe {
     public static func load(_ url: URL) throws -> Probe {
+        try InputCheck.readableFile(url)
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        guard size <= maxFileSize else { throw WorkbenchError("\(url.path): \(size) bytes is too large for a probe (at most \(maxFileSize))") }
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw WorkbenchError("\(url.path): cannot read the probe file")
@@ -14,40 +18,43 @@ extension Probe {
         return try parse(text, source: url.relativePath)
     }
 
+    /// A probe is a page of TOML; a larger file is not one.
+    static let maxFileSize = 1 << 20
+
     static let topLevelKeys = ["title", "data", "seed", "label_column", "models", "run"]
     static let commonRunKeys = ["method", "title", "data"]
 
     public static func parse(_ text: String, source: String) throws -> Probe {
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
-            throw WorkbenchError("\(source):\(e.source.begin.line): \(e.description)")
+        do { table = try TOML.parse(text) } catch let e as TOMLError {
+            throw WorkbenchError("\(source):\(e.line): \(e.message) (column \(e.column))")
         }
-        let locator = ProbeLocator(text)
         // Paths in a probe are relative to the probe file, so it runs from any directory.
         let base = URL(fileURLWithPath: source).deletingLastPathComponent()
         func resolve(_ path: String) -> String {
             path.hasPrefix("demo:") || path.hasPrefix("builtin:") || path.hasPrefix("/") ? path : base.appendingPathComponent(path).path
         }
-        func fail(_ key: String?, _ section: String = "", _ message: String) -> WorkbenchError {
-            WorkbenchError("\(source):\(locator.line(key, in: section)): \(message)")
+        /// A mistake at `key` of `table` (or at the table itself), as "FILE:LINE: message".
+        func fail(_ key: String?, in table: TOMLTable, _ message: String) -> WorkbenchError {
+            WorkbenchError("\(source):\(key.flatMap { table.line(of: $0) } ?? table.line): \(message)")
         }
 
         for key in table.keys where !topLevelKeys.contains(key) {
-            throw fail(key, "", "unknown key '\(key)'; a probe has \(topLevelKeys.joined(separator: ", "))")
+            throw fail(key, in: table, "unknown key '\(key)'; a probe has \(topLevelKeys.joined(separator: ", "))")
         }
-        let title = try string(table["title"], "title", fail: { fail("title", "", $0) })
+        let title = try string(table["title"], "title", fail: { fail("title", in: table, $0) })
             ?? URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-        let data = try string(table["data"], "data", fail: { fail("data", "", $0) }).map(resolve)
-        if let data { try checkData(data) { fail("data", "", $0) } }
-        let labelColumn = try string(table["label_column"], "label_column", fail: { fail("label_column", "", $0) })
+        let data = try string(table["data"], "data", fail: { fail("data", in: table, $0) }).map(resolve)
+        if let data { try checkData(data) { fail("data", in: table, $0) } }
+        let labelColumn = try string(table["label_column"], "label_column", fail: { fail("label_column", in: table, $0) })
         var seed: UInt64 = 0
         if let value = table["seed"] {
-            guard let s = value.int, s >= 0 else { throw fail("seed", "", "seed must be a nonnegative integer") }
+            guard let s = value.integer, s >= 0 else { throw fail("seed", in: table, "seed must be a nonnegative integer") }
             seed = UInt64(s)
         }
 
-        guard let modelsValue = table["models"] else { throw fail(nil, "", "missing [models]: name at least one model, e.g. a = \"demo:mlp-1\"") }
-        guard let modelsTable = modelsValue.table else { throw fail("models", "", "models must be a table of name = \"model\"") }
+        guard let modelsValue = table["models"] else { throw fail(nil, in: table, "missing [models]: name at least one model, e.g. a = \"demo:mlp-1\"") }
+        guard let modelsTable = modelsValue.table else { throw fail("models", in: table, "models must be a table of name = \"model\"") }
         var models: [String: ModelEntry] = [:]
         for alias in modelsTable.keys.sorted() {
             let value = modelsTable[alias]!
@@ -56,25 +63,24 @@ extension Probe {
                 entry = ModelEntry(reference: resolve(reference), architecture: nil)
             } else if let t = value.table, let reference = t["path"]?.string {
                 for key in t.keys where !["path", "arch"].contains(key) {
-                    throw fail(key, "models.\(alias)", "unknown key '\(key)' in model '\(alias)'; expected path and arch")
+                    throw fail(key, in: t, "unknown key '\(key)' in model '\(alias)'; expected path and arch")
                 }
                 entry = ModelEntry(reference: resolve(reference), architecture: t["arch"]?.string.map(resolve))
             } else {
-                throw fail(alias, "models", "model '\(alias)' must be \"demo:NAME\", a path, or { path = \"…\", arch = \"…\" }")
+                throw fail(alias, in: modelsTable, "model '\(alias)' must be \"demo:NAME\", a path, or { path = \"…\", arch = \"…\" }")
             }
-            try checkModel(entry) { fail(alias, "models", "model '\(alias)': \($0)") }
+            try checkModel(entry) { fail(alias, in: modelsTable, "model '\(alias)': \($0)") }
             models[alias] = entry
         }
-        guard !models.isEmpty else { throw fail(nil, "models", "[models] is empty: name at least one model") }
+        guard !models.isEmpty else { throw fail(nil, in: modelsTable, "[models] is empty: name at least one model") }
 
-        guard let runsValue = table["run"] else { throw fail(nil, "", "no [[run]] sections: add at least one run") }
-        guard let runArray = runsValue.array else { throw fail("run", "", "run must be an array of tables ([[run]])") }
+        guard let runsValue = table["run"] else { throw fail(nil, in: table, "no [[run]] sections: add at least one run") }
+        guard let runArray = runsValue.array else { throw fail("run", in: table, "run must be an array of tables ([[run]])") }
         var runs: [ProbeRun] = []
         for (index, element) in runArray.enumerated() {
-            let section = "run.\(index)"
-            guard let runTable = element.table else { throw fail(nil, section, "run \(index + 1) must be a table") }
+            guard let runTable = element.table else { throw fail("run", in: table, "run \(index + 1) must be a table") }
             runs.append(try parseRun(runTable, index: index, models: models, resolve: resolve, fail: { key, message in
-                fail(key, section, "run \(index + 1)\(message)")
+                fail(key, in: runTable, "run \(index + 1)\(message)")
             }))
         }
         return Probe(source: source, title: title, data: data, labelColumn: labelColumn, seed: seed, models: models, runs: runs)
@@ -103,7 +109,7 @@ extension Probe {
                 continue
             }
             guard let value = convert(raw, p.kind) else {
-                throw fail(p.name, "\(label): \(p.name) must be \(p.kind.description), got \(describe(raw))")
+                throw fail(p.name, "\(label): \(p.name) must be \(p.kind.description), got \(raw.kindDescription)")
             }
             if let choices = p.choices {
                 let given: [String]
@@ -136,42 +142,30 @@ extension Probe {
         return ProbeRun(index: index, method: name, title: title, data: data, parameters: parameters)
     }
 
-    private static func string(_ value: TOMLValueConvertible?, _ key: String, fail: (String) -> WorkbenchError) throws -> String? {
+    private static func string(_ value: TOMLValue?, _ key: String, fail: (String) -> WorkbenchError) throws -> String? {
         guard let value else { return nil }
-        guard let s = value.string else { throw fail("\(key) must be a string, got \(describe(value))") }
+        guard let s = value.string else { throw fail("\(key) must be a string, got \(value.kindDescription)") }
         return s
     }
 
-    private static func convert(_ v: TOMLValueConvertible, _ kind: ProbeParameter.Kind) -> ProbeValue? {
+    private static func convert(_ v: TOMLValue, _ kind: ProbeParameter.Kind) -> ProbeValue? {
         switch kind {
         case .string, .model: return v.string.map(ProbeValue.string)
-        case .integer: return v.int.map(ProbeValue.integer)
-        case .number: return v.double.map(ProbeValue.number) ?? v.int.map { .number(Double($0)) }
-        case .boolean: return v.bool.map(ProbeValue.boolean)
+        case .integer: return v.integer.map(ProbeValue.integer)
+        case .number: return v.number.map(ProbeValue.number)
+        case .boolean: return v.boolean.map(ProbeValue.boolean)
         case .strings, .models:
             guard let a = v.array else { return nil }
             let items = a.map { $0.string }
             return items.contains(where: { $0 == nil }) ? nil : .strings(items.map { $0! })
         case .integers:
             guard let a = v.array else { return nil }
-            let items = a.map { $0.int }
+            let items = a.map { $0.integer }
             return items.contains(where: { $0 == nil }) ? nil : .integers(items.map { $0! })
         case .numbers:
             guard let a = v.array else { return nil }
-            let items = a.map { $0.double ?? $0.int.map(Double.init) }
+            let items = a.map { $0.number }
             return items.contains(where: { $0 == nil }) ? nil : .numbers(items.map { $0! })
-        }
-    }
-
-    private static func describe(_ v: TOMLValueConvertible) -> String {
-        switch v.type {
-        case .string: return "a string"
-        case .int: return "an integer"
-        case .double: return "a number"
-        case .bool: return "a boolean"
-        case .array: return "a list"
-        case .table: return "a table"
-        default: return "a date or time"
         }
     }
 

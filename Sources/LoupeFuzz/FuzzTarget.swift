@@ -1,0 +1,62 @@
+import Foundation
+import Interpret
+import Networks
+import TensorIO
+import Workbench
+
+/// One loader under fuzzing: the bytes of a file go in, and the loader either reads them or
+/// refuses them by throwing. Anything else (a trap, a hang, memory beyond the budget) is a
+/// finding.
+struct FuzzTarget {
+    let name: String
+    /// What the bytes are.
+    let about: String
+    let run: (Data) throws -> Void
+
+    static let all: [FuzzTarget] = [
+        FuzzTarget(name: "safetensors", about: "a .safetensors file; a model when its metadata holds loupe.arch, else data (x, y)") { data in
+            let file = try SafeTensors.decode(data, source: "fuzz.safetensors")
+            if let arch = file.metadata[ArchitectureSpec.metadataKey] {
+                let spec = try ArchitectureSpec.decode(Data(arch.utf8), source: "fuzz.safetensors (loupe.arch)")
+                _ = try NetworkFile.build(spec, tensors: file.tensors, source: "fuzz.safetensors")
+            } else {
+                _ = try DataSource.dataset(from: file.tensors, name: "fuzz.safetensors")
+            }
+        },
+        FuzzTarget(name: "npy", about: "an .npy array, read as data") { data in
+            let x = try NPY.decode(data, source: "fuzz.npy")
+            _ = try DataSource.dataset(from: ["x": x], name: "fuzz.npy")
+        },
+        FuzzTarget(name: "npz", about: "an .npz archive, read from a file as Loupe reads it, as data (x, y)") { data in
+            try data.write(to: scratchFile)
+            _ = try DataSource.dataset(from: NPZ.read(scratchFile), name: "fuzz.npz")
+        },
+        FuzzTarget(name: "csv", about: "a CSV table of numbers") { data in
+            guard let text = String(data: data, encoding: .utf8) else { return }
+            _ = try CSVTable.parse(text, source: "fuzz.csv")
+        },
+        FuzzTarget(name: "arch", about: "a loupe.arch/1 JSON, built untrained (its shapes alone decide every size)") { data in
+            let spec = try ArchitectureSpec.decode(data, source: "fuzz.arch.json")
+            _ = try NetworkFile.untrained(spec, seed: 0)
+        },
+        FuzzTarget(name: "sae-cfg", about: "an SAE's cfg.json, beside small weights of d_in 2, d_sae 4") { data in
+            _ = try SAEFile.decode(config: data, configPath: "fuzz/cfg.json", weightsPath: "fuzz/sae_weights.safetensors") { saeWeights }
+        },
+        FuzzTarget(name: "probe", about: "a probe (TOML), parsed and checked") { data in
+            guard let text = String(data: data, encoding: .utf8) else { return }
+            _ = try Probe.parse(text, source: "fuzz.toml")
+        },
+    ]
+
+    static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
+}
+
+/// Where a target that reads from a file gets its bytes.
+private let scratchFile = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-fuzz-\(getpid()).npz")
+
+/// The weights the cfg.json target reads: every tensor an SAE of d_in 2, d_sae 4 may name.
+private let saeWeights = SafeTensorsFile(tensors: [
+    "W_enc": Tensor([Float](repeating: 0.5, count: 8), shape: [2, 4]), "b_enc": Tensor([Float](repeating: 0, count: 4), shape: [4]),
+    "W_dec": Tensor([Float](repeating: 0.5, count: 8), shape: [4, 2]), "b_dec": Tensor([Float](repeating: 0, count: 2), shape: [2]),
+    "threshold": Tensor([Float](repeating: 0.1, count: 4), shape: [4]),
+])

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of loupe-fuzz (Tests/Fuzz/corpus/TARGET/): small valid files of every
+kind each loader reads, made with numpy from the repository's own fixtures, plus the inputs that
+once crashed or hung Loupe (issue 13), kept as regression seeds. Run from the repository root:
+
+    python3 Tests/Fuzz/make_corpus.py
+
+Needs numpy only. Files are kept small (a few kB): the fuzzer mutates them by the million.
+"""
+import io, json, os, shutil, struct, zipfile
+import numpy as np
+
+root = os.path.dirname(os.path.abspath(__file__))
+repo = os.path.dirname(os.path.dirname(root))
+corpus = os.path.join(root, "corpus")
+fixtures = os.path.join(repo, "Tests", "Fixtures")
+
+
+def folder(target):
+    path = os.path.join(corpus, target)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def write(target, name, data):
+    with open(os.path.join(folder(target), name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def read_safetensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    return json.loads(raw[8:8 + n]), raw[8 + n:]
+
+
+def safetensors(header, buffer):
+    text = json.dumps(header, separators=(",", ":"))
+    text += " " * ((8 - len(text) % 8) % 8)
+    return struct.pack("<Q", len(text)) + text.encode() + buffer
+
+
+def tensors_file(arrays, metadata=None):
+    header, chunks, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    dtypes = {"float32": "F32", "float64": "F64", "int64": "I64", "int32": "I32", "uint8": "U8", "float16": "F16", "bool": "BOOL"}
+    for name, a in arrays.items():
+        b = np.ascontiguousarray(a).tobytes()
+        header[name] = {"dtype": dtypes[str(a.dtype)], "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+        chunks.append(b)
+        offset += len(b)
+    return safetensors(header, b"".join(chunks))
+
+
+def npy(a, **kw):
+    f = io.BytesIO()
+    np.save(f, a, **kw)
+    return f.getvalue()
+
+
+def main():
+    shutil.rmtree(corpus, ignore_errors=True)
+    rng = np.random.default_rng(1)
+
+    # safetensors: the PyTorch fixture networks with their architectures embedded, and data.
+    for net in ["mlp", "cnn", "bilinear_split"]:
+        header, buffer = read_safetensors(os.path.join(fixtures, "networks", f"{net}.safetensors"))
+        arch = json.load(open(os.path.join(fixtures, "networks", f"{net}.arch.json")))
+        header["__metadata__"] = {"loupe.arch": json.dumps(arch, separators=(",", ":"))}
+        write("safetensors", f"{net}-model.safetensors", safetensors(header, buffer))
+        write("arch", f"{net}.arch.json", json.dumps(arch))
+    x = rng.random((6, 4), dtype=np.float32)
+    write("safetensors", "data.safetensors", tensors_file({"x": x, "y": np.arange(6, dtype=np.int64) % 3}))
+    write("safetensors", "f16.safetensors", tensors_file({"x": x.astype(np.float16)}))
+
+    # npy: every dtype and layout the reader takes.
+    write("npy", "f4.npy", npy(x))
+    write("npy", "f8-1d.npy", npy(np.linspace(0, 1, 5)))
+    write("npy", "i8.npy", npy(np.arange(12, dtype=np.int64).reshape(3, 4)))
+    write("npy", "u1.npy", npy(np.arange(8, dtype=np.uint8).reshape(2, 4)))
+    write("npy", "bool.npy", npy(np.array([[True, False], [False, True]])))
+    write("npy", "big-endian.npy", npy(x.astype(">f4")))
+    write("npy", "fortran.npy", npy(np.asfortranarray(x)))
+    write("npy", "3d.npy", npy(rng.random((2, 1, 3, 3), dtype=np.float32)))
+    write("npy", "scalar.npy", npy(np.float32(3.5)))
+
+    # npz: stored and deflated, with labels.
+    for name, save in [("stored.npz", np.savez), ("deflated.npz", np.savez_compressed)]:
+        f = io.BytesIO()
+        save(f, x=x, y=np.arange(6, dtype=np.int64) % 3)
+        write("npz", name, f.getvalue())
+
+    # csv
+    write("csv", "header.csv", "a,b,label\n0.5,1,0\n1e-3,-2,1\n")
+    write("csv", "plain.csv", "1,2,3\n4,5,6\n")
+    write("csv", "quoted-crlf.csv", "\"x, 1\",\"y\"\r\n1,nan\r\n,inf\r\n")
+
+    # arch: the README's example, a conv net with padding and pooling, a bilinear MLP.
+    write("arch", "readme.arch.json", json.dumps({
+        "format": "loupe.arch/1", "name": "my-mlp", "input": {"shape": [64], "image": [1, 8, 8], "range": [0.0, 1.0]},
+        "classes": [str(i) for i in range(10)],
+        "layers": [{"name": "fc1", "kind": "linear", "weight": "0.weight", "bias": "0.bias", "out": 32},
+                   {"name": "relu1", "kind": "relu"},
+                   {"name": "fc2", "kind": "linear", "weight": "2.weight", "bias": "2.bias", "out": 10}]}))
+    write("arch", "conv.arch.json", json.dumps({
+        "format": "loupe.arch/1", "name": "c", "input": {"shape": [1, 8, 8]},
+        "layers": [{"name": "c1", "kind": "conv2d", "weight": "c1.w", "bias": "c1.b", "out": 4, "kernel": 3, "padding": 1, "stride": [1, 1]},
+                   {"name": "p1", "kind": "maxpool2d", "kernel": 2},
+                   {"name": "f", "kind": "flatten"},
+                   {"name": "fc", "kind": "linear", "weight": "fc.w", "out": 10}]}))
+    write("arch", "bilinear.arch.json", json.dumps({
+        "format": "loupe.arch/1", "name": "b", "input": {"shape": [16]},
+        "layers": [{"name": "bl", "kind": "bilinear", "left": "l", "right": "r", "out": 8},
+                   {"name": "head", "kind": "linear", "weight": "h", "out": 4}]}))
+
+    # sae-cfg: SAELens's configs (the fixtures' own, d_in 8, rewritten to d_in 2, d_sae 4).
+    for name in sorted(os.listdir(os.path.join(fixtures, "sparse"))):
+        cfg_path = os.path.join(fixtures, "sparse", name, "cfg.json")
+        if os.path.exists(cfg_path):
+            cfg = json.load(open(cfg_path))
+            cfg.update({"d_in": 2, "d_sae": 4})
+            if "k" in cfg:
+                cfg["k"] = 2
+            write("sae-cfg", f"{name}.json", json.dumps(cfg))
+
+    # probe: the example probes.
+    for name in sorted(os.listdir(os.path.join(repo, "Probes"))):
+        if name.endswith(".toml"):
+            shutil.copy(os.path.join(repo, "Probes", name), os.path.join(folder("probe"), name))
+
+    # Inputs that once crashed or hung Loupe (issue 13), and findings of the fuzzer since.
+    conv = json.load(open(os.path.join(corpus, "arch", "conv.arch.json")))
+    for p in [10000, 1000000, 1000000000000]:
+        conv["layers"][0]["padding"] = p
+        write("arch", f"padding-{p}.arch.json", json.dumps(conv))
+    write("arch", "huge-input.arch.json", json.dumps({"format": "loupe.arch/1", "name": "h", "input": {"shape": [1, 100000, 100000]},
+                                                      "layers": [{"name": "f", "kind": "flatten"}]}))
+    write("arch", "no-layers.arch.json", json.dumps({"format": "loupe.arch/1", "name": "e", "input": {"shape": [64]}, "layers": []}))
+    write("arch", "huge-width.arch.json", json.dumps({"format": "loupe.arch/1", "name": "w", "input": {"shape": [64]},
+                                                      "layers": [{"name": "fc", "kind": "linear", "weight": "w", "out": 1000000000}]}))
+    write("csv", "huge-label.csv", "a,label\n1,99999999999999999999\n")
+    write("sae-cfg", "loupe-null.json", json.dumps({"architecture": "standard", "d_in": 2, "d_sae": 4, "loupe": None}))
+    write("sae-cfg", "loupe-number.json", json.dumps({"architecture": "standard", "d_in": 2, "d_sae": 4, "loupe": 5}))
+    write("sae-cfg", "no-architecture-k.json", json.dumps({"d_in": 2, "d_sae": 4, "k": 2}))
+    write("probe", "bad-table-header.toml", "[\\")
+
+
+if __name__ == "__main__":
+    main()
