@@ -66,6 +66,8 @@ final class RefusalTests: XCTestCase {
                                  ["training a [1000000000, 64] 'weight'", "memory budget"])
         try LoupeProcess.refuses(["sae", "synth", "--samples", "100000000000", "--out", "big.npy"], in: dir, ["memory budget"])
         try LoupeProcess.refuses(["inspect", "demo:mlp-1", "--max-memory", "lots"], in: dir, ["--max-memory lots", "8G"])
+        // A folder that cannot be written in is refused before the training, not after it.
+        try LoupeProcess.refuses(["sae", "train", "--acts", "s.npy", "--steps", "100000", "--out", "/proc/sae"], in: dir, ["cannot write in /proc"])
     }
 
     /// A consistent but enormous file (1 TiB, sparse on disk) once was read into memory.

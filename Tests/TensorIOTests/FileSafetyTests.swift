@@ -36,6 +36,9 @@ final class FileSafetyTests: XCTestCase {
         assertTensorIOError([dir.path, "names a directory"]) { try OutputCheck.file(dir.path, inputs: [], force: true) }
         assertTensorIOError(["/dev/null", "device, pipe or socket"]) { try OutputCheck.file("/dev/null", inputs: [], force: true) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("no").path), "nothing is created")
+        // A folder nobody may write in, root included, is found before any work.
+        assertTensorIOError(["/proc/loupe.npy", "cannot write in /proc"]) { try OutputCheck.file("/proc/loupe.npy", inputs: [], force: true) }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["r.npy"], "the write check leaves nothing")
     }
 
     /// An SAE directory: an existing file is refused; existing SAE files need --force; the files

@@ -55,6 +55,8 @@ final class ReportDestinationTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: file), Data("mine".utf8))
         assertThrowsMessage(try ReportWriter.checkDestination(base.appendingPathComponent("no/r"), inputs: p.inputFiles, force: true),
                             contains: ["no directory", "create it first"])
+        assertThrowsMessage(try ReportWriter.checkDestination(URL(fileURLWithPath: "/proc/r"), inputs: p.inputFiles, force: true),
+                            contains: ["cannot write in /proc"])
     }
 
     /// A new or empty folder is written; an earlier report is replaced only with --force.

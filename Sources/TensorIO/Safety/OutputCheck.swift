@@ -81,13 +81,20 @@ public enum OutputCheck {
         return inputs.first { $0.url.resolvingSymlinksInPath().standardizedFileURL.path.hasPrefix(prefix) }
     }
 
-    static func checkParent(of url: URL, option: String) throws {
+    /// Refuses `url` when its folder is missing, not a folder, or cannot be written in. The
+    /// last is tried for real (a file is made and removed): permissions alone do not tell, for
+    /// root or on a read-only or virtual file system, and a refusal after an hour's work would.
+    public static func checkParent(of url: URL, option: String) throws {
         let parent = url.deletingLastPathComponent().path
         switch PathKind(parent) {
         case .directory:
-            guard access(parent, W_OK | X_OK) == 0 else {
+            let probe = (parent as NSString).appendingPathComponent(".loupe-write-check-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+            let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
                 throw TensorIOError(file: url.path, message: "\(option): cannot write in \(parent): \(errnoString())")
             }
+            close(fd)
+            unlink(probe)
         case .missing:
             throw TensorIOError(file: url.path, message: "\(option): no directory \(parent); create it first")
         default:

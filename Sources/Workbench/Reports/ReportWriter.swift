@@ -14,10 +14,7 @@ public enum ReportWriter {
     /// holds one of the probe's `inputs`.
     public static func checkDestination(_ directory: URL, inputs: [OutputCheck.Input], force: Bool) throws {
         let path = directory.path
-        let parent = directory.deletingLastPathComponent().path
-        guard PathKind(parent) == .directory else {
-            throw WorkbenchError("\(path): no directory \(parent) to put the report in; create it first")
-        }
+        try OutputCheck.checkParent(of: directory, option: "--out")
         switch PathKind(path) {
         case .missing: return
         case .regularFile, .special: throw WorkbenchError("\(path) is a file; a report is written to a directory (a new one, or an earlier report)")
