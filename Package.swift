@@ -17,10 +17,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(name: "CLinAlg", path: "Sources/CLinAlg"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .target(name: "CCurses", linkerSettings: [.linkedLibrary("ncursesw")]),
         .target(name: "LinAlg", dependencies: ["CLinAlg"], swiftSettings: optimized),
         .target(name: "TensorIO", dependencies: [
@@ -32,8 +32,7 @@ let package = Package(
                 swiftSettings: optimized),
         .target(name: "TOML"),
         .target(name: "Workbench", dependencies: [
-            "LinAlg", "TensorIO", "Networks", "Interpret", "TOML",
-            .product(name: "Crypto", package: "swift-crypto"),
+            "LinAlg", "TensorIO", "Networks", "Interpret", "TOML", "CCrypto",
         ], swiftSettings: optimized),
         .target(name: "TUI", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "CCurses"], swiftSettings: optimized),
         .executableTarget(name: "loupe", dependencies: [
