@@ -31,10 +31,14 @@ let package = Package(
         .target(name: "Interpret", dependencies: ["LinAlg", "TensorIO", "Networks"], exclude: ["Alignment/README.md"],
                 swiftSettings: optimized),
         .target(name: "TOML"),
+        // How results describe their figures, and the one number format and table model every
+        // front end draws them with.
+        .target(name: "Figures"),
         .target(name: "Workbench", dependencies: [
+            "Figures",
             "LinAlg", "TensorIO", "Networks", "Interpret", "TOML", "CCrypto",
         ], swiftSettings: optimized),
-        .target(name: "TUI", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "CCurses"], swiftSettings: optimized),
+        .target(name: "TUI", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "CCurses"], swiftSettings: optimized),
         .executableTarget(name: "loupe", dependencies: [
             "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -47,10 +51,10 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "InterpretTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "TestSupport"]),
-        .testTarget(name: "WorkbenchTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TestSupport"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TestSupport"]),
         // The command line as a user runs it: the `loupe` executable this build made, in a process.
         .testTarget(name: "CLITests", dependencies: ["loupe", "Networks", "TensorIO", "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["LinAlg", "Networks", "Interpret", "Workbench", "TUI", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["Figures", "LinAlg", "Networks", "Interpret", "Workbench", "TUI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

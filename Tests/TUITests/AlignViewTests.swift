@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -90,7 +91,7 @@ final class AlignViewTests: XCTestCase {
         let largest = (0..<whole).flatMap { r in (0..<whole).map { abs(mean(r, $0)) } }.max()!
         XCTAssertLessThan(largest, 0.9, "block means are diluted")
         let scale = ColorScale.diverging(limit: largest)
-        XCTAssertTrue(grid.text.contains(NumberText.tick(largest)), "the legend names the limit")
+        XCTAssertTrue(grid.text.contains(NumberFormat.tick(largest)), "the legend names the limit")
         for (x, y) in [(0, 0), (5, 3), (20, 10), (2, 1)] {
             let cell = grid[origin.x + x, origin.y + y]
             XCTAssertEqual(cell.scalar, "▀")

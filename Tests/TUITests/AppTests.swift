@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import LinAlg
 import Networks
@@ -79,7 +80,7 @@ final class AppTests: XCTestCase {
         }
         // The selected unit (0 of fc1) is drawn in the cursor colour, and its value is named.
         XCTAssertEqual(grid[title.x, title.y + 1].style.foreground, Theme.cursor)
-        XCTAssertTrue(grid.text.contains("fc1 unit 0: \(NumberText.short(Double(fc1[sample, 0])))"))
+        XCTAssertTrue(grid.text.contains("fc1 unit 0: \(NumberFormat.readable(Double(fc1[sample, 0])))"))
         // The prediction line: class and probability as softmax of the logits.
         let logits = net.forward(data.x.rows([sample]))
         let p = softmax(logits)

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import LinAlg
 import Networks
@@ -72,9 +73,9 @@ final class BilinearViewTests: XCTestCase {
         return app
     }
 
-    func export(_ app: App) throws -> DataTable { try XCTUnwrap(app.currentView?.exportTable()) }
+    func export(_ app: App) throws -> Table { try XCTUnwrap(app.currentView?.exportTable()) }
 
-    func numbers(_ table: DataTable, _ column: String) -> [Double] {
+    func numbers(_ table: Table, _ column: String) -> [Double] {
         let i = table.header.firstIndex(of: column)!
         return table.rows.map { $0[i].number ?? .nan }
     }
@@ -89,8 +90,8 @@ final class BilinearViewTests: XCTestCase {
         XCTAssertTrue(text.contains("demo:bilinear · layer bilinear · forms in input [1, 8, 8]"), text)
         let λ = ref.values[0]
         XCTAssertTrue(text.contains("form 0: 64 eigenvalues, \(λ.filter { $0 > 0 }.count) > 0, \(λ.filter { $0 < 0 }.count) < 0"
-                                    + " · λ from \(NumberText.short(λ[0])) to \(NumberText.short(λ[63]))"), text)
-        XCTAssertTrue(text.contains("+ end λ1 = \(NumberText.short(λ[0])) · − end λ64 = \(NumberText.short(λ[63]))"))
+                                    + " · λ from \(NumberFormat.readable(λ[0])) to \(NumberFormat.readable(λ[63]))"), text)
+        XCTAssertTrue(text.contains("+ end λ1 = \(NumberFormat.readable(λ[0])) · − end λ64 = \(NumberFormat.readable(λ[63]))"))
         for panel in ["Spectrum of 0", "Truncation on builtin:digits:test", "Top eigenvectors of 0", "Sample 0 of 0…448: contributions to 0"] {
             XCTAssertTrue(text.contains(panel), panel)
         }
@@ -115,7 +116,7 @@ final class BilinearViewTests: XCTestCase {
         app.type("f")     // eigenvectors, alone at 80×24
         let grid = app.frame(80, 24)
         let title = try XCTUnwrap(grid.find("Top eigenvectors of 0"))
-        let label = try XCTUnwrap(grid.find("+1 λ \(NumberText.short(ref.values[0][0]))"))
+        let label = try XCTUnwrap(grid.find("+1 λ \(NumberFormat.readable(ref.values[0][0]))"))
         XCTAssertEqual(label.x, title.x)
         let s = 2 * (label.y - title.y - 1) / 8
         XCTAssertEqual(s, 1, "at 80×24 the images are not magnified")
@@ -130,13 +131,13 @@ final class BilinearViewTests: XCTestCase {
             XCTAssertEqual(cell.style.foreground, scale.color(v[top * 8 + cx / s]), "cell \(cx), \(cy)")
             XCTAssertEqual(cell.style.background, scale.color(v[bottom * 8 + cx / s]), "cell \(cx), \(cy)")
         }
-        XCTAssertNotNil(grid.find("−1 λ \(NumberText.short(ref.values[0][63]))"))
+        XCTAssertNotNil(grid.find("−1 λ \(NumberFormat.readable(ref.values[0][63]))"))
         XCTAssertNotNil(grid.find("≈ "), "the nearest feature of another class")
         // With room, the images are magnified: at 200×60 each pixel is 2×2 dots or more.
         let large = app.frame()
         let largeTitle = try XCTUnwrap(large.find("Top eigenvectors of 0"))
         // The first "+1 λ …" of the eigenvector panel (the contributions panel right of it lists terms by the same names).
-        let first = "+1 λ \(NumberText.short(ref.values[0][0]))"
+        let first = "+1 λ \(NumberFormat.readable(ref.values[0][0]))"
         let largeLabel = try XCTUnwrap((largeTitle.y..<large.height).lazy.compactMap { y -> (x: Int, y: Int)? in
             let row = Array(large.text(row: y).unicodeScalars)
             let n = Array(first.unicodeScalars)
@@ -149,7 +150,7 @@ final class BilinearViewTests: XCTestCase {
         let table = try export(app)
         XCTAssertEqual(Array(table.header.prefix(8)), ["form", "feature", "index", "eigenvalue", "constant", "nearest_other_feature", "nearest_abs_cos", "v0"])
         XCTAssertEqual(table.header.count, 7 + 64)
-        XCTAssertEqual(table.rows.map { $0[1] }, ["+1", "+2", "+3", "−1", "−2", "−3"].map { DataTable.Value.text($0) })
+        XCTAssertEqual(table.rows.map { $0[1] }, ["+1", "+2", "+3", "−1", "−2", "−3"].map { Table.Value.text($0) })
         for (row, index) in zip(table.rows, shown) {
             XCTAssertEqual(row[2], .integer(index))
             XCTAssertEqual(row[4], .missing, "no biases: no constant component")
@@ -225,7 +226,7 @@ final class BilinearViewTests: XCTestCase {
         XCTAssertEqual(table.rows[0][3], .text("1"))
         let value = numbers(table, "value")[0]
         XCTAssertEqual(value, logit, accuracy: 1e-4 * max(1, abs(logit)))
-        XCTAssertTrue(text.contains("logit 1 = \(NumberText.short(value))"), text)
+        XCTAssertTrue(text.contains("logit 1 = \(NumberFormat.readable(value))"), text)
         let terms = numbers(table, "contribution")
         XCTAssertEqual(terms.reduce(0, +), logit, accuracy: 1e-4 * max(1, abs(logit)))
         let x = ref.data.x.row(sample).map(Double.init)
@@ -242,9 +243,9 @@ final class BilinearViewTests: XCTestCase {
         var half = 0
         for (rank, i) in byMagnitude.prefix(2).enumerated() {
             let name = ref.values[1][i] < 0 ? "−\(64 - i)" : "+\(i + 1)"
-            let label = try XCTUnwrap(grid.find("\(name) λ \(NumberText.short(ref.values[1][i]))"), name)
+            let label = try XCTUnwrap(grid.find("\(name) λ \(NumberFormat.readable(ref.values[1][i]))"), name)
             let row = Array(grid.text(row: label.y).unicodeScalars)
-            XCTAssertTrue(grid.text(row: label.y).hasSuffix(NumberText.short(terms[i])), String(String.UnicodeScalarView(row)))
+            XCTAssertTrue(grid.text(row: label.y).hasSuffix(NumberFormat.readable(terms[i])), String(String.UnicodeScalarView(row)))
             let centre = try XCTUnwrap((label.x..<row.count).first { row[$0] == "│" })
             let right = (centre + 1..<row.count).prefix { ["█", "▌"].contains(row[$0]) }.count
             let left = (0..<centre).reversed().prefix { ["█", "▐"].contains(row[$0]) }.count

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -58,7 +59,7 @@ final class InterpViewTests: XCTestCase {
         let scale = ColorScale.diverging(limit: templates.joined().map(abs).max()!)
         XCTAssertTrue(text.contains("templates A_c(x) of every class, one scale"))
         for k in [0, c, 9] {
-            let label = try XCTUnwrap(grid.find("\(k) \(NumberText.short(Double(scores[0, k])))"), "class \(k)")
+            let label = try XCTUnwrap(grid.find("\(k) \(NumberFormat.readable(Double(scores[0, k])))"), "class \(k)")
             let g = magnification(grid, at: (label.x, label.y + 1))
             XCTAssertGreaterThan(g, 0)
             assertMapCells(grid, at: (label.x, label.y + 1), magnification: g, values: templates[k], scale: scale,
@@ -66,7 +67,7 @@ final class InterpViewTests: XCTestCase {
         }
         // The table: a row per class, logit = Σ votes + bias.
         let row = try XCTUnwrap(grid.find("class    logit"))
-        XCTAssertTrue(grid.text(row: row.y + 1 + c).contains(NumberText.short(f)))
+        XCTAssertTrue(grid.text(row: row.y + 1 + c).contains(NumberFormat.readable(f)))
     }
 
     func testKeys() throws {

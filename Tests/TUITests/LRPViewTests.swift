@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -114,14 +115,14 @@ final class LRPViewTests: XCTestCase {
         let pixel = 255 * Double(data.x[0, 2 * 8 + 4])
         XCTAssertEqual(grid[input.x + 4 * m, input.y + 1 + m].style.foreground, Color(pixel, pixel, pixel), "pixel (2, 4)")
         // The legend spans ±max |R|, and the layer table gives each layer's rule and Σ R.
-        XCTAssertTrue(text.contains(NumberText.tick(-scale.high)))
+        XCTAssertTrue(text.contains(NumberFormat.tick(-scale.high)))
         XCTAssertTrue(text.contains("relevance by layer"))
         for (layer, rule) in [("conv1", "zplus"), ("conv2", "zplus"), ("fc1", "epsilon:1e-06"), ("pool1", "to the winner")] {
             let row = try XCTUnwrap(grid.find(layer + " "), layer)
             XCTAssertTrue(grid.text(row: row.y).contains(rule), "\(layer): \(grid.text(row: row.y))")
         }
         let conv1 = try XCTUnwrap(grid.find("conv1 "))
-        XCTAssertTrue(grid.text(row: conv1.y).contains(NumberText.short(batch.layerTotals[0, 0])))
+        XCTAssertTrue(grid.text(row: conv1.y).contains(NumberFormat.readable(batch.layerTotals[0, 0])))
     }
 
     /// With LRP-0 and the biases out of the rules, relevance is conserved: Σ R = f_c(x) on the
@@ -139,7 +140,7 @@ final class LRPViewTests: XCTestCase {
         assertShown(number(after: "Σ R − f_c(x)", in: grid), cnn.conservationErrors[0])
         let conv1 = try XCTUnwrap(grid.find("conv1 "))
         let row = grid.text(row: conv1.y).trimmingCharacters(in: .whitespaces)
-        XCTAssertTrue(row.hasSuffix(" " + NumberText.short(cnn.layerTotals[0, 1] - cnn.layerTotals[0, 0])), row)
+        XCTAssertTrue(row.hasSuffix(" " + NumberFormat.readable(cnn.layerTotals[0, 1] - cnn.layerTotals[0, 0])), row)
         XCTAssertEqual(cnn.layerTotals[0, 1] - cnn.layerTotals[0, 0], -cnn.conservationErrors[0], accuracy: 1e-4,
                        "all of it is lost at conv1")
 
@@ -229,12 +230,12 @@ final class LRPViewTests: XCTestCase {
                                                      methods: [LRPConfiguration(composite: .epsilonPlus)], options: options)
         XCTAssertTrue(grid.text.contains("pixel flipping · first 50 samples · mean u·f(x)"), grid.text)
         for curve in result.curves {
-            XCTAssertTrue(grid.text.contains("━ \(curve.method) AUC \(NumberText.short(curve.auc))"), curve.method)
+            XCTAssertTrue(grid.text.contains("━ \(curve.method) AUC \(NumberFormat.readable(curve.auc))"), curve.method)
         }
         XCTAssertLessThan(result.curve("epsilon-plus")!.auc, result.curve("random")!.auc)
         // The plot's y axis spans the curves.
         let high = result.curves.flatMap(\.meanScore).max()!
-        XCTAssertTrue(grid.text.contains(NumberText.tick(high)))
+        XCTAssertTrue(grid.text.contains(NumberFormat.tick(high)))
 
         app.handle(.char("v"))
         app.handle(.char("v"))
@@ -258,7 +259,7 @@ final class LRPViewTests: XCTestCase {
         XCTAssertTrue(app.frame().text.contains("━ epsilon-plus-flat AUC"))
         app.handle(.char("C"))
         XCTAssertFalse(app.isBusy, "kept, not run again")
-        XCTAssertTrue(app.frame().text.contains("━ epsilon-plus AUC \(NumberText.short(result.curve("epsilon-plus")!.auc))"))
+        XCTAssertTrue(app.frame().text.contains("━ epsilon-plus AUC \(NumberFormat.readable(result.curve("epsilon-plus")!.auc))"))
         app.handle(.char("f"))
         XCTAssertTrue(app.frame().text.contains("pixel flipping off"))
     }
@@ -365,7 +366,7 @@ final class LRPViewTests: XCTestCase {
         // The legend starts with the low end of the scale right under the map, 8m rows down.
         func legend(_ m: Int) -> Bool {
             String(String.UnicodeScalarView(grid.text(row: title.y + 1 + 8 * m).unicodeScalars.dropFirst(title.x)))
-                .hasPrefix(NumberText.tick(scale.low) + " ")
+                .hasPrefix(NumberFormat.tick(scale.low) + " ")
         }
         let m = try XCTUnwrap((1...8).first(where: legend))
         XCTAssertTrue(ramp.contains(grid[title.x, title.y + 1].scalar))

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -125,17 +126,17 @@ final class SAEViewTests: XCTestCase {
         return lines.joined(separator: "\n").replacingOccurrences(of: #"in \d+\.\d s"#, with: "in … s", options: .regularExpression)
     }
 
-    func export(_ app: App) throws -> DataTable { try XCTUnwrap(app.currentView?.exportTable()) }
+    func export(_ app: App) throws -> Table { try XCTUnwrap(app.currentView?.exportTable()) }
 
-    func column(_ table: DataTable, _ name: String) -> [DataTable.Value] {
+    func column(_ table: Table, _ name: String) -> [Table.Value] {
         let i = table.header.firstIndex(of: name)!
         return table.rows.map { $0[i] }
     }
 
-    func numbers(_ table: DataTable, _ name: String) -> [Double] { column(table, name).map { $0.number ?? .nan } }
+    func numbers(_ table: Table, _ name: String) -> [Double] { column(table, name).map { $0.number ?? .nan } }
 
     /// The value of `figure` in the metrics export.
-    func figure(_ table: DataTable, _ figure: String) -> Double? {
+    func figure(_ table: Table, _ figure: String) -> Double? {
         table.rows.first { $0[1] == .text(figure) }?[2].number
     }
 
@@ -151,7 +152,7 @@ final class SAEViewTests: XCTestCase {
         let text = app.frame().text
         XCTAssertTrue(text.contains("demo:mlp-1 · relu1 [256] · topk k 16 · d_sae 1024 (4×) · 60 steps × 128"), text)
         XCTAssertTrue(text.contains("trained 60 steps in"), text)
-        XCTAssertTrue(text.contains("L0 \(String(format: "%.2f", ref.l0)) · FVU \(NumberText.short(ref.fvu))"), text)
+        XCTAssertTrue(text.contains("L0 \(String(format: "%.2f", ref.l0)) · FVU \(NumberFormat.readable(ref.fvu))"), text)
         let dead = Double(ref.firing.filter { $0 == 0 }.count) / 1024
         XCTAssertTrue(text.contains("dead \(percent(dead))"), text)
         XCTAssertTrue(text.contains("Dark matter needs at least 516 samples for d_in = 256"), "449 samples cannot fit 257 unknowns per half")
@@ -332,7 +333,7 @@ final class SAEViewTests: XCTestCase {
         // InterpretTests); the corrected FVU is the FVU times the nonlinear share by definition.
         let dm = try DarkMatter.analyse(x: ref.x, reconstruction: ref.reconstruction, seed: 0).report
         XCTAssertNotNil(grid.find("R² of e \(String(format: "%.3f", dm.errorR2)) · R² of ‖e‖² \(String(format: "%.3f", dm.errorNormR2))"), grid.text)
-        XCTAssertNotNil(grid.find("FVU \(NumberText.short(dm.fvu)) → \(NumberText.short(dm.correctedFVU)) with the linear correction"))
+        XCTAssertNotNil(grid.find("FVU \(NumberFormat.readable(dm.fvu)) → \(NumberFormat.readable(dm.correctedFVU)) with the linear correction"))
         XCTAssertEqual(dm.correctedFVU, dm.fvu * dm.nonlinearFraction, accuracy: 1e-12)
         press(app, "f")
         let metrics = try export(app)

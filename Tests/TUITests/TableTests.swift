@@ -1,8 +1,9 @@
+import Figures
 import TUI
 import XCTest
 
 final class TableTests: XCTestCase {
-    let table = DataTable(columns: [.init("name"), .init("value", .fixed(2))],
+    let table = Table(columns: [.init("name"), .init("value", .fixed(2))],
                           rows: [[.text("b"), .number(2)], [.text("a"), .number(10)], [.text("c"), .number(-1)], [.text("d"), .missing]])
 
     func testSortingAndFiltering() {
@@ -37,7 +38,7 @@ final class TableTests: XCTestCase {
 
     /// The first column stays; the selected column scrolls into view.
     func testWideTablesScrollSideways() {
-        let wide = DataTable(columns: (0..<8).map { .init("col\($0)") }, rows: [[.text("r")] + (1..<8).map { .integer($0 * 111) }])
+        let wide = Table(columns: (0..<8).map { .init("col\($0)") }, rows: [[.text("r")] + (1..<8).map { .integer($0 * 111) }])
         var state = TableState()
         let grid = Grid(width: 24, height: 2)
         TableWidget.render(wide, state: &state, canvas: Canvas(grid: grid))
@@ -51,7 +52,7 @@ final class TableTests: XCTestCase {
     }
 
     func testCSVHasAHeaderFullPrecisionAndQuoting() {
-        let t = DataTable(columns: [.init("name"), .init("x", .fixed(1))],
+        let t = Table(columns: [.init("name"), .init("x", .fixed(1))],
                           rows: [[.text("a,b"), .number(0.123456789)], [.text("say \"hi\""), .integer(3)], [.missing, .number(.nan)]])
         XCTAssertEqual(t.csv, "name,x\n\"a,b\",0.123456789\n\"say \"\"hi\"\"\",3\n,nan\n")
         XCTAssertEqual(t.columns[1].display(.number(0.123456789)), "0.1")

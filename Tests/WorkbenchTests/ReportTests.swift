@@ -66,7 +66,9 @@ final class ReportTests: XCTestCase {
                     for (c, cell) in row.enumerated() {
                         switch cell {
                         case .number(let v): XCTAssertEqual(Double(cells[r + 1][c]), v); checked += 1
+                        case .integer(let v): XCTAssertEqual(Int(cells[r + 1][c]), v); checked += 1
                         case .text(let t): XCTAssertEqual(cells[r + 1][c], t)
+                        case .missing: XCTAssertEqual(cells[r + 1][c], "")
                         }
                     }
                 }
@@ -95,10 +97,10 @@ final class ReportTests: XCTestCase {
 
     /// Line plots and heatmaps (not produced by `summary`) are drawn and parse too.
     func testLinePlotAndHeatmapSVGs() throws {
-        let lines = ReportPlot(name: "c", title: "Curves <&>", content: .lines(LinePlot(xLabel: "λ", yLabel: "loss", series: [
+        let lines = ReportPlot(name: "c", title: "Curves <&>", content: .lines(PlotLines(xLabel: "λ", yLabel: "loss", series: [
             LineSeries(name: "naive", x: [0, 0.5, 1], y: [0.1, 2.5, 0.12]),
             LineSeries(name: "permuted", x: [0, 0.5, 1], y: [0.1, 0.3, .nan])])))
-        let heat = ReportPlot(name: "h", title: "CKA", content: .heatmap(Heatmap(rowLabels: ["a", "b"], columnLabels: ["x", "y", "z"],
+        let heat = ReportPlot(name: "h", title: "CKA", content: .heatmap(PlotHeatmap(rowLabels: ["a", "b"], columnLabels: ["x", "y", "z"],
                                                                                  values: [[1, -0.5, 0], [0.25, 0.75, -1]], valueLabel: "r", signed: true)))
         let section = ReportSection(title: "s", method: "test", plots: [lines, heat])
         let dir = try temporaryDirectory(self).appendingPathComponent("r")

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import TensorIO
 import Workbench
@@ -29,5 +30,12 @@ enum ExportFiles {
             }
         }
         throw WorkbenchError("\(directory.path) already holds a thousand exports stamped \(stamp)")
+    }
+}
+
+extension Table {
+    /// Writes the CSV; never over an existing file (an export must not destroy one).
+    func writeCSV(to url: URL) throws {
+        try AtomicFile.write(Data(csv.utf8), to: url, replacing: false)
     }
 }

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Workbench
 
@@ -33,7 +34,7 @@ public protocol WorkbenchView: AnyObject {
     /// Restricts what the view shows to matches of `text` (`/`); false if the view has no filter.
     func applyFilter(_ text: String) -> Bool
     /// The numbers behind what the view shows now, for `e` (nil while there is nothing yet).
-    func exportTable() -> DataTable?
+    func exportTable() -> Table?
 }
 
 extension WorkbenchView {

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import LinAlg
 import Networks
@@ -116,15 +117,15 @@ public final class ActivationsView: WorkbenchView {
 
     // MARK: Export
 
-    public func exportTable() -> DataTable? {
+    public func exportTable() -> Table? {
         let done = records.compactMap { $0 }
         guard done.count == records.count, !done.isEmpty else { return nil }
         clampSelection()
         let labels = workspace.data.labels
-        func label(_ s: Int) -> DataTable.Value { labels.map { .integer($0[s]) } ?? .missing }
+        func label(_ s: Int) -> Table.Value { labels.map { .integer($0[s]) } ?? .missing }
         if settings.unitDetail {
             // The numbers behind the histogram and the top samples: the unit on every sample.
-            var table = DataTable(columns: ["model", "layer", "unit", "rank", "sample", "label", "activation"].map { .init($0) })
+            var table = Table(columns: ["model", "layer", "unit", "rank", "sample", "label", "activation"].map { .init($0) })
             for (m, record) in done.enumerated() {
                 let layer = record.layers[settings.layer]
                 for (rank, top) in topSamples(model: m, count: workspace.data.count).enumerated() {
@@ -135,7 +136,7 @@ public final class ActivationsView: WorkbenchView {
             return table
         }
         // The numbers behind the heatmaps: every unit of every layer for the current sample.
-        var table = DataTable(columns: ["model", "sample", "label", "prediction", "layer", "unit", "activation"].map { .init($0) })
+        var table = Table(columns: ["model", "sample", "label", "prediction", "layer", "unit", "activation"].map { .init($0) })
         let s = settings.sample
         for (m, record) in done.enumerated() {
             for layer in record.layers {
@@ -173,7 +174,7 @@ public final class ActivationsView: WorkbenchView {
     /// The sample as an image, its label, and each model's prediction and class probabilities.
     private func renderSample(_ canvas: Canvas) {
         let s = settings.sample, data = workspace.data
-        canvas.text(0, 0, "sample \(NumberText.sample(s, of: data.count))", Theme.title)
+        canvas.text(0, 0, "sample \(NumberFormat.sample(s, of: data.count))", Theme.title)
         var y = 1
         if let labels = data.labels { canvas.text(0, y, "label \(workspace.models[0].network.classNames[safe: labels[s]] ?? String(labels[s]))"); y += 1 }
         let net = workspace.models[0].network
@@ -249,7 +250,7 @@ public final class ActivationsView: WorkbenchView {
         }
         if let layer = record.layers[safe: settings.layer], settings.unit < layer.values.cols {
             let v = layer.values[s, settings.unit]
-            canvas.text(0, canvas.height - 1, "\(layer.name) unit \(settings.unit): \(NumberText.short(Double(v)))   Enter: unit detail", Theme.accent)
+            canvas.text(0, canvas.height - 1, "\(layer.name) unit \(settings.unit): \(NumberFormat.readable(Double(v)))   Enter: unit detail", Theme.accent)
         }
     }
 
@@ -258,7 +259,7 @@ public final class ActivationsView: WorkbenchView {
         guard let record = records[m], let layer = record.layers[safe: settings.layer] else { return }
         let values = layer.values.column(settings.unit).map(Double.init)
         let here = values[settings.sample]
-        canvas.text(0, 0, "\(layer.name) unit \(settings.unit): this sample \(NumberText.short(here))", Theme.title)
+        canvas.text(0, 0, "\(layer.name) unit \(settings.unit): this sample \(NumberFormat.readable(here))", Theme.title)
         let histogramHeight = max(min(canvas.height / 2, 12), 5)
         Histogram(values: values, title: "over \(values.count) samples (▲ this sample)", marker: here)
             .render(canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: histogramHeight)))
@@ -267,7 +268,7 @@ public final class ActivationsView: WorkbenchView {
         let net = workspace.models[m].network
         guard let shape = net.input.image ?? (net.input.shape.count == 3 ? net.input.shape : nil) else {
             for (i, top) in topSamples(model: m, count: canvas.height - y - 1).enumerated() {
-                canvas.text(0, y + 1 + i, "#\(top.sample)  \(NumberText.short(Double(top.value)))")
+                canvas.text(0, y + 1 + i, "#\(top.sample)  \(NumberFormat.readable(Double(top.value)))")
             }
             return
         }
@@ -281,7 +282,7 @@ public final class ActivationsView: WorkbenchView {
             let size = image.size(scale: 1, mode: canvas.colors)
             image.render(tile, scale: 1)
             tile.text(0, size.height, "#\(top.sample)", Theme.dim)
-            tile.text(0, size.height + 1, NumberText.short(Double(top.value)))
+            tile.text(0, size.height + 1, NumberFormat.readable(Double(top.value)))
             if let labels { tile.text(0, size.height + 2, "y=\(labels[top.sample])", Theme.dim) }
         }
     }

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 import Networks
@@ -170,10 +171,10 @@ public final class AlignView: WorkbenchView {
 
     /// Every pair of units: its correlation, where B's unit stands in the aligned order, and
     /// whether each matching paired the two.
-    public func exportTable() -> DataTable? {
+    public func exportTable() -> Table? {
         guard let choice, let r = results[choice] else { return nil }
         let names = ["model_a", "layer_a", "unit_a", "model_b", "layer_b", "unit_b", "correlation", "aligned_position", "bipartite", "semi"]
-        var table = DataTable(columns: names.map { DataTable.Column($0) })
+        var table = Table(columns: names.map { Table.Column($0) })
         let (a, b) = (workspace.models[0].reference, workspace.models[1].reference)
         var position = [Int](repeating: 0, count: r.correlation.unitsB)
         for (k, unit) in r.bipartite.columnOrder.enumerated() { position[unit] = k }

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 import Networks
@@ -53,8 +54,8 @@ extension BilinearView {
         let positive = λ.filter { $0 > 0 }.count, negative = λ.filter { $0 < 0 }.count
         var text = "form \(shown.label)"
         if let versus = settings.versus { text += " (logit \(formName(settings.form)) − logit \(formName(versus)))" }
-        text += ": \(λ.count) eigenvalues, \(positive) > 0, \(negative) < 0 · λ from \(NumberText.short(λ.first ?? 0)) to \(NumberText.short(λ.last ?? 0))"
-        text += " · effective rank \(String(format: "%.1f", shown.spectrum.effectiveRank)) · offset \(NumberText.short(shown.spectrum.offset))"
+        text += ": \(λ.count) eigenvalues, \(positive) > 0, \(negative) < 0 · λ from \(NumberFormat.readable(λ.first ?? 0)) to \(NumberFormat.readable(λ.last ?? 0))"
+        text += " · effective rank \(String(format: "%.1f", shown.spectrum.effectiveRank)) · offset \(NumberFormat.readable(shown.spectrum.offset))"
         canvas.text(0, 0, text, Theme.title)
     }
 
@@ -84,7 +85,7 @@ extension BilinearView {
         case .spectrum: return "Spectrum of \(shown.label)"
         case .eigenvectors: return "Top eigenvectors of \(shown.label)"
         case .truncation: return "Truncation on \(workspace.data.name)"
-        case .contributions: return "Sample \(NumberText.sample(settings.sample, of: workspace.data.count)): contributions to \(shown.label)"
+        case .contributions: return "Sample \(NumberFormat.sample(settings.sample, of: workspace.data.count)): contributions to \(shown.label)"
         }
     }
 
@@ -98,8 +99,8 @@ extension BilinearView {
         if !s.positive.isEmpty { series.append(LinePlot.Series("top +", x: s.positive.map { Double($0.index + 1) }, y: s.positive.map(\.eigenvalue))) }
         if !s.negative.isEmpty { series.append(LinePlot.Series("top −", x: s.negative.map { Double($0.index + 1) }, y: s.negative.map(\.eigenvalue))) }
         LinePlot(title: "λᵢ, largest first", series: series).render(canvas.sub(Rect(x: 0, y: 0, width: canvas.width, height: canvas.height - 1)))
-        var ends = "+ end λ1 = \(NumberText.short(λ.first ?? 0))"
-        if let last = λ.last { ends += " · − end λ\(λ.count) = \(NumberText.short(last))" }
+        var ends = "+ end λ1 = \(NumberFormat.readable(λ.first ?? 0))"
+        if let last = λ.last { ends += " · − end λ\(λ.count) = \(NumberFormat.readable(last))" }
         canvas.text(0, canvas.height - 1, ends, Theme.dim)
     }
 
@@ -151,7 +152,7 @@ extension BilinearView {
 
     /// "+1 λ 2.31" and, for a class form, "≈ 5 −2 .83" (the most similar feature of another class, |cos|).
     private func tileLabels(_ feature: Eigenfeature, _ shown: Shown) -> [String] {
-        var lines = ["\(featureName(feature.index, shown.spectrum.eigenvalues)) λ \(NumberText.short(feature.eigenvalue))"]
+        var lines = ["\(featureName(feature.index, shown.spectrum.eigenvalues)) λ \(NumberFormat.readable(feature.eigenvalue))"]
         if let nearest = shown.nearest[feature.index] { lines.append("≈ \(nearest.name) \(String(format: "%.2f", nearest.cosine))") }
         return lines
     }
@@ -166,7 +167,7 @@ extension BilinearView {
             TextBlock.render(reason, Theme.warning, canvas: canvas)
         case .done(let curve):
             let k95 = curve.kFor95Percent.map { "k for 95 %: \($0) of \(curve.ks.last ?? 0)" } ?? "95 % not reached"
-            canvas.text(0, 0, "\(k95) · model \(NumberText.percent(curve.modelAccuracy)) · all kept \(NumberText.percent(curve.accuracy.last ?? 0)) (max |Δlogit| \(NumberText.short(curve.maxLogitError)))")
+            canvas.text(0, 0, "\(k95) · model \(NumberFormat.percent(curve.modelAccuracy)) · all kept \(NumberFormat.percent(curve.accuracy.last ?? 0)) (max |Δlogit| \(NumberFormat.readable(curve.maxLogitError)))")
             // Accuracy saturates within a few eigenvectors: the plot stops at 4 × k95 (at least 16).
             let shown = min(curve.ks.count, max(16, 4 * (curve.kFor95Percent ?? curve.ks.count)))
             let ks = curve.ks.prefix(shown).map(Double.init), accuracy = Array(curve.accuracy.prefix(shown))
@@ -206,16 +207,16 @@ extension BilinearView {
             lines.append(("predicted \(formName(sample.predicted))", Theme.accent))
         }
         let value = settings.versus.map { "logit \(formName(settings.form)) − logit \(formName($0))" } ?? "logit \(form.label)"
-        lines.append(("\(value) = \(NumberText.short(form.value))", Theme.title))
-        lines.append(("= Σᵢ λᵢ(vᵢ·x)² \(NumberText.short(form.contributions.reduce(0, +))) + offset \(NumberText.short(form.offset))", .plain))
+        lines.append(("\(value) = \(NumberFormat.readable(form.value))", Theme.title))
+        lines.append(("= Σᵢ λᵢ(vᵢ·x)² \(NumberFormat.readable(form.contributions.reduce(0, +))) + offset \(NumberFormat.readable(form.offset))", .plain))
         let barsY = max(imageHeight, lines.count + 1) + 1
         let listed = Array(form.top.prefix(max(canvas.height - barsY, 0)))
         if !listed.isEmpty {
-            lines.append(("the \(listed.count) largest terms sum to \(NumberText.short(listed.map(\.contribution).reduce(0, +)))", Theme.dim))
+            lines.append(("the \(listed.count) largest terms sum to \(NumberFormat.readable(listed.map(\.contribution).reduce(0, +)))", Theme.dim))
         }
         for (i, line) in lines.enumerated() { canvas.text(textX, i, line.0, line.1) }
         let items = listed.map { term in
-            (label: "\(featureName(term.index, shown.spectrum.eigenvalues)) λ \(NumberText.short(term.eigenvalue))", value: term.contribution)
+            (label: "\(featureName(term.index, shown.spectrum.eigenvalues)) λ \(NumberFormat.readable(term.eigenvalue))", value: term.contribution)
         }
         SignedBars(items: items).render(canvas.sub(Rect(x: 0, y: barsY, width: canvas.width, height: canvas.height - barsY)))
     }

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 import Networks
@@ -98,10 +99,10 @@ public final class CKAView: WorkbenchView {
 
     // MARK: Export
 
-    public func exportTable() -> DataTable? {
+    public func exportTable() -> Table? {
         guard let m = results[choice] else { return nil }
         let names = ["model_a", "layer_a", "model_b", "layer_b", "cka", "kernel", "debiased", "samples", "data"]
-        var table = DataTable(columns: names.map { DataTable.Column($0) })
+        var table = Table(columns: names.map { Table.Column($0) })
         let (a, b) = (workspace.models[0].reference, workspace.models[safe: 1]?.reference ?? workspace.models[0].reference)
         for (i, row) in m.rowLayers.enumerated() {
             for (j, column) in m.columnLayers.enumerated() {
@@ -126,7 +127,7 @@ public final class CKAView: WorkbenchView {
         let rowsName = models[0].title, columnsName = models.count > 1 ? models[1].title : models[0].title
         let estimator = settings.debiased ? "debiased HSIC" : "biased HSIC"
         let kernel: String
-        if case .rbf(let t) = settings.kernel { kernel = "RBF kernel (σ = \(NumberText.short(t)) × median distance)" } else { kernel = "linear kernel" }
+        if case .rbf(let t) = settings.kernel { kernel = "RBF kernel (σ = \(NumberFormat.readable(t)) × median distance)" } else { kernel = "linear kernel" }
         canvas.text(0, 0, "CKA · \(kernel) · \(estimator)", Theme.heading)
         let layers = "rows: layers of \(rowsName) · columns: layers of \(columnsName)"
         canvas.text(0, 1, layers, Theme.dim)

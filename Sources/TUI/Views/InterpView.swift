@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 import Workbench
@@ -122,22 +123,22 @@ public final class InterpView: WorkbenchView {
     // MARK: Tables
 
     /// One row per class: logit = Σ votes + bias, the residual, and each layer's share of the bias.
-    static func classTable(_ li: LinearInterpretation) -> DataTable {
+    static func classTable(_ li: LinearInterpretation) -> Table {
         let columns = ["class", "logit", "Σ votes", "bias", "residual"] + li.biasShares.map { "bias from \($0.layer)" }
-        return DataTable(columns: columns.map { .init($0) }, rows: li.classNames.indices.map { c in
+        return Table(columns: columns.map { .init($0) }, rows: li.classNames.indices.map { c in
             [.text(li.classNames[c]), .number(li.scores[c]), .number(li.votes[c].reduce(0, +)), .number(li.bias[c]),
              .number(li.residuals[c])] + li.biasShares.map { .number($0.perClass[c]) }
         })
     }
 
-    public func exportTable() -> DataTable? {
+    public func exportTable() -> Table? {
         guard let li = interpretation else { return nil }
-        let context: [(String, DataTable.Value)] = [
+        let context: [(String, Table.Value)] = [
             ("model", .text(picker.reference)), ("sample", .integer(li.sample)), ("label", li.label.map { .integer($0) } ?? .missing),
             ("predicted", .integer(li.predicted)),
         ]
         let columns = ["class", "logit", "votes_sum", "bias", "residual"] + li.biasShares.map { "bias_from_\($0.layer)" }
-        return DataTable(columns: (context.map(\.0) + columns).map { .init($0) },
+        return Table(columns: (context.map(\.0) + columns).map { .init($0) },
                          rows: InterpView.classTable(li).rows.map { context.map(\.1) + $0 })
     }
 
@@ -153,11 +154,11 @@ public final class InterpView: WorkbenchView {
             return
         }
         let s = settings.sample
-        var head = "\(picker.reference) · sample \(NumberText.sample(s, of: workspace.data.count))"
+        var head = "\(picker.reference) · sample \(NumberFormat.sample(s, of: workspace.data.count))"
         if let li = interpretation {
             let names = li.classNames
             if let label = li.label { head += " · label \(names[safe: label] ?? String(label))" }
-            head += " · predicted \(names[li.predicted]) · max |residual| \(NumberText.short(li.maxResidual))"
+            head += " · predicted \(names[li.predicted]) · max |residual| \(NumberFormat.readable(li.maxResidual))"
         }
         canvas.text(0, 0, head, Theme.heading)
         let body = canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: canvas.height - 1))
@@ -206,7 +207,7 @@ public final class InterpView: WorkbenchView {
         lines.append(("residual", li.residuals[c]))
         for (i, line) in lines.enumerated() {
             readout.text(0, 1 + i, line.0, Theme.dim, maxWidth: 15)
-            readout.text(16, 1 + i, NumberText.short(line.1))
+            readout.text(16, 1 + i, NumberFormat.readable(line.1))
         }
         return max(size.height + 2, min(lines.count + 1, canvas.height))
     }
@@ -257,7 +258,7 @@ public final class InterpView: WorkbenchView {
             let tile = canvas.sub(Rect(x: (k % layout.perRow) * layout.tileWidth, y: 1 + (k / layout.perRow) * layout.tileHeight,
                                        width: layout.tileWidth - 2, height: layout.tileHeight))
             let style = k == c ? Theme.title.with(.reverse) : (k == li.predicted ? Theme.accent : Theme.dim)
-            tile.text(0, 0, "\(li.classNames[k]) \(NumberText.short(li.scores[k]))", style)
+            tile.text(0, 0, "\(li.classNames[k]) \(NumberFormat.readable(li.scores[k]))", style)
             map.heatmap(layout.magnification, scale: scale).render(tile.sub(Rect(x: 0, y: 1, width: tile.width, height: tile.height - 1)))
         }
     }

@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 import Workbench
@@ -144,26 +145,26 @@ public final class LRPView: WorkbenchView {
     /// Columns the layer table needs to show all of its columns.
     static let layerTableWidth = 54
 
-    static func layerTable(_ e: LRPExplanation) -> DataTable {
+    static func layerTable(_ e: LRPExplanation) -> Table {
         let totals = e.layerTotals[0]
-        var rows: [[DataTable.Value]] = e.layerRules.enumerated().map { i, layer in
+        var rows: [[Table.Value]] = e.layerRules.enumerated().map { i, layer in
             [.text(layer.layer), .text(layer.kind), .text(layer.rule), .number(totals[i]), .number(totals[i + 1] - totals[i])]
         }
         rows.append([.text("scores"), .text(""), .text("u·f(x)"), .number(totals[totals.count - 1]), .missing])
-        return DataTable(columns: [.init("layer"), .init("kind"), .init("rule"), .init("ΣR in"), .init("lost")], rows: rows)
+        return Table(columns: [.init("layer"), .init("kind"), .init("rule"), .init("ΣR in"), .init("lost")], rows: rows)
     }
 
-    public func exportTable() -> DataTable? {
+    public func exportTable() -> Table? {
         guard let e = explanation, let network = picker.network else { return nil }
-        let context: [(String, DataTable.Value)] = [
+        let context: [(String, Table.Value)] = [
             ("model", .text(picker.reference)), ("composite", .text(configuration.name)),
             ("biases_absorb", .integer(settings.biasAbsorbsRelevance ? 1 : 0)), ("target", .text(settings.target.description)),
         ]
-        func prefixed(_ table: DataTable) -> DataTable {
-            DataTable(columns: context.map { .init($0.0) } + table.columns, rows: table.rows.map { context.map(\.1) + $0 })
+        func prefixed(_ table: Table) -> Table {
+            Table(columns: context.map { .init($0.0) } + table.columns, rows: table.rows.map { context.map(\.1) + $0 })
         }
         let s = settings.sample
-        let explained: [(String, DataTable.Value)] = [
+        let explained: [(String, Table.Value)] = [
             ("sample", .integer(s)), ("label", e.labels.map { .integer($0[0]) } ?? .missing),
             ("target_class", e.classes[0].map { .integer($0) } ?? .missing),
         ]
@@ -173,17 +174,17 @@ public final class LRPView: WorkbenchView {
             let shape = InputMap.imageShape(network).flatMap { $0.reduce(1, *) == x.count ? $0 : nil } ?? [1, 1, x.count]
             let plane = shape[1] * shape[2]
             let columns = ["input", "channel", "row", "col", "value", "relevance"]
-            return prefixed(DataTable(columns: (explained.map(\.0) + columns).map { .init($0) }, rows: x.indices.map { i in
+            return prefixed(Table(columns: (explained.map(\.0) + columns).map { .init($0) }, rows: x.indices.map { i in
                 explained.map(\.1) + [.integer(i), .integer(i / plane), .integer(i % plane / shape[2]), .integer(i % shape[2]),
                                       .number(x[i]), .number(Double(e.relevance[0][i]))]
             }))
         case .layers:
             let columns = ["layer", "kind", "rule", "relevance_in", "relevance_lost"]
-            return prefixed(DataTable(columns: (explained.map(\.0) + columns).map { .init($0) },
+            return prefixed(Table(columns: (explained.map(\.0) + columns).map { .init($0) },
                                       rows: LRPView.layerTable(e).rows.map { explained.map(\.1) + $0 }))
         case .flipping:
             guard settings.flipping, let result = flips.run(flipKey)?.result else { return nil }
-            var table = DataTable(columns: ["samples", "method", "step", "fraction_removed", "mean_score", "auc"].map { .init($0) })
+            var table = Table(columns: ["samples", "method", "step", "fraction_removed", "mean_score", "auc"].map { .init($0) })
             for curve in result.curves {
                 for (k, f) in result.fractions.enumerated() {
                     table.rows.append([.integer(result.samples.count), .text(curve.method), .integer(k), .number(f),
@@ -207,7 +208,7 @@ public final class LRPView: WorkbenchView {
         let s = settings.sample
         let names = network.classNames
         func name(_ c: Int) -> String { names[safe: c] ?? String(c) }
-        var head = "\(picker.reference) · sample \(NumberText.sample(s, of: data.count))"
+        var head = "\(picker.reference) · sample \(NumberFormat.sample(s, of: data.count))"
         if let label = data.labels?[s] { head += " · label \(name(label))" }
         if let e = explanation { head += " · predicted \(name(e.predicted[0]))" }
         canvas.text(0, 0, head, Theme.heading)
@@ -256,12 +257,12 @@ public final class LRPView: WorkbenchView {
         let (sum, explained, error) = (e.relevanceSums[0], e.explained[0], e.conservationErrors[0])
         let positive = relevance.filter { $0 > 0 }.reduce(0, +), negative = relevance.filter { $0 < 0 }.reduce(0, +)
         let lines: [(String, String)] = [
-            ("f_c(x)", NumberText.short(explained)),
-            ("Σ R", NumberText.short(sum)),
-            ("Σ R − f_c(x)", NumberText.short(error)),
+            ("f_c(x)", NumberFormat.readable(explained)),
+            ("Σ R", NumberFormat.readable(sum)),
+            ("Σ R − f_c(x)", NumberFormat.readable(error)),
             ("(ΣR − f)/|f|", explained != 0 ? String(format: "%+.1f %%", 100 * error / abs(explained)) : "—"),
-            ("R⁺", NumberText.short(positive)),
-            ("R⁻", NumberText.short(negative)),
+            ("R⁺", NumberFormat.readable(positive)),
+            ("R⁻", NumberFormat.readable(negative)),
         ]
         readout.text(0, 0, "conservation", Theme.title)
         for (i, line) in lines.enumerated() {
@@ -294,7 +295,7 @@ public final class LRPView: WorkbenchView {
         }
         // Drawn so that the plot's own legend row is replaced by one that gives each curve's AUC.
         let entries = result.curves.enumerated().map { i, curve in
-            (text: "━ \(curve.method) AUC \(NumberText.short(curve.auc))", style: Style(foreground: Theme.series[i % Theme.series.count]))
+            (text: "━ \(curve.method) AUC \(NumberFormat.readable(curve.auc))", style: Style(foreground: Theme.series[i % Theme.series.count]))
         }
         var legendRows: [[(text: String, style: Style)]] = [[]]
         var used = 0

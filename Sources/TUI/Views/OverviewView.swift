@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Networks
 import Workbench
@@ -58,17 +59,17 @@ public final class OverviewView: WorkbenchView {
 
     // MARK: Tables
 
-    static let columns: [DataTable.Column] = [
+    static let columns: [Table.Column] = [
         .init("layer"), .init("kind"), .init("output"), .init("parameters"), .init("‖W‖", .fixed(3)), .init("‖b‖", .fixed(3)),
         .init("mean", .fixed(3)), .init("std", .fixed(3)), .init("min", .fixed(3)), .init("max", .fixed(3)),
         .init("zero", .percent(1)), .init("dead", .percent(1)),
     ]
 
     /// One row per layer, as the screen shows it.
-    public static func layerTable(_ summary: ModelSummary) -> DataTable {
-        DataTable(columns: columns, rows: summary.layers.map { layer in
+    public static func layerTable(_ summary: ModelSummary) -> Table {
+        Table(columns: columns, rows: summary.layers.map { layer in
             let a = layer.activations
-            func number(_ v: Double?) -> DataTable.Value { v.map { .number($0) } ?? .missing }
+            func number(_ v: Double?) -> Table.Value { v.map { .number($0) } ?? .missing }
             return [.text(layer.name), .text(layer.kind), .text(shapeText(layer.outputShape)),
                     layer.parameters > 0 ? .integer(layer.parameters) : .missing,
                     number(layer.weightNorm), number(layer.biasNorm), number(a?.mean), number(a?.std), number(a?.min), number(a?.max),
@@ -76,16 +77,16 @@ public final class OverviewView: WorkbenchView {
         })
     }
 
-    public func exportTable() -> DataTable? {
+    public func exportTable() -> Table? {
         let done = summaries.compactMap { $0 }
         guard done.count == summaries.count, !done.isEmpty else { return nil }
         let names = ["model", "layer", "kind", "output_shape", "parameters", "weight_norm", "bias_norm", "act_mean", "act_std",
                      "act_min", "act_max", "zero_fraction", "dead_fraction", "dead_units", "units", "accuracy", "loss"]
-        var table = DataTable(columns: names.map { DataTable.Column($0) })
+        var table = Table(columns: names.map { Table.Column($0) })
         for s in done {
             let layers = OverviewView.layerTable(s)
             for (row, layer) in zip(layers.rows, s.layers) {
-                let extra: [DataTable.Value] = [layer.activations.map { .integer($0.deadUnits) } ?? .missing,
+                let extra: [Table.Value] = [layer.activations.map { .integer($0.deadUnits) } ?? .missing,
                                                 layer.activations.map { .integer($0.units) } ?? .missing,
                                                 s.evaluation.map { .number($0.accuracy) } ?? .missing,
                                                 s.evaluation.map { .number($0.loss) } ?? .missing]
@@ -123,14 +124,14 @@ public final class OverviewView: WorkbenchView {
         let net = model.network
         canvas.text(0, 0, model.title, Theme.heading)
         let name = net.name == model.reference ? "" : "\(net.name) · "
-        let facts = "  \(name)\(NumberText.grouped(net.parameterCount)) parameters · input \(shapeText(net.input.shape)) · \(net.outputSize) outputs"
+        let facts = "  \(name)\(NumberFormat.grouped(net.parameterCount)) parameters · input \(shapeText(net.input.shape)) · \(net.outputSize) outputs"
         canvas.text(model.title.unicodeScalars.count, 0, facts)
         guard let summary else {
             canvas.text(0, 1, "computing statistics on \(workspace.data.name)…", Theme.dim)
             return
         }
         if let e = summary.evaluation {
-            canvas.text(0, 1, "\(summary.data ?? "data"): \(summary.samples) samples · accuracy \(NumberText.percent(e.accuracy, digits: 2)) · loss \(String(format: "%.4f", e.loss))")
+            canvas.text(0, 1, "\(summary.data ?? "data"): \(summary.samples) samples · accuracy \(NumberFormat.percent(e.accuracy, digits: 2)) · loss \(String(format: "%.4f", e.loss))")
         } else {
             canvas.text(0, 1, "\(summary.data ?? "data"): \(summary.samples) samples, no labels (no accuracy)", Theme.dim)
         }

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import TensorIO
 import Interpret
@@ -93,11 +94,11 @@ public final class RebasinView: WorkbenchView {
     // MARK: Export
 
     /// The two curves, as `loupe rebasin --lmc` writes them.
-    public func exportTable() -> DataTable? {
+    public func exportTable() -> Table? {
         guard let r = results[settings]?.result, let naive = r.naive, let permuted = r.permuted else { return nil }
         let names = ["lambda", "loss_naive", "accuracy_naive", "loss_permuted", "accuracy_permuted"]
-        return DataTable(columns: names.map { DataTable.Column($0) }, rows: naive.lambdas.indices.map { k in
-            [naive.lambdas[k], naive.loss[k], naive.accuracy[k], permuted.loss[k], permuted.accuracy[k]].map(DataTable.Value.number)
+        return Table(columns: names.map { Table.Column($0) }, rows: naive.lambdas.indices.map { k in
+            [naive.lambdas[k], naive.loss[k], naive.accuracy[k], permuted.loss[k], permuted.accuracy[k]].map(Table.Value.number)
         })
     }
 
@@ -122,16 +123,16 @@ public final class RebasinView: WorkbenchView {
         if let naive, let permuted {
             facts.append(("loss barrier: naive \(String(format: "%.4f", naive.lossBarrier)) · permuted \(String(format: "%.4f", permuted.lossBarrier))",
                           Theme.accent, 2))
-            facts.append(("accuracy barrier: naive \(NumberText.percent(naive.accuracyBarrier, digits: 2)) · permuted \(NumberText.percent(permuted.accuracyBarrier, digits: 2))", Theme.accent, 3))
+            facts.append(("accuracy barrier: naive \(NumberFormat.percent(naive.accuracyBarrier, digits: 2)) · permuted \(NumberFormat.percent(permuted.accuracyBarrier, digits: 2))", Theme.accent, 3))
         } else {
             facts.append(("\(workspace.data.name) has no labels: no loss or accuracy along λ", Theme.dim, 2))
         }
         var models: [String] = []
-        for (name, e) in [("A", r.evaluationA), ("B", r.evaluationB)] { if let e { models.append("\(name) \(NumberText.percent(e.accuracy, digits: 2))") } }
-        if let naive, let half = naive.lambdas.firstIndex(of: 0.5) { models.append("naive midpoint \(NumberText.percent(naive.accuracy[half], digits: 2))") }
-        if let m = r.evaluationMerged { models.append("merged (λ = ½, permuted) \(NumberText.percent(m.accuracy, digits: 2)), loss \(String(format: "%.4f", m.loss))") }
+        for (name, e) in [("A", r.evaluationA), ("B", r.evaluationB)] { if let e { models.append("\(name) \(NumberFormat.percent(e.accuracy, digits: 2))") } }
+        if let naive, let half = naive.lambdas.firstIndex(of: 0.5) { models.append("naive midpoint \(NumberFormat.percent(naive.accuracy[half], digits: 2))") }
+        if let m = r.evaluationMerged { models.append("merged (λ = ½, permuted) \(NumberFormat.percent(m.accuracy, digits: 2)), loss \(String(format: "%.4f", m.loss))") }
         if !models.isEmpty { facts.append(("accuracy: " + models.joined(separator: " · "), .plain, 4)) }
-        var distances = "‖θ_A − θ_B‖ \(NumberText.short(r.distanceNaive)) naive, \(NumberText.short(r.distancePermuted)) permuted"
+        var distances = "‖θ_A − θ_B‖ \(NumberFormat.readable(r.distanceNaive)) naive, \(NumberFormat.readable(r.distancePermuted)) permuted"
         if let d = r.maxLogitDifference { distances += " · permuted B = B to \(String(format: "%.1e", d)) in the logits" }
         facts.append((distances, .plain, 1))
         let groups = r.groups.map { "\($0.layer) (\($0.size) units, \($0.fixedUnits) in place)" }.joined(separator: ", ")

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 import Networks
@@ -89,7 +90,7 @@ public final class SAEView: WorkbenchView {
         let top: [[LatentActivation]]
         /// Per latent, the mean change of each class score when it is removed from x̂ (nil: never fires).
         let effects: [[Double]?]
-        let table: DataTable
+        let table: Table
     }
 
     enum Analysis {
@@ -114,7 +115,7 @@ public final class SAEView: WorkbenchView {
     private(set) var run: TrainingRun?
     private(set) var analysis = Analysis.none
     /// The latent table restricted by the filter (rebuilt when either changes).
-    private(set) var filtered: DataTable?
+    private(set) var filtered: Table?
     private(set) var filterProblem: String?
 
     public required init(workspace: Workspace, settings: Settings?) {

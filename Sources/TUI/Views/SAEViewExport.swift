@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 
@@ -6,7 +7,7 @@ import Interpret
 /// screen (with the effect on every class), or the selected latent's top samples, logit effects
 /// and decoder direction.
 extension SAEView {
-    public func exportTable() -> DataTable? {
+    public func exportTable() -> Table? {
         switch settings.panel {
         case .training:
             guard let run, !run.curve.isEmpty else { return nil }
@@ -18,15 +19,15 @@ extension SAEView {
         }
     }
 
-    private func curveTable(_ run: TrainingRun) -> DataTable {
+    private func curveTable(_ run: TrainingRun) -> Table {
         let names = ["step", "loss", "mse", "sparsity", "auxiliary", "l0", "fvu", "dead_fraction", "learning_rate"]
-        return DataTable(columns: names.map { .init($0) }, rows: run.curve.map { p in
+        return Table(columns: names.map { .init($0) }, rows: run.curve.map { p in
             [.integer(p.step), .number(p.loss.total), .number(p.loss.mse), .number(p.loss.sparsity), .number(p.loss.auxiliary),
              .number(p.loss.l0), .number(p.loss.fvu), .number(p.deadFraction), .number(p.learningRate)]
         })
     }
 
-    private func metricsTable(_ report: SAEReport) -> DataTable {
+    private func metricsTable(_ report: SAEReport) -> Table {
         let m = report.metrics
         var rows: [(String, String, Double)] = [
             ("metrics", "samples", Double(m.samples)), ("metrics", "l0", m.l0), ("metrics", "fvu", m.fvu),
@@ -46,28 +47,28 @@ extension SAEView {
                      ("dark_matter", "fvu", dm.fvu), ("dark_matter", "corrected_fvu", dm.correctedFVU),
                      ("dark_matter", "nonlinear_fraction", dm.nonlinearFraction)]
         }
-        return DataTable(columns: ["section", "figure", "value"].map { .init($0) }, rows: rows.map { [.text($0.0), .text($0.1), .number($0.2)] })
+        return Table(columns: ["section", "figure", "value"].map { .init($0) }, rows: rows.map { [.text($0.0), .text($0.1), .number($0.2)] })
     }
 
     /// The density histogram (bins of log10 frequency, dead latents apart) and the L0 histogram.
-    private func densityTable(_ m: SAEMetrics) -> DataTable {
-        var rows: [[DataTable.Value]] = [[.text("density"), .text("dead"), .missing, .missing, .integer(m.density.dead)]]
+    private func densityTable(_ m: SAEMetrics) -> Table {
+        var rows: [[Table.Value]] = [[.text("density"), .text("dead"), .missing, .missing, .integer(m.density.dead)]]
         for (b, count) in m.density.counts.enumerated() {
             rows.append([.text("density"), .text("log10 frequency"), .number(m.density.edges[b]), .number(m.density.edges[b + 1]), .integer(count)])
         }
         for (n, count) in m.l0Histogram.enumerated() {
             rows.append([.text("l0"), .text("active latents"), .integer(n), .integer(n), .integer(count)])
         }
-        return DataTable(columns: ["histogram", "bin", "low", "high", "count"].map { .init($0) }, rows: rows)
+        return Table(columns: ["histogram", "bin", "low", "high", "count"].map { .init($0) }, rows: rows)
     }
 
     /// The rows on screen, in their order, with the effect on every class after the table's columns.
-    private func latentsTable(_ findings: Findings) -> DataTable? {
+    private func latentsTable(_ findings: Findings) -> Table? {
         guard let filtered else { return nil }
         let classes = findings.effects.compactMap { $0?.count }.max() ?? 0
         let names = ["latent", "frequency", "mean_activation", "max_activation", "top_class", "top_class_effect"]
             + (0..<classes).map { "effect_class_\($0)" }
-        return DataTable(columns: names.map { .init($0) }, rows: TableWidget.visibleRows(filtered, settings.table).map { r in
+        return Table(columns: names.map { .init($0) }, rows: TableWidget.visibleRows(filtered, settings.table).map { r in
             let row = filtered.rows[r]
             let effect = findings.effects[Int(row[0].number!)]
             return row + (0..<classes).map { c in effect.map { .number($0[c]) } ?? .missing }
@@ -76,14 +77,14 @@ extension SAEView {
 
     /// The selected latent, one row per figure: its top samples (value, label), its effect on
     /// each class, and its decoder direction (one row per input unit).
-    private func latentTable(_ findings: Findings) -> DataTable? {
+    private func latentTable(_ findings: Findings) -> Table? {
         guard let j = selectedLatent, let sae = run?.sae else { return nil }
         let labels = workspace.data.labels
-        var rows: [[DataTable.Value]] = findings.top[j].enumerated().map { rank, a in
+        var rows: [[Table.Value]] = findings.top[j].enumerated().map { rank, a in
             [.integer(j), .text("top_sample"), .integer(rank + 1), .integer(a.sample), labels.map { .integer($0[a.sample]) } ?? .missing, .number(a.value)]
         }
         rows += (findings.effects[j] ?? []).enumerated().map { c, v in [.integer(j), .text("logit_effect"), .missing, .integer(c), .missing, .number(v)] }
         rows += sae.decoder.row(j).enumerated().map { u, v in [.integer(j), .text("decoder"), .missing, .integer(u), .missing, .number(Double(v))] }
-        return DataTable(columns: ["latent", "part", "rank", "index", "label", "value"].map { .init($0) }, rows: rows)
+        return Table(columns: ["latent", "part", "rank", "index", "label", "value"].map { .init($0) }, rows: rows)
     }
 }

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 
@@ -5,14 +6,14 @@ import Interpret
 /// its mean value when it fires and its largest, and the class whose logit it raises most
 /// through the rest of the network, with that effect.
 enum LatentTable {
-    static let columns: [DataTable.Column] = [
+    static let columns: [Table.Column] = [
         .init("latent"), .init("freq", .percent(2)), .init("mean"), .init("max"), .init("class"), .init("effect"),
     ]
     static let frequencyColumn = 1
     static let topClassColumn = 4
 
-    static func make(metrics: SAEMetrics, top: [[LatentActivation]], effects: [[Double]?]) -> DataTable {
-        DataTable(columns: columns, rows: metrics.latentFrequency.indices.map { j in
+    static func make(metrics: SAEMetrics, top: [[LatentActivation]], effects: [[Double]?]) -> Table {
+        Table(columns: columns, rows: metrics.latentFrequency.indices.map { j in
             let f = metrics.latentFrequency[j]
             let best = effects[j].flatMap(argmax)
             return [.integer(j), .number(f), f > 0 ? .number(metrics.latentMeanActivation[j]) : .missing,
@@ -92,7 +93,7 @@ struct LatentFilter {
     }
 
     /// The rows of a `LatentTable` that every term keeps.
-    func apply(to table: DataTable, denseThreshold: Double) -> DataTable {
+    func apply(to table: Table, denseThreshold: Double) -> Table {
         var out = table
         out.rows = table.rows.filter { row in
             let latent = Int(row[0].number ?? -1), frequency = row[LatentTable.frequencyColumn].number ?? 0

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import Interpret
 import Networks
@@ -75,9 +76,9 @@ extension SAEView {
 
     /// "topk k 16 · d_sae 1024 (4×) · 300 steps × 128".
     static func describe(_ o: SAETrainingOptions, inputSize: Int?) -> String {
-        let sparsity = o.architecture.usesK ? "k \(o.k)" : "λ \(NumberText.short(o.sparsityCoefficient))"
+        let sparsity = o.architecture.usesK ? "k \(o.k)" : "λ \(NumberFormat.readable(o.sparsityCoefficient))"
         let latents = o.latents ?? inputSize.map { Int((o.expansionFactor * Double($0)).rounded()) }
-        let size = latents.map { "d_sae \($0) (\(NumberText.short(o.expansionFactor))×)" } ?? "d_sae \(NumberText.short(o.expansionFactor))× d_in"
+        let size = latents.map { "d_sae \($0) (\(NumberFormat.readable(o.expansionFactor))×)" } ?? "d_sae \(NumberFormat.readable(o.expansionFactor))× d_in"
         return "\(o.architecture.rawValue) \(sparsity) · \(size) · \(o.steps) steps × \(o.batchSize)"
     }
 
@@ -93,7 +94,7 @@ extension SAEView {
         if run.sae == nil {
             let last = run.curve.last
             var text = "training: step \(last?.step ?? 0) / \(run.options.steps)"
-            if let l = last?.loss { text += " · loss \(NumberText.short(l.total)) · L0 \(String(format: "%.1f", l.l0)) · FVU \(NumberText.short(l.fvu))" }
+            if let l = last?.loss { text += " · loss \(NumberFormat.readable(l.total)) · L0 \(String(format: "%.1f", l.l0)) · FVU \(NumberFormat.readable(l.fvu))" }
             x = canvas.text(0, 0, text + " · Esc stops and keeps the SAE so far", Theme.accent)
         } else if let stopped = run.stoppedAt {
             x = canvas.text(0, 0, "stopped at step \(stopped) of \(run.options.steps) (Esc): the SAE as it was then", Theme.warning)
@@ -166,10 +167,10 @@ extension SAEView {
         }
         let steps = run.curve.map { Double($0.step) }, last = run.curve[run.curve.count - 1].loss
         let plots = [
-            LinePlot(title: "loss \(NumberText.short(last.total))", series: [
+            LinePlot(title: "loss \(NumberFormat.readable(last.total))", series: [
                 LinePlot.Series("total", x: steps, y: run.curve.map(\.loss.total)), LinePlot.Series("mse", x: steps, y: run.curve.map(\.loss.mse))]),
             LinePlot(title: "L0 \(String(format: "%.1f", last.l0))", series: [LinePlot.Series("L0", x: steps, y: run.curve.map(\.loss.l0))]),
-            LinePlot(title: "FVU \(NumberText.short(last.fvu))", series: [LinePlot.Series("FVU", x: steps, y: run.curve.map(\.loss.fvu))]),
+            LinePlot(title: "FVU \(NumberFormat.readable(last.fvu))", series: [LinePlot.Series("FVU", x: steps, y: run.curve.map(\.loss.fvu))]),
         ]
         let shown = plots.suffix(max(min(canvas.width / 18, 3), 1))
         for (plot, area) in zip(shown, canvas.bounds.columns(shown.count, gap: 2)) { plot.render(canvas.sub(area)) }
@@ -178,8 +179,8 @@ extension SAEView {
     private func renderMetrics(_ report: SAEReport, _ canvas: Canvas) {
         let m = report.metrics
         var lines: [(String, Style)] = [
-            ("L0 \(String(format: "%.2f", m.l0)) · FVU \(NumberText.short(m.fvu)) (explained \(percent(m.explainedVariance)))", Theme.title),
-            ("MSE \(NumberText.short(m.mse)) · cosine \(String(format: "%.3f", m.cosine)) · shrinkage \(String(format: "%.3f", m.shrinkage))", .plain),
+            ("L0 \(String(format: "%.2f", m.l0)) · FVU \(NumberFormat.readable(m.fvu)) (explained \(percent(m.explainedVariance)))", Theme.title),
+            ("MSE \(NumberFormat.readable(m.mse)) · cosine \(String(format: "%.3f", m.cosine)) · shrinkage \(String(format: "%.3f", m.shrinkage))", .plain),
             ("dead \(percent(m.deadFraction)) · dense \(percent(m.denseFraction)) (fire on > \(percent(m.denseThreshold, digits: 0)))", .plain),
         ]
         if let d = m.downstream {
@@ -191,7 +192,7 @@ extension SAEView {
             lines += [
                 ("Dark matter: the error e = x − SAE(x) fitted linearly from x on \(dm.trainSamples) samples, tested on \(dm.testSamples)", Theme.heading),
                 ("R² of e \(String(format: "%.3f", dm.errorR2)) · R² of ‖e‖² \(String(format: "%.3f", dm.errorNormR2))", Theme.title),
-                ("FVU \(NumberText.short(dm.fvu)) → \(NumberText.short(dm.correctedFVU)) with the linear correction", .plain),
+                ("FVU \(NumberFormat.readable(dm.fvu)) → \(NumberFormat.readable(dm.correctedFVU)) with the linear correction", .plain),
                 ("nonlinear share of the error \(String(format: "%.3f", dm.nonlinearFraction))", .plain),
             ]
         } else {
@@ -238,7 +239,7 @@ extension SAEView {
         let m = findings.report.metrics
         let f = m.latentFrequency[j], fires = Int((f * Double(m.samples)).rounded())
         var facts = f > 0
-            ? "fires on \(percent(f, digits: 2)) of samples (\(fires)) · mean \(NumberText.short(m.latentMeanActivation[j])) · max \(NumberText.short(findings.top[j].first?.value ?? 0))"
+            ? "fires on \(percent(f, digits: 2)) of samples (\(fires)) · mean \(NumberFormat.readable(m.latentMeanActivation[j])) · max \(NumberFormat.readable(findings.top[j].first?.value ?? 0))"
             : "never fires on these \(m.samples) samples (dead)"
         if let effect = findings.effects[j], let c = LatentTable.argmax(effect) { facts += " · raises class \(c) most (\(signed(effect[c])))" }
         let y = TextBlock.render(facts, canvas: canvas) + 1
@@ -275,7 +276,7 @@ extension SAEView {
         }
         canvas.text(0, 0, "top-activating samples", Theme.heading)
         guard let shape = run.imageShape else {
-            let text = top.map { "\(caption($0)): \(NumberText.short($0.value))" }.joined(separator: " · ")
+            let text = top.map { "\(caption($0)): \(NumberFormat.readable($0.value))" }.joined(separator: " · ")
             return 1 + TextBlock.render(text, canvas: canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: canvas.height - 1)))
         }
         let tileWidth = max(top.map { caption($0).count }.max() ?? 0, 6)
@@ -289,14 +290,14 @@ extension SAEView {
             let image = ImageWidget(pixels: workspace.data.x.row(a.sample).map(Double.init), shape: shape, range: run.imageRange)
             let tile = canvas.sub(Rect(x: i * step, y: 1, width: step - 2, height: size.height + 2))
             image.render(tile, scale: scale)
-            tile.text(0, size.height, NumberText.short(a.value), Theme.accent)
+            tile.text(0, size.height, NumberFormat.readable(a.value), Theme.accent)
             tile.text(0, size.height + 1, caption(a), Theme.dim)
         }
         return 1 + size.height + 2
     }
 
     /// "12.5 %", kept on one line by a no-break space.
-    /// As `NumberText.percent`, with a non-breaking space so that wrapped text keeps "62.2 %" whole.
+    /// As `NumberFormat.percent`, with a non-breaking space so that wrapped text keeps "62.2 %" whole.
     private func percent(_ fraction: Double, digits: Int = 1) -> String { String(format: "%.\(digits)f\u{a0}%%", 100 * fraction) }
-    private func signed(_ v: Double) -> String { (v > 0 ? "+" : "") + NumberText.short(v) }
+    private func signed(_ v: Double) -> String { (v > 0 ? "+" : "") + NumberFormat.readable(v) }
 }

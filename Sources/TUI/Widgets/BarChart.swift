@@ -1,3 +1,4 @@
+import Figures
 /// Horizontal bars, one labelled row per item, in eighths of a cell, with the value after the
 /// bar. Negative values draw no bar.
 public struct BarChart {
@@ -7,7 +8,7 @@ public struct BarChart {
     public var format: (Double) -> String
 
     public init(items: [(label: String, value: Double)], highlight: Int? = nil, color: Color = Theme.series[0],
-                format: @escaping (Double) -> String = NumberText.short) {
+                format: @escaping (Double) -> String = { NumberFormat.readable($0) }) {
         self.items = items
         self.highlight = highlight
         self.color = color

@@ -1,3 +1,4 @@
+import Figures
 /// A matrix of values as colours. With colour, each cell shows two values stacked (the upper
 /// half block '▀' takes the top value as foreground and the bottom one as background), so a
 /// rows×cols matrix takes cols × ⌈rows/2⌉ cells. Without colour, each value is one ramp
@@ -66,7 +67,7 @@ public struct Heatmap {
     /// A one-row legend: the low end, a colour (or ramp) bar, the high end; on a diverging
     /// scale a '0' marks the middle when there is room.
     public static func legend(_ scale: ColorScale, canvas: Canvas, y: Int = 0) {
-        let low = NumberText.tick(scale.low), high = NumberText.tick(scale.high)
+        let low = NumberFormat.tick(scale.low), high = NumberFormat.tick(scale.high)
         let barWidth = canvas.width - low.count - high.count - 2
         guard barWidth >= 3 else { return }
         canvas.text(0, y, low, Theme.dim)

@@ -1,3 +1,4 @@
+import Figures
 /// Counts of values in equal-width bins, drawn as vertical bars in eighths of a cell, with the
 /// largest count on the y axis, the range under the x axis, and an optional marked value ('▲').
 public struct Histogram {
@@ -63,7 +64,7 @@ public struct Histogram {
             let b = min(max(Int((m - low) / (high - low) * Double(n)), 0), n - 1)
             canvas.put(x0 + b * cellWidth + cellWidth / 2, axisY, "▲", Style(foreground: Theme.series[1], attributes: .bold))
         }
-        canvas.text(x0, axisY + 1, NumberText.tick(low), Theme.dim)
-        canvas.textRight(x0 + n * cellWidth, axisY + 1, NumberText.tick(high), Theme.dim)
+        canvas.text(x0, axisY + 1, NumberFormat.tick(low), Theme.dim)
+        canvas.textRight(x0 + n * cellWidth, axisY + 1, NumberFormat.tick(high), Theme.dim)
     }
 }

@@ -1,3 +1,4 @@
+import Figures
 /// Lines through points, drawn in braille dots (2×4 dots per cell) with a y axis of three
 /// ticks, an x axis with its range, and a legend. Without colour the series are drawn at cell
 /// resolution in plain characters ('*', '+', 'o', 'x'), one per series.
@@ -42,7 +43,7 @@ public struct LinePlot {
             canvas.text(legendX, 0, entry, Style(foreground: Theme.series[i % Theme.series.count]))
         }
         guard let (xr, yr) = ranges else { canvas.text(0, 1, "(no data)", Theme.dim); return }
-        let ticks = [yr.upperBound, (yr.lowerBound + yr.upperBound) / 2, yr.lowerBound].map(NumberText.tick)
+        let ticks = [yr.upperBound, (yr.lowerBound + yr.upperBound) / 2, yr.lowerBound].map(NumberFormat.tick)
         let labelWidth = ticks.map(\.count).max()!
         let plot = Rect(x: labelWidth + 1, y: 1, width: canvas.width - labelWidth - 1, height: canvas.height - 3)
         guard plot.width >= 2, plot.height >= 1 else { return }
@@ -53,7 +54,7 @@ public struct LinePlot {
         canvas.textRight(labelWidth, plot.y, ticks[0], Theme.dim)
         if plot.height >= 3 { canvas.textRight(labelWidth, plot.y + plot.height / 2, ticks[1], Theme.dim) }
         canvas.textRight(labelWidth, plot.y + plot.height - 1, ticks[2], Theme.dim)
-        let xl = NumberText.tick(xr.lowerBound), xh = NumberText.tick(xr.upperBound), xm = NumberText.tick((xr.lowerBound + xr.upperBound) / 2)
+        let xl = NumberFormat.tick(xr.lowerBound), xh = NumberFormat.tick(xr.upperBound), xm = NumberFormat.tick((xr.lowerBound + xr.upperBound) / 2)
         canvas.text(plot.x, plot.y + plot.height + 1, xl, Theme.dim)
         canvas.textRight(plot.x + plot.width, plot.y + plot.height + 1, xh, Theme.dim)
         if plot.width > xl.count + xh.count + xm.count + 4 { canvas.text(plot.x + (plot.width - xm.count) / 2, plot.y + plot.height + 1, xm, Theme.dim) }

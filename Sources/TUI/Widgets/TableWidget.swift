@@ -1,3 +1,4 @@
+import Figures
 /// Where a table is scrolled to, which row and column are selected, and how it is sorted.
 /// Codable, so views keep it in their session settings.
 public struct TableState: Codable, Equatable, Sendable {
@@ -39,12 +40,12 @@ public struct TableState: Codable, Equatable, Sendable {
     }
 }
 
-/// A scrolling, sortable table over a `DataTable`. The first column stays put; the others
+/// A scrolling, sortable table over a `Table`. The first column stays put; the others
 /// scroll sideways when they do not all fit.
 public enum TableWidget {
     /// Row indices of `table` as shown: filtered by `filter` (case-insensitive, any text cell)
     /// and sorted by the state's sort column.
-    public static func visibleRows(_ table: DataTable, _ state: TableState, filter: String = "") -> [Int] {
+    public static func visibleRows(_ table: Table, _ state: TableState, filter: String = "") -> [Int] {
         var rows = Array(table.rows.indices)
         let needle = filter.lowercased()
         if !needle.isEmpty {
@@ -74,7 +75,7 @@ public enum TableWidget {
     static let measuredRows = 256
 
     /// Draws the table; keeps the selection inside the rows and the view.
-    public static func render(_ table: DataTable, state: inout TableState, filter: String = "", canvas: Canvas,
+    public static func render(_ table: Table, state: inout TableState, filter: String = "", canvas: Canvas,
                               focused: Bool = true) {
         let rows = visibleRows(table, state, filter: filter)
         let nc = table.columns.count

@@ -14,7 +14,7 @@ public struct ImageMosaic {
 
     /// `tiles[r][c]` is the image in band r, column c (nil leaves the tile blank).
     public func heatmap(rowLabels: [String], columnLabels: [String], tiles: [[[Double]?]],
-                        valueLabel: String, signed: Bool) -> Heatmap {
+                        valueLabel: String, signed: Bool) -> PlotHeatmap {
         let (channels, height, width) = (shape[0], shape[1], shape[2])
         var values: [[Double]] = []
         var labels: [String] = []
@@ -42,6 +42,6 @@ public struct ImageMosaic {
             let (tile, offset) = (i / (width + 1), i % (width + 1))
             return offset == width / 2 && tile < columnLabels.count ? columnLabels[tile] : ""
         }
-        return Heatmap(rowLabels: labels, columnLabels: columns, values: values, valueLabel: valueLabel, signed: signed)
+        return PlotHeatmap(rowLabels: labels, columnLabels: columns, values: values, valueLabel: valueLabel, signed: signed)
     }
 }

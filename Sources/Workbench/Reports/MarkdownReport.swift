@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 
 /// report.md: the title, one timestamp line (the only thing that changes between runs of the
@@ -24,12 +25,7 @@ enum MarkdownReport {
                 md += "| " + table.columns.map(cell).joined(separator: " | ") + " |\n"
                 md += "|" + table.columns.map { _ in "---" }.joined(separator: "|") + "|\n"
                 for row in table.rows {
-                    md += "| " + row.map { v -> String in
-                        switch v {
-                        case .number(let d): return NumberFormat.readable(d)
-                        case .text(let s): return cell(s)
-                        }
-                    }.joined(separator: " | ") + " |\n"
+                    md += "| " + row.enumerated().map { c, v in cell(table.table.columns[c].display(v)) }.joined(separator: " | ") + " |\n"
                 }
                 md += "\nData: [\(file)](\(file))\n\n"
             }

@@ -1,3 +1,5 @@
+import Figures
+
 /// A report: what a probe ran on and, per run, its section of text, tables and plots. Every
 /// number a reader sees is in here, so report.json, the CSV files and report.md all come from
 /// one value.
@@ -52,43 +54,41 @@ public struct ReportSection: Codable, Equatable, Sendable {
     }
 }
 
-/// A cell of a report table: a number or a text.
-public enum ReportValue: Codable, Equatable, Sendable {
-    case number(Double)
-    case text(String)
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let d = try? c.decode(Double.self) { self = .number(d) } else { self = .text(try c.decode(String.self)) }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .number(let d): try c.encode(d)
-        case .text(let s): try c.encode(s)
-        }
-    }
-}
-
-extension ReportValue: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
-    public init(stringLiteral value: String) { self = .text(value) }
-    public init(floatLiteral value: Double) { self = .number(value) }
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
-}
-
+/// A table of a report: a `Table` with the file-name stem of its CSV and a title.
 public struct ReportTable: Codable, Equatable, Sendable {
     /// File-name stem of its CSV (unique within the report).
     public var name: String
     public var title: String
-    public var columns: [String]
-    public var rows: [[ReportValue]]
+    public var table: Table
 
-    public init(name: String, title: String, columns: [String], rows: [[ReportValue]]) {
+    public init(name: String, title: String, table: Table) {
         self.name = name
         self.title = title
-        self.columns = columns
-        self.rows = rows
+        self.table = table
+    }
+
+    public init(name: String, title: String, columns: [String], rows: [[Table.Value]]) {
+        self.init(name: name, title: title, table: Table(columns, rows: rows))
+    }
+
+    public var columns: [String] { table.header }
+    public var rows: [[Table.Value]] { table.rows }
+
+    // In report.json a table is its name, title, column names and rows of values.
+    enum CodingKeys: String, CodingKey { case name, title, columns, rows }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), title: try c.decode(String.self, forKey: .title),
+                  columns: try c.decode([String].self, forKey: .columns), rows: try c.decode([[Table.Value]].self, forKey: .rows))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(title, forKey: .title)
+        try c.encode(columns, forKey: .columns)
+        try c.encode(rows, forKey: .rows)
     }
 }
 
@@ -100,11 +100,11 @@ public struct ReportPlot: Codable, Equatable, Sendable {
 
     public enum Content: Codable, Equatable, Sendable {
         /// Curves over a shared x axis label (each series has its own x values).
-        case lines(LinePlot)
+        case lines(PlotLines)
         /// A matrix of values with row and column labels.
-        case heatmap(Heatmap)
+        case heatmap(PlotHeatmap)
         /// One bar per label.
-        case bars(BarChart)
+        case bars(PlotBars)
     }
 
     public init(name: String, title: String, content: Content) {
@@ -125,7 +125,7 @@ public struct LineSeries: Codable, Equatable, Sendable {
     }
 }
 
-public struct LinePlot: Codable, Equatable, Sendable {
+public struct PlotLines: Codable, Equatable, Sendable {
     public var xLabel: String
     public var yLabel: String
     public var series: [LineSeries]
@@ -136,7 +136,7 @@ public struct LinePlot: Codable, Equatable, Sendable {
     }
 }
 
-public struct Heatmap: Codable, Equatable, Sendable {
+public struct PlotHeatmap: Codable, Equatable, Sendable {
     public var rowLabels: [String]
     public var columnLabels: [String]
     /// values[r][c]
@@ -154,7 +154,7 @@ public struct Heatmap: Codable, Equatable, Sendable {
     }
 }
 
-public struct BarChart: Codable, Equatable, Sendable {
+public struct PlotBars: Codable, Equatable, Sendable {
     public var labels: [String]
     public var values: [Double]
     public var valueLabel: String

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import TensorIO
 
@@ -64,7 +65,7 @@ public enum ReportWriter {
     /// A section's tables and plots: one CSV each, and an SVG per plot.
     static func writeFiles(of section: ReportSection, index i: Int, into dir: URL) throws {
         for table in section.tables {
-            try CSVTable.write(header: table.columns, rows: table.rows.map { $0.map(csvCell) },
+            try CSVTable.write(header: table.columns, rows: table.rows.map { $0.map(\.exact) },
                                to: dir.appendingPathComponent(stem(section: i, table.name) + ".csv"))
         }
         for plot in section.plots {
@@ -79,13 +80,6 @@ public enum ReportWriter {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(report) + Data("\n".utf8)
-    }
-
-    static func csvCell(_ v: ReportValue) -> String {
-        switch v {
-        case .number(let d): return NumberFormat.exact(d)
-        case .text(let s): return s
-        }
     }
 
     /// The numbers behind a plot, as a CSV header and rows.

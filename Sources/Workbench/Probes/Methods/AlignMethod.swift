@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 
@@ -35,14 +36,14 @@ public enum AlignMethod: ProbeMethod {
         let c = r.correlation
         var text = ["Pearson correlation of every unit of `\(nameA)` \(layerA) with every unit of `\(nameB)` \(layerB) over \(c.observations) observations; \(c.constantUnitsA.count) and \(c.constantUnitsB.count) constant units are left out of the matchings."]
         var headline = ["bipartite mean correlation": r.bipartite.meanCorrelation, "semi-matching mean correlation": r.semi.meanCorrelation]
-        let pairs: [[ReportValue]] = r.bipartite.pairs.sorted { $0.correlation > $1.correlation }.map { (pair: UnitPair) -> [ReportValue] in
+        let pairs: [[Table.Value]] = r.bipartite.pairs.sorted { $0.correlation > $1.correlation }.map { (pair: UnitPair) -> [Table.Value] in
             [.number(Double(pair.unitA)), .number(Double(pair.unitB)), .number(pair.correlation)]
         }
         var tables = [ReportTable(name: "bipartite", title: "One-to-one matching (largest correlations first)",
                                   columns: ["unit A", "unit B", "correlation"], rows: pairs)]
         let units = (0..<c.unitsA).map(String.init), unitsB = (0..<c.unitsB).map(String.init)
-        let natural = Heatmap(rowLabels: units, columnLabels: unitsB, values: c.matrix, valueLabel: "correlation", signed: true)
-        let aligned = Heatmap(rowLabels: units, columnLabels: r.bipartite.columnOrder.map(String.init), values: r.alignedMatrix,
+        let natural = PlotHeatmap(rowLabels: units, columnLabels: unitsB, values: c.matrix, valueLabel: "correlation", signed: true)
+        let aligned = PlotHeatmap(rowLabels: units, columnLabels: r.bipartite.columnOrder.map(String.init), values: r.alignedMatrix,
                               valueLabel: "correlation", signed: true)
         let matched: [LineSeries] = [r.bipartite, r.semi].map { (m: UnitMatching) -> LineSeries in
             LineSeries(name: m.kind.rawValue, x: m.sortedCorrelations.indices.map(Double.init), y: m.sortedCorrelations)
@@ -51,10 +52,10 @@ public enum AlignMethod: ProbeMethod {
             ReportPlot(name: "correlation", title: "Unit correlations, natural order", content: .heatmap(natural)),
             ReportPlot(name: "aligned", title: "Unit correlations, B in matched order", content: .heatmap(aligned)),
             ReportPlot(name: "matched", title: "Matched correlations, sorted",
-                       content: .lines(LinePlot(xLabel: "rank", yLabel: "correlation", series: matched))),
+                       content: .lines(PlotLines(xLabel: "rank", yLabel: "correlation", series: matched))),
         ]
         if let s = r.sparse {
-            plots.append(ReportPlot(name: "lasso-path", title: "Sparse prediction: held-out error along the λ path", content: .lines(LinePlot(
+            plots.append(ReportPlot(name: "lasso-path", title: "Sparse prediction: held-out error along the λ path", content: .lines(PlotLines(
                 xLabel: "λ", yLabel: "mean squared error",
                 series: [LineSeries(name: "validation", x: s.path.map(\.lambda), y: s.path.map(\.validationMSE)),
                          LineSeries(name: "training", x: s.path.map(\.lambda), y: s.path.map(\.trainingMSE))]))))

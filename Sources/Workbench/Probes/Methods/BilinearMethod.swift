@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 
@@ -39,7 +40,7 @@ public enum BilinearMethod: ProbeMethod {
         var headline: [String: Double] = [
             "mean effective rank": report.spectra.map(\.effectiveRank).reduce(0, +) / Double(max(report.spectra.count, 1))]
         var plots: [ReportPlot] = [
-            ReportPlot(name: "eigenvalues", title: "Eigenvalues of each form, largest first", content: .lines(LinePlot(
+            ReportPlot(name: "eigenvalues", title: "Eigenvalues of each form, largest first", content: .lines(PlotLines(
                 xLabel: "eigenvalue index", yLabel: "λ",
                 series: report.spectra.map { LineSeries(name: $0.label, x: $0.eigenvalues.indices.map(Double.init), y: $0.eigenvalues) }))),
         ]
@@ -51,11 +52,11 @@ public enum BilinearMethod: ProbeMethod {
         }
         if let similarity = report.similarity {
             plots.append(ReportPlot(name: "similarity", title: "|cos| between the top eigenvectors of different forms",
-                                    content: .heatmap(Heatmap(rowLabels: similarity.features.map(\.name), columnLabels: similarity.features.map(\.name),
+                                    content: .heatmap(PlotHeatmap(rowLabels: similarity.features.map(\.name), columnLabels: similarity.features.map(\.name),
                                                               values: similarity.cosine, valueLabel: "|cos|", signed: false))))
         }
         if let curve = report.truncation {
-            plots.append(ReportPlot(name: "truncation", title: "Accuracy when each form keeps its top k eigenvectors", content: .lines(LinePlot(
+            plots.append(ReportPlot(name: "truncation", title: "Accuracy when each form keeps its top k eigenvectors", content: .lines(PlotLines(
                 xLabel: "k (eigenvectors per form)", yLabel: "accuracy",
                 series: [LineSeries(name: "truncated", x: curve.ks.map(Double.init), y: curve.accuracy),
                          LineSeries(name: "model", x: [Double(curve.ks.first ?? 1), Double(curve.ks.last ?? 1)],

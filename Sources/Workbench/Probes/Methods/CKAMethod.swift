@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 
@@ -43,9 +44,9 @@ public enum CKAMethod: ProbeMethod {
             text.append("Corresponding layers: " + zip(m.rowLayers, diagonal).map { "\($0) \(NumberFormat.readable($1))" }.joined(separator: ", ") + ".")
         }
         let table = ReportTable(name: "cka", title: "CKA", columns: ["layer"] + m.columnLayers,
-                                rows: zip(m.rowLayers, m.values).map { [.text($0)] + $1.map(ReportValue.number) })
+                                rows: zip(m.rowLayers, m.values).map { [.text($0)] + $1.map(Table.Value.number) })
         let heatmap = ReportPlot(name: "cka-heatmap", title: "CKA, \(names.joined(separator: " vs "))",
-                                 content: .heatmap(Heatmap(rowLabels: m.rowLayers, columnLabels: m.columnLayers, values: m.values,
+                                 content: .heatmap(PlotHeatmap(rowLabels: m.rowLayers, columnLabels: m.columnLayers, values: m.values,
                                                            valueLabel: "CKA", signed: false)))
         return ReportSection(title: "CKA: \(names.joined(separator: " vs "))", method: name, text: text, tables: [table],
                              plots: [heatmap], headline: headline)

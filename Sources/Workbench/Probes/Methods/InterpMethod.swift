@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 
@@ -28,7 +29,7 @@ public enum InterpMethod: ProbeMethod {
         let mosaic = ImageMosaic(shape: network.input.image)
         for li in interpretations {
             let classes = li.classNames
-            let rows: [[ReportValue]] = classes.indices.map { c in
+            let rows: [[Table.Value]] = classes.indices.map { c in
                 [.text(classes[c]), .number(li.scores[c]), .number(li.votes[c].reduce(0, +)), .number(li.bias[c]), .number(li.residuals[c])]
                     + li.biasShares.map { .number($0.perClass[c]) }
             }

@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 
@@ -40,7 +41,7 @@ public enum LRPMethod: ProbeMethod {
         var tables: [ReportTable] = []
         var plots: [ReportPlot] = []
         var headline: [String: Double] = [:]
-        var conservation: [[ReportValue]] = []
+        var conservation: [[Table.Value]] = []
         var classMeans: [[Double]] = []
         var maps: [[[Double]?]] = shown.map { [data.x.row($0).map(Double.init)] }
         for (k, configuration) in configurations.enumerated() {
@@ -71,7 +72,7 @@ public enum LRPMethod: ProbeMethod {
                 options: PixelFlippingOptions(steps: p.integer("steps") ?? 16, seed: context.seed(for: run))) { f, s in
                 progress((Double(configurations.count) + f) / Double(configurations.count + 1), "pixel flipping: \(s)")
             }
-            plots.append(ReportPlot(name: "flipping", title: "Pixel flipping: mean score as the most relevant inputs are removed", content: .lines(LinePlot(
+            plots.append(ReportPlot(name: "flipping", title: "Pixel flipping: mean score as the most relevant inputs are removed", content: .lines(PlotLines(
                 xLabel: "fraction of inputs removed", yLabel: "mean explained score",
                 series: flipping.curves.map { LineSeries(name: $0.method, x: flipping.fractions, y: $0.meanScore) }))))
             tables.append(ReportTable(name: "flipping-auc", title: "Pixel-flipping area under the curve (lower is better)",

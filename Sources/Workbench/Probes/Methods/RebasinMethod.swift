@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 
@@ -36,10 +37,10 @@ public enum RebasinMethod: ProbeMethod {
         var headline = ["naive loss barrier": naive.lossBarrier, "permuted loss barrier": permuted.lossBarrier,
                         "naive accuracy barrier": naive.accuracyBarrier, "permuted accuracy barrier": permuted.accuracyBarrier]
         if let merged = r.evaluationMerged { headline["merged accuracy"] = merged.accuracy }
-        let rows: [[ReportValue]] = [("A", r.evaluationA), ("B", r.evaluationB), ("merged (λ = ½, permuted)", r.evaluationMerged)]
+        let rows: [[Table.Value]] = [("A", r.evaluationA), ("B", r.evaluationB), ("merged (λ = ½, permuted)", r.evaluationMerged)]
             .compactMap { label, e in e.map { [.text(label), .number($0.accuracy), .number($0.loss)] } }
         func curves(_ title: String, _ name: String, _ value: (InterpolationCurve) -> [Double]) -> ReportPlot {
-            ReportPlot(name: name, title: title, content: .lines(LinePlot(xLabel: "λ", yLabel: name, series: [
+            ReportPlot(name: name, title: title, content: .lines(PlotLines(xLabel: "λ", yLabel: name, series: [
                 LineSeries(name: "naive", x: naive.lambdas, y: value(naive)),
                 LineSeries(name: "permuted", x: permuted.lambdas, y: value(permuted))])))
         }

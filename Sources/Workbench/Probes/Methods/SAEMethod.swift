@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 
 /// `method = "sae"`: train a sparse autoencoder on a layer's activations and evaluate it —
@@ -17,7 +18,7 @@ public enum SAEMethod: ProbeMethod {
                                                      analysis: SAEAnalysisOptions(seed: context.seed(for: run)), progress: progress)
         let m = r.metrics
         var text = ["A \(r.architecture.rawValue) SAE with \(r.latents) latents\(r.architecture.usesK ? ", k = \(r.k)" : "") on \(what) (d_in = \(r.inputSize), \(m.samples) samples), trained for \(options.steps) steps of \(options.batchSize); evaluated on the same activations."]
-        var rows: [[ReportValue]] = [
+        var rows: [[Table.Value]] = [
             ["L0 (mean active latents)", .number(m.l0)], ["fraction of variance unexplained", .number(m.fvu)],
             ["explained variance", .number(m.explainedVariance)], ["MSE per feature", .number(m.mse)],
             ["cosine(x, x̂)", .number(m.cosine)], ["shrinkage ‖x̂‖/‖x‖", .number(m.shrinkage)],
@@ -43,15 +44,15 @@ public enum SAEMethod: ProbeMethod {
         var plots: [ReportPlot] = []
         if let history = r.training?.history, !history.isEmpty {
             let steps = history.map { Double($0.step) }
-            plots.append(ReportPlot(name: "training", title: "Training: FVU and L0 / d_in per step", content: .lines(LinePlot(
+            plots.append(ReportPlot(name: "training", title: "Training: FVU and L0 / d_in per step", content: .lines(PlotLines(
                 xLabel: "step", yLabel: "value", series: [
                     LineSeries(name: "FVU", x: steps, y: history.map(\.loss.fvu)),
                     LineSeries(name: "L0 / d_in", x: steps, y: history.map { $0.loss.l0 / Double(r.inputSize) })]))))
         }
         let bins = m.density.counts.indices.map { NumberFormat.readable(m.density.edges[$0], digits: 3) }
-        plots.append(ReportPlot(name: "density", title: "Latent density: how often each latent fires (log10)", content: .bars(BarChart(
+        plots.append(ReportPlot(name: "density", title: "Latent density: how often each latent fires (log10)", content: .bars(PlotBars(
             labels: ["dead"] + bins, values: ([m.density.dead] + m.density.counts).map(Double.init), valueLabel: "latents"))))
-        plots.append(ReportPlot(name: "l0", title: "Active latents per sample", content: .bars(BarChart(
+        plots.append(ReportPlot(name: "l0", title: "Active latents per sample", content: .bars(PlotBars(
             labels: m.l0Histogram.indices.map(String.init), values: m.l0Histogram.map(Double.init), valueLabel: "samples"))))
         return ReportSection(title: "SAE on \(what.replacingOccurrences(of: "`", with: ""))", method: name, text: text,
                              tables: tables, plots: plots, headline: headline)

@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 
 /// `method = "sae-sweep"`: one SAE per value of k or of the sparsity coefficient, a table of
@@ -26,9 +27,9 @@ public enum SAESweepMethod: ProbeMethod {
         let sweep = try SAESweep.run(on: source, base: SAEProbeSettings.options(p, seed: context.seed(for: run)), over: over,
                                      progress: progress)
         let label = p.string("over")!
-        let rows: [[ReportValue]] = sweep.rows.enumerated().map { i, r in
+        let rows: [[Table.Value]] = sweep.rows.enumerated().map { i, r in
             [.number(r.value), .number(r.l0), .number(r.fvu), .number(r.mse), .number(r.cosine), .number(r.deadFraction),
-             r.lossRecovered.map(ReportValue.number) ?? "", .text(sweep.frontier.contains(i) ? "yes" : "")]
+             r.lossRecovered.map(Table.Value.number) ?? "", .text(sweep.frontier.contains(i) ? "yes" : "")]
         }
         let byL0 = sweep.rows.indices.sorted { sweep.rows[$0].l0 < sweep.rows[$1].l0 }
         let frontier = LineSeries(name: "frontier", x: sweep.frontier.map { sweep.rows[$0].l0 }, y: sweep.frontier.map { sweep.rows[$0].fvu })
@@ -40,7 +41,7 @@ public enum SAESweepMethod: ProbeMethod {
             text: ["One SAE per value of \(label) on \(what), otherwise the same settings. The frontier holds the runs no other run beats on both L0 and FVU."],
             tables: [ReportTable(name: "sweep", title: "Runs", columns: [label, "L0", "FVU", "MSE", "cosine", "dead fraction", "loss recovered", "on frontier"],
                                  rows: rows)],
-            plots: [ReportPlot(name: "frontier", title: "L0 against FVU", content: .lines(LinePlot(xLabel: "L0", yLabel: "FVU", series: [all, frontier])))],
+            plots: [ReportPlot(name: "frontier", title: "L0 against FVU", content: .lines(PlotLines(xLabel: "L0", yLabel: "FVU", series: [all, frontier])))],
             headline: headline)
     }
 }

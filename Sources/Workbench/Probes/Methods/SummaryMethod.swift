@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 
@@ -24,9 +25,9 @@ public enum SummaryMethod: ProbeMethod {
         }
         let columns = ["layer", "kind", "input", "output", "parameters", "weight norm", "bias norm",
                        "mean", "std", "min", "max", "zero fraction", "dead units", "dead fraction"]
-        let rows: [[ReportValue]] = s.layers.map { l in
+        let rows: [[Table.Value]] = s.layers.map { l in
             let a = l.activations
-            func num(_ x: Double?) -> ReportValue { x.map(ReportValue.number) ?? "" }
+            func num(_ x: Double?) -> Table.Value { x.map(Table.Value.number) ?? "" }
             return [.text(l.name), .text(l.kind), .text(shapeText(l.inputShape)), .text(shapeText(l.outputShape)),
                     .number(Double(l.parameters)), num(l.weightNorm), num(l.biasNorm), num(a?.mean), num(a?.std), num(a?.min),
                     num(a?.max), num(a?.zeroFraction), num(a.map { Double($0.deadUnits) }), num(a?.deadFraction)]
@@ -35,7 +36,7 @@ public enum SummaryMethod: ProbeMethod {
         let withStats = s.layers.filter { $0.activations != nil }
         if !withStats.isEmpty {
             plots.append(ReportPlot(name: "zero-fraction", title: "Fraction of zero activations per layer",
-                                    content: .bars(BarChart(labels: withStats.map(\.name), values: withStats.map { $0.activations!.zeroFraction },
+                                    content: .bars(PlotBars(labels: withStats.map(\.name), values: withStats.map { $0.activations!.zeroFraction },
                                                             valueLabel: "zero fraction"))))
         }
         return ReportSection(title: "Summary of \(context.reference(alias))", method: name, text: text,

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 
 /// Draws a report plot as SVG: title, axes with ticks and labels, a legend for several
@@ -45,7 +46,7 @@ enum PlotSVG {
         svg.text(yLabel, x: 16, y: f.top + f.height / 2, size: 12, anchor: .middle, rotate: -90)
     }
 
-    static func lines(_ p: LinePlot, title: String) -> String {
+    static func lines(_ p: PlotLines, title: String) -> String {
         var svg = SVGDocument(width: 640, height: 420)
         let f = Frame(width: 540, height: 320, xRange: padded(p.series.flatMap(\.x)), yRange: padded(p.series.flatMap(\.y)))
         svg.text(title, x: 320, y: 22, size: 14, anchor: .middle, bold: true)
@@ -70,7 +71,7 @@ enum PlotSVG {
         return svg.rendered
     }
 
-    static func bars(_ b: BarChart, title: String) -> String {
+    static func bars(_ b: PlotBars, title: String) -> String {
         var svg = SVGDocument(width: 640, height: 420)
         let values = b.values.filter(\.isFinite)
         let f = Frame(width: 540, height: 300, xRange: (0, Double(max(b.values.count, 1))),
@@ -88,7 +89,7 @@ enum PlotSVG {
         return svg.rendered
     }
 
-    static func heatmap(_ h: Heatmap, title: String) -> String {
+    static func heatmap(_ h: PlotHeatmap, title: String) -> String {
         let rows = h.values.count, cols = h.values.first?.count ?? 0
         let cell = max(4, min(36, 480 / Double(max(rows, cols, 1))))
         let labelRoom = 12 + 6.5 * Double((h.rowLabels + h.columnLabels).map(\.count).max() ?? 0)
