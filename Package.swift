@@ -39,10 +39,12 @@ let package = Package(
             "LinAlg", "TensorIO", "Networks", "Interpret", "TOML", "CCrypto",
         ], swiftSettings: optimized),
         .target(name: "TUI", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "CCurses"], swiftSettings: optimized),
-        .executableTarget(name: "loupe", dependencies: [
-            "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI",
+        // The command line, as a library its tests call; the `loupe` executable only runs it.
+        .target(name: "LoupeCLI", dependencies: [
+            "Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
         // Every loader under fuzzing: a seeded mutation fuzzer, or a libFuzzer target (scripts/fuzz).
         .executableTarget(name: "LoupeFuzz", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench"]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),

@@ -40,9 +40,12 @@ public struct Table: Equatable, Sendable {
     public struct Column: Equatable, Sendable {
         public var name: String
         public var format: Format
-        public init(_ name: String, _ format: Format = .general) {
+        /// Right-aligned in text even when its cells are written out already (a "12.5 %").
+        public var alignRight: Bool
+        public init(_ name: String, _ format: Format = .general, alignRight: Bool = false) {
             self.name = name
             self.format = format
+            self.alignRight = alignRight
         }
 
         public func display(_ value: Value) -> String {
@@ -68,10 +71,13 @@ public struct Table: Equatable, Sendable {
         self.rows = rows
     }
 
-    /// A table of plain columns named `names`.
-    public init(_ names: [String], rows: [[Value]] = []) {
-        self.init(columns: names.map { Column($0) }, rows: rows)
+    /// A table of plain columns named `names`; those at `rightAligned` are right-aligned in text.
+    public init(_ names: [String], rightAligned: Set<Int> = [], rows: [[Value]] = []) {
+        self.init(columns: names.enumerated().map { Column($1, alignRight: rightAligned.contains($0)) }, rows: rows)
     }
+
+    /// Adds a row of texts (numbers written already, as the caller wants them read).
+    public mutating func append(_ texts: [String]) { rows.append(texts.map(Value.text)) }
 
     public var header: [String] { columns.map(\.name) }
 
@@ -87,7 +93,7 @@ public struct Table: Equatable, Sendable {
     public var text: String {
         let cells = [header] + rows.map { row in row.enumerated().map { c, v in c < columns.count ? columns[c].display(v) : v.exact } }
         let widths = header.indices.map { c in cells.map { $0.indices.contains(c) ? $0[c].count : 0 }.max() ?? 0 }
-        let numeric = header.indices.map { c in rows.contains { $0.indices.contains(c) && $0[c].number != nil } }
+        let numeric = header.indices.map { c in columns[c].alignRight || rows.contains { $0.indices.contains(c) && $0[c].number != nil } }
         func line(_ row: [String]) -> String {
             row.enumerated().map { c, cell in
                 let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))

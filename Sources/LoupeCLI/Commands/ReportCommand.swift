@@ -43,7 +43,7 @@ struct ReportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(probe!): no such probe file") }
         let parsed = try Probe.load(url)
         if check {
-            print("\(probe!): OK, \(parsed.runs.count) run\(parsed.runs.count == 1 ? "" : "s") (\(parsed.runs.map(\.method).joined(separator: ", ")))")
+            Console.print("\(probe!): OK, \(parsed.runs.count) run\(parsed.runs.count == 1 ? "" : "s") (\(parsed.runs.map(\.method).joined(separator: ", ")))")
             return
         }
         let directory = URL(fileURLWithPath: out ?? "reports/\(url.deletingPathExtension().lastPathComponent)")
@@ -60,7 +60,7 @@ struct ReportCommand: ParsableCommand {
             for (i, s) in report.sections.enumerated() { headline["run\(i + 1) \(s.method)"] = s.headline }
             try printJSON(Output(report: directory.appendingPathComponent("report.md").path, headline: headline))
         } else {
-            print("wrote \(directory.appendingPathComponent("report.md").path) (\(report.sections.count) section\(report.sections.count == 1 ? "" : "s"))")
+            Console.print("wrote \(directory.appendingPathComponent("report.md").path) (\(report.sections.count) section\(report.sections.count == 1 ? "" : "s"))")
         }
     }
 
@@ -74,11 +74,11 @@ struct ReportCommand: ParsableCommand {
 
     private func printMethods() {
         for method in ProbeMethods.all {
-            print("\(method.name): \(method.summary)")
+            Console.print("\(method.name): \(method.summary)")
             for p in method.parameters {
-                print("    \(p.name)\(p.required ? " (required)" : ""): \(p.about)" + (p.choices.map { " [\($0.joined(separator: "|"))]" } ?? ""))
+                Console.print("    \(p.name)\(p.required ? " (required)" : ""): \(p.about)" + (p.choices.map { " [\($0.joined(separator: "|"))]" } ?? ""))
             }
         }
-        print("every run also takes: title (the section's heading), data (instead of the probe's data)")
+        Console.print("every run also takes: title (the section's heading), data (instead of the probe's data)")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 
 struct BenchCommand: ParsableCommand {
@@ -55,13 +56,13 @@ struct BenchCommand: ParsableCommand {
             try printJSON(Output(version: Loupe.version, results: records))
             return
         }
-        var table = TextTable(["group", "benchmark", "size", "time", "rate", "note"], numeric: [3, 4])
+        var table = Table(["group", "benchmark", "size", "time", "rate", "note"], rightAligned: [3, 4])
         for r in records {
-            table.add([r.group, r.name, r.size, formatSeconds(r.seconds),
+            table.append([r.group, r.name, r.size, formatSeconds(r.seconds),
                        r.rate.map { formatRate($0, r.unit ?? "") } ?? "", r.note ?? ""])
         }
-        print(table.rendered)
-        if let sgemm = context.sgemmGFLOPS { print(String(format: "sgemm peak this run: %.0f GFLOP/s", sgemm)) }
+        Console.print(table.text)
+        if let sgemm = context.sgemmGFLOPS { Console.print(String(format: "sgemm peak this run: %.0f GFLOP/s", sgemm)) }
     }
 }
 

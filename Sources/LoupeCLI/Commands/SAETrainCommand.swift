@@ -107,10 +107,10 @@ struct SAETrainCommand: ParsableCommand {
         struct Output: Encodable { let directory: String; let training: SAETrainingSummary; let report: SAEReport? }
         if json { try printJSON(Output(directory: out, training: run.summary, report: report)); return }
         let t = run.summary
-        print(String(format: "trained %@ SAE: %d steps of %d samples in %.1f s (%.0f samples/s); last tenth: loss %.4g, L0 %.1f, FVU %.4f",
+        Console.print(String(format: "trained %@ SAE: %d steps of %d samples in %.1f s (%.0f samples/s); last tenth: loss %.4g, L0 %.1f, FVU %.4f",
                      run.sae.architecture.rawValue, t.options.steps, t.options.batchSize, t.seconds,
                      Double(t.samplesSeen) / max(t.seconds, 1e-9), t.final.total, t.final.l0, t.final.fvu))
-        if let report { print(describe(report)) }
-        print("saved \(out)")
+        if let report { Console.print(describe(report)) }
+        Console.print("saved \(out)")
     }
 }

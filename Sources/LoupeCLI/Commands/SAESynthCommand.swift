@@ -68,7 +68,7 @@ struct SAESynthCommand: ParsableCommand {
         let result = Output(files: written, samples: samples, dimension: dim, features: features,
                             meanActive: Double(synthetic.coefficients.nonzeroCount) / Double(samples))
         if json { try printJSON(result); return }
-        print(String(format: "wrote %@: %d samples of %d features in %d dimensions, %.2f active on average",
+        Console.print(String(format: "wrote %@: %d samples of %d features in %d dimensions, %.2f active on average",
                      written.joined(separator: " and "), samples, features, dim, result.meanActive))
     }
 }

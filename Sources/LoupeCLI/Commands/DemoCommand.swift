@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Networks
 
@@ -48,12 +49,12 @@ struct DemoCommand: ParsableCommand {
                             testAccuracy: e.accuracy, testLoss: e.loss, trainSeconds: seconds, file: url.path))
         }
         if json { try printJSON(["models": rows]); return }
-        var table = TextTable(["model", "architecture", "parameters", "test accuracy", "test loss", "trained in"], numeric: [2, 3, 4, 5])
+        var table = Table(["model", "architecture", "parameters", "test accuracy", "test loss", "trained in"], rightAligned: [2, 3, 4, 5])
         for r in rows {
-            table.add([r.model, r.architecture, "\(r.parameters)", String(format: "%.2f %%", 100 * r.testAccuracy),
+            table.append([r.model, r.architecture, "\(r.parameters)", String(format: "%.2f %%", 100 * r.testAccuracy),
                        String(format: "%.4f", r.testLoss), r.trainSeconds.map { String(format: "%.1f s", $0) } ?? "cached"])
         }
-        print(table.rendered)
-        print("cache: \(DemoModels.cacheDirectory.path)")
+        Console.print(table.text)
+        Console.print("cache: \(DemoModels.cacheDirectory.path)")
     }
 }

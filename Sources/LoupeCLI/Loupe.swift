@@ -5,10 +5,12 @@ import Workbench
 
 /// The `loupe` command: every subcommand, and the one place errors become a message and an
 /// exit code.
-struct Loupe: ParsableCommand {
+public struct Loupe: ParsableCommand {
+    public init() {}
+
     static let version = Workbench.version
 
-    static let configuration = CommandConfiguration(
+    public static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "An interpretability workbench for trained neural networks.",
         discussion: reflow("""
@@ -31,35 +33,46 @@ struct Loupe: ParsableCommand {
     )
 }
 
-@main
-enum Main {
-    static func main() {
+/// What the `loupe` executable runs.
+public enum LoupeCLI {
+    /// Parses `arguments` (without the program name), runs the command, and exits: 0, or 1 with
+    /// one line on stderr.
+    public static func main(_ arguments: [String]) -> Never {
         TemporaryFiles.removeOnSignals()
         do {
-            var command = try Loupe.parseAsRoot(NegativeValues.attached(Array(CommandLine.arguments.dropFirst())))
+            var command = try parse(arguments)
             try command.run()
+            Foundation.exit(0)
         } catch {
             exit(reporting: error)
         }
     }
 
+    /// The command `arguments` ask for (a negative number after an option is its value).
+    public static func parse(_ arguments: [String]) throws -> ParsableCommand {
+        try Loupe.parseAsRoot(NegativeValues.attached(arguments))
+    }
+
+    /// The one line a refusal prints (after "loupe: ").
+    public static func message(for error: Error) -> String {
+        let message = error is ValidationError || error is CleanExit || (error as NSError).domain.hasPrefix("ArgumentParser")
+            ? Loupe.message(for: error) : errorText(error)
+        return message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
     /// Help and version requests print in full and succeed; anything else is one line on
-    /// stderr and exit code 1 (DESIGN.md §4), never a stack trace.
+    /// stderr and exit code 1, never a stack trace.
     static func exit(reporting error: Error) -> Never {
         TemporaryFiles.waitIfTerminating()
         let code = Loupe.exitCode(for: error)
         if code == .success {
-            print(Loupe.fullMessage(for: error))
+            Console.print(Loupe.fullMessage(for: error))
             Foundation.exit(0)
         }
         if let explicit = error as? ExitCode, explicit != .validationFailure {
             Foundation.exit(explicit.rawValue)
         }
-        let message = error is ValidationError || error is CleanExit || (error as NSError).domain.hasPrefix("ArgumentParser")
-            ? Loupe.message(for: error) : errorText(error)
-            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.joined(separator: " ")
-        FileHandle.standardError.write(Data("loupe: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("loupe: \(message(for: error))\n".utf8))
         Foundation.exit(1)
     }
 }

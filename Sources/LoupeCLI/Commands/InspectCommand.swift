@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import LinAlg
 import Networks
@@ -30,26 +31,26 @@ struct InspectCommand: ParsableCommand {
         let summary = try ModelSummary.compute(network, reference: model, data: data) { bar.update($0) }
         bar.finish()
         if json { try printJSON(summary); return }
-        print("\(model)  (\(summary.name))  input \(shapeText(summary.inputShape))  \(summary.classes.count) outputs  \(summary.parameters) parameters")
+        Console.print("\(model)  (\(summary.name))  input \(shapeText(summary.inputShape))  \(summary.classes.count) outputs  \(summary.parameters) parameters")
         // Activation statistics need data; without it their columns are left out.
         let statistics = data != nil
-        var table = TextTable(["layer", "kind", "input", "output", "parameters", "‖W‖"] + (statistics ? ["mean", "std", "zeros", "dead"] : []),
-                              numeric: [4, 5, 6, 7, 8, 9])
+        var table = Table(["layer", "kind", "input", "output", "parameters", "‖W‖"] + (statistics ? ["mean", "std", "zeros", "dead"] : []),
+                              rightAligned: [4, 5, 6, 7, 8, 9])
         for l in summary.layers {
             let a = l.activations
             let row = [l.name, l.kind, shapeText(l.inputShape), shapeText(l.outputShape), l.parameters > 0 ? "\(l.parameters)" : "",
                        l.weightNorm.map { String(format: "%.3f", $0) } ?? ""]
             let activations = [a.map { String(format: "%.3f", $0.mean) } ?? "", a.map { String(format: "%.3f", $0.std) } ?? "",
                                a.map { String(format: "%.1f %%", 100 * $0.zeroFraction) } ?? "", a.map { "\($0.deadUnits)/\($0.units)" } ?? ""]
-            table.add(row + (statistics ? activations : []))
+            table.append(row + (statistics ? activations : []))
         }
-        print(table.rendered)
-        if !statistics { print("(--data adds each layer's activation statistics, and the accuracy and loss)") }
+        Console.print(table.text)
+        if !statistics { Console.print("(--data adds each layer's activation statistics, and the accuracy and loss)") }
         if let data {
             if let e = summary.evaluation {
-                print(String(format: "%@: %d samples, accuracy %.2f %%, loss %.4f", data.name, e.samples, 100 * e.accuracy, e.loss))
+                Console.print(String(format: "%@: %d samples, accuracy %.2f %%, loss %.4f", data.name, e.samples, 100 * e.accuracy, e.loss))
             } else {
-                print("\(data.name): \(data.count) samples, no labels")
+                Console.print("\(data.name): \(data.count) samples, no labels")
             }
         }
     }

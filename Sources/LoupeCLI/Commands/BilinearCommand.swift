@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -163,19 +164,19 @@ struct BilinearCommand: ParsableCommand {
 
     private func printText(_ report: BilinearReport) {
         let image = report.imageShape.map { "  image " + $0.map(String.init).joined(separator: "×") } ?? ""
-        print("\(model)  layer \(report.layer)  forms in '\(report.space)' (\(report.spaceSize) values\(report.hasConstant ? " + constant" : ""))\(image)")
-        var table = TextTable(["form", "offset", "λ max", "λ min", "eff. rank", "top + λ", "top − λ"], numeric: [1, 2, 3, 4])
+        Console.print("\(model)  layer \(report.layer)  forms in '\(report.space)' (\(report.spaceSize) values\(report.hasConstant ? " + constant" : ""))\(image)")
+        var table = Table(["form", "offset", "λ max", "λ min", "eff. rank", "top + λ", "top − λ"], rightAligned: [1, 2, 3, 4])
         for s in report.spectra {
-            table.add([s.label, format(s.offset), format(s.eigenvalues.first ?? 0), format(s.eigenvalues.last ?? 0),
+            table.append([s.label, format(s.offset), format(s.eigenvalues.first ?? 0), format(s.eigenvalues.last ?? 0),
                        String(format: "%.2f", s.effectiveRank),
                        s.positive.map { format($0.eigenvalue) }.joined(separator: " "),
                        s.negative.map { format($0.eigenvalue) }.joined(separator: " ")])
         }
-        print(table.rendered)
+        Console.print(table.text)
         if let similarity = report.similarity, !similarity.strongest.isEmpty {
-            print("\nmost similar features of different forms (|cos|):")
+            Console.print("\nmost similar features of different forms (|cos|):")
             for pair in similarity.strongest.prefix(5) {
-                print(String(format: "  %@  ~  %@   %.3f", similarity.features[pair.a].name, similarity.features[pair.b].name, pair.cosine))
+                Console.print(String(format: "  %@  ~  %@   %.3f", similarity.features[pair.a].name, similarity.features[pair.b].name, pair.cosine))
             }
         }
         if let curve = report.truncation { printTruncation(curve) }
@@ -183,27 +184,27 @@ struct BilinearCommand: ParsableCommand {
     }
 
     private func printTruncation(_ curve: TruncationCurve) {
-        print("\ntruncation on \(curve.data) (\(curve.samples) samples): each class keeps its top k eigenvectors by |λ|")
-        var table = TextTable(["k", "accuracy"], numeric: [0, 1])
+        Console.print("\ntruncation on \(curve.data) (\(curve.samples) samples): each class keeps its top k eigenvectors by |λ|")
+        var table = Table(["k", "accuracy"], rightAligned: [0, 1])
         let shown = Set(Array(curve.ks.prefix(12)) + stride(from: 16, through: curve.ks.count, by: 16) + [curve.ks.count])
         for (k, accuracy) in zip(curve.ks, curve.accuracy) where shown.contains(k) {
-            table.add(["\(k)", String(format: "%.2f %%", 100 * accuracy)])
+            table.append(["\(k)", String(format: "%.2f %%", 100 * accuracy)])
         }
-        print(table.rendered)
-        print(String(format: "model accuracy %.2f %%; all eigenvectors %.2f %% (max logit error %.1e)",
+        Console.print(table.text)
+        Console.print(String(format: "model accuracy %.2f %%; all eigenvectors %.2f %% (max logit error %.1e)",
                      100 * curve.modelAccuracy, 100 * (curve.accuracy.last ?? 0), curve.maxLogitError))
-        if let k = curve.kFor95Percent { print("95 % of the full accuracy from k = \(k)") }
+        if let k = curve.kFor95Percent { Console.print("95 % of the full accuracy from k = \(k)") }
     }
 
     private func printContributions(_ sample: SampleContributions) {
         let label = sample.label.map { "label \($0), " } ?? ""
-        print("\nsample \(sample.sample) (\(label)predicted \(sample.predicted)): output = Σ λ_i (v_i·x̃)² + offset")
-        var table = TextTable(["form", "output", "offset", "largest terms: index λ → contribution"], numeric: [1, 2])
+        Console.print("\nsample \(sample.sample) (\(label)predicted \(sample.predicted)): output = Σ λ_i (v_i·x̃)² + offset")
+        var table = Table(["form", "output", "offset", "largest terms: index λ → contribution"], rightAligned: [1, 2])
         for form in sample.forms {
-            table.add([form.label, format(form.value), format(form.offset),
+            table.append([form.label, format(form.value), format(form.offset),
                        form.top.map { "#\($0.index) \(format($0.eigenvalue)) → \(format($0.contribution))" }.joined(separator: "   ")])
         }
-        print(table.rendered)
+        Console.print(table.text)
     }
 
     private func format(_ x: Double) -> String { String(format: "%.3g", x) }

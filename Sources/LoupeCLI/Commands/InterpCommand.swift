@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -70,17 +71,17 @@ struct InterpCommand: ParsableCommand {
                              metadata: ["loupe.model": model, "loupe.data": data.name, "loupe.sample": "\(index)",
                                         "loupe.bias_layers": r.biasShares.map(\.layer).joined(separator: ",")], to: out)
         if json { try printJSON(Output(model: model, interpretation: r, maxResidual: r.maxResidual, file: out)); return }
-        print("\(model), sample \(index) of \(data.name)" + (r.label.map { " (label \(r.classNames[$0]))" } ?? "")
+        Console.print("\(model), sample \(index) of \(data.name)" + (r.label.map { " (label \(r.classNames[$0]))" } ?? "")
               + ": f(x) = A(x)·x + b(x)")
-        var table = TextTable(["class", "score", "Σ votes", "bias"] + r.biasShares.map { "from \($0.layer)" } + ["residual"],
-                              numeric: Set(1..<(5 + r.biasShares.count)))
+        var table = Table(["class", "score", "Σ votes", "bias"] + r.biasShares.map { "from \($0.layer)" } + ["residual"],
+                              rightAligned: Set(1..<(5 + r.biasShares.count)))
         for k in 0..<c {
-            table.add([r.classNames[k] + (k == r.predicted ? " ◀" : ""), String(format: "%.4f", r.scores[k]),
+            table.append([r.classNames[k] + (k == r.predicted ? " ◀" : ""), String(format: "%.4f", r.scores[k]),
                        String(format: "%.4f", r.votes[k].reduce(0, +)), String(format: "%.4f", r.bias[k])]
                       + r.biasShares.map { String(format: "%.4f", $0.perClass[k]) } + [String(format: "%.1e", r.residuals[k])])
         }
-        print(table.rendered)
-        print(String(format: "max |residual| = %.2e", r.maxResidual))
-        print("wrote \(out): templates \(shapeText([c] + shape))")
+        Console.print(table.text)
+        Console.print(String(format: "max |residual| = %.2e", r.maxResidual))
+        Console.print("wrote \(out): templates \(shapeText([c] + shape))")
     }
 }

@@ -67,8 +67,8 @@ struct SAEEvalCommand: ParsableCommand {
                                  metadata: ["loupe.sae": sae], to: out)
         }
         if json { try printJSON(report); return }
-        print(describe(report))
-        if let out { print("wrote \(out)") }
+        Console.print(describe(report))
+        if let out { Console.print("wrote \(out)") }
     }
 }
 

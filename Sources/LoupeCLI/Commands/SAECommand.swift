@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -107,8 +108,8 @@ func openSAE(_ path: String) throws -> (sae: SparseAutoencoder<Float>, info: SAE
 /// The figures of an SAE report as lines of text.
 func describe(_ report: SAEReport) -> String {
     let m = report.metrics
-    var table = TextTable(["metric", "value"], numeric: [1])
-    func add(_ name: String, _ value: Double, _ format: String = "%.4f") { table.add([name, String(format: format, value)]) }
+    var table = Table(["metric", "value"], rightAligned: [1])
+    func add(_ name: String, _ value: Double, _ format: String = "%.4f") { table.append([name, String(format: format, value)]) }
     add("L0 (mean active latents)", m.l0, "%.2f")
     add("explained variance", m.explainedVariance)
     add("FVU", m.fvu)
@@ -149,7 +150,7 @@ func describe(_ report: SAEReport) -> String {
     let header = "\(report.architecture.rawValue) SAE, d_in \(report.inputSize), d_sae \(report.latents)"
         + (report.architecture.usesK ? ", k \(report.k)" : "") + ", on \(report.source) (\(m.samples) samples)"
     let spread = m.l0Histogram.isEmpty ? "" : "\nL0 per sample: " + l0Spread(m.l0Histogram)
-    return header + "\n" + table.rendered + spread + notes.map { "\n" + $0 }.joined()
+    return header + "\n" + table.text + spread + notes.map { "\n" + $0 }.joined()
 }
 
 /// "min 3, median 8, max 12" from a histogram of counts per L0.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -106,17 +107,17 @@ struct LRPExplainCommand: ParsableCommand {
                             relevanceSum: result.relevanceSums, conservationError: result.conservationErrors,
                             maxConservationError: result.maxConservationError, file: out, shape: shape)
         if json { try printJSON(output); return }
-        print("\(model) on \(data.name), \(configuration.name), target \(result.target)")
-        print("rules: " + result.layerRules.filter { $0.rule != "pass" }.map { "\($0.layer)=\($0.rule)" }.joined(separator: "  "))
-        var table = TextTable(["sample", "label", "target", "explained", "Σ R", "Σ R − explained"], numeric: [0, 1, 2, 3, 4, 5])
+        Console.print("\(model) on \(data.name), \(configuration.name), target \(result.target)")
+        Console.print("rules: " + result.layerRules.filter { $0.rule != "pass" }.map { "\($0.layer)=\($0.rule)" }.joined(separator: "  "))
+        var table = Table(["sample", "label", "target", "explained", "Σ R", "Σ R − explained"], rightAligned: [0, 1, 2, 3, 4, 5])
         for k in 0..<min(n, 20) {
-            table.add(["\(result.samples[k])", result.labels.map { "\($0[k])" } ?? "", result.classes[k].map(String.init) ?? "u",
+            table.append(["\(result.samples[k])", result.labels.map { "\($0[k])" } ?? "", result.classes[k].map(String.init) ?? "u",
                        String(format: "%.4f", result.explained[k]), String(format: "%.4f", result.relevanceSums[k]),
                        String(format: "%.2e", result.conservationErrors[k])])
         }
-        print(table.rendered)
-        if n > 20 { print("… \(n - 20) more samples") }
-        print(String(format: "max |Σ R − explained| = %.3e", result.maxConservationError))
-        print("wrote \(out): relevance \(shapeText(shape))")
+        Console.print(table.text)
+        if n > 20 { Console.print("… \(n - 20) more samples") }
+        Console.print(String(format: "max |Σ R − explained| = %.3e", result.maxConservationError))
+        Console.print("wrote \(out): relevance \(shapeText(shape))")
     }
 }

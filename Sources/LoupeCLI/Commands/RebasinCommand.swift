@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -86,23 +87,23 @@ struct RebasinCommand: ParsableCommand {
     }
 
     private func report(_ r: RebasinResult) {
-        print("\(method) matching of \(modelB) to \(modelA)" + (r.sweeps.map { ": \($0) sweep\($0 == 1 ? "" : "s")" } ?? ""))
-        var table = TextTable(["layer", "units", "kept their place"], numeric: [1, 2])
-        for g in r.groups { table.add([g.layer, "\(g.size)", "\(g.fixedUnits)"]) }
-        print(table.rendered)
-        print(String(format: "‖θ_A − θ_B‖: %.4f naive, %.4f permuted", r.distanceNaive, r.distancePermuted))
+        Console.print("\(method) matching of \(modelB) to \(modelA)" + (r.sweeps.map { ": \($0) sweep\($0 == 1 ? "" : "s")" } ?? ""))
+        var table = Table(["layer", "units", "kept their place"], rightAligned: [1, 2])
+        for g in r.groups { table.append([g.layer, "\(g.size)", "\(g.fixedUnits)"]) }
+        Console.print(table.text)
+        Console.print(String(format: "‖θ_A − θ_B‖: %.4f naive, %.4f permuted", r.distanceNaive, r.distancePermuted))
         if let d = r.maxLogitDifference, let data = r.data {
-            print(String(format: "permuted B against B on %@: largest logit difference %.2e (relative to max(1, |logit|))", data, d))
+            Console.print(String(format: "permuted B against B on %@: largest logit difference %.2e (relative to max(1, |logit|))", data, d))
         }
         if let ea = r.evaluationA, let eb = r.evaluationB, let em = r.evaluationMerged {
-            print(String(format: "accuracy: A %.2f %%, B %.2f %%, merged (λ = ½) %.2f %% (loss %.4f)",
+            Console.print(String(format: "accuracy: A %.2f %%, B %.2f %%, merged (λ = ½) %.2f %% (loss %.4f)",
                          100 * ea.accuracy, 100 * eb.accuracy, 100 * em.accuracy, em.loss))
         }
         if let naive = r.naive, let permuted = r.permuted {
-            print(String(format: "loss barrier: naive %.4f, permuted %.4f   accuracy barrier: naive %.2f %%, permuted %.2f %%",
+            Console.print(String(format: "loss barrier: naive %.4f, permuted %.4f   accuracy barrier: naive %.2f %%, permuted %.2f %%",
                          naive.lossBarrier, permuted.lossBarrier, 100 * naive.accuracyBarrier, 100 * permuted.accuracyBarrier))
         }
-        print("wrote \([out, merge, lmc].compactMap { $0 }.joined(separator: ", "))")
+        Console.print("wrote \([out, merge, lmc].compactMap { $0 }.joined(separator: ", "))")
     }
 
     private func writeCurves(_ naive: InterpolationCurve, _ permuted: InterpolationCurve, to path: String) throws {

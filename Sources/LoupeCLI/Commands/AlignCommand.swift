@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -75,9 +76,9 @@ struct AlignCommand: ParsableCommand {
         if let out { try write(result, to: out) }
         if json { try printJSON(Output(result, method: chosenMethod)); return }
         let c = result.correlation
-        print("\(modelA) \(layerA) (\(c.unitsA) units) against \(modelB) \(layerB) (\(c.unitsB) units) on \(data.name), \(c.observations) observations")
+        Console.print("\(modelA) \(layerA) (\(c.unitsA) units) against \(modelB) \(layerB) (\(c.unitsB) units) on \(data.name), \(c.observations) observations")
         if !c.constantUnitsA.isEmpty || !c.constantUnitsB.isEmpty {
-            print("constant units left out: \(c.constantUnitsA.count) of A, \(c.constantUnitsB.count) of B")
+            Console.print("constant units left out: \(c.constantUnitsA.count) of A, \(c.constantUnitsB.count) of B")
         }
         switch chosenMethod {
         case .bipartite: printMatching(result.bipartite, against: result.semi)
@@ -85,7 +86,7 @@ struct AlignCommand: ParsableCommand {
         case .sparse: printSparse(result.sparse!)
         case .spectral: printClusters(result.spectral!)
         }
-        if let out { print("wrote \(out)") }
+        if let out { Console.print("wrote \(out)") }
     }
 
     /// What --json prints: the chosen method's result and the correlation summary.
@@ -105,39 +106,39 @@ struct AlignCommand: ParsableCommand {
     }
 
     private func printMatching(_ m: UnitMatching, against other: UnitMatching) {
-        print("\(m.kind.rawValue) matching: \(m.pairs.count) pairs, mean correlation \(LabelledOutput.cell(m.meanCorrelation))"
+        Console.print("\(m.kind.rawValue) matching: \(m.pairs.count) pairs, mean correlation \(LabelledOutput.cell(m.meanCorrelation))"
               + " (\(other.kind.rawValue): \(LabelledOutput.cell(other.meanCorrelation))), \(m.distinctUnitsB) distinct units of B")
         let curve = m.sortedCorrelations
-        var table = TextTable(["rank", "correlation"], numeric: [0, 1])
+        var table = Table(["rank", "correlation"], rightAligned: [0, 1])
         for q in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0] where !curve.isEmpty {
             let i = min(curve.count - 1, Int((q * Double(curve.count - 1)).rounded()))
-            table.add(["\(i + 1)", LabelledOutput.cell(curve[i])])
+            table.append(["\(i + 1)", LabelledOutput.cell(curve[i])])
         }
-        print("sorted matched correlations:\n" + table.rendered)
+        Console.print("sorted matched correlations:\n" + table.text)
     }
 
     private func printSparse(_ s: SparsePrediction) {
-        var table = TextTable(["λ", "train MSE", "held-out MSE", "units per target", ""], numeric: [0, 1, 2, 3])
+        var table = Table(["λ", "train MSE", "held-out MSE", "units per target", ""], rightAligned: [0, 1, 2, 3])
         for (k, p) in s.path.enumerated() {
-            table.add([String(format: "%.4g", p.lambda), LabelledOutput.cell(p.trainingMSE), LabelledOutput.cell(p.validationMSE),
+            table.append([String(format: "%.4g", p.lambda), LabelledOutput.cell(p.trainingMSE), LabelledOutput.cell(p.validationMSE),
                        String(format: "%.1f", p.meanUnits), k == s.chosen ? "← chosen" : ""])
         }
-        print("sparse prediction of B's units from A's (standardised; \(s.trainingObservations) fitting, \(s.validationObservations) held-out observations):")
-        print(table.rendered)
+        Console.print("sparse prediction of B's units from A's (standardised; \(s.trainingObservations) fitting, \(s.validationObservations) held-out observations):")
+        Console.print(table.text)
         let live = s.unitsNeeded.indices.filter { !s.constantTargets.contains($0) }
         let needed = live.map { s.unitsNeeded[$0] }.sorted()
         if !needed.isEmpty {
-            print("units of A needed per unit of B at λ = \(String(format: "%.4g", s.lambda)): median \(needed[needed.count / 2]), range \(needed.first!)–\(needed.last!)")
+            Console.print("units of A needed per unit of B at λ = \(String(format: "%.4g", s.lambda)): median \(needed[needed.count / 2]), range \(needed.first!)–\(needed.last!)")
         }
     }
 
     private func printClusters(_ s: UnitClustering) {
-        print("spectral clustering: \(s.clusters.count) clusters\(s.chosenByEigengap ? " (by eigengap)" : ""), \(s.sharedClusters) with units of both layers")
-        var table = TextTable(["cluster", "units of A", "units of B", "mean |r|"], numeric: [0, 3])
+        Console.print("spectral clustering: \(s.clusters.count) clusters\(s.chosenByEigengap ? " (by eigengap)" : ""), \(s.sharedClusters) with units of both layers")
+        var table = Table(["cluster", "units of A", "units of B", "mean |r|"], rightAligned: [0, 3])
         for (k, c) in s.clusters.enumerated() {
-            table.add(["\(k)", Self.list(c.unitsA), Self.list(c.unitsB), LabelledOutput.cell(c.meanAbsoluteCorrelation, digits: 3)])
+            table.append(["\(k)", Self.list(c.unitsA), Self.list(c.unitsB), LabelledOutput.cell(c.meanAbsoluteCorrelation, digits: 3)])
         }
-        print(table.rendered)
+        Console.print(table.text)
     }
 
     private static func list(_ units: [Int]) -> String {

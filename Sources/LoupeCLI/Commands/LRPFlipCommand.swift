@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -73,17 +74,17 @@ struct LRPFlipCommand: ParsableCommand {
         bar.finish()
         if let out { try write(result, to: out) }
         if json { try printJSON(Output(result: result, file: out)); return }
-        print("\(model) on \(data.name): \(result.samples.count) samples, target \(result.target), \(steps) steps to baseline \(options.baseline)")
+        Console.print("\(model) on \(data.name): \(result.samples.count) samples, target \(result.target), \(steps) steps to baseline \(options.baseline)")
         let random = result.curve(PixelFlippingResult.randomMethod)!
-        var table = TextTable(["order", "AUC", "AUC − random", "score at start", "after 25 %", "at end"], numeric: [1, 2, 3, 4, 5])
+        var table = Table(["order", "AUC", "AUC − random", "score at start", "after 25 %", "at end"], rightAligned: [1, 2, 3, 4, 5])
         let quarter = result.fractions.firstIndex { $0 >= 0.25 } ?? 0
         for curve in result.curves {
-            table.add([curve.method, String(format: "%.4f", curve.auc), String(format: "%+.4f", curve.auc - random.auc),
+            table.append([curve.method, String(format: "%.4f", curve.auc), String(format: "%+.4f", curve.auc - random.auc),
                        String(format: "%.4f", curve.meanScore.first!), String(format: "%.4f", curve.meanScore[quarter]),
                        String(format: "%.4f", curve.meanScore.last!)])
         }
-        print(table.rendered)
-        if let out { print("wrote \(out): \(result.fractions.count) points × \(result.curves.count) orders") }
+        Console.print(table.text)
+        if let out { Console.print("wrote \(out): \(result.fractions.count) points × \(result.curves.count) orders") }
     }
 
     /// [points, 1 + methods]: the removed fraction, then each method's mean score.

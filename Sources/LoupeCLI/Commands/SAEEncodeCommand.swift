@@ -61,6 +61,6 @@ struct SAEEncodeCommand: ParsableCommand {
         let result = Output(file: out, samples: codes.count, latents: model.latentCount,
                             meanL0: Double(codes.nonzeroCount) / Double(max(codes.count, 1)))
         if json { try printJSON(result); return }
-        print(String(format: "wrote %@: %d samples × %d latents, mean L0 %.2f", out, result.samples, result.latents, result.meanL0))
+        Console.print(String(format: "wrote %@: %d samples × %d latents, mean L0 %.2f", out, result.samples, result.latents, result.meanL0))
     }
 }

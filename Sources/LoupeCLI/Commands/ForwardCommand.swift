@@ -61,6 +61,6 @@ struct ForwardCommand: ParsableCommand {
                              metadata: ["loupe.model": model, "loupe.layer": layer, "loupe.data": data.name], to: out)
         struct Output: Encodable { let file: String; let layer: String; let shape: [Int] }
         let result = Output(file: out, layer: layer, shape: [data.count] + shape)
-        if json { try printJSON(result) } else { print("wrote \(out): \(layer) \(shapeText(result.shape))") }
+        if json { try printJSON(result) } else { Console.print("wrote \(out): \(layer) \(shapeText(result.shape))") }
     }
 }

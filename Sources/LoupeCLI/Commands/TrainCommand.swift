@@ -74,7 +74,7 @@ struct TrainCommand: ParsableCommand {
         let result = Output(file: out, parameters: network.parameterCount, train: train, validation: lastValidation,
                             finalLoss: history.last?.loss ?? .nan)
         if json { try printJSON(result); return }
-        print(String(format: "saved %@ (%d parameters): train accuracy %.2f %%, loss %.4f", out, network.parameterCount, 100 * train.accuracy, train.loss)
+        Console.print(String(format: "saved %@ (%d parameters): train accuracy %.2f %%, loss %.4f", out, network.parameterCount, 100 * train.accuracy, train.loss)
               + (lastValidation.map { String(format: "; validation accuracy %.2f %%, loss %.4f", 100 * $0.accuracy, $0.loss) } ?? ""))
     }
 

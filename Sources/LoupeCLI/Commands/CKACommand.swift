@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Interpret
 import LinAlg
@@ -88,14 +89,14 @@ struct CKACommand: ParsableCommand {
         bar.finish()
         if let out { try write(result, to: out) }
         if json { try printJSON(result); return }
-        print(summary(result))
+        Console.print(summary(result))
         if acts.isEmpty {
-            var table = TextTable([result.modelB == nil ? "layer" : "A \\ B"] + result.columnLayers,
-                                  numeric: Set(1...result.columnLayers.count))
-            for (name, row) in zip(result.rowLayers, result.values) { table.add([name] + row.map { LabelledOutput.cell($0, digits: 3) }) }
-            print(table.rendered)
+            var table = Table([result.modelB == nil ? "layer" : "A \\ B"] + result.columnLayers,
+                                  rightAligned: Set(1...result.columnLayers.count))
+            for (name, row) in zip(result.rowLayers, result.values) { table.append([name] + row.map { LabelledOutput.cell($0, digits: 3) }) }
+            Console.print(table.text)
         }
-        if let out { print("wrote \(out)") }
+        if let out { Console.print("wrote \(out)") }
     }
 
     private func summary(_ r: CKAMatrix) -> String {
