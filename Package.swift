@@ -28,7 +28,7 @@ let package = Package(
         ], swiftSettings: optimized),
         .target(name: "Networks", dependencies: ["LinAlg", "TensorIO"],
                 exclude: ["Resources/README.md"], resources: [.copy("Resources/digits.npy")], swiftSettings: optimized),
-        .target(name: "Interpret", dependencies: ["LinAlg", "TensorIO", "Networks"], exclude: ["Alignment/README.md"],
+        .target(name: "Interpret", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks"], exclude: ["Alignment/README.md"],
                 swiftSettings: optimized),
         .target(name: "TOML"),
         // How results describe their figures, and the one number format and table model every

@@ -2,7 +2,7 @@
 public enum FigureUnit: String, Codable, Sendable {
     /// A measurement: four significant digits for reading ("0.01663", "1.212").
     case number
-    /// A share from 0 to 1, read as a percentage ("96.9 %"); files keep the fraction.
+    /// A share from 0 to 1, read as a percentage ("96.88 %"); files keep the fraction.
     case fraction
     /// A whole number of things ("449", "1,024").
     case count
@@ -35,7 +35,7 @@ public struct Figure: Codable, Equatable, Sendable {
     public var text: String {
         switch unit {
         case .number: return NumberFormat.readable(value)
-        case .fraction: return NumberFormat.percent(value)
+        case .fraction: return NumberFormat.percent(value, digits: 2)
         case .count: return value.isFinite && value == value.rounded() && abs(value) < 1e15 ? NumberFormat.grouped(Int(value)) : NumberFormat.readable(value)
         }
     }
@@ -85,9 +85,30 @@ public struct FigureSheet: Codable, Equatable, Sendable {
         Table(["section", "figure", "value"], rows: figures.map { [.text($0.section), .text($0.label), .text($0.text)] })
     }
 
-    /// For files: one row per figure with its exact value (what `e` exports and a report's CSV holds).
+    /// For files: one row per figure with its exact value, then one per caveat (section
+    /// "caveat", its key, its text): what the workbench's `e` exports.
     public var exactTable: Table {
-        Table(["section", "figure", "value"], rows: figures.map { [.text($0.section), .text($0.key), .number($0.value)] })
+        Table(["section", "figure", "value"], rows: figures.map { [.text($0.section), .text($0.key), .number($0.value)] }
+              + caveats.map { [.text("caveat"), .text($0.key), .text($0.text)] })
+    }
+
+    /// For a terminal: under each section's name, its figures as "label  value" (values aligned),
+    /// then the caveats.
+    public var text: String {
+        let width = figures.map { $0.label.count }.max() ?? 0
+        var lines: [String] = []
+        for section in sections {
+            lines.append(section.replacingOccurrences(of: "_", with: " "))
+            for f in figures where f.section == section {
+                lines.append("  " + f.label + String(repeating: " ", count: width - f.label.count) + "  " + f.text)
+            }
+        }
+        return (lines + caveats.map { "note: " + $0.text }).joined(separator: "\n")
+    }
+
+    /// For a report: one row per figure, with its section, label and exact value.
+    public var reportTable: Table {
+        Table(["section", "figure", "value"], rows: figures.map { [.text($0.section), .text($0.label), .number($0.value)] })
     }
 
     /// "section.key" → value, for JSON and headlines.

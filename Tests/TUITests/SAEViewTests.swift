@@ -143,6 +143,26 @@ final class SAEViewTests: XCTestCase {
     /// "12.3 %" as the view writes it (a no-break space keeps it on one line).
     func percent(_ f: Double, digits: Int = 1) -> String { String(format: "%.\(digits)f\u{a0}%%", 100 * f) }
 
+    /// The value a figure list shows beside `label`: the rest of its row, up to a gap of two
+    /// spaces, the next figure (" · ") or a panel's edge.
+    func shown(_ grid: Grid, _ label: String) -> String? {
+        // A figure's label follows the previous figure's " · " or its section's ": ", or starts a
+        // line of the list; the first two are looked for first, being rare elsewhere on screen.
+        let places = [" · ", ": ", "  ", "│ "].lazy.flatMap { prefix in
+            (0..<grid.height).lazy.compactMap { y -> (x: Int, y: Int)? in
+                let row = grid.text(row: y)
+                guard let r = row.range(of: prefix + label + " ") else { return nil }
+                return (row.unicodeScalars.distance(from: row.unicodeScalars.startIndex, to: r.lowerBound) + prefix.unicodeScalars.count, y)
+            }
+        }
+        guard let at = places.first else { return nil }
+        let rest = grid.text(row: at.y).unicodeScalars.dropFirst(at.x + label.unicodeScalars.count)
+        let value = String(String.UnicodeScalarView(rest)).drop { $0 == " " }
+        let end = [value.range(of: "  ")?.lowerBound, value.range(of: " · ")?.lowerBound, value.firstIndex(of: "│")]
+            .compactMap { $0 }.min() ?? value.endIndex
+        return String(value[..<end]).trimmingCharacters(in: .whitespaces)
+    }
+
     // MARK: Tests
 
     func testTrainsOnModelAsFirstHiddenLayerAndShowsItsMetrics() throws {
@@ -152,10 +172,12 @@ final class SAEViewTests: XCTestCase {
         let text = app.frame().text
         XCTAssertTrue(text.contains("demo:mlp-1 · relu1 [256] · topk k 16 · d_sae 1024 (4×) · 60 steps × 128"), text)
         XCTAssertTrue(text.contains("trained 60 steps in"), text)
-        XCTAssertTrue(text.contains("L0 \(String(format: "%.2f", ref.l0)) · FVU \(NumberFormat.readable(ref.fvu))"), text)
+        let grid = app.frame()
+        XCTAssertEqual(shown(grid, "L0 (mean active latents)"), NumberFormat.readable(ref.l0), text)
+        XCTAssertEqual(shown(grid, "FVU"), NumberFormat.readable(ref.fvu))
         let dead = Double(ref.firing.filter { $0 == 0 }.count) / 1024
-        XCTAssertTrue(text.contains("dead \(percent(dead))"), text)
-        XCTAssertTrue(text.contains("Dark matter needs at least 516 samples for d_in = 256"), "449 samples cannot fit 257 unknowns per half")
+        XCTAssertEqual(shown(grid, "dead latents"), NumberFormat.percent(dead, digits: 2))
+        XCTAssertTrue(text.contains("dark matter: not measured"), "449 samples cannot fit 257 unknowns per half")
         for title in ["Training: loss, L0 and FVU per step", "Latent density and active latents per sample", "Metrics and dark matter",
                       "Latents: 1024 of 1024", "top-activating samples", "decoder direction (256 units)", "effect on each class logit"] {
             XCTAssertTrue(text.contains(title), title)
@@ -168,6 +190,8 @@ final class SAEViewTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(figure(metrics, "fvu")), ref.fvu, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(figure(metrics, "dead_fraction")), dead, accuracy: 1e-12)
         XCTAssertNil(figure(metrics, "error_r2"), "no dark matter on 449 samples of 256 features")
+        XCTAssertTrue(metrics.rows.contains { $0 == ["caveat", "dark_matter.not_measured",
+                                                     "dark matter: not measured: it needs at least 516 samples for d_in = 256 (more than the unknowns in each half); there are 449"] })
         // Loss recovered: cross-entropy of the rest of the network (fc2, relu2, fc3) on x, x̂ and 0.
         let labels = try XCTUnwrap(ref.data.labels)
         func loss(_ a: Matrix<Float>) -> Double { crossEntropy(logits: ref.network.forward(from: 2, a), labels: labels).loss }
@@ -332,8 +356,10 @@ final class SAEViewTests: XCTestCase {
         // Dark matter as the library fits it on this SAE's error (the fit itself is tested in
         // InterpretTests); the corrected FVU is the FVU times the nonlinear share by definition.
         let dm = try DarkMatter.analyse(x: ref.x, reconstruction: ref.reconstruction, seed: 0).report
-        XCTAssertNotNil(grid.find("R² of e \(String(format: "%.3f", dm.errorR2)) · R² of ‖e‖² \(String(format: "%.3f", dm.errorNormR2))"), grid.text)
-        XCTAssertNotNil(grid.find("FVU \(NumberFormat.readable(dm.fvu)) → \(NumberFormat.readable(dm.correctedFVU)) with the linear correction"))
+        XCTAssertEqual(shown(grid, "R² of e"), NumberFormat.readable(dm.errorR2), grid.text)
+        XCTAssertEqual(shown(grid, "R² of ‖e‖²"), NumberFormat.readable(dm.errorNormR2))
+        XCTAssertEqual(shown(grid, "FVU (tested half)"), NumberFormat.readable(dm.fvu))
+        XCTAssertEqual(shown(grid, "FVU corrected"), NumberFormat.readable(dm.correctedFVU))
         XCTAssertEqual(dm.correctedFVU, dm.fvu * dm.nonlinearFraction, accuracy: 1e-12)
         press(app, "f")
         let metrics = try export(app)

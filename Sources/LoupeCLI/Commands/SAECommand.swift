@@ -105,59 +105,7 @@ func openSAE(_ path: String) throws -> (sae: SparseAutoencoder<Float>, info: SAE
     try SAEFile.load(URL(fileURLWithPath: path))
 }
 
-/// The figures of an SAE report as lines of text.
+/// An SAE report for a terminal: what it is, then its figures and caveats.
 func describe(_ report: SAEReport) -> String {
-    let m = report.metrics
-    var table = Table(["metric", "value"], rightAligned: [1])
-    func add(_ name: String, _ value: Double, _ format: String = "%.4f") { table.append([name, String(format: format, value)]) }
-    add("L0 (mean active latents)", m.l0, "%.2f")
-    add("explained variance", m.explainedVariance)
-    add("FVU", m.fvu)
-    add("MSE (per feature)", m.mse, "%.4g")
-    add("cosine(x, x̂)", m.cosine)
-    add("shrinkage ‖x̂‖/‖x‖", m.shrinkage)
-    add("dead latents", m.deadFraction * 100, "%.1f %%")
-    add(String(format: "dense latents (> %.0f %%)", m.denseThreshold * 100), m.denseFraction * 100, "%.1f %%")
-    if let d = report.metrics.downstream {
-        add("accuracy: clean", d.cleanAccuracy * 100, "%.2f %%")
-        add("accuracy: SAE spliced in", d.splicedAccuracy * 100, "%.2f %%")
-        add("accuracy: layer zeroed", d.zeroAblatedAccuracy * 100, "%.2f %%")
-        add("loss: clean", d.cleanLoss)
-        add("loss: SAE spliced in", d.splicedLoss)
-        add("loss recovered", d.lossRecovered)
-        add("predictions unchanged", d.agreement * 100, "%.2f %%")
-    }
-    if let dm = report.darkMatter {
-        add("dark matter: R² of e from x", dm.errorR2)
-        add("dark matter: R² of ‖e‖² from x", dm.errorNormR2)
-        add("FVU (held-out half)", dm.fvu)
-        add("FVU with linear correction", dm.correctedFVU)
-        add("nonlinear share of the error", dm.nonlinearFraction)
-    }
-    var notes: [String] = []
-    if let dm = report.darkMatter, dm.errorR2 < 0 || dm.nonlinearFraction > 1 {
-        // An out-of-sample fit worse than the mean: the held-out half says the split was too small.
-        notes.append("dark matter: the linear fit of the error does worse than its mean on the held-out half (R² < 0),"
-                     + " so its figures say little: \(report.inputSize + 1) unknowns per output need many more samples per half")
-    }
-    if report.darkMatter == nil {
-        notes.append("dark matter: not measured (turned off, or fewer than \(DarkMatter.minimumSamples(inputSize: report.inputSize)) samples)")
-    }
-    if let r = report.recovery {
-        add("MMCS with true features", r.meanMaxCosine)
-        add("true features recovered (cos ≥ 0.9)", r.recoveredFraction * 100, "%.1f %%")
-    }
-    let header = "\(report.architecture.rawValue) SAE, d_in \(report.inputSize), d_sae \(report.latents)"
-        + (report.architecture.usesK ? ", k \(report.k)" : "") + ", on \(report.source) (\(m.samples) samples)"
-    let spread = m.l0Histogram.isEmpty ? "" : "\nL0 per sample: " + l0Spread(m.l0Histogram)
-    return header + "\n" + table.text + spread + notes.map { "\n" + $0 }.joined()
-}
-
-/// "min 3, median 8, max 12" from a histogram of counts per L0.
-private func l0Spread(_ histogram: [Int]) -> String {
-    let total = histogram.reduce(0, +)
-    let values = histogram.indices.filter { histogram[$0] > 0 }
-    var seen = 0
-    let median = histogram.indices.first { seen += histogram[$0]; return 2 * seen >= total } ?? 0
-    return "min \(values.first ?? 0), median \(median), max \(values.last ?? 0)"
+    report.title + "\n" + report.figures.text
 }

@@ -66,7 +66,7 @@ struct SAEEvalCommand: ParsableCommand {
             try OutputFile.write(main: ("latents", Tensor(table)), csvHeader: ["frequency", "mean_activation"],
                                  metadata: ["loupe.sae": sae], to: out)
         }
-        if json { try printJSON(report); return }
+        if json { try printJSON(report, figures: report.figures); return }
         Console.print(describe(report))
         if let out { Console.print("wrote \(out)") }
     }

@@ -105,7 +105,7 @@ struct SAETrainCommand: ParsableCommand {
         try SAEFile.save(run.sae, info: info, to: URL(fileURLWithPath: out))
 
         struct Output: Encodable { let directory: String; let training: SAETrainingSummary; let report: SAEReport? }
-        if json { try printJSON(Output(directory: out, training: run.summary, report: report)); return }
+        if json { try printJSON(Output(directory: out, training: run.summary, report: report), figures: report?.figures); return }
         let t = run.summary
         Console.print(String(format: "trained %@ SAE: %d steps of %d samples in %.1f s (%.0f samples/s); last tenth: loss %.4g, L0 %.1f, FVU %.4f",
                      run.sae.architecture.rawValue, t.options.steps, t.options.batchSize, t.seconds,

@@ -12,7 +12,7 @@ extension SAEView {
         case .training:
             guard let run, !run.curve.isEmpty else { return nil }
             return curveTable(run)
-        case .metrics: return findings.map { metricsTable($0.report) }
+        case .metrics: return findings.map { $0.report.figures.exactTable }
         case .density: return findings.map { densityTable($0.report.metrics) }
         case .latents: return findings.flatMap(latentsTable)
         case .latent: return findings.flatMap(latentTable)
@@ -25,29 +25,6 @@ extension SAEView {
             [.integer(p.step), .number(p.loss.total), .number(p.loss.mse), .number(p.loss.sparsity), .number(p.loss.auxiliary),
              .number(p.loss.l0), .number(p.loss.fvu), .number(p.deadFraction), .number(p.learningRate)]
         })
-    }
-
-    private func metricsTable(_ report: SAEReport) -> Table {
-        let m = report.metrics
-        var rows: [(String, String, Double)] = [
-            ("metrics", "samples", Double(m.samples)), ("metrics", "l0", m.l0), ("metrics", "fvu", m.fvu),
-            ("metrics", "explained_variance", m.explainedVariance), ("metrics", "mse", m.mse), ("metrics", "cosine", m.cosine),
-            ("metrics", "shrinkage", m.shrinkage), ("metrics", "dead_fraction", m.deadFraction),
-            ("metrics", "dense_fraction", m.denseFraction), ("metrics", "dense_threshold", m.denseThreshold),
-        ]
-        if let d = m.downstream {
-            rows += [("downstream", "clean_accuracy", d.cleanAccuracy), ("downstream", "spliced_accuracy", d.splicedAccuracy),
-                     ("downstream", "zero_ablated_accuracy", d.zeroAblatedAccuracy), ("downstream", "clean_loss", d.cleanLoss),
-                     ("downstream", "spliced_loss", d.splicedLoss), ("downstream", "zero_ablated_loss", d.zeroAblatedLoss),
-                     ("downstream", "loss_recovered", d.lossRecovered), ("downstream", "agreement", d.agreement)]
-        }
-        if let dm = report.darkMatter {
-            rows += [("dark_matter", "train_samples", Double(dm.trainSamples)), ("dark_matter", "test_samples", Double(dm.testSamples)),
-                     ("dark_matter", "error_r2", dm.errorR2), ("dark_matter", "error_norm_r2", dm.errorNormR2),
-                     ("dark_matter", "fvu", dm.fvu), ("dark_matter", "corrected_fvu", dm.correctedFVU),
-                     ("dark_matter", "nonlinear_fraction", dm.nonlinearFraction)]
-        }
-        return Table(columns: ["section", "figure", "value"].map { .init($0) }, rows: rows.map { [.text($0.0), .text($0.1), .number($0.2)] })
     }
 
     /// The density histogram (bins of log10 frequency, dead latents apart) and the L0 histogram.

@@ -177,32 +177,7 @@ extension SAEView {
     }
 
     private func renderMetrics(_ report: SAEReport, _ canvas: Canvas) {
-        let m = report.metrics
-        var lines: [(String, Style)] = [
-            ("L0 \(String(format: "%.2f", m.l0)) · FVU \(NumberFormat.readable(m.fvu)) (explained \(percent(m.explainedVariance)))", Theme.title),
-            ("MSE \(NumberFormat.readable(m.mse)) · cosine \(String(format: "%.3f", m.cosine)) · shrinkage \(String(format: "%.3f", m.shrinkage))", .plain),
-            ("dead \(percent(m.deadFraction)) · dense \(percent(m.denseFraction)) (fire on > \(percent(m.denseThreshold, digits: 0)))", .plain),
-        ]
-        if let d = m.downstream {
-            lines.append(("accuracy \(percent(d.cleanAccuracy)) → \(percent(d.splicedAccuracy)) spliced (zeroed \(percent(d.zeroAblatedAccuracy)))", .plain))
-            lines.append(("loss recovered \(String(format: "%.3f", d.lossRecovered)) · predictions kept \(percent(d.agreement))", Theme.title))
-        }
-        lines.append(("", .plain))
-        if let dm = report.darkMatter {
-            lines += [
-                ("Dark matter: the error e = x − SAE(x) fitted linearly from x on \(dm.trainSamples) samples, tested on \(dm.testSamples)", Theme.heading),
-                ("R² of e \(String(format: "%.3f", dm.errorR2)) · R² of ‖e‖² \(String(format: "%.3f", dm.errorNormR2))", Theme.title),
-                ("FVU \(NumberFormat.readable(dm.fvu)) → \(NumberFormat.readable(dm.correctedFVU)) with the linear correction", .plain),
-                ("nonlinear share of the error \(String(format: "%.3f", dm.nonlinearFraction))", .plain),
-            ]
-        } else {
-            let needed = DarkMatter.minimumSamples(inputSize: report.inputSize)
-            lines.append(("Dark matter needs at least \(needed) samples for d_in = \(report.inputSize) (more than the unknowns in each half); the data has \(m.samples)", Theme.warning))
-        }
-        var y = 0
-        for (text, style) in lines where y < canvas.height {
-            y += TextBlock.render(text, style, canvas: canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: canvas.height - y)))
-        }
+        FigureList.render(report.figures, canvas: canvas)
     }
 
     /// The log10 firing frequency of the live latents (▲ the mean, L0 / d_sae) and the number of

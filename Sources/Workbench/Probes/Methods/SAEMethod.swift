@@ -11,36 +11,23 @@ public enum SAEMethod: ProbeMethod {
 
     public static func validate(_ p: ProbeParameters) throws { try SAEProbeSettings.validate(p) }
 
+    /// The figures `loupe report --json` prints for a run.
+    static let headline: Set = ["metrics.l0", "metrics.fvu", "metrics.dead_fraction", "downstream.loss_recovered", "dark_matter.error_r2"]
+
     public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {
         let (source, what) = try SAEProbeSettings.source(run, context)
         let options = SAEProbeSettings.options(run.parameters, seed: context.seed(for: run))
         let (_, r) = try SAEAnalysis.trainAndAnalyse(on: source, training: options,
                                                      analysis: SAEAnalysisOptions(seed: context.seed(for: run)), progress: progress)
         let m = r.metrics
+        let figures = r.figures
         var text = ["A \(r.architecture.rawValue) SAE with \(r.latents) latents\(r.architecture.usesK ? ", k = \(r.k)" : "") on \(what) (d_in = \(r.inputSize), \(m.samples) samples), trained for \(options.steps) steps of \(options.batchSize); evaluated on the same activations."]
-        var rows: [[Table.Value]] = [
-            ["L0 (mean active latents)", .number(m.l0)], ["fraction of variance unexplained", .number(m.fvu)],
-            ["explained variance", .number(m.explainedVariance)], ["MSE per feature", .number(m.mse)],
-            ["cosine(x, x̂)", .number(m.cosine)], ["shrinkage ‖x̂‖/‖x‖", .number(m.shrinkage)],
-            ["dead fraction", .number(m.deadFraction)], [.text("dense fraction (> \(NumberFormat.readable(m.denseThreshold)))"), .number(m.denseFraction)]]
-        var headline = ["L0": m.l0, "FVU": m.fvu, "dead fraction": m.deadFraction]
-        if let d = m.downstream {
-            rows += [["clean accuracy", .number(d.cleanAccuracy)], ["accuracy with the SAE spliced in", .number(d.splicedAccuracy)],
-                     ["accuracy with the layer zeroed", .number(d.zeroAblatedAccuracy)], ["loss recovered", .number(d.lossRecovered)]]
-            headline["loss recovered"] = d.lossRecovered
+        if let dm = r.darkMatter, dm.errorR2 > 0 {
+            text.append("On held-out samples \(NumberFormat.readable(100 * dm.errorR2)) % of the error's variance is a linear function of the input (its linearly predictable \"dark matter\"); the rest is nonlinear.")
         }
-        var tables = [ReportTable(name: "metrics", title: "Metrics", columns: ["metric", "value"], rows: rows)]
-        if let dm = r.darkMatter {
-            tables.append(ReportTable(name: "dark-matter", title: "Dark matter: the error e = x − x̂ predicted linearly from x (held-out half)",
-                                      columns: ["figure", "value"], rows: [
-                                        ["R² of e", .number(dm.errorR2)], ["R² of ‖e‖²", .number(dm.errorNormR2)],
-                                        ["FVU", .number(dm.fvu)], ["FVU with the linear correction", .number(dm.correctedFVU)],
-                                        ["nonlinear share of the error", .number(dm.nonlinearFraction)]]))
-            headline["dark matter R²"] = dm.errorR2
-            text.append(dm.errorR2 > 0
-                ? "On held-out samples \(NumberFormat.readable(100 * dm.errorR2)) % of the error's variance is a linear function of the input (its linearly predictable \"dark matter\"); the rest is nonlinear."
-                : "A linear map from the input does not predict the error on held-out samples (R² = \(NumberFormat.readable(dm.errorR2)), fitted on \(dm.trainSamples) samples): no linearly predictable dark matter is found here.")
-        }
+        text += figures.caveats.map { "Note: \($0.text)." }
+        let tables = [ReportTable(name: "figures", title: "Figures", table: figures.reportTable)]
+        let headline = figures.values.filter { SAEMethod.headline.contains($0.key) }
         var plots: [ReportPlot] = []
         if let history = r.training?.history, !history.isEmpty {
             let steps = history.map { Double($0.step) }
