@@ -115,8 +115,8 @@ final class ProbeMethodsTests: XCTestCase {
             over = "k"
             values = [2, 6]
             """)
-        XCTAssertEqual(report.sections[0].headline["L0"], 4, "a top-k SAE has exactly k active latents")
-        let fvu = try XCTUnwrap(report.sections[0].headline["FVU"])
+        XCTAssertEqual(report.sections[0].headline["metrics.l0"], 4, "a top-k SAE has exactly k active latents")
+        let fvu = try XCTUnwrap(report.sections[0].headline["metrics.fvu"])
         XCTAssertTrue(fvu > 0 && fvu < 1)
         let sweep = try XCTUnwrap(report.sections[1].tables.first)
         XCTAssertEqual(sweep.rows.map { $0[1] }, [.number(2), .number(6)], "L0 of each top-k run is its k")
