@@ -55,7 +55,8 @@ let package = Package(
         .testTarget(name: "InterpretTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "TestSupport"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TestSupport"]),
         // The command line as a user runs it: the `loupe` executable this build made, in a process.
-        .testTarget(name: "CLITests", dependencies: ["loupe", "Networks", "TensorIO", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCLI", "Figures", "Networks", "TensorIO", "Interpret", "Workbench", "TUI",
+                                                     "TestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["Figures", "LinAlg", "Networks", "Interpret", "Workbench", "TUI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

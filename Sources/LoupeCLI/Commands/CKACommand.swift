@@ -88,26 +88,9 @@ struct CKACommand: ParsableCommand {
         }
         bar.finish()
         if let out { try write(result, to: out) }
-        if json { try printJSON(result); return }
-        Console.print(summary(result))
-        if acts.isEmpty {
-            var table = Table([result.modelB == nil ? "layer" : "A \\ B"] + result.columnLayers,
-                                  rightAligned: Set(1...result.columnLayers.count))
-            for (name, row) in zip(result.rowLayers, result.values) { table.append([name] + row.map { LabelledOutput.cell($0, digits: 3) }) }
-            Console.print(table.text)
-        }
+        if json { try printJSON(result, figures: result.figures); return }
+        Console.print(TerminalText.cka(result, activations: !acts.isEmpty))
         if let out { Console.print("wrote \(out)") }
-    }
-
-    private func summary(_ r: CKAMatrix) -> String {
-        let estimator = r.debiased ? "unbiased HSIC" : "biased HSIC"
-        // A batch as large as the data is one batch of all of it.
-        let batching = r.batchSize.map { r.batches == 1 ? ", one minibatch of all \(r.samples)" : ", \(r.batches) minibatches of about \($0)" } ?? ""
-        if !acts.isEmpty {
-            return "CKA = \(String(format: "%.6f", r.values[0][0]))  (\(r.kernel), \(estimator); \(r.samples) samples\(batching))"
-        }
-        let who = r.modelB.map { "\(r.modelA) (rows) against \($0) (columns)" } ?? r.modelA
-        return "\(r.kernel) CKA, \(estimator): \(who) on \(r.data), \(r.samples) samples\(batching)"
     }
 
     private func write(_ r: CKAMatrix, to path: String) throws {

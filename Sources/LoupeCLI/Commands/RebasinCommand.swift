@@ -82,27 +82,8 @@ struct RebasinCommand: ParsableCommand {
             try NetworkFile.save(outcome.merged, to: URL(fileURLWithPath: merge), extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"])
         }
         if let lmc, let naive = r.naive, let permuted = r.permuted { try writeCurves(naive, permuted, to: lmc) }
-        if json { try printJSON(r); return }
-        report(r)
-    }
-
-    private func report(_ r: RebasinResult) {
-        Console.print("\(method) matching of \(modelB) to \(modelA)" + (r.sweeps.map { ": \($0) sweep\($0 == 1 ? "" : "s")" } ?? ""))
-        var table = Table(["layer", "units", "kept their place"], rightAligned: [1, 2])
-        for g in r.groups { table.append([g.layer, "\(g.size)", "\(g.fixedUnits)"]) }
-        Console.print(table.text)
-        Console.print(String(format: "‖θ_A − θ_B‖: %.4f naive, %.4f permuted", r.distanceNaive, r.distancePermuted))
-        if let d = r.maxLogitDifference, let data = r.data {
-            Console.print(String(format: "permuted B against B on %@: largest logit difference %.2e (relative to max(1, |logit|))", data, d))
-        }
-        if let ea = r.evaluationA, let eb = r.evaluationB, let em = r.evaluationMerged {
-            Console.print(String(format: "accuracy: A %.2f %%, B %.2f %%, merged (λ = ½) %.2f %% (loss %.4f)",
-                         100 * ea.accuracy, 100 * eb.accuracy, 100 * em.accuracy, em.loss))
-        }
-        if let naive = r.naive, let permuted = r.permuted {
-            Console.print(String(format: "loss barrier: naive %.4f, permuted %.4f   accuracy barrier: naive %.2f %%, permuted %.2f %%",
-                         naive.lossBarrier, permuted.lossBarrier, 100 * naive.accuracyBarrier, 100 * permuted.accuracyBarrier))
-        }
+        if json { try printJSON(r, figures: r.figures); return }
+        Console.print(TerminalText.rebasin(r))
         Console.print("wrote \([out, merge, lmc].compactMap { $0 }.joined(separator: ", "))")
     }
 

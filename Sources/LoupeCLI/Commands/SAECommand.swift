@@ -104,8 +104,3 @@ struct MatchingPursuitOptions: ParsableArguments {
 func openSAE(_ path: String) throws -> (sae: SparseAutoencoder<Float>, info: SAEFileInfo?) {
     try SAEFile.load(URL(fileURLWithPath: path))
 }
-
-/// An SAE report for a terminal: what it is, then its figures and caveats.
-func describe(_ report: SAEReport) -> String {
-    report.title + "\n" + report.figures.text
-}

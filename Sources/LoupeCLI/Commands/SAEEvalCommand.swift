@@ -67,7 +67,7 @@ struct SAEEvalCommand: ParsableCommand {
                                  metadata: ["loupe.sae": sae], to: out)
         }
         if json { try printJSON(report, figures: report.figures); return }
-        Console.print(describe(report))
+        Console.print(TerminalText.sae(report))
         if let out { Console.print("wrote \(out)") }
     }
 }

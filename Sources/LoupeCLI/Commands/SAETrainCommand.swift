@@ -110,7 +110,7 @@ struct SAETrainCommand: ParsableCommand {
         Console.print(String(format: "trained %@ SAE: %d steps of %d samples in %.1f s (%.0f samples/s); last tenth: loss %.4g, L0 %.1f, FVU %.4f",
                      run.sae.architecture.rawValue, t.options.steps, t.options.batchSize, t.seconds,
                      Double(t.samplesSeen) / max(t.seconds, 1e-9), t.final.total, t.final.l0, t.final.fvu))
-        if let report { Console.print(describe(report)) }
+        if let report { Console.print(TerminalText.sae(report)) }
         Console.print("saved \(out)")
     }
 }

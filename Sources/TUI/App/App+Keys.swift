@@ -14,6 +14,7 @@ extension App {
         KeyBinding([.char(":")], "palette", "command palette: open VIEW, close, save NAME, export, sidebar, help, quit"),
         KeyBinding([.char("/")], "filter", "filter the current view (empty: show all)"),
         KeyBinding([.char("e")], "export", "export the current view's numbers as CSV"),
+        KeyBinding([.char("E")], "export.figures", "export the current result's figures and caveats as CSV (as the command line and reports give them)"),
         KeyBinding([.char("s")], "save", "save the session"),
         KeyBinding([.char("b")], "sidebar", "show or hide the sidebar"),
         KeyBinding([.control("w")], "tab.close", "close the current tab"),
@@ -70,6 +71,7 @@ extension App {
         case "palette": overlay = .prompt(Prompt(purpose: .palette, editor: LineEditor()))
         case "filter": overlay = .prompt(Prompt(purpose: .filter, editor: LineEditor()))
         case "export": export(to: nil)
+        case "export.figures": exportFigures()
         case "save": overlay = .prompt(Prompt(purpose: .saveName, editor: LineEditor(options.sessionName ?? defaultSessionName)))
         case "sidebar": options.showSidebar.toggle()
         case "tab.close": closeTab()
@@ -207,6 +209,21 @@ extension App {
             message = ("saved session '\(name)' to \(url.path)", Theme.accent)
         } catch {
             message = ("\(error)", Theme.error)
+        }
+    }
+
+    /// Writes the current result's figures and caveats as CSV (`E`) and says where.
+    public func exportFigures() {
+        guard let view = currentView else { message = ("no view to export", Theme.dim); return }
+        guard let figures = view.figures else { message = ("\(view.title) has no figures to export (yet)", Theme.dim); return }
+        do {
+            let url = try ExportFiles.write(in: options.exportDirectory, kinds: ["\(view.kind)-figures"], ext: "csv") {
+                try figures.exactTable.writeCSV(to: $0[0])
+            }[0]
+            savedThisRun.append(url.lastPathComponent)
+            message = ("exported \(figures.figures.count) figures and \(figures.caveats.count) caveats to \(url.path)", Theme.accent)
+        } catch {
+            message = ("cannot export: \(errorText(error))", Theme.error)
         }
     }
 

@@ -35,7 +35,7 @@ enum ExportFiles {
 
 extension Table {
     /// Writes the CSV; never over an existing file (an export must not destroy one).
-    func writeCSV(to url: URL) throws {
+    public func writeCSV(to url: URL) throws {
         try AtomicFile.write(Data(csv.utf8), to: url, replacing: false)
     }
 }

@@ -35,6 +35,9 @@ public protocol WorkbenchView: AnyObject {
     func applyFilter(_ text: String) -> Bool
     /// The numbers behind what the view shows now, for `e` (nil while there is nothing yet).
     func exportTable() -> Table?
+    /// The figures and caveats of the result on screen, as the command line and reports give
+    /// them, for `E` (nil for views without such a result, or while it is computed).
+    var figures: FigureSheet? { get }
 }
 
 extension WorkbenchView {
@@ -46,6 +49,8 @@ extension WorkbenchView {
     }
 
     public func applyFilter(_ text: String) -> Bool { false }
+
+    public var figures: FigureSheet? { nil }
 
     /// The settings as JSON, for the session file.
     public var settingsJSON: JSONValue { (try? JSONValue(encoding: settings)) ?? .null }

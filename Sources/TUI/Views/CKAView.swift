@@ -99,6 +99,11 @@ public final class CKAView: WorkbenchView {
 
     // MARK: Export
 
+    /// The matrix of the kernel and estimator chosen, once computed.
+    public var current: CKAMatrix? { results[choice] }
+
+    public var figures: FigureSheet? { current?.figures }
+
     public func exportTable() -> Table? {
         guard let m = results[choice] else { return nil }
         let names = ["model_a", "layer_a", "model_b", "layer_b", "cka", "kernel", "debiased", "samples", "data"]

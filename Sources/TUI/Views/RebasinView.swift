@@ -93,6 +93,11 @@ public final class RebasinView: WorkbenchView {
 
     // MARK: Export
 
+    /// The run of the matching method chosen, once computed.
+    public var current: RebasinResult? { results[settings]?.result }
+
+    public var figures: FigureSheet? { current?.figures }
+
     /// The two curves, as `loupe rebasin --lmc` writes them.
     public func exportTable() -> Table? {
         guard let r = results[settings]?.result, let naive = r.naive, let permuted = r.permuted else { return nil }

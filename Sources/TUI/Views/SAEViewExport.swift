@@ -7,6 +7,11 @@ import Interpret
 /// screen (with the effect on every class), or the selected latent's top samples, logit effects
 /// and decoder direction.
 extension SAEView {
+    /// The report of the SAE on screen, once analysed.
+    public var report: SAEReport? { findings?.report }
+
+    public var figures: FigureSheet? { report?.figures }
+
     public func exportTable() -> Table? {
         switch settings.panel {
         case .training:

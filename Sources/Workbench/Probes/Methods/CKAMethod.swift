@@ -34,21 +34,28 @@ public enum CKAMethod: ProbeMethod {
                                  seed: context.seed(for: run))
         let m = try LayerCKA.compute(a, b, data: context.data(for: run), layersA: p.strings("layers"), layersB: p.strings("layers_b"),
                                      options: options, progress: progress)
-        let names = aliases.map(context.reference)
-        let estimator = m.debiased ? "debiased" : "biased"
-        var text = ["\(kernel) CKA (\(estimator) HSIC\(m.batchSize.map { ", \(m.batches) minibatches of \($0)" } ?? "")) on `\(m.data)` (\(m.samples) samples): rows are layers of `\(names[0])`, columns layers of `\(names.last!)`."]
-        var headline: [String: Double] = [:]
-        if b != nil, m.rowLayers == m.columnLayers {
-            let diagonal = m.rowLayers.indices.map { m.values[$0][$0] }
-            headline["mean CKA of corresponding layers"] = diagonal.reduce(0, +) / Double(diagonal.count)
-            text.append("Corresponding layers: " + zip(m.rowLayers, diagonal).map { "\($0) \(NumberFormat.readable($1))" }.joined(separator: ", ") + ".")
+        return section(m, names: aliases.map(context.reference))
+    }
+
+    /// The report section of a CKA matrix between the models `names`.
+    public static func section(_ m: CKAMatrix, names: [String]) -> ReportSection {
+        let figures = m.figures
+        var text = ["\(m.summary): rows are layers of `\(names[0])`, columns layers of `\(names.last!)`."]
+        let headline = figures.values.filter { $0.key == "summary.mean_corresponding" }
+        if let mean = figures["summary.mean_corresponding"] {
+            text.append("Corresponding layers: " + m.rowLayers.map { "\($0) \(figures["cka." + CKAMatrix.key($0, $0)]!.text)" }.joined(separator: ", ")
+                        + "; their \(mean.label) is \(mean.text).")
         }
-        let table = ReportTable(name: "cka", title: "CKA", columns: ["layer"] + m.columnLayers,
-                                rows: zip(m.rowLayers, m.values).map { [.text($0)] + $1.map(Table.Value.number) })
+        text += figures.caveats.map { "Note: \($0.text)." }
+        let table = ReportTable(name: "cka", title: "CKA", columns: ["layer"] + m.columnLayers, rows: m.rowLayers.map { row in
+            [.text(row)] + m.columnLayers.map { .number(figures["cka." + CKAMatrix.key(row, $0)]!.value) }
+        })
         let heatmap = ReportPlot(name: "cka-heatmap", title: "CKA, \(names.joined(separator: " vs "))",
                                  content: .heatmap(PlotHeatmap(rowLabels: m.rowLayers, columnLabels: m.columnLayers, values: m.values,
                                                            valueLabel: "CKA", signed: false)))
-        return ReportSection(title: "CKA: \(names.joined(separator: " vs "))", method: name, text: text, tables: [table],
+        // The matrix to read, and every figure (closest layers, the summary, the samples) by key.
+        let all = ReportTable(name: "figures", title: "Figures", table: figures.reportTable)
+        return ReportSection(title: "CKA: \(names.joined(separator: " vs "))", method: name, text: text, tables: [table, all],
                              plots: [heatmap], headline: headline)
     }
 }

@@ -26,19 +26,22 @@ public enum RebasinMethod: ProbeMethod {
                                          options: RebasinOptions(method: method, seed: context.seed(for: run),
                                                                  interpolationSteps: p.integer("steps") ?? 25),
                                          progress: progress)
-        let r = outcome.result
-        let (nameA, nameB) = (context.reference(aliases[0]), context.reference(aliases[1]))
+        return try section(outcome.result, names: (context.reference(aliases[0]), context.reference(aliases[1])))
+    }
+
+    /// The report section of a Re-Basin run between the models `names` (it needs the curves).
+    public static func section(_ r: RebasinResult, names: (String, String)) throws -> ReportSection {
+        let (nameA, nameB) = names
+        let method = r.method
         guard let naive = r.naive, let permuted = r.permuted else { throw WorkbenchError("no interpolation curves were computed") }
         var text = ["\(method.rawValue.capitalized) matching permuted \(r.groups.count) group\(r.groups.count == 1 ? "" : "s") of units of `\(nameB)` onto `\(nameA)`" + (r.sweeps.map { " in \($0) sweeps" } ?? "") + ". ‖θ_A − θ_B‖ fell from \(NumberFormat.readable(r.distanceNaive)) to \(NumberFormat.readable(r.distancePermuted))."]
         if let d = r.maxLogitDifference {
             text.append("The permuted model computes the same function: largest relative logit difference \(NumberFormat.readable(d)).")
         }
         text.append("Barrier = max over λ of L(λ) − ½(L(0) + L(1)).")
-        var headline = ["naive loss barrier": naive.lossBarrier, "permuted loss barrier": permuted.lossBarrier,
-                        "naive accuracy barrier": naive.accuracyBarrier, "permuted accuracy barrier": permuted.accuracyBarrier]
-        if let merged = r.evaluationMerged { headline["merged accuracy"] = merged.accuracy }
-        let rows: [[Table.Value]] = [("A", r.evaluationA), ("B", r.evaluationB), ("merged (λ = ½, permuted)", r.evaluationMerged)]
-            .compactMap { label, e in e.map { [.text(label), .number($0.accuracy), .number($0.loss)] } }
+        let figures = r.figures
+        text += figures.caveats.map { "Note: \($0.text)." }
+        let headline = figures.values.filter { $0.key.hasPrefix("barriers.") || $0.key == "accuracy.merged" }
         func curves(_ title: String, _ name: String, _ value: (InterpolationCurve) -> [Double]) -> ReportPlot {
             ReportPlot(name: name, title: title, content: .lines(PlotLines(xLabel: "λ", yLabel: name, series: [
                 LineSeries(name: "naive", x: naive.lambdas, y: value(naive)),
@@ -46,10 +49,7 @@ public enum RebasinMethod: ProbeMethod {
         }
         return ReportSection(
             title: "Git Re-Basin: \(nameA) and \(nameB)", method: name, text: text,
-            tables: [ReportTable(name: "models", title: "Accuracy and loss", columns: ["model", "accuracy", "loss"], rows: rows),
-                     ReportTable(name: "barriers", title: "Barriers", columns: ["interpolation", "loss barrier", "accuracy barrier"],
-                                 rows: [["naive", .number(naive.lossBarrier), .number(naive.accuracyBarrier)],
-                                        ["permuted", .number(permuted.lossBarrier), .number(permuted.accuracyBarrier)]])],
+            tables: [ReportTable(name: "figures", title: "Barriers, accuracy, distances and the permutation", table: figures.reportTable)],
             plots: [curves("Loss along (1 − λ)θ_A + λθ_B", "loss", \.loss), curves("Accuracy along (1 − λ)θ_A + λθ_B", "accuracy", \.accuracy)],
             headline: headline)
     }

@@ -19,9 +19,16 @@ public enum SAEMethod: ProbeMethod {
         let options = SAEProbeSettings.options(run.parameters, seed: context.seed(for: run))
         let (_, r) = try SAEAnalysis.trainAndAnalyse(on: source, training: options,
                                                      analysis: SAEAnalysisOptions(seed: context.seed(for: run)), progress: progress)
+        return section(r, on: what)
+    }
+
+    /// The report section of an SAE's report: its figures as a table, its caveats as notes, its
+    /// training curve and histograms as plots.
+    public static func section(_ r: SAEReport, on what: String) -> ReportSection {
         let m = r.metrics
         let figures = r.figures
-        var text = ["A \(r.architecture.rawValue) SAE with \(r.latents) latents\(r.architecture.usesK ? ", k = \(r.k)" : "") on \(what) (d_in = \(r.inputSize), \(m.samples) samples), trained for \(options.steps) steps of \(options.batchSize); evaluated on the same activations."]
+        let trained = r.training.map { ", trained for \($0.options.steps) steps of \($0.options.batchSize)" } ?? ""
+        var text = ["A \(r.architecture.rawValue) SAE with \(r.latents) latents\(r.architecture.usesK ? ", k = \(r.k)" : "") on \(what) (d_in = \(r.inputSize), \(m.samples) samples)\(trained); evaluated on the same activations."]
         if let dm = r.darkMatter, dm.errorR2 > 0 {
             text.append("On held-out samples \(NumberFormat.readable(100 * dm.errorR2)) % of the error's variance is a linear function of the input (its linearly predictable \"dark matter\"); the rest is nonlinear.")
         }
