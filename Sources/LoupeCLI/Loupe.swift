@@ -53,6 +53,17 @@ public enum LoupeCLI {
         try Loupe.parseAsRoot(NegativeValues.attached(arguments))
     }
 
+    /// The help of the subcommand at `path` (["sae", "train"]), as `--help` prints it, at
+    /// `columns` wide; nil for no such subcommand.
+    public static func help(_ path: [String], columns: Int = 80) -> String? {
+        var command: ParsableCommand.Type = Loupe.self
+        for name in path {
+            guard let next = command.configuration.subcommands.first(where: { $0.configuration.commandName == name }) else { return nil }
+            command = next
+        }
+        return Loupe.helpMessage(for: command, columns: columns)
+    }
+
     /// The one line a refusal prints (after "loupe: ").
     public static func message(for error: Error) -> String {
         let message = error is ValidationError || error is CleanExit || (error as NSError).domain.hasPrefix("ArgumentParser")

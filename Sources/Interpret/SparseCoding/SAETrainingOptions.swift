@@ -44,7 +44,21 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
     /// The training curves keep about this many points.
     public var historyPoints: Int
 
-    public init(architecture: SAEArchitecture, latents: Int? = nil, expansionFactor: Double = 8, k: Int = 32,
+    /// Every default in one place: what the command line, probes and (through `workbench`) the
+    /// workbench start from.
+    public static let defaults = SAETrainingOptions()
+
+    /// The workbench's quick SAE: the defaults, with a smaller dictionary and a short run, so
+    /// that training on the demo data takes seconds and its curves can be watched live.
+    public static var workbench: SAETrainingOptions {
+        var o = defaults
+        o.expansionFactor = 4
+        o.steps = 300
+        o.batchSize = 128
+        return o
+    }
+
+    public init(architecture: SAEArchitecture = .topk, latents: Int? = nil, expansionFactor: Double = 8, k: Int = 32,
                 sparsityCoefficient: Double? = nil, learningRate: Double = 1e-3, steps: Int = 1000, batchSize: Int = 4096,
                 warmupSteps: Int? = nil, decayFraction: Double = 0.2, maxGradientNorm: Double? = 1,
                 normalizeInput: Bool = true, unitNormDecoder: Bool? = nil, deadWindow: Int? = nil,

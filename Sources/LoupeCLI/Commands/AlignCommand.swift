@@ -41,7 +41,7 @@ struct AlignCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @Option(name: .customLong("layer-a"), help: "The layer of A.") var layerA: String
     @Option(name: .customLong("layer-b"), help: "The layer of B.") var layerB: String
-    @Option(help: "bipartite, semi, sparse or spectral.") var method: String = "bipartite"
+    @Option(help: "How units are matched or grouped.") var method: ConvergentOptions.Method = .bipartite
     @Option(help: "Spectral clusters (default: chosen by the largest eigengap).") var clusters: Int?
     @Option(help: "Points on the sparse-prediction λ path.") var lambdas: Int = 20
     @Option(help: "The path's smallest λ as a fraction of the largest.") var lambdaRatio: Double = 0.01
@@ -52,13 +52,8 @@ struct AlignCommand: ParsableCommand {
     @Flag(help: "Print the result as one JSON object (the correlation matrices go to --out).") var json = false
     @OptionGroup var memory: MemoryOption
 
-    var chosenMethod: ConvergentOptions.Method { ConvergentOptions.Method(rawValue: method)! }
-
     func validate() throws {
         if let out { try OutputFile.validate(out) }
-        guard ConvergentOptions.Method(rawValue: method) != nil else {
-            throw ValidationError("--method must be bipartite, semi, sparse or spectral, got '\(method)'")
-        }
         if let clusters, clusters < 1 { throw ValidationError("--clusters must be positive") }
         try SparsePredictionOptions(lambdaCount: lambdas, lambdaRatio: lambdaRatio).validate()
     }
@@ -68,19 +63,19 @@ struct AlignCommand: ParsableCommand {
         let a = try openModel(modelA, modelOptions), b = try openModel(modelB, modelOptions)
         let data = try dataOptions.load()!
         let bar = ProgressBar("align")
-        let options = ConvergentOptions(methods: [chosenMethod], clusters: clusters,
+        let options = ConvergentOptions(methods: [method], clusters: clusters,
                                         sparse: SparsePredictionOptions(lambdaCount: lambdas, lambdaRatio: lambdaRatio), seed: seed)
         let result = try ConvergentLearning.compare(a, b, data: data, layerA: layerA, layerB: layerB,
                                                     options: options, progress: progressHandler(bar))
         bar.finish()
         if let out { try write(result, to: out) }
-        if json { try printJSON(Output(result, method: chosenMethod)); return }
+        if json { try printJSON(Output(result, method: method)); return }
         let c = result.correlation
         Console.print("\(modelA) \(layerA) (\(c.unitsA) units) against \(modelB) \(layerB) (\(c.unitsB) units) on \(data.name), \(c.observations) observations")
         if !c.constantUnitsA.isEmpty || !c.constantUnitsB.isEmpty {
             Console.print("constant units left out: \(c.constantUnitsA.count) of A, \(c.constantUnitsB.count) of B")
         }
-        switch chosenMethod {
+        switch method {
         case .bipartite: printMatching(result.bipartite, against: result.semi)
         case .semi: printMatching(result.semi, against: result.bipartite)
         case .sparse: printSparse(result.sparse!)
@@ -152,9 +147,9 @@ struct AlignCommand: ParsableCommand {
                                           ("aligned_correlation", Tensor(Matrix<Double>(r.alignedMatrix))),
                                           ("aligned_order", Tensor(r.bipartite.columnOrder.map { Int64($0) }, shape: [c.unitsB]))]
         let header: [String], rows: [[String]], main: Matrix<Double>
-        switch chosenMethod {
+        switch method {
         case .bipartite, .semi:
-            let m = chosenMethod == .bipartite ? r.bipartite : r.semi
+            let m = method == .bipartite ? r.bipartite : r.semi
             let pairs = m.pairs.sorted { $0.correlation > $1.correlation }
             header = ["rank", "unit_a", "unit_b", "correlation"]
             rows = pairs.enumerated().map { ["\($0 + 1)", "\($1.unitA)", "\($1.unitB)", "\($1.correlation)"] }
@@ -179,9 +174,9 @@ struct AlignCommand: ParsableCommand {
             rows = table.map { [$0.side == 0 ? r.modelA : r.modelB, $0.layer, "\($0.unit)", "\($0.cluster)"] }
             main = Matrix(table.map { [$0.side, Double($0.unit), Double($0.cluster)] })
         }
-        try LabelledOutput.write(csvHeader: header, csvRows: rows, main: (chosenMethod.rawValue, Tensor(main)), extras: extras,
+        try LabelledOutput.write(csvHeader: header, csvRows: rows, main: (method.rawValue, Tensor(main)), extras: extras,
                                  metadata: ["loupe.model_a": r.modelA, "loupe.model_b": r.modelB, "loupe.layer_a": c.layerA,
-                                            "loupe.layer_b": c.layerB, "loupe.data": r.data, "loupe.method": chosenMethod.rawValue],
+                                            "loupe.layer_b": c.layerB, "loupe.data": r.data, "loupe.method": method.rawValue],
                                  to: path)
     }
 }

@@ -40,8 +40,8 @@ struct CKACommand: ParsableCommand {
     var layers: String?
     @Option(name: .customLong("layers-b"), help: ArgumentHelp("Layers of B (default: those of --layers, or every layer).", valueName: "NAMES"))
     var layersB: String?
-    @Option(help: "Kernel: linear or rbf.") var kernel: String = "linear"
-    @Option(help: "RBF bandwidth as a fraction of the median distance.") var threshold: Double = 0.5
+    @Option(help: "The kernel.") var kernel: CKAKernel.Kind = .linear
+    @Option(help: "RBF bandwidth as a fraction of the median distance.") var threshold: Double = CKAKernel.defaultThreshold
     @Flag(help: "Use the unbiased HSIC estimator.") var debiased = false
     @Option(help: ArgumentHelp("Minibatch CKA over batches of about N samples (implies --debiased).", valueName: "N"))
     var batch: Int?
@@ -54,7 +54,6 @@ struct CKACommand: ParsableCommand {
 
     func validate() throws {
         if let out { try OutputFile.validate(out) }
-        guard ["linear", "rbf"].contains(kernel) else { throw ValidationError("--kernel must be linear or rbf, got '\(kernel)'") }
         if acts.isEmpty {
             guard (1...2).contains(models.count) else { throw ValidationError("give one or two models (or --acts X Y)") }
         } else {
@@ -65,7 +64,7 @@ struct CKACommand: ParsableCommand {
     }
 
     var options: CKAOptions {
-        CKAOptions(kernel: kernel == "rbf" ? .rbf(threshold: threshold) : .linear, debiased: debiased,
+        CKAOptions(kernel: CKAKernel(kernel, threshold: threshold), debiased: debiased,
                    batchSize: batch, epochs: epochs, seed: seed)
     }
 

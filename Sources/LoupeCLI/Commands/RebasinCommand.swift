@@ -32,7 +32,7 @@ struct RebasinCommand: ParsableCommand {
     @Argument(help: "Model B (the one permuted), of the same architecture.") var modelB: String
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
-    @Option(help: "weight or activation matching.") var method: String = "weight"
+    @Option(help: "How B's units are matched to A's.") var method: RebasinOptions.Method = RebasinOptions().method
     @Option(help: "Write the permuted B here (.safetensors).") var out: String
     @OptionGroup var overwrite: OverwriteOption
     @Option(help: ArgumentHelp("Also write the merged model ½θ_A + ½θ_B(permuted) (.safetensors).", valueName: "FILE"))
@@ -40,15 +40,12 @@ struct RebasinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the interpolation curves (.csv, .npy, .safetensors or .npz); needs labelled --data.", valueName: "FILE"))
     var lmc: String?
     @Option(help: "Points on each interpolation curve.") var steps: Int = 25
-    @Option(help: "Most sweeps of weight matching.") var maxSweeps: Int = 100
+    @Option(help: "Most sweeps of weight matching.") var maxSweeps: Int = RebasinOptions().maximumSweeps
     @Option(help: "Seed of weight matching's layer order.") var seed: UInt64 = 0
     @Flag(help: "Print the result as one JSON object.") var json = false
     @OptionGroup var memory: MemoryOption
 
     func validate() throws {
-        guard RebasinOptions.Method(rawValue: method) != nil else {
-            throw ValidationError("--method must be weight or activation, got '\(method)'")
-        }
         for (flag, path) in [("--out", out), ("--merge", merge)] {
             if let path, URL(fileURLWithPath: path).pathExtension.lowercased() != "safetensors" {
                 throw ValidationError("\(flag) \(path): a network is written as .safetensors")
@@ -60,7 +57,7 @@ struct RebasinCommand: ParsableCommand {
         }
         guard steps >= 2 else { throw ValidationError("--steps must be at least 2") }
         guard maxSweeps >= 1 else { throw ValidationError("--max-sweeps must be at least 1") }
-        if method == "activation" && dataOptions.data == nil { throw ValidationError("--method activation needs --data") }
+        if method == .activation && dataOptions.data == nil { throw ValidationError("--method activation needs --data") }
     }
 
     func run() throws {
@@ -71,12 +68,12 @@ struct RebasinCommand: ParsableCommand {
             throw ValidationError("--lmc needs labelled data; '\(data.name)' has no labels")
         }
         let bar = ProgressBar("rebasin")
-        let options = RebasinOptions(method: RebasinOptions.Method(rawValue: method)!, seed: seed, maximumSweeps: maxSweeps,
+        let options = RebasinOptions(method: method, seed: seed, maximumSweeps: maxSweeps,
                                      interpolationSteps: data?.labels == nil ? nil : steps)
         let outcome = try GitRebasin.run(a, b, data: data, options: options, progress: progressHandler(bar))
         bar.finish()
         let r = outcome.result
-        let how = "\(method) matching of \(modelB) to \(modelA)"
+        let how = "\(method.rawValue) matching of \(modelB) to \(modelA)"
         try NetworkFile.save(outcome.permuted, to: URL(fileURLWithPath: out), extraMetadata: ["loupe.rebasin": how])
         if let merge {
             try NetworkFile.save(outcome.merged, to: URL(fileURLWithPath: merge), extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"])

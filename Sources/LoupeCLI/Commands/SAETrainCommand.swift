@@ -1,4 +1,5 @@
 import ArgumentParser
+import Figures
 import Foundation
 import Interpret
 import Networks
@@ -25,27 +26,29 @@ struct SAETrainCommand: ParsableCommand {
     )
 
     @OptionGroup var activations: ActivationOptions
-    @Option(name: [.short, .long], help: "standard, topk, batchtopk, jumprelu or matching_pursuit (mp).")
-    var architecture: String = "topk"
+    @Option(name: [.short, .long], help: "The SAE architecture (mp is matching_pursuit).")
+    var architecture: SAEArchitecture = SAETrainingOptions.defaults.architecture
     @Option(help: "Number of latents d_sae.") var dSae: Int?
-    @Option(help: "d_sae as a multiple of d_in (when --d-sae is not given).") var expansion: Double = 8
-    @Option(help: "Active latents per sample (topk, mp) or on average (batchtopk).") var k: Int = 32
-    @Option(help: "L1 coefficient of the standard SAE (default 3, on inputs normalised to norm √d).") var l1: Double?
-    @Option(help: "L0 coefficient of the JumpReLU SAE (default 1).") var l0: Double?
-    @Option(help: "JumpReLU: width of the straight-through estimator's kernel (default 0.05).") var bandwidth: Double?
-    @Option(help: "JumpReLU: the threshold every latent starts at (default 0.5).") var initialThreshold: Double?
-    @Option(help: "Learning rate (Adam).") var lr: Double = 1e-3
-    @Option(help: "Optimisation steps (default 1000, unless --epochs is given).") var steps: Int?
+    @Option(help: "d_sae as a multiple of d_in (when --d-sae is not given).") var expansion: Double = SAETrainingOptions.defaults.expansionFactor
+    @Option(help: "Active latents per sample (topk, mp) or on average (batchtopk).") var k: Int = SAETrainingOptions.defaults.k
+    @Option(help: "L1 coefficient of the standard SAE (default \(NumberFormat.readable(SAETrainingOptions.defaultSparsityCoefficient(.standard))), on inputs normalised to norm √d).")
+    var l1: Double?
+    @Option(help: "L0 coefficient of the JumpReLU SAE (default \(NumberFormat.readable(SAETrainingOptions.defaultSparsityCoefficient(.jumprelu)))).")
+    var l0: Double?
+    @Option(help: "JumpReLU: width of the straight-through estimator's kernel.") var bandwidth: Double = SAETrainingOptions.defaults.bandwidth
+    @Option(help: "JumpReLU: the threshold every latent starts at.") var initialThreshold: Double = SAETrainingOptions.defaults.initialThreshold
+    @Option(help: "Learning rate (Adam).") var lr: Double = SAETrainingOptions.defaults.learningRate
+    @Option(help: "Optimisation steps (default \(SAETrainingOptions.defaults.steps), unless --epochs is given).") var steps: Int?
     @Option(help: "Passes over the activations (instead of --steps).") var epochs: Double?
-    @Option(help: "Samples per minibatch.") var batch: Int = 4096
+    @Option(help: "Samples per minibatch.") var batch: Int = SAETrainingOptions.defaults.batchSize
     @Option(help: "Learning-rate warm-up steps (default 5 % of the steps).") var warmup: Int?
-    @Option(help: "Final fraction of the steps over which the learning rate decays to 0.") var decay: Double = 0.2
-    @Option(help: "Clip the gradient norm to this value (0: no clipping).") var clip: Double = 1
+    @Option(help: "Final fraction of the steps over which the learning rate decays to 0.") var decay: Double = SAETrainingOptions.defaults.decayFraction
+    @Option(help: "Clip the gradient norm to this value (0: no clipping).") var clip: Double = SAETrainingOptions.defaults.maxGradientNorm ?? 0
     @Flag(name: .customLong("no-normalize"), help: "Train on the raw activations (no scaling to mean norm √d).")
     var noNormalize = false
     @Option(help: "Steps without firing after which a latent is dead (default a tenth of the run, 10 to 1000).")
     var deadWindow: Int?
-    @Option(help: "Coefficient of the auxiliary-k loss (topk, batchtopk; 0 turns it off).") var auxK: Double = 1.0 / 32
+    @Option(help: "Coefficient of the auxiliary-k loss (topk, batchtopk; 0 turns it off).") var auxK: Double = SAETrainingOptions.defaults.auxKCoefficient
     @Option(help: "Standard SAE: resample dead latents every N steps (default a quarter of the run; 0: never).")
     var resampleEvery: Int?
     @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
@@ -56,7 +59,6 @@ struct SAETrainCommand: ParsableCommand {
     @OptionGroup var memory: MemoryOption
 
     func validate() throws {
-        _ = try SAEArchitecture.parse(architecture)
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard steps == nil || epochs == nil else { throw ValidationError("give --steps or --epochs, not both") }
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
@@ -68,12 +70,11 @@ struct SAETrainCommand: ParsableCommand {
         try OutputCheck.directory(out, writing: [SAEFile.configName, SAEFile.weightsName], inputs: activations.inputs(),
                                   force: overwrite.force)
         let source = try activations.source()
-        let arch = try SAEArchitecture.parse(architecture)
         let batchSize = min(batch, source.count)
-        let stepCount = steps ?? epochs.map { max(Int(($0 * Double(source.count) / Double(batchSize)).rounded(.up)), 1) } ?? 1000
+        let stepCount = steps ?? epochs.map { max(Int(($0 * Double(source.count) / Double(batchSize)).rounded(.up)), 1) } ?? SAETrainingOptions.defaults.steps
         let options = SAETrainingOptions(
-            architecture: arch, latents: dSae, expansionFactor: expansion, k: k,
-            sparsityCoefficient: arch == .jumprelu ? l0 : l1, learningRate: lr, steps: stepCount, batchSize: batchSize,
+            architecture: architecture, latents: dSae, expansionFactor: expansion, k: k,
+            sparsityCoefficient: architecture == .jumprelu ? l0 : l1, learningRate: lr, steps: stepCount, batchSize: batchSize,
             warmupSteps: warmup, decayFraction: decay, maxGradientNorm: clip > 0 ? clip : nil,
             normalizeInput: !noNormalize, deadWindow: deadWindow, auxKCoefficient: auxK, resampleEvery: resampleEvery,
             bandwidth: bandwidth, initialThreshold: initialThreshold, seed: seed)

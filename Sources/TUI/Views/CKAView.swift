@@ -27,7 +27,6 @@ public final class CKAView: WorkbenchView {
     public static let kind = "cka"
     public static let summary = "layer × layer CKA of models A and B (or of A's layers with each other): linear or RBF kernel, plain or debiased"
     /// The RBF bandwidth the `K` key switches to, as a fraction of the median distance (the paper's demo).
-    static let rbfThreshold = 0.5
     /// Above this many samples an RBF kernel works in minibatches: n × n Gram matrices of
     /// every sample would not fit.
     static let largestGram = 4096
@@ -50,7 +49,7 @@ public final class CKAView: WorkbenchView {
             KeyBinding([.up, .char("k")], "row.previous", "previous layer of A (row)"),
             KeyBinding([.right, .char("l")], "column.next", "next layer of B (column)"),
             KeyBinding([.left, .char("h")], "column.previous", "previous layer of B (column)"),
-            KeyBinding([.char("K")], "kernel", "kernel: linear ↔ RBF (bandwidth \(Self.rbfThreshold) × the median distance)"),
+            KeyBinding([.char("K")], "kernel", "kernel: linear ↔ RBF (bandwidth \(CKAKernel.defaultThreshold) × the median distance)"),
             KeyBinding([.char("d")], "debiased", "HSIC estimator: biased ↔ debiased (unbiased)"),
             KeyBinding([.char("r")], "retry", "compute again after a cancel or failure"),
         ]
@@ -77,7 +76,7 @@ public final class CKAView: WorkbenchView {
         case "column.next": settings.column += 1
         case "column.previous": settings.column -= 1
         case "kernel":
-            if case .linear = settings.kernel { settings.kernel = .rbf(threshold: Self.rbfThreshold) } else { settings.kernel = .linear }
+            if case .linear = settings.kernel { settings.kernel = .rbf(threshold: CKAKernel.defaultThreshold) } else { settings.kernel = .linear }
             compute(context)
         case "debiased":
             settings.debiased.toggle()

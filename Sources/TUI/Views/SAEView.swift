@@ -26,15 +26,16 @@ public final class SAEView: WorkbenchView {
     public struct Settings: Codable, Equatable {
         public var model: String?
         public var layer: String?
-        public var architecture = SAEArchitecture.topk
+        // The workbench's preset of the training options (SAETrainingOptions.workbench).
+        public var architecture = SAETrainingOptions.workbench.architecture
         /// Active latents per sample (top-k, batch top-k) or pursuit steps (matching pursuit).
-        public var k = 16
+        public var k = SAETrainingOptions.workbench.k
         /// λ of standard and JumpReLU SAEs; nil: the architecture's default.
         public var sparsity: Double?
         /// d_sae = expansion × d_in.
-        public var expansion = 4
-        public var steps = 300
-        public var batchSize = 128
+        public var expansion = Int(SAETrainingOptions.workbench.expansionFactor)
+        public var steps = SAETrainingOptions.workbench.steps
+        public var batchSize = SAETrainingOptions.workbench.batchSize
         public var seed: UInt64 = 0
         /// The latent table: most frequent latents first.
         public var table = SAEView.defaultTable

@@ -10,6 +10,26 @@ public enum CKAKernel: Hashable, Sendable, CustomStringConvertible {
     /// distances between all pairs of samples (the paper's heuristic; 0.5 in its demo).
     case rbf(threshold: Double)
 
+    /// The kernels by name, as the command line, probes and the workbench name them.
+    public enum Kind: String, Codable, CaseIterable, Sendable {
+        case linear, rbf
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .linear: return .linear
+        case .rbf: return .rbf
+        }
+    }
+
+    /// The kernel of `kind`, with `threshold` for the RBF bandwidth.
+    public init(_ kind: Kind, threshold: Double = CKAKernel.defaultThreshold) {
+        self = kind == .linear ? .linear : .rbf(threshold: threshold)
+    }
+
+    /// The RBF bandwidth as a fraction of the median distance: the paper's demo's 0.5.
+    public static let defaultThreshold = 0.5
+
     public var description: String {
         switch self {
         case .linear: return "linear"

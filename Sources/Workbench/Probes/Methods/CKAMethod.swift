@@ -10,8 +10,8 @@ public enum CKAMethod: ProbeMethod {
         ProbeParameter("models", .models, required: true, about: "one model (its layers against each other) or two"),
         ProbeParameter("layers", .strings, about: "layers of the first model (default: every layer but flatten and softmax)"),
         ProbeParameter("layers_b", .strings, about: "layers of the second model (default: as for the first)"),
-        ProbeParameter("kernel", .string, choices: ["linear", "rbf"], about: "the kernel (default linear)"),
-        ProbeParameter("threshold", .number, about: "RBF bandwidth as a fraction of the median distance (default 0.5)"),
+        ProbeParameter("kernel", .string, choices: CKAKernel.Kind.allCases.map(\.rawValue), about: "the kernel (default linear)"),
+        ProbeParameter("threshold", .number, about: "RBF bandwidth as a fraction of the median distance (default \(CKAKernel.defaultThreshold))"),
         ProbeParameter("debiased", .boolean, about: "use the unbiased HSIC estimator (default false)"),
         ProbeParameter("batch", .integer, about: "minibatch CKA with batches of this size (implies debiased)"),
     ]
@@ -29,7 +29,7 @@ public enum CKAMethod: ProbeMethod {
         let aliases = p.strings("models")!
         let a = try context.network(aliases[0])
         let b = try aliases.count > 1 ? context.network(aliases[1]) : nil
-        let kernel: CKAKernel = p.string("kernel") == "rbf" ? .rbf(threshold: p.number("threshold") ?? 0.5) : .linear
+        let kernel = CKAKernel(p.string("kernel").flatMap(CKAKernel.Kind.init) ?? .linear, threshold: p.number("threshold") ?? CKAKernel.defaultThreshold)
         let options = CKAOptions(kernel: kernel, debiased: p.boolean("debiased") ?? false, batchSize: p.integer("batch"),
                                  seed: context.seed(for: run))
         let m = try LayerCKA.compute(a, b, data: context.data(for: run), layersA: p.strings("layers"), layersB: p.strings("layers_b"),

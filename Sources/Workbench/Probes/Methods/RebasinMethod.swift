@@ -9,7 +9,7 @@ public enum RebasinMethod: ProbeMethod {
     public static let summary = "permutation matching of two models and their linear-mode-connectivity barriers, naive and permuted"
     public static let parameters = [
         ProbeParameter("models", .models, required: true, about: "the two models, same architecture"),
-        ProbeParameter("matching", .string, choices: RebasinOptions.Method.allCases.map(\.rawValue), about: "weight or activation matching (default weight)"),
+        ProbeParameter("matching", .string, choices: RebasinOptions.Method.allCases.map(\.rawValue), about: "weight or activation matching (default \(RebasinOptions().method.rawValue))"),
         ProbeParameter("steps", .integer, about: "points along λ in [0, 1] (default 25)"),
     ]
 
@@ -21,7 +21,7 @@ public enum RebasinMethod: ProbeMethod {
     public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {
         let p = run.parameters
         let aliases = p.strings("models")!
-        let method = RebasinOptions.Method(rawValue: p.string("matching") ?? "weight")!
+        let method = p.string("matching").flatMap(RebasinOptions.Method.init) ?? RebasinOptions().method
         let outcome = try GitRebasin.run(context.network(aliases[0]), context.network(aliases[1]), data: context.data(for: run),
                                          options: RebasinOptions(method: method, seed: context.seed(for: run),
                                                                  interpolationSteps: p.integer("steps") ?? 25),

@@ -16,7 +16,7 @@ public enum SAEMethod: ProbeMethod {
 
     public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {
         let (source, what) = try SAEProbeSettings.source(run, context)
-        let options = SAEProbeSettings.options(run.parameters, seed: context.seed(for: run))
+        let options = SAEProbeSettings.options(run.parameters, seed: context.seed(for: run), samples: source.count)
         let (_, r) = try SAEAnalysis.trainAndAnalyse(on: source, training: options,
                                                      analysis: SAEAnalysisOptions(seed: context.seed(for: run)), progress: progress)
         return section(r, on: what)

@@ -1,20 +1,24 @@
+import Figures
 import Interpret
 
 /// What the `sae` and `sae-sweep` runs share: the activations they learn from and the training
 /// settings, as probe parameters.
 enum SAEProbeSettings {
+    /// What a run does not say comes from the training options' defaults.
+    static let defaults = SAETrainingOptions.defaults
+
     static let parameters = [
         ProbeParameter("model", .model, required: true, about: "the model whose layer the SAE reads"),
         ProbeParameter("layer", .string, required: true, about: "the layer (its activations are the SAE's input)"),
         ProbeParameter("architecture", .string, choices: SAEArchitecture.allCases.map(\.rawValue),
-                       about: "standard, topk, batchtopk, jumprelu or matching_pursuit (default topk)"),
+                       about: "the SAE architecture (default \(defaults.architecture.rawValue))"),
         ProbeParameter("latents", .integer, about: "dictionary size d_sae (default: expansion × d_in)"),
-        ProbeParameter("expansion", .number, about: "d_sae / d_in when latents is not given (default 8)"),
-        ProbeParameter("k", .integer, about: "active latents (top-k, batch top-k) or pursuit steps (MP-SAE); default 8"),
+        ProbeParameter("expansion", .number, about: "d_sae / d_in when latents is not given (default \(NumberFormat.readable(defaults.expansionFactor)))"),
+        ProbeParameter("k", .integer, about: "active latents (top-k, batch top-k) or pursuit steps (MP-SAE); default \(defaults.k)"),
         ProbeParameter("l1", .number, about: "sparsity coefficient (standard, JumpReLU); default per architecture"),
-        ProbeParameter("steps", .integer, about: "training steps (default 2000)"),
-        ProbeParameter("batch", .integer, about: "samples per step (default 256)"),
-        ProbeParameter("lr", .number, about: "learning rate (default 1e-3)"),
+        ProbeParameter("steps", .integer, about: "training steps (default \(defaults.steps))"),
+        ProbeParameter("batch", .integer, about: "samples per step (default \(defaults.batchSize), at most the data's samples)"),
+        ProbeParameter("lr", .number, about: "learning rate (default \(NumberFormat.readable(defaults.learningRate)))"),
     ]
 
     static func validate(_ p: ProbeParameters) throws {
@@ -26,11 +30,14 @@ enum SAEProbeSettings {
         }
     }
 
-    static func options(_ p: ProbeParameters, seed: UInt64) -> SAETrainingOptions {
-        SAETrainingOptions(architecture: SAEArchitecture(rawValue: p.string("architecture") ?? "topk")!,
-                           latents: p.integer("latents"), expansionFactor: p.number("expansion") ?? 8, k: p.integer("k") ?? 8,
-                           sparsityCoefficient: p.number("l1"), learningRate: p.number("lr") ?? 1e-3,
-                           steps: p.integer("steps") ?? 2000, batchSize: p.integer("batch") ?? 256, seed: seed)
+    /// The run's training options: the defaults, with what the run sets; a batch is at most the
+    /// `samples` there are.
+    static func options(_ p: ProbeParameters, seed: UInt64, samples: Int) -> SAETrainingOptions {
+        SAETrainingOptions(architecture: p.string("architecture").flatMap { try? SAEArchitecture.parse($0) } ?? defaults.architecture,
+                           latents: p.integer("latents"), expansionFactor: p.number("expansion") ?? defaults.expansionFactor,
+                           k: p.integer("k") ?? defaults.k, sparsityCoefficient: p.number("l1"),
+                           learningRate: p.number("lr") ?? defaults.learningRate, steps: p.integer("steps") ?? defaults.steps,
+                           batchSize: min(p.integer("batch") ?? defaults.batchSize, samples), seed: seed)
     }
 
     /// The run's layer over the run's data.

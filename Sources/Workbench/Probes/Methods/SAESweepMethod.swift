@@ -24,7 +24,7 @@ public enum SAESweepMethod: ProbeMethod {
         let (source, what) = try SAEProbeSettings.source(run, context)
         let values = p.numbers("values")!
         let over: SAESweep.Parameter = p.string("over") == "k" ? .k(values.map { Int($0) }) : .sparsityCoefficient(values)
-        let sweep = try SAESweep.run(on: source, base: SAEProbeSettings.options(p, seed: context.seed(for: run)), over: over,
+        let sweep = try SAESweep.run(on: source, base: SAEProbeSettings.options(p, seed: context.seed(for: run), samples: source.count), over: over,
                                      progress: progress)
         let label = p.string("over")!
         let rows: [[Table.Value]] = sweep.rows.enumerated().map { i, r in

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Interpret
+
+// The enums a command line option takes parse themselves: their spellings (and, for SAE
+// architectures, the aliases SAELens and papers use) and the list ArgumentParser prints when a
+// value is wrong come from the enum, as the probes' parser reads them too.
+
+extension SAEArchitecture: @retroactive ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let a = try? SAEArchitecture.parse(argument) else { return nil }
+        self = a
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension CKAKernel.Kind: @retroactive ExpressibleByArgument {}
+extension RebasinOptions.Method: @retroactive ExpressibleByArgument {}
+extension ConvergentOptions.Method: @retroactive ExpressibleByArgument {}
