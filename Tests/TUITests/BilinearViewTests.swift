@@ -290,8 +290,8 @@ final class BilinearViewTests: XCTestCase {
     func testKeys() throws {
         let app = try bilinearApp()
         let view = try XCTUnwrap(app.currentView)
-        let helps = view.keyBindings.map(\.action)
-        XCTAssertEqual(Set(helps).count, helps.count)
+        let keys = view.keyHelp.map(\.keys)
+        XCTAssertEqual(Set(keys).count, keys.count, "no key is bound twice")
         func shows(_ text: String, file: StaticString = #filePath, line: UInt = #line) {
             XCTAssertTrue(app.frame().text.contains(text), text, file: file, line: line)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Interpret
 import Networks
 import TestSupport
 import TUI
@@ -142,7 +143,7 @@ final class RoughEdgesTests: XCTestCase {
         settle(app)
         let sae = app.frame(80, 24).text.split(separator: "\n").map { $0.split(separator: "│").last.map(String.init) ?? "" }
         let header = sae[1...2].map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-        XCTAssertTrue(header.hasPrefix("demo:mlp-1 · relu1 [256] · topk k 16 · d_sae 1024 (4×)"), header)
+        XCTAssertTrue(header.hasPrefix("demo:mlp-1 · relu1 [256] · topk k \(SAETrainingOptions.workbench.k) · d_sae 1024 (4×)"), header)
         XCTAssertTrue(header.hasSuffix("steps × 128"), header)
         XCTAssertFalse(sae[1...2].joined().contains("…"), "\(sae)")
         press(app, "2")

@@ -10,14 +10,13 @@ final class TableTests: XCTestCase {
         var state = TableState()
         XCTAssertEqual(TableWidget.visibleRows(table, state), [0, 1, 2, 3])
         state.selectedColumn = 1
-        XCTAssertTrue(state.perform("table.sort", columns: 2))
+        state.perform(.sort, columns: 2)
         XCTAssertEqual(TableWidget.visibleRows(table, state), [2, 0, 1, 3], "ascending, missing last")
-        XCTAssertTrue(state.perform("table.sort", columns: 2))
+        state.perform(.sort, columns: 2)
         XCTAssertEqual(TableWidget.visibleRows(table, state), [1, 0, 2, 3], "descending, missing still last")
         state.sortColumn = 0
         XCTAssertEqual(TableWidget.visibleRows(table, state), [3, 2, 0, 1], "text sorts alphabetically")
         XCTAssertEqual(TableWidget.visibleRows(table, TableState(), filter: "10"), [1])
-        XCTAssertFalse(state.perform("sample.next", columns: 2))
     }
 
     func testRenderedRowsAndSelection() {

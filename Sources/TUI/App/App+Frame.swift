@@ -170,10 +170,10 @@ extension App {
     private func renderHelp(_ canvas: Canvas, scroll: Int) {
         var lines: [(String, String, Bool)] = [("Workbench", "", true)]
         lines += App.bindings.map { ($0.keyLabel, $0.help, false) }
-        if let view = currentView, !view.keyBindings.isEmpty {
+        if let view = currentView, !view.keyHelp.isEmpty {
             lines.append(("", "", false))
             lines.append((view.title, "", true))
-            lines += view.keyBindings.map { ($0.keyLabel, $0.help, false) }
+            lines += view.keyHelp.map { ($0.keys, $0.help, false) }
         }
         let width = min(canvas.width - 2, 84)
         let height = min(canvas.height, lines.count + 3)

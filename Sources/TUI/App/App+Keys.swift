@@ -3,23 +3,27 @@ import TensorIO
 import Workbench
 
 extension App {
-    /// The workbench's own keys (DESIGN.md §6). The `?` help is generated from this table and
-    /// the current view's.
-    public static let bindings: [KeyBinding] = [
-        KeyBinding([.char("?"), .function(1)], "help", "show or hide the help"),
-        KeyBinding([.char("q"), .control("c")], "quit", "quit (the terminal is restored)"),
-        KeyBinding([.tab, .char("]")], "tab.next", "next tab"),
-        KeyBinding([.backTab, .char("[")], "tab.previous", "previous tab"),
-        KeyBinding((1...9).map { .char(Unicode.Scalar(UInt8(ascii: "0") + $0)) }, "tab.number", "the tab of that number"),
-        KeyBinding([.char(":")], "palette", "command palette: open VIEW, close, save NAME, export, sidebar, help, quit"),
-        KeyBinding([.char("/")], "filter", "filter the current view (empty: show all)"),
-        KeyBinding([.char("e")], "export", "export the current view's numbers as CSV"),
-        KeyBinding([.char("E")], "export.figures", "export the current result's figures and caveats as CSV (as the command line and reports give them)"),
-        KeyBinding([.char("s")], "save", "save the session"),
-        KeyBinding([.char("b")], "sidebar", "show or hide the sidebar"),
-        KeyBinding([.control("w")], "tab.close", "close the current tab"),
-        KeyBinding([.control("l")], "redraw", "redraw the screen"),
-        KeyBinding([.escape], "escape", "cancel the running job, or close what is open"),
+    /// What the workbench's own keys do.
+    public enum Action: Sendable, Equatable {
+        case help, quit, tabNext, tabPrevious, tabNumber, palette, filter, export, exportFigures, save, sidebar, tabClose, redraw, escape
+    }
+
+    /// The workbench's own keys. The `?` help is generated from this table and the current view's.
+    public static let bindings: [KeyBinding<Action>] = [
+        KeyBinding([.char("?"), .function(1)], .help, "show or hide the help"),
+        KeyBinding([.char("q"), .control("c")], .quit, "quit (the terminal is restored)"),
+        KeyBinding([.tab, .char("]")], .tabNext, "next tab"),
+        KeyBinding([.backTab, .char("[")], .tabPrevious, "previous tab"),
+        KeyBinding((1...9).map { .char(Unicode.Scalar(UInt8(ascii: "0") + $0)) }, .tabNumber, "the tab of that number"),
+        KeyBinding([.char(":")], .palette, "command palette: open VIEW, close, save NAME, export, sidebar, help, quit"),
+        KeyBinding([.char("/")], .filter, "filter the current view (empty: show all)"),
+        KeyBinding([.char("e")], .export, "export the current view's numbers as CSV"),
+        KeyBinding([.char("E")], .exportFigures, "export the current result's figures and caveats as CSV (as the command line and reports give them)"),
+        KeyBinding([.char("s")], .save, "save the session"),
+        KeyBinding([.char("b")], .sidebar, "show or hide the sidebar"),
+        KeyBinding([.control("w")], .tabClose, "close the current tab"),
+        KeyBinding([.control("l")], .redraw, "redraw the screen"),
+        KeyBinding([.escape], .escape, "cancel the running job, or close what is open"),
     ]
 
     /// Answers one key.
@@ -41,7 +45,7 @@ extension App {
         case .none: break
         }
         if let action = App.bindings.action(for: key) {
-            if action == "tab.number", case .character(let c) = key {
+            if action == .tabNumber, case .character(let c) = key {
                 let n = Int(c.value) - Int(UInt8(ascii: "1"))
                 if n < tabs.count { show(tab: n) } else { message = ("there are \(tabs.count) tabs", Theme.dim) }
                 return
@@ -62,21 +66,22 @@ extension App {
         activeTab = tab
     }
 
-    func perform(_ action: String) {
+    func perform(_ action: Action) {
         switch action {
-        case "help": overlay = .help(scroll: 0)
-        case "quit": quit()
-        case "tab.next": if !tabs.isEmpty { show(tab: (activeTab + 1) % tabs.count) }
-        case "tab.previous": if !tabs.isEmpty { show(tab: (activeTab + tabs.count - 1) % tabs.count) }
-        case "palette": overlay = .prompt(Prompt(purpose: .palette, editor: LineEditor()))
-        case "filter": overlay = .prompt(Prompt(purpose: .filter, editor: LineEditor()))
-        case "export": export(to: nil)
-        case "export.figures": exportFigures()
-        case "save": overlay = .prompt(Prompt(purpose: .saveName, editor: LineEditor(options.sessionName ?? defaultSessionName)))
-        case "sidebar": options.showSidebar.toggle()
-        case "tab.close": closeTab()
-        case "redraw": wantsFullRepaint = true
-        case "escape":
+        case .help: overlay = .help(scroll: 0)
+        case .quit: quit()
+        case .tabNext: if !tabs.isEmpty { show(tab: (activeTab + 1) % tabs.count) }
+        case .tabPrevious: if !tabs.isEmpty { show(tab: (activeTab + tabs.count - 1) % tabs.count) }
+        case .tabNumber: break   // handled with its key, which says which tab
+        case .palette: overlay = .prompt(Prompt(purpose: .palette, editor: LineEditor()))
+        case .filter: overlay = .prompt(Prompt(purpose: .filter, editor: LineEditor()))
+        case .export: export(to: nil)
+        case .exportFigures: exportFigures()
+        case .save: overlay = .prompt(Prompt(purpose: .saveName, editor: LineEditor(options.sessionName ?? defaultSessionName)))
+        case .sidebar: options.showSidebar.toggle()
+        case .tabClose: closeTab()
+        case .redraw: wantsFullRepaint = true
+        case .escape:
             if let job = jobs.runningJob {
                 job.cancel()
                 message = ("cancelling \(job.title)…", Theme.warning)
@@ -84,7 +89,6 @@ extension App {
             } else if let view = currentView, let context {
                 _ = view.handle(.escape, context)
             }
-        default: break
         }
     }
 

@@ -11,6 +11,8 @@ import Workbench
 public protocol WorkbenchView: AnyObject {
     /// What a session stores to reopen the view as it was.
     associatedtype Settings: Codable
+    /// What the view's keys do: its `perform` handles every case.
+    associatedtype Action: Sendable
 
     /// The name sessions and the `:open` command know the view by (lower case, one word).
     static var kind: String { get }
@@ -22,13 +24,13 @@ public protocol WorkbenchView: AnyObject {
     var settings: Settings { get }
     var title: String { get }
     /// Keys this view answers to, beyond the workbench's own.
-    var keyBindings: [KeyBinding] { get }
+    var keyBindings: [KeyBinding<Action>] { get }
 
     /// Called once when the view is opened: start background jobs here.
     func opened(_ context: ViewContext)
     func render(_ canvas: Canvas, _ context: ViewContext)
     /// Runs one of the view's binding actions; returns whether it did anything.
-    func perform(_ action: String, _ context: ViewContext) -> Bool
+    func perform(_ action: Action, _ context: ViewContext) -> Bool
     /// Answers a key; by default through `keyBindings`.
     func handle(_ key: Key, _ context: ViewContext) -> Bool
     /// Restricts what the view shows to matches of `text` (`/`); false if the view has no filter.
@@ -56,6 +58,9 @@ extension WorkbenchView {
     public var settingsJSON: JSONValue { (try? JSONValue(encoding: settings)) ?? .null }
 
     public var kind: String { Self.kind }
+
+    /// The keys and what they do, for the `?` help.
+    public var keyHelp: [(keys: String, help: String)] { keyBindings.map { ($0.keyLabel, $0.help) } }
 }
 
 /// What a view may use while it runs: the models and data, the job runner, the terminal's

@@ -57,12 +57,14 @@ public enum Key: Hashable, Sendable {
 
 /// One entry of a key-binding table: the keys, the action they trigger, and the help line.
 /// The same tables drive the key handling and the `?` help, so the two cannot disagree.
-public struct KeyBinding: Sendable {
+/// Keys, the action they do (one case of the view's `Action` enum, so that a misspelt action
+/// does not compile), and the line the `?` help gives it.
+public struct KeyBinding<Action: Sendable>: Sendable {
     public var keys: [Key]
-    public var action: String
+    public var action: Action
     public var help: String
 
-    public init(_ keys: [Key], _ action: String, _ help: String) {
+    public init(_ keys: [Key], _ action: Action, _ help: String) {
         self.keys = keys
         self.action = action
         self.help = help
@@ -71,7 +73,9 @@ public struct KeyBinding: Sendable {
     public var keyLabel: String { keys.map(\.label).joined(separator: " ") }
 }
 
-extension Array where Element == KeyBinding {
+extension Array {
     /// The action bound to `key`, if any.
-    public func action(for key: Key) -> String? { first { $0.keys.contains(key) }?.action }
+    public func action<Action>(for key: Key) -> Action? where Element == KeyBinding<Action> {
+        first { $0.keys.contains(key) }?.action
+    }
 }

@@ -37,21 +37,24 @@ public final class ActivationsView: WorkbenchView {
 
     public var title: String { "Activations" }
 
-    public var keyBindings: [KeyBinding] {
+    /// What the view's keys do.
+    public enum Action: Sendable, Equatable { case sampleNext, samplePrevious, sampleNext10, samplePrevious10, layerNext, layerPrevious, unitNext, unitPrevious, unitDown, unitUp, unitTop, unitDetail, unitClose }
+
+    public var keyBindings: [KeyBinding<Action>] {
         [
-            KeyBinding([.char("n"), .char(".")], "sample.next", "next sample"),
-            KeyBinding([.char("p"), .char(",")], "sample.previous", "previous sample"),
-            KeyBinding([.char("N")], "sample.next10", "10 samples on"),
-            KeyBinding([.char("P")], "sample.previous10", "10 samples back"),
-            KeyBinding([.down, .char("j")], "layer.next", "next layer"),
-            KeyBinding([.up, .char("k")], "layer.previous", "previous layer"),
-            KeyBinding([.right, .char("l")], "unit.next", "next unit"),
-            KeyBinding([.left, .char("h")], "unit.previous", "previous unit"),
-            KeyBinding([.char("L")], "unit.down", "unit one heatmap row on"),
-            KeyBinding([.char("H")], "unit.up", "unit one heatmap row back"),
-            KeyBinding([.char("t")], "unit.top", "go to the sample that excites the unit most"),
-            KeyBinding([.enter], "unit.detail", "the selected unit: histogram and top samples (again: back)"),
-            KeyBinding([.escape], "unit.close", "back from the unit to the heatmaps"),
+            KeyBinding([.char("n"), .char(".")], .sampleNext, "next sample"),
+            KeyBinding([.char("p"), .char(",")], .samplePrevious, "previous sample"),
+            KeyBinding([.char("N")], .sampleNext10, "10 samples on"),
+            KeyBinding([.char("P")], .samplePrevious10, "10 samples back"),
+            KeyBinding([.down, .char("j")], .layerNext, "next layer"),
+            KeyBinding([.up, .char("k")], .layerPrevious, "previous layer"),
+            KeyBinding([.right, .char("l")], .unitNext, "next unit"),
+            KeyBinding([.left, .char("h")], .unitPrevious, "previous unit"),
+            KeyBinding([.char("L")], .unitDown, "unit one heatmap row on"),
+            KeyBinding([.char("H")], .unitUp, "unit one heatmap row back"),
+            KeyBinding([.char("t")], .unitTop, "go to the sample that excites the unit most"),
+            KeyBinding([.enter], .unitDetail, "the selected unit: histogram and top samples (again: back)"),
+            KeyBinding([.escape], .unitClose, "back from the unit to the heatmaps"),
         ]
     }
 
@@ -82,27 +85,26 @@ public final class ActivationsView: WorkbenchView {
         settings.unit = min(max(settings.unit, 0), max(units(ofLayer: settings.layer) - 1, 0))
     }
 
-    public func perform(_ action: String, _ context: ViewContext) -> Bool {
+    public func perform(_ action: Action, _ context: ViewContext) -> Bool {
         let layout = records.compactMap { $0 }.first?.layers[safe: settings.layer].map { HeatmapLayout(shape: $0.shape) }
         switch action {
-        case "sample.next": settings.sample += 1
-        case "sample.previous": settings.sample -= 1
-        case "sample.next10": settings.sample += 10
-        case "sample.previous10": settings.sample -= 10
-        case "layer.next": settings.layer += 1; settings.unit = 0
-        case "layer.previous": settings.layer -= 1; settings.unit = 0
-        case "unit.next": settings.unit += 1
-        case "unit.previous": settings.unit -= 1
-        case "unit.down": settings.unit += layout?.cols ?? 1
-        case "unit.up": settings.unit -= layout?.cols ?? 1
-        case "unit.top":
+        case .sampleNext: settings.sample += 1
+        case .samplePrevious: settings.sample -= 1
+        case .sampleNext10: settings.sample += 10
+        case .samplePrevious10: settings.sample -= 10
+        case .layerNext: settings.layer += 1; settings.unit = 0
+        case .layerPrevious: settings.layer -= 1; settings.unit = 0
+        case .unitNext: settings.unit += 1
+        case .unitPrevious: settings.unit -= 1
+        case .unitDown: settings.unit += layout?.cols ?? 1
+        case .unitUp: settings.unit -= layout?.cols ?? 1
+        case .unitTop:
             guard let top = topSamples(model: 0, count: 1).first else { return false }
             settings.sample = top.sample
-        case "unit.detail": settings.unitDetail.toggle()
-        case "unit.close":
+        case .unitDetail: settings.unitDetail.toggle()
+        case .unitClose:
             guard settings.unitDetail else { return false }
             settings.unitDetail = false
-        default: return false
         }
         clampSelection()
         return true

@@ -52,21 +52,24 @@ public final class AlignView: WorkbenchView {
 
     public var title: String { "Align" }
 
-    public var keyBindings: [KeyBinding] {
+    /// What the view's keys do.
+    public enum Action: Sendable, Equatable { case layerNext, layerPrevious, layerBNext, layerBPrevious, order, zoom, panel, partner, cursorDown, cursorUp, cursorRight, cursorLeft, retry }
+
+    public var keyBindings: [KeyBinding<Action>] {
         [
-            KeyBinding([.char("n")], "layer.next", "next layer (of both models)"),
-            KeyBinding([.char("p")], "layer.previous", "previous layer (of both models)"),
-            KeyBinding([.char("N")], "layerB.next", "next layer of B alone"),
-            KeyBinding([.char("P")], "layerB.previous", "previous layer of B alone"),
-            KeyBinding([.char("o")], "order", "columns: B's own order ↔ each unit of B beside its partner in A"),
-            KeyBinding([.char("z")], "zoom", "the whole matrix fitted (cells are block means) ↔ a cell per unit"),
-            KeyBinding([.char("c")], "panel", "side panel: matched-correlation curves ↔ spectral clusters"),
-            KeyBinding([.char("g")], "partner", "cursor to the bipartite partner in B of the unit of A"),
-            KeyBinding([.down, .char("j")], "cursor.down", "next unit of A (row)"),
-            KeyBinding([.up, .char("k")], "cursor.up", "previous unit of A (row)"),
-            KeyBinding([.right, .char("l")], "cursor.right", "next unit of B (column)"),
-            KeyBinding([.left, .char("h")], "cursor.left", "previous unit of B (column)"),
-            KeyBinding([.char("r")], "retry", "compute again after a cancel or failure"),
+            KeyBinding([.char("n")], .layerNext, "next layer (of both models)"),
+            KeyBinding([.char("p")], .layerPrevious, "previous layer (of both models)"),
+            KeyBinding([.char("N")], .layerBNext, "next layer of B alone"),
+            KeyBinding([.char("P")], .layerBPrevious, "previous layer of B alone"),
+            KeyBinding([.char("o")], .order, "columns: B's own order ↔ each unit of B beside its partner in A"),
+            KeyBinding([.char("z")], .zoom, "the whole matrix fitted (cells are block means) ↔ a cell per unit"),
+            KeyBinding([.char("c")], .panel, "side panel: matched-correlation curves ↔ spectral clusters"),
+            KeyBinding([.char("g")], .partner, "cursor to the bipartite partner in B of the unit of A"),
+            KeyBinding([.down, .char("j")], .cursorDown, "next unit of A (row)"),
+            KeyBinding([.up, .char("k")], .cursorUp, "previous unit of A (row)"),
+            KeyBinding([.right, .char("l")], .cursorRight, "next unit of B (column)"),
+            KeyBinding([.left, .char("h")], .cursorLeft, "previous unit of B (column)"),
+            KeyBinding([.char("r")], .retry, "compute again after a cancel or failure"),
         ]
     }
 
@@ -128,24 +131,24 @@ public final class AlignView: WorkbenchView {
         settings.aligned ? r.bipartite.columnOrder : Array(0..<r.correlation.unitsB)
     }
 
-    public func perform(_ action: String, _ context: ViewContext) -> Bool {
+    public func perform(_ action: Action, _ context: ViewContext) -> Bool {
         guard let choice else { return false }
         let result = results[choice]
         let step = window?.factor ?? 1
         switch action {
-        case "layer.next", "layer.previous": stepBoth(action == "layer.next" ? 1 : -1); compute(context)
-        case "layerB.next", "layerB.previous": stepB(action == "layerB.next" ? 1 : -1); compute(context)
-        case "order": settings.aligned.toggle()
-        case "zoom": settings.zoomed.toggle()
-        case "panel": settings.clusters.toggle()
-        case "retry":
+        case .layerNext, .layerPrevious: stepBoth(action == .layerNext ? 1 : -1); compute(context)
+        case .layerBNext, .layerBPrevious: stepB(action == .layerBNext ? 1 : -1); compute(context)
+        case .order: settings.aligned.toggle()
+        case .zoom: settings.zoomed.toggle()
+        case .panel: settings.clusters.toggle()
+        case .retry:
             guard results.retry(choice) else { return false }
             compute(context)
-        case "cursor.down": settings.unitA += step
-        case "cursor.up": settings.unitA -= step
-        case "partner", "cursor.right", "cursor.left":
+        case .cursorDown: settings.unitA += step
+        case .cursorUp: settings.unitA -= step
+        case .partner, .cursorRight, .cursorLeft:
             guard let result else { return false }
-            if action == "partner" {
+            if action == .partner {
                 guard let pair = result.bipartite.pairs.first(where: { $0.unitA == settings.unitA }) else {
                     context.notify("unit \(settings.unitA) of A has no partner (it is constant, or B has fewer units)", style: Theme.dim)
                     return true
@@ -153,10 +156,9 @@ public final class AlignView: WorkbenchView {
                 settings.unitB = pair.unitB
             } else {
                 let order = columnOrder(result)
-                let position = (order.firstIndex(of: settings.unitB) ?? 0) + (action == "cursor.right" ? step : -step)
+                let position = (order.firstIndex(of: settings.unitB) ?? 0) + (action == .cursorRight ? step : -step)
                 settings.unitB = order[min(max(position, 0), order.count - 1)]
             }
-        default: return false
         }
         if let result = results[self.choice!] { clampCursor(result) }
         return true

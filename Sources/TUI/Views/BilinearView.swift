@@ -91,24 +91,27 @@ public final class BilinearView: WorkbenchView {
 
     public var title: String { "Bilinear" }
 
-    public var keyBindings: [KeyBinding] {
+    /// What the view's keys do.
+    public enum Action: Sendable, Equatable { case modelNext, modelPrevious, layerNext, formNext, formPrevious, versusNext, versusPrevious, sampleNext, samplePrevious, sampleNext10, samplePrevious10, topMore, topFewer, panelNext, panelPrevious, recompute }
+
+    public var keyBindings: [KeyBinding<Action>] {
         [
-            KeyBinding([.char("m")], "model.next", "next model with a bilinear layer"),
-            KeyBinding([.char("M")], "model.previous", "previous model with a bilinear layer"),
-            KeyBinding([.char("L")], "layer.next", "next bilinear layer of the model"),
-            KeyBinding([.char("c")], "form.next", "next class"),
-            KeyBinding([.char("C")], "form.previous", "previous class"),
-            KeyBinding([.char("x")], "versus.next", "contrast with the next class (after the last: no contrast)"),
-            KeyBinding([.char("X")], "versus.previous", "contrast with the previous class"),
-            KeyBinding([.char("n"), .char(".")], "sample.next", "next sample"),
-            KeyBinding([.char("p"), .char(",")], "sample.previous", "previous sample"),
-            KeyBinding([.char("N")], "sample.next10", "10 samples on"),
-            KeyBinding([.char("P")], "sample.previous10", "10 samples back"),
-            KeyBinding([.char("+"), .char("=")], "top.more", "one more eigenvector each way"),
-            KeyBinding([.char("-")], "top.fewer", "one eigenvector fewer each way"),
-            KeyBinding([.char("f")], "panel.next", "focus the next panel (what e exports; small terminals show only it)"),
-            KeyBinding([.char("F")], "panel.previous", "focus the previous panel"),
-            KeyBinding([.char("r")], "recompute", "decompose again and recompute the truncation curve (after a cancel)"),
+            KeyBinding([.char("m")], .modelNext, "next model with a bilinear layer"),
+            KeyBinding([.char("M")], .modelPrevious, "previous model with a bilinear layer"),
+            KeyBinding([.char("L")], .layerNext, "next bilinear layer of the model"),
+            KeyBinding([.char("c")], .formNext, "next class"),
+            KeyBinding([.char("C")], .formPrevious, "previous class"),
+            KeyBinding([.char("x")], .versusNext, "contrast with the next class (after the last: no contrast)"),
+            KeyBinding([.char("X")], .versusPrevious, "contrast with the previous class"),
+            KeyBinding([.char("n"), .char(".")], .sampleNext, "next sample"),
+            KeyBinding([.char("p"), .char(",")], .samplePrevious, "previous sample"),
+            KeyBinding([.char("N")], .sampleNext10, "10 samples on"),
+            KeyBinding([.char("P")], .samplePrevious10, "10 samples back"),
+            KeyBinding([.char("+"), .char("=")], .topMore, "one more eigenvector each way"),
+            KeyBinding([.char("-")], .topFewer, "one eigenvector fewer each way"),
+            KeyBinding([.char("f")], .panelNext, "focus the next panel (what e exports; small terminals show only it)"),
+            KeyBinding([.char("F")], .panelPrevious, "focus the previous panel"),
+            KeyBinding([.char("r")], .recompute, "decompose again and recompute the truncation curve (after a cancel)"),
         ]
     }
 
@@ -199,33 +202,33 @@ public final class BilinearView: WorkbenchView {
 
     private var formCount: Int { analysis?.forms.count ?? 0 }
 
-    public func perform(_ action: String, _ context: ViewContext) -> Bool {
+    public func perform(_ action: Action, _ context: ViewContext) -> Bool {
         switch action {
-        case "model.next", "model.previous":
-            picker.step(action == "model.next" ? 1 : -1)
+        case .modelNext, .modelPrevious:
+            picker.step(action == .modelNext ? 1 : -1)
             settings.layer = nil
             start(context)
             return true
-        case "layer.next":
+        case .layerNext:
             guard layers.count > 1, let layer = settings.layer, let i = layers.firstIndex(of: layer) else { return false }
             settings.layer = layers[(i + 1) % layers.count]
             start(context)
             return true
-        case "recompute":
+        case .recompute:
             start(context)
             return true
-        case "form.next", "form.previous":
+        case .formNext, .formPrevious:
             guard formCount > 1 else { return false }
-            settings.form = (settings.form + (action == "form.next" ? 1 : formCount - 1)) % formCount
+            settings.form = (settings.form + (action == .formNext ? 1 : formCount - 1)) % formCount
             if settings.versus == settings.form { settings.versus = nil }
-        case "versus.next", "versus.previous":
+        case .versusNext, .versusPrevious:
             guard formCount > 1 else { return false }
-            settings.versus = stepVersus(action == "versus.next" ? 1 : -1)
-        case "sample.next": settings.sample += 1
-        case "sample.previous": settings.sample -= 1
-        case "sample.next10": settings.sample += 10
-        case "sample.previous10": settings.sample -= 10
-        case "top.more":
+            settings.versus = stepVersus(action == .versusNext ? 1 : -1)
+        case .sampleNext: settings.sample += 1
+        case .samplePrevious: settings.sample -= 1
+        case .sampleNext10: settings.sample += 10
+        case .samplePrevious10: settings.sample -= 10
+        case .topMore:
             guard settings.top < Self.maxTop else {
                 context.notify("\(Self.maxTop) eigenvectors each way is the most shown; e on the spectrum panel exports them all", style: Theme.dim)
                 return true
@@ -234,12 +237,11 @@ public final class BilinearView: WorkbenchView {
             if let fitting = eigenvectorsFitting, settings.top > fitting {
                 context.notify("\(fitting) of \(settings.top) eigenvectors each way fit beside the other panels; f shows the eigenvector panel alone", style: Theme.dim)
             }
-        case "top.fewer": settings.top = max(settings.top - 1, 1)
-        case "panel.next", "panel.previous":
+        case .topFewer: settings.top = max(settings.top - 1, 1)
+        case .panelNext, .panelPrevious:
             let all = Panel.allCases, i = all.firstIndex(of: settings.panel)!
-            settings.panel = all[(i + (action == "panel.next" ? 1 : all.count - 1)) % all.count]
+            settings.panel = all[(i + (action == .panelNext ? 1 : all.count - 1)) % all.count]
             return true
-        default: return false
         }
         update(context)
         return true

@@ -43,15 +43,18 @@ public final class CKAView: WorkbenchView {
 
     public var title: String { "CKA" }
 
-    public var keyBindings: [KeyBinding] {
+    /// What the view's keys do.
+    public enum Action: Sendable, Equatable { case rowNext, rowPrevious, columnNext, columnPrevious, kernel, debiased, retry }
+
+    public var keyBindings: [KeyBinding<Action>] {
         [
-            KeyBinding([.down, .char("j")], "row.next", "next layer of A (row)"),
-            KeyBinding([.up, .char("k")], "row.previous", "previous layer of A (row)"),
-            KeyBinding([.right, .char("l")], "column.next", "next layer of B (column)"),
-            KeyBinding([.left, .char("h")], "column.previous", "previous layer of B (column)"),
-            KeyBinding([.char("K")], "kernel", "kernel: linear ↔ RBF (bandwidth \(CKAKernel.defaultThreshold) × the median distance)"),
-            KeyBinding([.char("d")], "debiased", "HSIC estimator: biased ↔ debiased (unbiased)"),
-            KeyBinding([.char("r")], "retry", "compute again after a cancel or failure"),
+            KeyBinding([.down, .char("j")], .rowNext, "next layer of A (row)"),
+            KeyBinding([.up, .char("k")], .rowPrevious, "previous layer of A (row)"),
+            KeyBinding([.right, .char("l")], .columnNext, "next layer of B (column)"),
+            KeyBinding([.left, .char("h")], .columnPrevious, "previous layer of B (column)"),
+            KeyBinding([.char("K")], .kernel, "kernel: linear ↔ RBF (bandwidth \(CKAKernel.defaultThreshold) × the median distance)"),
+            KeyBinding([.char("d")], .debiased, "HSIC estimator: biased ↔ debiased (unbiased)"),
+            KeyBinding([.char("r")], .retry, "compute again after a cancel or failure"),
         ]
     }
 
@@ -69,22 +72,21 @@ public final class CKAView: WorkbenchView {
         }
     }
 
-    public func perform(_ action: String, _ context: ViewContext) -> Bool {
+    public func perform(_ action: Action, _ context: ViewContext) -> Bool {
         switch action {
-        case "row.next": settings.row += 1
-        case "row.previous": settings.row -= 1
-        case "column.next": settings.column += 1
-        case "column.previous": settings.column -= 1
-        case "kernel":
+        case .rowNext: settings.row += 1
+        case .rowPrevious: settings.row -= 1
+        case .columnNext: settings.column += 1
+        case .columnPrevious: settings.column -= 1
+        case .kernel:
             if case .linear = settings.kernel { settings.kernel = .rbf(threshold: CKAKernel.defaultThreshold) } else { settings.kernel = .linear }
             compute(context)
-        case "debiased":
+        case .debiased:
             settings.debiased.toggle()
             compute(context)
-        case "retry":
+        case .retry:
             guard results.retry(choice) else { return false }
             compute(context)
-        default: return false
         }
         clampCursor()
         return true

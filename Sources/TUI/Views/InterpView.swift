@@ -62,13 +62,17 @@ public final class InterpView: WorkbenchView {
 
     public var title: String { "Interpreter" }
 
-    public var keyBindings: [KeyBinding] {
-        AttributionChoices.modelAndSampleBindings + [
-            KeyBinding([.char("t")], "target.next", "next class shown large: predicted, label, each class"),
-            KeyBinding([.char("T")], "target.previous", "previous class"),
-            KeyBinding([.down, .char("j")], "class.next", "the next class of the table"),
-            KeyBinding([.up, .char("k")], "class.previous", "the previous class of the table"),
-            KeyBinding([.char("v")], "grid", "the small maps: every class's template, or its votes"),
+    /// What the view's keys do: the model and sample choices it shares with the other
+    /// attribution view, and its own.
+    public enum Action: Sendable, Equatable { case choice(ModelAndSampleAction), targetNext, targetPrevious, classNext, classPrevious, grid }
+
+    public var keyBindings: [KeyBinding<Action>] {
+        AttributionChoices.bindings(Action.choice) + [
+            KeyBinding([.char("t")], .targetNext, "next class shown large: predicted, label, each class"),
+            KeyBinding([.char("T")], .targetPrevious, "previous class"),
+            KeyBinding([.down, .char("j")], .classNext, "the next class of the table"),
+            KeyBinding([.up, .char("k")], .classPrevious, "the previous class of the table"),
+            KeyBinding([.char("v")], .grid, "the small maps: every class's template, or its votes"),
         ]
     }
 
@@ -76,23 +80,21 @@ public final class InterpView: WorkbenchView {
         picker.load(context) { [weak self] _ in self?.refresh() }
     }
 
-    public func perform(_ action: String, _ context: ViewContext) -> Bool {
-        if let moved = AttributionChoices.applying(action, to: settings, picker: picker) {
-            settings = moved
+    public func perform(_ action: Action, _ context: ViewContext) -> Bool {
+        switch action {
+        case .choice(let choice):
+            settings = AttributionChoices.applying(choice, to: settings, picker: picker)
             picker.load(context) { [weak self] _ in self?.refresh() }
             return true
-        }
-        switch action {
-        case "target.next", "target.previous":
+        case .targetNext, .targetPrevious:
             guard let network = picker.network else { return false }
             settings.target = AttributionChoices.stepped(AttributionChoices.targets(network, workspace.data), from: settings.target,
-                                              by: action == "target.next" ? 1 : -1)
-        case "class.next", "class.previous":
+                                              by: action == .targetNext ? 1 : -1)
+        case .classNext, .classPrevious:
             guard let li = interpretation else { return false }
-            let c = shownClass(li) + (action == "class.next" ? 1 : -1)
+            let c = shownClass(li) + (action == .classNext ? 1 : -1)
             settings.target = .classIndex(min(max(c, 0), li.classNames.count - 1))
-        case "grid": settings.grid = settings.grid == .templates ? .votes : .templates
-        default: return false
+        case .grid: settings.grid = settings.grid == .templates ? .votes : .templates
         }
         refresh()
         return true

@@ -62,16 +62,20 @@ public final class LRPView: WorkbenchView {
 
     public var title: String { "LRP" }
 
-    public var keyBindings: [KeyBinding] {
-        AttributionChoices.modelAndSampleBindings + [
-            KeyBinding([.char("c")], "composite.next", "next composite (then one rule on every layer)"),
-            KeyBinding([.char("C")], "composite.previous", "previous composite or rule"),
-            KeyBinding([.char("t")], "target.next", "next target: predicted, label, each class"),
-            KeyBinding([.char("T")], "target.previous", "previous target"),
-            KeyBinding([.char("a")], "bias", "biases absorb relevance: on / off"),
-            KeyBinding([.char("f")], "flipping", "pixel flipping on / off (it follows model, composite, target)"),
-            KeyBinding([.char("F")], "flipping.samples", "pixel flipping over 50, 100, 200 or all samples"),
-            KeyBinding([.char("v")], "focus", "next panel: map, layers, flipping (what e exports)"),
+    /// What the view's keys do: the model and sample choices it shares with the other
+    /// attribution view, and its own.
+    public enum Action: Sendable, Equatable { case choice(ModelAndSampleAction), compositeNext, compositePrevious, targetNext, targetPrevious, bias, flipping, flippingSamples, focus }
+
+    public var keyBindings: [KeyBinding<Action>] {
+        AttributionChoices.bindings(Action.choice) + [
+            KeyBinding([.char("c")], .compositeNext, "next composite (then one rule on every layer)"),
+            KeyBinding([.char("C")], .compositePrevious, "previous composite or rule"),
+            KeyBinding([.char("t")], .targetNext, "next target: predicted, label, each class"),
+            KeyBinding([.char("T")], .targetPrevious, "previous target"),
+            KeyBinding([.char("a")], .bias, "biases absorb relevance: on / off"),
+            KeyBinding([.char("f")], .flipping, "pixel flipping on / off (it follows model, composite, target)"),
+            KeyBinding([.char("F")], .flippingSamples, "pixel flipping over 50, 100, 200 or all samples"),
+            KeyBinding([.char("v")], .focus, "next panel: map, layers, flipping (what e exports)"),
         ]
     }
 
@@ -91,30 +95,28 @@ public final class LRPView: WorkbenchView {
                          samples: min(settings.flipSamples, workspace.data.count))
     }
 
-    public func perform(_ action: String, _ context: ViewContext) -> Bool {
-        if let moved = AttributionChoices.applying(action, to: settings, picker: picker) {
-            settings = moved
+    public func perform(_ action: Action, _ context: ViewContext) -> Bool {
+        switch action {
+        case .choice(let choice):
+            settings = AttributionChoices.applying(choice, to: settings, picker: picker)
             picker.load(context) { [weak self] _ in self?.refresh(context) }
             return true
-        }
-        switch action {
-        case "composite.next", "composite.previous":
-            settings.composite = AttributionChoices.stepped(LRPView.composites, from: settings.composite, by: action == "composite.next" ? 1 : -1)
-        case "target.next", "target.previous":
+        case .compositeNext, .compositePrevious:
+            settings.composite = AttributionChoices.stepped(LRPView.composites, from: settings.composite, by: action == .compositeNext ? 1 : -1)
+        case .targetNext, .targetPrevious:
             guard let network = picker.network else { return false }
-            settings.target = AttributionChoices.stepped(AttributionChoices.targets(network, workspace.data), from: settings.target, by: action == "target.next" ? 1 : -1)
-        case "bias": settings.biasAbsorbsRelevance.toggle()
-        case "flipping":
+            settings.target = AttributionChoices.stepped(AttributionChoices.targets(network, workspace.data), from: settings.target, by: action == .targetNext ? 1 : -1)
+        case .bias: settings.biasAbsorbsRelevance.toggle()
+        case .flipping:
             settings.flipping.toggle()
             if !settings.flipping { flips.forgetUnfinished() }
-        case "flipping.samples":
+        case .flippingSamples:
             let all = workspace.data.count
             settings.flipSamples = LRPView.flipSampleCounts.first { $0 > settings.flipSamples && $0 < all }
                 ?? (settings.flipSamples < all ? all : LRPView.flipSampleCounts[0])
-        case "focus":
+        case .focus:
             settings.focus = AttributionChoices.stepped(Panel.allCases, from: settings.focus, by: 1)
             return true
-        default: return false
         }
         refresh(context)
         return true

@@ -4,29 +4,31 @@ import Networks
 /// What the LRP and interpreter views share: the keys that pick the model and the sample, and
 /// stepping through a list of choices (composites, targets, panels).
 enum AttributionChoices {
-    static let modelAndSampleBindings = [
-        KeyBinding([.char("m")], "model.next", "next model (workspace, then demo models)"),
-        KeyBinding([.char("M")], "model.previous", "previous model"),
-        KeyBinding([.char("n"), .char(".")], "sample.next", "next sample"),
-        KeyBinding([.char("p"), .char(",")], "sample.previous", "previous sample"),
-        KeyBinding([.char("N")], "sample.next10", "10 samples on"),
-        KeyBinding([.char("P")], "sample.previous10", "10 samples back"),
-    ]
+    /// The model and sample keys, each action wrapped as the view's own.
+    static func bindings<ViewAction>(_ wrap: (ModelAndSampleAction) -> ViewAction) -> [KeyBinding<ViewAction>] {
+        [
+            KeyBinding([.char("m")], wrap(.modelNext), "next model (workspace, then demo models)"),
+            KeyBinding([.char("M")], wrap(.modelPrevious), "previous model"),
+            KeyBinding([.char("n"), .char(".")], wrap(.sampleNext), "next sample"),
+            KeyBinding([.char("p"), .char(",")], wrap(.samplePrevious), "previous sample"),
+            KeyBinding([.char("N")], wrap(.sampleNext10), "10 samples on"),
+            KeyBinding([.char("P")], wrap(.samplePrevious10), "10 samples back"),
+        ]
+    }
 
     /// The settings after a model or sample action: the sample moved, or the picker stepped to
-    /// another model and its reference recorded; nil for any other action. The view then loads
-    /// the model (at once when it is loaded already) and computes.
-    static func applying<S: ModelAndSample>(_ action: String, to settings: S, picker: ModelPicker) -> S? {
+    /// another model and its reference recorded. The view then loads the model (at once when it
+    /// is loaded already) and computes.
+    static func applying<S: ModelAndSample>(_ action: ModelAndSampleAction, to settings: S, picker: ModelPicker) -> S {
         var settings = settings
         switch action {
-        case "sample.next": settings.sample += 1
-        case "sample.previous": settings.sample -= 1
-        case "sample.next10": settings.sample += 10
-        case "sample.previous10": settings.sample -= 10
-        case "model.next", "model.previous":
-            picker.step(action == "model.next" ? 1 : -1)
+        case .sampleNext: settings.sample += 1
+        case .samplePrevious: settings.sample -= 1
+        case .sampleNext10: settings.sample += 10
+        case .samplePrevious10: settings.sample -= 10
+        case .modelNext, .modelPrevious:
+            picker.step(action == .modelNext ? 1 : -1)
             settings.model = picker.reference
-        default: return nil
         }
         return settings
     }
@@ -44,6 +46,9 @@ enum AttributionChoices {
         return list[(i + step + list.count) % list.count]
     }
 }
+
+/// What the model and sample keys of the LRP and interpreter views do.
+public enum ModelAndSampleAction: Sendable, Equatable { case modelNext, modelPrevious, sampleNext, samplePrevious, sampleNext10, samplePrevious10 }
 
 /// Settings that name a model and a sample of the data.
 protocol ModelAndSample {

@@ -30,7 +30,10 @@ public final class OverviewView: WorkbenchView {
     }
 
     public var title: String { "Overview" }
-    public var keyBindings: [KeyBinding] { TableState.bindings }
+    /// The Overview's keys are its table's.
+    public typealias Action = TableState.Action
+
+    public var keyBindings: [KeyBinding<Action>] { TableState.bindings }
 
     public func opened(_ context: ViewContext) {
         let models = workspace.models, data = workspace.data
@@ -48,8 +51,9 @@ public final class OverviewView: WorkbenchView {
         })
     }
 
-    public func perform(_ action: String, _ context: ViewContext) -> Bool {
+    public func perform(_ action: Action, _ context: ViewContext) -> Bool {
         settings.table.perform(action, columns: OverviewView.columns.count)
+        return true
     }
 
     public func applyFilter(_ text: String) -> Bool {

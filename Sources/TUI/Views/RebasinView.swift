@@ -33,11 +33,14 @@ public final class RebasinView: WorkbenchView {
 
     public var title: String { "Re-Basin" }
 
-    public var keyBindings: [KeyBinding] {
+    /// What the view's keys do.
+    public enum Action: Sendable, Equatable { case method, write, retry }
+
+    public var keyBindings: [KeyBinding<Action>] {
         [
-            KeyBinding([.char("m")], "method", "matching: weights ↔ activations on the data"),
-            KeyBinding([.char("w")], "write", "write the permuted B and the merged model to the export folder"),
-            KeyBinding([.char("r")], "retry", "run again after a cancel or failure"),
+            KeyBinding([.char("m")], .method, "matching: weights ↔ activations on the data"),
+            KeyBinding([.char("w")], .write, "write the permuted B and the merged model to the export folder"),
+            KeyBinding([.char("r")], .retry, "run again after a cancel or failure"),
         ]
     }
 
@@ -53,22 +56,21 @@ public final class RebasinView: WorkbenchView {
         }
     }
 
-    public func perform(_ action: String, _ context: ViewContext) -> Bool {
+    public func perform(_ action: Action, _ context: ViewContext) -> Bool {
         guard workspace.isComparison else { return false }
         switch action {
-        case "method":
+        case .method:
             settings.method = settings.method == .weight ? .activation : .weight
             compute(context)
-        case "retry":
+        case .retry:
             guard results.retry(settings) else { return false }
             compute(context)
-        case "write":
+        case .write:
             guard let outcome = results[settings] else {
                 context.notify("nothing to write yet: the matching is still running", style: Theme.dim)
                 return true
             }
             write(outcome, context)
-        default: return false
         }
         return true
     }

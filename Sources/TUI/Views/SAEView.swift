@@ -129,26 +129,33 @@ public final class SAEView: WorkbenchView {
 
     public var title: String { "SAE" }
 
-    public var keyBindings: [KeyBinding] {
+    /// What the view's keys do; `table` moves through the latent table.
+    public enum Action: Sendable, Equatable {
+        case train, analyse, modelNext, modelPrevious, layerNext, architectureNext, architecturePrevious, sparsityMore, sparsityLess,
+             latentsMore, latentsFewer, stepsMore, stepsFewer, panelNext, panelPrevious, latentOpen, latentClose
+        case table(TableState.Action)
+    }
+
+    public var keyBindings: [KeyBinding<Action>] {
         [
-            KeyBinding([.char("t")], "train", "train an SAE with the settings shown (again: retrain); Esc stops and keeps it"),
-            KeyBinding([.char("r")], "analyse", "analyse the trained SAE again (after a cancelled analysis)"),
-            KeyBinding([.char("m")], "model.next", "next model (the workspace's, then the demo models)"),
-            KeyBinding([.char("M")], "model.previous", "previous model"),
-            KeyBinding([.char("L")], "layer.next", "next layer (input included)"),
-            KeyBinding([.char("a")], "architecture.next", "next architecture: standard, topk, batchtopk, jumprelu, matching_pursuit"),
-            KeyBinding([.char("A")], "architecture.previous", "previous architecture"),
-            KeyBinding([.char("+"), .char("=")], "sparsity.more", "k up (top-k, batch top-k, MP), or λ up (standard, JumpReLU)"),
-            KeyBinding([.char("-")], "sparsity.less", "k down, or λ down"),
-            KeyBinding([.char("d")], "latents.more", "twice as many latents (d_sae = expansion × d_in)"),
-            KeyBinding([.char("D")], "latents.fewer", "half as many latents"),
-            KeyBinding([.char(">")], "steps.more", "twice the training steps"),
-            KeyBinding([.char("<")], "steps.fewer", "half the training steps"),
-            KeyBinding([.char("f")], "panel.next", "focus the next panel (what e exports; small terminals show only it)"),
-            KeyBinding([.char("F")], "panel.previous", "focus the previous panel"),
-            KeyBinding([.enter], "latent.open", "the selected latent's details (again: back to the table)"),
-            KeyBinding([.escape], "latent.close", "back from the latent to the table"),
-        ] + TableState.bindings.map { KeyBinding($0.keys, $0.action, "latent table: " + $0.help) }
+            KeyBinding([.char("t")], .train, "train an SAE with the settings shown (again: retrain); Esc stops and keeps it"),
+            KeyBinding([.char("r")], .analyse, "analyse the trained SAE again (after a cancelled analysis)"),
+            KeyBinding([.char("m")], .modelNext, "next model (the workspace's, then the demo models)"),
+            KeyBinding([.char("M")], .modelPrevious, "previous model"),
+            KeyBinding([.char("L")], .layerNext, "next layer (input included)"),
+            KeyBinding([.char("a")], .architectureNext, "next architecture: standard, topk, batchtopk, jumprelu, matching_pursuit"),
+            KeyBinding([.char("A")], .architecturePrevious, "previous architecture"),
+            KeyBinding([.char("+"), .char("=")], .sparsityMore, "k up (top-k, batch top-k, MP), or λ up (standard, JumpReLU)"),
+            KeyBinding([.char("-")], .sparsityLess, "k down, or λ down"),
+            KeyBinding([.char("d")], .latentsMore, "twice as many latents (d_sae = expansion × d_in)"),
+            KeyBinding([.char("D")], .latentsFewer, "half as many latents"),
+            KeyBinding([.char(">")], .stepsMore, "twice the training steps"),
+            KeyBinding([.char("<")], .stepsFewer, "half the training steps"),
+            KeyBinding([.char("f")], .panelNext, "focus the next panel (what e exports; small terminals show only it)"),
+            KeyBinding([.char("F")], .panelPrevious, "focus the previous panel"),
+            KeyBinding([.enter], .latentOpen, "the selected latent's details (again: back to the table)"),
+            KeyBinding([.escape], .latentClose, "back from the latent to the table"),
+        ] + TableState.bindings.map { KeyBinding($0.keys, .table($0.action), "latent table: " + $0.help) }
     }
 
     // MARK: Jobs
@@ -273,49 +280,49 @@ public final class SAEView: WorkbenchView {
 
     // MARK: Choices
 
-    public func perform(_ action: String, _ context: ViewContext) -> Bool {
+    public func perform(_ action: Action, _ context: ViewContext) -> Bool {
         switch action {
-        case "train":
+        case .train:
             start(context)
-        case "analyse":
+        case .analyse:
             guard run?.sae != nil, !isAnalysing else { return false }
             analyse(context)
-        case "model.next", "model.previous":
-            picker.step(action == "model.next" ? 1 : -1)
+        case .modelNext, .modelPrevious:
+            picker.step(action == .modelNext ? 1 : -1)
             settings.model = picker.reference
             settings.layer = nil
             layers = []
             picker.load(context) { [weak self] network in self?.adopt(network) }
-        case "layer.next":
+        case .layerNext:
             guard let network = picker.network else { return false }
             if layers.isEmpty { adopt(network) }
             let i = settings.layer.flatMap { layers.firstIndex(of: $0) } ?? -1
             settings.layer = layers[(i + 1) % layers.count]
-        case "architecture.next", "architecture.previous":
+        case .architectureNext, .architecturePrevious:
             let all = SAEArchitecture.allCases, i = all.firstIndex(of: settings.architecture)!
-            settings.architecture = all[(i + (action == "architecture.next" ? 1 : all.count - 1)) % all.count]
+            settings.architecture = all[(i + (action == .architectureNext ? 1 : all.count - 1)) % all.count]
             settings.sparsity = nil
-        case "sparsity.more", "sparsity.less":
-            let up = action == "sparsity.more"
+        case .sparsityMore, .sparsityLess:
+            let up = action == .sparsityMore
             if settings.architecture.usesK {
                 settings.k = Self.step(settings.k, along: Self.kLadder, up: up)
             } else {
                 settings.sparsity = Self.stepOneTwoFive(sparsity, up: up)
             }
-        case "latents.more", "latents.fewer":
-            settings.expansion = Self.step(settings.expansion, along: Self.expansionLadder, up: action == "latents.more")
-        case "steps.more": settings.steps = min(settings.steps * 2, Self.stepsRange.upperBound)
-        case "steps.fewer": settings.steps = max(settings.steps / 2, Self.stepsRange.lowerBound)
-        case "panel.next", "panel.previous":
+        case .latentsMore, .latentsFewer:
+            settings.expansion = Self.step(settings.expansion, along: Self.expansionLadder, up: action == .latentsMore)
+        case .stepsMore: settings.steps = min(settings.steps * 2, Self.stepsRange.upperBound)
+        case .stepsFewer: settings.steps = max(settings.steps / 2, Self.stepsRange.lowerBound)
+        case .panelNext, .panelPrevious:
             let all = Panel.allCases, i = all.firstIndex(of: settings.panel)!
-            settings.panel = all[(i + (action == "panel.next" ? 1 : all.count - 1)) % all.count]
-        case "latent.open":
+            settings.panel = all[(i + (action == .panelNext ? 1 : all.count - 1)) % all.count]
+        case .latentOpen:
             settings.panel = settings.panel == .latent ? .latents : .latent
-        case "latent.close":
+        case .latentClose:
             guard settings.panel == .latent else { return false }
             settings.panel = .latents
-        default:
-            return settings.table.perform(action, columns: LatentTable.columns.count)
+        case .table(let move):
+            settings.table.perform(move, columns: LatentTable.columns.count)
         }
         return true
     }

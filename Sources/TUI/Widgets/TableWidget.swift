@@ -12,31 +12,32 @@ public struct TableState: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// What a table's keys do.
+    public enum Action: Sendable, Equatable { case up, down, pageUp, pageDown, left, right, sort }
+
     /// The key bindings a table adds to its view.
-    public static let bindings: [KeyBinding] = [
-        KeyBinding([.up, .char("k")], "table.up", "previous row"),
-        KeyBinding([.down, .char("j")], "table.down", "next row"),
-        KeyBinding([.pageUp], "table.pageUp", "page up"),
-        KeyBinding([.pageDown], "table.pageDown", "page down"),
-        KeyBinding([.left, .char("h")], "table.left", "previous column"),
-        KeyBinding([.right, .char("l")], "table.right", "next column"),
-        KeyBinding([.char("o")], "table.sort", "sort by the selected column (again: reverse)"),
+    public static let bindings: [KeyBinding<Action>] = [
+        KeyBinding([.up, .char("k")], .up, "previous row"),
+        KeyBinding([.down, .char("j")], .down, "next row"),
+        KeyBinding([.pageUp], .pageUp, "page up"),
+        KeyBinding([.pageDown], .pageDown, "page down"),
+        KeyBinding([.left, .char("h")], .left, "previous column"),
+        KeyBinding([.right, .char("l")], .right, "next column"),
+        KeyBinding([.char("o")], .sort, "sort by the selected column (again: reverse)"),
     ]
 
-    /// Applies a table action; returns false for actions that are not a table's.
-    public mutating func perform(_ action: String, columns: Int, page: Int = 10) -> Bool {
+    /// Applies a table action.
+    public mutating func perform(_ action: Action, columns: Int, page: Int = 10) {
         switch action {
-        case "table.up": selectedRow -= 1
-        case "table.down": selectedRow += 1
-        case "table.pageUp": selectedRow -= page
-        case "table.pageDown": selectedRow += page
-        case "table.left": selectedColumn = max(selectedColumn - 1, 0)
-        case "table.right": selectedColumn = min(selectedColumn + 1, max(columns - 1, 0))
-        case "table.sort":
+        case .up: selectedRow -= 1
+        case .down: selectedRow += 1
+        case .pageUp: selectedRow -= page
+        case .pageDown: selectedRow += page
+        case .left: selectedColumn = max(selectedColumn - 1, 0)
+        case .right: selectedColumn = min(selectedColumn + 1, max(columns - 1, 0))
+        case .sort:
             if sortColumn == selectedColumn { descending.toggle() } else { sortColumn = selectedColumn; descending = false }
-        default: return false
         }
-        return true
     }
 }
 
