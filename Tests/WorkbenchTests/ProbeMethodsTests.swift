@@ -47,12 +47,12 @@ final class ProbeMethodsTests: XCTestCase {
         let (a, b) = (try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"))
         let cka = try LayerCKA.compute(a, b, data: test)
         let diagonal = cka.rowLayers.indices.map { cka.values[$0][$0] }
-        XCTAssertEqual(report.sections[0].headline["mean CKA of corresponding layers"]!, diagonal.reduce(0, +) / Double(diagonal.count), accuracy: 1e-12)
+        XCTAssertEqual(report.sections[0].headline["summary.mean_corresponding"]!, diagonal.reduce(0, +) / Double(diagonal.count), accuracy: 1e-12)
         let align = try ConvergentLearning.compare(a, b, data: test, layerA: "relu1", layerB: "relu1")
         XCTAssertEqual(report.sections[1].headline["bipartite mean correlation"]!, align.bipartite.meanCorrelation, accuracy: 1e-12)
         let rebasin = try GitRebasin.run(a, b, data: test, options: RebasinOptions(seed: 4, interpolationSteps: 5)).result
-        XCTAssertEqual(report.sections[2].headline["permuted loss barrier"]!, rebasin.permuted!.lossBarrier, accuracy: 1e-9)
-        XCTAssertEqual(report.sections[2].headline["naive loss barrier"]!, rebasin.naive!.lossBarrier, accuracy: 1e-9)
+        XCTAssertEqual(report.sections[2].headline["barriers.loss_permuted"]!, rebasin.permuted!.lossBarrier, accuracy: 1e-9)
+        XCTAssertEqual(report.sections[2].headline["barriers.loss_naive"]!, rebasin.naive!.lossBarrier, accuracy: 1e-9)
         XCTAssertEqual(report.sections.map { $0.plots.count }, [1, 3, 2])
     }
 
