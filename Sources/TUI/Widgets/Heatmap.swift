@@ -21,6 +21,15 @@ public struct Heatmap {
         self.cursor = cursor
     }
 
+    /// A rows × cols grid with each value drawn as an m × m block, so that small images read.
+    public init(magnifying grid: [Double], rows: Int, cols: Int, by m: Int, scale: ColorScale) {
+        var values = [Double](repeating: .nan, count: rows * m * cols * m)
+        for r in 0..<rows * m {
+            for c in 0..<cols * m { values[r * cols * m + c] = grid[(r / m) * cols + c / m] }
+        }
+        self.init(values: values, rows: rows * m, cols: cols * m, scale: scale)
+    }
+
     /// Cells needed in `mode`.
     public static func size(rows: Int, cols: Int, mode: ColorMode) -> (width: Int, height: Int) {
         (cols, mode.hasColor ? (rows + 1) / 2 : rows)

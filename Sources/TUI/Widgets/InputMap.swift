@@ -45,9 +45,7 @@ struct InputMap {
 
     /// The map as a heatmap, each value an m × m block.
     func heatmap(_ m: Int, scale: ColorScale) -> Heatmap {
-        let (r, c) = (rows * m, cols * m)
-        let values = (0..<(r * c)).map { i in grid[(i / c / m) * cols + (i % c) / m] }
-        return Heatmap(values: values, rows: r, cols: c, scale: scale)
+        Heatmap(magnifying: grid, rows: rows, cols: cols, by: m, scale: scale)
     }
 
     /// The diverging scale centred on zero that spans ±max |value| (signed maps: relevance,
