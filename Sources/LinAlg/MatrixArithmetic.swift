@@ -48,27 +48,24 @@ extension Matrix {
 
     /// Adds `vector` to every row (a bias).
     public mutating func addToEachRow(_ vector: [T]) {
-        precondition(vector.count == cols, "Matrix.addToEachRow: \(vector.count) values for \(cols) columns")
-        let cols = self.cols
-        vector.withUnsafeBufferPointer { v in
-            storage.withUnsafeMutableBufferPointer { s in
-                for r in 0..<rows {
-                    let base = r * cols
-                    for c in 0..<cols { s[base + c] += v[c] }
-                }
-            }
-        }
+        combineEachRow(with: vector, "Matrix.addToEachRow", +=)
     }
 
     /// Multiplies column c of every row by `vector[c]`.
     public mutating func scaleColumns(_ vector: [T]) {
-        precondition(vector.count == cols, "Matrix.scaleColumns: \(vector.count) values for \(cols) columns")
+        combineEachRow(with: vector, "Matrix.scaleColumns", *=)
+    }
+
+    /// Applies `combine(&self[r, c], vector[c])` to every entry: a vector broadcast over the rows.
+    @inline(__always)
+    private mutating func combineEachRow(with vector: [T], _ caller: StaticString, _ combine: (inout T, T) -> Void) {
+        precondition(vector.count == cols, "\(caller): \(vector.count) values for \(cols) columns")
         let cols = self.cols
         vector.withUnsafeBufferPointer { v in
             storage.withUnsafeMutableBufferPointer { s in
                 for r in 0..<rows {
                     let base = r * cols
-                    for c in 0..<cols { s[base + c] *= v[c] }
+                    for c in 0..<cols { combine(&s[base + c], v[c]) }
                 }
             }
         }

@@ -192,26 +192,11 @@ struct NPYHeader {
 func fortranToC(_ data: Data, shape: [Int], elementSize size: Int) -> Data {
     let n = data.count / size
     guard n > 0 else { return data }
-    let rank = shape.count
-    var fStride = [Int](repeating: 1, count: rank)
-    for k in 1 ..< rank { fStride[k] = fStride[k - 1] * shape[k - 1] }
     var out = Data(count: data.count)
     out.withUnsafeMutableBytes { dst in
         data.withUnsafeBytes { src in
-            var index = [Int](repeating: 0, count: rank)
-            var srcOffset = 0
-            for i in 0 ..< n {
-                (dst.baseAddress! + i * size).copyMemory(from: src.baseAddress! + srcOffset * size, byteCount: size)
-                // Advance the C-order odometer, keeping the Fortran offset in step.
-                var k = rank - 1
-                while k >= 0 {
-                    index[k] += 1
-                    srcOffset += fStride[k]
-                    if index[k] < shape[k] { break }
-                    srcOffset -= fStride[k] * shape[k]
-                    index[k] = 0
-                    k -= 1
-                }
+            FortranOrder.walk(shape, strides: FortranOrder.strides(shape), count: n) { i, offset in
+                (dst.baseAddress! + i * size).copyMemory(from: src.baseAddress! + offset * size, byteCount: size)
             }
         }
     }

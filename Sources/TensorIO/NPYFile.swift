@@ -101,23 +101,9 @@ public struct NPYFile: Sendable {
     /// For each C-order column j of the flattened rest, the Fortran element offset of (0, j).
     private func fortranColumnOffsets() -> [Int] {
         let rest = Array(shape.dropFirst())
-        var stride = [Int](repeating: 0, count: rest.count)
-        var s = shape[0]
-        for k in 0 ..< rest.count { stride[k] = s; s *= rest[k] }
         var offsets = [Int](repeating: 0, count: rowLength)
-        var index = [Int](repeating: 0, count: rest.count)
-        var offset = 0
-        for j in 0 ..< rowLength {
+        FortranOrder.walk(rest, strides: FortranOrder.strides(rest, first: shape[0]), count: rowLength) { j, offset in
             offsets[j] = offset
-            var k = rest.count - 1
-            while k >= 0 {
-                index[k] += 1
-                offset += stride[k]
-                if index[k] < rest[k] { break }
-                offset -= stride[k] * rest[k]
-                index[k] = 0
-                k -= 1
-            }
         }
         return offsets
     }

@@ -262,16 +262,26 @@ func convertToInt64(_ raw: UnsafeRawBufferPointer, dtype: DType, count n: Int,
     return nil
 }
 
-/// Saturating, truncating Double → integer conversion; NaN → 0.
-@inline(__always) func saturating<I: FixedWidthInteger>(_ d: Double, _: I.Type) -> I {
-    if d.isNaN { return 0 }
-    if d <= Double(I.min) { return I.min }
-    if d >= Double(I.max) { return I.max }
-    return I(d.rounded(.towardZero))
+/// A number an integer tensor can be written from: converted to an integer type by saturating
+/// (and, from a Double, truncating toward zero; NaN becomes 0).
+protocol SaturatingSource {
+    func saturating<I: FixedWidthInteger>(_: I.Type) -> I
+    var isNonZero: Bool { get }
 }
 
-@inline(__always) func saturating<I: FixedWidthInteger>(_ v: Int64, _: I.Type) -> I {
-    I(clamping: v)
+extension Double: SaturatingSource {
+    @inline(__always) func saturating<I: FixedWidthInteger>(_: I.Type) -> I {
+        if isNaN { return 0 }
+        if self <= Double(I.min) { return I.min }
+        if self >= Double(I.max) { return I.max }
+        return I(rounded(.towardZero))
+    }
+    var isNonZero: Bool { self != 0 }
+}
+
+extension Int64: SaturatingSource {
+    @inline(__always) func saturating<I: FixedWidthInteger>(_: I.Type) -> I { I(clamping: self) }
+    var isNonZero: Bool { self != 0 }
 }
 
 private func makeData(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> Data {
@@ -301,64 +311,43 @@ func encodeFloats(_ v: [Float], as dtype: DType) -> Data {
 
 /// Double values encoded as `dtype` (see `Tensor.converted(to:)` for the rounding rules).
 func encodeDoubles(_ v: [Double], as dtype: DType) -> Data {
-    let n = v.count
     switch dtype {
     case .f64: return v.withUnsafeBytes { Data($0) }
     case .f32: return encodeFloats(v.map(Float.init), as: .f32)
     case .bf16: return encodeFloats(v.map(Float.init), as: .bf16)
     case .f16:
-        return makeData(count: n * 2) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: Float16(v[i]).bitPattern, toByteOffset: i * 2, as: UInt16.self) }
+        return makeData(count: v.count * 2) { raw in
+            for i in v.indices { raw.storeBytes(of: Float16(v[i]).bitPattern, toByteOffset: i * 2, as: UInt16.self) }
         }
-    case .i64:
-        return makeData(count: n * 8) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: saturating(v[i], Int64.self), toByteOffset: i * 8, as: Int64.self) }
-        }
-    case .i32:
-        return makeData(count: n * 4) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: saturating(v[i], Int32.self), toByteOffset: i * 4, as: Int32.self) }
-        }
-    case .i16:
-        return makeData(count: n * 2) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: saturating(v[i], Int16.self), toByteOffset: i * 2, as: Int16.self) }
-        }
-    case .i8:
-        return makeData(count: n) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: saturating(v[i], Int8.self), toByteOffset: i, as: Int8.self) }
-        }
-    case .u8:
-        return makeData(count: n) { raw in
-            for i in 0 ..< n { raw[i] = saturating(v[i], UInt8.self) }
-        }
-    case .bool:
-        return makeData(count: n) { raw in
-            for i in 0 ..< n { raw[i] = v[i] != 0 ? 1 : 0 }
-        }
+    case .i64, .i32, .i16, .i8, .u8, .bool: return encodeIntegers(v, as: dtype)
     }
 }
 
 /// Int64 values encoded as an integer dtype (saturating) or BOOL; float targets go through Double.
 func encodeInt64s(_ v: [Int64], as dtype: DType) -> Data {
-    let n = v.count
     switch dtype {
     case .i64: return v.withUnsafeBytes { Data($0) }
-    case .i32:
-        return makeData(count: n * 4) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: saturating(v[i], Int32.self), toByteOffset: i * 4, as: Int32.self) }
+    case .i32, .i16, .i8, .u8, .bool: return encodeIntegers(v, as: dtype)
+    case .f64, .f32, .f16, .bf16: return encodeDoubles(v.map(Double.init), as: dtype)
+    }
+}
+
+/// Numbers encoded as an integer dtype, each saturated to its range, or as BOOL (1 where
+/// non-zero). `dtype` must be one of those.
+private func encodeIntegers<S: SaturatingSource>(_ v: [S], as dtype: DType) -> Data {
+    func encode<I: FixedWidthInteger>(_: I.Type, _ value: (S) -> I = { $0.saturating(I.self) }) -> Data {
+        let width = MemoryLayout<I>.size
+        return makeData(count: v.count * width) { raw in
+            for i in v.indices { raw.storeBytes(of: value(v[i]).littleEndian, toByteOffset: i * width, as: I.self) }
         }
-    case .i16:
-        return makeData(count: n * 2) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: saturating(v[i], Int16.self), toByteOffset: i * 2, as: Int16.self) }
-        }
-    case .i8:
-        return makeData(count: n) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: saturating(v[i], Int8.self), toByteOffset: i, as: Int8.self) }
-        }
-    case .u8:
-        return makeData(count: n) { raw in for i in 0 ..< n { raw[i] = saturating(v[i], UInt8.self) } }
-    case .bool:
-        return makeData(count: n) { raw in for i in 0 ..< n { raw[i] = v[i] != 0 ? 1 : 0 } }
-    case .f64, .f32, .f16, .bf16:
-        return encodeDoubles(v.map(Double.init), as: dtype)
+    }
+    switch dtype {
+    case .i64: return encode(Int64.self)
+    case .i32: return encode(Int32.self)
+    case .i16: return encode(Int16.self)
+    case .i8: return encode(Int8.self)
+    case .u8: return encode(UInt8.self)
+    case .bool: return encode(UInt8.self) { $0.isNonZero ? 1 : 0 }
+    case .f64, .f32, .f16, .bf16: preconditionFailure("encodeIntegers: \(dtype) is not an integer dtype")
     }
 }

@@ -14,12 +14,12 @@ final class CommandLineTests: XCTestCase {
     override func setUpWithError() throws {
         directory = try temporaryDirectory(self)
         previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(directory.path)
+        _ = FileManager.default.changeCurrentDirectoryPath(directory.path)
         for name in ["mlp-1", "mlp-2", "bilinear", "cnn"] { _ = try DemoModels.load(name) }
     }
 
     override func tearDown() {
-        FileManager.default.changeCurrentDirectoryPath(previous)
+        _ = FileManager.default.changeCurrentDirectoryPath(previous)
     }
 
     /// The command `arguments` parse to, by type name, with the value its `_field` holds.

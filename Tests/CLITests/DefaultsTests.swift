@@ -68,5 +68,22 @@ final class DefaultsTests: XCTestCase {
         let rebasin = helpText(["rebasin"])
         XCTAssertEqual(helpDefault(rebasin, "--method"), RebasinOptions().method.rawValue)
         XCTAssertEqual(helpDefault(rebasin, "--max-sweeps"), "\(RebasinOptions().maximumSweeps)")
+        XCTAssertEqual(helpDefault(rebasin, "--steps"), "\(RebasinOptions.defaultInterpolationSteps)")
+        XCTAssertEqual(RebasinView.Settings().steps, RebasinOptions.defaultInterpolationSteps)
+        XCTAssertEqual(helpDefault(helpText(["bilinear"]), "--top"), "\(BilinearReport.defaultTop)")
+        XCTAssertEqual(BilinearView.Settings().top, BilinearReport.defaultTop)
+        XCTAssertEqual(helpDefault(helpText(["lrp", "flip"]), "--steps"), "\(PixelFlippingOptions().steps)")
+        XCTAssertEqual(helpDefault(helpText(["lrp", "explain"]), "--composite"), "epsilon-plus")
+    }
+
+    /// What `loupe report --methods` says a left-out probe parameter becomes is the library's default.
+    func testProbeParameterHelpNamesTheLibraryDefaults() {
+        func about(_ method: any ProbeMethod.Type, _ key: String) -> String {
+            method.parameters.first { $0.name == key }?.about ?? ""
+        }
+        XCTAssertTrue(about(RebasinMethod.self, "steps").hasSuffix("(default \(RebasinOptions.defaultInterpolationSteps))"))
+        XCTAssertTrue(about(BilinearMethod.self, "top").hasSuffix("(default \(BilinearReport.defaultTop))"))
+        XCTAssertTrue(about(LRPMethod.self, "steps").hasSuffix("(default \(PixelFlippingOptions().steps))"))
+        XCTAssertTrue(about(AlignMethod.self, "methods").contains("\(ConvergentOptions().methods.map(\.rawValue))"))
     }
 }

@@ -3,6 +3,9 @@ import Networks
 /// Everything the bilinear analysis of one layer shows, as one Codable value: what
 /// `loupe bilinear --json` prints and what a report or a view is drawn from.
 public struct BilinearReport: Codable, Sendable, Equatable {
+    /// How many of the strongest eigenvectors each way a form shows unless asked otherwise.
+    public static let defaultTop = 3
+
     public var model: String
     public var layer: String
     /// The activation the forms are written in ("input" through an embedding) and its size.

@@ -50,13 +50,13 @@ struct LRPOptions: ParsableArguments {
     }
 
     /// One configuration for `composite` with these settings.
-    func configuration(composite: String) throws -> LRPConfiguration {
+    func configuration(composite: LRPComposite) throws -> LRPConfiguration {
         var layerRules: [String: LRPRule] = [:]
         for text in rules {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
             layerRules[parts[0]] = try LRPRule.parse(parts.count > 1 ? parts[1] : "")
         }
-        return LRPConfiguration(composite: try LRPComposite.parse(composite), layerRules: layerRules, epsilon: epsilon,
+        return LRPConfiguration(composite: composite, layerRules: layerRules, epsilon: epsilon,
                                 gamma: gamma, stabilizer: stabilizer, biasAbsorbsRelevance: !ignoreBias,
                                 inputBox: box.flatMap(parsedBox))
     }

@@ -45,7 +45,7 @@ struct BilinearCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Directions of the layer's output to decompose instead of the readout: a vector or [directions, outputs] matrix in .npy/.npz/.safetensors/.csv (FILE:TENSOR picks a tensor).", valueName: "FILE"))
     var direction: String?
     @Option(help: "The activation to write the forms in (default: the earliest that only affine layers separate from the layer).") var space: String?
-    @Option(help: "How many of the most positive and most negative eigenvectors to show and save per form.") var top: Int = 3
+    @Option(help: "How many of the most positive and most negative eigenvectors to show and save per form.") var top: Int = BilinearReport.defaultTop
     @Flag(help: "Accuracy of the model with each class's form truncated to its top-k eigenvectors by |λ|, k = 1…D (needs --data).")
     var truncation = false
     @OptionGroup var dataOptions: DataOptions

@@ -60,7 +60,7 @@ struct LRPExplainCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var samples: AttributionSamples
-    @Option(help: "The composite (or one rule for every layer).") var composite = "epsilon-plus"
+    @Option(help: "The composite (or one rule for every layer).") var composite = LRPComposite.epsilonPlus
     @OptionGroup var lrpOptions: LRPOptions
     @Option(help: "Output file: .npy, .csv, .safetensors or .npz.") var out: String
     @OptionGroup var overwrite: OverwriteOption

@@ -38,7 +38,7 @@ struct LRPFlipCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Composites to compare, comma-separated (or rule names for one rule everywhere).", valueName: "NAME[,NAME…]"))
     var composite = "epsilon-plus"
     @OptionGroup var lrpOptions: LRPOptions
-    @Option(help: "Steps from nothing removed to everything removed.") var steps = 16
+    @Option(help: "Steps from nothing removed to everything removed.") var steps = PixelFlippingOptions().steps
     @Option(help: ArgumentHelp("What removed inputs become: a number, or 'mean' (each input's mean over the data).", valueName: "VALUE|mean"))
     var baseline = "0"
     @Option(help: "Random orders per sample.") var random = 10
@@ -64,7 +64,7 @@ struct LRPFlipCommand: ParsableCommand {
         try checkOutputs([("--out", out)], inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data), force: overwrite.force)
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load()!
-        let methods = try composite.split(separator: ",").map { try lrpOptions.configuration(composite: String($0)) }
+        let methods = try composite.split(separator: ",").map { try lrpOptions.configuration(composite: LRPComposite.parse(String($0))) }
         let options = PixelFlippingOptions(steps: steps, baseline: try FlippingBaseline.parse(baseline), randomOrders: random,
                                            seed: seed, batchSize: batch)
         let bar = ProgressBar("pixel flipping")

@@ -39,7 +39,7 @@ struct RebasinCommand: ParsableCommand {
     var merge: String?
     @Option(help: ArgumentHelp("Write the interpolation curves (.csv, .npy, .safetensors or .npz); needs labelled --data.", valueName: "FILE"))
     var lmc: String?
-    @Option(help: "Points on each interpolation curve.") var steps: Int = 25
+    @Option(help: "Points on each interpolation curve.") var steps: Int = RebasinOptions.defaultInterpolationSteps
     @Option(help: "Most sweeps of weight matching.") var maxSweeps: Int = RebasinOptions().maximumSweeps
     @Option(help: "Seed of weight matching's layer order.") var seed: UInt64 = 0
     @Flag(help: "Print the result as one JSON object.") var json = false

@@ -5,7 +5,7 @@ import Interpret
 // architectures, the aliases SAELens and papers use) and the list ArgumentParser prints when a
 // value is wrong come from the enum, as the probes' parser reads them too.
 
-extension SAEArchitecture: @retroactive ExpressibleByArgument {
+extension SAEArchitecture: ExpressibleByArgument {
     public init?(argument: String) {
         guard let a = try? SAEArchitecture.parse(argument) else { return nil }
         self = a
@@ -14,6 +14,15 @@ extension SAEArchitecture: @retroactive ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 
-extension CKAKernel.Kind: @retroactive ExpressibleByArgument {}
-extension RebasinOptions.Method: @retroactive ExpressibleByArgument {}
-extension ConvergentOptions.Method: @retroactive ExpressibleByArgument {}
+extension LRPComposite: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let c = try? LRPComposite.parse(argument) else { return nil }
+        self = c
+    }
+
+    public static var allValueStrings: [String] { names + LRPRule.syntax.components(separatedBy: ", ") }
+}
+
+extension CKAKernel.Kind: ExpressibleByArgument {}
+extension RebasinOptions.Method: ExpressibleByArgument {}
+extension ConvergentOptions.Method: ExpressibleByArgument {}

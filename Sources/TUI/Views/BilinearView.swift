@@ -27,7 +27,7 @@ public final class BilinearView: WorkbenchView {
         public var versus: Int?
         public var sample = 0
         /// Eigenvectors shown each way.
-        public var top = 3
+        public var top = BilinearReport.defaultTop
         public var panel = Panel.spectrum
         public init() {}
     }

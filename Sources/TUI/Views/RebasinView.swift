@@ -11,9 +11,9 @@ import Workbench
 /// merged model's accuracy; and a key that saves the permuted and merged models.
 public final class RebasinView: WorkbenchView {
     public struct Settings: Codable, Hashable {
-        public var method: RebasinOptions.Method = .weight
+        public var method = RebasinOptions().method
         /// Points along λ ∈ [0, 1] on each curve.
-        public var steps = 25
+        public var steps = RebasinOptions.defaultInterpolationSteps
         /// Orders weight matching's coordinate descent.
         public var seed: UInt64 = 0
         public init() {}

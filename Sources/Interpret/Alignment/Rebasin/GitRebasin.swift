@@ -14,6 +14,8 @@ public struct RebasinOptions: Codable, Equatable, Sendable {
     public var maximumSweeps: Int
     /// Points on each linear-mode-connectivity curve (needs labelled data); nil skips the curves.
     public var interpolationSteps: Int?
+    /// The points on each curve when there is labelled data to draw them from.
+    public static let defaultInterpolationSteps = 25
 
     public init(method: Method = .weight, seed: UInt64 = 0, maximumSweeps: Int = 100, interpolationSteps: Int? = nil) {
         self.method = method

@@ -13,7 +13,7 @@ public enum AlignMethod: ProbeMethod {
         ProbeParameter("layer_a", .string, required: true, about: "the layer of the first model"),
         ProbeParameter("layer_b", .string, about: "the layer of the second model (default: layer_a)"),
         ProbeParameter("methods", .strings, choices: ConvergentOptions.Method.allCases.map(\.rawValue),
-                       about: "analyses beyond the correlations (default [\"bipartite\", \"semi\"])"),
+                       about: "analyses beyond the correlations (default \(ConvergentOptions().methods.map(\.rawValue)))"),
         ProbeParameter("clusters", .integer, about: "spectral clusters (default: by the largest eigengap)"),
     ]
 
@@ -26,7 +26,7 @@ public enum AlignMethod: ProbeMethod {
         let p = run.parameters
         let aliases = p.strings("models")!
         let layerA = p.string("layer_a")!, layerB = p.string("layer_b") ?? layerA
-        let methods = (p.strings("methods") ?? ["bipartite", "semi"]).compactMap(ConvergentOptions.Method.init(rawValue:))
+        let methods = p.strings("methods")?.compactMap(ConvergentOptions.Method.init(rawValue:)) ?? ConvergentOptions().methods
         let r = try ConvergentLearning.compare(try context.network(aliases[0]), try context.network(aliases[1]),
                                                data: context.data(for: run), layerA: layerA, layerB: layerB,
                                                options: ConvergentOptions(methods: methods, clusters: p.integer("clusters"),

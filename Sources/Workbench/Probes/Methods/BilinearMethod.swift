@@ -11,7 +11,7 @@ public enum BilinearMethod: ProbeMethod {
     public static let parameters = [
         ProbeParameter("model", .model, required: true, about: "a model with a bilinear layer"),
         ProbeParameter("layer", .string, about: "the bilinear layer (default: the model's only one)"),
-        ProbeParameter("top", .integer, about: "eigenvectors shown each way per class (default 3)"),
+        ProbeParameter("top", .integer, about: "eigenvectors shown each way per class (default \(BilinearReport.defaultTop))"),
         ProbeParameter("truncation", .boolean, about: "compute accuracy against k (default true; needs labelled data)"),
     ]
 
@@ -30,7 +30,7 @@ public enum BilinearMethod: ProbeMethod {
         guard let layer = p.string("layer") ?? (layers.count == 1 ? layers[0] : nil) else {
             throw WorkbenchError("give layer = one of \(layers.joined(separator: ", ")) (model '\(alias)' has \(layers.count) bilinear layers)")
         }
-        let top = p.integer("top") ?? 3
+        let top = p.integer("top") ?? BilinearReport.defaultTop
         let data = try context.optionalData(for: run)
         let analysis = try BilinearAnalysis(network: network, layer: layer, progress: progress)
         let report = try analysis.report(top: top, data: data, truncation: (p.boolean("truncation") ?? true) && data?.labels != nil,

@@ -15,7 +15,7 @@ public enum LRPMethod: ProbeMethod {
         ProbeParameter("samples", .integers, about: "samples whose maps are shown (default [0, 1, 2, 3])"),
         ProbeParameter("target", .string, about: "\"predicted\" (default), \"label\", or a class as a string (\"3\" or its name)"),
         ProbeParameter("flip_samples", .integer, about: "samples for pixel flipping and the class means (default 100; 0 skips flipping)"),
-        ProbeParameter("steps", .integer, about: "pixel-flipping steps (default 16)"),
+        ProbeParameter("steps", .integer, about: "pixel-flipping steps (default \(PixelFlippingOptions().steps))"),
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
@@ -69,7 +69,7 @@ public enum LRPMethod: ProbeMethod {
         if !many.isEmpty {
             let flipping = try PixelFlippingResult.compute(
                 network: network, data: data, samples: many, methods: configurations, target: target,
-                options: PixelFlippingOptions(steps: p.integer("steps") ?? 16, seed: context.seed(for: run))) { f, s in
+                options: PixelFlippingOptions(steps: p.integer("steps") ?? PixelFlippingOptions().steps, seed: context.seed(for: run))) { f, s in
                 progress((Double(configurations.count) + f) / Double(configurations.count + 1), "pixel flipping: \(s)")
             }
             plots.append(ReportPlot(name: "flipping", title: "Pixel flipping: mean score as the most relevant inputs are removed", content: .lines(PlotLines(

@@ -10,7 +10,7 @@ public enum RebasinMethod: ProbeMethod {
     public static let parameters = [
         ProbeParameter("models", .models, required: true, about: "the two models, same architecture"),
         ProbeParameter("matching", .string, choices: RebasinOptions.Method.allCases.map(\.rawValue), about: "weight or activation matching (default \(RebasinOptions().method.rawValue))"),
-        ProbeParameter("steps", .integer, about: "points along λ in [0, 1] (default 25)"),
+        ProbeParameter("steps", .integer, about: "points along λ in [0, 1] (default \(RebasinOptions.defaultInterpolationSteps))"),
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
@@ -24,7 +24,7 @@ public enum RebasinMethod: ProbeMethod {
         let method = p.string("matching").flatMap(RebasinOptions.Method.init) ?? RebasinOptions().method
         let outcome = try GitRebasin.run(context.network(aliases[0]), context.network(aliases[1]), data: context.data(for: run),
                                          options: RebasinOptions(method: method, seed: context.seed(for: run),
-                                                                 interpolationSteps: p.integer("steps") ?? 25),
+                                                                 interpolationSteps: p.integer("steps") ?? RebasinOptions.defaultInterpolationSteps),
                                          progress: progress)
         return try section(outcome.result, names: (context.reference(aliases[0]), context.reference(aliases[1])))
     }
