@@ -66,7 +66,7 @@ struct AlignCommand: ParsableCommand {
         let options = ConvergentOptions(methods: [method], clusters: clusters,
                                         sparse: SparsePredictionOptions(lambdaCount: lambdas, lambdaRatio: lambdaRatio), seed: seed)
         let result = try ConvergentLearning.compare(a, b, data: data, layerA: layerA, layerB: layerB,
-                                                    options: options, progress: progressHandler(bar))
+                                                    options: options, progress: bar.handler)
         bar.finish()
         if let out { try write(result, to: out) }
         if json { try printJSON(Output(result, method: method)); return }

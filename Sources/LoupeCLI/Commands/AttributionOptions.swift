@@ -71,10 +71,3 @@ struct LRPOptions: ParsableArguments {
         return v[0]...v[1]
     }
 }
-
-/// The engine's progress reports drawn on a progress bar.
-extension ProgressBar {
-    var handler: ProgressHandler {
-        { fraction, status in self.update(fraction, status); return true }
-    }
-}

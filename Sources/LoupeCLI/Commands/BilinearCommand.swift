@@ -75,14 +75,8 @@ struct BilinearCommand: ParsableCommand {
         let site = try BilinearSite(network: network, layer: layerName(network), space: space)
         let bar = ProgressBar("bilinear")
         defer { bar.finish() }
-        let analysis = try BilinearAnalysis(site: site, directions: directions(site)) { fraction, status in
-            bar.update(fraction, status)
-            return true
-        }
-        let report = try analysis.report(top: top, data: data, truncation: truncation, samples: sample) { fraction, status in
-            bar.update(fraction, status)
-            return true
-        }
+        let analysis = try BilinearAnalysis(site: site, directions: directions(site), progress: bar.handler)
+        let report = try analysis.report(top: top, data: data, truncation: truncation, samples: sample, progress: bar.handler)
         bar.finish()
         if let out { try write(analysis, report, to: out) }
         if json { try printJSON(report) } else { printText(report) }

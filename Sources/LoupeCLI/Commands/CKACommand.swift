@@ -80,10 +80,10 @@ struct CKACommand: ParsableCommand {
             let data = try dataOptions.load()!
             result = try LayerCKA.compute(a, b, data: data, layersA: LabelledOutput.names(layers),
                                           layersB: LabelledOutput.names(layersB) ?? LabelledOutput.names(layers),
-                                          options: options, progress: progressHandler(bar))
+                                          options: options, progress: bar.handler)
         } else {
             let x = try DataSource.load(acts[0]), y = try DataSource.load(acts[1])
-            result = try LayerCKA.compute(x.x, y.x, names: (acts[0], acts[1]), options: options, progress: progressHandler(bar))
+            result = try LayerCKA.compute(x.x, y.x, names: (acts[0], acts[1]), options: options, progress: bar.handler)
         }
         bar.finish()
         if let out { try write(result, to: out) }

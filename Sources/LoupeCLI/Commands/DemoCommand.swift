@@ -37,10 +37,7 @@ struct DemoCommand: ParsableCommand {
             } else {
                 let bar = ProgressBar("demo:\(recipe.name)")
                 let start = Date()
-                network = try DemoModels.load(recipe.name) { p in
-                    bar.update(p.fraction, "epoch \(p.epoch)/\(p.epochs)  loss \(String(format: "%.4f", p.loss))")
-                    return true
-                }
+                network = try DemoModels.load(recipe.name, progress: bar.training())
                 bar.finish()
                 seconds = Date().timeIntervalSince(start)
             }

@@ -21,11 +21,3 @@ enum LabelledOutput {
     /// A figure for a table cell.
     static func cell(_ value: Double, digits: Int = 4) -> String { String(format: "%.\(digits)f", value) }
 }
-
-/// A progress handler that draws on `bar` and never cancels (Ctrl-C ends a command).
-func progressHandler(_ bar: ProgressBar) -> (Double, String) -> Bool {
-    { fraction, status in
-        bar.update(fraction, status)
-        return true
-    }
-}

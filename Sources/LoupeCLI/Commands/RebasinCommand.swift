@@ -70,7 +70,7 @@ struct RebasinCommand: ParsableCommand {
         let bar = ProgressBar("rebasin")
         let options = RebasinOptions(method: method, seed: seed, maximumSweeps: maxSweeps,
                                      interpolationSteps: data?.labels == nil ? nil : steps)
-        let outcome = try GitRebasin.run(a, b, data: data, options: options, progress: progressHandler(bar))
+        let outcome = try GitRebasin.run(a, b, data: data, options: options, progress: bar.handler)
         bar.finish()
         let r = outcome.result
         let how = "\(method.rawValue) matching of \(modelB) to \(modelA)"

@@ -53,10 +53,7 @@ struct SAEEvalCommand: ParsableCommand {
         let features = try trueFeatures.map(readFeatures)
         let bar = ProgressBar("sae eval")
         let report = try SAEAnalysis.analyse(model, on: source, options: SAEAnalysisOptions(
-            darkMatterSamples: darkMatterSamples, trueFeatures: features, batchSize: batch, seed: seed)) { f, status in
-            bar.update(f, status)
-            return true
-        }
+            darkMatterSamples: darkMatterSamples, trueFeatures: features, batchSize: batch, seed: seed), progress: bar.handler)
         bar.finish()
         if let out {
             let m = report.metrics

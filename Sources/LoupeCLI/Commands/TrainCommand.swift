@@ -59,14 +59,9 @@ struct TrainCommand: ParsableCommand {
         let options = TrainingOptions(epochs: epochs, batchSize: batch, optimizer: kind, seed: seed, maxGradientNorm: clip,
                                       inputNoise: inputNoise)
         let bar = ProgressBar("train")
-        var lastValidation: Evaluation?
-        let history = try Trainer.train(&network, on: data, validation: validationData, options: options) { p in
-            if let v = p.validation { lastValidation = v }
-            let val = lastValidation.map { String(format: "  val acc %.2f %%", 100 * $0.accuracy) } ?? ""
-            bar.update(p.fraction, "epoch \(p.epoch)/\(p.epochs)  loss \(String(format: "%.4f", p.loss))\(val)")
-            return true
-        }
+        let history = try Trainer.train(&network, on: data, validation: validationData, options: options, progress: bar.training())
         bar.finish()
+        let lastValidation = history.last { $0.validation != nil }?.validation
         try NetworkFile.save(network, to: URL(fileURLWithPath: out), extraMetadata: [
             "loupe.trained": "arch=\(arch) data=\(data.name) epochs=\(epochs) batch=\(batch) optimizer=\(optimizer) lr=\(lr) seed=\(seed)"])
         let train = network.evaluate(data.x, labels: data.labels)!

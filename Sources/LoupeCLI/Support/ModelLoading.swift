@@ -28,8 +28,5 @@ struct DataOptions: ParsableArguments {
 func openModel(_ reference: String, _ options: ModelOptions) throws -> Network<Float> {
     let bar = ProgressBar("training \(reference) (first use)")
     defer { bar.finish() }
-    return try Models.load(reference, architecture: options.architecture.map { URL(fileURLWithPath: $0) }) { p in
-        bar.update(p.fraction, "epoch \(p.epoch)/\(p.epochs)  loss \(String(format: "%.4f", p.loss))")
-        return true
-    }
+    return try Models.load(reference, architecture: options.architecture.map { URL(fileURLWithPath: $0) }, progress: bar.training())
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Interpret
+import Networks
 
 /// A one-line progress bar on stderr, redrawn in place at most ten times a second. It draws
 /// nothing when stderr is not a terminal, so logs and pipes stay clean (DESIGN.md §4).
@@ -28,6 +30,23 @@ final class ProgressBar {
         }
         if !status.isEmpty { line += "  " + status }
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+    }
+
+    /// The engine's progress reports drawn on the bar. It never cancels: Ctrl-C ends a command.
+    var handler: ProgressHandler {
+        { fraction, status in self.update(fraction, status); return true }
+    }
+
+    /// A network's training drawn on the bar: the epoch, the loss, and the accuracy on the
+    /// validation data as of its last evaluation.
+    func training() -> (TrainingProgress) -> Bool {
+        var lastValidation: Evaluation?
+        return { p in
+            if let v = p.validation { lastValidation = v }
+            let validation = lastValidation.map { String(format: "  val acc %.2f %%", 100 * $0.accuracy) } ?? ""
+            self.update(p.fraction, "epoch \(p.epoch)/\(p.epochs)  loss \(String(format: "%.4f", p.loss))\(validation)")
+            return true
+        }
     }
 
     /// Clears the line.
