@@ -11,39 +11,49 @@ let package = Package(
     name: "Loupe",
     products: [
         .executable(name: "loupe", targets: ["loupe"]),
-        .executable(name: "loupe-fuzz", targets: ["LoupeFuzz"]),
+        .executable(name: "loupe-fuzz", targets: ["LoupeFuzz"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
-        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0")
     ],
     targets: [
         .systemLibrary(name: "CLinAlg", path: "Sources/CLinAlg"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .target(name: "CCurses", linkerSettings: [.linkedLibrary("ncursesw")]),
         .target(name: "LinAlg", dependencies: ["CLinAlg"], swiftSettings: optimized),
-        .target(name: "TensorIO", dependencies: [
-            "LinAlg", "ZIPFoundation", .product(name: "CSV", package: "CSV.swift"),
-        ], swiftSettings: optimized),
-        .target(name: "Networks", dependencies: ["LinAlg", "TensorIO"],
-                exclude: ["Resources/README.md"], resources: [.copy("Resources/digits.npy")], swiftSettings: optimized),
-        .target(name: "Interpret", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks"], exclude: ["Alignment/README.md"],
-                swiftSettings: optimized),
+        .target(
+            name: "TensorIO",
+            dependencies: [
+                "LinAlg", "ZIPFoundation", .product(name: "CSV", package: "CSV.swift")
+            ], swiftSettings: optimized),
+        .target(
+            name: "Networks", dependencies: ["LinAlg", "TensorIO"],
+            exclude: ["Resources/README.md"], resources: [.copy("Resources/digits.npy")], swiftSettings: optimized),
+        .target(
+            name: "Interpret", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks"], exclude: ["Alignment/README.md"],
+            swiftSettings: optimized),
         .target(name: "TOML"),
         // How results describe their figures, and the one number format and table model every
         // front end draws them with.
         .target(name: "Figures"),
-        .target(name: "Workbench", dependencies: [
-            "Figures",
-            "LinAlg", "TensorIO", "Networks", "Interpret", "TOML", "CCrypto",
-        ], swiftSettings: optimized),
-        .target(name: "TUI", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "CCurses"], swiftSettings: optimized),
+        .target(
+            name: "Workbench",
+            dependencies: [
+                "Figures",
+                "LinAlg", "TensorIO", "Networks", "Interpret", "TOML", "CCrypto"
+            ], swiftSettings: optimized),
+        .target(
+            name: "TUI", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "CCurses"],
+            swiftSettings: optimized),
         // The command line, as a library its tests call; the `loupe` executable only runs it.
-        .target(name: "LoupeCLI", dependencies: [
-            "Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "LoupeCLI",
+            dependencies: [
+                "Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
         // Every loader under fuzzing: a seeded mutation fuzzer, or a libFuzzer target (scripts/fuzz).
         .executableTarget(name: "LoupeFuzz", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench"]),
@@ -53,11 +63,16 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "InterpretTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "TestSupport"]),
-        .testTarget(name: "WorkbenchTests", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TestSupport"]),
+        .testTarget(
+            name: "WorkbenchTests", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TestSupport"]),
         // The command line as a user runs it: the `loupe` executable this build made, in a process.
-        .testTarget(name: "CLITests", dependencies: ["loupe", "LoupeCLI", "Figures", "Networks", "TensorIO", "Interpret", "Workbench", "TUI",
-                                                     "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["Figures", "LinAlg", "Networks", "Interpret", "Workbench", "TUI", "TestSupport"]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: [
+                "loupe", "LoupeCLI", "Figures", "Networks", "TensorIO", "Interpret", "Workbench", "TUI",
+                "TestSupport"
+            ]),
+        .testTarget(name: "TUITests", dependencies: ["Figures", "LinAlg", "Networks", "Interpret", "Workbench", "TUI", "TestSupport"])
     ],
     swiftLanguageModes: [.v5]
 )

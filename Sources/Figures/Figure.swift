@@ -36,7 +36,9 @@ public struct Figure: Codable, Equatable, Sendable {
         switch unit {
         case .number: return NumberFormat.readable(value)
         case .fraction: return NumberFormat.percent(value, digits: 2)
-        case .count: return value.isFinite && value == value.rounded() && abs(value) < 1e15 ? NumberFormat.grouped(Int(value)) : NumberFormat.readable(value)
+        case .count:
+            return value.isFinite && value == value.rounded() && abs(value) < 1e15
+                ? NumberFormat.grouped(Int(value)) : NumberFormat.readable(value)
         }
     }
 }
@@ -88,8 +90,10 @@ public struct FigureSheet: Codable, Equatable, Sendable {
     /// For files: one row per figure with its exact value, then one per caveat (section
     /// "caveat", its key, its text): what the workbench's `e` exports.
     public var exactTable: Table {
-        Table(["section", "figure", "value"], rows: figures.map { [.text($0.section), .text($0.key), .number($0.value)] }
-              + caveats.map { [.text("caveat"), .text($0.key), .text($0.text)] })
+        Table(
+            ["section", "figure", "value"],
+            rows: figures.map { [.text($0.section), .text($0.key), .number($0.value)] }
+                + caveats.map { [.text("caveat"), .text($0.key), .text($0.text)] })
     }
 
     /// For a terminal: under each section's name, its figures as "label  value" (values aligned),

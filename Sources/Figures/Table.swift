@@ -101,8 +101,10 @@ public struct Table: Equatable, Sendable {
             }.joined(separator: "  ")
         }
         let rule = widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")
-        return ([line(header), rule] + cells.dropFirst().map(line)).map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
-            .joined(separator: "\n")
+        return ([line(header), rule] + cells.dropFirst().map(line)).map {
+            $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        .joined(separator: "\n")
     }
 
     static func quote(_ s: String) -> String {
@@ -135,10 +137,15 @@ extension Table.Value: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, Ex
 extension Table.Value: Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .missing }
-        else if let i = try? c.decode(Int.self) { self = .integer(i) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else { self = .text(try c.decode(String.self)) }
+        if c.decodeNil() {
+            self = .missing
+        } else if let i = try? c.decode(Int.self) {
+            self = .integer(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .number(d)
+        } else {
+            self = .text(try c.decode(String.self))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {

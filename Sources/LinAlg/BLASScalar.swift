@@ -21,15 +21,18 @@ let blasLock = NSLock()
 public protocol BLASScalar: BinaryFloatingPoint, Sendable, Codable, LosslessStringConvertible
 where Self.RawSignificand: FixedWidthInteger {
     /// C ← α·op(A)·op(B) + β·C, all row-major.
-    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
-                     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
-                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// y ← α·op(A)·x + β·y, A row-major m×n.
-    static func gemv(trans: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
-                     x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
+    static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
     /// Upper triangle of C ← α·op(A)·op(A)ᵀ + β·C; `trans` means C = AᵀA.
-    static func syrk(trans: Bool, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
-                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func syrk(
+        trans: Bool, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// y ← α·x + y.
     static func axpy(n: Int, alpha: Self, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
     /// x·y.
@@ -43,25 +46,42 @@ where Self.RawSignificand: FixedWidthInteger {
 @inline(__always) func cblasTrans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 
 extension Float: BLASScalar {
-    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        withBLASLock { cblas_sgemm(CblasRowMajor, cblasTrans(transA), cblasTrans(transB), blasint(m), blasint(n),
-                    blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc)) }
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        withBLASLock {
+            cblas_sgemm(
+                CblasRowMajor, cblasTrans(transA), cblasTrans(transB), blasint(m), blasint(n),
+                blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        }
     }
-    public static func gemv(trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>,
-                            lda: Int, x: UnsafePointer<Float>, beta: Float,
-                            y: UnsafeMutablePointer<Float>) {
-        withBLASLock { cblas_sgemv(CblasRowMajor, cblasTrans(trans), blasint(m), blasint(n), alpha, a,
-                    blasint(lda), x, 1, beta, y, 1) }
+    public static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>,
+        lda: Int, x: UnsafePointer<Float>, beta: Float,
+        y: UnsafeMutablePointer<Float>
+    ) {
+        withBLASLock {
+            cblas_sgemv(
+                CblasRowMajor, cblasTrans(trans), blasint(m), blasint(n), alpha, a,
+                blasint(lda), x, 1, beta, y, 1)
+        }
     }
-    public static func syrk(trans: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
-                            lda: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        withBLASLock { cblas_ssyrk(CblasRowMajor, CblasUpper, cblasTrans(trans), blasint(n), blasint(k), alpha,
-                    a, blasint(lda), beta, c, blasint(ldc)) }
+    public static func syrk(
+        trans: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
+        lda: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        withBLASLock {
+            cblas_ssyrk(
+                CblasRowMajor, CblasUpper, cblasTrans(trans), blasint(n), blasint(k), alpha,
+                a, blasint(lda), beta, c, blasint(ldc))
+        }
     }
-    public static func axpy(n: Int, alpha: Float, x: UnsafePointer<Float>,
-                            y: UnsafeMutablePointer<Float>) {
+    public static func axpy(
+        n: Int, alpha: Float, x: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>
+    ) {
         withBLASLock { cblas_saxpy(blasint(n), alpha, x, 1, y, 1) }
     }
     public static func dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
@@ -76,25 +96,42 @@ extension Float: BLASScalar {
 }
 
 extension Double: BLASScalar {
-    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
-                            a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
-                            beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        withBLASLock { cblas_dgemm(CblasRowMajor, cblasTrans(transA), cblasTrans(transB), blasint(m), blasint(n),
-                    blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc)) }
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        withBLASLock {
+            cblas_dgemm(
+                CblasRowMajor, cblasTrans(transA), cblasTrans(transB), blasint(m), blasint(n),
+                blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        }
     }
-    public static func gemv(trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>,
-                            lda: Int, x: UnsafePointer<Double>, beta: Double,
-                            y: UnsafeMutablePointer<Double>) {
-        withBLASLock { cblas_dgemv(CblasRowMajor, cblasTrans(trans), blasint(m), blasint(n), alpha, a,
-                    blasint(lda), x, 1, beta, y, 1) }
+    public static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>,
+        lda: Int, x: UnsafePointer<Double>, beta: Double,
+        y: UnsafeMutablePointer<Double>
+    ) {
+        withBLASLock {
+            cblas_dgemv(
+                CblasRowMajor, cblasTrans(trans), blasint(m), blasint(n), alpha, a,
+                blasint(lda), x, 1, beta, y, 1)
+        }
     }
-    public static func syrk(trans: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>,
-                            lda: Int, beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        withBLASLock { cblas_dsyrk(CblasRowMajor, CblasUpper, cblasTrans(trans), blasint(n), blasint(k), alpha,
-                    a, blasint(lda), beta, c, blasint(ldc)) }
+    public static func syrk(
+        trans: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>,
+        lda: Int, beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        withBLASLock {
+            cblas_dsyrk(
+                CblasRowMajor, CblasUpper, cblasTrans(trans), blasint(n), blasint(k), alpha,
+                a, blasint(lda), beta, c, blasint(ldc))
+        }
     }
-    public static func axpy(n: Int, alpha: Double, x: UnsafePointer<Double>,
-                            y: UnsafeMutablePointer<Double>) {
+    public static func axpy(
+        n: Int, alpha: Double, x: UnsafePointer<Double>,
+        y: UnsafeMutablePointer<Double>
+    ) {
         withBLASLock { cblas_daxpy(blasint(n), alpha, x, 1, y, 1) }
     }
     public static func dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {

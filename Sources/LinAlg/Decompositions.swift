@@ -82,8 +82,11 @@ public struct SVD: Sendable {
             let info = work.withUnsafeMutableBufferPointer { pa in
                 u.withUnsafeMutableBufferPointer { pu in
                     vt.withUnsafeMutableBufferPointer { pv in
-                        withBLASLock { LAPACKE_dgesdd(LAPACK_ROW_MAJOR, char("S"), Int32(m), Int32(n), pa.baseAddress,
-                                       Int32(n), &s, pu.baseAddress, Int32(r), pv.baseAddress, Int32(n)) }
+                        withBLASLock {
+                            LAPACKE_dgesdd(
+                                LAPACK_ROW_MAJOR, char("S"), Int32(m), Int32(n), pa.baseAddress,
+                                Int32(n), &s, pu.baseAddress, Int32(r), pv.baseAddress, Int32(n))
+                        }
                     }
                 }
             }
@@ -139,8 +142,11 @@ public func leastSquares(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Mat
     if n > 0 && k > 0 {
         let info = qa.withUnsafeMutableBufferPointer { pa in
             x.withUnsafeMutableBufferPointer { pb in
-                withBLASLock { LAPACKE_dgels(LAPACK_ROW_MAJOR, char("N"), Int32(m), Int32(n), Int32(k),
-                              pa.baseAddress, Int32(n), pb.baseAddress, Int32(k)) }
+                withBLASLock {
+                    LAPACKE_dgels(
+                        LAPACK_ROW_MAJOR, char("N"), Int32(m), Int32(n), Int32(k),
+                        pa.baseAddress, Int32(n), pb.baseAddress, Int32(k))
+                }
             }
         }
         if info < 0 { throw LinAlgError.lapack(routine: "dgels", info: Int(info)) }
@@ -167,8 +173,11 @@ public func choleskySolve(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Ma
     guard n > 0, k > 0 else { return x }
     let info = fa.withUnsafeMutableBufferPointer { pa in
         x.withUnsafeMutableBufferPointer { pb in
-            withBLASLock { LAPACKE_dposv(LAPACK_ROW_MAJOR, char("U"), Int32(n), Int32(k), pa.baseAddress,
-                          Int32(n), pb.baseAddress, Int32(k)) }
+            withBLASLock {
+                LAPACKE_dposv(
+                    LAPACK_ROW_MAJOR, char("U"), Int32(n), Int32(k), pa.baseAddress,
+                    Int32(n), pb.baseAddress, Int32(k))
+            }
         }
     }
     if info > 0 { throw LinAlgError.notPositiveDefinite(order: Int(info)) }

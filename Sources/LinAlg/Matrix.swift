@@ -17,8 +17,9 @@ public struct Matrix<T: BLASScalar>: Equatable, Sendable {
     }
 
     public init(rows: Int, cols: Int, storage: [T]) {
-        precondition(rows >= 0 && cols >= 0 && storage.count == rows * cols,
-                     "Matrix: \(storage.count) elements cannot fill a \(rows)×\(cols) matrix")
+        precondition(
+            rows >= 0 && cols >= 0 && storage.count == rows * cols,
+            "Matrix: \(storage.count) elements cannot fill a \(rows)×\(cols) matrix")
         self.rows = rows
         self.cols = cols
         self.storage = storage
@@ -149,7 +150,8 @@ public struct Matrix<T: BLASScalar>: Equatable, Sendable {
     }
 
     public mutating func withUnsafeMutableBufferPointer<R>(
-        _ body: (inout UnsafeMutableBufferPointer<T>) throws -> R) rethrows -> R {
+        _ body: (inout UnsafeMutableBufferPointer<T>) throws -> R
+    ) rethrows -> R {
         try storage.withUnsafeMutableBufferPointer(body)
     }
 

@@ -2,8 +2,9 @@
 /// vectorises them; anything that is a product goes through BLAS instead (Products.swift).
 extension Matrix {
     private func checkSameShape(_ other: Matrix, _ op: String) {
-        precondition(rows == other.rows && cols == other.cols,
-                     "Matrix \(op): shapes differ, \(shapeDescription) and \(other.shapeDescription)")
+        precondition(
+            rows == other.rows && cols == other.cols,
+            "Matrix \(op): shapes differ, \(shapeDescription) and \(other.shapeDescription)")
     }
 
     /// A new matrix with `f` applied to each pair of elements.

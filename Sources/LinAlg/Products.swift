@@ -1,8 +1,10 @@
 /// Matrix products, all through BLAS. `op(A)` is A or Aᵀ as the flags say.
 
 /// op(A)·op(B), scaled by α.
-public func matmul<T>(_ a: Matrix<T>, _ b: Matrix<T>, transposeA: Bool = false,
-                      transposeB: Bool = false, alpha: T = 1) -> Matrix<T> {
+public func matmul<T>(
+    _ a: Matrix<T>, _ b: Matrix<T>, transposeA: Bool = false,
+    transposeB: Bool = false, alpha: T = 1
+) -> Matrix<T> {
     let m = transposeA ? a.cols : a.rows
     let n = transposeB ? b.rows : b.cols
     var c = Matrix<T>(rows: m, cols: n)
@@ -11,9 +13,11 @@ public func matmul<T>(_ a: Matrix<T>, _ b: Matrix<T>, transposeA: Bool = false,
 }
 
 /// C ← α·op(A)·op(B) + β·C in place (β = 1 accumulates, e.g. gradients over minibatches).
-public func gemm<T>(into c: inout Matrix<T>, _ a: Matrix<T>, _ b: Matrix<T>,
-                    transposeA: Bool = false, transposeB: Bool = false,
-                    alpha: T = 1, beta: T = 0) {
+public func gemm<T>(
+    into c: inout Matrix<T>, _ a: Matrix<T>, _ b: Matrix<T>,
+    transposeA: Bool = false, transposeB: Bool = false,
+    alpha: T = 1, beta: T = 0
+) {
     let m = transposeA ? a.cols : a.rows
     let k = transposeA ? a.rows : a.cols
     let kb = transposeB ? b.cols : b.rows
@@ -25,9 +29,10 @@ public func gemm<T>(into c: inout Matrix<T>, _ a: Matrix<T>, _ b: Matrix<T>,
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
-                T.gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                       a: pa.baseAddress!, lda: max(a.cols, 1), b: pb.baseAddress!, ldb: max(b.cols, 1),
-                       beta: beta, c: pc.baseAddress!, ldc: max(n, 1))
+                T.gemm(
+                    transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                    a: pa.baseAddress!, lda: max(a.cols, 1), b: pb.baseAddress!, ldb: max(b.cols, 1),
+                    beta: beta, c: pc.baseAddress!, ldc: max(n, 1))
             }
         }
     }
@@ -36,15 +41,17 @@ public func gemm<T>(into c: inout Matrix<T>, _ a: Matrix<T>, _ b: Matrix<T>,
 /// op(A)·x.
 public func matvec<T>(_ a: Matrix<T>, _ x: [T], transpose: Bool = false) -> [T] {
     let (m, n) = (a.rows, a.cols)
-    precondition(x.count == (transpose ? m : n),
-                 "matvec: vector of \(x.count) for \(transpose ? "transposed " : "")\(a.shapeDescription) matrix")
+    precondition(
+        x.count == (transpose ? m : n),
+        "matvec: vector of \(x.count) for \(transpose ? "transposed " : "")\(a.shapeDescription) matrix")
     var y = [T](repeating: 0, count: transpose ? n : m)
     guard m > 0, n > 0 else { return y }
     a.withUnsafeBufferPointer { pa in
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
-                T.gemv(trans: transpose, m: m, n: n, alpha: 1, a: pa.baseAddress!, lda: n,
-                       x: px.baseAddress!, beta: 0, y: py.baseAddress!)
+                T.gemv(
+                    trans: transpose, m: m, n: n, alpha: 1, a: pa.baseAddress!, lda: n,
+                    x: px.baseAddress!, beta: 0, y: py.baseAddress!)
             }
         }
     }
@@ -60,8 +67,9 @@ public func gram<T>(_ a: Matrix<T>, transpose: Bool = true) -> Matrix<T> {
     guard n > 0, k > 0 else { return c }
     a.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in
-            T.syrk(trans: transpose, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: a.cols,
-                   beta: 0, c: pc.baseAddress!, ldc: n)
+            T.syrk(
+                trans: transpose, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: a.cols,
+                beta: 0, c: pc.baseAddress!, ldc: n)
             for i in 0..<n { for j in 0..<i { pc[i * n + j] = pc[j * n + i] } }
         }
     }
@@ -72,8 +80,11 @@ public func gram<T>(_ a: Matrix<T>, transpose: Bool = true) -> Matrix<T> {
 public func dot<T: BLASScalar>(_ x: [T], _ y: [T]) -> T {
     precondition(x.count == y.count, "dot: lengths differ, \(x.count) and \(y.count)")
     guard !x.isEmpty else { return 0 }
-    return x.withUnsafeBufferPointer { px in y.withUnsafeBufferPointer { py in
-        T.dot(n: x.count, x: px.baseAddress!, y: py.baseAddress!) } }
+    return x.withUnsafeBufferPointer { px in
+        y.withUnsafeBufferPointer { py in
+            T.dot(n: x.count, x: px.baseAddress!, y: py.baseAddress!)
+        }
+    }
 }
 
 /// ‖x‖₂ through BLAS.

@@ -89,14 +89,18 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A rows × cols matrix of N(0, std²) entries.
-    public mutating func normalMatrix<T: BLASScalar>(rows: Int, cols: Int, std: Double = 1,
-                                                     of: T.Type = T.self) -> Matrix<T> {
+    public mutating func normalMatrix<T: BLASScalar>(
+        rows: Int, cols: Int, std: Double = 1,
+        of: T.Type = T.self
+    ) -> Matrix<T> {
         Matrix(rows: rows, cols: cols, storage: (0..<(rows * cols)).map { _ in T(std * normal()) })
     }
 
     /// A rows × cols matrix of U[low, high) entries.
-    public mutating func uniformMatrix<T: BLASScalar>(rows: Int, cols: Int, low: Double, high: Double,
-                                                      of: T.Type = T.self) -> Matrix<T> {
+    public mutating func uniformMatrix<T: BLASScalar>(
+        rows: Int, cols: Int, low: Double, high: Double,
+        of: T.Type = T.self
+    ) -> Matrix<T> {
         Matrix(rows: rows, cols: cols, storage: (0..<(rows * cols)).map { _ in T(uniform(low, high)) })
     }
 }

@@ -13,21 +13,22 @@ public struct Loupe: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "An interpretability workbench for trained neural networks.",
-        discussion: reflow("""
-        With no subcommand, loupe opens the workbench (loupe tui) on the demo models.
+        discussion: reflow(
+            """
+            With no subcommand, loupe opens the workbench (loupe tui) on the demo models.
 
-        Examples:
-          loupe                  the workbench: demo:mlp-1 beside demo:mlp-2
-          loupe tui demo:cnn     the workbench on one model
-          loupe bench            measure the BLAS rate and every method
-          loupe bench --json     the same figures as one JSON object
-        """),
+            Examples:
+              loupe                  the workbench: demo:mlp-1 beside demo:mlp-2
+              loupe tui demo:cnn     the workbench on one model
+              loupe bench            measure the BLAS rate and every method
+              loupe bench --json     the same figures as one JSON object
+            """),
         version: version,
         subcommands: [
             TUICommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self,
             SAECommand.self, LRPCommand.self, InterpCommand.self,
             BilinearCommand.self, CKACommand.self, AlignCommand.self, RebasinCommand.self,
-            ReportCommand.self, BenchCommand.self,
+            ReportCommand.self, BenchCommand.self
         ],
         defaultSubcommand: TUICommand.self
     )
@@ -66,7 +67,8 @@ public enum LoupeCLI {
 
     /// The one line a refusal prints (after "loupe: ").
     public static func message(for error: Error) -> String {
-        let message = error is ValidationError || error is CleanExit || (error as NSError).domain.hasPrefix("ArgumentParser")
+        let message =
+            error is ValidationError || error is CleanExit || (error as NSError).domain.hasPrefix("ArgumentParser")
             ? Loupe.message(for: error) : errorText(error)
         return message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
     }

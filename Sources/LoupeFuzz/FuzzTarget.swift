@@ -14,7 +14,8 @@ struct FuzzTarget {
     let run: (Data) throws -> Void
 
     static let all: [FuzzTarget] = [
-        FuzzTarget(name: "safetensors", about: "a .safetensors file; a model when its metadata holds loupe.arch, else data (x, y)") { data in
+        FuzzTarget(name: "safetensors", about: "a .safetensors file; a model when its metadata holds loupe.arch, else data (x, y)") {
+            data in
             let file = try SafeTensors.decode(data, source: "fuzz.safetensors")
             if let arch = file.metadata[ArchitectureSpec.metadataKey] {
                 let spec = try ArchitectureSpec.decode(Data(arch.utf8), source: "fuzz.safetensors (loupe.arch)")
@@ -45,7 +46,7 @@ struct FuzzTarget {
         FuzzTarget(name: "probe", about: "a probe (TOML), parsed and checked") { data in
             guard let text = String(data: data, encoding: .utf8) else { return }
             _ = try Probe.parse(text, source: "fuzz.toml")
-        },
+        }
     ]
 
     static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -58,5 +59,5 @@ private let scratchFile = FileManager.default.temporaryDirectory.appendingPathCo
 private let saeWeights = SafeTensorsFile(tensors: [
     "W_enc": Tensor([Float](repeating: 0.5, count: 8), shape: [2, 4]), "b_enc": Tensor([Float](repeating: 0, count: 4), shape: [4]),
     "W_dec": Tensor([Float](repeating: 0.5, count: 8), shape: [4, 2]), "b_dec": Tensor([Float](repeating: 0, count: 2), shape: [2]),
-    "threshold": Tensor([Float](repeating: 0.1, count: 4), shape: [4]),
+    "threshold": Tensor([Float](repeating: 0.1, count: 4), shape: [4])
 ])

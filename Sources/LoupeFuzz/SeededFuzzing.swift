@@ -42,9 +42,12 @@ enum SeededFuzzing {
             let target = FuzzTarget.named(name)!
             let seeds = load(corpus.appendingPathComponent(name))
             let stats = run(target, seeds: seeds, seconds: seconds, seed: seed, maxLength: maxLength, findings: findings)
-            print(String(format: "%@: %d inputs in %.1f s (%.0f/s) from %d seeds: %d read, %d refused (%d distinct messages), %d refusals of more than one line",
-                         name, stats.runs, stats.seconds, Double(stats.runs) / max(stats.seconds, 1e-9), seeds.count,
-                         stats.read, stats.refused, stats.messages.count, stats.multiline))
+            print(
+                String(
+                    format:
+                        "%@: %d inputs in %.1f s (%.0f/s) from %d seeds: %d read, %d refused (%d distinct messages), %d refusals of more than one line",
+                    name, stats.runs, stats.seconds, Double(stats.runs) / max(stats.seconds, 1e-9), seeds.count,
+                    stats.read, stats.refused, stats.messages.count, stats.multiline))
             failed = failed || stats.multiline > 0
         }
         // A crash or hang has ended the process already; a refusal of several lines is a finding too.

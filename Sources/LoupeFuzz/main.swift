@@ -14,7 +14,7 @@ import TensorIO
 let fuzzBudget = 256 << 20
 
 #if LIBFUZZER
-LibFuzzer.run()
+    LibFuzzer.run()
 #else
-SeededFuzzing.main(Array(CommandLine.arguments.dropFirst()))
+    SeededFuzzing.main(Array(CommandLine.arguments.dropFirst()))
 #endif

@@ -55,16 +55,16 @@ public struct Network<T: BLASScalar>: Sendable {
 
     // MARK: Forward and backward
 
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func forward(_ x: Matrix<T>) -> Matrix<T> {
         precondition(x.cols == inputSize, "Network.forward: samples of \(x.cols) values, input is \(inputSize)")
         return layers.reduce(x) { $1.forward($0) }
     }
 
     /// Every activation of the batch: element 0 is the input, element i + 1 layer i's output.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func trace(_ x: Matrix<T>) -> [Matrix<T>] {
         precondition(x.cols == inputSize, "Network.trace: samples of \(x.cols) values, input is \(inputSize)")
         var acts = [x]
@@ -96,8 +96,8 @@ public struct Network<T: BLASScalar>: Sendable {
     /// Back-propagates a gradient through a trace: given dL/d(trace[index]) (the output by
     /// default), returns dL/d(input) and dL/dθ as a flat vector laid out as `parameterSlots`
     /// (zero for layers after `index`).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func backward(trace: [Matrix<T>], gradient: Matrix<T>, at index: Int? = nil) -> (input: Matrix<T>, parameters: [T]) {
         precondition(trace.count == layers.count + 1, "Network.backward: trace of \(trace.count) for \(layers.count) layers")
         let end = index ?? layers.count

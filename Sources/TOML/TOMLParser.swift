@@ -174,7 +174,9 @@ private struct Parser {
             newline()
             return
         }
-        throw error(c == UInt8(ascii: "\r") ? "a carriage return must be followed by a line feed" : "expected the end of the line, found \(describe(c))")
+        throw error(
+            c == UInt8(ascii: "\r")
+                ? "a carriage return must be followed by a line feed" : "expected the end of the line, found \(describe(c))")
     }
 
     mutating func comment() throws {
@@ -382,9 +384,13 @@ private struct Parser {
         guard peek(k) == UInt8(ascii: "\n") || (peek(k) == UInt8(ascii: "\r") && peek(k + 1) == UInt8(ascii: "\n")) else { return false }
         i += k
         while let c = peek {
-            if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") { i += 1 }
-            else if c == UInt8(ascii: "\n") || (c == UInt8(ascii: "\r") && peek(1) == UInt8(ascii: "\n")) { newline() }
-            else { break }
+            if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") {
+                i += 1
+            } else if c == UInt8(ascii: "\n") || (c == UInt8(ascii: "\r") && peek(1) == UInt8(ascii: "\n")) {
+                newline()
+            } else {
+                break
+            }
         }
         return true
     }
@@ -403,7 +409,8 @@ private struct Parser {
         case UInt8(ascii: "u"), UInt8(ascii: "U"):
             let count = c == UInt8(ascii: "u") ? 4 : 8
             guard i + count <= bytes.count, let v = UInt32(String(decoding: bytes[i..<(i + count)], as: UTF8.self), radix: 16),
-                  bytes[i..<(i + count)].allSatisfy(isHexDigit), let scalar = Unicode.Scalar(v) else {
+                bytes[i..<(i + count)].allSatisfy(isHexDigit), let scalar = Unicode.Scalar(v)
+            else {
                 throw error("\\\(Character(Unicode.Scalar(c))) must be followed by \(count) hex digits of a Unicode scalar value")
             }
             out += Array(String(Character(scalar)).utf8)
@@ -424,12 +431,16 @@ private struct Parser {
             return .float(special)
         }
         let t = Array(token.utf8)
-        if t.contains(UInt8(ascii: ":")) || (t.count >= 10 && t[4] == UInt8(ascii: "-") && t[7] == UInt8(ascii: "-") && t[0...3].allSatisfy(isDigit)) {
+        if t.contains(UInt8(ascii: ":"))
+            || (t.count >= 10 && t[4] == UInt8(ascii: "-") && t[7] == UInt8(ascii: "-") && t[0...3].allSatisfy(isDigit))
+        {
             throw error("dates and times are not read here (found \(token))", at: line, column: start - lineStart + 1)
         }
         if t.count > 2, t[0] == UInt8(ascii: "0"), let radix = [UInt8(ascii: "x"): 16, UInt8(ascii: "o"): 8, UInt8(ascii: "b"): 2][t[1]] {
             let digits = Array(t[2...])
-            guard digitsWithUnderscores(digits, radix: radix), let v = Int(String(decoding: digits.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self), radix: radix) else {
+            guard digitsWithUnderscores(digits, radix: radix),
+                let v = Int(String(decoding: digits.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self), radix: radix)
+            else {
                 throw bad(token, start)
             }
             return .integer(v)
@@ -441,7 +452,9 @@ private struct Parser {
         guard digitsWithUnderscores(whole, radix: 10), whole.first != UInt8(ascii: "0") || whole.count == 1 else { throw bad(token, start) }
         let plain = String(token.filter { $0 != "_" })
         if point == nil && exponent == nil {
-            guard let v = Int(plain) else { throw error("the integer \(token) does not fit in 64 bits", at: line, column: start - lineStart + 1) }
+            guard let v = Int(plain) else {
+                throw error("the integer \(token) does not fit in 64 bits", at: line, column: start - lineStart + 1)
+            }
             return .integer(v)
         }
         if let point {
@@ -453,7 +466,9 @@ private struct Parser {
             if e.first == UInt8(ascii: "+") || e.first == UInt8(ascii: "-") { e.removeFirst() }
             guard digitsWithUnderscores(e, radix: 10) else { throw bad(token, start) }
         }
-        guard let v = Double(plain), v.isFinite else { throw error("the number \(token) is out of range", at: line, column: start - lineStart + 1) }
+        guard let v = Double(plain), v.isFinite else {
+            throw error("the number \(token) is out of range", at: line, column: start - lineStart + 1)
+        }
         return .float(v)
     }
 
@@ -474,7 +489,9 @@ private struct Parser {
     }
 
     func bad(_ token: String, _ start: Int) -> TOMLError {
-        error("'\(token)' is not a value (a string needs quotes; numbers are like 3, -0.5, 1e-3, 0x1F)", at: line, column: start - lineStart + 1)
+        error(
+            "'\(token)' is not a value (a string needs quotes; numbers are like 3, -0.5, 1e-3, 0x1F)", at: line,
+            column: start - lineStart + 1)
     }
 
     // MARK: Characters
@@ -500,10 +517,15 @@ private struct Parser {
 
     mutating func skipWhitespaceNewlinesAndComments() throws {
         while let c = peek {
-            if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") { i += 1 }
-            else if c == UInt8(ascii: "\n") || (c == UInt8(ascii: "\r") && peek(1) == UInt8(ascii: "\n")) { newline() }
-            else if c == UInt8(ascii: "#") { try comment() }
-            else { return }
+            if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") {
+                i += 1
+            } else if c == UInt8(ascii: "\n") || (c == UInt8(ascii: "\r") && peek(1) == UInt8(ascii: "\n")) {
+                newline()
+            } else if c == UInt8(ascii: "#") {
+                try comment()
+            } else {
+                return
+            }
         }
     }
 

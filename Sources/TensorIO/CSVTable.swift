@@ -123,7 +123,7 @@ public struct CSVTable: Sendable, Equatable {
         }
         var out = ""
         if let header { out += header.map(quoteCSV).joined(separator: ",") + "\n" }
-        for r in 0 ..< rows.rows {
+        for r in 0..<rows.rows {
             out += rows.row(r).map { "\($0)" }.joined(separator: ",") + "\n"
         }
         try AtomicFile.write(Data(out.utf8), to: url)

@@ -1,7 +1,7 @@
 import Foundation
 
 #if _endian(big)
-#error("TensorIO stores tensors little-endian in memory and assumes a little-endian host")
+    #error("TensorIO stores tensors little-endian in memory and assumes a little-endian host")
 #endif
 
 /// The element types a `Tensor` can hold. Raw values are the safetensors spellings.

@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A buffer a format decoder reads from, and the rule for handing out pieces of it.
@@ -26,14 +27,16 @@ struct ByteSource {
         if count == 0 { return Data() }
         let start = data.startIndex + offset
         guard owned, count >= ByteSource.viewThreshold else {
-            return data.subdata(in: start ..< start + count)
+            return data.subdata(in: start..<start + count)
         }
         let owner = data
         return owner.withUnsafeBytes { raw -> Data in
             let p = UnsafeMutableRawPointer(mutating: raw.baseAddress!.advanced(by: offset))
-            return Data(bytesNoCopy: p, count: count, deallocator: .custom { _, _ in
-                withExtendedLifetime(owner) {}
-            })
+            return Data(
+                bytesNoCopy: p, count: count,
+                deallocator: .custom { _, _ in
+                    withExtendedLifetime(owner) {}
+                })
         }
     }
 }
@@ -146,22 +149,22 @@ func byteSwap(_ raw: UnsafeMutableRawBufferPointer, elementSize size: Int) {
     let n = raw.count / size
     switch size {
     case 2:
-        for i in 0 ..< n {
+        for i in 0..<n {
             let v = raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)
             raw.storeBytes(of: v.byteSwapped, toByteOffset: i * 2, as: UInt16.self)
         }
     case 4:
-        for i in 0 ..< n {
+        for i in 0..<n {
             let v = raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)
             raw.storeBytes(of: v.byteSwapped, toByteOffset: i * 4, as: UInt32.self)
         }
     case 8:
-        for i in 0 ..< n {
+        for i in 0..<n {
             let v = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
             raw.storeBytes(of: v.byteSwapped, toByteOffset: i * 8, as: UInt64.self)
         }
     default:
-        for i in 0 ..< n {
+        for i in 0..<n {
             var a = i * size, b = a + size - 1
             while a < b { raw.swapAt(a, b); a += 1; b -= 1 }
         }

@@ -28,14 +28,15 @@ public enum IDX {
             throw fail(String(format: "not an IDX file: the magic number must start with two zero bytes, found 0x%02x 0x%02x", b[0], b[1]))
         }
         guard let dtype = codes.first(where: { $0.0 == b[2] })?.1 else {
-            throw fail(String(format: "unknown IDX type code 0x%02x (known: 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64)", b[2]))
+            throw fail(
+                String(format: "unknown IDX type code 0x%02x (known: 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64)", b[2]))
         }
         let rank = Int(b[3])
         let dataOffset = 4 + 4 * rank
         guard data.count >= dataOffset else {
             throw fail("file ends inside the dimensions: \(rank) dimensions need \(dataOffset) header bytes, the file has \(data.count)")
         }
-        let shape = (0 ..< rank).map { Int(data.loadBE(4 + 4 * $0, as: UInt32.self)) }
+        let shape = (0..<rank).map { Int(data.loadBE(4 + 4 * $0, as: UInt32.self)) }
         let nbytes: Int
         switch storageSize(of: shape, dtype: dtype) {
         case .bad(let message): throw fail(message)
@@ -43,9 +44,10 @@ public enum IDX {
         }
         let available = data.count - dataOffset
         guard available == nbytes else {
-            throw fail(available < nbytes
-                ? "truncated data: \(dtype.rawValue) \(shapeString(shape)) needs \(nbytes) bytes after the header, found \(available)"
-                : "\(available - nbytes) unexpected bytes after the data of \(dtype.rawValue) \(shapeString(shape))")
+            throw fail(
+                available < nbytes
+                    ? "truncated data: \(dtype.rawValue) \(shapeString(shape)) needs \(nbytes) bytes after the header, found \(available)"
+                    : "\(available - nbytes) unexpected bytes after the data of \(dtype.rawValue) \(shapeString(shape))")
         }
         var bytes = src.piece(dataOffset, nbytes)
         if dtype.byteSize > 1 { bytes = byteSwapped(bytes, elementSize: dtype.byteSize) }
@@ -56,8 +58,10 @@ public enum IDX {
     /// for more than 255 dimensions or a dimension beyond UInt32.
     public static func encode(_ t: Tensor) throws -> Data {
         guard let code = codes.first(where: { $0.1 == t.dtype })?.0 else {
-            throw TensorIOError(file: memoryLabel, message:
-                "IDX has no type for \(t.dtype.rawValue) (it has U8, I8, I16, I32, F32, F64); convert the tensor first")
+            throw TensorIOError(
+                file: memoryLabel,
+                message:
+                    "IDX has no type for \(t.dtype.rawValue) (it has U8, I8, I16, I32, F32, F64); convert the tensor first")
         }
         guard t.shape.count <= 255 else {
             throw TensorIOError(file: memoryLabel, message: "IDX allows at most 255 dimensions, the tensor has \(t.shape.count)")

@@ -22,12 +22,16 @@ public enum NPY {
         let h = try NPYHeader.parse(src.data, source: source)
         let available = src.data.count - h.dataOffset
         guard available >= h.byteCount else {
-            throw TensorIOError(file: source, message:
-                "truncated data: \(h.descr) \(shapeString(h.shape)) needs \(h.byteCount) bytes after the header, found \(available)")
+            throw TensorIOError(
+                file: source,
+                message:
+                    "truncated data: \(h.descr) \(shapeString(h.shape)) needs \(h.byteCount) bytes after the header, found \(available)")
         }
         guard available == h.byteCount else {
-            throw TensorIOError(file: source, message:
-                "\(available - h.byteCount) unexpected bytes after the data of \(h.descr) \(shapeString(h.shape)) (corrupt file?)")
+            throw TensorIOError(
+                file: source,
+                message:
+                    "\(available - h.byteCount) unexpected bytes after the data of \(h.descr) \(shapeString(h.shape)) (corrupt file?)")
         }
         var bytes = src.piece(h.dataOffset, h.byteCount)
         if h.bigEndian { bytes = byteSwapped(bytes, elementSize: h.dtype.byteSize) }
@@ -117,7 +121,7 @@ struct NPYHeader {
         guard headerStart + headerLength <= data.count else {
             throw fail("header length \(headerLength) extends beyond the end of the file (\(data.count) bytes)")
         }
-        let headerBytes = Array(data[data.startIndex + headerStart ..< data.startIndex + headerStart + headerLength])
+        let headerBytes = Array(data[data.startIndex + headerStart..<data.startIndex + headerStart + headerLength])
         if major == 3, String(bytes: headerBytes, encoding: .utf8) == nil {
             throw fail("header is not valid UTF-8")
         }
@@ -158,8 +162,9 @@ struct NPYHeader {
         switch storageSize(of: shape, dtype: dtype) {
         case .bad(let message): throw fail(message)
         case .ok(let n, let b):
-            return NPYHeader(descr: descr, dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape,
-                             elementCount: n, byteCount: b, dataOffset: headerStart + headerLength)
+            return NPYHeader(
+                descr: descr, dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape,
+                elementCount: n, byteCount: b, dataOffset: headerStart + headerLength)
         }
     }
 
@@ -290,7 +295,7 @@ struct PyLiteralParser {
                     throw Failure(message: "expected ',' or '\(Character(UnicodeScalar(close)))' but found \(here)")
                 }
             }
-            if isTuple && items.count == 1 && !sawComma { return items[0] }   // (x) is just x
+            if isTuple && items.count == 1 && !sawComma { return items[0] }  // (x) is just x
             return isTuple ? .tuple(items) : .list(items)
         case UInt8(ascii: "'"), UInt8(ascii: "\""):
             let quote = s[i]
@@ -304,13 +309,13 @@ struct PyLiteralParser {
             guard i < s.count else { throw Failure(message: "unterminated string") }
             i += 1
             return .str(String(decoding: bytes, as: UTF8.self))
-        case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "0") ... UInt8(ascii: "9"):
+        case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = i
             if s[i] == UInt8(ascii: "-") || s[i] == UInt8(ascii: "+") { i += 1 }
             let digitsStart = i
             while i < s.count, s[i] >= UInt8(ascii: "0"), s[i] <= UInt8(ascii: "9") { i += 1 }
             guard i > digitsStart else { throw Failure(message: "expected digits at offset \(start)") }
-            let text = String(decoding: s[start ..< i], as: UTF8.self)
+            let text = String(decoding: s[start..<i], as: UTF8.self)
             if i < s.count, s[i] == UInt8(ascii: "L") || s[i] == UInt8(ascii: "l") { i += 1 }
             if i < s.count, s[i] == UInt8(ascii: ".") || s[i] == UInt8(ascii: "e") || s[i] == UInt8(ascii: "E") {
                 throw Failure(message: "expected an integer at offset \(start), found a float")
@@ -319,9 +324,11 @@ struct PyLiteralParser {
             return .int(n)
         default:
             let start = i
-            while i < s.count, (s[i] >= UInt8(ascii: "A") && s[i] <= UInt8(ascii: "Z")) ||
-                    (s[i] >= UInt8(ascii: "a") && s[i] <= UInt8(ascii: "z")) || s[i] == UInt8(ascii: "_") { i += 1 }
-            switch String(decoding: s[start ..< i], as: UTF8.self) {
+            while i < s.count,
+                (s[i] >= UInt8(ascii: "A") && s[i] <= UInt8(ascii: "Z")) || (s[i] >= UInt8(ascii: "a") && s[i] <= UInt8(ascii: "z"))
+                    || s[i] == UInt8(ascii: "_")
+            { i += 1 }
+            switch String(decoding: s[start..<i], as: UTF8.self) {
             case "True": return .bool(true)
             case "False": return .bool(false)
             case "None": return .none

@@ -17,13 +17,15 @@ public struct NPYFile: Sendable {
     private let header: NPYHeader
 
     public init(_ url: URL) throws {
-        let src = try MappedFile.map(url, copyOnWrite: false)   // never exposed; no commit charge
+        let src = try MappedFile.map(url, copyOnWrite: false)  // never exposed; no commit charge
         let h = try NPYHeader.parse(src.data, source: url.path)
         let available = src.data.count - h.dataOffset
         guard available == h.byteCount else {
-            throw TensorIOError(file: url.path, message: available < h.byteCount
-                ? "truncated data: \(h.descr) \(shapeString(h.shape)) needs \(h.byteCount) bytes after the header, found \(available)"
-                : "\(available - h.byteCount) unexpected bytes after the data of \(h.descr) \(shapeString(h.shape)) (corrupt file?)")
+            throw TensorIOError(
+                file: url.path,
+                message: available < h.byteCount
+                    ? "truncated data: \(h.descr) \(shapeString(h.shape)) needs \(h.byteCount) bytes after the header, found \(available)"
+                    : "\(available - h.byteCount) unexpected bytes after the data of \(h.descr) \(shapeString(h.shape)) (corrupt file?)")
         }
         self.url = url
         self.data = src.data
@@ -40,8 +42,9 @@ public struct NPYFile: Sendable {
 
     /// Rows `range` as Float.
     public func rows(_ range: Range<Int>) -> Matrix<Float> {
-        precondition(range.lowerBound >= 0 && range.upperBound <= rowCount,
-                     "NPYFile.rows: rows \(range) out of range for \(rowCount) rows in \(url.path)")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= rowCount,
+            "NPYFile.rows: rows \(range) out of range for \(rowCount) rows in \(url.path)")
         if !isFortranOrder {
             // Contiguous: one conversion over the whole block.
             let n = range.count * rowLength
@@ -49,7 +52,7 @@ public struct NPYFile: Sendable {
             let storage = [Float](unsafeUninitializedCapacity: n) { out, count in
                 data.withUnsafeBytes { raw in
                     let start = header.dataOffset + range.lowerBound * rowLength * size
-                    let block = UnsafeRawBufferPointer(rebasing: raw[start ..< start + n * size])
+                    let block = UnsafeRawBufferPointer(rebasing: raw[start..<start + n * size])
                     if header.bigEndian {
                         let swapped = UnsafeMutableRawBufferPointer.allocate(byteCount: block.count, alignment: 8)
                         defer { swapped.deallocate() }
@@ -84,7 +87,7 @@ public struct NPYFile: Sendable {
             storage.withUnsafeMutableBufferPointer { out in
                 for (k, r) in indices.enumerated() {
                     if let colOffset {
-                        for j in 0 ..< cols {
+                        for j in 0..<cols {
                             (rowBuffer.baseAddress! + j * size).copyMemory(from: base + (r + colOffset[j]) * size, byteCount: size)
                         }
                     } else {

@@ -21,8 +21,9 @@ public enum NPZ {
             let name = String(entry.path.dropLast(4))
             let member = "\(path)[\(entry.path)]"
             // Members are extracted into memory: their declared sizes are checked first.
-            try MemoryBudget.check(entry.uncompressedSize <= UInt64(Int.max) ? Int(entry.uncompressedSize) : nil,
-                                   for: "\(member): the member")
+            try MemoryBudget.check(
+                entry.uncompressedSize <= UInt64(Int.max) ? Int(entry.uncompressedSize) : nil,
+                for: "\(member): the member")
             var bytes = Data()
             bytes.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 30)))
             let checksum: CRC32
@@ -34,17 +35,23 @@ public enum NPZ {
                     bytes.append(chunk)
                 }
             } catch is Overflow {
-                throw TensorIOError(file: member, message: "inflates beyond the \(entry.uncompressedSize) bytes the archive declares (corrupt archive)")
+                throw TensorIOError(
+                    file: member, message: "inflates beyond the \(entry.uncompressedSize) bytes the archive declares (corrupt archive)")
             } catch {
                 throw TensorIOError(file: member, message: "cannot extract: \(zipErrorText(error))")
             }
             guard UInt64(bytes.count) == entry.uncompressedSize else {
-                throw TensorIOError(file: member, message:
-                    "extracted \(bytes.count) bytes but the archive declares \(entry.uncompressedSize) (corrupt archive)")
+                throw TensorIOError(
+                    file: member,
+                    message:
+                        "extracted \(bytes.count) bytes but the archive declares \(entry.uncompressedSize) (corrupt archive)")
             }
             guard checksum == entry.checksum else {
-                throw TensorIOError(file: member, message: String(format:
-                    "CRC-32 mismatch: the archive declares %08x, the data gives %08x (corrupt archive)", entry.checksum, checksum))
+                throw TensorIOError(
+                    file: member,
+                    message: String(
+                        format:
+                            "CRC-32 mismatch: the archive declares %08x, the data gives %08x (corrupt archive)", entry.checksum, checksum))
             }
             // The extracted buffer is ours alone, so the tensor can be a view of it.
             tensors[name] = try NPY.decode(ByteSource(data: bytes, owned: true), source: member)
@@ -62,15 +69,17 @@ public enum NPZ {
             throw TensorIOError(file: url.path, message: "cannot create an archive in memory: \(zipErrorText(error))")
         }
         // A fixed timestamp keeps the output reproducible.
-        let date = Date(timeIntervalSince1970: 315_532_800)   // 1980-01-01, the earliest zip date
+        let date = Date(timeIntervalSince1970: 315_532_800)  // 1980-01-01, the earliest zip date
         for name in tensors.keys.sorted() {
             let npy = NPY.encode(tensors[name]!)
             do {
-                try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(npy.count),
-                                     modificationDate: date,
-                                     compressionMethod: compressed ? .deflate : .none) { position, size in
+                try archive.addEntry(
+                    with: name + ".npy", type: .file, uncompressedSize: Int64(npy.count),
+                    modificationDate: date,
+                    compressionMethod: compressed ? .deflate : .none
+                ) { position, size in
                     let start = Int(position)
-                    return npy.subdata(in: start ..< min(start + size, npy.count))
+                    return npy.subdata(in: start..<min(start + size, npy.count))
                 }
             } catch {
                 throw TensorIOError(file: url.path, message: "cannot add tensor '\(name)': \(zipErrorText(error))")

@@ -59,9 +59,11 @@ public enum SafeTensors {
         }
         let headerLength = Int(declared)
         guard 8 + headerLength <= data.count else {
-            throw fail("header length \(headerLength) extends beyond the end of the file (\(data.count) bytes, so at most \(data.count - 8) are available)")
+            throw fail(
+                "header length \(headerLength) extends beyond the end of the file (\(data.count) bytes, so at most \(data.count - 8) are available)"
+            )
         }
-        let headerBytes = data.subdata(in: data.startIndex + 8 ..< data.startIndex + 8 + headerLength)
+        let headerBytes = data.subdata(in: data.startIndex + 8..<data.startIndex + 8 + headerLength)
         guard headerBytes.first == UInt8(ascii: "{") else {
             throw fail("header does not start with '{' (corrupt or not a safetensors file)")
         }
@@ -130,7 +132,8 @@ public enum SafeTensors {
             case .ok(_, let b): nbytes = b
             }
             guard end - begin == nbytes else {
-                throw bad("data_offsets [\(begin), \(end)] hold \(end - begin) bytes but \(dtype.rawValue) \(shapeString(shape)) needs \(nbytes)")
+                throw bad(
+                    "data_offsets [\(begin), \(end)] hold \(end - begin) bytes but \(dtype.rawValue) \(shapeString(shape)) needs \(nbytes)")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
         }
@@ -140,7 +143,8 @@ public enum SafeTensors {
         var previous: String?
         for e in entries {
             if e.begin < expected {
-                throw fail("tensor '\(e.name)' (data_offsets [\(e.begin), \(e.end)]) overlaps tensor '\(previous!)', which ends at \(expected)")
+                throw fail(
+                    "tensor '\(e.name)' (data_offsets [\(e.begin), \(e.end)]) overlaps tensor '\(previous!)', which ends at \(expected)")
             }
             if e.begin > expected {
                 let after = previous.map { "after tensor '\($0)'" } ?? "at the start of the data buffer"
@@ -150,13 +154,16 @@ public enum SafeTensors {
             previous = e.name
         }
         guard expected == bufferSize else {
-            throw fail("data buffer has \(bufferSize) bytes but the tensors cover only \(expected) (\(bufferSize - expected) bytes unaccounted for)")
+            throw fail(
+                "data buffer has \(bufferSize) bytes but the tensors cover only \(expected) (\(bufferSize - expected) bytes unaccounted for)"
+            )
         }
 
         var file = SafeTensorsFile(tensors: [:], metadata: metadata)
         for e in entries {
-            file.tensors[e.name] = Tensor(unchecked: e.shape, dtype: e.dtype,
-                                          bytes: src.piece(bufferStart + e.begin, e.end - e.begin))
+            file.tensors[e.name] = Tensor(
+                unchecked: e.shape, dtype: e.dtype,
+                bytes: src.piece(bufferStart + e.begin, e.end - e.begin))
         }
         file.order = entries.map(\.name)
         return file
@@ -176,7 +183,9 @@ public enum SafeTensors {
         for name in names {
             let t = file.tensors[name]!
             let end = offset + t.bytes.count
-            parts.append("\(jsonString(name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            parts.append(
+                "\(jsonString(name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            )
             offset = end
         }
         json += parts.joined(separator: ",") + "}"
@@ -201,7 +210,7 @@ public enum SafeTensors {
 /// An integer JSON number (not a boolean, not fractional, within Int's range).
 func jsonInt(_ v: Any) -> Int? {
     guard let n = v as? NSNumber, !(v is String) else { return nil }
-    if String(cString: n.objCType) == "c" { return nil }   // a JSON true/false
+    if String(cString: n.objCType) == "c" { return nil }  // a JSON true/false
     return v as? Int
 }
 

@@ -28,8 +28,8 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
             throw TensorIOError(file: file, message: prefix + message)
         case .ok(_, let n):
             guard bytes.count == n else {
-                throw TensorIOError(file: file, message: prefix +
-                    "\(dtype.rawValue) \(shapeString(shape)) needs \(n) bytes, found \(bytes.count)")
+                throw TensorIOError(
+                    file: file, message: prefix + "\(dtype.rawValue) \(shapeString(shape)) needs \(n) bytes, found \(bytes.count)")
             }
         }
         self.init(unchecked: shape, dtype: dtype, bytes: bytes)
@@ -77,8 +77,10 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     /// The same elements under another shape with the same element count.
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         guard case .success(let n) = shapeElementCount(of: newShape), n == elementCount else {
-            throw TensorIOError(file: memoryLabel, message:
-                "cannot reshape \(dtype.rawValue) \(shapeString(shape)) (\(elementCount) elements) to \(shapeString(newShape))")
+            throw TensorIOError(
+                file: memoryLabel,
+                message:
+                    "cannot reshape \(dtype.rawValue) \(shapeString(shape)) (\(elementCount) elements) to \(shapeString(newShape))")
         }
         return Tensor(unchecked: newShape, dtype: dtype, bytes: bytes)
     }
@@ -115,8 +117,10 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
             count = n
         }
         if let bad {
-            throw TensorIOError(file: memoryLabel, message:
-                "\(dtype.rawValue) \(shapeString(shape)) element \(bad.index) is \(bad.value), not an integer in Int64's range")
+            throw TensorIOError(
+                file: memoryLabel,
+                message:
+                    "\(dtype.rawValue) \(shapeString(shape)) element \(bad.index) is \(bad.value), not an integer in Int64's range")
         }
         return result
     }
@@ -181,23 +185,23 @@ func convertToFloat(_ raw: UnsafeRawBufferPointer, dtype: DType, count n: Int, i
     case .f32:
         UnsafeMutableRawPointer(out).copyMemory(from: raw.baseAddress!, byteCount: n * 4)
     case .f64:
-        for i in 0 ..< n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Double.self)) }
+        for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Double.self)) }
     case .f16:
-        for i in 0 ..< n { out[i] = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
+        for i in 0..<n { out[i] = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
     case .bf16:
-        for i in 0 ..< n { out[i] = bf16ToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) }
+        for i in 0..<n { out[i] = bf16ToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) }
     case .i64:
-        for i in 0 ..< n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
+        for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
     case .i32:
-        for i in 0 ..< n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+        for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
     case .i16:
-        for i in 0 ..< n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
+        for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
     case .i8:
-        for i in 0 ..< n { out[i] = Float(Int8(bitPattern: raw[i])) }
+        for i in 0..<n { out[i] = Float(Int8(bitPattern: raw[i])) }
     case .u8:
-        for i in 0 ..< n { out[i] = Float(raw[i]) }
+        for i in 0..<n { out[i] = Float(raw[i]) }
     case .bool:
-        for i in 0 ..< n { out[i] = raw[i] != 0 ? 1 : 0 }
+        for i in 0..<n { out[i] = raw[i] != 0 ? 1 : 0 }
     }
 }
 
@@ -207,49 +211,51 @@ func convertToDouble(_ raw: UnsafeRawBufferPointer, dtype: DType, count n: Int, 
     case .f64:
         UnsafeMutableRawPointer(out).copyMemory(from: raw.baseAddress!, byteCount: n * 8)
     case .f32:
-        for i in 0 ..< n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self)) }
+        for i in 0..<n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self)) }
     case .f16:
-        for i in 0 ..< n { out[i] = Double(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
+        for i in 0..<n { out[i] = Double(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
     case .bf16:
-        for i in 0 ..< n { out[i] = Double(bf16ToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
+        for i in 0..<n { out[i] = Double(bf16ToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
     case .i64:
-        for i in 0 ..< n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
+        for i in 0..<n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
     case .i32:
-        for i in 0 ..< n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+        for i in 0..<n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
     case .i16:
-        for i in 0 ..< n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
+        for i in 0..<n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
     case .i8:
-        for i in 0 ..< n { out[i] = Double(Int8(bitPattern: raw[i])) }
+        for i in 0..<n { out[i] = Double(Int8(bitPattern: raw[i])) }
     case .u8:
-        for i in 0 ..< n { out[i] = Double(raw[i]) }
+        for i in 0..<n { out[i] = Double(raw[i]) }
     case .bool:
-        for i in 0 ..< n { out[i] = raw[i] != 0 ? 1 : 0 }
+        for i in 0..<n { out[i] = raw[i] != 0 ? 1 : 0 }
     }
 }
 
 /// Converts to Int64; for floating-point input returns the first element that is not an integer
 /// in range (those elements are written as 0).
-func convertToInt64(_ raw: UnsafeRawBufferPointer, dtype: DType, count n: Int,
-                    into out: UnsafeMutablePointer<Int64>) -> (index: Int, value: Double)? {
+func convertToInt64(
+    _ raw: UnsafeRawBufferPointer, dtype: DType, count n: Int,
+    into out: UnsafeMutablePointer<Int64>
+) -> (index: Int, value: Double)? {
     guard n > 0 else { return nil }
     switch dtype {
     case .i64:
         UnsafeMutableRawPointer(out).copyMemory(from: raw.baseAddress!, byteCount: n * 8)
     case .i32:
-        for i in 0 ..< n { out[i] = Int64(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+        for i in 0..<n { out[i] = Int64(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
     case .i16:
-        for i in 0 ..< n { out[i] = Int64(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
+        for i in 0..<n { out[i] = Int64(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
     case .i8:
-        for i in 0 ..< n { out[i] = Int64(Int8(bitPattern: raw[i])) }
+        for i in 0..<n { out[i] = Int64(Int8(bitPattern: raw[i])) }
     case .u8:
-        for i in 0 ..< n { out[i] = Int64(raw[i]) }
+        for i in 0..<n { out[i] = Int64(raw[i]) }
     case .bool:
-        for i in 0 ..< n { out[i] = raw[i] != 0 ? 1 : 0 }
+        for i in 0..<n { out[i] = raw[i] != 0 ? 1 : 0 }
     case .f64, .f32, .f16, .bf16:
         var doubles = [Double](repeating: 0, count: n)
         doubles.withUnsafeMutableBufferPointer { convertToDouble(raw, dtype: dtype, count: n, into: $0.baseAddress!) }
         var firstBad: (Int, Double)?
-        for i in 0 ..< n {
+        for i in 0..<n {
             if let v = Int64(exactly: doubles[i]) {
                 out[i] = v
             } else {
@@ -298,11 +304,11 @@ func encodeFloats(_ v: [Float], as dtype: DType) -> Data {
         return v.withUnsafeBytes { Data($0) }
     case .f16:
         return makeData(count: n * 2) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: Float16(v[i]).bitPattern, toByteOffset: i * 2, as: UInt16.self) }
+            for i in 0..<n { raw.storeBytes(of: Float16(v[i]).bitPattern, toByteOffset: i * 2, as: UInt16.self) }
         }
     case .bf16:
         return makeData(count: n * 2) { raw in
-            for i in 0 ..< n { raw.storeBytes(of: floatToBF16(v[i]), toByteOffset: i * 2, as: UInt16.self) }
+            for i in 0..<n { raw.storeBytes(of: floatToBF16(v[i]), toByteOffset: i * 2, as: UInt16.self) }
         }
     default:
         return encodeDoubles(v.map(Double.init), as: dtype)

@@ -23,13 +23,16 @@ final class CommandLineTests: XCTestCase {
     }
 
     /// The command `arguments` parse to, by type name, with the value its `_field` holds.
-    func assertParses(_ arguments: [String], as type: String, _ fields: [String: String] = [:],
-                      file: StaticString = #filePath, line: UInt = #line) {
+    func assertParses(
+        _ arguments: [String], as type: String, _ fields: [String: String] = [:],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             let command = try LoupeCLI.parse(arguments)
             XCTAssertEqual(String(describing: Swift.type(of: command)), type, file: file, line: line)
-            let children = Dictionary(Mirror(reflecting: command).children.compactMap { c in c.label.map { ($0, String(describing: c.value)) } },
-                                      uniquingKeysWith: { a, _ in a })
+            let children = Dictionary(
+                Mirror(reflecting: command).children.compactMap { c in c.label.map { ($0, String(describing: c.value)) } },
+                uniquingKeysWith: { a, _ in a })
             for (name, value) in fields {
                 let shown = children["_" + name] ?? children[name] ?? ""
                 XCTAssertTrue(shown.contains(value), "\(name): \(shown) lacks \(value)", file: file, line: line)
@@ -74,17 +77,22 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testForward() throws {
-        assertParses(["forward", "demo:mlp-1", "--layer", "relu1", "--out", "a.npy"] + data, as: "ForwardCommand", ["layer": "relu1", "out": "a.npy"])
+        assertParses(
+            ["forward", "demo:mlp-1", "--layer", "relu1", "--out", "a.npy"] + data, as: "ForwardCommand", ["layer": "relu1", "out": "a.npy"]
+        )
         assertRefuses(["forward", "demo:mlp-1", "--layer", "relu9", "--out", "a.npy"] + data, ["no layer 'relu9'"])
         let o = try assertJSON(["forward", "demo:mlp-1", "--layer", "relu1", "--out", "a.npy"] + data, keys: ["file", "layer", "shape"])
         XCTAssertEqual(o["shape"] as? [Int], [449, 256])
     }
 
     func testTrain() throws {
-        assertParses(["train", "--arch", "mlp:64-16-10", "--epochs", "1", "--out", "t.safetensors"] + data, as: "TrainCommand", ["arch": "mlp:64-16-10"])
+        assertParses(
+            ["train", "--arch", "mlp:64-16-10", "--epochs", "1", "--out", "t.safetensors"] + data, as: "TrainCommand",
+            ["arch": "mlp:64-16-10"])
         assertRefuses(["train", "--arch", "rnn:1-2", "--out", "t.safetensors"] + data, ["unknown kind 'rnn'"])
-        try assertJSON(["train", "--arch", "mlp:64-16-10", "--epochs", "1", "--out", "t.safetensors"] + data,
-                       keys: ["file", "parameters", "train", "finalLoss"])
+        try assertJSON(
+            ["train", "--arch", "mlp:64-16-10", "--epochs", "1", "--out", "t.safetensors"] + data,
+            keys: ["file", "parameters", "train", "finalLoss"])
     }
 
     func testDemo() throws {
@@ -95,16 +103,21 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testSAECommands() throws {
-        assertParses(["sae", "synth", "--samples", "300", "--dim", "8", "--features", "16", "--out", "s.npy"], as: "SAESynthCommand", ["samples": "300"])
+        assertParses(
+            ["sae", "synth", "--samples", "300", "--dim", "8", "--features", "16", "--out", "s.npy"], as: "SAESynthCommand",
+            ["samples": "300"])
         assertRefuses(["sae", "synth", "--samples", "0", "--out", "z.npy"], ["must be positive"])
-        try assertJSON(["sae", "synth", "--samples", "300", "--dim", "8", "--features", "16", "--out", "s.npy"],
-                       keys: ["files", "samples", "dimension", "features", "meanActive"])
+        try assertJSON(
+            ["sae", "synth", "--samples", "300", "--dim", "8", "--features", "16", "--out", "s.npy"],
+            keys: ["files", "samples", "dimension", "features", "meanActive"])
 
-        assertParses(["sae", "train", "--acts", "s.npy", "-a", "mp", "--k", "4", "--out", "sae"], as: "SAETrainCommand",
-                     ["architecture": "matchingPursuit", "k": "4"])
+        assertParses(
+            ["sae", "train", "--acts", "s.npy", "-a", "mp", "--k", "4", "--out", "sae"], as: "SAETrainCommand",
+            ["architecture": "matchingPursuit", "k": "4"])
         assertRefuses(["sae", "train", "--acts", "s.npy", "-a", "gated", "--out", "sae"], ["'gated' is invalid for '-a <architecture>'"])
-        let train = try assertJSON(["sae", "train", "--acts", "s.npy", "--k", "4", "--d-sae", "32", "--steps", "20", "--out", "sae"],
-                                   keys: ["directory", "training", "report", "figures", "caveats"])
+        let train = try assertJSON(
+            ["sae", "train", "--acts", "s.npy", "--k", "4", "--d-sae", "32", "--steps", "20", "--out", "sae"],
+            keys: ["directory", "training", "report", "figures", "caveats"])
         XCTAssertNotNil((train["figures"] as? [[String: Any]])?.first { $0["key"] as? String == "l0" })
 
         assertParses(["sae", "eval", "sae", "--acts", "s.npy"], as: "SAEEvalCommand", ["sae": "sae"])
@@ -117,8 +130,9 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testLRPAndPixelFlipping() throws {
-        assertParses(["lrp", "demo:cnn", "--index", "0,3", "--composite", "deep-taylor", "--out", "r.npy"] + data, as: "LRPExplainCommand",
-                     ["composite": "deep-taylor"])
+        assertParses(
+            ["lrp", "demo:cnn", "--index", "0,3", "--composite", "deep-taylor", "--out", "r.npy"] + data, as: "LRPExplainCommand",
+            ["composite": "deep-taylor"])
         assertRefuses(["lrp", "demo:cnn", "--index", "0", "--composite", "nope", "--out", "r.npy"] + data, ["nope"])
         try assertJSON(["lrp", "demo:cnn", "--index", "0,3", "--out", "r.npy"] + data, keys: ["samples", "maxConservationError"])
 
@@ -148,15 +162,18 @@ final class CommandLineTests: XCTestCase {
     func testAlign() throws {
         let layers = ["--layer-a", "relu1", "--layer-b", "relu1"]
         assertParses(["align", "demo:mlp-1", "demo:mlp-2", "--method", "semi"] + layers + data, as: "AlignCommand", ["method": "semi"])
-        assertRefuses(["align", "demo:mlp-1", "demo:mlp-2", "--method", "best"] + layers + data, ["'best' is invalid for '--method <method>'"])
+        assertRefuses(
+            ["align", "demo:mlp-1", "demo:mlp-2", "--method", "best"] + layers + data, ["'best' is invalid for '--method <method>'"])
         try assertJSON(["align", "demo:mlp-1", "demo:mlp-2"] + layers + data, keys: ["method", "layerA", "layerB"])
     }
 
     func testRebasin() throws {
-        assertParses(["rebasin", "demo:mlp-1", "demo:mlp-2", "--method", "activation", "--out", "p.safetensors"] + data, as: "RebasinCommand",
-                     ["method": "activation"])
+        assertParses(
+            ["rebasin", "demo:mlp-1", "demo:mlp-2", "--method", "activation", "--out", "p.safetensors"] + data, as: "RebasinCommand",
+            ["method": "activation"])
         assertRefuses(["rebasin", "demo:mlp-1", "demo:cnn", "--out", "p.safetensors"], ["architecture"])
-        try assertJSON(["rebasin", "demo:mlp-1", "demo:mlp-2", "--out", "p.safetensors"] + data, keys: ["groups", "figures", "caveats", "naive"])
+        try assertJSON(
+            ["rebasin", "demo:mlp-1", "demo:mlp-2", "--out", "p.safetensors"] + data, keys: ["groups", "figures", "caveats", "naive"])
     }
 
     func testReport() throws {

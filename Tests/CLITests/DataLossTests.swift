@@ -29,7 +29,8 @@ final class DataLossTests: XCTestCase {
         let notes = dir.appendingPathComponent("notes")
         try FileManager.default.createDirectory(at: notes, withIntermediateDirectories: false)
         try Data("mine".utf8).write(to: notes.appendingPathComponent("a.txt"))
-        try LoupeProcess.refuses(["report", "p.toml", "--out", "notes", "--force"], in: dir, [notes.path, "not an earlier Loupe report", "a.txt"])
+        try LoupeProcess.refuses(
+            ["report", "p.toml", "--out", "notes", "--force"], in: dir, [notes.path, "not an earlier Loupe report", "a.txt"])
         // A file.
         try Data("text".utf8).write(to: dir.appendingPathComponent("notes.txt"))
         try LoupeProcess.refuses(["report", "p.toml", "--out", "notes.txt"], in: dir, ["notes.txt", "is a file"])
@@ -51,41 +52,54 @@ final class DataLossTests: XCTestCase {
         try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("link.safetensors"), withDestinationURL: model)
         let data = ["--data", "builtin:digits:test"]
         for out in ["m.safetensors", "link.safetensors", "./m.safetensors"] {
-            try LoupeProcess.refuses(["forward", "m.safetensors"] + data + ["--layer", "relu1", "--out", out, "--force"], in: dir,
-                                     [out, "would overwrite the model"])
+            try LoupeProcess.refuses(
+                ["forward", "m.safetensors"] + data + ["--layer", "relu1", "--out", out, "--force"], in: dir,
+                [out, "would overwrite the model"])
         }
-        try LoupeProcess.refuses(["lrp", "m.safetensors"] + data + ["--index", "0", "--out", "m.safetensors", "--force"], in: dir,
-                                 ["would overwrite the model"])
-        try LoupeProcess.refuses(["rebasin", "m.safetensors", "demo:mlp-2", "--out", "m.safetensors", "--force"], in: dir,
-                                 ["would overwrite the model"])
-        try LoupeProcess.refuses(["rebasin", "demo:mlp-2", "m.safetensors", "--out", "p.safetensors", "--merge", "m.safetensors", "--force"],
-                                 in: dir, ["--merge", "would overwrite the model"])
-        try LoupeProcess.refuses(["rebasin", "demo:mlp-1", "demo:mlp-2", "--out", "p.safetensors", "--merge", "p.safetensors"], in: dir,
-                                 ["--out and --merge name the same file"])
+        try LoupeProcess.refuses(
+            ["lrp", "m.safetensors"] + data + ["--index", "0", "--out", "m.safetensors", "--force"], in: dir,
+            ["would overwrite the model"])
+        try LoupeProcess.refuses(
+            ["rebasin", "m.safetensors", "demo:mlp-2", "--out", "m.safetensors", "--force"], in: dir,
+            ["would overwrite the model"])
+        try LoupeProcess.refuses(
+            ["rebasin", "demo:mlp-2", "m.safetensors", "--out", "p.safetensors", "--merge", "m.safetensors", "--force"],
+            in: dir, ["--merge", "would overwrite the model"])
+        try LoupeProcess.refuses(
+            ["rebasin", "demo:mlp-1", "demo:mlp-2", "--out", "p.safetensors", "--merge", "p.safetensors"], in: dir,
+            ["--out and --merge name the same file"])
         XCTAssertEqual(try Data(contentsOf: model), before)
 
         // Activations: cka --acts X Y --out X.
-        XCTAssertEqual(try LoupeProcess.run(["forward", "m.safetensors"] + data + ["--layer", "relu1", "--out", "a.npy"], in: dir).status, 0)
+        XCTAssertEqual(
+            try LoupeProcess.run(["forward", "m.safetensors"] + data + ["--layer", "relu1", "--out", "a.npy"], in: dir).status, 0)
         let acts = try Data(contentsOf: dir.appendingPathComponent("a.npy"))
-        try LoupeProcess.refuses(["cka", "--acts", "a.npy", "a.npy", "--out", "a.npy", "--force"], in: dir, ["would overwrite the activations"])
+        try LoupeProcess.refuses(
+            ["cka", "--acts", "a.npy", "a.npy", "--out", "a.npy", "--force"], in: dir, ["would overwrite the activations"])
         XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("a.npy")), acts)
         // An existing output needs --force.
-        try LoupeProcess.refuses(["forward", "m.safetensors"] + data + ["--layer", "relu1", "--out", "a.npy"], in: dir, ["a.npy", "already exists", "--force"])
+        try LoupeProcess.refuses(
+            ["forward", "m.safetensors"] + data + ["--layer", "relu1", "--out", "a.npy"], in: dir, ["a.npy", "already exists", "--force"])
 
         // An SAE's own weights.
-        let train = try LoupeProcess.run(["sae", "train", "--acts", "a.npy", "--k", "4", "--d-sae", "32", "--steps", "20", "--no-eval", "--out", "sae"], in: dir)
+        let train = try LoupeProcess.run(
+            ["sae", "train", "--acts", "a.npy", "--k", "4", "--d-sae", "32", "--steps", "20", "--no-eval", "--out", "sae"], in: dir)
         XCTAssertEqual(train.status, 0, train.stderr)
         let weights = try Data(contentsOf: dir.appendingPathComponent("sae/sae_weights.safetensors"))
-        try LoupeProcess.refuses(["sae", "encode", "sae", "--acts", "a.npy", "--out", "sae/sae_weights.safetensors", "--force"], in: dir,
-                                 ["would overwrite the SAE"])
+        try LoupeProcess.refuses(
+            ["sae", "encode", "sae", "--acts", "a.npy", "--out", "sae/sae_weights.safetensors", "--force"], in: dir,
+            ["would overwrite the SAE"])
         XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("sae/sae_weights.safetensors")), weights)
-        try LoupeProcess.refuses(["sae", "train", "--acts", "a.npy", "--k", "4", "--steps", "5", "--out", "sae"], in: dir, ["already holds", "--force"])
+        try LoupeProcess.refuses(
+            ["sae", "train", "--acts", "a.npy", "--k", "4", "--steps", "5", "--out", "sae"], in: dir, ["already holds", "--force"])
         // sae train --out FILE once printed NSCocoaErrorDomain Code=516.
-        try LoupeProcess.refuses(["sae", "train", "--acts", "a.npy", "--k", "4", "--steps", "5", "--out", "a.npy"], in: dir,
-                                 ["a.npy", "existing file", "must be a directory"])
+        try LoupeProcess.refuses(
+            ["sae", "train", "--acts", "a.npy", "--k", "4", "--steps", "5", "--out", "a.npy"], in: dir,
+            ["a.npy", "existing file", "must be a directory"])
         // A missing folder is not created behind the user's back.
-        try LoupeProcess.refuses(["forward", "m.safetensors"] + data + ["--layer", "relu1", "--out", "no/such/a.npy"], in: dir,
-                                 ["no directory", "create it first"])
+        try LoupeProcess.refuses(
+            ["forward", "m.safetensors"] + data + ["--layer", "relu1", "--out", "no/such/a.npy"], in: dir,
+            ["no directory", "create it first"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("no").path))
     }
 
@@ -94,19 +108,19 @@ final class DataLossTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         // Long enough to be caught running: an SAE trained for many steps.
         try """
-            title = "long"
-            data = "builtin:digits:train"
-            [models]
-            m = "demo:mlp-1"
-            [[run]]
-            method = "summary"
-            model = "m"
-            [[run]]
-            method = "sae"
-            model = "m"
-            layer = "relu1"
-            steps = 1000000
-            """.write(to: dir.appendingPathComponent("long.toml"), atomically: true, encoding: .utf8)
+        title = "long"
+        data = "builtin:digits:train"
+        [models]
+        m = "demo:mlp-1"
+        [[run]]
+        method = "summary"
+        model = "m"
+        [[run]]
+        method = "sae"
+        model = "m"
+        layer = "relu1"
+        steps = 1000000
+        """.write(to: dir.appendingPathComponent("long.toml"), atomically: true, encoding: .utf8)
         _ = try DemoModels.load("mlp-1")
         for signal in [SIGINT, SIGTERM] {
             let process = Process()

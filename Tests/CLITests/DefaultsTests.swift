@@ -29,7 +29,8 @@ final class DefaultsTests: XCTestCase {
         let flat = help.replacingOccurrences(of: "\\s+", with: " ", options: .regularExpression)
         XCTAssertTrue(flat.contains("(default \(defaults.steps), unless --epochs is given)"), help)
         // A probe run that leaves k out trains with the default, and --methods says so.
-        let probe = try Probe.parse("""
+        let probe = try Probe.parse(
+            """
             data = "builtin:digits:test"
             [models]
             m = "demo:mlp-1"
@@ -44,7 +45,8 @@ final class DefaultsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let report = try ProbeRunner.run(probe, to: dir)
         XCTAssertTrue(report.sections[0].text[0].contains(", k = \(defaults.k) on"), report.sections[0].text[0])
-        XCTAssertTrue(report.sections[0].text[0].contains("trained for 5 steps of \(min(defaults.batchSize, 449))"), report.sections[0].text[0])
+        XCTAssertTrue(
+            report.sections[0].text[0].contains("trained for 5 steps of \(min(defaults.batchSize, 449))"), report.sections[0].text[0])
         var command = try LoupeCLI.parse(["report", "--methods"])
         let methods = try Console.capture { try command.run() }
         XCTAssertTrue(methods.contains("pursuit steps (MP-SAE); default \(defaults.k)"), methods)

@@ -18,8 +18,10 @@ struct LoupeProcess {
 
     /// Runs loupe; a run that outlives `timeout` seconds is killed and fails the test (a hang).
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL, timeout: Double = 60,
-                    file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+    static func run(
+        _ arguments: [String], in directory: URL, timeout: Double = 60,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -45,16 +47,19 @@ struct LoupeProcess {
         }
         process.waitUntilExit()
         let seconds = Date().timeIntervalSince(start)
-        return Result(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-                      stdout: try String(contentsOf: outURL, encoding: .utf8), stderr: try String(contentsOf: errURL, encoding: .utf8),
-                      seconds: seconds)
+        return Result(
+            status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+            stdout: try String(contentsOf: outURL, encoding: .utf8), stderr: try String(contentsOf: errURL, encoding: .utf8),
+            seconds: seconds)
     }
 
     /// Runs loupe and asserts the refusal a user should see: exit status 1, nothing on stdout,
     /// one line on stderr that starts "loupe: " and contains every one of `parts`.
     @discardableResult
-    static func refuses(_ arguments: [String], in directory: URL, _ parts: [String],
-                        file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+    static func refuses(
+        _ arguments: [String], in directory: URL, _ parts: [String],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Result {
         let r = try run(arguments, in: directory, file: file, line: line)
         let what = "loupe \(arguments.joined(separator: " "))"
         XCTAssertFalse(r.signalled, "\(what) died of signal \(r.status): \(r.stderr)", file: file, line: line)

@@ -3,9 +3,9 @@ import Foundation
 import Interpret
 import LoupeCLI
 import Networks
+import TUI
 import TensorIO
 import TestSupport
-import TUI
 import Workbench
 import XCTest
 
@@ -18,8 +18,9 @@ final class OneDescriptionTests: XCTestCase {
     func workbench(_ kind: String, settings: JSONValue = .null) throws -> (App, URL) {
         let dir = try temporaryDirectory(self)
         let plan = WorkspacePlan(models: ["demo:mlp-1", "demo:mlp-2"], data: "builtin:digits:test")
-        let app = App(workspace: try plan.load(), tabs: [Session.Tab(kind: kind, settings: settings)],
-                      options: AppOptions(sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir))
+        let app = App(
+            workspace: try plan.load(), tabs: [Session.Tab(kind: kind, settings: settings)],
+            options: AppOptions(sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir))
         for _ in 0..<10 where app.isBusy { app.finishJobs() }
         return (app, dir)
     }
@@ -41,22 +42,27 @@ final class OneDescriptionTests: XCTestCase {
     }
 
     /// Every figure and caveat of `sheet` in each front end's output.
-    func assertEveryFrontEnd(_ sheet: FigureSheet, cliText: String, jsonOutput: FigureSheet,
-                             section: ReportSection, exported: [[String]], file: StaticString = #filePath, line: UInt = #line) {
+    func assertEveryFrontEnd(
+        _ sheet: FigureSheet, cliText: String, jsonOutput: FigureSheet,
+        section: ReportSection, exported: [[String]], file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertFalse(sheet.figures.isEmpty, file: file, line: line)
         let cliLines = cliText.split(separator: "\n").map(String.init)
         let reportRows = section.tables.flatMap(\.rows)
         for f in sheet.figures {
             // The command line: a line with the figure's label and its value as text.
-            XCTAssertTrue(cliLines.contains { $0.contains(f.label) && $0.contains(f.text) } || cliText.contains(f.text),
-                          "CLI text lacks \(f.path) = \(f.text)", file: file, line: line)
+            XCTAssertTrue(
+                cliLines.contains { $0.contains(f.label) && $0.contains(f.text) } || cliText.contains(f.text),
+                "CLI text lacks \(f.path) = \(f.text)", file: file, line: line)
             // --json: the same key and the same value.
             XCTAssertEqual(jsonOutput[f.path], f, "JSON lacks \(f.path) = \(f.value)", file: file, line: line)
             // The report: a row with the figure's value, exactly.
-            XCTAssertTrue(reportRows.contains { $0.contains(.number(f.value)) }, "report lacks \(f.path) = \(f.value)", file: file, line: line)
+            XCTAssertTrue(
+                reportRows.contains { $0.contains(.number(f.value)) }, "report lacks \(f.path) = \(f.value)", file: file, line: line)
             // The workbench's export: section, key and the exact value.
-            XCTAssertTrue(exported.contains { $0.count == 3 && $0[0] == f.section && $0[1] == f.key && Double($0[2]) == f.value },
-                          "export lacks \(f.path)", file: file, line: line)
+            XCTAssertTrue(
+                exported.contains { $0.count == 3 && $0[0] == f.section && $0[1] == f.key && Double($0[2]) == f.value },
+                "export lacks \(f.path)", file: file, line: line)
         }
         for c in sheet.caveats {
             XCTAssertTrue(cliText.contains("note: " + c.text), "CLI text lacks caveat \(c.key)", file: file, line: line)
@@ -65,7 +71,9 @@ final class OneDescriptionTests: XCTestCase {
             XCTAssertTrue(exported.contains { $0 == ["caveat", c.key, c.text] }, "export lacks caveat \(c.key)", file: file, line: line)
         }
         XCTAssertEqual(jsonOutput.figures.count, sheet.figures.count, file: file, line: line)
-        XCTAssertEqual(exported.count, 1 + sheet.figures.count + sheet.caveats.count, "a header, then a row per figure and caveat", file: file, line: line)
+        XCTAssertEqual(
+            exported.count, 1 + sheet.figures.count + sheet.caveats.count, "a header, then a row per figure and caveat", file: file,
+            line: line)
     }
 
     func testAnSAEResult() throws {
@@ -75,8 +83,9 @@ final class OneDescriptionTests: XCTestCase {
         let report = try XCTUnwrap((app.currentView as? SAEView)?.report)
         let sheet = report.figures
         XCTAssertEqual(sheet.caveats.map(\.key), ["dark_matter.not_measured"], "449 samples are too few for dark matter on 256 features")
-        assertEveryFrontEnd(sheet, cliText: TerminalText.sae(report), jsonOutput: try json(report, sheet),
-                            section: SAEMethod.section(report, on: "relu1"), exported: try exportFigures(app, dir))
+        assertEveryFrontEnd(
+            sheet, cliText: TerminalText.sae(report), jsonOutput: try json(report, sheet),
+            section: SAEMethod.section(report, on: "relu1"), exported: try exportFigures(app, dir))
     }
 
     func testACKAResult() throws {
@@ -85,24 +94,28 @@ final class OneDescriptionTests: XCTestCase {
         let result = try XCTUnwrap(view.current)
         let m = try XCTUnwrap(view.figures)
         XCTAssertEqual(m, result.figures)
-        assertEveryFrontEnd(m, cliText: TerminalText.cka(result, activations: false), jsonOutput: try json(result, m),
-                            section: CKAMethod.section(result, names: ["demo:mlp-1", "demo:mlp-2"]), exported: try exportFigures(app, dir))
+        assertEveryFrontEnd(
+            m, cliText: TerminalText.cka(result, activations: false), jsonOutput: try json(result, m),
+            section: CKAMethod.section(result, names: ["demo:mlp-1", "demo:mlp-2"]), exported: try exportFigures(app, dir))
     }
 
     /// A caveat on the way to every front end: minibatch CKA whose one batch holds all the data.
     func testACKACaveat() throws {
         let data = try DataSource.load("builtin:digits:test")
-        let result = try LayerCKA.compute(try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: data, layersA: ["relu1"],
-                                          layersB: ["relu1"], options: CKAOptions(kernel: .linear, debiased: true, batchSize: 1024))
+        let result = try LayerCKA.compute(
+            try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: data, layersA: ["relu1"],
+            layersB: ["relu1"], options: CKAOptions(kernel: .linear, debiased: true, batchSize: 1024))
         let sheet = result.figures
         XCTAssertEqual(sheet.caveats.map(\.key), ["cka.one_minibatch"])
-        let exported = try CSVTable.readCells({ () -> URL in
-            let url = try temporaryDirectory(self).appendingPathComponent("e.csv")
-            try sheet.exactTable.writeCSV(to: url)
-            return url
-        }())
-        assertEveryFrontEnd(sheet, cliText: TerminalText.cka(result, activations: false), jsonOutput: try json(result, sheet),
-                            section: CKAMethod.section(result, names: ["demo:mlp-1", "demo:mlp-2"]), exported: exported)
+        let exported = try CSVTable.readCells(
+            { () -> URL in
+                let url = try temporaryDirectory(self).appendingPathComponent("e.csv")
+                try sheet.exactTable.writeCSV(to: url)
+                return url
+            }())
+        assertEveryFrontEnd(
+            sheet, cliText: TerminalText.cka(result, activations: false), jsonOutput: try json(result, sheet),
+            section: CKAMethod.section(result, names: ["demo:mlp-1", "demo:mlp-2"]), exported: exported)
     }
 
     func testARebasinResult() throws {
@@ -110,7 +123,8 @@ final class OneDescriptionTests: XCTestCase {
         let result = try XCTUnwrap((app.currentView as? RebasinView)?.current)
         let sheet = result.figures
         XCTAssertNotNil(sheet["barriers.loss_permuted"])
-        assertEveryFrontEnd(sheet, cliText: TerminalText.rebasin(result), jsonOutput: try json(result, sheet),
-                            section: try RebasinMethod.section(result, names: ("demo:mlp-1", "demo:mlp-2")), exported: try exportFigures(app, dir))
+        assertEveryFrontEnd(
+            sheet, cliText: TerminalText.rebasin(result), jsonOutput: try json(result, sheet),
+            section: try RebasinMethod.section(result, names: ("demo:mlp-1", "demo:mlp-2")), exported: try exportFigures(app, dir))
     }
 }

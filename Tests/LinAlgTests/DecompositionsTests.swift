@@ -11,9 +11,11 @@ final class DecompositionsTests: XCTestCase {
 
     func assertOrthonormalColumns(_ q: Matrix<Double>, file: StaticString = #filePath, line: UInt = #line) {
         let g = matmul(q, q, transposeA: true)
-        for i in 0..<g.rows { for j in 0..<g.cols {
-            XCTAssertEqual(g[i, j], i == j ? 1 : 0, accuracy: 1e-10, file: file, line: line)
-        } }
+        for i in 0..<g.rows {
+            for j in 0..<g.cols {
+                XCTAssertEqual(g[i, j], i == j ? 1 : 0, accuracy: 1e-10, file: file, line: line)
+            }
+        }
     }
 
     func testSymmetricEigenSatisfiesAvEqualsLambdaV() throws {

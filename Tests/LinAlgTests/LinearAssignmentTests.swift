@@ -28,17 +28,21 @@ final class LinearAssignmentTests: XCTestCase {
     }
 
     /// Dual certificate: reduced costs ≥ 0, column potentials ≤ 0, Σu + Σv = optimum.
-    func assertDualCertificate(_ a: LinearAssignment, _ c: Matrix<Double>, maximize: Bool,
-                               file: StaticString = #filePath, line: UInt = #line) {
+    func assertDualCertificate(
+        _ a: LinearAssignment, _ c: Matrix<Double>, maximize: Bool,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let sign = maximize ? -1.0 : 1.0
         let transposed = c.rows > c.cols
         let scale = max(1, c.maxAbs())
-        for i in 0..<c.rows { for j in 0..<c.cols {
-            let (r, k) = transposed ? (j, i) : (i, j)
-            let u = transposed ? a.columnPotentials[r] : a.rowPotentials[r]
-            let v = transposed ? a.rowPotentials[k] : a.columnPotentials[k]
-            XCTAssertGreaterThanOrEqual(sign * c[i, j] - u - v, -1e-9 * scale, file: file, line: line)
-        } }
+        for i in 0..<c.rows {
+            for j in 0..<c.cols {
+                let (r, k) = transposed ? (j, i) : (i, j)
+                let u = transposed ? a.columnPotentials[r] : a.rowPotentials[r]
+                let v = transposed ? a.rowPotentials[k] : a.columnPotentials[k]
+                XCTAssertGreaterThanOrEqual(sign * c[i, j] - u - v, -1e-9 * scale, file: file, line: line)
+            }
+        }
         let larger = transposed ? a.rowPotentials : a.columnPotentials
         XCTAssert(larger.allSatisfy { $0 <= 1e-9 * scale }, file: file, line: line)
         let bound = a.rowPotentials.reduce(0, +) + a.columnPotentials.reduce(0, +)
@@ -47,18 +51,24 @@ final class LinearAssignmentTests: XCTestCase {
 
     func testEqualsBruteForceOnAllSmallShapes() throws {
         var rng = SeededRandom(seed: 3)
-        for rows in 1...7 { for cols in 1...7 { for trial in 0..<3 {
-            // trial 0: continuous costs; 1: a few integer levels (many ties); 2: all equal.
-            let c: Matrix<Double> = Matrix(rows: rows, cols: cols) { _, _ in
-                trial == 0 ? rng.normal() : trial == 1 ? Double(rng.int(below: 3)) : 1 }
-            for maximize in [false, true] {
-                let a = try LinearAssignment(cost: c, maximize: maximize)
-                assertValid(a, c)
-                XCTAssertEqual(a.cost, bruteForce(c, maximize: maximize), accuracy: 1e-9,
-                               "\(rows)×\(cols) trial \(trial) maximize \(maximize)")
-                assertDualCertificate(a, c, maximize: maximize)
+        for rows in 1...7 {
+            for cols in 1...7 {
+                for trial in 0..<3 {
+                    // trial 0: continuous costs; 1: a few integer levels (many ties); 2: all equal.
+                    let c: Matrix<Double> = Matrix(rows: rows, cols: cols) { _, _ in
+                        trial == 0 ? rng.normal() : trial == 1 ? Double(rng.int(below: 3)) : 1
+                    }
+                    for maximize in [false, true] {
+                        let a = try LinearAssignment(cost: c, maximize: maximize)
+                        assertValid(a, c)
+                        XCTAssertEqual(
+                            a.cost, bruteForce(c, maximize: maximize), accuracy: 1e-9,
+                            "\(rows)×\(cols) trial \(trial) maximize \(maximize)")
+                        assertDualCertificate(a, c, maximize: maximize)
+                    }
+                }
             }
-        } } }
+        }
     }
 
     func testLargerProblemsAreCertifiedOptimalByTheDual() throws {

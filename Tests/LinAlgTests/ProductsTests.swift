@@ -11,8 +11,10 @@ final class ProductsTests: XCTestCase {
         }
     }
 
-    func assertClose<T: BLASScalar>(_ x: Matrix<T>, _ y: Matrix<Double>, tol: Double,
-                                    file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose<T: BLASScalar>(
+        _ x: Matrix<T>, _ y: Matrix<Double>, tol: Double,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(x.rows, y.rows, file: file, line: line)
         XCTAssertEqual(x.cols, y.cols, file: file, line: line)
         for (p, q) in zip(x.storage, y.storage) {
@@ -29,8 +31,9 @@ final class ProductsTests: XCTestCase {
             let b: Matrix<Double> = rng.normalMatrix(rows: tb ? n : k, cols: tb ? k : n)
             let expected = naiveProduct(a, b, ta, tb)
             assertClose(matmul(a, b, transposeA: ta, transposeB: tb), expected, tol: 1e-12)
-            assertClose(matmul(a.converted(to: Float.self), b.converted(to: Float.self), transposeA: ta, transposeB: tb),
-                        expected, tol: 1e-5)
+            assertClose(
+                matmul(a.converted(to: Float.self), b.converted(to: Float.self), transposeA: ta, transposeB: tb),
+                expected, tol: 1e-5)
         }
     }
 

@@ -8,7 +8,7 @@ final class DigitsAndDemoTests: XCTestCase {
         let train = try DataSource.load("builtin:digits:train")
         let test = try DataSource.load("builtin:digits:test")
         XCTAssertEqual(all.count, 1797)
-        XCTAssertEqual(train.count, 1348)   // indices with i mod 4 ≠ 3
+        XCTAssertEqual(train.count, 1348)  // indices with i mod 4 ≠ 3
         XCTAssertEqual(test.count, 449)
         XCTAssertEqual(all.x.cols, 64)
         XCTAssertEqual(all.x.storage.max(), 1)
@@ -58,10 +58,12 @@ final class DigitsAndDemoTests: XCTestCase {
         let data = try Digits.load(.train)
         var net = try NetworkFile.untrained(try ShortSpec.parse("mlp:64-8-10", input: Digits.input), seed: 1)
         var steps = 0
-        XCTAssertThrowsError(try Trainer.train(&net, on: data, options: TrainingOptions(epochs: 5, seed: 1)) { _ in
-            steps += 1
-            return steps < 3
-        }) { XCTAssertTrue($0 is TrainingCancelled) }
+        XCTAssertThrowsError(
+            try Trainer.train(&net, on: data, options: TrainingOptions(epochs: 5, seed: 1)) { _ in
+                steps += 1
+                return steps < 3
+            }
+        ) { XCTAssertTrue($0 is TrainingCancelled) }
         XCTAssertEqual(steps, 3)
     }
 
@@ -74,7 +76,8 @@ final class DigitsAndDemoTests: XCTestCase {
         let back = try NetworkFile.load(url)
         let x = try Digits.load(.test).x.rows(in: 0..<5)
         XCTAssertEqual(back.forward(x), net.forward(x))
-        XCTAssertEqual(back.parameterSlots.map(\.tensorName), ["conv1.weight", "conv1.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
+        XCTAssertEqual(
+            back.parameterSlots.map(\.tensorName), ["conv1.weight", "conv1.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
         XCTAssertEqual(back.classes, Digits.classes)
         XCTAssertEqual(try back.shape(of: "pool1"), [4, 4, 4])
         XCTAssertEqual(try back.traceIndex(of: "logits"), back.layers.count)

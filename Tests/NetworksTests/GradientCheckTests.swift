@@ -20,8 +20,10 @@ final class GradientCheckTests: XCTestCase {
     }
 
     /// Checks dL/dx and dL/dθ for L = Σ c ⊙ f(x) with a random c.
-    func check(_ net: Network<Double>, samples: Int = 3, seed: UInt64 = 7, tolerance: Double = 1e-6,
-               file: StaticString = #filePath, line: UInt = #line) {
+    func check(
+        _ net: Network<Double>, samples: Int = 3, seed: UInt64 = 7, tolerance: Double = 1e-6,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         var rng = SeededRandom(seed: seed)
         let x: Matrix<Double> = rng.normalMatrix(rows: samples, cols: net.inputSize)
         let c: Matrix<Double> = rng.normalMatrix(rows: samples, cols: net.outputSize)

@@ -23,8 +23,9 @@ final class HostileInputTests: XCTestCase {
     /// Padding of 10 000 once cost 13 GB and 30 s, 1e6 a 144 TB allocation, 1e12 an overflow trap.
     func testHugeConvolutionPadding() {
         for p in [3, 10_000, 1_000_000, 1_000_000_000_000] {
-            assertThrowsMessage(try build(conv(padding: p), ["c1.weight": zeros([2, 1, 3, 3])]),
-                                contains: ["layer 'c1' (conv2d)", "padding \(p)×\(p) must be smaller than the 3×3 kernel"])
+            assertThrowsMessage(
+                try build(conv(padding: p), ["c1.weight": zeros([2, 1, 3, 3])]),
+                contains: ["layer 'c1' (conv2d)", "padding \(p)×\(p) must be smaller than the 3×3 kernel"])
         }
         XCTAssertNoThrow(try build(conv(padding: 2), ["c1.weight": zeros([2, 1, 3, 3])]))
     }
@@ -33,9 +34,12 @@ final class HostileInputTests: XCTestCase {
     func testHugeInputShape() {
         MemoryBudget.set(8 << 30)
         defer { MemoryBudget.set(nil) }
-        let spec = ArchitectureSpec(name: "t", input: InputSpec(shape: [1, 100_000, 100_000]), layers: [LayerSpec(name: "f", kind: "flatten")])
-        assertThrowsMessage(try build(spec, [:]), contains: ["one input sample of shape [1, 100000, 100000]", "needs 40.0 GB", "memory budget"])
-        let overflow = ArchitectureSpec(name: "t", input: InputSpec(shape: [1 << 40, 1 << 40]), layers: [LayerSpec(name: "f", kind: "flatten")])
+        let spec = ArchitectureSpec(
+            name: "t", input: InputSpec(shape: [1, 100_000, 100_000]), layers: [LayerSpec(name: "f", kind: "flatten")])
+        assertThrowsMessage(
+            try build(spec, [:]), contains: ["one input sample of shape [1, 100000, 100000]", "needs 40.0 GB", "memory budget"])
+        let overflow = ArchitectureSpec(
+            name: "t", input: InputSpec(shape: [1 << 40, 1 << 40]), layers: [LayerSpec(name: "f", kind: "flatten")])
         assertThrowsMessage(try build(overflow, [:]), contains: ["more memory than can be addressed"])
     }
 
@@ -43,7 +47,8 @@ final class HostileInputTests: XCTestCase {
     func testClassesMustNameEveryOutput() {
         let fc = LayerSpec(name: "fc", kind: "linear", weight: "w")
         let spec = ArchitectureSpec(name: "t", input: InputSpec(shape: [4]), classes: ["a"], layers: [fc])
-        assertThrowsMessage(try build(spec, ["w": zeros([10, 4])]), contains: ["\"classes\" names 1 classes but the network has 10 outputs"])
+        assertThrowsMessage(
+            try build(spec, ["w": zeros([10, 4])]), contains: ["\"classes\" names 1 classes but the network has 10 outputs"])
     }
 
     /// No layers once passed the input through as 64 "logits".
@@ -62,7 +67,8 @@ final class HostileInputTests: XCTestCase {
     /// `loupe train --arch mlp:64-1000000000-10` once died allocating 256 GB.
     func testHugeTrainingArchitecture() throws {
         let spec = try ShortSpec.parse("mlp:64-1000000000-10")
-        assertThrowsMessage(try NetworkFile.untrained(spec, seed: 0), contains: ["layer 'fc1'", "training a [1000000000, 64] 'weight'", "memory budget"])
+        assertThrowsMessage(
+            try NetworkFile.untrained(spec, seed: 0), contains: ["layer 'fc1'", "training a [1000000000, 64] 'weight'", "memory budget"])
         var huge = try ShortSpec.parse("mlp:64-10")
         huge.layers[0].out = Int.max
         assertThrowsMessage(try NetworkFile.untrained(huge, seed: 0), contains: ["'out' is \(Int.max)"])
@@ -73,9 +79,11 @@ final class HostileInputTests: XCTestCase {
     func testEnormousFilesAreRefusedByTheBudget() throws {
         let dir = try temporaryDirectory(self)
         let model = dir.appendingPathComponent("huge.safetensors")
-        let arch = ArchitectureSpec(name: "t", input: InputSpec(shape: [65536]), layers: [LayerSpec(name: "fc", kind: "linear", weight: "w")])
-        let rows = 1 << 22, cols = 65536   // 2^38 floats: 1 TiB
-        var header = "{\"__metadata__\":{\"loupe.arch\":\(jsonQuoted(arch.encoded()))},\"w\":{\"dtype\":\"F32\",\"shape\":[\(rows),\(cols)],\"data_offsets\":[0,\(rows * cols * 4)]}}"
+        let arch = ArchitectureSpec(
+            name: "t", input: InputSpec(shape: [65536]), layers: [LayerSpec(name: "fc", kind: "linear", weight: "w")])
+        let rows = 1 << 22, cols = 65536  // 2^38 floats: 1 TiB
+        var header =
+            "{\"__metadata__\":{\"loupe.arch\":\(jsonQuoted(arch.encoded()))},\"w\":{\"dtype\":\"F32\",\"shape\":[\(rows),\(cols)],\"data_offsets\":[0,\(rows * cols * 4)]}}"
         while header.utf8.count % 8 != 0 { header += " " }
         var bytes = Data()
         bytes.append(contentsOf: withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian, Array.init))
@@ -84,7 +92,8 @@ final class HostileInputTests: XCTestCase {
         let handle = try FileHandle(forWritingTo: model)
         try handle.truncate(atOffset: UInt64(bytes.count) + UInt64(rows * cols * 4))
         try handle.close()
-        assertThrowsMessage(try NetworkFile.load(model), contains: ["huge.safetensors", "the model's weights (as Float32) needs 1.1 TB", "memory budget"])
+        assertThrowsMessage(
+            try NetworkFile.load(model), contains: ["huge.safetensors", "the model's weights (as Float32) needs 1.1 TB", "memory budget"])
 
         let data = dir.appendingPathComponent("huge.npy")
         var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
@@ -104,7 +113,8 @@ final class HostileInputTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         let csv = dir.appendingPathComponent("d.csv")
         try Data("a,b,label\n1,2,99999999999999999999\n".utf8).write(to: csv)
-        assertThrowsMessage(try DataSource.load(csv.path, labelColumn: "label"), contains: ["column 'label' must hold class labels", "below 1000000"])
+        assertThrowsMessage(
+            try DataSource.load(csv.path, labelColumn: "label"), contains: ["column 'label' must hold class labels", "below 1000000"])
     }
 
     /// A folder named like a data file once made the zip reader spin at 90 % CPU.

@@ -10,13 +10,16 @@ final class NetworkErrorTests: XCTestCase {
     let input = InputSpec(shape: [4])
 
     func build(_ layers: [LayerSpec], tensors: [String: Tensor], input: InputSpec? = nil) throws -> Network<Float> {
-        try NetworkFile.build(ArchitectureSpec(name: "t", input: input ?? self.input, layers: layers), tensors: tensors, source: "model.safetensors")
+        try NetworkFile.build(
+            ArchitectureSpec(name: "t", input: input ?? self.input, layers: layers), tensors: tensors, source: "model.safetensors")
     }
 
     func zeros(_ shape: [Int]) -> Tensor { Tensor([Float](repeating: 0, count: shape.reduce(1, *)), shape: shape) }
 
-    func assertMessage(_ body: @autoclosure () throws -> Any, contains parts: [String],
-                       file: StaticString = #filePath, line: UInt = #line) {
+    func assertMessage(
+        _ body: @autoclosure () throws -> Any, contains parts: [String],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try body(), file: file, line: line) { error in
             let text = "\(error)"
             XCTAssertFalse(text.contains("\n"), "one line: \(text)", file: file, line: line)
@@ -27,76 +30,95 @@ final class NetworkErrorTests: XCTestCase {
     let fc = LayerSpec(name: "fc", kind: "linear", weight: "fc.weight", bias: "fc.bias")
 
     func testMissingTensor() {
-        assertMessage(try build([fc], tensors: ["fc.weight": zeros([3, 4])]),
-                      contains: ["model.safetensors", "layer 'fc'", "tensor 'fc.bias' is missing"])
+        assertMessage(
+            try build([fc], tensors: ["fc.weight": zeros([3, 4])]),
+            contains: ["model.safetensors", "layer 'fc'", "tensor 'fc.bias' is missing"])
     }
 
     func testWrongWeightShape() {
-        assertMessage(try build([fc], tensors: ["fc.weight": zeros([3, 5]), "fc.bias": zeros([3])]),
-                      contains: ["layer 'fc' (linear)", "'fc.weight'", "[3, 5]", "expected [out, 4]"])
+        assertMessage(
+            try build([fc], tensors: ["fc.weight": zeros([3, 5]), "fc.bias": zeros([3])]),
+            contains: ["layer 'fc' (linear)", "'fc.weight'", "[3, 5]", "expected [out, 4]"])
     }
 
     func testWrongBiasShape() {
-        assertMessage(try build([fc], tensors: ["fc.weight": zeros([3, 4]), "fc.bias": zeros([4])]),
-                      contains: ["'fc.bias'", "[4]", "expected [3]"])
+        assertMessage(
+            try build([fc], tensors: ["fc.weight": zeros([3, 4]), "fc.bias": zeros([4])]),
+            contains: ["'fc.bias'", "[4]", "expected [3]"])
     }
 
     func testUnknownKind() {
-        assertMessage(try build([LayerSpec(name: "x", kind: "lstm")], tensors: [:]),
-                      contains: ["layer 'x'", "unknown kind 'lstm'", "linear"])
+        assertMessage(
+            try build([LayerSpec(name: "x", kind: "lstm")], tensors: [:]),
+            contains: ["layer 'x'", "unknown kind 'lstm'", "linear"])
     }
 
     func testSoftmaxMustBeLast() {
-        assertMessage(try build([LayerSpec(name: "s", kind: "softmax"), LayerSpec(name: "r", kind: "relu")], tensors: [:]),
-                      contains: ["softmax 's' must be the last layer", "'r'"])
+        assertMessage(
+            try build([LayerSpec(name: "s", kind: "softmax"), LayerSpec(name: "r", kind: "relu")], tensors: [:]),
+            contains: ["softmax 's' must be the last layer", "'r'"])
     }
 
     func testBatchnormPlacement() {
         var bn = LayerSpec(name: "bn", kind: "batchnorm", weight: "bn.weight", bias: "bn.bias")
         bn.runningMean = "bn.running_mean"; bn.runningVar = "bn.running_var"
         assertMessage(try build([bn], tensors: [:]), contains: ["batchnorm 'bn'", "comes first"])
-        assertMessage(try build([LayerSpec(name: "r", kind: "relu"), bn], tensors: [:]),
-                      contains: ["batchnorm 'bn'", "follows relu 'r'"])
+        assertMessage(
+            try build([LayerSpec(name: "r", kind: "relu"), bn], tensors: [:]),
+            contains: ["batchnorm 'bn'", "follows relu 'r'"])
     }
 
     func testLinearAfterConvolutionNeedsFlatten() {
         var c = LayerSpec(name: "c", kind: "conv2d", weight: "c.weight")
         c.padding = IntPair(1)
-        assertMessage(try build([c, fc], tensors: ["c.weight": zeros([2, 1, 3, 3]), "fc.weight": zeros([3, 32]), "fc.bias": zeros([3])],
-                                input: InputSpec(shape: [1, 4, 4])),
-                      contains: ["layer 'fc'", "flat input", "[2, 4, 4]", "flatten"])
+        assertMessage(
+            try build(
+                [c, fc], tensors: ["c.weight": zeros([2, 1, 3, 3]), "fc.weight": zeros([3, 32]), "fc.bias": zeros([3])],
+                input: InputSpec(shape: [1, 4, 4])),
+            contains: ["layer 'fc'", "flat input", "[2, 4, 4]", "flatten"])
     }
 
     func testConvolutionChannelMismatchAndKernelTooLarge() {
         let c = LayerSpec(name: "c", kind: "conv2d", weight: "c.weight")
         let image = InputSpec(shape: [1, 4, 4])
-        assertMessage(try build([c], tensors: ["c.weight": zeros([2, 3, 3, 3])], input: image),
-                      contains: ["layer 'c' (conv2d)", "[2, 3, 3, 3]", "expected [out, 1, kh, kw]"])
-        assertMessage(try build([c], tensors: ["c.weight": zeros([2, 1, 5, 5])], input: image),
-                      contains: ["layer 'c'", "does not fit the 4×4 input"])
+        assertMessage(
+            try build([c], tensors: ["c.weight": zeros([2, 3, 3, 3])], input: image),
+            contains: ["layer 'c' (conv2d)", "[2, 3, 3, 3]", "expected [out, 1, kh, kw]"])
+        assertMessage(
+            try build([c], tensors: ["c.weight": zeros([2, 1, 5, 5])], input: image),
+            contains: ["layer 'c'", "does not fit the 4×4 input"])
     }
 
     func testNonFiniteWeightsAndWrongDtype() {
-        assertMessage(try build([fc], tensors: ["fc.weight": Tensor([Float](repeating: .nan, count: 12), shape: [3, 4]), "fc.bias": zeros([3])]),
-                      contains: ["'fc.weight'", "NaN"])
-        assertMessage(try build([fc], tensors: ["fc.weight": Tensor([Int64](repeating: 0, count: 12), shape: [3, 4]), "fc.bias": zeros([3])]),
-                      contains: ["'fc.weight'", "dtype I64", "float"])
+        assertMessage(
+            try build([fc], tensors: ["fc.weight": Tensor([Float](repeating: .nan, count: 12), shape: [3, 4]), "fc.bias": zeros([3])]),
+            contains: ["'fc.weight'", "NaN"])
+        assertMessage(
+            try build([fc], tensors: ["fc.weight": Tensor([Int64](repeating: 0, count: 12), shape: [3, 4]), "fc.bias": zeros([3])]),
+            contains: ["'fc.weight'", "dtype I64", "float"])
     }
 
     func testDuplicateAndReservedNames() {
-        assertMessage(try build([LayerSpec(name: "r", kind: "relu"), LayerSpec(name: "r", kind: "relu")], tensors: [:]),
-                      contains: ["repeated or reserved name 'r'"])
+        assertMessage(
+            try build([LayerSpec(name: "r", kind: "relu"), LayerSpec(name: "r", kind: "relu")], tensors: [:]),
+            contains: ["repeated or reserved name 'r'"])
         assertMessage(try build([LayerSpec(name: "input", kind: "relu")], tensors: [:]), contains: ["'input'"])
     }
 
     func testBadArchitectureJSON() {
         assertMessage(try ArchitectureSpec.decode(Data("{".utf8), source: "a.json"), contains: ["a.json", "not valid JSON"])
-        assertMessage(try ArchitectureSpec.decode(Data(#"{"format":"loupe.arch/1","name":"n","layers":[]}"#.utf8), source: "a.json"),
-                      contains: ["a.json", "missing field 'input'"])
-        assertMessage(try ArchitectureSpec.decode(Data(#"{"format":"other","name":"n","input":{"shape":[1]},"layers":[]}"#.utf8), source: "a.json"),
-                      contains: ["'other'", "loupe.arch/1"])
-        assertMessage(try ArchitectureSpec.decode(Data(#"{"format":"loupe.arch/1","name":"n","input":{"shape":[1]},"layers":[{"name":"a","kind":"conv2d","stride":[1,2,3]}]}"#.utf8), source: "a.json"),
-                      contains: ["layers[0].stride"])
+        assertMessage(
+            try ArchitectureSpec.decode(Data(#"{"format":"loupe.arch/1","name":"n","layers":[]}"#.utf8), source: "a.json"),
+            contains: ["a.json", "missing field 'input'"])
+        assertMessage(
+            try ArchitectureSpec.decode(Data(#"{"format":"other","name":"n","input":{"shape":[1]},"layers":[]}"#.utf8), source: "a.json"),
+            contains: ["'other'", "loupe.arch/1"])
+        assertMessage(
+            try ArchitectureSpec.decode(
+                Data(
+                    #"{"format":"loupe.arch/1","name":"n","input":{"shape":[1]},"layers":[{"name":"a","kind":"conv2d","stride":[1,2,3]}]}"#
+                        .utf8), source: "a.json"),
+            contains: ["layers[0].stride"])
     }
 
     func testFileWithoutArchitecture() throws {

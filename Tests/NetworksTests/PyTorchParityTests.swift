@@ -43,16 +43,19 @@ final class PyTorchParityTests: XCTestCase {
                 if !(error <= worst.error) { worst = (error, r, c) }
             }
         }
-        XCTAssert(worst.error <= tolerance,
-                  "\(what): [\(worst.r), \(worst.c)] is \(actual[worst.r, worst.c]), expected \(expected[worst.r, worst.c]) (relative error \(worst.error) > \(tolerance))",
-                  file: file, line: line)
+        XCTAssert(
+            worst.error <= tolerance,
+            "\(what): [\(worst.r), \(worst.c)] is \(actual[worst.r, worst.c]), expected \(expected[worst.r, worst.c]) (relative error \(worst.error) > \(tolerance))",
+            file: file, line: line)
     }
 
     /// Loads `safetensors` (with its sidecar, if any) and checks it against torch in Float32 and
     /// Float64, then saves it with the embedded architecture, reloads and checks again.
     @discardableResult
-    func checkParity(_ model: String, file name: String, arch: String?, layers: Int,
-                     line: UInt = #line) throws -> Network<Float> {
+    func checkParity(
+        _ model: String, file name: String, arch: String?, layers: Int,
+        line: UInt = #line
+    ) throws -> Network<Float> {
         let net = try NetworkFile.load(fixture(name), architecture: arch.map(fixture))
         XCTAssertEqual(net.layers.count, layers, "\(name): layers after batchnorm folding", line: line)
         XCTAssertEqual(net.outputSize, 10, line: line)
@@ -111,7 +114,9 @@ final class PyTorchParityTests: XCTestCase {
         // Left is the first half of torch's fused weight (the product alone cannot tell).
         let tensors = try SafeTensors.read(fixture("bilinear_split.safetensors")).tensors
         let values = fused.flatParameters
-        for (role, tensor) in [("left", "bil.left"), ("right", "bil.right"), ("left_bias", "bil.left_bias"), ("right_bias", "bil.right_bias")] {
+        for (role, tensor) in [
+            ("left", "bil.left"), ("right", "bil.right"), ("left_bias", "bil.left_bias"), ("right_bias", "bil.right_bias")
+        ] {
             let slot = try XCTUnwrap(fused.parameterSlots.first { $0.layer == 1 && $0.role == role }, "no \(role) in the fused layer")
             XCTAssertEqual(Array(values[slot.range]), try XCTUnwrap(tensors[tensor]).floats(), "fused \(role) is torch's \(tensor)")
         }
@@ -126,8 +131,9 @@ final class PyTorchParityTests: XCTestCase {
     func testCNNWithFoldedBatchnorm() throws {
         let net = try checkParity("cnn", file: "cnn.safetensors", arch: "cnn.arch.json", layers: 10)
         // The two batchnorms are folded away: their names are gone, the layers' shapes remain.
-        XCTAssertEqual(net.layers.map(\.name),
-                       ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten", "fc1", "relu3", "fc2"])
+        XCTAssertEqual(
+            net.layers.map(\.name),
+            ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten", "fc1", "relu3", "fc2"])
         XCTAssertEqual(try net.shape(of: "conv1"), [6, 8, 8])
         XCTAssertEqual(try net.shape(of: "pool1"), [6, 4, 4])
         XCTAssertEqual(try net.shape(of: "conv2"), [8, 4, 2])

@@ -1,6 +1,6 @@
 import Foundation
-import TestSupport
 import TOML
+import TestSupport
 import XCTest
 
 /// The TOML reader against Python's tomllib (Tests/Fixtures/toml/make_fixtures.py): the same
@@ -19,13 +19,19 @@ final class TOMLTests: XCTestCase {
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: Key.self)
-            if let s = try c.decodeIfPresent(String.self, forKey: .string) { self = .string(s) }
-            else if let i = try c.decodeIfPresent(Int.self, forKey: .integer) { self = .integer(i) }
-            else if let b = try c.decodeIfPresent(Bool.self, forKey: .boolean) { self = .boolean(b) }
-            else if let a = try c.decodeIfPresent([Tagged].self, forKey: .array) { self = .array(a) }
-            else if let t = try c.decodeIfPresent([String: Tagged].self, forKey: .table) { self = .table(t) }
-            else if let d = try? c.decode(Double.self, forKey: .float) { self = .float(d) }
-            else {
+            if let s = try c.decodeIfPresent(String.self, forKey: .string) {
+                self = .string(s)
+            } else if let i = try c.decodeIfPresent(Int.self, forKey: .integer) {
+                self = .integer(i)
+            } else if let b = try c.decodeIfPresent(Bool.self, forKey: .boolean) {
+                self = .boolean(b)
+            } else if let a = try c.decodeIfPresent([Tagged].self, forKey: .array) {
+                self = .array(a)
+            } else if let t = try c.decodeIfPresent([String: Tagged].self, forKey: .table) {
+                self = .table(t)
+            } else if let d = try? c.decode(Double.self, forKey: .float) {
+                self = .float(d)
+            } else {
                 let s = try c.decode(String.self, forKey: .float)
                 self = .float(s == "nan" ? .nan : s == "inf" ? .infinity : -.infinity)
             }
@@ -68,7 +74,8 @@ final class TOMLTests: XCTestCase {
                 }
             } else {
                 do {
-                    XCTAssertEqual(Tagged(.table(try TOML.parse(c.toml))), c.value, c.toml.debugDescription)
+                    let parsed = try TOML.parse(c.toml)
+                    XCTAssertEqual(Tagged(.table(parsed)), c.value, c.toml.debugDescription)
                 } catch {
                     XCTFail("\(c.toml.debugDescription): \(error)")
                 }
@@ -77,7 +84,8 @@ final class TOMLTests: XCTestCase {
     }
 
     func testLinesOfKeysAndTables() throws {
-        let t = try TOML.parse("""
+        let t = try TOML.parse(
+            """
             title = "x"
 
             [models]

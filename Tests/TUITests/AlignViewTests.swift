@@ -57,7 +57,8 @@ final class AlignViewTests: XCTestCase {
         let m = Matrix<Double>(rows: rows.count, cols: columns.count) { c[rows[$0]][columns[$1]] }
         let assignment = try LinearAssignment(cost: m, maximize: true)
         let matched = assignment.columnForRow.enumerated().compactMap { i, j in j.map { m[i, $0] } }
-        XCTAssertTrue(text.contains(String(format: "bipartite %.3f (%d pairs)", matched.reduce(0, +) / Double(matched.count), matched.count)), text)
+        XCTAssertTrue(
+            text.contains(String(format: "bipartite %.3f (%d pairs)", matched.reduce(0, +) / Double(matched.count), matched.count)), text)
         let best = rows.indices.map { i in columns.indices.map { m[i, $0] }.max()! }
         XCTAssertTrue(text.contains(String(format: "semi      %.3f", best.reduce(0, +) / Double(best.count))))
         XCTAssertTrue(text.contains("constant: A \(256 - rows.count), B \(256 - columns.count)"))
@@ -110,8 +111,9 @@ final class AlignViewTests: XCTestCase {
         // To the first column of the aligned order, so that the window starts at column 0.
         for _ in 0..<256 { app.handle(.char("h")) }
         let c = try relu1()
-        let result = try ConvergentLearning.compare(try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"),
-                                                    data: try DataSource.load("builtin:digits:test"), layerA: "relu1", layerB: "relu1")
+        let result = try ConvergentLearning.compare(
+            try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"),
+            data: try DataSource.load("builtin:digits:test"), layerA: "relu1", layerB: "relu1")
         let order = result.bipartite.columnOrder
         var grid = app.frame()
         XCTAssertTrue(grid.text.contains("B's units beside their partners in A"))
@@ -145,8 +147,8 @@ final class AlignViewTests: XCTestCase {
     func testLayersAndClusters() throws {
         let (app, _) = try makeAlign()
         app.handle(.char("n"))
-        app.handle(.char("n"))     // replaces the fc2 job with relu2's
-        app.handle(.char("p"))     // fc2 again: computed, not remembered as cancelled
+        app.handle(.char("n"))  // replaces the fc2 job with relu2's
+        app.handle(.char("p"))  // fc2 again: computed, not remembered as cancelled
         app.finishJobs()
         var text = app.frame().text
         XCTAssertTrue(text.contains("A demo:mlp-1 fc2 [256] × B demo:mlp-2 fc2 [256]"), text)
@@ -158,13 +160,17 @@ final class AlignViewTests: XCTestCase {
         app.handle(.char("c"))
         app.finishJobs()
         text = app.frame().text
-        let r = try ConvergentLearning.compare(try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: try DataSource.load("builtin:digits:test"),
-                                               layerA: "fc2", layerB: "relu2", options: ConvergentOptions(methods: [.spectral]))
+        let r = try ConvergentLearning.compare(
+            try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: try DataSource.load("builtin:digits:test"),
+            layerA: "fc2", layerB: "relu2", options: ConvergentOptions(methods: [.spectral]))
         let s = try XCTUnwrap(r.spectral)
         XCTAssertTrue(text.contains("spectral clusters (c: matchings)"), text)
-        XCTAssertTrue(text.contains("\(s.clusters.count)\(s.chosenByEigengap ? " (by the eigengap)" : ""), \(s.sharedClusters) shared by A and B"), text)
+        XCTAssertTrue(
+            text.contains("\(s.clusters.count)\(s.chosenByEigengap ? " (by the eigengap)" : ""), \(s.sharedClusters) shared by A and B"),
+            text)
         let first = s.clusters[0]
-        XCTAssertTrue(text.contains(String(format: "%3d  %7d  %7d  %8.3f", 0, first.unitsA.count, first.unitsB.count, first.meanAbsoluteCorrelation)))
+        XCTAssertTrue(
+            text.contains(String(format: "%3d  %7d  %7d  %8.3f", 0, first.unitsA.count, first.unitsB.count, first.meanAbsoluteCorrelation)))
         for _ in 0..<10 { app.handle(.char("p")) }
         app.finishJobs()
         XCTAssertTrue(app.frame().text.contains("A demo:mlp-1 fc1 [256] × B demo:mlp-2 fc1 [256]"))
@@ -188,8 +194,9 @@ final class AlignViewTests: XCTestCase {
         XCTAssertEqual(lines[0], "model_a,layer_a,unit_a,model_b,layer_b,unit_b,correlation,aligned_position,bipartite,semi")
         XCTAssertEqual(lines.count, 1 + 256 * 256)
         let c = try relu1()
-        let result = try ConvergentLearning.compare(try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"),
-                                                    data: try DataSource.load("builtin:digits:test"), layerA: "relu1", layerB: "relu1")
+        let result = try ConvergentLearning.compare(
+            try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"),
+            data: try DataSource.load("builtin:digits:test"), layerA: "relu1", layerB: "relu1")
         let pair = result.bipartite.pairs[5]
         let fields = lines[1 + pair.unitA * 256 + pair.unitB].split(separator: ",").map(String.init)
         XCTAssertEqual(Array(fields[0...5]), ["demo:mlp-1", "relu1", "\(pair.unitA)", "demo:mlp-2", "relu1", "\(pair.unitB)"])

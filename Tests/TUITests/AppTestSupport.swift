@@ -1,13 +1,15 @@
 import Foundation
-import TestSupport
 import TUI
+import TestSupport
 import Workbench
 import XCTest
 
 /// A workbench on the demo models (cached after the first test trains them), with sessions and
 /// exports in a temporary folder.
-func makeApp(_ test: XCTestCase, compare: Bool = true, colors: ColorMode = .truecolor,
-             tabs: [Session.Tab]? = nil, activeTab: Int = 0, finishingJobs: Bool = true) throws -> (App, URL) {
+func makeApp(
+    _ test: XCTestCase, compare: Bool = true, colors: ColorMode = .truecolor,
+    tabs: [Session.Tab]? = nil, activeTab: Int = 0, finishingJobs: Bool = true
+) throws -> (App, URL) {
     let dir = try temporaryDirectory(test)
     let plan = WorkspacePlan(models: compare ? ["demo:mlp-1", "demo:mlp-2"] : ["demo:mlp-1"], data: "builtin:digits:test")
     let options = AppOptions(sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir)

@@ -2,8 +2,8 @@ import Figures
 import Foundation
 import LinAlg
 import Networks
-import TestSupport
 import TUI
+import TestSupport
 import Workbench
 import XCTest
 
@@ -60,9 +60,9 @@ final class AppTests: XCTestCase {
     /// coloured by the diverging scale over all of fc1's activations on the data.
     func testActivationHeatmapColours() throws {
         let (app, _) = try makeApp(self, compare: false)
-        app.handle(.tab)          // a view starts computing when first shown
+        app.handle(.tab)  // a view starts computing when first shown
         app.finishJobs()
-        app.handle(.char("n"))    // sample 2
+        app.handle(.char("n"))  // sample 2
         let grid = app.frame()
         XCTAssertNotNil(grid.find("sample 1 of 0…448"))
         let data = try DataSource.load("builtin:digits:test")
@@ -104,9 +104,9 @@ final class AppTests: XCTestCase {
         let (app, _) = try makeApp(self, compare: false)
         app.handle(.tab)
         app.finishJobs()
-        app.handle(.char("j"))        // relu1
-        app.handle(.char("l"))        // unit 1
-        app.handle(.char("l"))        // unit 2
+        app.handle(.char("j"))  // relu1
+        app.handle(.char("l"))  // unit 1
+        app.handle(.char("l"))  // unit 2
         app.handle(.enter)
         var text = app.frame().text
         XCTAssertTrue(text.contains("relu1 unit 2"))
@@ -181,7 +181,10 @@ final class AppTests: XCTestCase {
         XCTAssertTrue(message.hasPrefix("exported 10 rows × 17 columns to \(dir.path)/loupe-overview-"), message)
         let path = String(message.split(separator: " ").last!)
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(lines[0], "model,layer,kind,output_shape,parameters,weight_norm,bias_norm,act_mean,act_std,act_min,act_max,zero_fraction,dead_fraction,dead_units,units,accuracy,loss")
+        XCTAssertEqual(
+            lines[0],
+            "model,layer,kind,output_shape,parameters,weight_norm,bias_norm,act_mean,act_std,act_min,act_max,zero_fraction,dead_fraction,dead_units,units,accuracy,loss"
+        )
         XCTAssertEqual(lines.count, 11)
         let fc1 = lines[1].split(separator: ",", omittingEmptySubsequences: false)
         XCTAssertEqual(fc1[0], "demo:mlp-1")
@@ -204,7 +207,8 @@ final class AppTests: XCTestCase {
 
     /// `s` saves; a new workbench from the session has the same tabs, tab and settings.
     func testSaveAndRestore() throws {
-        let (app, dir) = try makeApp(self, tabs: [Session.Tab(kind: "overview", settings: .null), Session.Tab(kind: "activations", settings: .null)])
+        let (app, dir) = try makeApp(
+            self, tabs: [Session.Tab(kind: "overview", settings: .null), Session.Tab(kind: "activations", settings: .null)])
         app.handle(.tab)
         for _ in 0..<3 { app.handle(.char("n")) }
         app.handle(.char("s"))
@@ -230,12 +234,14 @@ final class AppTests: XCTestCase {
         let (app, _) = try makeApp(self)
         let started = DispatchSemaphore(value: 0)
         var outcome: JobRunner.Outcome?
-        app.jobs.submit("long job", work: { job in
-            job.report(0.3, "working")
-            started.signal()
-            while job.report(0.3, "working") { Thread.sleep(forTimeInterval: 0.002) }
-            throw CancellationError()
-        }, completion: { outcome = $0 })
+        app.jobs.submit(
+            "long job",
+            work: { job in
+                job.report(0.3, "working")
+                started.signal()
+                while job.report(0.3, "working") { Thread.sleep(forTimeInterval: 0.002) }
+                throw CancellationError()
+            }, completion: { outcome = $0 })
         started.wait()
         let text = app.frame(120, 40).text
         XCTAssertTrue(text.contains("long job"))
@@ -258,8 +264,9 @@ final class AppTests: XCTestCase {
         good.finishJobs()
         XCTAssertEqual(good.tabTitles.count, ViewRegistry.standard.kinds.count)
         XCTAssertEqual(Array(good.tabTitles.prefix(2)), ["Overview", "Activations"])
-        let bad = App(loading: WorkspacePlan(models: [dir.appendingPathComponent("none.safetensors").path], data: "builtin:digits:test"),
-                      options: options)
+        let bad = App(
+            loading: WorkspacePlan(models: [dir.appendingPathComponent("none.safetensors").path], data: "builtin:digits:test"),
+            options: options)
         bad.finishJobs()
         let text = bad.frame(100, 30).text.replacingOccurrences(of: "\n", with: " ")
         XCTAssertTrue(text.contains("Could not open the workspace"), text)

@@ -2,8 +2,8 @@ import Figures
 import Foundation
 import LinAlg
 import Networks
-import TestSupport
 import TUI
+import TestSupport
 import Workbench
 import XCTest
 
@@ -29,7 +29,8 @@ final class BilinearViewTests: XCTestCase {
         let net = try DemoModels.load("bilinear")
         let double = net.converted(to: Double.self)
         guard case .linear(let embed) = double.layers[0].operation, case .bilinear(let b) = double.layers[1].operation,
-              case .linear(let head) = double.layers[2].operation else { throw WorkbenchError("demo:bilinear is not embed → bilinear → head") }
+            case .linear(let head) = double.layers[2].operation
+        else { throw WorkbenchError("demo:bilinear is not embed → bilinear → head") }
         XCTAssertNil(embed.bias); XCTAssertNil(b.leftBias); XCTAssertNil(b.rightBias); XCTAssertNil(head.bias)
         let (n, hidden, d) = (embed.weight.cols, b.left.rows, embed.weight.rows)
         // L E and R E by plain loops.
@@ -52,14 +53,16 @@ final class BilinearViewTests: XCTestCase {
             let eigen = try SymmetricEigen(q)
             let order = (0..<n).sorted { eigen.values[$0] > eigen.values[$1] }
             values.append(order.map { eigen.values[$0] })
-            vectors.append(order.map { k in
-                let v = eigen.vector(k)
-                let peak = v.indices.max { abs(v[$0]) < abs(v[$1]) }!
-                return v[peak] < 0 ? v.map { -$0 } : v
-            })
+            vectors.append(
+                order.map { k in
+                    let v = eigen.vector(k)
+                    let peak = v.indices.max { abs(v[$0]) < abs(v[$1]) }!
+                    return v[peak] < 0 ? v.map { -$0 } : v
+                })
         }
-        let r0 = Reference(network: net, data: try DataSource.load("builtin:digits:test"), values: values, vectors: vectors,
-                           traces: traces, frobenius: frobenius)
+        let r0 = Reference(
+            network: net, data: try DataSource.load("builtin:digits:test"), values: values, vectors: vectors,
+            traces: traces, frobenius: frobenius)
         Self.cached = r0
         return r0
     }
@@ -89,10 +92,14 @@ final class BilinearViewTests: XCTestCase {
         XCTAssertEqual(app.tabTitles, ["Bilinear"])
         XCTAssertTrue(text.contains("demo:bilinear · layer bilinear · forms in input [1, 8, 8]"), text)
         let λ = ref.values[0]
-        XCTAssertTrue(text.contains("form 0: 64 eigenvalues, \(λ.filter { $0 > 0 }.count) > 0, \(λ.filter { $0 < 0 }.count) < 0"
-                                    + " · λ from \(NumberFormat.readable(λ[0])) to \(NumberFormat.readable(λ[63]))"), text)
+        XCTAssertTrue(
+            text.contains(
+                "form 0: 64 eigenvalues, \(λ.filter { $0 > 0 }.count) > 0, \(λ.filter { $0 < 0 }.count) < 0"
+                    + " · λ from \(NumberFormat.readable(λ[0])) to \(NumberFormat.readable(λ[63]))"), text)
         XCTAssertTrue(text.contains("+ end λ1 = \(NumberFormat.readable(λ[0])) · − end λ64 = \(NumberFormat.readable(λ[63]))"))
-        for panel in ["Spectrum of 0", "Truncation on builtin:digits:test", "Top eigenvectors of 0", "Sample 0 of 0…448: contributions to 0"] {
+        for panel in [
+            "Spectrum of 0", "Truncation on builtin:digits:test", "Top eigenvectors of 0", "Sample 0 of 0…448: contributions to 0"
+        ] {
             XCTAssertTrue(text.contains(panel), panel)
         }
         // The spectrum panel is focused: e exports every eigenvalue.
@@ -113,7 +120,7 @@ final class BilinearViewTests: XCTestCase {
     func testEigenvectorImagesAndTheirExport() throws {
         let ref = try reference()
         let app = try bilinearApp()
-        app.type("f")     // eigenvectors, alone at 80×24
+        app.type("f")  // eigenvectors, alone at 80×24
         let grid = app.frame(80, 24)
         let title = try XCTUnwrap(grid.find("Top eigenvectors of 0"))
         let label = try XCTUnwrap(grid.find("+1 λ \(NumberFormat.readable(ref.values[0][0]))"))
@@ -138,17 +145,21 @@ final class BilinearViewTests: XCTestCase {
         let largeTitle = try XCTUnwrap(large.find("Top eigenvectors of 0"))
         // The first "+1 λ …" of the eigenvector panel (the contributions panel right of it lists terms by the same names).
         let first = "+1 λ \(NumberFormat.readable(ref.values[0][0]))"
-        let largeLabel = try XCTUnwrap((largeTitle.y..<large.height).lazy.compactMap { y -> (x: Int, y: Int)? in
-            let row = Array(large.text(row: y).unicodeScalars)
-            let n = Array(first.unicodeScalars)
-            return largeTitle.x + n.count <= row.count && Array(row[largeTitle.x..<(largeTitle.x + n.count)]) == n ? (largeTitle.x, y) : nil
-        }.first)
+        let largeLabel = try XCTUnwrap(
+            (largeTitle.y..<large.height).lazy.compactMap { y -> (x: Int, y: Int)? in
+                let row = Array(large.text(row: y).unicodeScalars)
+                let n = Array(first.unicodeScalars)
+                return largeTitle.x + n.count <= row.count && Array(row[largeTitle.x..<(largeTitle.x + n.count)]) == n
+                    ? (largeTitle.x, y) : nil
+            }.first)
         let m = 2 * (largeLabel.y - largeTitle.y - 1) / 8
         XCTAssertGreaterThanOrEqual(m, 2)
         XCTAssertEqual(large[largeTitle.x + m * 8 - 1, largeTitle.y + 1].style.foreground, scale.color(v[7]))
 
         let table = try export(app)
-        XCTAssertEqual(Array(table.header.prefix(8)), ["form", "feature", "index", "eigenvalue", "constant", "nearest_other_feature", "nearest_abs_cos", "v0"])
+        XCTAssertEqual(
+            Array(table.header.prefix(8)),
+            ["form", "feature", "index", "eigenvalue", "constant", "nearest_other_feature", "nearest_abs_cos", "v0"])
         XCTAssertEqual(table.header.count, 7 + 64)
         XCTAssertEqual(table.rows.map { $0[1] }, ["+1", "+2", "+3", "−1", "−2", "−3"].map { Table.Value.text($0) })
         for (row, index) in zip(table.rows, shown) {
@@ -209,7 +220,7 @@ final class BilinearViewTests: XCTestCase {
     func testContributionsOfASample() throws {
         let ref = try reference()
         let app = try bilinearApp()
-        press(app, "fffnnc")     // contributions, sample 3, class 1, alone at 80×24
+        press(app, "fffnnc")  // contributions, sample 3, class 1, alone at 80×24
         let grid = app.frame(80, 24)
         let text = grid.text
         XCTAssertTrue(text.contains("Sample 2 of 0…448: contributions to 1"), text)
@@ -219,8 +230,12 @@ final class BilinearViewTests: XCTestCase {
         XCTAssertTrue(text.contains("label \(ref.data.labels![sample]) · predicted \(logits.rowArgmax()[0])"))
 
         let table = try export(app)
-        XCTAssertEqual(table.header, ["sample", "label", "predicted", "form", "value", "offset", "index", "feature", "eigenvalue",
-                                      "projection", "contribution"])
+        XCTAssertEqual(
+            table.header,
+            [
+                "sample", "label", "predicted", "form", "value", "offset", "index", "feature", "eigenvalue",
+                "projection", "contribution"
+            ])
         XCTAssertEqual(table.rows.count, 64)
         XCTAssertEqual(table.rows[0][0], .integer(sample))
         XCTAssertEqual(table.rows[0][3], .text("1"))
@@ -268,7 +283,7 @@ final class BilinearViewTests: XCTestCase {
     func testContrastOfTwoClasses() throws {
         let ref = try reference()
         let app = try bilinearApp()
-        press(app, "ccc")                   // class 3
+        press(app, "ccc")  // class 3
         for _ in 0..<8 { press(app, "x") }  // none → 0, 1, 2, 4, 5, 6, 7, 8
         let text = app.frame().text
         XCTAssertTrue(text.contains("form 3−8 (logit 3 − logit 8): 64 eigenvalues"), text)
@@ -276,13 +291,13 @@ final class BilinearViewTests: XCTestCase {
         let λ = numbers(try export(app), "eigenvalue")
         XCTAssertEqual(λ.reduce(0, +), ref.traces[3] - ref.traces[8], accuracy: 1e-9 * 100)
         XCTAssertFalse(text.contains("≈ "), "no nearest-class features for a contrast")
-        press(app, "fff")   // the contributions
+        press(app, "fff")  // the contributions
         let table = try export(app)
         let logits = ref.network.forward(ref.data.x.rows([0]))
         XCTAssertEqual(numbers(table, "value")[0], Double(logits[0, 3] - logits[0, 8]), accuracy: 1e-4)
-        press(app, "X")     // back to 7
+        press(app, "X")  // back to 7
         XCTAssertTrue(app.frame().text.contains("form 3−7"))
-        press(app, "c")     // class 4 keeps the contrast with 7
+        press(app, "c")  // class 4 keeps the contrast with 7
         XCTAssertTrue(app.frame().text.contains("form 4−7"))
     }
 
@@ -316,21 +331,28 @@ final class BilinearViewTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         var rng = SeededRandom(seed: 7)
         func bilinear(_ name: String, _ inputs: Int, _ outputs: Int) -> Layer<Float> {
-            Layer(name: name, operation: .bilinear(Bilinear(left: rng.normalMatrix(rows: outputs, cols: inputs, std: 0.3, of: Float.self),
-                                                            right: rng.normalMatrix(rows: outputs, cols: inputs, std: 0.3, of: Float.self))),
-                  inputShape: [inputs], outputShape: [outputs])
+            Layer(
+                name: name,
+                operation: .bilinear(
+                    Bilinear(
+                        left: rng.normalMatrix(rows: outputs, cols: inputs, std: 0.3, of: Float.self),
+                        right: rng.normalMatrix(rows: outputs, cols: inputs, std: 0.3, of: Float.self))),
+                inputShape: [inputs], outputShape: [outputs])
         }
-        let head = Layer<Float>(name: "head", operation: .linear(Linear(weight: rng.normalMatrix(rows: 10, cols: 12, std: 0.3, of: Float.self), bias: nil)),
-                                inputShape: [12], outputShape: [10])
-        let twoLayers = Network<Float>(name: "two", input: InputSpec(shape: [64], image: [1, 8, 8], range: [0, 1]), classes: nil,
-                                       layers: [bilinear("b1", 64, 16), bilinear("b2", 16, 12), head])
+        let head = Layer<Float>(
+            name: "head", operation: .linear(Linear(weight: rng.normalMatrix(rows: 10, cols: 12, std: 0.3, of: Float.self), bias: nil)),
+            inputShape: [12], outputShape: [10])
+        let twoLayers = Network<Float>(
+            name: "two", input: InputSpec(shape: [64], image: [1, 8, 8], range: [0, 1]), classes: nil,
+            layers: [bilinear("b1", 64, 16), bilinear("b2", 16, 12), head])
         let file = dir.appendingPathComponent("two.safetensors")
         try NetworkFile.save(twoLayers, to: file)
         let workspace = try WorkspacePlan(models: ["demo:mlp-1", "demo:mlp-2", "demo:cnn", file.path], data: "builtin:digits:test").load()
         var settings = BilinearView.Settings()
         settings.model = "demo:cnn"
-        let app = App(workspace: workspace, tabs: [Session.Tab(kind: "bilinear", settings: try JSONValue(encoding: settings))],
-                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
+        let app = App(
+            workspace: workspace, tabs: [Session.Tab(kind: "bilinear", settings: try JSONValue(encoding: settings))],
+            options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
         settle(app)
         func shows(_ text: String, file: StaticString = #filePath, line: UInt = #line) {
             XCTAssertTrue(app.frame().text.contains(text), text, file: file, line: line)
@@ -377,7 +399,9 @@ final class BilinearViewTests: XCTestCase {
     func testSizes() throws {
         let app = try bilinearApp()
         let large = app.frame(200, 60).text
-        for panel in ["Spectrum of 0", "Truncation on", "Top eigenvectors of 0", "Sample 0 of 0…448"] { XCTAssertTrue(large.contains(panel)) }
+        for panel in ["Spectrum of 0", "Truncation on", "Top eigenvectors of 0", "Sample 0 of 0…448"] {
+            XCTAssertTrue(large.contains(panel))
+        }
         // 80×24: the focused panel alone, with the strip naming the others.
         for (i, panel) in ["Spectrum of 0", "Top eigenvectors of 0", "Truncation on", "Sample 0 of 0…448"].enumerated() {
             let text = app.frame(80, 24).text
@@ -411,11 +435,13 @@ final class BilinearViewTests: XCTestCase {
     func testUnlabelledData() throws {
         let data = try DataSource.load("builtin:digits:test")
         let unlabelled = Dataset(name: "unlabelled", x: data.x, labels: nil, sampleShape: data.sampleShape)
-        let workspace = Workspace(models: try WorkspacePlan(models: ["demo:mlp-1"], data: "builtin:digits:test").load().models,
-                                  data: unlabelled, dataFile: nil)
+        let workspace = Workspace(
+            models: try WorkspacePlan(models: ["demo:mlp-1"], data: "builtin:digits:test").load().models,
+            data: unlabelled, dataFile: nil)
         let dir = try temporaryDirectory(self)
-        let app = App(workspace: workspace, tabs: [Session.Tab(kind: "bilinear", settings: .null)],
-                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
+        let app = App(
+            workspace: workspace, tabs: [Session.Tab(kind: "bilinear", settings: .null)],
+            options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
         settle(app)
         app.type("ff")
         let text = app.frame().text
@@ -432,8 +458,9 @@ final class BilinearViewTests: XCTestCase {
         let models = try WorkspacePlan(models: ["demo:bilinear"], data: "builtin:digits:test").load().models
         let workspace = Workspace(models: models, data: wide, dataFile: nil)
         let dir = try temporaryDirectory(self)
-        let app = App(workspace: workspace, tabs: [Session.Tab(kind: "bilinear", settings: .null)],
-                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
+        let app = App(
+            workspace: workspace, tabs: [Session.Tab(kind: "bilinear", settings: .null)],
+            options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
         settle(app)
         let text = app.frame().text
         XCTAssertTrue(text.contains("Spectrum of 0"), text)
@@ -443,13 +470,15 @@ final class BilinearViewTests: XCTestCase {
     /// Esc during the truncation curve cancels it (the panel says so, the forms stay); r starts again.
     func testCancellingTheTruncation() throws {
         let data = try DataSource.load("builtin:digits:test")
-        let copies = 120   // about 54,000 samples: the curve takes long enough to be cancelled midway
-        let many = Dataset(name: "many", x: Matrix.vstack(Array(repeating: data.x, count: copies)),
-                           labels: Array(Array(repeating: data.labels!, count: copies).joined()), sampleShape: data.sampleShape)
+        let copies = 120  // about 54,000 samples: the curve takes long enough to be cancelled midway
+        let many = Dataset(
+            name: "many", x: Matrix.vstack(Array(repeating: data.x, count: copies)),
+            labels: Array(Array(repeating: data.labels!, count: copies).joined()), sampleShape: data.sampleShape)
         let models = try WorkspacePlan(models: ["demo:mlp-1"], data: "builtin:digits:test").load().models
         let dir = try temporaryDirectory(self)
-        let app = App(workspace: Workspace(models: models, data: many, dataFile: nil), tabs: [Session.Tab(kind: "bilinear", settings: .null)],
-                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
+        let app = App(
+            workspace: Workspace(models: models, data: many, dataFile: nil), tabs: [Session.Tab(kind: "bilinear", settings: .null)],
+            options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
         while !(app.jobs.status?.message.hasPrefix("truncation") ?? false) {
             app.update()
             Thread.sleep(forTimeInterval: 0.001)

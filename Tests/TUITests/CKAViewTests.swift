@@ -2,8 +2,8 @@ import Foundation
 import Interpret
 import LinAlg
 import Networks
-import TestSupport
 import TUI
+import TestSupport
 import Workbench
 import XCTest
 
@@ -69,10 +69,11 @@ final class CKAViewTests: XCTestCase {
         XCTAssertTrue(text.contains("CKA · linear kernel · biased HSIC"), text)
         XCTAssertTrue(text.contains("rows: layers of A demo:mlp-1 · columns: layers of B demo:mlp-2 · 449 samples of builtin:digits:test"))
         XCTAssertTrue(text.contains(String(format: "A fc1 × B fc1: CKA %.4f", expected[0][0])), text)
-        let header = try XCTUnwrap((0..<grid.height).first { y in
-            let w = words(grid, row: y).map(\.text)
-            return w.firstIndex(of: "fc1").map { Array(w[$0...].prefix(5)) == layers } ?? false
-        }, "the column names in a row")
+        let header = try XCTUnwrap(
+            (0..<grid.height).first { y in
+                let w = words(grid, row: y).map(\.text)
+                return w.firstIndex(of: "fc1").map { Array(w[$0...].prefix(5)) == layers } ?? false
+            }, "the column names in a row")
         let scale = ColorScale.sequential(low: 0, high: 1)
         for (i, layer) in layers.enumerated() {
             let row = try XCTUnwrap(gridRow(grid, layer, count: 5), layer)
@@ -96,7 +97,8 @@ final class CKAViewTests: XCTestCase {
         let (app, _) = try makeCKA()
         app.type("jjl")
         var grid = app.frame()
-        let m = try LayerCKA.compute(try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: try DataSource.load("builtin:digits:test"))
+        let m = try LayerCKA.compute(
+            try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: try DataSource.load("builtin:digits:test"))
         XCTAssertTrue(grid.text.contains(String(format: "A fc2 × B relu1: CKA %.4f", m.values[2][1])), grid.text)
         let row = try XCTUnwrap(gridRow(grid, "fc2", count: 5))
         XCTAssertEqual(grid[row.numbers[1].x, row.y].style.background, Theme.cursor)
@@ -186,8 +188,9 @@ final class CKAViewTests: XCTestCase {
         let file = dir.appendingPathComponent("deep.safetensors")
         try NetworkFile.save(try NetworkFile.untrained(spec, seed: 1), to: file)
         let workspace = try WorkspacePlan(models: [file.path], data: "builtin:digits:test").load()
-        let app = App(workspace: workspace, tabs: [Session.Tab(kind: "cka", settings: .null)],
-                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir, showSidebar: false))
+        let app = App(
+            workspace: workspace, tabs: [Session.Tab(kind: "cka", settings: .null)],
+            options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir, showSidebar: false))
         app.finishJobs()
         var grid = app.frame(80, 24)
         let header = try XCTUnwrap(grid.find("f … f"), grid.text)

@@ -41,7 +41,7 @@ final class CanvasTests: XCTestCase {
     func testColorConversions() {
         XCTAssertEqual(Color.rgb(255, 0, 0).xterm256, 196)
         XCTAssertEqual(Color.rgb(0, 0, 0).xterm256, 16)
-        XCTAssertEqual(Color.rgb(128, 128, 128).xterm256, 244)   // grey ramp: 8 + 10·12 = 128
+        XCTAssertEqual(Color.rgb(128, 128, 128).xterm256, 244)  // grey ramp: 8 + 10·12 = 128
         XCTAssertEqual(Color.rgb(95, 135, 255).xterm256, 16 + 36 * 1 + 6 * 2 + 5)
         XCTAssertEqual(Color.rgb(0x12, 0x34, 0x56).hex, 0x123456)
         XCTAssertEqual(Color.rgb(200, 30, 30).basic8, 1)

@@ -10,7 +10,7 @@ final class HeatmapAndImageTests: XCTestCase {
         XCTAssertEqual(scale.color(-2), .rgb(5, 48, 97))
         XCTAssertEqual(scale.color(0), .rgb(247, 247, 247))
         XCTAssertEqual(scale.color(2), .rgb(103, 0, 31))
-        XCTAssertEqual(scale.color(1), .rgb(229, 131, 104))       // (244+214)/2, (165+96)/2, (130+77)/2, rounded
+        XCTAssertEqual(scale.color(1), .rgb(229, 131, 104))  // (244+214)/2, (165+96)/2, (130+77)/2, rounded
         XCTAssertEqual(scale.color(5), .rgb(103, 0, 31), "clamped")
         XCTAssertEqual(ColorScale.fitting([-1.0, 3.0]), .diverging(limit: 3))
         XCTAssertEqual(ColorScale.fitting([0.0, 3.0]), .sequential(low: 0, high: 3))

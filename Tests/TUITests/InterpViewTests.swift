@@ -50,9 +50,10 @@ final class InterpViewTests: XCTestCase {
         let m = magnification(grid, at: (title.x, title.y + 1))
         XCTAssertGreaterThan(m, 1)
         // One step per channel of tolerance: the view's votes are Float64, these Float32.
-        assertMapCells(grid, at: (title.x, title.y + 1), magnification: m, values: votes,
-                       scale: .diverging(limit: votes.map(abs).max()!), cells: [(0, 0), (2 * m, m), (5 * m + 1, 3 * m), (7 * m, 4 * m - 1)],
-                       tolerance: 1)
+        assertMapCells(
+            grid, at: (title.x, title.y + 1), magnification: m, values: votes,
+            scale: .diverging(limit: votes.map(abs).max()!), cells: [(0, 0), (2 * m, m), (5 * m + 1, 3 * m), (7 * m, 4 * m - 1)],
+            tolerance: 1)
 
         // Every class's template under its label "class logit", all on ±max |A|.
         let templates = (0..<10).map { template(cnn, sample: 0, class: $0) }
@@ -62,8 +63,9 @@ final class InterpViewTests: XCTestCase {
             let label = try XCTUnwrap(grid.find("\(k) \(NumberFormat.readable(Double(scores[0, k])))"), "class \(k)")
             let g = magnification(grid, at: (label.x, label.y + 1))
             XCTAssertGreaterThan(g, 0)
-            assertMapCells(grid, at: (label.x, label.y + 1), magnification: g, values: templates[k], scale: scale,
-                           cells: [(0, 0), (3 * g, g), (6 * g, 2 * g)], tolerance: 1)
+            assertMapCells(
+                grid, at: (label.x, label.y + 1), magnification: g, values: templates[k], scale: scale,
+                cells: [(0, 0), (3 * g, g), (6 * g, 2 * g)], tolerance: 1)
         }
         // The table: a row per class, logit = Σ votes + bias.
         let row = try XCTUnwrap(grid.find("class    logit"))
@@ -72,7 +74,7 @@ final class InterpViewTests: XCTestCase {
 
     func testKeys() throws {
         let (app, _) = try makeInterpApp()
-        app.type("tt")     // label, then class 0
+        app.type("tt")  // label, then class 0
         var text = app.frame().text
         XCTAssertTrue(text.contains("class 0: f = Σ votes + b"), text)
         app.handle(.char("j"))
@@ -94,7 +96,7 @@ final class InterpViewTests: XCTestCase {
         XCTAssertTrue(text.contains("sample 11 of 0…448 · label \(data.labels![11])"), text)
         app.type("Pp")
         XCTAssertTrue(app.frame().text.contains("sample 0 of 0…448"))
-        app.handle(.char("m"))     // after demo:cnn: the workspace's MLP
+        app.handle(.char("m"))  // after demo:cnn: the workspace's MLP
         app.finishJobs()
         text = app.frame().text
         XCTAssertTrue(text.contains("demo:mlp-1 · sample 0 of 0…448"), text)
@@ -123,7 +125,8 @@ final class InterpViewTests: XCTestCase {
         let message = try XCTUnwrap(app.statusMessage)
         XCTAssertTrue(message.hasPrefix("exported 10 rows × 12 columns to \(dir.path)/loupe-interp-"), message)
         let lines = try String(contentsOfFile: String(message.split(separator: " ").last!), encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(lines[0], "model,sample,label,predicted,class,logit,votes_sum,bias,residual,bias_from_conv1,bias_from_conv2,bias_from_fc1")
+        XCTAssertEqual(
+            lines[0], "model,sample,label,predicted,class,logit,votes_sum,bias,residual,bias_from_conv1,bias_from_conv2,bias_from_fc1")
         let cnn = try DemoModels.load("cnn")
         let scores = cnn.scores(data.x.rows([1]))
         for c in 0..<10 {
@@ -131,8 +134,9 @@ final class InterpViewTests: XCTestCase {
             XCTAssertEqual(Array(fields[0..<5]), ["demo:cnn", "1", "\(data.labels![1])", "\(scores.rowArgmax()[0])", "\(c)"])
             let (logit, votes, bias, residual) = (Double(fields[5])!, Double(fields[6])!, Double(fields[7])!, Double(fields[8])!)
             XCTAssertEqual(logit, Double(scores[0, c]), accuracy: 1e-4 * max(abs(logit), 1))
-            XCTAssertEqual(votes, zip(template(cnn, sample: 1, class: c), data.x.row(1)).map { $0 * Double($1) }.reduce(0, +),
-                           accuracy: 1e-4 * max(abs(votes), 1))
+            XCTAssertEqual(
+                votes, zip(template(cnn, sample: 1, class: c), data.x.row(1)).map { $0 * Double($1) }.reduce(0, +),
+                accuracy: 1e-4 * max(abs(votes), 1))
             XCTAssertEqual(votes + bias - logit, residual, accuracy: 1e-12)
             XCTAssertLessThan(abs(residual), 1e-10)
             XCTAssertEqual(fields[9..<12].map { Double($0)! }.reduce(0, +), bias, accuracy: 1e-12)

@@ -43,8 +43,10 @@ func magnification(_ grid: Grid, at origin: (x: Int, y: Int)) -> Int {
 /// Checks cells (x, y) of an 8 × 8 map of `values` drawn in half blocks from `origin` at
 /// magnification `m`: the foreground is the colour of the pixel in the cell's upper half, the
 /// background that of its lower half, each channel within `tolerance`.
-func assertMapCells(_ grid: Grid, at origin: (x: Int, y: Int), magnification m: Int, values: [Double], scale: ColorScale,
-                    cells: [(Int, Int)], tolerance: Int = 0, file: StaticString = #filePath, line: UInt = #line) {
+func assertMapCells(
+    _ grid: Grid, at origin: (x: Int, y: Int), magnification m: Int, values: [Double], scale: ColorScale,
+    cells: [(Int, Int)], tolerance: Int = 0, file: StaticString = #filePath, line: UInt = #line
+) {
     func close(_ a: Color?, _ b: Color) -> Bool {
         guard case .rgb(let r1, let g1, let b1)? = a, case .rgb(let r2, let g2, let b2) = b else { return false }
         return [(r1, r2), (g1, g2), (b1, b2)].allSatisfy { abs(Int($0) - Int($1)) <= tolerance }
@@ -54,7 +56,8 @@ func assertMapCells(_ grid: Grid, at origin: (x: Int, y: Int), magnification m: 
         let (top, bottom, col) = (2 * y / m, (2 * y + 1) / m, x / m)
         XCTAssertTrue(close(cell.style.foreground, scale.color(values[top * 8 + col])), "pixel (\(top), \(col))", file: file, line: line)
         if bottom < 8 {
-            XCTAssertTrue(close(cell.style.background, scale.color(values[bottom * 8 + col])), "pixel (\(bottom), \(col))", file: file, line: line)
+            XCTAssertTrue(
+                close(cell.style.background, scale.color(values[bottom * 8 + col])), "pixel (\(bottom), \(col))", file: file, line: line)
         }
     }
 }
@@ -71,8 +74,10 @@ final class LRPViewTests: XCTestCase {
     let data = try! DataSource.load("builtin:digits:test")
 
     /// The explanation as the library computes it for one sample, independently of the view.
-    func explain(_ composite: LRPComposite, sample: Int, target: AttributionTarget = .predicted,
-                 biases: Bool = true, model: String = "cnn") throws -> LRPBatch<Float> {
+    func explain(
+        _ composite: LRPComposite, sample: Int, target: AttributionTarget = .predicted,
+        biases: Bool = true, model: String = "cnn"
+    ) throws -> LRPBatch<Float> {
         let network = try DemoModels.load(model)
         let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: composite, biasAbsorbsRelevance: biases))
         return try lrp.explain(data.x.rows([sample]), target: target, labels: data.labels.map { [$0[sample]] })
@@ -83,7 +88,7 @@ final class LRPViewTests: XCTestCase {
     /// Σ R and their difference.
     func testHeatmapAndConservationReadout() throws {
         let (app, _) = try makeLRPApp(self)
-        app.handle(.char("b"))    // no sidebar, whose layer names would be found first
+        app.handle(.char("b"))  // no sidebar, whose layer names would be found first
         let grid = app.frame()
         let text = grid.text
         let cnn = try DemoModels.load("cnn")
@@ -108,8 +113,9 @@ final class LRPViewTests: XCTestCase {
         let m = magnification(grid, at: (title.x, title.y + 1))
         XCTAssertGreaterThan(m, 1, "magnified at 200×60")
         let scale = ColorScale.diverging(limit: relevance.map(abs).max()!)
-        assertMapCells(grid, at: (title.x, title.y + 1), magnification: m, values: relevance, scale: scale,
-                       cells: [(0, 0), (3 * m, m), (5 * m + 1, 2 * m + 1), (7 * m, 4 * m - 1), (2 * m, 3 * m)])
+        assertMapCells(
+            grid, at: (title.x, title.y + 1), magnification: m, values: relevance, scale: scale,
+            cells: [(0, 0), (3 * m, m), (5 * m + 1, 2 * m + 1), (7 * m, 4 * m - 1), (2 * m, 3 * m)])
         // The input beside it, drawn grey from black (0) to white (1) at the same magnification.
         let input = try XCTUnwrap(grid.find("input"))
         let pixel = 255 * Double(data.x[0, 2 * 8 + 4])
@@ -141,10 +147,11 @@ final class LRPViewTests: XCTestCase {
         let conv1 = try XCTUnwrap(grid.find("conv1 "))
         let row = grid.text(row: conv1.y).trimmingCharacters(in: .whitespaces)
         XCTAssertTrue(row.hasSuffix(" " + NumberFormat.readable(cnn.layerTotals[0, 1] - cnn.layerTotals[0, 0])), row)
-        XCTAssertEqual(cnn.layerTotals[0, 1] - cnn.layerTotals[0, 0], -cnn.conservationErrors[0], accuracy: 1e-4,
-                       "all of it is lost at conv1")
+        XCTAssertEqual(
+            cnn.layerTotals[0, 1] - cnn.layerTotals[0, 0], -cnn.conservationErrors[0], accuracy: 1e-4,
+            "all of it is lost at conv1")
 
-        app.handle(.char("m"))    // demo:mlp-1
+        app.handle(.char("m"))  // demo:mlp-1
         app.finishJobs()
         grid = app.frame()
         XCTAssertTrue(grid.text.contains("demo:mlp-1 · sample 0 of"))
@@ -220,14 +227,15 @@ final class LRPViewTests: XCTestCase {
     /// the curves.
     func testPixelFlipping() throws {
         let (app, dir) = try makeLRPApp(self)
-        app.type("FFF")   // 50 samples
+        app.type("FFF")  // 50 samples
         app.handle(.char("f"))
         app.finishJobs()
         let grid = app.frame()
         let cnn = try DemoModels.load("cnn")
         let options = PixelFlippingOptions(steps: 16, baseline: .value(0), randomOrders: 10, seed: 1, batchSize: 20)
-        let result = try PixelFlippingResult.compute(network: cnn, data: data, samples: Array(0..<50),
-                                                     methods: [LRPConfiguration(composite: .epsilonPlus)], options: options)
+        let result = try PixelFlippingResult.compute(
+            network: cnn, data: data, samples: Array(0..<50),
+            methods: [LRPConfiguration(composite: .epsilonPlus)], options: options)
         XCTAssertTrue(grid.text.contains("pixel flipping · first 50 samples · mean u·f(x)"), grid.text)
         for curve in result.curves {
             XCTAssertTrue(grid.text.contains("━ \(curve.method) AUC \(NumberFormat.readable(curve.auc))"), curve.method)
@@ -268,7 +276,7 @@ final class LRPViewTests: XCTestCase {
     /// off and on runs it again.
     func testEscCancelsPixelFlipping() throws {
         let (app, _) = try makeLRPApp(self)
-        app.type("FFf")   // every sample: long enough to catch running
+        app.type("FFf")  // every sample: long enough to catch running
         let deadline = Date().addingTimeInterval(30)
         while app.jobs.status == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
         XCTAssertTrue(app.frame(120, 40).text.contains("pixel flipping: epsilon-plus"), "the status line names the job")
@@ -294,16 +302,24 @@ final class LRPViewTests: XCTestCase {
         XCTAssertEqual(lines[0], "model,composite,biases_absorb,target,sample,label,target_class,input,channel,row,col,value,relevance")
         let batch = try explain(.epsilonPlus, sample: 1)
         let row = lines[1 + 19].split(separator: ",")
-        XCTAssertEqual(Array(row[0..<8]), ["demo:cnn", "epsilon-plus", "1", "predicted", "1", "\(data.labels![1])",
-                                           "\(batch.classes[0]!)", "19"])
+        XCTAssertEqual(
+            Array(row[0..<8]),
+            [
+                "demo:cnn", "epsilon-plus", "1", "predicted", "1", "\(data.labels![1])",
+                "\(batch.classes[0]!)", "19"
+            ])
         XCTAssertEqual(Array(row[8..<11]), ["0", "2", "3"])
         XCTAssertEqual(Double(row[11]), Double(data.x[1, 19]))
         XCTAssertEqual(Double(row[12]), Double(batch.relevance[0, 19]))
 
         app.handle(.char("v"))
         let layers = try XCTUnwrap(app.currentView?.exportTable())
-        XCTAssertEqual(layers.header, ["model", "composite", "biases_absorb", "target", "sample", "label", "target_class",
-                                       "layer", "kind", "rule", "relevance_in", "relevance_lost"])
+        XCTAssertEqual(
+            layers.header,
+            [
+                "model", "composite", "biases_absorb", "target", "sample", "label", "target_class",
+                "layer", "kind", "rule", "relevance_in", "relevance_lost"
+            ])
         let cnn = try DemoModels.load("cnn")
         XCTAssertEqual(layers.rows.count, cnn.layers.count + 1)
         XCTAssertEqual(layers.rows[0][7], .text("conv1"))
@@ -347,8 +363,10 @@ final class LRPViewTests: XCTestCase {
         for (w, h) in [(200, 60), (120, 40), (80, 24), (60, 20), (40, 12), (30, 8), (1, 1)] {
             let text = app.frame(w, h).text
             if w >= 80 {
-                for needle in ["demo:cnn · sample 0 of 0…448", "composite epsilon-plus", "relevance", "f_c(x)", "Σ R − f_c(x)",
-                               "pixel flipping · first 100", "AUC"] {
+                for needle in [
+                    "demo:cnn · sample 0 of 0…448", "composite epsilon-plus", "relevance", "f_c(x)", "Σ R − f_c(x)",
+                    "pixel flipping · first 100", "AUC"
+                ] {
                     XCTAssertTrue(text.contains(needle), "\(w)×\(h): \(needle)")
                 }
             }

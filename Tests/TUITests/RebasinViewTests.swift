@@ -2,8 +2,8 @@ import Foundation
 import Interpret
 import LinAlg
 import Networks
-import TestSupport
 import TUI
+import TestSupport
 import Workbench
 import XCTest
 
@@ -25,8 +25,9 @@ final class RebasinViewTests: XCTestCase {
     }
 
     func outcome(_ method: RebasinOptions.Method) throws -> RebasinOutcome {
-        try GitRebasin.run(try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: try DataSource.load("builtin:digits:test"),
-                           options: RebasinOptions(method: method, interpolationSteps: 25))
+        try GitRebasin.run(
+            try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: try DataSource.load("builtin:digits:test"),
+            options: RebasinOptions(method: method, interpolationSteps: 25))
     }
 
     /// The barriers and accuracies on screen: the naive barrier as computed here, the permuted
@@ -38,13 +39,23 @@ final class RebasinViewTests: XCTestCase {
         let naiveBarrier = loss.max()! - (loss[0] + loss[24]) / 2
         let r = try outcome(.weight).result
         XCTAssertTrue(text.contains("Git Re-Basin · weight matching of B demo:mlp-2 onto A demo:mlp-1"), text)
-        XCTAssertTrue(text.contains(String(format: "loss barrier: naive %.4f · permuted %.4f", naiveBarrier, r.permuted!.lossBarrier)), text)
+        XCTAssertTrue(
+            text.contains(String(format: "loss barrier: naive %.4f · permuted %.4f", naiveBarrier, r.permuted!.lossBarrier)), text)
         XCTAssertLessThan(r.permuted!.lossBarrier, naiveBarrier)
-        XCTAssertTrue(text.contains(String(format: "accuracy barrier: naive %.2f %% · permuted %.2f %%",
-                                           100 * r.naive!.accuracyBarrier, 100 * r.permuted!.accuracyBarrier)))
-        XCTAssertTrue(text.contains(String(format: "merged (λ = ½, permuted) %.2f %%, loss %.4f", 100 * r.evaluationMerged!.accuracy, r.evaluationMerged!.loss)))
+        XCTAssertTrue(
+            text.contains(
+                String(
+                    format: "accuracy barrier: naive %.2f %% · permuted %.2f %%",
+                    100 * r.naive!.accuracyBarrier, 100 * r.permuted!.accuracyBarrier)))
+        XCTAssertTrue(
+            text.contains(
+                String(format: "merged (λ = ½, permuted) %.2f %%, loss %.4f", 100 * r.evaluationMerged!.accuracy, r.evaluationMerged!.loss))
+        )
         XCTAssertTrue(text.contains(String(format: "naive midpoint %.2f %%", 100 * r.naive!.accuracy[12])))
-        XCTAssertTrue(text.contains("fc1 (256 units, \(r.groups[0].fixedUnits) in place), fc2 (256 units, \(r.groups[1].fixedUnits) in place) in \(r.sweeps!) sweeps"))
+        XCTAssertTrue(
+            text.contains(
+                "fc1 (256 units, \(r.groups[0].fixedUnits) in place), fc2 (256 units, \(r.groups[1].fixedUnits) in place) in \(r.sweeps!) sweeps"
+            ))
         XCTAssertTrue(text.contains("loss along λ"))
         XCTAssertTrue(text.contains("accuracy along λ"))
         XCTAssertTrue(text.contains("━ naive  ━ permuted  ━ barrier"))
@@ -66,8 +77,9 @@ final class RebasinViewTests: XCTestCase {
     func testProgressWhileRunning() throws {
         let dir = try temporaryDirectory(self)
         let workspace = try WorkspacePlan(models: ["demo:mlp-1", "demo:mlp-2"], data: "builtin:digits:test").load()
-        let app = App(workspace: workspace, tabs: [Session.Tab(kind: "rebasin", settings: .null)],
-                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
+        let app = App(
+            workspace: workspace, tabs: [Session.Tab(kind: "rebasin", settings: .null)],
+            options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
         XCTAssertTrue(app.frame().text.contains("matching B's units to A's"))
         XCTAssertNil(app.currentView?.exportTable())
         app.handle(.char("w"))
@@ -135,8 +147,9 @@ final class RebasinViewTests: XCTestCase {
         let session = try app.session(named: "rebasin")
         let (restored, restoredDir) = try makeApp(self, tabs: session.tabs)
         // The same screen, but for the export folder named in it.
-        XCTAssertEqual(restored.frame().text.replacingOccurrences(of: restoredDir.path, with: "EXPORTS"),
-                       app.frame().text.replacingOccurrences(of: dir.path, with: "EXPORTS"))
+        XCTAssertEqual(
+            restored.frame().text.replacingOccurrences(of: restoredDir.path, with: "EXPORTS"),
+            app.frame().text.replacingOccurrences(of: dir.path, with: "EXPORTS"))
         XCTAssertEqual(try XCTUnwrap(restored.currentView as? RebasinView).settings.method, .activation)
     }
 
@@ -154,8 +167,9 @@ final class RebasinViewTests: XCTestCase {
         let csv = (0..<x.rows).map { x.row($0).map { "\($0)" }.joined(separator: ",") }.joined(separator: "\n")
         try csv.write(to: dir.appendingPathComponent("x.csv"), atomically: true, encoding: .utf8)
         let workspace = try WorkspacePlan(models: ["demo:mlp-1", "demo:mlp-2"], data: dir.appendingPathComponent("x.csv").path).load()
-        let app = App(workspace: workspace, tabs: [Session.Tab(kind: "rebasin", settings: .null)],
-                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
+        let app = App(
+            workspace: workspace, tabs: [Session.Tab(kind: "rebasin", settings: .null)],
+            options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
         app.finishJobs()
         let text = app.frame().text
         XCTAssertTrue(text.contains("has no labels: no loss or accuracy along λ"), text)

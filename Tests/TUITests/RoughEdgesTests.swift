@@ -1,8 +1,8 @@
 import Foundation
 import Interpret
 import Networks
-import TestSupport
 import TUI
+import TestSupport
 import Workbench
 import XCTest
 
@@ -27,10 +27,12 @@ final class RoughEdgesTests: XCTestCase {
         XCTAssertTrue(text.contains("A model-a.safetensors"), text)
         XCTAssertTrue(text.contains("B model-b.safetensors"), text)
         let large = app.frame(200, 60).text
-        XCTAssertTrue(large.contains("━ A model-a.safetensors") && large.contains("━ B model-b.safetensors"), "both series in the legend: \(large)")
+        XCTAssertTrue(
+            large.contains("━ A model-a.safetensors") && large.contains("━ B model-b.safetensors"), "both series in the legend: \(large)")
         // Same file names in different folders: the folders tell them apart.
-        XCTAssertEqual(LoadedModel.shortNames(["/x/run1/model.safetensors", "/x/run2/model.safetensors", "demo:mlp-1"]),
-                       ["run1/model.safetensors", "run2/model.safetensors", "demo:mlp-1"])
+        XCTAssertEqual(
+            LoadedModel.shortNames(["/x/run1/model.safetensors", "/x/run2/model.safetensors", "demo:mlp-1"]),
+            ["run1/model.safetensors", "run2/model.safetensors", "demo:mlp-1"])
         XCTAssertEqual(LoadedModel.shortNames(["/a/b/m.safetensors", "/c/d/n.safetensors"]), ["m.safetensors", "n.safetensors"])
     }
 
@@ -57,7 +59,7 @@ final class RoughEdgesTests: XCTestCase {
         let (app, _) = try makeApp(self, tabs: [sae, Session.Tab(kind: "align", settings: .null)], finishingJobs: false)
         let deadline = Date().addingTimeInterval(120)
         while !(app.jobs.status?.title.contains("SAE") ?? false), Date() < deadline { app.update(); Thread.sleep(forTimeInterval: 0.01) }
-        app.handle(.char("2"))   // Align: its correlations are asked for while the SAE trains
+        app.handle(.char("2"))  // Align: its correlations are asked for while the SAE trains
         var shown = false
         while !shown, Date() < deadline {
             app.update()
@@ -75,10 +77,11 @@ final class RoughEdgesTests: XCTestCase {
         _ = try DemoModels.load("bilinear")
         let plan = WorkspacePlan(models: ["demo:bilinear"], data: "builtin:digits:test")
         let dir = try temporaryDirectory(self)
-        let app = App(workspace: try plan.load(), tabs: [Session.Tab(kind: "interp", settings: .null)],
-                      options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
+        let app = App(
+            workspace: try plan.load(), tabs: [Session.Tab(kind: "interp", settings: .null)],
+            options: AppOptions(sessions: SessionStore(directory: dir), exportDirectory: dir))
         settle(app)
-        app.handle(.char("b"))   // the sidebar away, so the view's lines read whole
+        app.handle(.char("b"))  // the sidebar away, so the view's lines read whole
         let text = app.frame(80, 24).text.replacingOccurrences(of: "\n", with: " ")
         XCTAssertTrue(text.contains("demo:bilinear:"), text)
         XCTAssertTrue(text.contains("needs a piecewise-linear network"), text)
@@ -149,7 +152,8 @@ final class RoughEdgesTests: XCTestCase {
         press(app, "2")
         press(app, "w")
         let message = try XCTUnwrap(app.statusMessage)
-        let screen = app.frame(80, 24).text.split(separator: "\n").suffix(3).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        let screen = app.frame(80, 24).text.split(separator: "\n").suffix(3).map { $0.trimmingCharacters(in: .whitespaces) }.joined(
+            separator: " ")
         XCTAssertTrue(screen.hasSuffix(message), "the whole message is on screen:\n\(screen)\n\(message)\n\(app.frame(80, 24).text)")
         XCTAssertTrue(message.hasSuffix("to \(dir.path)"), message)
     }

@@ -3,8 +3,8 @@ import Foundation
 import Interpret
 import LinAlg
 import Networks
-import TestSupport
 import TUI
+import TestSupport
 import Workbench
 import XCTest
 
@@ -78,25 +78,29 @@ final class SAEViewTests: XCTestCase {
         let network = try DemoModels.load("mlp-1")
         let data = try DataSource.load("builtin:digits:test")
         let source = try LayerActivationSource(network: network, layer: settings.layer ?? "relu1", data: data)
-        let options = SAETrainingOptions(architecture: settings.architecture, expansionFactor: Double(settings.expansion), k: settings.k,
-                                         sparsityCoefficient: settings.sparsity, steps: settings.steps, batchSize: settings.batchSize,
-                                         seed: settings.seed)
+        let options = SAETrainingOptions(
+            architecture: settings.architecture, expansionFactor: Double(settings.expansion), k: settings.k,
+            sparsityCoefficient: settings.sparsity, steps: settings.steps, batchSize: settings.batchSize,
+            seed: settings.seed)
         var session = try SAETrainingSession(source: source, options: options)
         var curve: [SAETrainingPoint] = []
         while !session.isFinished && curve.count < (steps ?? .max) { curve.append(try session.advance()) }
         let sae = session.finish().sae
         let x = try source.all()
         let codes = sae.encode(x)
-        let r = Reference(network: network, data: data, source: source, x: x, sae: sae, curve: curve, codes: codes,
-                          reconstruction: sae.decode(codes))
+        let r = Reference(
+            network: network, data: data, source: source, x: x, sae: sae, curve: curve, codes: codes,
+            reconstruction: sae.decode(codes))
         Self.cache[key] = r
         return r
     }
 
     // MARK: Support
 
-    static func settings(layer: String? = nil, architecture: SAEArchitecture = .topk, k: Int = 16, expansion: Int = 4,
-                         steps: Int = 60) -> SAEView.Settings {
+    static func settings(
+        layer: String? = nil, architecture: SAEArchitecture = .topk, k: Int = 16, expansion: Int = 4,
+        steps: Int = 60
+    ) -> SAEView.Settings {
         var s = SAEView.Settings()
         s.layer = layer
         s.architecture = architecture
@@ -108,8 +112,9 @@ final class SAEViewTests: XCTestCase {
 
     /// A workbench with only the SAE tab, trained and analysed.
     func saeApp(_ settings: SAEView.Settings = settings(), colors: ColorMode = .truecolor) throws -> (App, URL) {
-        let (app, dir) = try makeApp(self, compare: false, colors: colors,
-                                     tabs: [Session.Tab(kind: "sae", settings: try JSONValue(encoding: settings))])
+        let (app, dir) = try makeApp(
+            self, compare: false, colors: colors,
+            tabs: [Session.Tab(kind: "sae", settings: try JSONValue(encoding: settings))])
         settle(app)
         return (app, dir)
     }
@@ -158,7 +163,8 @@ final class SAEViewTests: XCTestCase {
         guard let at = places.first else { return nil }
         let rest = grid.text(row: at.y).unicodeScalars.dropFirst(at.x + label.unicodeScalars.count)
         let value = String(String.UnicodeScalarView(rest)).drop { $0 == " " }
-        let end = [value.range(of: "  ")?.lowerBound, value.range(of: " · ")?.lowerBound, value.firstIndex(of: "│")]
+        let end =
+            [value.range(of: "  ")?.lowerBound, value.range(of: " · ")?.lowerBound, value.firstIndex(of: "│")]
             .compactMap { $0 }.min() ?? value.endIndex
         return String(value[..<end]).trimmingCharacters(in: .whitespaces)
     }
@@ -178,8 +184,10 @@ final class SAEViewTests: XCTestCase {
         let dead = Double(ref.firing.filter { $0 == 0 }.count) / 1024
         XCTAssertEqual(shown(grid, "dead latents"), NumberFormat.percent(dead, digits: 2))
         XCTAssertTrue(text.contains("dark matter: not measured"), "449 samples cannot fit 257 unknowns per half")
-        for title in ["Training: loss, L0 and FVU per step", "Latent density and active latents per sample", "Metrics and dark matter",
-                      "Latents: 1024 of 1024", "top-activating samples", "decoder direction (256 units)", "effect on each class logit"] {
+        for title in [
+            "Training: loss, L0 and FVU per step", "Latent density and active latents per sample", "Metrics and dark matter",
+            "Latents: 1024 of 1024", "top-activating samples", "decoder direction (256 units)", "effect on each class logit"
+        ] {
             XCTAssertTrue(text.contains(title), title)
         }
         // The metrics panel's export.
@@ -190,8 +198,13 @@ final class SAEViewTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(figure(metrics, "fvu")), ref.fvu, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(figure(metrics, "dead_fraction")), dead, accuracy: 1e-12)
         XCTAssertNil(figure(metrics, "error_r2"), "no dark matter on 449 samples of 256 features")
-        XCTAssertTrue(metrics.rows.contains { $0 == ["caveat", "dark_matter.not_measured",
-                                                     "dark matter: not measured: it needs at least 516 samples for d_in = 256 (more than the unknowns in each half); there are 449"] })
+        XCTAssertTrue(
+            metrics.rows.contains {
+                $0 == [
+                    "caveat", "dark_matter.not_measured",
+                    "dark matter: not measured: it needs at least 516 samples for d_in = 256 (more than the unknowns in each half); there are 449"
+                ]
+            })
         // Loss recovered: cross-entropy of the rest of the network (fc2, relu2, fc3) on x, x̂ and 0.
         let labels = try XCTUnwrap(ref.data.labels)
         func loss(_ a: Matrix<Float>) -> Double { crossEntropy(logits: ref.network.forward(from: 2, a), labels: labels).loss }
@@ -203,8 +216,9 @@ final class SAEViewTests: XCTestCase {
     /// is analysed like a finished one.
     func testLiveCurveAndEscKeepsTheSAESoFar() throws {
         // The training is far too long to wait for: the test watches it run, then stops it.
-        let (app, _) = try makeApp(self, compare: false, tabs: [Session.Tab(kind: "sae", settings: try JSONValue(encoding: Self.settings(steps: 51_200)))],
-                                   finishingJobs: false)
+        let (app, _) = try makeApp(
+            self, compare: false, tabs: [Session.Tab(kind: "sae", settings: try JSONValue(encoding: Self.settings(steps: 51_200)))],
+            finishingJobs: false)
         let pattern = try NSRegularExpression(pattern: "training: step (\\d+) / 51200")
         var seen: [Int] = []
         let deadline = Date().addingTimeInterval(300)
@@ -222,8 +236,9 @@ final class SAEViewTests: XCTestCase {
         app.handle(.escape)
         settle(app)
         let text = app.frame().text
-        let stopped = try XCTUnwrap(try NSRegularExpression(pattern: "stopped at step (\\d+) of 51200 \\(Esc\\)")
-            .firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), text)
+        let stopped = try XCTUnwrap(
+            try NSRegularExpression(pattern: "stopped at step (\\d+) of 51200 \\(Esc\\)")
+                .firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), text)
         let step = Int(text[Range(stopped.range(at: 1), in: text)!])!
         XCTAssertGreaterThanOrEqual(step, 8)
         // The curve holds every step taken, as a session of the same settings takes them.
@@ -246,7 +261,8 @@ final class SAEViewTests: XCTestCase {
         let (app, _) = try saeApp()
         press(app, "fff")
         let table = try export(app)
-        XCTAssertEqual(Array(table.header.prefix(6)), ["latent", "frequency", "mean_activation", "max_activation", "top_class", "top_class_effect"])
+        XCTAssertEqual(
+            Array(table.header.prefix(6)), ["latent", "frequency", "mean_activation", "max_activation", "top_class", "top_class_effect"])
         XCTAssertEqual(table.header.count, 16, "and the effect on each of the 10 classes")
         XCTAssertEqual(table.rows.count, 1024)
         let frequency = ref.frequency
@@ -367,7 +383,8 @@ final class SAEViewTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(figure(metrics, "test_samples")), 225)
         // The selected (most frequent) latent's decoder row as the input image.
         let text = grid.text
-        let shown = try XCTUnwrap(try NSRegularExpression(pattern: "Latent (\\d+)").firstMatch(in: text, range: NSRange(text.startIndex..., in: text)))
+        let shown = try XCTUnwrap(
+            try NSRegularExpression(pattern: "Latent (\\d+)").firstMatch(in: text, range: NSRange(text.startIndex..., in: text)))
         let j = Int(text[Range(shown.range(at: 1), in: text)!])!
         XCTAssertEqual(ref.frequency[j], ref.frequency.max())
         let title = try XCTUnwrap(grid.find("decoder direction (an image)"))
@@ -474,7 +491,9 @@ final class SAEViewTests: XCTestCase {
         XCTAssertTrue(text.contains(" training   metrics   density   latents   latent "), text)
         XCTAssertTrue(text.contains("Training: loss, L0 and FVU"))
         XCTAssertFalse(text.contains("Latents: 1024"), "one panel at a time")
-        for (key, title) in [("f", "Metrics and dark matter"), ("f", "log10 frequency"), ("f", "Latents: 1024 of 1024"), ("f", "top-activating samples")] {
+        for (key, title) in [
+            ("f", "Metrics and dark matter"), ("f", "log10 frequency"), ("f", "Latents: 1024 of 1024"), ("f", "top-activating samples")
+        ] {
             press(app, key)
             text = app.frame(80, 24).text
             XCTAssertTrue(text.contains(title), "\(title):\n\(text)")
@@ -498,7 +517,7 @@ final class SAEViewTests: XCTestCase {
         press(app, "t")
         press(app, "fff")
         filter(app, "alive")
-        press(app, "lo")    // sort by frequency, ascending
+        press(app, "lo")  // sort by frequency, ascending
         let before = screen(app)
         let table = try export(app)
         app.save(as: "sae")

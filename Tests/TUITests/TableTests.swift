@@ -3,8 +3,9 @@ import TUI
 import XCTest
 
 final class TableTests: XCTestCase {
-    let table = Table(columns: [.init("name"), .init("value", .fixed(2))],
-                          rows: [[.text("b"), .number(2)], [.text("a"), .number(10)], [.text("c"), .number(-1)], [.text("d"), .missing]])
+    let table = Table(
+        columns: [.init("name"), .init("value", .fixed(2))],
+        rows: [[.text("b"), .number(2)], [.text("a"), .number(10)], [.text("c"), .number(-1)], [.text("d"), .missing]])
 
     func testSortingAndFiltering() {
         var state = TableState()
@@ -51,8 +52,9 @@ final class TableTests: XCTestCase {
     }
 
     func testCSVHasAHeaderFullPrecisionAndQuoting() {
-        let t = Table(columns: [.init("name"), .init("x", .fixed(1))],
-                          rows: [[.text("a,b"), .number(0.123456789)], [.text("say \"hi\""), .integer(3)], [.missing, .number(.nan)]])
+        let t = Table(
+            columns: [.init("name"), .init("x", .fixed(1))],
+            rows: [[.text("a,b"), .number(0.123456789)], [.text("say \"hi\""), .integer(3)], [.missing, .number(.nan)]])
         XCTAssertEqual(t.csv, "name,x\n\"a,b\",0.123456789\n\"say \"\"hi\"\"\",3\n,nan\n")
         XCTAssertEqual(t.columns[1].display(.number(0.123456789)), "0.1")
     }
@@ -60,8 +62,9 @@ final class TableTests: XCTestCase {
     func testListAndTextWrap() {
         XCTAssertEqual(TextBlock.wrap("one two three four", width: 9), ["one two", "three", "four"])
         let grid = Grid(width: 10, height: 2)
-        ListWidget.render([ListItem("Models"), ListItem("fc1", depth: 1, detail: "[8]"), ListItem("more")], selected: 2,
-                          canvas: Canvas(grid: grid))
+        ListWidget.render(
+            [ListItem("Models"), ListItem("fc1", depth: 1, detail: "[8]"), ListItem("more")], selected: 2,
+            canvas: Canvas(grid: grid))
         XCTAssertEqual(grid.text(row: 0), "  fc1  [8▴", "scrolled: the mark says there is more above")
         XCTAssertTrue(grid[0, 1].style.attributes.contains(.reverse))
     }

@@ -104,8 +104,9 @@ final class CSVTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("a,\"b,c\",\"d\"\"e\"\n0.1,-1e-300,1.7976931348623157e+308\n"), text)
         let back = try CSVTable.read(url)
         XCTAssertEqual(back.header, ["a", "b,c", "d\"e"])
-        XCTAssertEqual(back.values.storage.map(\.bitPattern).enumerated().filter { !m.storage[$0.offset].isNaN }.map(\.element),
-                       m.storage.enumerated().filter { !$0.element.isNaN }.map(\.element.bitPattern))
+        XCTAssertEqual(
+            back.values.storage.map(\.bitPattern).enumerated().filter { !m.storage[$0.offset].isNaN }.map(\.element),
+            m.storage.enumerated().filter { !$0.element.isNaN }.map(\.element.bitPattern))
         XCTAssertTrue(back.values[1, 0].isNaN)
         // Without a header, and via the instance method.
         let plain = CSVTable(header: nil, values: Matrix<Double>([[1, 2], [3, 4]]))
@@ -120,8 +121,9 @@ final class CSVTests: XCTestCase {
 
     func testMixedCellWriterQuotesPerRFC4180() throws {
         let url = try temporaryDirectory(self).appendingPathComponent("mixed.csv")
-        try CSVTable.write(header: ["name", "value", "note"],
-                           rows: [["fc1", "0.5", "plain"], ["relu, 2", "-1", "say \"hi\""], ["x", "", "two\nlines"]], to: url)
+        try CSVTable.write(
+            header: ["name", "value", "note"],
+            rows: [["fc1", "0.5", "plain"], ["relu, 2", "-1", "say \"hi\""], ["x", "", "two\nlines"]], to: url)
         let text = try String(contentsOf: url, encoding: .utf8)
         XCTAssertEqual(text, "name,value,note\nfc1,0.5,plain\n\"relu, 2\",-1,\"say \"\"hi\"\"\"\nx,,\"two\nlines\"\n")
         assertTensorIOError(["row 0 has 1 cells for 3 header names"]) {

@@ -37,7 +37,9 @@ final class FileSafetyTests: XCTestCase {
         assertTensorIOError(["/dev/null", "device, pipe or socket"]) { try OutputCheck.file("/dev/null", inputs: [], force: true) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("no").path), "nothing is created")
         // A folder nobody may write in, root included, is found before any work.
-        assertTensorIOError(["/proc/loupe.npy", "cannot write in /proc"]) { try OutputCheck.file("/proc/loupe.npy", inputs: [], force: true) }
+        assertTensorIOError(["/proc/loupe.npy", "cannot write in /proc"]) {
+            try OutputCheck.file("/proc/loupe.npy", inputs: [], force: true)
+        }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["r.npy"], "the write check leaves nothing")
     }
 
@@ -53,9 +55,12 @@ final class FileSafetyTests: XCTestCase {
         }
         let sae = dir.appendingPathComponent("sae")
         try FileManager.default.createDirectory(at: sae, withIntermediateDirectories: false)
-        XCTAssertEqual(try OutputCheck.directory(sae.path, writing: files, inputs: [], force: false).path, sae.path, "an empty folder is fine")
+        XCTAssertEqual(
+            try OutputCheck.directory(sae.path, writing: files, inputs: [], force: false).path, sae.path, "an empty folder is fine")
         try Data("{}".utf8).write(to: sae.appendingPathComponent("cfg.json"))
-        assertTensorIOError(["already holds cfg.json", "--force"]) { try OutputCheck.directory(sae.path, writing: files, inputs: [], force: false) }
+        assertTensorIOError(["already holds cfg.json", "--force"]) {
+            try OutputCheck.directory(sae.path, writing: files, inputs: [], force: false)
+        }
         let input = OutputCheck.Input("the SAE", sae.appendingPathComponent("cfg.json"))
         assertTensorIOError(["cfg.json", "would overwrite the SAE"]) {
             try OutputCheck.directory(sae.path, writing: files, inputs: [input], force: true)
@@ -113,7 +118,8 @@ final class FileSafetyTests: XCTestCase {
         defer { MemoryBudget.set(nil) }
         XCTAssertNoThrow(try MemoryBudget.check(1 << 20, for: "x"))
         XCTAssertThrowsError(try MemoryBudget.check((1 << 20) + 1, for: "the weights")) { error in
-            XCTAssertEqual("\(error)", "the weights needs 1.0 MB, more than the 1.0 MB memory budget (--max-memory or LOUPE_MAX_MEMORY to change it)")
+            XCTAssertEqual(
+                "\(error)", "the weights needs 1.0 MB, more than the 1.0 MB memory budget (--max-memory or LOUPE_MAX_MEMORY to change it)")
         }
         XCTAssertThrowsError(try MemoryBudget.check(nil, for: "a [2^40, 2^40] tensor")) { error in
             XCTAssertTrue("\(error)".contains("more memory than can be addressed"), "\(error)")
@@ -139,9 +145,12 @@ final class FileSafetyTests: XCTestCase {
     func testAnEnormousSparseFileIsMappedNotRead() throws {
         let dir = try temporaryDirectory(self)
         let url = dir.appendingPathComponent("huge.npy")
-        let rows = 1 << 26, cols = 4096   // 2^38 float32 values: 1 TiB
+        let rows = 1 << 26, cols = 4096  // 2^38 float32 values: 1 TiB
         let header = npyHeader(shape: [rows, cols])
-        let handle = try FileHandle(forWritingTo: { FileManager.default.createFile(atPath: url.path, contents: header); return url }())
+        let handle = try FileHandle(
+            forWritingTo: {
+                FileManager.default.createFile(atPath: url.path, contents: header); return url
+            }())
         try handle.truncate(atOffset: UInt64(header.count) + UInt64(rows) * UInt64(cols) * 4)
         try handle.close()
         let file = try NPYFile(url)
@@ -165,7 +174,8 @@ final class FileSafetyTests: XCTestCase {
 
 /// A version 1.0 `.npy` preamble for a float32 array of `shape`, as numpy writes it.
 func npyHeader(shape: [Int]) -> Data {
-    var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", "))\(shape.count == 1 ? "," : "")), }"
+    var dict =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", "))\(shape.count == 1 ? "," : "")), }"
     while (10 + dict.utf8.count + 1) % 64 != 0 { dict += " " }
     dict += "\n"
     var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0])

@@ -7,7 +7,7 @@ final class IDXTests: XCTestCase {
         let images = try IDX.read(fixture("images.idx3-ubyte"))
         XCTAssertEqual(images.dtype, .u8)
         XCTAssertEqual(images.shape, [3, 4, 4])
-        XCTAssertEqual(try images.int64s(), (0 ..< 48).map { Int64($0 * 5 % 256) })
+        XCTAssertEqual(try images.int64s(), (0..<48).map { Int64($0 * 5 % 256) })
         let labels = try IDX.read(fixture("labels.idx1-ubyte"))
         XCTAssertEqual(labels.shape, [3])
         XCTAssertEqual(try labels.int64s(), [7, 2, 1])
@@ -36,7 +36,7 @@ final class IDXTests: XCTestCase {
             try IDX.write(t, to: url)
             XCTAssertEqual(try IDX.read(url), t, name)
         }
-        let big = Tensor((0 ..< 10_000).map { Double($0) / 7 }, shape: [100, 100])
+        let big = Tensor((0..<10_000).map { Double($0) / 7 }, shape: [100, 100])
         let url = dir.appendingPathComponent("big.idx")
         try IDX.write(big, to: url)
         XCTAssertEqual(try IDX.read(url), big)
@@ -58,7 +58,7 @@ final class IDXTests: XCTestCase {
         assertTensorIOError(["1 unexpected bytes after the data"]) { try IDX.decode(extra, source: "f") }
         // Dimensions whose product overflows.
         var huge = Data([0, 0, 0x0E, 3])
-        for _ in 0 ..< 3 { huge.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF]) }
+        for _ in 0..<3 { huge.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF]) }
         assertTensorIOError(["shape [4294967295, 4294967295, 4294967295]", "overflows"]) { try IDX.decode(huge, source: "f") }
     }
 }

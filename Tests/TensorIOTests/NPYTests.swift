@@ -19,7 +19,7 @@ func npyBytes(_ dict: String, version: UInt8 = 1, data: [UInt8] = [], pad: Bool 
 }
 
 final class NPYTests: XCTestCase {
-    func ramp(_ n: Int, _ scale: Double) -> [Double] { (0 ..< n).map { Double($0 - n / 2) * scale } }
+    func ramp(_ n: Int, _ scale: Double) -> [Double] { (0..<n).map { Double($0 - n / 2) * scale } }
 
     // MARK: Fixtures written by numpy
 
@@ -32,10 +32,10 @@ final class NPYTests: XCTestCase {
             ("npy_i32.npy", .i32, [2, 3], ramp(6, 1e5)),
             ("npy_i16.npy", .i16, [2, 3], ramp(6, 1000)),
             ("npy_i8.npy", .i8, [2, 3], ramp(6, 20)),
-            ("npy_u8.npy", .u8, [2, 3], (0 ..< 6).map { Double($0 * 50) }),
+            ("npy_u8.npy", .u8, [2, 3], (0..<6).map { Double($0 * 50) }),
             ("npy_bool.npy", .bool, [2, 3], [1, 0, 1, 0, 0, 1]),
             ("npy_scalar.npy", .f64, [], [3.25]),
-            ("npy_vector.npy", .f32, [3], [1.5, -2.5, 4]),
+            ("npy_vector.npy", .f32, [3], [1.5, -2.5, 4])
         ]
         for (name, dtype, shape, values) in cases {
             let t = try NPY.read(fixture(name))
@@ -66,7 +66,7 @@ final class NPYTests: XCTestCase {
     func testReadsFortranOrder() throws {
         let t3 = try NPY.read(fixture("npy_fortran_3d.npy"))
         XCTAssertEqual(t3.shape, [2, 3, 4])
-        XCTAssertEqual(t3.floats(), (0 ..< 24).map(Float.init), "Fortran order is rearranged into C order")
+        XCTAssertEqual(t3.floats(), (0..<24).map(Float.init), "Fortran order is rearranged into C order")
         let t2 = try NPY.read(fixture("npy_fortran_2d.npy"))
         XCTAssertEqual(t2.shape, [2, 3])
         XCTAssertEqual(t2.doubles(), [0, 0.25, 0.5, 0.75, 1, 1.25])
@@ -114,7 +114,7 @@ final class NPYTests: XCTestCase {
 
     func testLargeArrayIsAViewOfTheMapping() throws {
         let url = try temporaryDirectory(self).appendingPathComponent("big.npy")
-        let values = (0 ..< 50_000).map { Float($0) }
+        let values = (0..<50_000).map { Float($0) }
         try NPY.write(Tensor(values, shape: [500, 100]), to: url)
         var t = try NPY.read(url)
         XCTAssertEqual(t.floats(), values)
@@ -143,7 +143,10 @@ final class NPYTests: XCTestCase {
 
     func testRefusesBadHeaderDictionary() {
         let cases: [(String, [String])] = [
-            ("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), ", ["bad header dictionary", "header ends where a value was expected"]),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), ",
+                ["bad header dictionary", "header ends where a value was expected"]
+            ),
             ("{'descr': '<f4', 'fortran_order': False 'shape': (2, 3)}", ["bad header dictionary", "expected ',' or '}' but found '''"]),
             ("{'descr': '<f4', 'fortran_order': Flase, 'shape': (2, 3)}", ["unexpected name 'Flase'"]),
             ("{'descr': '<f4', 'shape': (2, 3)}", ["keys are [\"descr\", \"shape\"], expected ['descr', 'fortran_order', 'shape']"]),
@@ -155,23 +158,29 @@ final class NPYTests: XCTestCase {
             ("{'descr': 4, 'fortran_order': False, 'shape': (2,)}", ["'descr' must be a string"]),
             ("[1, 2]", ["expected a dictionary, found a list"]),
             ("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)} junk", ["unexpected 'j'"]),
-            ("{'descr': '<f4", ["unterminated string"]),
+            ("{'descr': '<f4", ["unterminated string"])
         ]
         for (dict, parts) in cases {
-            assertTensorIOError(["h.npy:"] + parts) { try NPY.decode(npyBytes(dict, data: [UInt8](repeating: 0, count: 24)), source: "h.npy") }
+            assertTensorIOError(["h.npy:"] + parts) {
+                try NPY.decode(npyBytes(dict, data: [UInt8](repeating: 0, count: 24)), source: "h.npy")
+            }
         }
     }
 
     func testRefusesUnsupportedAndStructuredDTypes() {
         assertTensorIOError(["unsupported dtype '<c8'", "supported: f8 f4"]) {
-            try NPY.decode(npyBytes("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", data: [UInt8](repeating: 0, count: 8)), source: "x")
+            try NPY.decode(
+                npyBytes("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", data: [UInt8](repeating: 0, count: 8)), source: "x")
         }
         assertTensorIOError(["unsupported dtype '<U3'"]) {
-            try NPY.decode(npyBytes("{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }", data: [UInt8](repeating: 0, count: 12)), source: "x")
+            try NPY.decode(
+                npyBytes("{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }", data: [UInt8](repeating: 0, count: 12)), source: "x")
         }
         assertTensorIOError(["structured dtypes", "not supported"]) {
-            try NPY.decode(npyBytes("{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }",
-                                    data: [UInt8](repeating: 0, count: 8)), source: "x")
+            try NPY.decode(
+                npyBytes(
+                    "{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,), }",
+                    data: [UInt8](repeating: 0, count: 8)), source: "x")
         }
     }
 
@@ -203,7 +212,8 @@ final class NPYTests: XCTestCase {
     }
 
     func testAcceptsPython2LongsAndDoubleQuotes() throws {
-        let t = try NPY.decode(npyBytes("{\"descr\": \"<i2\", \"fortran_order\": False, \"shape\": (2L, 1L)}", data: [1, 0, 2, 0]), source: "x")
+        let t = try NPY.decode(
+            npyBytes("{\"descr\": \"<i2\", \"fortran_order\": False, \"shape\": (2L, 1L)}", data: [1, 0, 2, 0]), source: "x")
         XCTAssertEqual(t.shape, [2, 1])
         XCTAssertEqual(try t.int64s(), [1, 2])
     }

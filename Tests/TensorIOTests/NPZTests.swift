@@ -7,7 +7,7 @@ final class NPZTests: XCTestCase {
         XCTAssertEqual(Set(tensors.keys), ["x", "y"])
         XCTAssertEqual(tensors["x"]?.dtype, .f32)
         XCTAssertEqual(tensors["x"]?.shape, [4, 3])
-        XCTAssertEqual(tensors["x"]?.floats(), (0 ..< 12).map { Float($0) / 4 })
+        XCTAssertEqual(tensors["x"]?.floats(), (0..<12).map { Float($0) / 4 })
         XCTAssertEqual(tensors["y"]?.dtype, .i64)
         XCTAssertEqual(try tensors["y"]?.int64s(), [3, 1, 4, 1])
     }
@@ -19,7 +19,7 @@ final class NPZTests: XCTestCase {
     func testRoundTripEveryDTypeStoredAndCompressed() throws {
         let dir = try temporaryDirectory(self)
         var tensors = try sampleTensors()
-        tensors["big"] = Tensor((0 ..< 5000).map { Float($0).squareRoot() }, shape: [50, 100])
+        tensors["big"] = Tensor((0..<5000).map { Float($0).squareRoot() }, shape: [50, 100])
         for compressed in [false, true] {
             let url = dir.appendingPathComponent("all-\(compressed).npz")
             try NPZ.write(tensors, to: url, compressed: compressed)
@@ -75,11 +75,11 @@ final class NPZTests: XCTestCase {
         var bad = try Data(contentsOf: fixture("savez.npz"))
         bad[start + 1] = UInt8(ascii: "X")
         let length = 10 + Int(bad[start + 8]) + Int(bad[start + 9]) << 8 + 48
-        let crc = crc32(bad[start ..< start + length])
-        let local = try XCTUnwrap(bad.range(of: Data("PK\u{3}\u{4}".utf8), options: .backwards, in: 0 ..< start)).lowerBound
+        let crc = crc32(bad[start..<start + length])
+        let local = try XCTUnwrap(bad.range(of: Data("PK\u{3}\u{4}".utf8), options: .backwards, in: 0..<start)).lowerBound
         let central = try XCTUnwrap(bad.range(of: Data("PK\u{1}\u{2}".utf8))).lowerBound
-        bad.replaceSubrange(local + 14 ..< local + 18, with: Data.le(crc))
-        bad.replaceSubrange(central + 16 ..< central + 20, with: Data.le(crc))
+        bad.replaceSubrange(local + 14..<local + 18, with: Data.le(crc))
+        bad.replaceSubrange(central + 16..<central + 20, with: Data.le(crc))
         try bad.write(to: url)
         assertTensorIOError([url.path + "[x.npy]", "not a .npy file"]) { try NPZ.read(url) }
     }
@@ -90,7 +90,7 @@ func crc32(_ bytes: Data) -> UInt32 {
     var crc: UInt32 = 0xFFFF_FFFF
     for b in bytes {
         crc ^= UInt32(b)
-        for _ in 0 ..< 8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
     }
     return ~crc
 }

@@ -46,7 +46,7 @@ final class SafeTensorsTests: XCTestCase {
             let n = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
             XCTAssertEqual(n % 8, 0)
             XCTAssertEqual(data.count, 8 + n + 4)
-            let header = String(decoding: data[8 ..< 8 + n], as: UTF8.self)
+            let header = String(decoding: data[8..<8 + n], as: UTF8.self)
             XCTAssertTrue(header.hasPrefix("{\"\(name)\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"), header)
             XCTAssertEqual(header.trimmingCharacters(in: .whitespaces).count + header.reversed().prefix { $0 == " " }.count, n)
         }
@@ -56,7 +56,7 @@ final class SafeTensorsTests: XCTestCase {
         var f = SafeTensorsFile(tensors: [
             "a": Tensor([Float](arrayLiteral: 1), shape: [1]),
             "b": Tensor([Float](arrayLiteral: 2), shape: [1]),
-            "c": Tensor([Float](arrayLiteral: 3), shape: [1]),
+            "c": Tensor([Float](arrayLiteral: 3), shape: [1])
         ])
         f.order = ["c", "a", "gone"]
         let back = try SafeTensors.decode(SafeTensors.encode(f), source: "mem")
@@ -68,8 +68,12 @@ final class SafeTensorsTests: XCTestCase {
 
     func testReadsFixtureFromSafetensorsNumpy() throws {
         let f = try SafeTensors.read(fixture("numpy.safetensors"))
-        XCTAssertEqual(f.metadata, ["loupe.arch": "{\"format\": \"loupe.arch/1\", \"name\": \"fixture\"}",
-                                    "note": "made by make_fixtures.py"])
+        XCTAssertEqual(
+            f.metadata,
+            [
+                "loupe.arch": "{\"format\": \"loupe.arch/1\", \"name\": \"fixture\"}",
+                "note": "made by make_fixtures.py"
+            ])
         XCTAssertEqual(Set(f.order), ["w", "b", "h", "i64", "i32", "i16", "i8", "u8", "mask", "scalar", "empty"])
         XCTAssertEqual(f.order.count, 11)
         XCTAssertEqual(f["w"]?.shape, [2, 3])
@@ -107,9 +111,12 @@ final class SafeTensorsTests: XCTestCase {
 
     func testMappedTensorsAreZeroBasedAndSafeToMutate() throws {
         let url = try temporaryDirectory(self).appendingPathComponent("big.safetensors")
-        let values = (0 ..< 10_000).map(Float.init)
-        try SafeTensors.write(SafeTensorsFile(tensors: ["x": Tensor(values, shape: [100, 100]),
-                                                        "y": Tensor([Float](arrayLiteral: 1), shape: [1])]), to: url)
+        let values = (0..<10_000).map(Float.init)
+        try SafeTensors.write(
+            SafeTensorsFile(tensors: [
+                "x": Tensor(values, shape: [100, 100]),
+                "y": Tensor([Float](arrayLiteral: 1), shape: [1])
+            ]), to: url)
         let original = try Data(contentsOf: url)
         var bytes: Data
         do {
@@ -119,7 +126,7 @@ final class SafeTensorsTests: XCTestCase {
         }
         XCTAssertEqual(bytes.startIndex, 0)
         XCTAssertEqual(bytes.count, 40_000)
-        bytes[0] = 0xFF   // possibly the only reference now: must not fault, must not reach the file
+        bytes[0] = 0xFF  // possibly the only reference now: must not fault, must not reach the file
         XCTAssertEqual(bytes[0], 0xFF)
         XCTAssertEqual(try Data(contentsOf: url), original)
     }
@@ -192,8 +199,9 @@ final class SafeTensorsTests: XCTestCase {
 
     func testRefusesDeclaredSizesBeyondTheFile() {
         assertTensorIOError(["tensor 'a'", "data_offsets [0, 400] extend beyond the data buffer (16 bytes)"]) {
-            try self.decode(#"{"a": {"dtype": "F32", "shape": [100], "data_offsets": [0, 400]}}"#,
-                            buffer: [UInt8](repeating: 0, count: 16))
+            try self.decode(
+                #"{"a": {"dtype": "F32", "shape": [100], "data_offsets": [0, 400]}}"#,
+                buffer: [UInt8](repeating: 0, count: 16))
         }
     }
 
@@ -209,30 +217,36 @@ final class SafeTensorsTests: XCTestCase {
 
     func testRefusesOffsetsThatDoNotMatchShape() {
         assertTensorIOError(["tensor 'a'", "data_offsets [0, 12] hold 12 bytes but F32 [2] needs 8"]) {
-            try self.decode(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 12]}}"#,
-                            buffer: [UInt8](repeating: 0, count: 12))
+            try self.decode(
+                #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 12]}}"#,
+                buffer: [UInt8](repeating: 0, count: 12))
         }
         assertTensorIOError(["tensor 'a'", "data_offsets [8, 4]: begin is after end"]) {
-            try self.decode(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [8, 4]}}"#,
-                            buffer: [UInt8](repeating: 0, count: 8))
+            try self.decode(
+                #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [8, 4]}}"#,
+                buffer: [UInt8](repeating: 0, count: 8))
         }
         assertTensorIOError(["tensor 'a'", "must be non-negative integers"]) {
-            try self.decode(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [-4, 0]}}"#,
-                            buffer: [UInt8](repeating: 0, count: 8))
+            try self.decode(
+                #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [-4, 0]}}"#,
+                buffer: [UInt8](repeating: 0, count: 8))
         }
     }
 
     func testRefusesOverlappingOffsets() {
-        let header = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#
+        let header =
+            #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#
         assertTensorIOError(["tensor 'b' (data_offsets [4, 12]) overlaps tensor 'a', which ends at 8"]) {
             try self.decode(header, buffer: [UInt8](repeating: 0, count: 12))
         }
-        let same = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}"#
+        let same =
+            #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}"#
         assertTensorIOError(["overlaps tensor 'a'"]) { try self.decode(same, buffer: [UInt8](repeating: 0, count: 8)) }
     }
 
     func testRefusesGapsAndUncoveredBytes() {
-        let gap = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [12, 20]}}"#
+        let gap =
+            #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [12, 20]}}"#
         assertTensorIOError(["gap of 4 bytes after tensor 'a': tensor 'b' starts at 12, expected 8"]) {
             try self.decode(gap, buffer: [UInt8](repeating: 0, count: 20))
         }
@@ -248,25 +262,30 @@ final class SafeTensorsTests: XCTestCase {
 
     func testRefusesNegativeAndOverflowingShapes() {
         assertTensorIOError(["tensor 'a'", "negative dimension -1"]) {
-            try self.decode(#"{"a": {"dtype": "F32", "shape": [-1, 2], "data_offsets": [0, 8]}}"#,
-                            buffer: [UInt8](repeating: 0, count: 8))
+            try self.decode(
+                #"{"a": {"dtype": "F32", "shape": [-1, 2], "data_offsets": [0, 8]}}"#,
+                buffer: [UInt8](repeating: 0, count: 8))
         }
         assertTensorIOError(["tensor 'a'", "shape [4294967296, 4294967296, 4]", "overflows"]) {
-            try self.decode(#"{"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 4], "data_offsets": [0, 8]}}"#,
-                            buffer: [UInt8](repeating: 0, count: 8))
+            try self.decode(
+                #"{"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 4], "data_offsets": [0, 8]}}"#,
+                buffer: [UInt8](repeating: 0, count: 8))
         }
-        assertTensorIOError(["tensor 'a'", "overflows"]) {   // elements fit in Int, bytes do not
-            try self.decode(#"{"a": {"dtype": "F64", "shape": [2305843009213693952], "data_offsets": [0, 8]}}"#,
-                            buffer: [UInt8](repeating: 0, count: 8))
+        assertTensorIOError(["tensor 'a'", "overflows"]) {  // elements fit in Int, bytes do not
+            try self.decode(
+                #"{"a": {"dtype": "F64", "shape": [2305843009213693952], "data_offsets": [0, 8]}}"#,
+                buffer: [UInt8](repeating: 0, count: 8))
         }
         assertTensorIOError(["tensor 'a'", "shape entry 18446744073709551616 is not an integer in range"]) {
-            try self.decode(#"{"a": {"dtype": "F32", "shape": [18446744073709551616], "data_offsets": [0, 8]}}"#,
-                            buffer: [UInt8](repeating: 0, count: 8))
+            try self.decode(
+                #"{"a": {"dtype": "F32", "shape": [18446744073709551616], "data_offsets": [0, 8]}}"#,
+                buffer: [UInt8](repeating: 0, count: 8))
         }
     }
 
     func testAcceptsZeroSizedTensorsAnywhere() throws {
-        let header = #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "z": {"dtype": "F32", "shape": [0, 3], "data_offsets": [4, 4]}, "b": {"dtype": "U8", "shape": [1], "data_offsets": [4, 5]}}"#
+        let header =
+            #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "z": {"dtype": "F32", "shape": [0, 3], "data_offsets": [4, 4]}, "b": {"dtype": "U8", "shape": [1], "data_offsets": [4, 5]}}"#
         let f = try decode(header, buffer: [0, 0, 0x80, 0x3F, 9])
         XCTAssertEqual(f.order, ["a", "z", "b"])
         XCTAssertEqual(f["a"]?.floats(), [1])

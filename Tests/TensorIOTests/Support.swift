@@ -4,8 +4,8 @@ import XCTest
 
 /// Tests/Fixtures/tensorio, found from this file's path.
 let fixturesDirectory: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent()   // TensorIOTests
-    .deletingLastPathComponent()   // Tests
+    .deletingLastPathComponent()  // TensorIOTests
+    .deletingLastPathComponent()  // Tests
     .appendingPathComponent("Fixtures/tensorio")
 
 func fixture(_ name: String) -> URL { fixturesDirectory.appendingPathComponent(name) }
@@ -22,8 +22,10 @@ func temporaryDirectory(_ test: XCTestCase) throws -> URL {
 /// Asserts that `body` throws a `TensorIOError` whose description contains every one of `parts`,
 /// and returns it.
 @discardableResult
-func assertTensorIOError<T>(_ parts: [String], file: StaticString = #filePath, line: UInt = #line,
-                            _ body: () throws -> T) -> TensorIOError? {
+func assertTensorIOError<T>(
+    _ parts: [String], file: StaticString = #filePath, line: UInt = #line,
+    _ body: () throws -> T
+) -> TensorIOError? {
     do {
         let value = try body()
         XCTFail("expected an error containing \(parts), got \(value)", file: file, line: line)
@@ -54,12 +56,12 @@ func sampleTensors() throws -> [String: Tensor] {
         "bf16": try raw(.bf16, [2, 3], bf16.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }),
         "i64": Tensor([Int64.min, -1, 0, Int64.max], shape: [4]),
         "i32": Tensor([Int32.min, -7, 0, Int32.max], shape: [2, 2]),
-        "i16": try raw(.i16, [3], [0x00, 0x80, 0xFF, 0xFF, 0xFF, 0x7F]),   // -32768, -1, 32767
+        "i16": try raw(.i16, [3], [0x00, 0x80, 0xFF, 0xFF, 0xFF, 0x7F]),  // -32768, -1, 32767
         "i8": try raw(.i8, [4], [0x80, 0xFF, 0x00, 0x7F]),
         "u8": try raw(.u8, [2, 2], [0, 1, 128, 255]),
         "bool": try raw(.bool, [3], [1, 0, 1]),
         "scalar": Tensor([Float](arrayLiteral: 2.5), shape: []),
-        "empty": Tensor([Float](), shape: [0, 4]),
+        "empty": Tensor([Float](), shape: [0, 4])
     ]
 }
 

@@ -22,7 +22,7 @@ final class TensorTests: XCTestCase {
             try Tensor(shape: [1 << 32, 1 << 32], dtype: .u8, bytes: Data())
         }
         assertTensorIOError(["overflows"]) {
-            try Tensor(shape: [1 << 31, 1 << 31], dtype: .f64, bytes: Data())   // elements fit, bytes do not
+            try Tensor(shape: [1 << 31, 1 << 31], dtype: .f64, bytes: Data())  // elements fit, bytes do not
         }
         // A zero dimension makes the product 0 even next to huge ones.
         XCTAssertEqual(try Tensor(shape: [Int.max, 0], dtype: .f32, bytes: Data()).elementCount, 0)
@@ -55,7 +55,7 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(d.doubles(), [0.1, 0.2])
 
         // The first dimension gives the rows, the rest is flattened.
-        let t3 = Tensor((0 ..< 24).map(Float.init), shape: [2, 3, 4])
+        let t3 = Tensor((0..<24).map(Float.init), shape: [2, 3, 4])
         let m3: Matrix<Float> = t3.matrix()
         XCTAssertEqual(m3.rows, 2)
         XCTAssertEqual(m3.cols, 12)
@@ -94,11 +94,11 @@ final class TensorTests: XCTestCase {
             Tensor([x], shape: [1]).converted(to: .bf16).bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
         }
         XCTAssertEqual(bf16Bits(1), 0x3F80)
-        XCTAssertEqual(bf16Bits(Float(bitPattern: 0x3F80_8000)), 0x3F80)   // tie, even stays
-        XCTAssertEqual(bf16Bits(Float(bitPattern: 0x3F81_8000)), 0x3F82)   // tie, odd rounds up
-        XCTAssertEqual(bf16Bits(Float(bitPattern: 0x3F80_8001)), 0x3F81)   // above the tie
-        XCTAssertEqual(bf16Bits(Float(bitPattern: 0x3F80_7FFF)), 0x3F80)   // below the tie
-        XCTAssertEqual(bf16Bits(.greatestFiniteMagnitude), 0x7F80)         // rounds to +inf, as torch
+        XCTAssertEqual(bf16Bits(Float(bitPattern: 0x3F80_8000)), 0x3F80)  // tie, even stays
+        XCTAssertEqual(bf16Bits(Float(bitPattern: 0x3F81_8000)), 0x3F82)  // tie, odd rounds up
+        XCTAssertEqual(bf16Bits(Float(bitPattern: 0x3F80_8001)), 0x3F81)  // above the tie
+        XCTAssertEqual(bf16Bits(Float(bitPattern: 0x3F80_7FFF)), 0x3F80)  // below the tie
+        XCTAssertEqual(bf16Bits(.greatestFiniteMagnitude), 0x7F80)  // rounds to +inf, as torch
         XCTAssertEqual(bf16Bits(-.infinity), 0xFF80)
         XCTAssertEqual(bf16Bits(.nan), 0x7FC0)
     }
@@ -154,7 +154,7 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(t.bytes.startIndex, 0)
         XCTAssertEqual(t.floats(), [1])
         // The decoders take slices too (their offsets are relative to the slice).
-        let x = Tensor((0 ..< 2000).map { Float($0) }, shape: [40, 50])
+        let x = Tensor((0..<2000).map { Float($0) }, shape: [40, 50])
         func shifted(_ d: Data) -> Data { (Data([1, 2, 3]) + d)[3...] }
         XCTAssertEqual(try NPY.decode(shifted(NPY.encode(x)), source: "s"), x)
         XCTAssertEqual(try IDX.decode(shifted(IDX.encode(x)), source: "s"), x)
@@ -164,7 +164,7 @@ final class TensorTests: XCTestCase {
     }
 
     func testReshape() throws {
-        let t = Tensor((0 ..< 6).map(Float.init), shape: [2, 3])
+        let t = Tensor((0..<6).map(Float.init), shape: [2, 3])
         XCTAssertEqual(try t.reshaped([3, 2]).shape, [3, 2])
         XCTAssertEqual(try t.reshaped([6]).floats(), t.floats())
         assertTensorIOError(["cannot reshape F32 [2, 3] (6 elements) to [4, 2]"]) { try t.reshaped([4, 2]) }
@@ -172,7 +172,7 @@ final class TensorTests: XCTestCase {
 
     func testF32FastPathOnLargeTensor() {
         let n = 1 << 20
-        let values = (0 ..< n).map { Float($0) * 0.5 }
+        let values = (0..<n).map { Float($0) * 0.5 }
         let t = Tensor(values, shape: [n / 64, 64])
         XCTAssertEqual(t.floats(), values)
         XCTAssertEqual(t.matrix(Float.self).storage, values)

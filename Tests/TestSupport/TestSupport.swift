@@ -6,8 +6,10 @@ public let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
     .appendingPathComponent("Fixtures")
 
 /// Asserts that `body` throws an error whose one-line message contains every one of `parts`.
-public func assertThrowsMessage(_ body: @autoclosure () throws -> Any, contains parts: [String],
-                                file: StaticString = #filePath, line: UInt = #line) {
+public func assertThrowsMessage(
+    _ body: @autoclosure () throws -> Any, contains parts: [String],
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertThrowsError(try body(), file: file, line: line) { error in
         let text = "\(error)"
         XCTAssertFalse(text.contains("\n"), "one line: \(text)", file: file, line: line)

@@ -18,7 +18,7 @@ final class ModelSummaryTests: XCTestCase {
         let data = Dataset(name: "hand", x: x, labels: [1, 0, 2], sampleShape: [2])
         let s = try ModelSummary.compute(net, reference: "tiny.safetensors", data: data)
         XCTAssertEqual(s.parameters, 9)
-        XCTAssertEqual(s.layers[0].weightNorm!, 2, accuracy: 1e-6)       // √(1+1+1+1)
+        XCTAssertEqual(s.layers[0].weightNorm!, 2, accuracy: 1e-6)  // √(1+1+1+1)
         XCTAssertEqual(s.layers[0].biasNorm!, 1, accuracy: 1e-6)
         // fc outputs: [1, 2, -4], [3, -1, -3], [0, 0, -1]; relu: [1, 2, 0], [3, 0, 0], [0, 0, 0].
         let fcStats = try XCTUnwrap(s.layers[0].activations)
@@ -31,7 +31,7 @@ final class ModelSummaryTests: XCTestCase {
         XCTAssertEqual(relu.mean, 6.0 / 9, accuracy: 1e-12)
         XCTAssertEqual(relu.std, (14.0 / 9 - 36.0 / 81).squareRoot(), accuracy: 1e-12)
         XCTAssertEqual(relu.zeroFraction, 6.0 / 9, accuracy: 1e-12)
-        XCTAssertEqual(relu.deadUnits, 1)   // the third unit never fires
+        XCTAssertEqual(relu.deadUnits, 1)  // the third unit never fires
         XCTAssertEqual(relu.deadFraction, 1.0 / 3, accuracy: 1e-12)
         // Predictions: argmax of relu rows: [1, 2, 0] → 1, [3, 0, 0] → 0, [0, 0, 0] → 0 (first).
         XCTAssertEqual(s.evaluation!.accuracy, 2.0 / 3, accuracy: 1e-12)

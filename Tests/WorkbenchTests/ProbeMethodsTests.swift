@@ -31,7 +31,8 @@ final class ProbeMethodsTests: XCTestCase {
     let test = { try! Digits.load(.test) }()
 
     func testComparisonRuns() throws {
-        let report = try run("""
+        let report = try run(
+            """
             [[run]]
             method = "cka"
             models = ["a", "b"]
@@ -47,7 +48,8 @@ final class ProbeMethodsTests: XCTestCase {
         let (a, b) = (try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"))
         let cka = try LayerCKA.compute(a, b, data: test)
         let diagonal = cka.rowLayers.indices.map { cka.values[$0][$0] }
-        XCTAssertEqual(report.sections[0].headline["summary.mean_corresponding"]!, diagonal.reduce(0, +) / Double(diagonal.count), accuracy: 1e-12)
+        XCTAssertEqual(
+            report.sections[0].headline["summary.mean_corresponding"]!, diagonal.reduce(0, +) / Double(diagonal.count), accuracy: 1e-12)
         let align = try ConvergentLearning.compare(a, b, data: test, layerA: "relu1", layerB: "relu1")
         XCTAssertEqual(report.sections[1].headline["bipartite mean correlation"]!, align.bipartite.meanCorrelation, accuracy: 1e-12)
         let rebasin = try GitRebasin.run(a, b, data: test, options: RebasinOptions(seed: 4, interpolationSteps: 5)).result
@@ -57,7 +59,8 @@ final class ProbeMethodsTests: XCTestCase {
     }
 
     func testAttributionAndBilinearRuns() throws {
-        let report = try run("""
+        let report = try run(
+            """
             [[run]]
             method = "lrp"
             model = "cnn"
@@ -74,9 +77,10 @@ final class ProbeMethodsTests: XCTestCase {
             model = "bilinear"
             """)
         let cnn = try DemoModels.load("cnn")
-        let flipping = try PixelFlippingResult.compute(network: cnn, data: test, samples: Array(0..<20),
-                                                       methods: [LRPConfiguration(composite: .epsilonPlus)],
-                                                       options: PixelFlippingOptions(steps: 4, seed: 2))
+        let flipping = try PixelFlippingResult.compute(
+            network: cnn, data: test, samples: Array(0..<20),
+            methods: [LRPConfiguration(composite: .epsilonPlus)],
+            options: PixelFlippingOptions(steps: 4, seed: 2))
         for curve in flipping.curves {
             XCTAssertEqual(report.sections[0].headline["AUC \(curve.method)"]!, curve.auc, accuracy: 1e-9, curve.method)
         }
@@ -89,15 +93,19 @@ final class ProbeMethodsTests: XCTestCase {
     }
 
     func testBilinearRunOnAModelWithoutABilinearLayer() throws {
-        XCTAssertThrowsError(try run("""
-            [[run]]
-            method = "bilinear"
-            model = "a"
-            """)) { XCTAssertTrue("\($0)".contains("model 'a' (demo:mlp-1) has no bilinear layer; the bilinear run needs one"), "\($0)") }
+        XCTAssertThrowsError(
+            try run(
+                """
+                [[run]]
+                method = "bilinear"
+                model = "a"
+                """)
+        ) { XCTAssertTrue("\($0)".contains("model 'a' (demo:mlp-1) has no bilinear layer; the bilinear run needs one"), "\($0)") }
     }
 
     func testSAERuns() throws {
-        let report = try run("""
+        let report = try run(
+            """
             [[run]]
             method = "sae"
             model = "a"

@@ -33,52 +33,67 @@ final class ProbeParserTests: XCTestCase {
     }
 
     func testUnknownTopLevelKey() {
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "seed = 3", with: "sead = 3")),
-                            contains: ["p.toml:3:", "unknown key 'sead'"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "seed = 3", with: "sead = 3")),
+            contains: ["p.toml:3:", "unknown key 'sead'"])
     }
 
     func testWrongTypesAtTheTop() {
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "seed = 3", with: "seed = \"three\"")),
-                            contains: ["p.toml:3:", "seed must be a nonnegative integer"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "title = \"t\"", with: "title = 5")),
-                            contains: ["p.toml:1:", "title must be a string, got an integer"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "seed = 3", with: "seed = \"three\"")),
+            contains: ["p.toml:3:", "seed must be a nonnegative integer"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "title = \"t\"", with: "title = 5")),
+            contains: ["p.toml:1:", "title must be a string, got an integer"])
     }
 
     func testModels() {
         assertThrowsMessage(try parse("[[run]]\nmethod = \"summary\"\nmodel = \"a\"\n"), contains: ["missing [models]"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "demo:mlp-1", with: "demo:resnet")),
-                            contains: ["p.toml:5:", "model 'a'", "unknown demo model 'demo:resnet'"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "demo:mlp-1", with: "/no/such/model.safetensors")),
-                            contains: ["p.toml:5:", "no such model file"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "a = \"demo:mlp-1\"", with: "a = 7")),
-                            contains: ["p.toml:5:", "model 'a' must be"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "demo:mlp-1", with: "demo:resnet")),
+            contains: ["p.toml:5:", "model 'a'", "unknown demo model 'demo:resnet'"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "demo:mlp-1", with: "/no/such/model.safetensors")),
+            contains: ["p.toml:5:", "no such model file"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "a = \"demo:mlp-1\"", with: "a = 7")),
+            contains: ["p.toml:5:", "model 'a' must be"])
     }
 
     func testData() {
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "builtin:digits:test", with: "builtin:mnist")),
-                            contains: ["p.toml:2:", "unknown built-in data 'builtin:mnist'"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "builtin:digits:test", with: "missing.npy")),
-                            contains: ["p.toml:2:", "no such data file"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "builtin:digits:test", with: "builtin:mnist")),
+            contains: ["p.toml:2:", "unknown built-in data 'builtin:mnist'"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "builtin:digits:test", with: "missing.npy")),
+            contains: ["p.toml:2:", "no such data file"])
     }
 
     func testRuns() {
-        assertThrowsMessage(try parse(String(good.prefix(while: { $0 != "[" })) + "[models]\na = \"demo:mlp-1\"\n"),
-                            contains: ["no [[run]] sections"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "method = \"summary\"\n", with: "")),
-                            contains: ["p.toml:6:", "run 1: missing 'method'", "summary"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "method = \"summary\"", with: "method = \"sumary\"")),
-                            contains: ["p.toml:7:", "unknown method 'sumary'"])
+        assertThrowsMessage(
+            try parse(String(good.prefix(while: { $0 != "[" })) + "[models]\na = \"demo:mlp-1\"\n"),
+            contains: ["no [[run]] sections"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "method = \"summary\"\n", with: "")),
+            contains: ["p.toml:6:", "run 1: missing 'method'", "summary"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "method = \"summary\"", with: "method = \"sumary\"")),
+            contains: ["p.toml:7:", "unknown method 'sumary'"])
     }
 
     func testMethodParameters() {
-        assertThrowsMessage(try parse(good + "\nlayers = [\"fc1\"]\n"),
-                            contains: ["p.toml:9:", "run 1 (summary): unknown key 'layers'", "summary takes"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "model = \"a\"", with: "model = 1")),
-                            contains: ["p.toml:8:", "model must be a model name from [models], got an integer"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "model = \"a\"", with: "model = \"b\"")),
-                            contains: ["p.toml:8:", "no model named 'b' in [models]", "(there: a)"])
-        assertThrowsMessage(try parse(good.replacingOccurrences(of: "model = \"a\"\n", with: "").replacingOccurrences(of: "model = \"a\"", with: "")),
-                            contains: ["run 1 (summary): missing 'model'"])
+        assertThrowsMessage(
+            try parse(good + "\nlayers = [\"fc1\"]\n"),
+            contains: ["p.toml:9:", "run 1 (summary): unknown key 'layers'", "summary takes"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "model = \"a\"", with: "model = 1")),
+            contains: ["p.toml:8:", "model must be a model name from [models], got an integer"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "model = \"a\"", with: "model = \"b\"")),
+            contains: ["p.toml:8:", "no model named 'b' in [models]", "(there: a)"])
+        assertThrowsMessage(
+            try parse(good.replacingOccurrences(of: "model = \"a\"\n", with: "").replacingOccurrences(of: "model = \"a\"", with: "")),
+            contains: ["run 1 (summary): missing 'model'"])
     }
 
     /// A list of 5 000 samples once ran for minutes; repeats were accepted.

@@ -32,15 +32,17 @@ final class ReportDestinationTests: XCTestCase {
         try FileManager.default.createDirectory(at: notes, withIntermediateDirectories: false)
         try Data("mine".utf8).write(to: notes.appendingPathComponent("todo.txt"))
         for force in [false, true] {
-            assertThrowsMessage(try ReportWriter.checkDestination(notes, inputs: p.inputFiles, force: force),
-                                contains: [notes.path, "is not an earlier Loupe report", "todo.txt", "nothing was written"])
+            assertThrowsMessage(
+                try ReportWriter.checkDestination(notes, inputs: p.inputFiles, force: force),
+                contains: [notes.path, "is not an earlier Loupe report", "todo.txt", "nothing was written"])
         }
         // The writer refuses by itself too, whoever calls it.
         assertThrowsMessage(try ProbeRunner.run(p, to: notes), contains: ["is not an earlier Loupe report"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: notes.path), ["todo.txt"])
         // The probe's own folder: it holds the probe.
-        assertThrowsMessage(try ReportWriter.checkDestination(base, inputs: p.inputFiles, force: true),
-                            contains: [base.path, "holds p.toml (the probe)", "write the report elsewhere"])
+        assertThrowsMessage(
+            try ReportWriter.checkDestination(base, inputs: p.inputFiles, force: true),
+            contains: [base.path, "holds p.toml (the probe)", "write the report elsewhere"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: base.appendingPathComponent("p.toml").path))
     }
 
@@ -50,13 +52,16 @@ final class ReportDestinationTests: XCTestCase {
         let p = try probe(in: base)
         let file = base.appendingPathComponent("notes.txt")
         try Data("mine".utf8).write(to: file)
-        assertThrowsMessage(try ReportWriter.checkDestination(file, inputs: p.inputFiles, force: true),
-                            contains: [file.path, "is a file"])
+        assertThrowsMessage(
+            try ReportWriter.checkDestination(file, inputs: p.inputFiles, force: true),
+            contains: [file.path, "is a file"])
         XCTAssertEqual(try Data(contentsOf: file), Data("mine".utf8))
-        assertThrowsMessage(try ReportWriter.checkDestination(base.appendingPathComponent("no/r"), inputs: p.inputFiles, force: true),
-                            contains: ["no directory", "create it first"])
-        assertThrowsMessage(try ReportWriter.checkDestination(URL(fileURLWithPath: "/proc/r"), inputs: p.inputFiles, force: true),
-                            contains: ["cannot write in /proc"])
+        assertThrowsMessage(
+            try ReportWriter.checkDestination(base.appendingPathComponent("no/r"), inputs: p.inputFiles, force: true),
+            contains: ["no directory", "create it first"])
+        assertThrowsMessage(
+            try ReportWriter.checkDestination(URL(fileURLWithPath: "/proc/r"), inputs: p.inputFiles, force: true),
+            contains: ["cannot write in /proc"])
     }
 
     /// A new or empty folder is written; an earlier report is replaced only with --force.
@@ -66,8 +71,9 @@ final class ReportDestinationTests: XCTestCase {
         let fresh = base.appendingPathComponent("r")
         XCTAssertNoThrow(try ReportWriter.checkDestination(fresh, inputs: p.inputFiles, force: false))
         try ProbeRunner.run(p, to: fresh)
-        assertThrowsMessage(try ReportWriter.checkDestination(fresh, inputs: p.inputFiles, force: false),
-                            contains: [fresh.path, "holds an earlier report", "--force"])
+        assertThrowsMessage(
+            try ReportWriter.checkDestination(fresh, inputs: p.inputFiles, force: false),
+            contains: [fresh.path, "holds an earlier report", "--force"])
         XCTAssertNoThrow(try ReportWriter.checkDestination(fresh, inputs: p.inputFiles, force: true))
         try ProbeRunner.run(p, to: fresh)
         let empty = base.appendingPathComponent("empty")
@@ -82,8 +88,9 @@ final class ReportDestinationTests: XCTestCase {
         let csv = fresh.appendingPathComponent("run1-layers.csv")
         XCTAssertTrue(FileManager.default.fileExists(atPath: csv.path))
         XCTAssertNotNil(OutputCheck.inputInside(empty, [OutputCheck.Input("the data", empty.appendingPathComponent("report.md"))]))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: base.path).filter { $0.hasPrefix(".") }, [],
-                       "no staging or old directory is left behind")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: base.path).filter { $0.hasPrefix(".") }, [],
+            "no staging or old directory is left behind")
     }
 
     /// While a probe runs its report fills a registered staging folder, which a signal handler

@@ -5,8 +5,10 @@ import Networks
 public enum LayerActivations {
     /// One matrix per layer, samples × values (each layer's output flattened in C·H·W order),
     /// computed in batches of `batchSize` samples.
-    public static func collect(_ network: Network<Float>, _ x: Matrix<Float>, layers: [String],
-                               batchSize: Int = 512) throws -> [Matrix<Float>] {
+    public static func collect(
+        _ network: Network<Float>, _ x: Matrix<Float>, layers: [String],
+        batchSize: Int = 512
+    ) throws -> [Matrix<Float>] {
         guard x.cols == network.inputSize else {
             throw InterpretError("samples of \(x.cols) values, but model '\(network.name)' expects input \(shapeText(network.input.shape))")
         }
@@ -27,9 +29,13 @@ public enum LayerActivations {
         var out = Matrix<T>(rows: activations.rows * positions, cols: c)
         activations.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<activations.rows { for ch in 0..<c { for p in 0..<positions {
-                    dst[(n * positions + p) * c + ch] = src[(n * c + ch) * positions + p]
-                } } }
+                for n in 0..<activations.rows {
+                    for ch in 0..<c {
+                        for p in 0..<positions {
+                            dst[(n * positions + p) * c + ch] = src[(n * c + ch) * positions + p]
+                        }
+                    }
+                }
             }
         }
         return out

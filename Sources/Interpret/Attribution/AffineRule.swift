@@ -53,9 +53,10 @@ struct AffineRule<T: BLASScalar>: Sendable {
             var up = w, down = w
             up.add(wPlus, scaledBy: g)
             down.add(wMinus, scaledBy: g)
-            variant = .gamma(up: up, down: down,
-                             upBias: b.map { zip($0, bPlus!).map { $0 + g * $1 } },
-                             downBias: b.map { zip($0, bMinus!).map { $0 + g * $1 } })
+            variant = .gamma(
+                up: up, down: down,
+                upBias: b.map { zip($0, bPlus!).map { $0 + g * $1 } },
+                downBias: b.map { zip($0, bMinus!).map { $0 + g * $1 } })
         case .zBox(let box):
             var reference = wPlus
             reference.scale(by: T(box!.lowerBound))
@@ -126,8 +127,10 @@ struct AffineRule<T: BLASScalar>: Sendable {
     }
 
     /// a⁺ ⊙ (Σ plus-terms) + a⁻ ⊙ (Σ minus-terms).
-    private func combine(_ aPlus: Matrix<T>, _ plus: [(s: Matrix<T>, weight: Matrix<T>, scale: T)],
-                         _ aMinus: Matrix<T>?, _ minus: [(s: Matrix<T>, weight: Matrix<T>, scale: T)]) -> Matrix<T> {
+    private func combine(
+        _ aPlus: Matrix<T>, _ plus: [(s: Matrix<T>, weight: Matrix<T>, scale: T)],
+        _ aMinus: Matrix<T>?, _ minus: [(s: Matrix<T>, weight: Matrix<T>, scale: T)]
+    ) -> Matrix<T> {
         var result = aPlus.hadamard(map.applyTransposed(plus))
         if let aMinus { result.add(aMinus.hadamard(map.applyTransposed(minus))) }
         return result

@@ -30,7 +30,9 @@ public enum AttributionTarget: Equatable, Sendable, CustomStringConvertible {
         if let c = classNames?.firstIndex(of: text) { return .classIndex(c) }
         let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count > 1, parts.allSatisfy({ $0?.isFinite == true }) else {
-            throw InterpretError("--target \(text): expected predicted, label, a class (\(classes)) or a direction of comma-separated numbers, one per output")
+            throw InterpretError(
+                "--target \(text): expected predicted, label, a class (\(classes)) or a direction of comma-separated numbers, one per output"
+            )
         }
         if let classNames, parts.count != classNames.count {
             throw InterpretError("--target: a direction needs \(classNames.count) numbers (one per output), got \(parts.count)")
@@ -71,7 +73,8 @@ public enum AttributionTarget: Equatable, Sendable, CustomStringConvertible {
         var d = Matrix<T>(rows: n, cols: outputs)
         for (r, c) in classes.enumerated() {
             guard let c, c >= 0 && c < outputs else {
-                throw InterpretError("label \(classes[r].map(String.init) ?? "?") of sample \(r) is not one of the model's \(outputs) outputs")
+                throw InterpretError(
+                    "label \(classes[r].map(String.init) ?? "?") of sample \(r) is not one of the model's \(outputs) outputs")
             }
             d[r, c] = 1
         }

@@ -6,8 +6,8 @@ import Networks
 /// it equals LRP-0 with biases taking part (the backward pass of LRP-0 is the gradient's), so
 /// its relevance has the same scale as LRP's and Σ_i R_i = u·f(x) − the biases' share.
 public enum GradientTimesInput {
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public static func explain<T>(network: Network<T>, x: Matrix<T>, directions: Matrix<T>) -> Matrix<T> {
         let trace = network.trace(x)
         return x.hadamard(network.backward(trace: trace, gradient: directions, at: network.scoreIndex).input)

@@ -38,12 +38,16 @@ public struct LRP<T: BLASScalar>: Sendable {
             let text: String
             switch layer.operation {
             case .linear, .conv2d:
-                step = .affine(AffineRule(rule: rules[i]!, map: AffineLayer(layer)!, stabilizer: configuration.stabilizer,
-                                          biasAbsorbsRelevance: configuration.biasAbsorbsRelevance))
+                step = .affine(
+                    AffineRule(
+                        rule: rules[i]!, map: AffineLayer(layer)!, stabilizer: configuration.stabilizer,
+                        biasAbsorbsRelevance: configuration.biasAbsorbsRelevance))
                 text = rules[i]!.description
             case .bilinear(let b):
-                step = .bilinear(BilinearShareRule(layer: b, stabilizer: T(configuration.stabilizer),
-                                                   biasAbsorbsRelevance: configuration.biasAbsorbsRelevance))
+                step = .bilinear(
+                    BilinearShareRule(
+                        layer: b, stabilizer: T(configuration.stabilizer),
+                        biasAbsorbsRelevance: configuration.biasAbsorbsRelevance))
                 text = "quadratic share"
             case .pool(let p) where p.mode == .max:
                 step = .maxPool(p)
@@ -68,8 +72,8 @@ public struct LRP<T: BLASScalar>: Sendable {
 
     /// Explains each sample of `x` (one per row) for `target`; `labels` are needed for
     /// `.label` only.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func explain(_ x: Matrix<T>, target: AttributionTarget, labels: [Int]? = nil) throws -> LRPBatch<T> {
         try checkInput(x)
         let trace = forward(x)
@@ -78,19 +82,22 @@ public struct LRP<T: BLASScalar>: Sendable {
     }
 
     /// Explains u_n·f(x_n) for each sample n, with `directions` one row u_n per sample.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func explain(_ x: Matrix<T>, directions: Matrix<T>) throws -> LRPBatch<T> {
         try checkInput(x)
         guard directions.rows == x.rows, directions.cols == network.layers[network.scoreIndex - 1].outputSize else {
-            throw InterpretError("LRP: directions are \(directions.shapeDescription), expected one row of \(network.layers[network.scoreIndex - 1].outputSize) per sample")
+            throw InterpretError(
+                "LRP: directions are \(directions.shapeDescription), expected one row of \(network.layers[network.scoreIndex - 1].outputSize) per sample"
+            )
         }
         return propagate(trace: forward(x), directions: directions, classes: Array(repeating: nil, count: x.rows))
     }
 
     private func checkInput(_ x: Matrix<T>) throws {
         guard x.cols == network.inputSize else {
-            throw InterpretError("LRP: samples of \(x.cols) values, but model '\(network.name)' expects input \(shapeText(network.input.shape))")
+            throw InterpretError(
+                "LRP: samples of \(x.cols) values, but model '\(network.name)' expects input \(shapeText(network.input.shape))")
         }
     }
 

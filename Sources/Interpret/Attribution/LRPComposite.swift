@@ -41,7 +41,9 @@ public enum LRPComposite: Equatable, Sendable, CustomStringConvertible {
         case "deep-taylor": return .deepTaylor
         default:
             guard let rule = try? LRPRule.parse(text) else {
-                throw InterpretError("unknown composite '\(text)'; composites: \(names.joined(separator: ", ")), or one rule for every layer: \(LRPRule.syntax)")
+                throw InterpretError(
+                    "unknown composite '\(text)'; composites: \(names.joined(separator: ", ")), or one rule for every layer: \(LRPRule.syntax)"
+                )
             }
             return .uniform(rule)
         }

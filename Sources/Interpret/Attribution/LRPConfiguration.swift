@@ -18,9 +18,11 @@ public struct LRPConfiguration: Equatable, Sendable, Codable {
     /// The box of valid inputs for zB; nil takes the network's `input.range`.
     public var inputBox: ClosedRange<Double>?
 
-    public init(composite: LRPComposite = .epsilonPlus, layerRules: [String: LRPRule] = [:], epsilon: Double = 1e-6,
-                gamma: Double = 0.25, stabilizer: Double = 1e-6, biasAbsorbsRelevance: Bool = true,
-                inputBox: ClosedRange<Double>? = nil) {
+    public init(
+        composite: LRPComposite = .epsilonPlus, layerRules: [String: LRPRule] = [:], epsilon: Double = 1e-6,
+        gamma: Double = 0.25, stabilizer: Double = 1e-6, biasAbsorbsRelevance: Bool = true,
+        inputBox: ClosedRange<Double>? = nil
+    ) {
         self.composite = composite
         self.layerRules = layerRules
         self.epsilon = epsilon
@@ -33,7 +35,8 @@ public struct LRPConfiguration: Equatable, Sendable, Codable {
     /// The composite's name, with the layers given their own rule: `epsilon-plus [fc2=gamma:0.5]`.
     public var name: String {
         guard !layerRules.isEmpty else { return composite.description }
-        return composite.description + " [" + layerRules.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "]"
+        return composite.description + " [" + layerRules.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+            + "]"
     }
 
     /// The resolved rule of every linear and conv2d layer among `layers`, by layer index, after
@@ -46,26 +49,33 @@ public struct LRPConfiguration: Equatable, Sendable, Codable {
         for (name, rule) in layerRules.sorted(by: { $0.key < $1.key }) {
             guard let i = layers.firstIndex(where: { $0.name == name }) else {
                 let names = layers.filter(isAffine).map(\.name).joined(separator: ", ")
-                throw InterpretError("--rule \(name)=\(rule): model '\(network)' has no layer '\(name)'; its linear and conv2d layers: \(names)")
+                throw InterpretError(
+                    "--rule \(name)=\(rule): model '\(network)' has no layer '\(name)'; its linear and conv2d layers: \(names)")
             }
             guard isAffine(layers[i]) else {
                 let kind = layers[i].operation.kind
-                let why = kind == "bilinear" ? "a bilinear layer always takes the quadratic-share rule" : "rules apply to linear and conv2d layers"
+                let why =
+                    kind == "bilinear"
+                    ? "a bilinear layer always takes the quadratic-share rule" : "rules apply to linear and conv2d layers"
                 throw InterpretError("--rule \(name)=\(rule): layer '\(name)' is \(kind); \(why)")
             }
             try rule.validate()
             rules[i] = rule
         }
-        let box = try inputBox ?? inputRange.map { range -> ClosedRange<Double> in
-            guard range.count == 2, range[0] <= range[1] else {
-                throw InterpretError("model '\(network)': input.range must be [low, high], got \(range)")
+        let box =
+            try inputBox
+            ?? inputRange.map { range -> ClosedRange<Double> in
+                guard range.count == 2, range[0] <= range[1] else {
+                    throw InterpretError("model '\(network)': input.range must be [low, high], got \(range)")
+                }
+                return range[0]...range[1]
             }
-            return range[0]...range[1]
-        }
         var resolved: [Int: LRPRule] = [:]
         for (i, rule) in rules.sorted(by: { $0.key < $1.key }) {
             guard let r = rule.resolved(epsilon: epsilon, gamma: gamma, box: box) else {
-                throw InterpretError("zB on layer '\(layers[i].name)' needs the box of valid inputs, but model '\(network)' has no input.range; give one (e.g. --box 0,1 or the rule zb:LOW:HIGH)")
+                throw InterpretError(
+                    "zB on layer '\(layers[i].name)' needs the box of valid inputs, but model '\(network)' has no input.range; give one (e.g. --box 0,1 or the rule zb:LOW:HIGH)"
+                )
             }
             resolved[i] = r
         }

@@ -31,16 +31,19 @@ public struct LRPExplanation: Codable, Sendable {
     public var relevance: [[Float]]
 
     /// Explains `samples` of `data` in batches of `batchSize` (progress after each batch).
-    public static func compute(network: Network<Float>, data: Dataset, samples: [Int], configuration: LRPConfiguration,
-                               target: AttributionTarget = .predicted, batchSize: Int = 256,
-                               progress: ProgressHandler? = nil) throws -> LRPExplanation {
+    public static func compute(
+        network: Network<Float>, data: Dataset, samples: [Int], configuration: LRPConfiguration,
+        target: AttributionTarget = .predicted, batchSize: Int = 256,
+        progress: ProgressHandler? = nil
+    ) throws -> LRPExplanation {
         try data.check(against: network)
         try Attribution.checkSamples(samples, in: data)
         let lrp = try LRP(network: network, configuration: configuration)
-        var result = LRPExplanation(model: network.name, data: data.name, configuration: configuration, layerRules: lrp.layerRules,
-                                    target: target, inputShape: network.input.shape, classNames: network.classNames,
-                                    samples: samples, labels: data.labels.map { l in samples.map { l[$0] } }, predicted: [],
-                                    classes: [], explained: [], relevanceSums: [], conservationErrors: [], layerTotals: [], relevance: [])
+        var result = LRPExplanation(
+            model: network.name, data: data.name, configuration: configuration, layerRules: lrp.layerRules,
+            target: target, inputShape: network.input.shape, classNames: network.classNames,
+            samples: samples, labels: data.labels.map { l in samples.map { l[$0] } }, predicted: [],
+            classes: [], explained: [], relevanceSums: [], conservationErrors: [], layerTotals: [], relevance: [])
         for start in stride(from: 0, to: samples.count, by: max(batchSize, 1)) {
             let batch = Array(samples[start..<min(start + batchSize, samples.count)])
             let explanation = try lrp.explain(data.x.rows(batch), target: target, labels: data.labels.map { l in batch.map { l[$0] } })
@@ -51,7 +54,8 @@ public struct LRPExplanation: Codable, Sendable {
             result.conservationErrors += explanation.conservationErrors
             result.layerTotals += (0..<batch.count).map { Array(explanation.layerTotals.row($0)) }
             result.relevance += (0..<batch.count).map { Array(explanation.relevance.row($0)) }
-            try Attribution.report(progress, Double(start + batch.count) / Double(samples.count), "explained \(start + batch.count) of \(samples.count)")
+            try Attribution.report(
+                progress, Double(start + batch.count) / Double(samples.count), "explained \(start + batch.count) of \(samples.count)")
         }
         return result
     }

@@ -42,8 +42,10 @@ public struct LinearInterpretation: Sendable, Codable {
     }
 
     /// Interprets `samples` of `data` (batches of `batchSize`, progress after each).
-    public static func compute(network: Network<Float>, data: Dataset, samples: [Int], batchSize: Int = 256,
-                               progress: ProgressHandler? = nil) throws -> [LinearInterpretation] {
+    public static func compute(
+        network: Network<Float>, data: Dataset, samples: [Int], batchSize: Int = 256,
+        progress: ProgressHandler? = nil
+    ) throws -> [LinearInterpretation] {
         try data.check(against: network)
         try Attribution.checkSamples(samples, in: data)
         let interpreter = try LinearInterpreter(network: network.converted(to: Double.self))
@@ -57,15 +59,17 @@ public struct LinearInterpretation: Sendable, Codable {
                 let x = Array(maps.input.row(n))
                 let templates = maps.templates(sample: n)
                 let rows = (0..<templates.rows).map { Array(templates.row($0)) }
-                result.append(LinearInterpretation(
-                    model: network.name, data: data.name, sample: index, label: data.labels?[index],
-                    inputShape: network.input.shape, classNames: network.classNames, input: x,
-                    scores: Array(maps.scores.row(n)), predicted: predicted[n], templates: rows,
-                    votes: rows.map { zip($0, x).map(*) }, bias: Array(bias.row(n)),
-                    biasShares: zip(biasLayers, maps.biasShares).map { BiasShare(layer: $0, perClass: Array($1.row(n))) },
-                    residuals: Array(residuals.row(n))))
+                result.append(
+                    LinearInterpretation(
+                        model: network.name, data: data.name, sample: index, label: data.labels?[index],
+                        inputShape: network.input.shape, classNames: network.classNames, input: x,
+                        scores: Array(maps.scores.row(n)), predicted: predicted[n], templates: rows,
+                        votes: rows.map { zip($0, x).map(*) }, bias: Array(bias.row(n)),
+                        biasShares: zip(biasLayers, maps.biasShares).map { BiasShare(layer: $0, perClass: Array($1.row(n))) },
+                        residuals: Array(residuals.row(n))))
             }
-            try Attribution.report(progress, Double(start + batch.count) / Double(samples.count), "interpreted \(start + batch.count) of \(samples.count)")
+            try Attribution.report(
+                progress, Double(start + batch.count) / Double(samples.count), "interpreted \(start + batch.count) of \(samples.count)")
         }
         return result
     }

@@ -21,7 +21,9 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
             switch layer.operation {
             case .linear, .conv2d, .pool, .flatten, .activation(.relu), .activation(.identity): continue
             default:
-                throw InterpretError("the linear interpreter needs a piecewise-linear network (linear, conv2d, relu, identity, max/avg-pool, flatten), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)")
+                throw InterpretError(
+                    "the linear interpreter needs a piecewise-linear network (linear, conv2d, relu, identity, max/avg-pool, flatten), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)"
+                )
             }
         }
         self.network = network
@@ -38,11 +40,13 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
         }.map(\.name)
     }
 
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func interpret(_ x: Matrix<T>) throws -> LinearMaps<T> {
         guard x.cols == network.inputSize else {
-            throw InterpretError("linear interpreter: samples of \(x.cols) values, but model '\(network.name)' expects input \(shapeText(network.input.shape))")
+            throw InterpretError(
+                "linear interpreter: samples of \(x.cols) values, but model '\(network.name)' expects input \(shapeText(network.input.shape))"
+            )
         }
         let layers = network.layers[0..<network.scoreIndex]
         var trace = [x]
@@ -64,7 +68,8 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
                     // Each channel's bias reaches every position of that channel.
                     let p = conv.geometry.outPositions
                     let channelSums = Matrix<T>(rows: g.rows * conv.outChannels, cols: p, storage: g.storage).rowSums()
-                    shares.append(perRow(matvec(Matrix(rows: g.rows, cols: conv.outChannels, storage: channelSums), b), samples: n, classes: c))
+                    shares.append(
+                        perRow(matvec(Matrix(rows: g.rows, cols: conv.outChannels, storage: channelSums), b), samples: n, classes: c))
                 }
                 g = conv.correlateTransposed(g, weight: conv.weight)
             case .pool(let pool):

@@ -39,8 +39,10 @@ public struct PixelFlippingOptions: Equatable, Sendable, Codable {
     public var seed: UInt64
     public var batchSize: Int
 
-    public init(steps: Int = 16, baseline: FlippingBaseline = .value(0), randomOrders: Int = 10, seed: UInt64 = 1,
-                batchSize: Int = 256) {
+    public init(
+        steps: Int = 16, baseline: FlippingBaseline = .value(0), randomOrders: Int = 10, seed: UInt64 = 1,
+        batchSize: Int = 256
+    ) {
         self.steps = steps
         self.baseline = baseline
         self.randomOrders = randomOrders
@@ -87,10 +89,12 @@ public struct PixelFlippingResult: Sendable, Codable {
     /// Flips `samples` in batches of `options.batchSize`. After each batch `partial` (when
     /// given) receives the result over the samples done so far, so a view can draw the curves
     /// as they form; the last one it receives is the result returned.
-    public static func compute(network: Network<Float>, data: Dataset, samples: [Int], methods: [LRPConfiguration],
-                               target: AttributionTarget = .predicted, options: PixelFlippingOptions = PixelFlippingOptions(),
-                               progress: ProgressHandler? = nil,
-                               partial: ((PixelFlippingResult) -> Void)? = nil) throws -> PixelFlippingResult {
+    public static func compute(
+        network: Network<Float>, data: Dataset, samples: [Int], methods: [LRPConfiguration],
+        target: AttributionTarget = .predicted, options: PixelFlippingOptions = PixelFlippingOptions(),
+        progress: ProgressHandler? = nil,
+        partial: ((PixelFlippingResult) -> Void)? = nil
+    ) throws -> PixelFlippingResult {
         try data.check(against: network)
         try Attribution.checkSamples(samples, in: data)
         guard options.steps >= 1, options.randomOrders >= 1, options.batchSize >= 1 else {
@@ -109,7 +113,7 @@ public struct PixelFlippingResult: Sendable, Codable {
         }
         let flipper = Flipper(network: network, baseline: baseline, steps: options.steps)
         let names = methods.map(\.name) + [gradientMethod, randomMethod]
-        var perSample = [[[Double]]](repeating: [], count: names.count)   // method → sample → curve
+        var perSample = [[[Double]]](repeating: [], count: names.count)  // method → sample → curve
         var classes: [Int?] = []
         var rng = SeededRandom(seed: options.seed)
         let batches = stride(from: 0, to: samples.count, by: options.batchSize).map {
@@ -119,11 +123,13 @@ public struct PixelFlippingResult: Sendable, Codable {
         func summary() -> PixelFlippingResult {
             let curves = zip(names, perSample).map { name, sampleCurves in
                 let mean = (0...options.steps).map { k in sampleCurves.reduce(0.0) { $0 + $1[k] } / Double(sampleCurves.count) }
-                return FlippingCurve(method: name, meanScore: mean, auc: area(mean, over: fractions),
-                                     sampleAUC: sampleCurves.map { area($0, over: fractions) })
+                return FlippingCurve(
+                    method: name, meanScore: mean, auc: area(mean, over: fractions),
+                    sampleAUC: sampleCurves.map { area($0, over: fractions) })
             }
-            return PixelFlippingResult(model: network.name, data: data.name, target: target, options: options,
-                                       samples: Array(samples.prefix(classes.count)), classes: classes, fractions: fractions, curves: curves)
+            return PixelFlippingResult(
+                model: network.name, data: data.name, target: target, options: options,
+                samples: Array(samples.prefix(classes.count)), classes: classes, fractions: fractions, curves: curves)
         }
         for (b, batch) in batches.enumerated() {
             let x = data.x.rows(batch)
@@ -133,7 +139,8 @@ public struct PixelFlippingResult: Sendable, Codable {
             for (m, lrp) in explainers.enumerated() {
                 let relevance = try lrp.explain(x, directions: directions).relevance
                 perSample[m] += flipper.curves(x, directions: directions, orders: mostRelevantFirst(relevance))
-                try Attribution.report(progress, (Double(b) + Double(m + 1) / Double(names.count)) / Double(batches.count), "flipping \(names[m])")
+                try Attribution.report(
+                    progress, (Double(b) + Double(m + 1) / Double(names.count)) / Double(batches.count), "flipping \(names[m])")
             }
             let gradient = GradientTimesInput.explain(network: network, x: x, directions: directions)
             perSample[methods.count] += flipper.curves(x, directions: directions, orders: mostRelevantFirst(gradient))

@@ -26,8 +26,10 @@ extension BilinearAnalysis {
     /// The report: spectra with the `top` strongest features each way, their similarity, and
     /// with `data`, the truncation curve (when `truncation` is set; it decomposes the class
     /// forms first if this analysis holds other directions) and the contributions for `samples`.
-    public func report(top: Int, data: Dataset? = nil, truncation: Bool = false, samples: [Int] = [],
-                       progress: ProgressHandler? = nil) throws -> BilinearReport {
+    public func report(
+        top: Int, data: Dataset? = nil, truncation: Bool = false, samples: [Int] = [],
+        progress: ProgressHandler? = nil
+    ) throws -> BilinearReport {
         var curve: TruncationCurve?
         var contributions: [SampleContributions] = []
         if truncation || !samples.isEmpty {
@@ -39,9 +41,10 @@ extension BilinearAnalysis {
             }
             contributions = try self.contributions(data: data, samples: samples, top: top)
         }
-        return BilinearReport(model: site.model.name, layer: site.layerName, space: site.spaceName, spaceSize: site.spaceSize,
-                              imageShape: site.imageShape, hasConstant: site.hasConstant, spectra: spectra(top: top),
-                              similarity: forms.count > 1 ? similarity(top: top) : nil, truncation: curve,
-                              contributions: contributions)
+        return BilinearReport(
+            model: site.model.name, layer: site.layerName, space: site.spaceName, spaceSize: site.spaceSize,
+            imageShape: site.imageShape, hasConstant: site.hasConstant, spectra: spectra(top: top),
+            similarity: forms.count > 1 ? similarity(top: top) : nil, truncation: curve,
+            contributions: contributions)
     }
 }

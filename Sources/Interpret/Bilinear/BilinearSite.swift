@@ -42,13 +42,16 @@ public struct BilinearSite: Sendable {
     public init<T: BLASScalar>(network: Network<T>, layer name: String, space: String? = nil) throws {
         let model = network.converted(to: Double.self)
         let bilinearNames = Self.bilinearLayers(in: network)
-        let listing = bilinearNames.isEmpty ? "the model has no bilinear layer"
+        let listing =
+            bilinearNames.isEmpty
+            ? "the model has no bilinear layer"
             : "bilinear layers: \(bilinearNames.joined(separator: ", "))"
         guard let index = model.layers.firstIndex(where: { $0.name == name }) else {
             throw InterpretError("model '\(model.name)' has no layer '\(name)' (\(listing))")
         }
         guard case .bilinear(let layer) = model.layers[index].operation else {
-            throw InterpretError("layer '\(name)' of model '\(model.name)' is \(model.layers[index].operation.kind), not bilinear (\(listing))")
+            throw InterpretError(
+                "layer '\(name)' of model '\(model.name)' is \(model.layers[index].operation.kind), not bilinear (\(listing))")
         }
         var earliest = index
         while earliest > 0 && AffineMap.isAffine(model.layers[earliest - 1].operation) { earliest -= 1 }
@@ -110,8 +113,9 @@ public struct BilinearSite: Sendable {
     public func contrast(_ a: Int, _ b: Int) throws -> FormDirection {
         let readout = try requireReadout()
         let (da, db) = (readout.direction(a), readout.direction(b))
-        return FormDirection(label: "\(da.label)−\(db.label)", vector: zip(da.vector, db.vector).map { $0 - $1 },
-                             offset: da.offset - db.offset)
+        return FormDirection(
+            label: "\(da.label)−\(db.label)", vector: zip(da.vector, db.vector).map { $0 - $1 },
+            offset: da.offset - db.offset)
     }
 
     /// Directions given as the rows of a matrix (e.g. an SAE decoder), with no offset.
@@ -146,11 +150,14 @@ public struct BilinearSite: Sendable {
     private static func spaceIndex(_ name: String, in model: Network<Double>, layer index: Int, earliest: Int) throws -> Int {
         let t = try model.traceIndex(of: name)
         guard t <= index else {
-            throw InterpretError("'\(name)' comes after bilinear layer '\(model.layers[index].name)'; the forms are written in an activation before it")
+            throw InterpretError(
+                "'\(name)' comes after bilinear layer '\(model.layers[index].name)'; the forms are written in an activation before it")
         }
         guard t >= earliest else {
             let blocker = model.layers[earliest - 1]
-            throw InterpretError("cannot write the forms of '\(model.layers[index].name)' in '\(name)': \(blocker.operation.kind) layer '\(blocker.name)' between them is not affine")
+            throw InterpretError(
+                "cannot write the forms of '\(model.layers[index].name)' in '\(name)': \(blocker.operation.kind) layer '\(blocker.name)' between them is not affine"
+            )
         }
         return t
     }
@@ -170,8 +177,11 @@ public struct BilinearSite: Sendable {
             return (Readout(matrix: map.matrix, offset: map.offset, names: names, isLogits: isLogits), next)
         }
         guard isLogits else { return (nil, next) }
-        return (Readout(matrix: .identity(outputs), offset: [Double](repeating: 0, count: outputs),
-                        names: model.classNames, isLogits: true), "nothing (its outputs are the logits)")
+        return (
+            Readout(
+                matrix: .identity(outputs), offset: [Double](repeating: 0, count: outputs),
+                names: model.classNames, isLogits: true), "nothing (its outputs are the logits)"
+        )
     }
 
     private static func add(_ a: [Double], _ b: [Double]?) -> [Double] {

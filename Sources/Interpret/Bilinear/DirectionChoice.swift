@@ -21,7 +21,9 @@ extension BilinearSite {
             return [try readoutDirections()[readoutIndex(name)]]
         case .contrast(let a, let b):
             let (i, j) = (try readoutIndex(a), try readoutIndex(b))
-            guard i != j else { throw InterpretError("'\(a)' versus '\(b)': a class against itself is the zero form; name two different outputs") }
+            guard i != j else {
+                throw InterpretError("'\(a)' versus '\(b)': a class against itself is the zero form; name two different outputs")
+            }
             return [try contrast(i, j)]
         case .file(let spec):
             let (rows, labels) = try DirectionFile.read(spec)

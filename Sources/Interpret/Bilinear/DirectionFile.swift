@@ -58,14 +58,17 @@ public enum DirectionFile {
             return name
         }
         guard names.count == 1 else {
-            throw InterpretError("\(path): holds \(names.isEmpty ? "no tensors" : "several tensors (\(names.joined(separator: ", ")))"); name one as \(path):NAME")
+            throw InterpretError(
+                "\(path): holds \(names.isEmpty ? "no tensors" : "several tensors (\(names.joined(separator: ", ")))"); name one as \(path):NAME"
+            )
         }
         return names[0]
     }
 
     private static func matrix(_ tensor: Tensor, _ source: String) throws -> Matrix<Double> {
         guard tensor.shape.count == 1 || tensor.shape.count == 2 else {
-            throw InterpretError("\(source): a direction file holds a vector [outputs] or a matrix [directions, outputs], not \(shapeText(tensor.shape))")
+            throw InterpretError(
+                "\(source): a direction file holds a vector [outputs] or a matrix [directions, outputs], not \(shapeText(tensor.shape))")
         }
         guard tensor.dtype.isFloatingPoint else {
             throw InterpretError("\(source): directions must be floating point, not \(tensor.dtype.rawValue)")

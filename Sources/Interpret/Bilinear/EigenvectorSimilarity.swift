@@ -38,10 +38,12 @@ extension BilinearAnalysis {
         for (f, form) in forms.enumerated() {
             let (positive, negative) = form.extremes(top)
             for (rank, i) in positive.enumerated() {
-                features.append(FeatureReference(form: f, index: i, eigenvalue: form.eigenvalues[i], name: "\(form.direction.label) +\(rank + 1)"))
+                features.append(
+                    FeatureReference(form: f, index: i, eigenvalue: form.eigenvalues[i], name: "\(form.direction.label) +\(rank + 1)"))
             }
             for (rank, i) in negative.enumerated() {
-                features.append(FeatureReference(form: f, index: i, eigenvalue: form.eigenvalues[i], name: "\(form.direction.label) −\(rank + 1)"))
+                features.append(
+                    FeatureReference(form: f, index: i, eigenvalue: form.eigenvalues[i], name: "\(form.direction.label) −\(rank + 1)"))
             }
         }
         let vectors = Matrix.vstack(features.map { Matrix(row: Array(forms[$0.form].eigenvectors.row($0.index))) })
@@ -53,7 +55,8 @@ extension BilinearAnalysis {
             }
         }
         shared.sort { $0.cosine > $1.cosine || ($0.cosine == $1.cosine && ($0.a, $0.b) < ($1.a, $1.b)) }
-        return EigenvectorSimilarity(features: features, cosine: (0..<cosine.rows).map { Array(cosine.row($0)) },
-                                     strongest: Array(shared.prefix(pairs)))
+        return EigenvectorSimilarity(
+            features: features, cosine: (0..<cosine.rows).map { Array(cosine.row($0)) },
+            strongest: Array(shared.prefix(pairs)))
     }
 }

@@ -19,7 +19,9 @@ public struct InteractionForm: Sendable {
 
     public init(site: BilinearSite, direction: FormDirection) throws {
         guard direction.vector.count == site.outputSize else {
-            throw InterpretError("direction '\(direction.label)' has \(direction.vector.count) values, but layer '\(site.layerName)' has \(site.outputSize) outputs")
+            throw InterpretError(
+                "direction '\(direction.label)' has \(direction.vector.count) values, but layer '\(site.layerName)' has \(site.outputSize) outputs"
+            )
         }
         let u = direction.vector
         let weightedRight = Matrix(rows: site.right.rows, cols: site.right.cols) { a, j in u[a] * site.right[a, j] }

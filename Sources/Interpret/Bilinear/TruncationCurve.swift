@@ -32,7 +32,9 @@ extension BilinearAnalysis {
     public func truncation(on data: Dataset, batchSize: Int = 256, progress: ProgressHandler? = nil) throws -> TruncationCurve {
         try site.requireLogitReadout()
         guard coversLogits else {
-            throw InterpretError("truncation needs the form of every class logit of layer '\(site.layerName)', in class order; these forms are: \(forms.map(\.direction.label).joined(separator: ", "))")
+            throw InterpretError(
+                "truncation needs the form of every class logit of layer '\(site.layerName)', in class order; these forms are: \(forms.map(\.direction.label).joined(separator: ", "))"
+            )
         }
         guard let labels = data.labels else {
             throw InterpretError("data '\(data.name)' has no labels; truncation measures accuracy")
@@ -61,9 +63,10 @@ extension BilinearAnalysis {
             }
         }
         let n = Double(data.count)
-        var curve = TruncationCurve(data: data.name, samples: data.count, ks: Array(1...size),
-                                    accuracy: correct.map { Double($0) / n }, modelAccuracy: Double(modelCorrect) / n,
-                                    maxLogitError: maxError, kFor95Percent: nil)
+        var curve = TruncationCurve(
+            data: data.name, samples: data.count, ks: Array(1...size),
+            accuracy: correct.map { Double($0) / n }, modelAccuracy: Double(modelCorrect) / n,
+            maxLogitError: maxError, kFor95Percent: nil)
         curve.kFor95Percent = curve.smallestK(reaching: 0.95)
         return curve
     }
@@ -95,7 +98,9 @@ extension BilinearSite {
     /// between it and the logits.
     func requireLogitReadout() throws {
         guard readout?.isLogits == true else {
-            throw InterpretError("truncation needs only affine layers between bilinear layer '\(layerName)' and the logits (it is followed by \(followedBy))")
+            throw InterpretError(
+                "truncation needs only affine layers between bilinear layer '\(layerName)' and the logits (it is followed by \(followedBy))"
+            )
         }
     }
 }

@@ -48,7 +48,8 @@ public struct NPYActivations: ActivationSource, Sendable {
     public init(_ url: URL) throws {
         file = try NPYFile(url)
         guard file.shape.count >= 2, file.rowCount > 0, file.rowLength > 0 else {
-            throw InterpretError("\(url.path): activations have shape \(shapeText(file.shape)), expected [samples, features] with at least one sample")
+            throw InterpretError(
+                "\(url.path): activations have shape \(shapeText(file.shape)), expected [samples, features] with at least one sample")
         }
         guard file.dtype.isFloatingPoint else {
             throw InterpretError("\(url.path): activations are \(file.dtype.rawValue), expected floating-point values")
@@ -98,8 +99,10 @@ public struct LayerActivationSource: ActivationSource, Sendable {
 extension SparseAutoencoder where T == Float {
     /// The codes of every sample of a source, a batch at a time. Throws `CancellationError` when
     /// `progress` says stop.
-    public func encode(_ source: ActivationSource, batchSize: Int = 1024,
-                       progress: ProgressHandler = { _, _ in true }) throws -> SparseCodes<Float> {
+    public func encode(
+        _ source: ActivationSource, batchSize: Int = 1024,
+        progress: ProgressHandler = { _, _ in true }
+    ) throws -> SparseCodes<Float> {
         guard source.dimension == inputSize else {
             throw InterpretError("\(source.name) has \(source.dimension) features per sample, the SAE takes d_in = \(inputSize)")
         }

@@ -40,11 +40,14 @@ public enum DarkMatter {
     /// least squares on one half and measures the fit on the other.
     public static func analyse(x: Matrix<Float>, reconstruction: Matrix<Float>, seed: UInt64 = 0) throws -> Analysis {
         guard x.rows == reconstruction.rows, x.cols == reconstruction.cols else {
-            throw InterpretError("dark matter: activations \(x.shapeDescription) and reconstruction \(reconstruction.shapeDescription) differ in shape")
+            throw InterpretError(
+                "dark matter: activations \(x.shapeDescription) and reconstruction \(reconstruction.shapeDescription) differ in shape")
         }
         let d = x.cols
         guard x.rows >= minimumSamples(inputSize: d) else {
-            throw InterpretError("dark matter needs at least \(minimumSamples(inputSize: d)) samples for d_in = \(d) (more samples than unknowns in each half), got \(x.rows)")
+            throw InterpretError(
+                "dark matter needs at least \(minimumSamples(inputSize: d)) samples for d_in = \(d) (more samples than unknowns in each half), got \(x.rows)"
+            )
         }
         var rng = SeededRandom(seed: seed)
         let order = rng.permutation(x.rows)
@@ -89,7 +92,8 @@ public enum DarkMatter {
             correctedFVU: variance > 0 ? nonlinearEnergy / variance : .nan,
             nonlinearFraction: errorEnergy > 0 ? nonlinearEnergy / errorEnergy : .nan,
             ridge: ridge)
-        return Analysis(report: report, weights: w.columns(errorColumns), bias: Array(intercept[0..<d]),
-                        testIndices: testIndices, nonlinearError: residual.columns(errorColumns))
+        return Analysis(
+            report: report, weights: w.columns(errorColumns), bias: Array(intercept[0..<d]),
+            testIndices: testIndices, nonlinearError: residual.columns(errorColumns))
     }
 }

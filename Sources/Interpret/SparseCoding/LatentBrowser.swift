@@ -17,8 +17,10 @@ public struct LatentActivation: Codable, Sendable, Equatable {
 extension SparseAutoencoder where T == Float {
     /// The `count` samples each latent fires most strongly on, strongest first, in one pass over
     /// the source. Throws `CancellationError` when `progress` says stop.
-    public func topActivations(on source: ActivationSource, count: Int, batchSize: Int = 1024,
-                               progress: ProgressHandler = { _, _ in true }) throws -> [[LatentActivation]] {
+    public func topActivations(
+        on source: ActivationSource, count: Int, batchSize: Int = 1024,
+        progress: ProgressHandler = { _, _ in true }
+    ) throws -> [[LatentActivation]] {
         guard source.dimension == inputSize else {
             throw InterpretError("\(source.name) has \(source.dimension) features per sample, the SAE takes d_in = \(inputSize)")
         }
@@ -50,8 +52,10 @@ extension SparseAutoencoder where T == Float {
     /// The effect of latent `latent` on each class score through the rest of the network: over
     /// (at most `maxSamples` of) the samples it fires on, the mean of scores(x̂) − scores(x̂ − f_j d_j),
     /// the change its removal from the reconstruction makes. Nil when it never fires there.
-    public func logitEffect(of latent: Int, on source: LayerActivationSource, maxSamples: Int = 256,
-                            batchSize: Int = 1024) throws -> [Double]? {
+    public func logitEffect(
+        of latent: Int, on source: LayerActivationSource, maxSamples: Int = 256,
+        batchSize: Int = 1024
+    ) throws -> [Double]? {
         guard latent >= 0 && latent < latentCount else {
             throw InterpretError("latent \(latent) does not exist (d_sae = \(latentCount))")
         }
@@ -62,8 +66,10 @@ extension SparseAutoencoder where T == Float {
     /// source: element j is latent j's effect, nil when it never fires there or was not asked for.
     /// Each batch is encoded once; the rest of the network runs once on x̂ and once on every
     /// (sample, latent) pair with the latent removed. Throws `CancellationError` when `progress` says stop.
-    public func logitEffects(on source: LayerActivationSource, latents: [Int]? = nil, maxSamples: Int = 256,
-                             batchSize: Int = 1024, progress: ProgressHandler = { _, _ in true }) throws -> [[Double]?] {
+    public func logitEffects(
+        on source: LayerActivationSource, latents: [Int]? = nil, maxSamples: Int = 256,
+        batchSize: Int = 1024, progress: ProgressHandler = { _, _ in true }
+    ) throws -> [[Double]?] {
         guard source.dimension == inputSize else {
             throw InterpretError("\(source.name) has \(source.dimension) features per sample, the SAE takes d_in = \(inputSize)")
         }

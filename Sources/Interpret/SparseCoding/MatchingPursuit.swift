@@ -20,20 +20,24 @@ public enum MatchingPursuit {
         public let residualNormSquared: [T]
     }
 
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
-    public static func encode<T: BLASScalar>(_ x: Matrix<T>, atoms: Matrix<T>, bias: [T], gram: Matrix<T>?,
-                                             stopping: MatchingPursuitStopping) -> Result<T> {
-        precondition(x.cols == atoms.cols && bias.count == atoms.cols,
-                     "MatchingPursuit: samples of \(x.cols), atoms \(atoms.shapeDescription), bias of \(bias.count)")
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    public static func encode<T: BLASScalar>(
+        _ x: Matrix<T>, atoms: Matrix<T>, bias: [T], gram: Matrix<T>?,
+        stopping: MatchingPursuitStopping
+    ) -> Result<T> {
+        precondition(
+            x.cols == atoms.cols && bias.count == atoms.cols,
+            "MatchingPursuit: samples of \(x.cols), atoms \(atoms.shapeDescription), bias of \(bias.count)")
         var residual = x
         residual.addToEachRow(bias.map { -$0 })
         let n = x.rows
         var steps = SlotTable<T>(samples: n, slots: max(stopping.maxSteps, 0))
         var normSquared = residual.rowNorms().map { $0 * $0 }
         if let gram {
-            precondition(gram.rows == atoms.rows && gram.cols == atoms.rows,
-                         "MatchingPursuit: Gram matrix \(gram.shapeDescription) for \(atoms.rows) atoms")
+            precondition(
+                gram.rows == atoms.rows && gram.cols == atoms.rows,
+                "MatchingPursuit: Gram matrix \(gram.shapeDescription) for \(atoms.rows) atoms")
             var correlations = matmul(residual, atoms, transposeB: true)
             updatingCorrelations(&correlations, gram: gram, stopping: stopping, steps: &steps, normSquared: &normSquared)
         } else {
@@ -46,9 +50,11 @@ public enum MatchingPursuit {
     // MARK: The two ways of keeping c = D r
 
     /// c ← c − c_j G_j after each step, fused with the search for the next argmax.
-    private static func updatingCorrelations<T: BLASScalar>(_ correlations: inout Matrix<T>, gram: Matrix<T>,
-                                                            stopping: MatchingPursuitStopping,
-                                                            steps: inout SlotTable<T>, normSquared: inout [T]) {
+    private static func updatingCorrelations<T: BLASScalar>(
+        _ correlations: inout Matrix<T>, gram: Matrix<T>,
+        stopping: MatchingPursuitStopping,
+        steps: inout SlotTable<T>, normSquared: inout [T]
+    ) {
         let m = correlations.cols
         let n = correlations.rows
         let threshold = stopping.residualThreshold.map { T($0 * $0) }
@@ -87,9 +93,11 @@ public enum MatchingPursuit {
     }
 
     /// c = D r recomputed from the residual every step (one matrix product per step for the batch).
-    private static func recomputingCorrelations<T: BLASScalar>(_ residual: inout Matrix<T>, atoms: Matrix<T>,
-                                                               stopping: MatchingPursuitStopping,
-                                                               steps: inout SlotTable<T>, normSquared: inout [T]) {
+    private static func recomputingCorrelations<T: BLASScalar>(
+        _ residual: inout Matrix<T>, atoms: Matrix<T>,
+        stopping: MatchingPursuitStopping,
+        steps: inout SlotTable<T>, normSquared: inout [T]
+    ) {
         let (n, d, m) = (residual.rows, residual.cols, atoms.rows)
         let threshold = stopping.residualThreshold.map { T($0 * $0) }
         var active = [Bool](repeating: true, count: n)
@@ -170,8 +178,10 @@ public enum MatchingPursuit {
     /// position is then searched for in the first block holding the overall maximum only,
     /// rather than over all n values one by one.
     @inline(__always)
-    static func subtractScaledArgmax<T: BLASScalar>(_ c: UnsafeMutablePointer<T>, _ a: T, _ g: UnsafePointer<T>, _ n: Int,
-                                                    blockMaxima: UnsafeMutablePointer<T>) -> Int {
+    static func subtractScaledArgmax<T: BLASScalar>(
+        _ c: UnsafeMutablePointer<T>, _ a: T, _ g: UnsafePointer<T>, _ n: Int,
+        blockMaxima: UnsafeMutablePointer<T>
+    ) -> Int {
         let blocks = (n + blockSize - 1) / blockSize
         var largest = -T.infinity
         for k in 0..<blocks {

@@ -21,9 +21,11 @@ public struct SAEFileInfo: Codable, Sendable, Equatable {
     public var finalTraining: SAEBatchLoss?
     public var metrics: SAEMetrics?
 
-    public init(model: String? = nil, layer: String? = nil, data: String? = nil, trainedAs: SAEArchitecture? = nil,
-                training: SAETrainingOptions? = nil, inputScale: Double? = nil, finalTraining: SAEBatchLoss? = nil,
-                metrics: SAEMetrics? = nil) {
+    public init(
+        model: String? = nil, layer: String? = nil, data: String? = nil, trainedAs: SAEArchitecture? = nil,
+        training: SAETrainingOptions? = nil, inputScale: Double? = nil, finalTraining: SAEBatchLoss? = nil,
+        metrics: SAEMetrics? = nil
+    ) {
         self.model = model
         self.layer = layer
         self.data = data
@@ -52,7 +54,7 @@ public enum SAEFile {
     public static func save(_ sae: SparseAutoencoder<Float>, info: SAEFileInfo = SAEFileInfo(), to directory: URL) throws {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
-        } catch where PathKind(directory.path) != .directory {
+        } catch  where PathKind(directory.path) != .directory {
             throw InterpretError("cannot create the SAE directory \(directory.path): \(errorText(error))")
         }
         var info = info
@@ -74,7 +76,7 @@ public enum SAEFile {
         var config: [String: Any] = [
             "architecture": architecture.rawValue, "d_in": sae.inputSize, "d_sae": sae.latentCount,
             "dtype": "float32", "device": "cpu", "apply_b_dec_to_input": sae.appliesDecoderBiasToInput,
-            "normalize_activations": "none", "reshape_activations": "none", "metadata": metadata,
+            "normalize_activations": "none", "reshape_activations": "none", "metadata": metadata
         ]
         switch architecture {
         case .topk:
@@ -108,11 +110,14 @@ public enum SAEFile {
     static func readArchitecture(_ cfg: [String: Any], cfgPath: String, threshold hasThreshold: () -> Bool) throws -> SAEArchitecture {
         let known = SAEArchitecture.allCases.map(\.rawValue).joined(separator: ", ")
         guard let value = cfg["architecture"] else {
-            let hints = ["k", "top_k"].filter { cfg[$0] != nil && !(cfg[$0] is NSNull) }
+            let hints =
+                ["k", "top_k"].filter { cfg[$0] != nil && !(cfg[$0] is NSNull) }
                 + ((cfg["activation_fn"] as? String).map { $0 == "relu" ? [] : ["activation_fn \($0)"] } ?? [])
                 + (hasThreshold() ? ["a threshold tensor"] : [])
             guard hints.isEmpty else {
-                throw InterpretError("\(cfgPath): no 'architecture', but the file has \(hints.joined(separator: " and ")), so it is not a standard SAE; add \"architecture\" (\(known))")
+                throw InterpretError(
+                    "\(cfgPath): no 'architecture', but the file has \(hints.joined(separator: " and ")), so it is not a standard SAE; add \"architecture\" (\(known))"
+                )
             }
             return .standard
         }
@@ -146,8 +151,10 @@ public enum SAEFile {
 
     /// Reads an SAE from the bytes of its cfg.json and its weights (read only when needed);
     /// the paths name them in messages.
-    public static func decode(config: Data, configPath cfgPath: String, weightsPath: String,
-                              weights readWeights: () throws -> SafeTensorsFile) throws -> (sae: SparseAutoencoder<Float>, info: SAEFileInfo?) {
+    public static func decode(
+        config: Data, configPath cfgPath: String, weightsPath: String,
+        weights readWeights: () throws -> SafeTensorsFile
+    ) throws -> (sae: SparseAutoencoder<Float>, info: SAEFileInfo?) {
         let object = try? JSONSerialization.jsonObject(with: config)
         guard let cfg = object as? [String: Any] else { throw InterpretError("\(cfgPath): not a JSON object") }
         var weightsFile: SafeTensorsFile?
@@ -164,11 +171,14 @@ public enum SAEFile {
         }
         let dIn = try integer("d_in"), dSAE = try integer("d_sae")
         // The encoder and decoder are held as Float32 (and the weights file mapped beside them).
-        try MemoryBudget.check(MemoryBudget.product(dIn, dSAE, MemoryLayout<Float>.size, 2),
-                               for: "\(cfgPath): an SAE of d_in \(dIn) × d_sae \(dSAE)")
+        try MemoryBudget.check(
+            MemoryBudget.product(dIn, dSAE, MemoryLayout<Float>.size, 2),
+            for: "\(cfgPath): an SAE of d_in \(dIn) × d_sae \(dSAE)")
         let normalization = cfg["normalize_activations"] as? String ?? "none"
         guard normalization == "none" else {
-            throw InterpretError("\(cfgPath): normalize_activations is '\(normalization)'; Loupe reads SAEs on raw activations ('none': fold the normalisation into the weights first)")
+            throw InterpretError(
+                "\(cfgPath): normalize_activations is '\(normalization)'; Loupe reads SAEs on raw activations ('none': fold the normalisation into the weights first)"
+            )
         }
         if let activation = cfg["activation_fn"] as? String, !["relu", "topk"].contains(activation) {
             throw InterpretError("\(cfgPath): activation_fn '\(activation)' is not supported (relu only)")
@@ -220,8 +230,11 @@ public enum SAEFile {
             threshold = try tensor("threshold", [dSAE])
         case .batchtopk:
             // A SAELens training checkpoint: the running threshold is a scalar buffer.
-            if file["threshold"] != nil { threshold = try tensor("threshold", [dSAE]) }
-            else { threshold = [Float](repeating: try tensor("topk_threshold", [])[0], count: dSAE) }
+            if file["threshold"] != nil {
+                threshold = try tensor("threshold", [dSAE])
+            } else {
+                threshold = [Float](repeating: try tensor("topk_threshold", [])[0], count: dSAE)
+            }
         case .topk:
             guard k > 0 && k <= dSAE else { throw InterpretError("\(cfgPath): top-k needs 'k' between 1 and d_sae = \(dSAE)") }
             if cfg["rescale_acts_by_decoder_norm"] as? Bool == true {
@@ -240,18 +253,20 @@ public enum SAEFile {
                 throw InterpretError("\(cfgPath): max_iterations must be between 1 and 4 × d_sae")
             }
             let residual = (cfg["residual_threshold"] as? Double) ?? 1e-2
-            stopping = MatchingPursuitStopping(maxSteps: maxSteps, residualThreshold: residual > 0 ? residual : nil,
-                                               stopWhenSupportUnchanged: (cfg["stop_on_duplicate_support"] as? Bool) ?? true)
+            stopping = MatchingPursuitStopping(
+                maxSteps: maxSteps, residualThreshold: residual > 0 ? residual : nil,
+                stopWhenSupportUnchanged: (cfg["stop_on_duplicate_support"] as? Bool) ?? true)
             if k == 0 { k = maxSteps }
             // SAELens's tied matching pursuit uses b_dec on both sides or not at all.
             if !applyBias { decoderBias = [Float](repeating: 0, count: dIn) }
         case .standard:
             break
         }
-        let sae = SparseAutoencoder(architecture: architecture, encoder: encoder, encoderBias: encoderBias, decoder: decoder,
-                                    decoderBias: decoderBias, threshold: threshold, k: k,
-                                    appliesDecoderBiasToInput: architecture == .matchingPursuit ? true : applyBias,
-                                    stopping: stopping)
+        let sae = SparseAutoencoder(
+            architecture: architecture, encoder: encoder, encoderBias: encoderBias, decoder: decoder,
+            decoderBias: decoderBias, threshold: threshold, k: k,
+            appliesDecoderBiasToInput: architecture == .matchingPursuit ? true : applyBias,
+            stopping: stopping)
         return (sae, info)
     }
 }

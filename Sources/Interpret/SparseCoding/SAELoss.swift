@@ -28,8 +28,10 @@ public struct SAELossSettings: Sendable {
     /// How many dead latents reconstruct the error, per sample (d_in / 2 by default, as SAELens).
     public var auxK: Int?
 
-    public init(sparsityCoefficient: Double = 0, bandwidth: Double = 0.05, deadLatents: [Int] = [],
-                auxKCoefficient: Double = 1.0 / 32, auxK: Int? = nil) {
+    public init(
+        sparsityCoefficient: Double = 0, bandwidth: Double = 0.05, deadLatents: [Int] = [],
+        auxKCoefficient: Double = 1.0 / 32, auxK: Int? = nil
+    ) {
         self.sparsityCoefficient = sparsityCoefficient
         self.bandwidth = bandwidth
         self.deadLatents = deadLatents
@@ -64,10 +66,11 @@ extension SparseAutoencoder {
     /// The training loss of a minibatch and its exact gradient (with the straight-through
     /// estimator for JumpReLU's threshold, and through matching pursuit's coefficients and
     /// residuals but not its argmax). Batch top-k selects over the whole batch, as in training.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func lossAndGradient(_ x: Matrix<T>, settings: SAELossSettings) -> SAEStep<T> {
-        precondition(x.cols == inputSize && x.rows > 0, "SparseAutoencoder.lossAndGradient: batch \(x.shapeDescription) for d_in \(inputSize)")
+        precondition(
+            x.cols == inputSize && x.rows > 0, "SparseAutoencoder.lossAndGradient: batch \(x.shapeDescription) for d_in \(inputSize)")
         var step: SAEStep<T>
         switch architecture {
         case .standard, .jumprelu: step = denseStep(x, settings)
@@ -127,7 +130,9 @@ extension SparseAutoencoder {
             gDecoder.withUnsafeMutableBufferPointer { gp in
                 decoder.withUnsafeBufferPointer { dp in
                     for j in 0..<m where norms[j] > 0 {
-                        addScaled(inputSize, lambda * fSums[j] * invN / norms[j], dp.baseAddress! + j * inputSize, gp.baseAddress! + j * inputSize)
+                        addScaled(
+                            inputSize, lambda * fSums[j] * invN / norms[j], dp.baseAddress! + j * inputSize, gp.baseAddress! + j * inputSize
+                        )
                     }
                 }
             }
@@ -138,9 +143,10 @@ extension SparseAutoencoder {
         let gPre = gCodes
         let gEncoder = matmul(gPre, input, transposeA: true)
         let gEncoderBias = gPre.columnSums()
-        let gradient = SAEGradient(encoder: gEncoder, encoderBias: gEncoderBias, decoder: gDecoder,
-                                   decoderBias: decoderBiasGradient(gradOut, encoderBiasGradient: gEncoderBias),
-                                   logThreshold: gLogThreshold)
+        let gradient = SAEGradient(
+            encoder: gEncoder, encoderBias: gEncoderBias, decoder: gDecoder,
+            decoderBias: decoderBiasGradient(gradOut, encoderBiasGradient: gEncoderBias),
+            logThreshold: gLogThreshold)
         return SAEStep(loss: loss, gradient: gradient, firingCounts: firing, smallestKept: nil)
     }
 
@@ -273,16 +279,17 @@ extension SparseAutoencoder {
                 }
             }
             var auxPrediction = decode(auxCodes)
-            auxPrediction.addToEachRow(decoderBias.map { -$0 })   // Σ pre_j d_j, without b_dec
+            auxPrediction.addToEachRow(decoderBias.map { -$0 })  // Σ pre_j d_j, without b_dec
             let error = x - reconstruction
             let diff = auxPrediction - error
             let sumSquares = diff.storage.reduce(0.0) { $0 + Double($1 * $1) }
             loss.auxiliary = scale * sumSquares / Double(n)
             backward(auxCodes, T(2 * scale / Double(n)) * diff)
         }
-        let gradient = SAEGradient(encoder: gEncoder, encoderBias: gEncoderBias, decoder: gDecoder,
-                                   decoderBias: decoderBiasGradient(gradOut, encoderBiasGradient: gEncoderBias),
-                                   logThreshold: [])
+        let gradient = SAEGradient(
+            encoder: gEncoder, encoderBias: gEncoderBias, decoder: gDecoder,
+            decoderBias: decoderBiasGradient(gradOut, encoderBiasGradient: gEncoderBias),
+            logThreshold: [])
         return SAEStep(loss: loss, gradient: gradient, firingCounts: firing, smallestKept: smallestKept)
     }
 
@@ -309,8 +316,9 @@ extension SparseAutoencoder {
 
     private func matchingPursuitStep(_ x: Matrix<T>) -> SAEStep<T> {
         let (n, d, m) = (x.rows, inputSize, latentCount)
-        let result = MatchingPursuit.encode(x, atoms: decoder, bias: decoderBias, gram: gram(decoder, transpose: false),
-                                            stopping: MatchingPursuitStopping(maxSteps: k))
+        let result = MatchingPursuit.encode(
+            x, atoms: decoder, bias: decoderBias, gram: gram(decoder, transpose: false),
+            stopping: MatchingPursuitStopping(maxSteps: k))
         let reconstruction = decode(result.codes)
         var (loss, gradOut) = reconstructionLoss(x, reconstruction)
         loss.l0 = Double(result.codes.nonzeroCount) / Double(n)
@@ -350,8 +358,9 @@ extension SparseAutoencoder {
                 }
             }
         }
-        let gradient = SAEGradient(encoder: Matrix(rows: 0, cols: d), encoderBias: [], decoder: gDecoder,
-                                   decoderBias: gDecoderBias, logThreshold: [])
+        let gradient = SAEGradient(
+            encoder: Matrix(rows: 0, cols: d), encoderBias: [], decoder: gDecoder,
+            decoderBias: gDecoderBias, logThreshold: [])
         return SAEStep(loss: loss, gradient: gradient, firingCounts: firing, smallestKept: nil)
     }
 
@@ -365,8 +374,9 @@ extension SparseAutoencoder {
         let variance = totalVariance(x)
         gradOut.scale(by: 2 / T(n))
         let mse = errorSquares / Double(n)
-        let loss = SAEBatchLoss(total: 0, mse: mse, sparsity: 0, auxiliary: 0, l0: 0,
-                                fvu: variance > 0 ? errorSquares / variance : .nan)
+        let loss = SAEBatchLoss(
+            total: 0, mse: mse, sparsity: 0, auxiliary: 0, l0: 0,
+            fvu: variance > 0 ? errorSquares / variance : .nan)
         return (loss, gradOut)
     }
 

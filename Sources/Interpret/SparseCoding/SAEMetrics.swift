@@ -115,8 +115,10 @@ func totalVariance<T: BLASScalar>(_ x: Matrix<T>) -> Double {
 extension SparseAutoencoder where T == Float {
     /// Every metric over a source, a batch at a time; the downstream effect too when the source
     /// is a model layer over labelled data. Throws `CancellationError` when `progress` says stop.
-    public func evaluate(on source: ActivationSource, batchSize: Int = 1024, denseThreshold: Double = 0.1,
-                         progress: ProgressHandler = { _, _ in true }) throws -> SAEMetrics {
+    public func evaluate(
+        on source: ActivationSource, batchSize: Int = 1024, denseThreshold: Double = 0.1,
+        progress: ProgressHandler = { _, _ in true }
+    ) throws -> SAEMetrics {
         guard source.dimension == inputSize else {
             throw InterpretError("\(source.name) has \(source.dimension) features per sample, the SAE takes d_in = \(inputSize)")
         }
@@ -224,10 +226,11 @@ private struct DownstreamAccumulator {
         let n = Double(max(count, 1))
         let accuracy = correct.map { Double($0) / n }, loss = lossSums.map { $0 / n }
         let gap = loss[2] - loss[0]
-        return DownstreamEffect(layer: layer, samples: count, cleanAccuracy: accuracy[0], cleanLoss: loss[0],
-                                splicedAccuracy: accuracy[1], splicedLoss: loss[1],
-                                zeroAblatedAccuracy: accuracy[2], zeroAblatedLoss: loss[2],
-                                lossRecovered: gap != 0 ? (loss[2] - loss[1]) / gap : .nan,
-                                agreement: Double(agreeing) / n)
+        return DownstreamEffect(
+            layer: layer, samples: count, cleanAccuracy: accuracy[0], cleanLoss: loss[0],
+            splicedAccuracy: accuracy[1], splicedLoss: loss[1],
+            zeroAblatedAccuracy: accuracy[2], zeroAblatedLoss: loss[2],
+            lossRecovered: gap != 0 ? (loss[2] - loss[1]) / gap : .nan,
+            agreement: Double(agreeing) / n)
     }
 }

@@ -19,8 +19,9 @@ extension SAEReport {
         s.add("metrics", "cosine", "cosine(x, x̂)", m.cosine)
         s.add("metrics", "shrinkage", "shrinkage ‖x̂‖/‖x‖", m.shrinkage)
         s.add("metrics", "dead_fraction", "dead latents", m.deadFraction, .fraction)
-        s.add("metrics", "dense_fraction", "dense latents (> \(NumberFormat.percent(m.denseThreshold, digits: 0)))",
-              m.denseFraction, .fraction)
+        s.add(
+            "metrics", "dense_fraction", "dense latents (> \(NumberFormat.percent(m.denseThreshold, digits: 0)))",
+            m.denseFraction, .fraction)
         if let d = m.downstream {
             s.add("downstream", "clean_accuracy", "accuracy, clean", d.cleanAccuracy, .fraction)
             s.add("downstream", "spliced_accuracy", "accuracy, SAE spliced in", d.splicedAccuracy, .fraction)
@@ -42,14 +43,18 @@ extension SAEReport {
             s.add("dark_matter", "nonlinear_fraction", "nonlinear share of the error", dm.nonlinearFraction)
             // An out-of-sample fit worse than the mean: the held-out half says the split was too small.
             if dm.errorR2 < 0 || dm.nonlinearFraction > 1 {
-                s.caution("dark_matter.worse_than_mean", "dark matter: the linear fit of the error does worse than its mean on the held-out half (R² < 0), "
-                          + "so its figures say little: \(inputSize + 1) unknowns per output need many more samples per half")
+                s.caution(
+                    "dark_matter.worse_than_mean",
+                    "dark matter: the linear fit of the error does worse than its mean on the held-out half (R² < 0), "
+                        + "so its figures say little: \(inputSize + 1) unknowns per output need many more samples per half")
             }
         } else {
             let needed = DarkMatter.minimumSamples(inputSize: inputSize)
-            s.caution("dark_matter.not_measured", m.samples < needed
-                      ? "dark matter: not measured: it needs at least \(needed) samples for d_in = \(inputSize) (more than the unknowns in each half); there are \(m.samples)"
-                      : "dark matter: not measured (turned off)")
+            s.caution(
+                "dark_matter.not_measured",
+                m.samples < needed
+                    ? "dark matter: not measured: it needs at least \(needed) samples for d_in = \(inputSize) (more than the unknowns in each half); there are \(m.samples)"
+                    : "dark matter: not measured (turned off)")
         }
         if let r = recovery {
             s.add("recovery", "mmcs", "MMCS (true features)", r.meanMaxCosine)
@@ -63,7 +68,9 @@ extension SAEReport {
         let total = histogram.reduce(0, +)
         guard total > 0 else { return nil }
         var seen = 0
-        let median = histogram.indices.first { seen += histogram[$0]; return 2 * seen >= total }!
+        let median = histogram.indices.first {
+            seen += histogram[$0]; return 2 * seen >= total
+        }!
         let used = histogram.indices.filter { histogram[$0] > 0 }
         return (used.first!, median, used.last!)
     }

@@ -37,9 +37,11 @@ public struct SAEAnalysisOptions: Sendable {
 public enum SAEAnalysis {
     /// Metrics (with the downstream effect for a model layer), dark matter and feature recovery
     /// of an SAE on a source. Throws `CancellationError` when `progress` says stop.
-    public static func analyse(_ sae: SparseAutoencoder<Float>, on source: ActivationSource,
-                               options: SAEAnalysisOptions = SAEAnalysisOptions(),
-                               progress: ProgressHandler = { _, _ in true }) throws -> SAEReport {
+    public static func analyse(
+        _ sae: SparseAutoencoder<Float>, on source: ActivationSource,
+        options: SAEAnalysisOptions = SAEAnalysisOptions(),
+        progress: ProgressHandler = { _, _ in true }
+    ) throws -> SAEReport {
         let metrics = try sae.evaluate(on: source, batchSize: options.batchSize) { f, status in progress(0.8 * f, status) }
         var darkMatter: DarkMatterReport?
         let darkMatterSamples = min(source.count, options.darkMatterSamples)
@@ -52,19 +54,25 @@ public enum SAEAnalysis {
         }
         let recovery = try options.trueFeatures.map { try FeatureRecovery(truth: $0, learned: sae.decoder) }
         _ = progress(1, "done")
-        return SAEReport(architecture: sae.architecture, inputSize: sae.inputSize, latents: sae.latentCount, k: sae.k,
-                         source: source.name, training: nil, metrics: metrics, darkMatter: darkMatter, recovery: recovery)
+        return SAEReport(
+            architecture: sae.architecture, inputSize: sae.inputSize, latents: sae.latentCount, k: sae.k,
+            source: source.name, training: nil, metrics: metrics, darkMatter: darkMatter, recovery: recovery)
     }
 
     /// Trains an SAE and analyses it on the same activations: a probe's `sae` run in one call.
     /// Training is the first 90 % of the progress, its status the step's loss, L0 and FVU.
-    public static func trainAndAnalyse(on source: ActivationSource, training: SAETrainingOptions,
-                                       analysis: SAEAnalysisOptions = SAEAnalysisOptions(),
-                                       progress: ProgressHandler = { _, _ in true }) throws -> (run: SAETrainingRun, report: SAEReport) {
+    public static func trainAndAnalyse(
+        on source: ActivationSource, training: SAETrainingOptions,
+        analysis: SAEAnalysisOptions = SAEAnalysisOptions(),
+        progress: ProgressHandler = { _, _ in true }
+    ) throws -> (run: SAETrainingRun, report: SAEReport) {
         let run = try SAETrainer.train(on: source, options: training) { p in
             let l = p.point.loss
-            return progress(0.9 * p.fraction, String(format: "step %d/%d  loss %.4g  L0 %.1f  FVU %.4f",
-                                                     p.point.step, p.totalSteps, l.total, l.l0, l.fvu))
+            return progress(
+                0.9 * p.fraction,
+                String(
+                    format: "step %d/%d  loss %.4g  L0 %.1f  FVU %.4f",
+                    p.point.step, p.totalSteps, l.total, l.l0, l.fvu))
         }
         var report = try analyse(run.sae, on: source, options: analysis) { f, status in progress(0.9 + 0.1 * f, status) }
         report.training = run.summary
@@ -103,9 +111,11 @@ public enum SAESweep {
 
     /// Trains one SAE per value (the other options as given) and measures each on the source.
     /// `progress` gets the overall fraction and which run is training.
-    public static func run(on source: ActivationSource, base: SAETrainingOptions, over parameter: Parameter,
-                           analysis: SAEAnalysisOptions = SAEAnalysisOptions(darkMatterSamples: 0),
-                           progress: ProgressHandler = { _, _ in true }) throws -> SAESweepReport {
+    public static func run(
+        on source: ActivationSource, base: SAETrainingOptions, over parameter: Parameter,
+        analysis: SAEAnalysisOptions = SAEAnalysisOptions(darkMatterSamples: 0),
+        progress: ProgressHandler = { _, _ in true }
+    ) throws -> SAESweepReport {
         let values: [Double]
         let name: String
         switch parameter {
@@ -121,10 +131,12 @@ public enum SAESweep {
             let (run, report) = try SAEAnalysis.trainAndAnalyse(on: source, training: options, analysis: analysis) { f, status in
                 progress((Double(i) + f) / Double(values.count), "\(label): \(status)")
             }
-            rows.append(SAESweepReport.Row(value: value, l0: report.metrics.l0, fvu: report.metrics.fvu, mse: report.metrics.mse,
-                                           cosine: report.metrics.cosine, deadFraction: report.metrics.deadFraction,
-                                           lossRecovered: report.metrics.downstream?.lossRecovered,
-                                           darkMatterR2: report.darkMatter?.errorR2, seconds: run.summary.seconds))
+            rows.append(
+                SAESweepReport.Row(
+                    value: value, l0: report.metrics.l0, fvu: report.metrics.fvu, mse: report.metrics.mse,
+                    cosine: report.metrics.cosine, deadFraction: report.metrics.deadFraction,
+                    lossRecovered: report.metrics.downstream?.lossRecovered,
+                    darkMatterR2: report.darkMatter?.errorR2, seconds: run.summary.seconds))
         }
         return SAESweepReport(parameter: name, rows: rows, frontier: frontier(rows.map { ($0.l0, $0.fvu) }))
     }

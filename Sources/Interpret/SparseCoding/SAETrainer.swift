@@ -45,8 +45,10 @@ public struct SAETrainingSummary: Codable, Sendable, Equatable {
 public enum SAETrainer {
     /// Trains an SAE on `source`. Seeded: the same options and data give the same SAE.
     /// Throws `CancellationError` when `progress` returns false.
-    public static func train(on source: ActivationSource, options: SAETrainingOptions,
-                             progress: (SAETrainingProgress) -> Bool = { _ in true }) throws -> SAETrainingRun {
+    public static func train(
+        on source: ActivationSource, options: SAETrainingOptions,
+        progress: (SAETrainingProgress) -> Bool = { _ in true }
+    ) throws -> SAETrainingRun {
         var session = try SAETrainingSession(source: source, options: options)
         while !session.isFinished {
             let point = try session.advance()
@@ -107,9 +109,11 @@ public struct SAETrainingSession: Sendable {
         sae.decoderBias = geometricMedian(scaled).map { Float($0) }
         logThreshold = sae.threshold.map { log($0) }
         let kind = OptimizerKind.adam(learningRate: options.learningRate)
-        optimizers = [Optimizer(kind, parameterCount: sae.encoder.count), Optimizer(kind, parameterCount: sae.encoderBias.count),
-                      Optimizer(kind, parameterCount: sae.decoder.count), Optimizer(kind, parameterCount: d),
-                      Optimizer(kind, parameterCount: logThreshold.count)]
+        optimizers = [
+            Optimizer(kind, parameterCount: sae.encoder.count), Optimizer(kind, parameterCount: sae.encoderBias.count),
+            Optimizer(kind, parameterCount: sae.decoder.count), Optimizer(kind, parameterCount: d),
+            Optimizer(kind, parameterCount: logThreshold.count)
+        ]
         lastFired = [Int](repeating: 0, count: m)
         stream = MinibatchStream(source, batchSize: options.batchSize, rng: rng.fork(1))
         self.rng = rng.fork(3)
@@ -142,8 +146,9 @@ public struct SAETrainingSession: Sendable {
     public func finish() -> SAETrainingRun {
         let n = Double(max(recent.count, 1))
         func mean(_ f: (SAEBatchLoss) -> Double) -> Double { recent.reduce(0) { $0 + f($1) } / n }
-        let final = SAEBatchLoss(total: mean(\.total), mse: mean(\.mse), sparsity: mean(\.sparsity),
-                                 auxiliary: mean(\.auxiliary), l0: mean(\.l0), fvu: mean(\.fvu))
+        let final = SAEBatchLoss(
+            total: mean(\.total), mse: mean(\.mse), sparsity: mean(\.sparsity),
+            auxiliary: mean(\.auxiliary), l0: mean(\.l0), fvu: mean(\.fvu))
         let summary = SAETrainingSummary(
             source: sourceName, options: options, inputScale: inputScale, history: history, final: final,
             resampledLatents: resampled, samplesSeen: stream.served,
@@ -158,9 +163,10 @@ public struct SAETrainingSession: Sendable {
     /// One optimisation step on a (normalised) batch.
     private mutating func update(_ x: Matrix<Float>) -> SAETrainingPoint {
         let usesAux = (options.architecture == .topk || options.architecture == .batchtopk) && options.auxKCoefficient > 0
-        let settings = SAELossSettings(sparsityCoefficient: options.sparsityCoefficient, bandwidth: options.bandwidth,
-                                       deadLatents: usesAux ? deadLatents(at: step) : [],
-                                       auxKCoefficient: options.auxKCoefficient)
+        let settings = SAELossSettings(
+            sparsityCoefficient: options.sparsityCoefficient, bandwidth: options.bandwidth,
+            deadLatents: usesAux ? deadLatents(at: step) : [],
+            auxKCoefficient: options.auxKCoefficient)
         let result = sae.lossAndGradient(x, settings: settings)
         for (j, n) in result.firingCounts.enumerated() where n > 0 { lastFired[j] = step }
         if let kept = result.smallestKept {
@@ -204,8 +210,10 @@ public struct SAETrainingSession: Sendable {
 
     /// Scales every gradient so that their joint ℓ2 norm is at most `maxNorm`.
     private func clip(_ g: inout SAEGradient<Float>, maxNorm: Double) {
-        let parts = [Double(g.encoder.frobeniusNorm()), Double(norm(g.encoderBias)), Double(g.decoder.frobeniusNorm()),
-                     Double(norm(g.decoderBias)), Double(norm(g.logThreshold))]
+        let parts = [
+            Double(g.encoder.frobeniusNorm()), Double(norm(g.encoderBias)), Double(g.decoder.frobeniusNorm()),
+            Double(norm(g.decoderBias)), Double(norm(g.logThreshold))
+        ]
         let total = parts.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard total > maxNorm else { return }
         let s = Float(maxNorm / total)

@@ -58,12 +58,14 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
         return o
     }
 
-    public init(architecture: SAEArchitecture = .topk, latents: Int? = nil, expansionFactor: Double = 8, k: Int = 32,
-                sparsityCoefficient: Double? = nil, learningRate: Double = 1e-3, steps: Int = 1000, batchSize: Int = 4096,
-                warmupSteps: Int? = nil, decayFraction: Double = 0.2, maxGradientNorm: Double? = 1,
-                normalizeInput: Bool = true, unitNormDecoder: Bool? = nil, deadWindow: Int? = nil,
-                auxKCoefficient: Double = 1.0 / 32, resampleEvery: Int? = nil, bandwidth: Double? = nil,
-                initialThreshold: Double? = nil, thresholdRate: Double = 0.01, seed: UInt64 = 0, historyPoints: Int = 500) {
+    public init(
+        architecture: SAEArchitecture = .topk, latents: Int? = nil, expansionFactor: Double = 8, k: Int = 32,
+        sparsityCoefficient: Double? = nil, learningRate: Double = 1e-3, steps: Int = 1000, batchSize: Int = 4096,
+        warmupSteps: Int? = nil, decayFraction: Double = 0.2, maxGradientNorm: Double? = 1,
+        normalizeInput: Bool = true, unitNormDecoder: Bool? = nil, deadWindow: Int? = nil,
+        auxKCoefficient: Double = 1.0 / 32, resampleEvery: Int? = nil, bandwidth: Double? = nil,
+        initialThreshold: Double? = nil, thresholdRate: Double = 0.01, seed: UInt64 = 0, historyPoints: Int = 500
+    ) {
         self.architecture = architecture
         self.latents = latents
         self.expansionFactor = expansionFactor
@@ -125,9 +127,12 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
         }
         // Training holds the encoder and decoder with their gradients and two Adam moments
         // (8·d·d_sae), and a batch's pre-activations, codes and their gradients (3·B·d_sae).
-        try MemoryBudget.check(MemoryBudget.sum([MemoryBudget.product(8, d, m, MemoryLayout<Float>.size),
-                                                 MemoryBudget.product(3, batchSize, m, MemoryLayout<Float>.size)]),
-                               for: "training an SAE of d_in \(d) × d_sae \(m) with batches of \(batchSize)")
+        try MemoryBudget.check(
+            MemoryBudget.sum([
+                MemoryBudget.product(8, d, m, MemoryLayout<Float>.size),
+                MemoryBudget.product(3, batchSize, m, MemoryLayout<Float>.size)
+            ]),
+            for: "training an SAE of d_in \(d) × d_sae \(m) with batches of \(batchSize)")
         if architecture == .jumprelu {
             try check(bandwidth > 0 && initialThreshold > 0, "JumpReLU needs a positive bandwidth and initial threshold")
         }

@@ -26,13 +26,18 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     /// When matching pursuit stops at inference (k steps unless set otherwise).
     public var stopping: MatchingPursuitStopping
 
-    public init(architecture: SAEArchitecture, encoder: Matrix<T>, encoderBias: [T], decoder: Matrix<T>,
-                decoderBias: [T], threshold: [T] = [], k: Int = 0, appliesDecoderBiasToInput: Bool = true,
-                stopping: MatchingPursuitStopping? = nil) {
+    public init(
+        architecture: SAEArchitecture, encoder: Matrix<T>, encoderBias: [T], decoder: Matrix<T>,
+        decoderBias: [T], threshold: [T] = [], k: Int = 0, appliesDecoderBiasToInput: Bool = true,
+        stopping: MatchingPursuitStopping? = nil
+    ) {
         precondition(decoderBias.count == decoder.cols, "SparseAutoencoder: b_dec of \(decoderBias.count) for d_in \(decoder.cols)")
-        precondition(!architecture.hasEncoder || (encoder.rows == decoder.rows && encoder.cols == decoder.cols
-                                                  && encoderBias.count == decoder.rows),
-                      "SparseAutoencoder: encoder \(encoder.shapeDescription) and b_enc of \(encoderBias.count) for decoder \(decoder.shapeDescription)")
+        precondition(
+            !architecture.hasEncoder
+                || (encoder.rows == decoder.rows && encoder.cols == decoder.cols
+                    && encoderBias.count == decoder.rows),
+            "SparseAutoencoder: encoder \(encoder.shapeDescription) and b_enc of \(encoderBias.count) for decoder \(decoder.shapeDescription)"
+        )
         self.architecture = architecture
         self.encoder = architecture.hasEncoder ? encoder : Matrix(rows: 0, cols: decoder.cols)
         self.encoderBias = architecture.hasEncoder ? encoderBias : []
@@ -47,9 +52,11 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     /// A freshly initialised SAE: random decoder rows of norm `decoderNorm` (1 for unit-norm
     /// training, 0.1 for the standard SAE as in SAELens), the encoder equal to the decoder's
     /// transpose, zero biases, and for JumpReLU the threshold `initialThreshold`.
-    public static func initialised(architecture: SAEArchitecture, inputSize dIn: Int, latents dSAE: Int, k: Int,
-                                   decoderNorm: Double, initialThreshold: Double = 0.5,
-                                   rng: inout SeededRandom) -> SparseAutoencoder {
+    public static func initialised(
+        architecture: SAEArchitecture, inputSize dIn: Int, latents dSAE: Int, k: Int,
+        decoderNorm: Double, initialThreshold: Double = 0.5,
+        rng: inout SeededRandom
+    ) -> SparseAutoencoder {
         var decoder: Matrix<T> = rng.normalMatrix(rows: dSAE, cols: dIn)
         let norms = decoder.rowNorms()
         decoder.withUnsafeMutableBufferPointer { p in
@@ -59,10 +66,11 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
             }
         }
         let zeros = [T](repeating: 0, count: dSAE)
-        return SparseAutoencoder(architecture: architecture, encoder: decoder, encoderBias: zeros, decoder: decoder,
-                                 decoderBias: [T](repeating: 0, count: dIn),
-                                 threshold: architecture == .jumprelu ? [T](repeating: T(initialThreshold), count: dSAE) : [],
-                                 k: k)
+        return SparseAutoencoder(
+            architecture: architecture, encoder: decoder, encoderBias: zeros, decoder: decoder,
+            decoderBias: [T](repeating: 0, count: dIn),
+            threshold: architecture == .jumprelu ? [T](repeating: T(initialThreshold), count: dSAE) : [],
+            k: k)
     }
 
     public var inputSize: Int { decoder.cols }
@@ -94,8 +102,8 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     }
 
     /// The codes of a batch: one row per sample, only the active latents stored.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func encode(_ x: Matrix<T>) -> SparseCodes<T> { encode(x, atomGram: nil) }
 
     /// The Gram matrix of the atoms, D Dᵀ, which matching pursuit updates its correlations with;
@@ -106,8 +114,10 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
         precondition(x.cols == inputSize, "SparseAutoencoder.encode: samples of \(x.cols) values, d_in is \(inputSize)")
         switch architecture {
         case .matchingPursuit:
-            return MatchingPursuit.encode(x, atoms: decoder, bias: decoderBias, gram: atomGram ?? self.atomGram(),
-                                          stopping: stopping).codes
+            return MatchingPursuit.encode(
+                x, atoms: decoder, bias: decoderBias, gram: atomGram ?? self.atomGram(),
+                stopping: stopping
+            ).codes
         case .standard:
             return Self.activeCodes(preActivations(x)) { pre, _ in pre > 0 }
         case .jumprelu, .batchtopk:
@@ -119,8 +129,8 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     }
 
     /// f W_dec + b_dec, touching only the decoder rows of active latents.
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func decode(_ codes: SparseCodes<T>) -> Matrix<T> {
         precondition(codes.width == latentCount, "SparseAutoencoder.decode: codes over \(codes.width) latents, d_sae is \(latentCount)")
         let d = inputSize

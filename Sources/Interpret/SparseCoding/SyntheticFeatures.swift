@@ -14,8 +14,10 @@ public struct SyntheticFeatures: Sendable {
     /// The true coefficients of each sample.
     public let coefficients: SparseCodes<Float>
 
-    public static func generate(samples: Int, dimension: Int, features: Int, meanActive: Double,
-                                seed: UInt64) throws -> SyntheticFeatures {
+    public static func generate(
+        samples: Int, dimension: Int, features: Int, meanActive: Double,
+        seed: UInt64
+    ) throws -> SyntheticFeatures {
         guard samples > 0, dimension > 0, features > 0 else {
             throw InterpretError("synthetic features: samples, dimension and features must be positive")
         }

@@ -4,12 +4,14 @@ enum TopKSelection {
     /// The positions of the `k` largest of `n` values (fewer when n < k), in no particular order,
     /// by a min-heap of size k: one comparison for most values, which is what a row of thousands
     /// of pre-activations needs. When `candidates` is given only those positions are considered.
-    static func largest<T: Comparable>(_ p: UnsafePointer<T>, count n: Int, k: Int,
-                                       candidates: UnsafeBufferPointer<Int>? = nil) -> [Int] {
+    static func largest<T: Comparable>(
+        _ p: UnsafePointer<T>, count n: Int, k: Int,
+        candidates: UnsafeBufferPointer<Int>? = nil
+    ) -> [Int] {
         let available = candidates?.count ?? n
         let size = min(k, available)
         guard size > 0 else { return [] }
-        var heap = [Int]()   // positions; p[heap[0]] is the smallest kept value
+        var heap = [Int]()  // positions; p[heap[0]] is the smallest kept value
         heap.reserveCapacity(size)
         func siftDown(_ start: Int) {
             var i = start
@@ -40,7 +42,7 @@ enum TopKSelection {
     static func kthLargest<T: Comparable>(_ values: inout [T], _ k: Int) -> T {
         precondition(k >= 1 && k <= values.count, "kthLargest: k = \(k) of \(values.count)")
         var low = 0, high = values.count - 1
-        let target = k - 1   // position in descending order
+        let target = k - 1  // position in descending order
         while low < high {
             // Median of three as the pivot keeps sorted and constant runs from going quadratic.
             let mid = low + (high - low) / 2
@@ -51,13 +53,15 @@ enum TopKSelection {
             // Three-way partition, descending: [> pivot | == pivot | < pivot].
             var lt = low, i = low, gt = high
             while i <= gt {
-                if values[i] > pivot { values.swapAt(i, lt); lt += 1; i += 1 }
-                else if values[i] < pivot { values.swapAt(i, gt); gt -= 1 }
-                else { i += 1 }
+                if values[i] > pivot {
+                    values.swapAt(i, lt); lt += 1; i += 1
+                } else if values[i] < pivot {
+                    values.swapAt(i, gt); gt -= 1
+                } else {
+                    i += 1
+                }
             }
-            if target < lt { high = lt - 1 }
-            else if target > gt { low = gt + 1 }
-            else { return pivot }
+            if target < lt { high = lt - 1 } else if target > gt { low = gt + 1 } else { return pivot }
         }
         return values[low]
     }

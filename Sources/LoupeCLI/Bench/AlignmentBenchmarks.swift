@@ -17,14 +17,18 @@ enum AlignmentBenchmarks: BenchmarkGroup {
         let flops = 4 * Double(n) * Double(d) * Double(d)
         for debiased in [false, true] {
             let t = try Stopwatch.best(budget: 1, maxRuns: 5) { _ = try CKA.similarity(x, y, debiased: debiased) }
-            report(BenchmarkRecord(group: name, name: "linear CKA\(debiased ? ", debiased" : "")", size: "\(n) × \(d)", seconds: t,
-                                   rate: Double(n) / t, unit: "samples/s", note: String(format: "%.1f GFLOP/s", flops / t / 1e9)))
+            report(
+                BenchmarkRecord(
+                    group: name, name: "linear CKA\(debiased ? ", debiased" : "")", size: "\(n) × \(d)", seconds: t,
+                    rate: Double(n) / t, unit: "samples/s", note: String(format: "%.1f GFLOP/s", flops / t / 1e9)))
         }
         let batch = context.quick ? 500 : 1000
         let rbf = CKAOptions(kernel: .rbf(threshold: 0.5), batchSize: batch)
         let tr = try Stopwatch.best(budget: 1, maxRuns: 3) { _ = try LayerCKA.compute(x, y, options: rbf) }
-        report(BenchmarkRecord(group: name, name: "minibatch RBF CKA", size: "\(n) × \(d), batches of \(batch)", seconds: tr,
-                               rate: Double(n) / tr, unit: "samples/s"))
+        report(
+            BenchmarkRecord(
+                group: name, name: "minibatch RBF CKA", size: "\(n) × \(d), batches of \(batch)", seconds: tr,
+                rate: Double(n) / tr, unit: "samples/s"))
 
         let a = try DemoModels.load("mlp-1"), b = try DemoModels.load("mlp-2")
         let digits = try Digits.load(.all)
@@ -33,8 +37,10 @@ enum AlignmentBenchmarks: BenchmarkGroup {
             let m = try LayerCKA.compute(a, b, data: digits)
             cells = m.values.count * m.values[0].count
         }
-        report(BenchmarkRecord(group: name, name: "layer × layer CKA demo:mlp-1 × demo:mlp-2", size: "\(cells) pairs, \(digits.count) samples",
-                               seconds: tl, rate: Double(cells) / tl, unit: "pairs/s"))
+        report(
+            BenchmarkRecord(
+                group: name, name: "layer × layer CKA demo:mlp-1 × demo:mlp-2", size: "\(cells) pairs, \(digits.count) samples",
+                seconds: tl, rate: Double(cells) / tl, unit: "pairs/s"))
 
         let width = context.quick ? 128 : 512
         let spec = try ShortSpec.parse("mlp:784-\(width)-\(width)-\(width)-10", name: "bench")
@@ -45,7 +51,9 @@ enum AlignmentBenchmarks: BenchmarkGroup {
         let tw = try Stopwatch.best(budget: 2, maxRuns: 3) {
             sweeps = try WeightMatching.run(permutations, a: ta, b: tb, seed: 0).sweeps
         }
-        report(BenchmarkRecord(group: name, name: "weight matching", size: "784-\(width)-\(width)-\(width)-10", seconds: tw,
-                               rate: nil, unit: nil, note: "\(sweeps) sweeps"))
+        report(
+            BenchmarkRecord(
+                group: name, name: "weight matching", size: "784-\(width)-\(width)-\(width)-10", seconds: tw,
+                rate: nil, unit: nil, note: "\(sweeps) sweeps"))
     }
 }

@@ -19,23 +19,30 @@ enum AttributionBenchmarks: BenchmarkGroup {
             for composite in composites {
                 let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: composite))
                 let t = try Stopwatch.best { _ = try lrp.explain(x, target: .predicted) }
-                report(BenchmarkRecord(group: name, name: "lrp \(composite) demo:\(model)", size: "batch \(batch)", seconds: t,
-                                       rate: Double(batch) / t, unit: "explanations/s",
-                                       note: String(format: "%.1f× a forward pass", t / forward)))
+                report(
+                    BenchmarkRecord(
+                        group: name, name: "lrp \(composite) demo:\(model)", size: "batch \(batch)", seconds: t,
+                        rate: Double(batch) / t, unit: "explanations/s",
+                        note: String(format: "%.1f× a forward pass", t / forward)))
             }
             let interpreter = try LinearInterpreter(network: network.converted(to: Double.self))
             let x64 = x.converted(to: Double.self)
             let ti = try Stopwatch.best { _ = try interpreter.interpret(x64) }
-            report(BenchmarkRecord(group: name, name: "linear interpreter demo:\(model)", size: "batch \(batch), 10 classes",
-                                   seconds: ti, rate: Double(batch) / ti, unit: "samples/s"))
+            report(
+                BenchmarkRecord(
+                    group: name, name: "linear interpreter demo:\(model)", size: "batch \(batch), 10 classes",
+                    seconds: ti, rate: Double(batch) / ti, unit: "samples/s"))
         }
         let cnn = try DemoModels.load("cnn")
         let options = PixelFlippingOptions(steps: 16, randomOrders: context.quick ? 2 : 10)
         let tf = try Stopwatch.best(budget: 1, maxRuns: 3) {
-            _ = try PixelFlippingResult.compute(network: cnn, data: data, samples: Array(0..<batch),
-                                                methods: [LRPConfiguration(composite: .epsilonPlus)], options: options)
+            _ = try PixelFlippingResult.compute(
+                network: cnn, data: data, samples: Array(0..<batch),
+                methods: [LRPConfiguration(composite: .epsilonPlus)], options: options)
         }
-        report(BenchmarkRecord(group: name, name: "pixel flipping demo:cnn", size: "\(batch) samples, 16 steps, \(options.randomOrders) random",
-                               seconds: tf, rate: Double(batch) / tf, unit: "samples/s"))
+        report(
+            BenchmarkRecord(
+                group: name, name: "pixel flipping demo:cnn", size: "\(batch) samples, 16 steps, \(options.randomOrders) random",
+                seconds: tf, rate: Double(batch) / tf, unit: "samples/s"))
     }
 }

@@ -6,21 +6,22 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure this machine's BLAS rate and the speed of Loupe's methods.",
-        discussion: reflow("""
-        Each figure is the fastest of several runs. Rates are GFLOP/s for matrix products and
-        samples/s for methods.
+        discussion: reflow(
+            """
+            Each figure is the fastest of several runs. Rates are GFLOP/s for matrix products and
+            samples/s for methods.
 
-        Examples:
-          loupe bench                    every group, full sizes
-          loupe bench --only linalg      just the linear-algebra layer
-          loupe bench --quick --json     small sizes, as JSON (what CI runs)
-        """)
+            Examples:
+              loupe bench                    every group, full sizes
+              loupe bench --only linalg      just the linear-algebra layer
+              loupe bench --quick --json     small sizes, as JSON (what CI runs)
+            """)
     )
 
     static let groups: [any BenchmarkGroup.Type] = [
         LinAlgBenchmarks.self, NetworkBenchmarks.self,
         SAEBenchmarks.self, AttributionBenchmarks.self, BilinearBenchmarks.self, AlignmentBenchmarks.self,
-        TUIBenchmarks.self,
+        TUIBenchmarks.self
     ]
 
     @Flag(help: "Print the results as one JSON object.") var json = false
@@ -58,8 +59,10 @@ struct BenchCommand: ParsableCommand {
         }
         var table = Table(["group", "benchmark", "size", "time", "rate", "note"], rightAligned: [3, 4])
         for r in records {
-            table.append([r.group, r.name, r.size, formatSeconds(r.seconds),
-                       r.rate.map { formatRate($0, r.unit ?? "") } ?? "", r.note ?? ""])
+            table.append([
+                r.group, r.name, r.size, formatSeconds(r.seconds),
+                r.rate.map { formatRate($0, r.unit ?? "") } ?? "", r.note ?? ""
+            ])
         }
         Console.print(table.text)
         if let sgemm = context.sgemmGFLOPS { Console.print(String(format: "sgemm peak this run: %.0f GFLOP/s", sgemm)) }

@@ -17,8 +17,10 @@ enum BilinearBenchmarks: BenchmarkGroup {
         let data = try Digits.load(.test)
         let analysis = try BilinearAnalysis(network: demo, layer: "bilinear")
         let t = try Stopwatch.best(budget: 1, maxRuns: 5) { _ = try analysis.truncation(on: data) }
-        report(BenchmarkRecord(group: name, name: "truncation demo:bilinear", size: "\(data.count) samples, k = 1…\(analysis.site.formSize)",
-                               seconds: t, rate: Double(data.count) / t, unit: "samples/s"))
+        report(
+            BenchmarkRecord(
+                group: name, name: "truncation demo:bilinear", size: "\(data.count) samples, k = 1…\(analysis.site.formSize)",
+                seconds: t, rate: Double(data.count) / t, unit: "samples/s"))
     }
 
     /// Locating the layer, building every class's Q and decomposing it.
@@ -32,20 +34,25 @@ enum BilinearBenchmarks: BenchmarkGroup {
         let n = Double(site!.formSize)
         // 2·m·n² for Q = L̃ᵀ diag(u) R̃, about (4/3 + 2)·n³ for dsyevd with vectors, per form.
         let flops = Double(forms) * (2 * Double(site!.outputSize) * n * n + 10.0 / 3 * n * n * n)
-        report(BenchmarkRecord(group: name, name: "decompose \(model)", size: "\(forms) forms, D = \(site!.formSize)", seconds: t,
-                               rate: Double(forms) / t, unit: "forms/s", note: String(format: "≈%.1f GFLOP/s", flops / t / 1e9)))
+        report(
+            BenchmarkRecord(
+                group: name, name: "decompose \(model)", size: "\(forms) forms, D = \(site!.formSize)", seconds: t,
+                rate: Double(forms) / t, unit: "forms/s", note: String(format: "≈%.1f GFLOP/s", flops / t / 1e9)))
     }
 
     /// A random bilinear layer width → width followed by a linear readout to `classes`.
     private static func wideModel(width: Int, classes: Int) -> Network<Float> {
         var rng = SeededRandom(seed: 7)
         let scale = 1 / Double(width).squareRoot()
-        let bilinear = Bilinear<Float>(left: rng.normalMatrix(rows: width, cols: width, std: scale),
-                                       right: rng.normalMatrix(rows: width, cols: width, std: scale))
+        let bilinear = Bilinear<Float>(
+            left: rng.normalMatrix(rows: width, cols: width, std: scale),
+            right: rng.normalMatrix(rows: width, cols: width, std: scale))
         let head = Linear<Float>(weight: rng.normalMatrix(rows: classes, cols: width, std: scale), bias: nil)
-        return Network(name: "random \(width)-wide bilinear", input: InputSpec(shape: [width]), classes: nil, layers: [
-            Layer(name: "bilinear", operation: .bilinear(bilinear), inputShape: [width], outputShape: [width]),
-            Layer(name: "head", operation: .linear(head), inputShape: [width], outputShape: [classes]),
-        ])
+        return Network(
+            name: "random \(width)-wide bilinear", input: InputSpec(shape: [width]), classes: nil,
+            layers: [
+                Layer(name: "bilinear", operation: .bilinear(bilinear), inputShape: [width], outputShape: [width]),
+                Layer(name: "head", operation: .linear(head), inputShape: [width], outputShape: [classes])
+            ])
     }
 }

@@ -9,8 +9,9 @@ enum SAEBenchmarks: BenchmarkGroup {
     static func run(_ context: inout BenchmarkContext, report: (BenchmarkRecord) -> Void) throws {
         let (dIn, dSAE, batch, k) = context.quick ? (128, 1024, 1024, 32) : (512, 4096, 4096, 32)
         let size = "d_in \(dIn), d_sae \(dSAE), batch \(batch)"
-        let data = try SyntheticFeatures.generate(samples: 2 * batch, dimension: dIn, features: dSAE,
-                                                  meanActive: Double(k), seed: 1)
+        let data = try SyntheticFeatures.generate(
+            samples: 2 * batch, dimension: dIn, features: dSAE,
+            meanActive: Double(k), seed: 1)
         let source = ActivationMatrix(data.activations, name: "synthetic")
         let (d, m, b) = (Double(dIn), Double(dSAE), Double(batch))
         // The products a step needs: standard, five dense ones (encoder, decoder, and the
@@ -18,15 +19,19 @@ enum SAEBenchmarks: BenchmarkGroup {
         // decoder gradient, code gradient and encoder gradient (2 FLOPs per multiply-add).
         let flops: [SAEArchitecture: Double] = [.standard: 10 * b * d * m, .topk: 2 * b * d * m + 8 * b * Double(k) * d]
         for architecture in [SAEArchitecture.standard, .topk] {
-            var session = try SAETrainingSession(source: source, options: SAETrainingOptions(
-                architecture: architecture, latents: dSAE, k: k, steps: 1000, batchSize: batch, seed: 1))
-            _ = try session.advance()   // the first step allocates the optimiser state
+            var session = try SAETrainingSession(
+                source: source,
+                options: SAETrainingOptions(
+                    architecture: architecture, latents: dSAE, k: k, steps: 1000, batchSize: batch, seed: 1))
+            _ = try session.advance()  // the first step allocates the optimiser state
             let t = try Stopwatch.best(budget: 3, maxRuns: 5) { _ = try session.advance() }
             let gflops = flops[architecture]! / t / 1e9
             let share = context.sgemmGFLOPS.map { String(format: " = %.0f %% of sgemm", 100 * gflops / $0) } ?? ""
-            report(BenchmarkRecord(group: name, name: "train step \(architecture.rawValue)" + (architecture == .topk ? " (k \(k))" : ""),
-                                   size: size, seconds: t, rate: b / t, unit: "samples/s",
-                                   note: String(format: "%.1f GFLOP/s", gflops) + share))
+            report(
+                BenchmarkRecord(
+                    group: name, name: "train step \(architecture.rawValue)" + (architecture == .topk ? " (k \(k))" : ""),
+                    size: size, seconds: t, rate: b / t, unit: "samples/s",
+                    note: String(format: "%.1f GFLOP/s", gflops) + share))
         }
 
         // Matching pursuit: k steps per sample over unit-norm atoms.
@@ -47,10 +52,14 @@ enum SAEBenchmarks: BenchmarkGroup {
         let tDirect = Stopwatch.best(budget: 2, maxRuns: 3) {
             _ = MatchingPursuit.encode(x, atoms: atoms, bias: bias, gram: nil, stopping: stopping)
         }
-        report(BenchmarkRecord(group: name, name: "MP-SAE encode, Gram update", size: mpSize, seconds: tUpdate,
-                               rate: Double(samples) / tUpdate, unit: "samples/s",
-                               note: String(format: "%.1f× direct; G = D Dᵀ once: %@", tDirect / tUpdate, formatSeconds(tGram))))
-        report(BenchmarkRecord(group: name, name: "MP-SAE encode, D r recomputed", size: mpSize, seconds: tDirect,
-                               rate: Double(samples) / tDirect, unit: "samples/s"))
+        report(
+            BenchmarkRecord(
+                group: name, name: "MP-SAE encode, Gram update", size: mpSize, seconds: tUpdate,
+                rate: Double(samples) / tUpdate, unit: "samples/s",
+                note: String(format: "%.1f× direct; G = D Dᵀ once: %@", tDirect / tUpdate, formatSeconds(tGram))))
+        report(
+            BenchmarkRecord(
+                group: name, name: "MP-SAE encode, D r recomputed", size: mpSize, seconds: tDirect,
+                rate: Double(samples) / tDirect, unit: "samples/s"))
     }
 }

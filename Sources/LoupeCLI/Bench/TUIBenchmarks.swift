@@ -22,17 +22,32 @@ enum TUIBenchmarks: BenchmarkGroup {
                 ("activations", { app.run(command: "open activations") }),
                 ("activations unit", { app.handle(.enter) }),
                 ("help", { app.handle(.char("?")) }),
-                ("bilinear", { app.handle(.escape); app.handle(.escape); app.run(command: "open bilinear") }),
+                (
+                    "bilinear",
+                    {
+                        app.handle(.escape); app.handle(.escape); app.run(command: "open bilinear")
+                    }
+                ),
                 ("bilinear contributions", { app.handle(.char("F")) }),
                 ("lrp", { app.run(command: "open lrp") }),
                 ("lrp with pixel flipping", { app.handle(.char("f")) }),
                 ("interp", { app.run(command: "open interp") }),
                 ("sae training curves", { app.run(command: "open sae") }),
-                ("sae latent browser", { app.handle(.char("f")); app.handle(.char("f")); app.handle(.char("f")) }),
+                (
+                    "sae latent browser",
+                    {
+                        app.handle(.char("f")); app.handle(.char("f")); app.handle(.char("f"))
+                    }
+                ),
                 ("cka", { app.run(command: "open cka") }),
                 ("align 256×256 fitted", { app.run(command: "open align") }),
-                ("align 256×256 aligned, 1:1", { app.handle(.char("o")); app.handle(.char("z")) }),
-                ("rebasin", { app.run(command: "open rebasin") }),
+                (
+                    "align 256×256 aligned, 1:1",
+                    {
+                        app.handle(.char("o")); app.handle(.char("z"))
+                    }
+                ),
+                ("rebasin", { app.run(command: "open rebasin") })
             ]
             var diff = FrameDiff()
             for (label, show) in frames {
@@ -45,20 +60,26 @@ enum TUIBenchmarks: BenchmarkGroup {
                     diff.invalidate()
                     _ = diff.changes(grid)
                 }
-                report(BenchmarkRecord(group: name, name: "frame: \(label)", size: "\(w)×\(h)", seconds: seconds,
-                                       rate: 1 / seconds, unit: "frames/s", note: "budget 16 ms"))
+                report(
+                    BenchmarkRecord(
+                        group: name, name: "frame: \(label)", size: "\(w)×\(h)", seconds: seconds,
+                        rate: 1 / seconds, unit: "frames/s", note: "budget 16 ms"))
             }
         }
         let cnn = try DemoModels.load("cnn")
         let lrp = try Stopwatch.best {
             _ = try LRPExplanation.compute(network: cnn, data: workspace.data, samples: [0], configuration: LRPConfiguration())
         }
-        report(BenchmarkRecord(group: name, name: "lrp view: explain one sample", size: "demo:cnn, epsilon-plus", seconds: lrp,
-                               rate: 1 / lrp, unit: "explanations/s", note: "done on each key"))
+        report(
+            BenchmarkRecord(
+                group: name, name: "lrp view: explain one sample", size: "demo:cnn, epsilon-plus", seconds: lrp,
+                rate: 1 / lrp, unit: "explanations/s", note: "done on each key"))
         let interp = try Stopwatch.best {
             _ = try LinearInterpretation.compute(network: cnn, data: workspace.data, samples: [0])
         }
-        report(BenchmarkRecord(group: name, name: "interp view: interpret one sample", size: "demo:cnn, 10 classes", seconds: interp,
-                               rate: 1 / interp, unit: "interpretations/s", note: "done on each key"))
+        report(
+            BenchmarkRecord(
+                group: name, name: "interp view: interpret one sample", size: "demo:cnn, 10 classes", seconds: interp,
+                rate: 1 / interp, unit: "interpretations/s", note: "done on each key"))
     }
 }

@@ -10,29 +10,30 @@ struct AlignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "align",
         abstract: "Convergent learning: match the units of a layer of A with those of a layer of B.",
-        discussion: reflow("""
-        Correlates every unit of --layer-a with every unit of --layer-b over the
-        data (channels of a convolution over samples and positions), then, after
-        Li et al. (2016):
-          bipartite  one-to-one matching of largest total correlation
-          semi       each unit of A with its best-correlated unit of B
-          sparse     L1-regularised maps from A's units to each unit of B along
-                     a λ path, λ chosen on held-out samples: how many units of A
-                     each unit of B needs
-          spectral   spectral clustering of both layers' units together on
-                     their joint |correlation|
-        Constant units (dead ReLUs) take no part and are listed.
+        discussion: reflow(
+            """
+            Correlates every unit of --layer-a with every unit of --layer-b over the
+            data (channels of a convolution over samples and positions), then, after
+            Li et al. (2016):
+              bipartite  one-to-one matching of largest total correlation
+              semi       each unit of A with its best-correlated unit of B
+              sparse     L1-regularised maps from A's units to each unit of B along
+                         a λ path, λ chosen on held-out samples: how many units of A
+                         each unit of B needs
+              spectral   spectral clustering of both layers' units together on
+                         their joint |correlation|
+            Constant units (dead ReLUs) take no part and are listed.
 
-        Examples:
-          loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
-              --layer-a relu1 --layer-b relu1
-          loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
-              --layer-a relu2 --layer-b relu2 --method semi --out semi.csv
-          loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
-              --layer-a relu1 --layer-b relu1 --method sparse --json
-          loupe align demo:cnn cnn-b.safetensors --data builtin:digits \\
-              --layer-a relu2 --layer-b relu2 --method spectral --clusters 8
-        """)
+            Examples:
+              loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
+                  --layer-a relu1 --layer-b relu1
+              loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
+                  --layer-a relu2 --layer-b relu2 --method semi --out semi.csv
+              loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
+                  --layer-a relu1 --layer-b relu1 --method sparse --json
+              loupe align demo:cnn cnn-b.safetensors --data builtin:digits \\
+                  --layer-a relu2 --layer-b relu2 --method spectral --clusters 8
+            """)
     )
 
     @Argument(help: "Model A: .safetensors or demo:NAME.") var modelA: String
@@ -59,19 +60,26 @@ struct AlignCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkOutputs([("--out", out)], inputs: CommandInputs.model(modelA, arch: modelOptions.architecture) + CommandInputs.model(modelB) + CommandInputs.data(dataOptions.data), force: overwrite.force)
+        try checkOutputs(
+            [("--out", out)],
+            inputs: CommandInputs.model(modelA, arch: modelOptions.architecture) + CommandInputs.model(modelB)
+                + CommandInputs.data(dataOptions.data), force: overwrite.force)
         let a = try openModel(modelA, modelOptions), b = try openModel(modelB, modelOptions)
         let data = try dataOptions.load()!
         let bar = ProgressBar("align")
-        let options = ConvergentOptions(methods: [method], clusters: clusters,
-                                        sparse: SparsePredictionOptions(lambdaCount: lambdas, lambdaRatio: lambdaRatio), seed: seed)
-        let result = try ConvergentLearning.compare(a, b, data: data, layerA: layerA, layerB: layerB,
-                                                    options: options, progress: bar.handler)
+        let options = ConvergentOptions(
+            methods: [method], clusters: clusters,
+            sparse: SparsePredictionOptions(lambdaCount: lambdas, lambdaRatio: lambdaRatio), seed: seed)
+        let result = try ConvergentLearning.compare(
+            a, b, data: data, layerA: layerA, layerB: layerB,
+            options: options, progress: bar.handler)
         bar.finish()
         if let out { try write(result, to: out) }
         if json { try printJSON(Output(result, method: method)); return }
         let c = result.correlation
-        Console.print("\(modelA) \(layerA) (\(c.unitsA) units) against \(modelB) \(layerB) (\(c.unitsB) units) on \(data.name), \(c.observations) observations")
+        Console.print(
+            "\(modelA) \(layerA) (\(c.unitsA) units) against \(modelB) \(layerB) (\(c.unitsB) units) on \(data.name), \(c.observations) observations"
+        )
         if !c.constantUnitsA.isEmpty || !c.constantUnitsB.isEmpty {
             Console.print("constant units left out: \(c.constantUnitsA.count) of A, \(c.constantUnitsB.count) of B")
         }
@@ -93,7 +101,9 @@ struct AlignCommand: ParsableCommand {
         init(_ r: ConvergentLearningResult, method: ConvergentOptions.Method) {
             let c = r.correlation
             (modelA, modelB, layerA, layerB, data, self.method) = (r.modelA, r.modelB, c.layerA, c.layerB, r.data, method.rawValue)
-            (unitsA, unitsB, observations, constantUnitsA, constantUnitsB) = (c.unitsA, c.unitsB, c.observations, c.constantUnitsA, c.constantUnitsB)
+            (unitsA, unitsB, observations, constantUnitsA, constantUnitsB) = (
+                c.unitsA, c.unitsB, c.observations, c.constantUnitsA, c.constantUnitsB
+            )
             matching = method == .bipartite ? r.bipartite : method == .semi ? r.semi : nil
             sparse = r.sparse
             spectral = r.spectral
@@ -101,8 +111,9 @@ struct AlignCommand: ParsableCommand {
     }
 
     private func printMatching(_ m: UnitMatching, against other: UnitMatching) {
-        Console.print("\(m.kind.rawValue) matching: \(m.pairs.count) pairs, mean correlation \(LabelledOutput.cell(m.meanCorrelation))"
-              + " (\(other.kind.rawValue): \(LabelledOutput.cell(other.meanCorrelation))), \(m.distinctUnitsB) distinct units of B")
+        Console.print(
+            "\(m.kind.rawValue) matching: \(m.pairs.count) pairs, mean correlation \(LabelledOutput.cell(m.meanCorrelation))"
+                + " (\(other.kind.rawValue): \(LabelledOutput.cell(other.meanCorrelation))), \(m.distinctUnitsB) distinct units of B")
         let curve = m.sortedCorrelations
         var table = Table(["rank", "correlation"], rightAligned: [0, 1])
         for q in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0] where !curve.isEmpty {
@@ -115,20 +126,28 @@ struct AlignCommand: ParsableCommand {
     private func printSparse(_ s: SparsePrediction) {
         var table = Table(["λ", "train MSE", "held-out MSE", "units per target", ""], rightAligned: [0, 1, 2, 3])
         for (k, p) in s.path.enumerated() {
-            table.append([String(format: "%.4g", p.lambda), LabelledOutput.cell(p.trainingMSE), LabelledOutput.cell(p.validationMSE),
-                       String(format: "%.1f", p.meanUnits), k == s.chosen ? "← chosen" : ""])
+            table.append([
+                String(format: "%.4g", p.lambda), LabelledOutput.cell(p.trainingMSE), LabelledOutput.cell(p.validationMSE),
+                String(format: "%.1f", p.meanUnits), k == s.chosen ? "← chosen" : ""
+            ])
         }
-        Console.print("sparse prediction of B's units from A's (standardised; \(s.trainingObservations) fitting, \(s.validationObservations) held-out observations):")
+        Console.print(
+            "sparse prediction of B's units from A's (standardised; \(s.trainingObservations) fitting, \(s.validationObservations) held-out observations):"
+        )
         Console.print(table.text)
         let live = s.unitsNeeded.indices.filter { !s.constantTargets.contains($0) }
         let needed = live.map { s.unitsNeeded[$0] }.sorted()
         if !needed.isEmpty {
-            Console.print("units of A needed per unit of B at λ = \(String(format: "%.4g", s.lambda)): median \(needed[needed.count / 2]), range \(needed.first!)–\(needed.last!)")
+            Console.print(
+                "units of A needed per unit of B at λ = \(String(format: "%.4g", s.lambda)): median \(needed[needed.count / 2]), range \(needed.first!)–\(needed.last!)"
+            )
         }
     }
 
     private func printClusters(_ s: UnitClustering) {
-        Console.print("spectral clustering: \(s.clusters.count) clusters\(s.chosenByEigengap ? " (by eigengap)" : ""), \(s.sharedClusters) with units of both layers")
+        Console.print(
+            "spectral clustering: \(s.clusters.count) clusters\(s.chosenByEigengap ? " (by eigengap)" : ""), \(s.sharedClusters) with units of both layers"
+        )
         var table = Table(["cluster", "units of A", "units of B", "mean |r|"], rightAligned: [0, 3])
         for (k, c) in s.clusters.enumerated() {
             table.append(["\(k)", Self.list(c.unitsA), Self.list(c.unitsB), LabelledOutput.cell(c.meanAbsoluteCorrelation, digits: 3)])
@@ -137,15 +156,18 @@ struct AlignCommand: ParsableCommand {
     }
 
     private static func list(_ units: [Int]) -> String {
-        units.count <= 8 ? units.map(String.init).joined(separator: " ")
+        units.count <= 8
+            ? units.map(String.init).joined(separator: " ")
             : units.prefix(8).map(String.init).joined(separator: " ") + " … (\(units.count))"
     }
 
     private func write(_ r: ConvergentLearningResult, to path: String) throws {
         let c = r.correlation
-        var extras: [(String, Tensor)] = [("correlation", Tensor(Matrix<Double>(c.matrix))),
-                                          ("aligned_correlation", Tensor(Matrix<Double>(r.alignedMatrix))),
-                                          ("aligned_order", Tensor(r.bipartite.columnOrder.map { Int64($0) }, shape: [c.unitsB]))]
+        var extras: [(String, Tensor)] = [
+            ("correlation", Tensor(Matrix<Double>(c.matrix))),
+            ("aligned_correlation", Tensor(Matrix<Double>(r.alignedMatrix))),
+            ("aligned_order", Tensor(r.bipartite.columnOrder.map { Int64($0) }, shape: [c.unitsB]))
+        ]
         let header: [String], rows: [[String]], main: Matrix<Double>
         switch method {
         case .bipartite, .semi:
@@ -160,10 +182,13 @@ struct AlignCommand: ParsableCommand {
             rows = s.path.enumerated().map { k, p in
                 ["\(p.lambda)", "\(p.trainingMSE)", "\(p.validationMSE)", "\(p.meanUnits)", k == s.chosen ? "1" : "0"]
             }
-            main = Matrix(s.path.enumerated().map { k, p in [p.lambda, p.trainingMSE, p.validationMSE, p.meanUnits, k == s.chosen ? 1 : 0] })
-            extras += [("units_needed", Tensor(s.unitsNeeded.map { Int64($0) }, shape: [s.unitsNeeded.count])),
-                       ("validation_r2", Tensor(s.validationR2, shape: [s.validationR2.count])),
-                       ("weights", Tensor(Matrix<Double>(s.weights)))]
+            main = Matrix(
+                s.path.enumerated().map { k, p in [p.lambda, p.trainingMSE, p.validationMSE, p.meanUnits, k == s.chosen ? 1 : 0] })
+            extras += [
+                ("units_needed", Tensor(s.unitsNeeded.map { Int64($0) }, shape: [s.unitsNeeded.count])),
+                ("validation_r2", Tensor(s.validationR2, shape: [s.validationR2.count])),
+                ("weights", Tensor(Matrix<Double>(s.weights)))
+            ]
         case .spectral:
             let clusters = r.spectral!.clusters
             var table: [(layer: String, side: Double, unit: Int, cluster: Int)] = []
@@ -174,9 +199,12 @@ struct AlignCommand: ParsableCommand {
             rows = table.map { [$0.side == 0 ? r.modelA : r.modelB, $0.layer, "\($0.unit)", "\($0.cluster)"] }
             main = Matrix(table.map { [$0.side, Double($0.unit), Double($0.cluster)] })
         }
-        try LabelledOutput.write(csvHeader: header, csvRows: rows, main: (method.rawValue, Tensor(main)), extras: extras,
-                                 metadata: ["loupe.model_a": r.modelA, "loupe.model_b": r.modelB, "loupe.layer_a": c.layerA,
-                                            "loupe.layer_b": c.layerB, "loupe.data": r.data, "loupe.method": method.rawValue],
-                                 to: path)
+        try LabelledOutput.write(
+            csvHeader: header, csvRows: rows, main: (method.rawValue, Tensor(main)), extras: extras,
+            metadata: [
+                "loupe.model_a": r.modelA, "loupe.model_b": r.modelB, "loupe.layer_a": c.layerA,
+                "loupe.layer_b": c.layerB, "loupe.data": r.data, "loupe.method": method.rawValue
+            ],
+            to: path)
     }
 }

@@ -29,10 +29,16 @@ struct AttributionSamples: ParsableArguments {
 
 /// The LRP settings shared by `loupe lrp` and `loupe lrp flip` (defaults as Zennit's).
 struct LRPOptions: ParsableArguments {
-    @Option(name: .customLong("rule"), help: ArgumentHelp("A rule for one linear or conv2d layer, replacing the composite's (repeatable). Rules: \(LRPRule.syntax).", valueName: "LAYER=RULE"))
+    @Option(
+        name: .customLong("rule"),
+        help: ArgumentHelp(
+            "A rule for one linear or conv2d layer, replacing the composite's (repeatable). Rules: \(LRPRule.syntax).",
+            valueName: "LAYER=RULE"))
     var rules: [String] = []
 
-    @Option(help: ArgumentHelp("What to explain: predicted, label, a class, or a direction of comma-separated numbers (one per output).", valueName: "TARGET"))
+    @Option(
+        help: ArgumentHelp(
+            "What to explain: predicted, label, a class, or a direction of comma-separated numbers (one per output).", valueName: "TARGET"))
     var target = "predicted"
 
     @Option(help: "ε of the ε-rule.") var epsilon = 1e-6
@@ -56,9 +62,10 @@ struct LRPOptions: ParsableArguments {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
             layerRules[parts[0]] = try LRPRule.parse(parts.count > 1 ? parts[1] : "")
         }
-        return LRPConfiguration(composite: composite, layerRules: layerRules, epsilon: epsilon,
-                                gamma: gamma, stabilizer: stabilizer, biasAbsorbsRelevance: !ignoreBias,
-                                inputBox: box.flatMap(parsedBox))
+        return LRPConfiguration(
+            composite: composite, layerRules: layerRules, epsilon: epsilon,
+            gamma: gamma, stabilizer: stabilizer, biasAbsorbsRelevance: !ignoreBias,
+            inputBox: box.flatMap(parsedBox))
     }
 
     func parsedTarget(for network: Network<Float>) throws -> AttributionTarget {

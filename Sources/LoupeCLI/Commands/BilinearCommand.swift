@@ -10,31 +10,32 @@ struct BilinearCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bilinear",
         abstract: "Read a bilinear layer from its weights: interaction matrices and their eigenvectors.",
-        discussion: reflow("""
-        For an output direction u (a class's row of the readout after the layer, a difference of two classes, or a vector you give) the layer is a quadratic form u·g(x) = x̃ᵀQx̃ = Σ λ_i (v_i·x̃)². Q is written in the earliest activation that only affine layers separate from the layer (the input, through an embedding), so eigenvectors of an image model are images; x̃ = [x; 1] when biases take part. Eigenvalues are listed most positive first.
+        discussion: reflow(
+            """
+            For an output direction u (a class's row of the readout after the layer, a difference of two classes, or a vector you give) the layer is a quadratic form u·g(x) = x̃ᵀQx̃ = Σ λ_i (v_i·x̃)². Q is written in the earliest activation that only affine layers separate from the layer (the input, through an embedding), so eigenvectors of an image model are images; x̃ = [x; 1] when biases take part. Eigenvalues are listed most positive first.
 
-        --out writes, by extension:
-          .safetensors, .npz  eigenvalues [forms, D]; eigenvectors [forms, S, D]:
-                              the --top most positive, then the --top most
-                              negative (all D when 2·top ≥ D); eigenvector_index
-                              [forms, S]; directions [forms, outputs]; offsets;
-                              effective_rank; similarity (several forms);
-                              truncation_k, truncation_accuracy (--truncation)
-          .npy                the eigenvectors alone
-          .csv                with --truncation the table k, accuracy; else one
-                              row per saved eigenvector: form, index,
-                              eigenvalue, its D components
+            --out writes, by extension:
+              .safetensors, .npz  eigenvalues [forms, D]; eigenvectors [forms, S, D]:
+                                  the --top most positive, then the --top most
+                                  negative (all D when 2·top ≥ D); eigenvector_index
+                                  [forms, S]; directions [forms, outputs]; offsets;
+                                  effective_rank; similarity (several forms);
+                                  truncation_k, truncation_accuracy (--truncation)
+              .npy                the eigenvectors alone
+              .csv                with --truncation the table k, accuracy; else one
+                                  row per saved eigenvector: form, index,
+                                  eigenvalue, its D components
 
-        Examples:
-          loupe bilinear demo:bilinear --layer bilinear
-          loupe bilinear demo:bilinear --class 3 --top 5 --out three.npz
-          loupe bilinear demo:bilinear --class 3 --versus 8 --json
-          loupe bilinear demo:bilinear --truncation --data builtin:digits:test \\
-              --out truncation.csv
-          loupe bilinear demo:bilinear --data builtin:digits:test --sample 0
-          loupe bilinear model.safetensors --layer mlp.bilinear \\
-              --direction sae.safetensors:W_dec --out sae_features.safetensors
-        """)
+            Examples:
+              loupe bilinear demo:bilinear --layer bilinear
+              loupe bilinear demo:bilinear --class 3 --top 5 --out three.npz
+              loupe bilinear demo:bilinear --class 3 --versus 8 --json
+              loupe bilinear demo:bilinear --truncation --data builtin:digits:test \\
+                  --out truncation.csv
+              loupe bilinear demo:bilinear --data builtin:digits:test --sample 0
+              loupe bilinear model.safetensors --layer mlp.bilinear \\
+                  --direction sae.safetensors:W_dec --out sae_features.safetensors
+            """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME.") var model: String
@@ -42,10 +43,15 @@ struct BilinearCommand: ParsableCommand {
     @Option(help: "The bilinear layer (default: the model's only one).") var layer: String?
     @Option(name: .customLong("class"), help: "Decompose this class's form only (a class name or index).") var classOption: String?
     @Option(help: "With --class: decompose the difference of the two classes' forms.") var versus: String?
-    @Option(help: ArgumentHelp("Directions of the layer's output to decompose instead of the readout: a vector or [directions, outputs] matrix in .npy/.npz/.safetensors/.csv (FILE:TENSOR picks a tensor).", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "Directions of the layer's output to decompose instead of the readout: a vector or [directions, outputs] matrix in .npy/.npz/.safetensors/.csv (FILE:TENSOR picks a tensor).",
+            valueName: "FILE"))
     var direction: String?
-    @Option(help: "The activation to write the forms in (default: the earliest that only affine layers separate from the layer).") var space: String?
-    @Option(help: "How many of the most positive and most negative eigenvectors to show and save per form.") var top: Int = BilinearReport.defaultTop
+    @Option(help: "The activation to write the forms in (default: the earliest that only affine layers separate from the layer).")
+    var space: String?
+    @Option(help: "How many of the most positive and most negative eigenvectors to show and save per form.") var top: Int = BilinearReport
+        .defaultTop
     @Flag(help: "Accuracy of the model with each class's form truncated to its top-k eigenvectors by |λ|, k = 1…D (needs --data).")
     var truncation = false
     @OptionGroup var dataOptions: DataOptions
@@ -67,9 +73,13 @@ struct BilinearCommand: ParsableCommand {
 
     func run() throws {
         // FILE:TENSOR names a tensor of FILE.
-        let directionFile = direction.map { d in d.split(separator: ":").count > 1 && PathKind(d) == .missing ? String(d[..<d.lastIndex(of: ":")!]) : d }
-        try checkOutputs([("--out", out)], inputs: CommandInputs.model(model, arch: modelOptions.architecture)
-                         + CommandInputs.data(dataOptions.data) + CommandInputs.file("the directions", directionFile), force: overwrite.force)
+        let directionFile = direction.map { d in
+            d.split(separator: ":").count > 1 && PathKind(d) == .missing ? String(d[..<d.lastIndex(of: ":")!]) : d
+        }
+        try checkOutputs(
+            [("--out", out)],
+            inputs: CommandInputs.model(model, arch: modelOptions.architecture)
+                + CommandInputs.data(dataOptions.data) + CommandInputs.file("the directions", directionFile), force: overwrite.force)
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load(required: truncation || !sample.isEmpty)
         let site = try BilinearSite(network: network, layer: layerName(network), space: space)
@@ -86,8 +96,10 @@ struct BilinearCommand: ParsableCommand {
         if let layer { return layer }
         let names = BilinearSite.bilinearLayers(in: network)
         guard names.count == 1 else {
-            throw ValidationError(names.isEmpty ? "model '\(model)' has no bilinear layer"
-                                  : "model '\(model)' has several bilinear layers (\(names.joined(separator: ", "))): pick one with --layer")
+            throw ValidationError(
+                names.isEmpty
+                    ? "model '\(model)' has no bilinear layer"
+                    : "model '\(model)' has several bilinear layers (\(names.joined(separator: ", "))): pick one with --layer")
         }
         return names[0]
     }
@@ -100,7 +112,8 @@ struct BilinearCommand: ParsableCommand {
 
     private func directions(_ site: BilinearSite) throws -> [FormDirection] {
         if site.readout == nil && direction == nil {
-            throw ValidationError("bilinear layer '\(site.layerName)' is followed by \(site.followedBy), not by a linear readout: give --direction FILE")
+            throw ValidationError(
+                "bilinear layer '\(site.layerName)' is followed by \(site.followedBy), not by a linear readout: give --direction FILE")
         }
         return try site.directions(choice)
     }
@@ -120,9 +133,11 @@ struct BilinearCommand: ParsableCommand {
         let components = (0..<analysis.site.spaceSize).map { "x\($0)" } + (analysis.site.hasConstant ? ["constant"] : [])
         let vectors = forms.flatMap { form in saved.flatMap { form.eigenvectors.row($0) } }
         let eigenvectors = Tensor(vectors, shape: [forms.count, saved.count, size])
-        var metadata = ["loupe.model": model, "loupe.layer": analysis.site.layerName, "loupe.space": analysis.site.spaceName,
-                        "loupe.forms": forms.map(\.direction.label).joined(separator: ","),
-                        "loupe.components": analysis.site.hasConstant ? "\(analysis.site.spaceSize) + constant" : "\(analysis.site.spaceSize)"]
+        var metadata = [
+            "loupe.model": model, "loupe.layer": analysis.site.layerName, "loupe.space": analysis.site.spaceName,
+            "loupe.forms": forms.map(\.direction.label).joined(separator: ","),
+            "loupe.components": analysis.site.hasConstant ? "\(analysis.site.spaceSize) + constant" : "\(analysis.site.spaceSize)"
+        ]
         if let image = analysis.site.imageShape { metadata["loupe.image"] = image.map(String.init).joined(separator: "x") }
 
         if URL(fileURLWithPath: path).pathExtension.lowercased() == "csv" {
@@ -133,8 +148,9 @@ struct BilinearCommand: ParsableCommand {
                 let rows = forms.enumerated().flatMap { f, form in
                     saved.map { i in [Double(f), Double(i), form.eigenvalues[i]] + form.eigenvectors.row(i) }
                 }
-                try OutputFile.write(main: ("eigenvectors", Tensor(Matrix(rows))),
-                                     csvHeader: ["form", "index", "eigenvalue"] + components, to: path)
+                try OutputFile.write(
+                    main: ("eigenvectors", Tensor(Matrix(rows))),
+                    csvHeader: ["form", "index", "eigenvalue"] + components, to: path)
             }
             return
         }
@@ -143,10 +159,11 @@ struct BilinearCommand: ParsableCommand {
             ("eigenvector_index", Tensor(forms.flatMap { _ in saved.map(Int64.init) }, shape: [forms.count, saved.count])),
             ("directions", Tensor(forms.flatMap(\.direction.vector), shape: [forms.count, analysis.site.outputSize])),
             ("offsets", Tensor(forms.map(\.direction.offset), shape: [forms.count])),
-            ("effective_rank", Tensor(forms.map(\.effectiveRank), shape: [forms.count])),
+            ("effective_rank", Tensor(forms.map(\.effectiveRank), shape: [forms.count]))
         ]
         if let similarity = report.similarity {
-            extras.append(("similarity", Tensor(similarity.cosine.flatMap { $0 }, shape: [similarity.features.count, similarity.features.count])))
+            extras.append(
+                ("similarity", Tensor(similarity.cosine.flatMap { $0 }, shape: [similarity.features.count, similarity.features.count])))
             metadata["loupe.similarity"] = similarity.features.map(\.name).joined(separator: ",")
         }
         if let curve = report.truncation {
@@ -158,19 +175,24 @@ struct BilinearCommand: ParsableCommand {
 
     private func printText(_ report: BilinearReport) {
         let image = report.imageShape.map { "  image " + $0.map(String.init).joined(separator: "×") } ?? ""
-        Console.print("\(model)  layer \(report.layer)  forms in '\(report.space)' (\(report.spaceSize) values\(report.hasConstant ? " + constant" : ""))\(image)")
+        Console.print(
+            "\(model)  layer \(report.layer)  forms in '\(report.space)' (\(report.spaceSize) values\(report.hasConstant ? " + constant" : ""))\(image)"
+        )
         var table = Table(["form", "offset", "λ max", "λ min", "eff. rank", "top + λ", "top − λ"], rightAligned: [1, 2, 3, 4])
         for s in report.spectra {
-            table.append([s.label, format(s.offset), format(s.eigenvalues.first ?? 0), format(s.eigenvalues.last ?? 0),
-                       String(format: "%.2f", s.effectiveRank),
-                       s.positive.map { format($0.eigenvalue) }.joined(separator: " "),
-                       s.negative.map { format($0.eigenvalue) }.joined(separator: " ")])
+            table.append([
+                s.label, format(s.offset), format(s.eigenvalues.first ?? 0), format(s.eigenvalues.last ?? 0),
+                String(format: "%.2f", s.effectiveRank),
+                s.positive.map { format($0.eigenvalue) }.joined(separator: " "),
+                s.negative.map { format($0.eigenvalue) }.joined(separator: " ")
+            ])
         }
         Console.print(table.text)
         if let similarity = report.similarity, !similarity.strongest.isEmpty {
             Console.print("\nmost similar features of different forms (|cos|):")
             for pair in similarity.strongest.prefix(5) {
-                Console.print(String(format: "  %@  ~  %@   %.3f", similarity.features[pair.a].name, similarity.features[pair.b].name, pair.cosine))
+                Console.print(
+                    String(format: "  %@  ~  %@   %.3f", similarity.features[pair.a].name, similarity.features[pair.b].name, pair.cosine))
             }
         }
         if let curve = report.truncation { printTruncation(curve) }
@@ -185,8 +207,10 @@ struct BilinearCommand: ParsableCommand {
             table.append(["\(k)", String(format: "%.2f %%", 100 * accuracy)])
         }
         Console.print(table.text)
-        Console.print(String(format: "model accuracy %.2f %%; all eigenvectors %.2f %% (max logit error %.1e)",
-                     100 * curve.modelAccuracy, 100 * (curve.accuracy.last ?? 0), curve.maxLogitError))
+        Console.print(
+            String(
+                format: "model accuracy %.2f %%; all eigenvectors %.2f %% (max logit error %.1e)",
+                100 * curve.modelAccuracy, 100 * (curve.accuracy.last ?? 0), curve.maxLogitError))
         if let k = curve.kFor95Percent { Console.print("95 % of the full accuracy from k = \(k)") }
     }
 
@@ -195,8 +219,10 @@ struct BilinearCommand: ParsableCommand {
         Console.print("\nsample \(sample.sample) (\(label)predicted \(sample.predicted)): output = Σ λ_i (v_i·x̃)² + offset")
         var table = Table(["form", "output", "offset", "largest terms: index λ → contribution"], rightAligned: [1, 2])
         for form in sample.forms {
-            table.append([form.label, format(form.value), format(form.offset),
-                       form.top.map { "#\($0.index) \(format($0.eigenvalue)) → \(format($0.contribution))" }.joined(separator: "   ")])
+            table.append([
+                form.label, format(form.value), format(form.offset),
+                form.top.map { "#\($0.index) \(format($0.eigenvalue)) → \(format($0.contribution))" }.joined(separator: "   ")
+            ])
         }
         Console.print(table.text)
     }

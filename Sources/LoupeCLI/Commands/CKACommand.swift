@@ -10,35 +10,40 @@ struct CKACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cka",
         abstract: "Centred kernel alignment between the layers of one model, or of two.",
-        discussion: reflow("""
-        With one model, every layer is compared with every other; with two, A's
-        layers (rows) with B's (columns). CKA is computed in Float64: the linear
-        kernel in feature space, ‖YᵀX‖²/(‖XᵀX‖‖YᵀY‖) after centring; the RBF
-        kernel on Gram matrices, its bandwidth a fraction (--threshold) of the
-        median distance between samples, as in Kornblith et al.'s demo.
-        --debiased uses the unbiased HSIC estimator. --batch N computes
-        minibatch CKA (Nguyen et al. 2021): unbiased HSIC averaged over shuffled
-        batches of about N samples, for data too large for one n×n Gram matrix;
-        it implies --debiased.
+        discussion: reflow(
+            """
+            With one model, every layer is compared with every other; with two, A's
+            layers (rows) with B's (columns). CKA is computed in Float64: the linear
+            kernel in feature space, ‖YᵀX‖²/(‖XᵀX‖‖YᵀY‖) after centring; the RBF
+            kernel on Gram matrices, its bandwidth a fraction (--threshold) of the
+            median distance between samples, as in Kornblith et al.'s demo.
+            --debiased uses the unbiased HSIC estimator. --batch N computes
+            minibatch CKA (Nguyen et al. 2021): unbiased HSIC averaged over shuffled
+            batches of about N samples, for data too large for one n×n Gram matrix;
+            it implies --debiased.
 
-        Examples:
-          loupe cka demo:mlp-1 --data builtin:digits:test --out cka.csv
-          loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits --kernel rbf
-          loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits \\
-              --layers relu1,relu2 --debiased --json
-          loupe cka demo:cnn --data builtin:digits --batch 256 --epochs 5
-          loupe cka --acts x.npy y.npy --debiased
-        """)
+            Examples:
+              loupe cka demo:mlp-1 --data builtin:digits:test --out cka.csv
+              loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits --kernel rbf
+              loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits \\
+                  --layers relu1,relu2 --debiased --json
+              loupe cka demo:cnn --data builtin:digits --batch 256 --epochs 5
+              loupe cka --acts x.npy y.npy --debiased
+            """)
     )
 
     @Argument(help: "One model, or two: .safetensors files or demo:NAME.") var models: [String] = []
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Two activation files [samples, …] (.npy, .csv, or .safetensors/.npz holding x) instead of models.", valueName: "X Y"))
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Two activation files [samples, …] (.npy, .csv, or .safetensors/.npz holding x) instead of models.", valueName: "X Y"))
     var acts: [String] = []
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
     @Option(help: ArgumentHelp("Layers of A, comma-separated (default: every layer but flatten and softmax).", valueName: "NAMES"))
     var layers: String?
-    @Option(name: .customLong("layers-b"), help: ArgumentHelp("Layers of B (default: those of --layers, or every layer).", valueName: "NAMES"))
+    @Option(
+        name: .customLong("layers-b"), help: ArgumentHelp("Layers of B (default: those of --layers, or every layer).", valueName: "NAMES"))
     var layersB: String?
     @Option(help: "The kernel.") var kernel: CKAKernel.Kind = .linear
     @Option(help: "RBF bandwidth as a fraction of the median distance.") var threshold: Double = CKAKernel.defaultThreshold
@@ -64,12 +69,14 @@ struct CKACommand: ParsableCommand {
     }
 
     var options: CKAOptions {
-        CKAOptions(kernel: CKAKernel(kernel, threshold: threshold), debiased: debiased,
-                   batchSize: batch, epochs: epochs, seed: seed)
+        CKAOptions(
+            kernel: CKAKernel(kernel, threshold: threshold), debiased: debiased,
+            batchSize: batch, epochs: epochs, seed: seed)
     }
 
     func run() throws {
-        let inputs = models.flatMap { CommandInputs.model($0, arch: modelOptions.architecture) } + CommandInputs.data(dataOptions.data)
+        let inputs =
+            models.flatMap { CommandInputs.model($0, arch: modelOptions.architecture) } + CommandInputs.data(dataOptions.data)
             + acts.flatMap { CommandInputs.file("the activations", $0) }
         try checkOutputs([("--out", out)], inputs: inputs, force: overwrite.force)
         let bar = ProgressBar("cka")
@@ -78,9 +85,10 @@ struct CKACommand: ParsableCommand {
             let a = try openModel(models[0], modelOptions)
             let b = try models.count == 2 ? openModel(models[1], modelOptions) : nil
             let data = try dataOptions.load()!
-            result = try LayerCKA.compute(a, b, data: data, layersA: LabelledOutput.names(layers),
-                                          layersB: LabelledOutput.names(layersB) ?? LabelledOutput.names(layers),
-                                          options: options, progress: bar.handler)
+            result = try LayerCKA.compute(
+                a, b, data: data, layersA: LabelledOutput.names(layers),
+                layersB: LabelledOutput.names(layersB) ?? LabelledOutput.names(layers),
+                options: options, progress: bar.handler)
         } else {
             let x = try DataSource.load(acts[0]), y = try DataSource.load(acts[1])
             result = try LayerCKA.compute(x.x, y.x, names: (acts[0], acts[1]), options: options, progress: bar.handler)
@@ -98,9 +106,11 @@ struct CKACommand: ParsableCommand {
             csvHeader: ["layer"] + r.columnLayers,
             csvRows: zip(r.rowLayers, r.values).map { [$0] + $1.map { "\($0)" } },
             main: ("cka", Tensor(matrix)),
-            metadata: ["loupe.model_a": r.modelA, "loupe.model_b": r.modelB ?? r.modelA, "loupe.data": r.data,
-                       "loupe.rows": r.rowLayers.joined(separator: ","), "loupe.columns": r.columnLayers.joined(separator: ","),
-                       "loupe.kernel": r.kernel.description, "loupe.debiased": "\(r.debiased)"],
+            metadata: [
+                "loupe.model_a": r.modelA, "loupe.model_b": r.modelB ?? r.modelA, "loupe.data": r.data,
+                "loupe.rows": r.rowLayers.joined(separator: ","), "loupe.columns": r.columnLayers.joined(separator: ","),
+                "loupe.kernel": r.kernel.description, "loupe.debiased": "\(r.debiased)"
+            ],
             to: path)
     }
 }

@@ -8,19 +8,20 @@ struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
         abstract: "Run a model on data and save one layer's activations (or the logits).",
-        discussion: reflow("""
-        The activations are saved as [samples, …] in the layer's own shape. .safetensors and
-        .npz files also hold the labels as 'y' (when the data has them) and the activations as
-        'x', so they can be used as data again (e.g. `loupe sae train --acts`).
+        discussion: reflow(
+            """
+            The activations are saved as [samples, …] in the layer's own shape. .safetensors and
+            .npz files also hold the labels as 'y' (when the data has them) and the activations as
+            'x', so they can be used as data again (e.g. `loupe sae train --acts`).
 
-        Examples:
-          loupe forward demo:mlp-1 --data builtin:digits:test --layer relu1 \\
-              --out relu1.npy
-          loupe forward demo:cnn --data builtin:digits --layer logits \\
-              --out logits.csv
-          loupe forward model.safetensors --data x.npy --layer fc2 \\
-              --out acts.safetensors
-        """)
+            Examples:
+              loupe forward demo:mlp-1 --data builtin:digits:test --layer relu1 \\
+                  --out relu1.npy
+              loupe forward demo:cnn --data builtin:digits --layer logits \\
+                  --out logits.csv
+              loupe forward model.safetensors --data x.npy --layer fc2 \\
+                  --out acts.safetensors
+            """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME.") var model: String
@@ -39,7 +40,9 @@ struct ForwardCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputCheck.file(out, inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data), force: overwrite.force)
+        try OutputCheck.file(
+            out, inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data),
+            force: overwrite.force)
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load()!
         try data.check(against: network)
@@ -57,8 +60,9 @@ struct ForwardCommand: ParsableCommand {
         var extras: [(String, Tensor)] = []
         if let labels = data.labels { extras.append(("y", Tensor(labels.map { Int64($0) }, shape: [labels.count]))) }
         let header = layer == "logits" ? network.classNames.map { "logit_\($0)" } : nil
-        try OutputFile.write(main: ("x", tensor), extras: extras, csvHeader: header,
-                             metadata: ["loupe.model": model, "loupe.layer": layer, "loupe.data": data.name], to: out)
+        try OutputFile.write(
+            main: ("x", tensor), extras: extras, csvHeader: header,
+            metadata: ["loupe.model": model, "loupe.layer": layer, "loupe.data": data.name], to: out)
         struct Output: Encodable { let file: String; let layer: String; let shape: [Int] }
         let result = Output(file: out, layer: layer, shape: [data.count] + shape)
         if json { try printJSON(result) } else { Console.print("wrote \(out): \(layer) \(shapeText(result.shape))") }

@@ -9,13 +9,14 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show a model's layers, shapes, parameters and weight norms; with data, its accuracy and activation statistics.",
-        discussion: reflow("""
-        Examples:
-          loupe inspect demo:cnn
-          loupe inspect demo:mlp-1 --data builtin:digits:test
-          loupe inspect model.safetensors --arch model.arch.json --data test.npz \\
-              --json
-        """)
+        discussion: reflow(
+            """
+            Examples:
+              loupe inspect demo:cnn
+              loupe inspect demo:mlp-1 --data builtin:digits:test
+              loupe inspect model.safetensors --arch model.arch.json --data test.npz \\
+                  --json
+            """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME.") var model: String
@@ -31,17 +32,24 @@ struct InspectCommand: ParsableCommand {
         let summary = try ModelSummary.compute(network, reference: model, data: data) { bar.update($0) }
         bar.finish()
         if json { try printJSON(summary); return }
-        Console.print("\(model)  (\(summary.name))  input \(shapeText(summary.inputShape))  \(summary.classes.count) outputs  \(summary.parameters) parameters")
+        Console.print(
+            "\(model)  (\(summary.name))  input \(shapeText(summary.inputShape))  \(summary.classes.count) outputs  \(summary.parameters) parameters"
+        )
         // Activation statistics need data; without it their columns are left out.
         let statistics = data != nil
-        var table = Table(["layer", "kind", "input", "output", "parameters", "‖W‖"] + (statistics ? ["mean", "std", "zeros", "dead"] : []),
-                              rightAligned: [4, 5, 6, 7, 8, 9])
+        var table = Table(
+            ["layer", "kind", "input", "output", "parameters", "‖W‖"] + (statistics ? ["mean", "std", "zeros", "dead"] : []),
+            rightAligned: [4, 5, 6, 7, 8, 9])
         for l in summary.layers {
             let a = l.activations
-            let row = [l.name, l.kind, shapeText(l.inputShape), shapeText(l.outputShape), l.parameters > 0 ? "\(l.parameters)" : "",
-                       l.weightNorm.map { String(format: "%.3f", $0) } ?? ""]
-            let activations = [a.map { String(format: "%.3f", $0.mean) } ?? "", a.map { String(format: "%.3f", $0.std) } ?? "",
-                               a.map { String(format: "%.1f %%", 100 * $0.zeroFraction) } ?? "", a.map { "\($0.deadUnits)/\($0.units)" } ?? ""]
+            let row = [
+                l.name, l.kind, shapeText(l.inputShape), shapeText(l.outputShape), l.parameters > 0 ? "\(l.parameters)" : "",
+                l.weightNorm.map { String(format: "%.3f", $0) } ?? ""
+            ]
+            let activations = [
+                a.map { String(format: "%.3f", $0.mean) } ?? "", a.map { String(format: "%.3f", $0.std) } ?? "",
+                a.map { String(format: "%.1f %%", 100 * $0.zeroFraction) } ?? "", a.map { "\($0.deadUnits)/\($0.units)" } ?? ""
+            ]
             table.append(row + (statistics ? activations : []))
         }
         Console.print(table.text)

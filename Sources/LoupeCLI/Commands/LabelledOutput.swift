@@ -4,8 +4,10 @@ import TensorIO
 /// Results whose tables have names in them (layers, units of two models): a `.csv` gets the
 /// labelled table as text, the tensor formats get the numbers through `OutputFile`.
 enum LabelledOutput {
-    static func write(csvHeader: [String], csvRows: [[String]], main: (name: String, tensor: Tensor),
-                      extras: [(String, Tensor)] = [], metadata: [String: String] = [:], to path: String) throws {
+    static func write(
+        csvHeader: [String], csvRows: [[String]], main: (name: String, tensor: Tensor),
+        extras: [(String, Tensor)] = [], metadata: [String: String] = [:], to path: String
+    ) throws {
         if URL(fileURLWithPath: path).pathExtension.lowercased() == "csv" {
             try CSVTable.write(header: csvHeader, rows: csvRows, to: URL(fileURLWithPath: path))
         } else {

@@ -10,22 +10,23 @@ struct RebasinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebasin",
         abstract: "Git Re-Basin: permute B's hidden units to line up with A's, and look between them.",
-        discussion: reflow("""
-        Finds permutations of B's hidden units (or channels) that bring it closest
-        to A: weight matching (coordinate descent over the layers in a random
-        order, each step a linear assignment, until a sweep gains nothing), or
-        activation matching on --data. The permuted B computes exactly B's
-        function and is saved with B's tensor names. With labelled --data, it
-        reports loss and accuracy along (1−λ)θ_A + λθ_B, naive and permuted, and
-        the loss barrier max_λ L(λ) − ½(L(0) + L(1)).
+        discussion: reflow(
+            """
+            Finds permutations of B's hidden units (or channels) that bring it closest
+            to A: weight matching (coordinate descent over the layers in a random
+            order, each step a linear assignment, until a sweep gains nothing), or
+            activation matching on --data. The permuted B computes exactly B's
+            function and is saved with B's tensor names. With labelled --data, it
+            reports loss and accuracy along (1−λ)θ_A + λθ_B, naive and permuted, and
+            the loss barrier max_λ L(λ) − ½(L(0) + L(1)).
 
-        Examples:
-          loupe rebasin demo:mlp-1 demo:mlp-2 --out b.safetensors
-          loupe rebasin demo:mlp-1 demo:mlp-2 --data builtin:digits:test \\
-              --out b.safetensors --merge merged.safetensors --lmc lmc.csv
-          loupe rebasin demo:cnn cnn-b.safetensors --method activation \\
-              --data builtin:digits:train --out b.safetensors --json
-        """)
+            Examples:
+              loupe rebasin demo:mlp-1 demo:mlp-2 --out b.safetensors
+              loupe rebasin demo:mlp-1 demo:mlp-2 --data builtin:digits:test \\
+                  --out b.safetensors --merge merged.safetensors --lmc lmc.csv
+              loupe rebasin demo:cnn cnn-b.safetensors --method activation \\
+                  --data builtin:digits:train --out b.safetensors --json
+            """)
     )
 
     @Argument(help: "Model A (the reference): .safetensors or demo:NAME.") var modelA: String
@@ -37,7 +38,8 @@ struct RebasinCommand: ParsableCommand {
     @OptionGroup var overwrite: OverwriteOption
     @Option(help: ArgumentHelp("Also write the merged model ½θ_A + ½θ_B(permuted) (.safetensors).", valueName: "FILE"))
     var merge: String?
-    @Option(help: ArgumentHelp("Write the interpolation curves (.csv, .npy, .safetensors or .npz); needs labelled --data.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp("Write the interpolation curves (.csv, .npy, .safetensors or .npz); needs labelled --data.", valueName: "FILE"))
     var lmc: String?
     @Option(help: "Points on each interpolation curve.") var steps: Int = RebasinOptions.defaultInterpolationSteps
     @Option(help: "Most sweeps of weight matching.") var maxSweeps: Int = RebasinOptions().maximumSweeps
@@ -61,22 +63,27 @@ struct RebasinCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkOutputs([("--out", out), ("--merge", merge), ("--lmc", lmc)], inputs: CommandInputs.model(modelA, arch: modelOptions.architecture) + CommandInputs.model(modelB) + CommandInputs.data(dataOptions.data), force: overwrite.force)
+        try checkOutputs(
+            [("--out", out), ("--merge", merge), ("--lmc", lmc)],
+            inputs: CommandInputs.model(modelA, arch: modelOptions.architecture) + CommandInputs.model(modelB)
+                + CommandInputs.data(dataOptions.data), force: overwrite.force)
         let a = try openModel(modelA, modelOptions), b = try openModel(modelB, modelOptions)
         let data = try dataOptions.load(required: false)
         if lmc != nil, let data, data.labels == nil {
             throw ValidationError("--lmc needs labelled data; '\(data.name)' has no labels")
         }
         let bar = ProgressBar("rebasin")
-        let options = RebasinOptions(method: method, seed: seed, maximumSweeps: maxSweeps,
-                                     interpolationSteps: data?.labels == nil ? nil : steps)
+        let options = RebasinOptions(
+            method: method, seed: seed, maximumSweeps: maxSweeps,
+            interpolationSteps: data?.labels == nil ? nil : steps)
         let outcome = try GitRebasin.run(a, b, data: data, options: options, progress: bar.handler)
         bar.finish()
         let r = outcome.result
         let how = "\(method.rawValue) matching of \(modelB) to \(modelA)"
         try NetworkFile.save(outcome.permuted, to: URL(fileURLWithPath: out), extraMetadata: ["loupe.rebasin": how])
         if let merge {
-            try NetworkFile.save(outcome.merged, to: URL(fileURLWithPath: merge), extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"])
+            try NetworkFile.save(
+                outcome.merged, to: URL(fileURLWithPath: merge), extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"])
         }
         if let lmc, let naive = r.naive, let permuted = r.permuted { try writeCurves(naive, permuted, to: lmc) }
         if json { try printJSON(r, figures: r.figures); return }
@@ -89,9 +96,12 @@ struct RebasinCommand: ParsableCommand {
         let rows = naive.lambdas.indices.map { k in
             [naive.lambdas[k], naive.loss[k], naive.accuracy[k], permuted.loss[k], permuted.accuracy[k]]
         }
-        try OutputFile.write(main: ("lmc", Tensor(Matrix<Double>(rows))), csvHeader: header,
-                             metadata: ["loupe.columns": header.joined(separator: ","), "loupe.model_a": modelA, "loupe.model_b": modelB,
-                                        "loupe.loss_barrier_naive": "\(naive.lossBarrier)", "loupe.loss_barrier_permuted": "\(permuted.lossBarrier)"],
-                             to: path)
+        try OutputFile.write(
+            main: ("lmc", Tensor(Matrix<Double>(rows))), csvHeader: header,
+            metadata: [
+                "loupe.columns": header.joined(separator: ","), "loupe.model_a": modelA, "loupe.model_b": modelB,
+                "loupe.loss_barrier_naive": "\(naive.lossBarrier)", "loupe.loss_barrier_permuted": "\(permuted.lossBarrier)"
+            ],
+            to: path)
     }
 }

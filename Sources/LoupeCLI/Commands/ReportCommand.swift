@@ -7,22 +7,23 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Run a probe (a TOML batch recipe) and write a report directory.",
-        discussion: reflow("""
-        A report holds report.md (one section per run), one CSV per table and plot, one SVG
-        per plot, and report.json with every figure. The same probe and seed give the same
-        files, except for the timestamp line in report.md. The probe is checked completely
-        before anything runs; a failed run leaves no report behind.
+        discussion: reflow(
+            """
+            A report holds report.md (one section per run), one CSV per table and plot, one SVG
+            per plot, and report.json with every figure. The same probe and seed give the same
+            files, except for the timestamp line in report.md. The probe is checked completely
+            before anything runs; a failed run leaves no report behind.
 
-        The report directory must be new, empty, or an earlier report (replaced only with
-        --force); a directory holding anything else is never touched.
+            The report directory must be new, empty, or an earlier report (replaced only with
+            --force); a directory holding anything else is never touched.
 
-        Examples:
-          loupe report Probes/summary.toml          writes reports/summary/
-          loupe report Probes/summary.toml --out /tmp/r --json
-          loupe report Probes/summary.toml --force  replaces reports/summary/
-          loupe report my-probe.toml --check        validate only
-          loupe report --methods                    run types and parameters
-        """)
+            Examples:
+              loupe report Probes/summary.toml          writes reports/summary/
+              loupe report Probes/summary.toml --out /tmp/r --json
+              loupe report Probes/summary.toml --force  replaces reports/summary/
+              loupe report my-probe.toml --check        validate only
+              loupe report --methods                    run types and parameters
+            """)
     )
 
     @Argument(help: "The probe file (.toml).") var probe: String?
@@ -43,7 +44,9 @@ struct ReportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(probe!): no such probe file") }
         let parsed = try Probe.load(url)
         if check {
-            Console.print("\(probe!): OK, \(parsed.runs.count) run\(parsed.runs.count == 1 ? "" : "s") (\(parsed.runs.map(\.method).joined(separator: ", ")))")
+            Console.print(
+                "\(probe!): OK, \(parsed.runs.count) run\(parsed.runs.count == 1 ? "" : "s") (\(parsed.runs.map(\.method).joined(separator: ", ")))"
+            )
             return
         }
         let directory = URL(fileURLWithPath: out ?? "reports/\(url.deletingPathExtension().lastPathComponent)")
@@ -60,7 +63,9 @@ struct ReportCommand: ParsableCommand {
             for (i, s) in report.sections.enumerated() { headline["run\(i + 1) \(s.method)"] = s.headline }
             try printJSON(Output(report: directory.appendingPathComponent("report.md").path, headline: headline))
         } else {
-            Console.print("wrote \(directory.appendingPathComponent("report.md").path) (\(report.sections.count) section\(report.sections.count == 1 ? "" : "s"))")
+            Console.print(
+                "wrote \(directory.appendingPathComponent("report.md").path) (\(report.sections.count) section\(report.sections.count == 1 ? "" : "s"))"
+            )
         }
     }
 
@@ -76,7 +81,9 @@ struct ReportCommand: ParsableCommand {
         for method in ProbeMethods.all {
             Console.print("\(method.name): \(method.summary)")
             for p in method.parameters {
-                Console.print("    \(p.name)\(p.required ? " (required)" : ""): \(p.about)" + (p.choices.map { " [\($0.joined(separator: "|"))]" } ?? ""))
+                Console.print(
+                    "    \(p.name)\(p.required ? " (required)" : ""): \(p.about)"
+                        + (p.choices.map { " [\($0.joined(separator: "|"))]" } ?? ""))
             }
         }
         Console.print("every run also takes: title (the section's heading), data (instead of the probe's data)")

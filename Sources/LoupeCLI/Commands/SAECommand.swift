@@ -11,21 +11,22 @@ struct SAECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sae",
         abstract: "Train, evaluate and apply sparse autoencoders (SAELens layout).",
-        discussion: reflow("""
-        An SAE is a directory with cfg.json and sae_weights.safetensors, as
-        SAELens writes it: SAEs trained here open in SAELens and SAELens SAEs
-        open here. Activations come from a model layer over data (MODEL --layer
-        NAME --data DATA) or from a file (--acts FILE; an .npy [N, d] is
-        memory-mapped and may be larger than memory).
+        discussion: reflow(
+            """
+            An SAE is a directory with cfg.json and sae_weights.safetensors, as
+            SAELens writes it: SAEs trained here open in SAELens and SAELens SAEs
+            open here. Activations come from a model layer over data (MODEL --layer
+            NAME --data DATA) or from a file (--acts FILE; an .npy [N, d] is
+            memory-mapped and may be larger than memory).
 
-        Examples:
-          loupe sae synth --out synth.npy
-          loupe sae train --acts synth.npy -a topk --k 8 --d-sae 512 --out sae-topk
-          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train \\
-              --expansion 4 --out sae-relu1
-          loupe sae eval sae-relu1 --data builtin:digits:test
-          loupe sae encode sae-topk --acts synth.npy --out codes.npy
-        """),
+            Examples:
+              loupe sae synth --out synth.npy
+              loupe sae train --acts synth.npy -a topk --k 8 --d-sae 512 --out sae-topk
+              loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train \\
+                  --expansion 4 --out sae-relu1
+              loupe sae eval sae-relu1 --data builtin:digits:test
+              loupe sae encode sae-topk --acts synth.npy --out codes.npy
+            """),
         subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEEncodeCommand.self, SAESynthCommand.self]
     )
 }
@@ -56,7 +57,9 @@ struct ActivationOptions: ParsableArguments {
             if let file = info?.data, info?.layer == nil {
                 // --data alone names data for a model, and this SAE records none to run it through.
                 if let data = dataOptions.data {
-                    throw ValidationError("--data \(data): this SAE was trained on activations from \(file) and records no model; give --acts FILE, or MODEL --layer NAME --data DATA")
+                    throw ValidationError(
+                        "--data \(data): this SAE was trained on activations from \(file) and records no model; give --acts FILE, or MODEL --layer NAME --data DATA"
+                    )
                 }
                 return try activationFile(file)
             }

@@ -8,16 +8,17 @@ struct SAEEncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode",
         abstract: "Encode activations with an SAE and save the codes [samples, d_sae].",
-        discussion: reflow("""
-        .safetensors and .npz files also hold each sample's L0 as 'l0', and the
-        labels as 'y' when the data has them.
+        discussion: reflow(
+            """
+            .safetensors and .npz files also hold each sample's L0 as 'l0', and the
+            labels as 'y' when the data has them.
 
-        Examples:
-          loupe sae encode sae-topk --acts synth.npy --out codes.npy
-          loupe sae encode sae-relu1 demo:mlp-1 --layer relu1 \\
-              --data builtin:digits:test --out codes.safetensors
-          loupe sae encode sae-mp --acts resid.npy --stop-on-repeat --out codes.npz
-        """)
+            Examples:
+              loupe sae encode sae-topk --acts synth.npy --out codes.npy
+              loupe sae encode sae-relu1 demo:mlp-1 --layer relu1 \\
+                  --data builtin:digits:test --out codes.safetensors
+              loupe sae encode sae-mp --acts resid.npy --stop-on-repeat --out codes.npz
+            """)
     )
 
     @Argument(help: "The SAE directory (cfg.json + sae_weights.safetensors).") var sae: String
@@ -35,8 +36,9 @@ struct SAEEncodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputCheck.file(out, inputs: CommandInputs.sae(sae) + activations.inputs(recorded: try? openSAE(sae).info),
-                             force: overwrite.force)
+        try OutputCheck.file(
+            out, inputs: CommandInputs.sae(sae) + activations.inputs(recorded: try? openSAE(sae).info),
+            force: overwrite.force)
         var (model, info) = try openSAE(sae)
         try pursuit.apply(to: &model)
         let source = try activations.source(recorded: info)
@@ -54,12 +56,14 @@ struct SAEEncodeCommand: ParsableCommand {
         if let labels = (source as? LayerActivationSource)?.data.labels {
             extras.append(("y", Tensor(labels.map { Int64($0) }, shape: [labels.count])))
         }
-        try OutputFile.write(main: ("codes", Tensor(codes.dense)), extras: extras,
-                             csvHeader: (0..<model.latentCount).map { "latent_\($0)" },
-                             metadata: ["loupe.sae": sae, "loupe.activations": source.name], to: out)
+        try OutputFile.write(
+            main: ("codes", Tensor(codes.dense)), extras: extras,
+            csvHeader: (0..<model.latentCount).map { "latent_\($0)" },
+            metadata: ["loupe.sae": sae, "loupe.activations": source.name], to: out)
         struct Output: Encodable { let file: String; let samples: Int; let latents: Int; let meanL0: Double }
-        let result = Output(file: out, samples: codes.count, latents: model.latentCount,
-                            meanL0: Double(codes.nonzeroCount) / Double(max(codes.count, 1)))
+        let result = Output(
+            file: out, samples: codes.count, latents: model.latentCount,
+            meanL0: Double(codes.nonzeroCount) / Double(max(codes.count, 1)))
         if json { try printJSON(result); return }
         Console.print(String(format: "wrote %@: %d samples × %d latents, mean L0 %.2f", out, result.samples, result.latents, result.meanL0))
     }

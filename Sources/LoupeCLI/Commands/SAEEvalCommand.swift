@@ -9,21 +9,22 @@ struct SAEEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure an SAE: L0, explained variance, MSE, cosine, dead and dense latents, dark matter.",
-        discussion: reflow("""
-        On a model layer with labelled data it also splices the reconstruction
-        into the model: accuracy and loss, and the loss recovered against
-        zeroing the layer. Without MODEL or --acts it uses the model, layer and
-        data recorded in the SAE's cfg.json. With --true-features (synthetic
-        data) it reports how well the decoder recovers them (MMCS). --out
-        writes one row per latent: its firing frequency and mean activation.
+        discussion: reflow(
+            """
+            On a model layer with labelled data it also splices the reconstruction
+            into the model: accuracy and loss, and the loss recovered against
+            zeroing the layer. Without MODEL or --acts it uses the model, layer and
+            data recorded in the SAE's cfg.json. With --true-features (synthetic
+            data) it reports how well the decoder recovers them (MMCS). --out
+            writes one row per latent: its firing frequency and mean activation.
 
-        Examples:
-          loupe sae eval sae-relu1 --data builtin:digits:test
-          loupe sae eval sae-topk --acts synth.npy \\
-              --true-features synth.features.npy --json
-          loupe sae eval sae-mp --acts resid.npy --max-steps 64 \\
-              --residual-threshold 0.1 --out latents.csv
-        """)
+            Examples:
+              loupe sae eval sae-relu1 --data builtin:digits:test
+              loupe sae eval sae-topk --acts synth.npy \\
+                  --true-features synth.features.npy --json
+              loupe sae eval sae-mp --acts resid.npy --max-steps 64 \\
+                  --residual-threshold 0.1 --out latents.csv
+            """)
     )
 
     @Argument(help: "The SAE directory (cfg.json + sae_weights.safetensors).") var sae: String
@@ -41,27 +42,34 @@ struct SAEEvalCommand: ParsableCommand {
 
     func validate() throws {
         if let out { try OutputFile.validate(out) }
-        guard batch > 0, darkMatterSamples >= 0 else { throw ValidationError("--batch must be positive, --dark-matter-samples not negative") }
+        guard batch > 0, darkMatterSamples >= 0 else {
+            throw ValidationError("--batch must be positive, --dark-matter-samples not negative")
+        }
     }
 
     func run() throws {
-        try checkOutputs([("--out", out)], inputs: CommandInputs.sae(sae) + activations.inputs(recorded: try? openSAE(sae).info)
-                         + CommandInputs.file("the true features", trueFeatures), force: overwrite.force)
+        try checkOutputs(
+            [("--out", out)],
+            inputs: CommandInputs.sae(sae) + activations.inputs(recorded: try? openSAE(sae).info)
+                + CommandInputs.file("the true features", trueFeatures), force: overwrite.force)
         var (model, info) = try openSAE(sae)
         try pursuit.apply(to: &model)
         let source = try activations.source(recorded: info)
         let features = try trueFeatures.map(readFeatures)
         let bar = ProgressBar("sae eval")
-        let report = try SAEAnalysis.analyse(model, on: source, options: SAEAnalysisOptions(
-            darkMatterSamples: darkMatterSamples, trueFeatures: features, batchSize: batch, seed: seed), progress: bar.handler)
+        let report = try SAEAnalysis.analyse(
+            model, on: source,
+            options: SAEAnalysisOptions(
+                darkMatterSamples: darkMatterSamples, trueFeatures: features, batchSize: batch, seed: seed), progress: bar.handler)
         bar.finish()
         if let out {
             let m = report.metrics
             let table = Matrix<Double>(rows: m.latentFrequency.count, cols: 2) { j, c in
                 c == 0 ? m.latentFrequency[j] : m.latentMeanActivation[j]
             }
-            try OutputFile.write(main: ("latents", Tensor(table)), csvHeader: ["frequency", "mean_activation"],
-                                 metadata: ["loupe.sae": sae], to: out)
+            try OutputFile.write(
+                main: ("latents", Tensor(table)), csvHeader: ["frequency", "mean_activation"],
+                metadata: ["loupe.sae": sae], to: out)
         }
         if json { try printJSON(report, figures: report.figures); return }
         Console.print(TerminalText.sae(report))

@@ -9,46 +9,59 @@ struct SAETrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a sparse autoencoder on a model layer's activations or an activation file.",
-        discussion: reflow("""
-        Architectures: standard (ReLU, L1 on f·‖W_dec row‖), topk, batchtopk,
-        jumprelu, matching_pursuit (mp). Inputs are scaled to mean norm √d in
-        training and the scale is folded into the saved weights, so the SAE
-        works on raw activations. The SAE is then evaluated on the training
-        activations (--no-eval to skip).
+        discussion: reflow(
+            """
+            Architectures: standard (ReLU, L1 on f·‖W_dec row‖), topk, batchtopk,
+            jumprelu, matching_pursuit (mp). Inputs are scaled to mean norm √d in
+            training and the scale is folded into the saved weights, so the SAE
+            works on raw activations. The SAE is then evaluated on the training
+            activations (--no-eval to skip).
 
-        Examples:
-          loupe sae train --acts synth.npy -a topk --k 8 --d-sae 512 --out sae-topk
-          loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train -a \\
-              standard --l1 3 --out sae-std
-          loupe sae train --acts resid.npy -a mp --k 16 --expansion 16 --epochs 2 \\
-              --out sae-mp
-        """)
+            Examples:
+              loupe sae train --acts synth.npy -a topk --k 8 --d-sae 512 --out sae-topk
+              loupe sae train demo:mlp-1 --layer relu1 --data builtin:digits:train -a \\
+                  standard --l1 3 --out sae-std
+              loupe sae train --acts resid.npy -a mp --k 16 --expansion 16 --epochs 2 \\
+                  --out sae-mp
+            """)
     )
 
     @OptionGroup var activations: ActivationOptions
     @Option(name: [.short, .long], help: "The SAE architecture (mp is matching_pursuit).")
     var architecture: SAEArchitecture = SAETrainingOptions.defaults.architecture
     @Option(help: "Number of latents d_sae.") var dSae: Int?
-    @Option(help: "d_sae as a multiple of d_in (when --d-sae is not given).") var expansion: Double = SAETrainingOptions.defaults.expansionFactor
+    @Option(help: "d_sae as a multiple of d_in (when --d-sae is not given).") var expansion: Double = SAETrainingOptions.defaults
+        .expansionFactor
     @Option(help: "Active latents per sample (topk, mp) or on average (batchtopk).") var k: Int = SAETrainingOptions.defaults.k
-    @Option(help: "L1 coefficient of the standard SAE (default \(NumberFormat.readable(SAETrainingOptions.defaultSparsityCoefficient(.standard))), on inputs normalised to norm √d).")
+    @Option(
+        help:
+            "L1 coefficient of the standard SAE (default \(NumberFormat.readable(SAETrainingOptions.defaultSparsityCoefficient(.standard))), on inputs normalised to norm √d)."
+    )
     var l1: Double?
-    @Option(help: "L0 coefficient of the JumpReLU SAE (default \(NumberFormat.readable(SAETrainingOptions.defaultSparsityCoefficient(.jumprelu)))).")
+    @Option(
+        help:
+            "L0 coefficient of the JumpReLU SAE (default \(NumberFormat.readable(SAETrainingOptions.defaultSparsityCoefficient(.jumprelu))))."
+    )
     var l0: Double?
-    @Option(help: "JumpReLU: width of the straight-through estimator's kernel.") var bandwidth: Double = SAETrainingOptions.defaults.bandwidth
-    @Option(help: "JumpReLU: the threshold every latent starts at.") var initialThreshold: Double = SAETrainingOptions.defaults.initialThreshold
+    @Option(help: "JumpReLU: width of the straight-through estimator's kernel.") var bandwidth: Double = SAETrainingOptions.defaults
+        .bandwidth
+    @Option(help: "JumpReLU: the threshold every latent starts at.") var initialThreshold: Double = SAETrainingOptions.defaults
+        .initialThreshold
     @Option(help: "Learning rate (Adam).") var lr: Double = SAETrainingOptions.defaults.learningRate
     @Option(help: "Optimisation steps (default \(SAETrainingOptions.defaults.steps), unless --epochs is given).") var steps: Int?
     @Option(help: "Passes over the activations (instead of --steps).") var epochs: Double?
     @Option(help: "Samples per minibatch.") var batch: Int = SAETrainingOptions.defaults.batchSize
     @Option(help: "Learning-rate warm-up steps (default 5 % of the steps).") var warmup: Int?
-    @Option(help: "Final fraction of the steps over which the learning rate decays to 0.") var decay: Double = SAETrainingOptions.defaults.decayFraction
-    @Option(help: "Clip the gradient norm to this value (0: no clipping).") var clip: Double = SAETrainingOptions.defaults.maxGradientNorm ?? 0
+    @Option(help: "Final fraction of the steps over which the learning rate decays to 0.") var decay: Double = SAETrainingOptions.defaults
+        .decayFraction
+    @Option(help: "Clip the gradient norm to this value (0: no clipping).") var clip: Double =
+        SAETrainingOptions.defaults.maxGradientNorm ?? 0
     @Flag(name: .customLong("no-normalize"), help: "Train on the raw activations (no scaling to mean norm √d).")
     var noNormalize = false
     @Option(help: "Steps without firing after which a latent is dead (default a tenth of the run, 10 to 1000).")
     var deadWindow: Int?
-    @Option(help: "Coefficient of the auxiliary-k loss (topk, batchtopk; 0 turns it off).") var auxK: Double = SAETrainingOptions.defaults.auxKCoefficient
+    @Option(help: "Coefficient of the auxiliary-k loss (topk, batchtopk; 0 turns it off).") var auxK: Double = SAETrainingOptions.defaults
+        .auxKCoefficient
     @Option(help: "Standard SAE: resample dead latents every N steps (default a quarter of the run; 0: never).")
     var resampleEvery: Int?
     @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
@@ -67,11 +80,14 @@ struct SAETrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputCheck.directory(out, writing: [SAEFile.configName, SAEFile.weightsName], inputs: activations.inputs(),
-                                  force: overwrite.force)
+        try OutputCheck.directory(
+            out, writing: [SAEFile.configName, SAEFile.weightsName], inputs: activations.inputs(),
+            force: overwrite.force)
         let source = try activations.source()
         let batchSize = min(batch, source.count)
-        let stepCount = steps ?? epochs.map { max(Int(($0 * Double(source.count) / Double(batchSize)).rounded(.up)), 1) } ?? SAETrainingOptions.defaults.steps
+        let stepCount =
+            steps ?? epochs.map { max(Int(($0 * Double(source.count) / Double(batchSize)).rounded(.up)), 1) }
+            ?? SAETrainingOptions.defaults.steps
         let options = SAETrainingOptions(
             architecture: architecture, latents: dSae, expansionFactor: expansion, k: k,
             sparsityCoefficient: architecture == .jumprelu ? l0 : l1, learningRate: lr, steps: stepCount, batchSize: batchSize,
@@ -81,8 +97,11 @@ struct SAETrainCommand: ParsableCommand {
         let bar = ProgressBar("sae train")
         let run = try SAETrainer.train(on: source, options: options) { p in
             let l = p.point.loss
-            bar.update(p.fraction, String(format: "step %d/%d  loss %.4g  L0 %.1f  FVU %.4f  dead %.1f %%",
-                                          p.point.step, p.totalSteps, l.total, l.l0, l.fvu, 100 * p.point.deadFraction))
+            bar.update(
+                p.fraction,
+                String(
+                    format: "step %d/%d  loss %.4g  L0 %.1f  FVU %.4f  dead %.1f %%",
+                    p.point.step, p.totalSteps, l.total, l.l0, l.fvu, 100 * p.point.deadFraction))
             return true
         }
         bar.finish()
@@ -100,17 +119,20 @@ struct SAETrainCommand: ParsableCommand {
         var recordedMetrics = report?.metrics
         recordedMetrics?.latentFrequency = []
         recordedMetrics?.latentMeanActivation = []
-        let info = SAEFileInfo(model: layerSource.map { _ in activations.model! }, layer: layerSource?.layer,
-                               data: layerSource?.data.name ?? source.name, training: run.summary.options,
-                               inputScale: run.summary.inputScale, finalTraining: run.summary.final, metrics: recordedMetrics)
+        let info = SAEFileInfo(
+            model: layerSource.map { _ in activations.model! }, layer: layerSource?.layer,
+            data: layerSource?.data.name ?? source.name, training: run.summary.options,
+            inputScale: run.summary.inputScale, finalTraining: run.summary.final, metrics: recordedMetrics)
         try SAEFile.save(run.sae, info: info, to: URL(fileURLWithPath: out))
 
         struct Output: Encodable { let directory: String; let training: SAETrainingSummary; let report: SAEReport? }
         if json { try printJSON(Output(directory: out, training: run.summary, report: report), figures: report?.figures); return }
         let t = run.summary
-        Console.print(String(format: "trained %@ SAE: %d steps of %d samples in %.1f s (%.0f samples/s); last tenth: loss %.4g, L0 %.1f, FVU %.4f",
-                     run.sae.architecture.rawValue, t.options.steps, t.options.batchSize, t.seconds,
-                     Double(t.samplesSeen) / max(t.seconds, 1e-9), t.final.total, t.final.l0, t.final.fvu))
+        Console.print(
+            String(
+                format: "trained %@ SAE: %d steps of %d samples in %.1f s (%.0f samples/s); last tenth: loss %.4g, L0 %.1f, FVU %.4f",
+                run.sae.architecture.rawValue, t.options.steps, t.options.batchSize, t.seconds,
+                Double(t.samplesSeen) / max(t.seconds, 1e-9), t.final.total, t.final.l0, t.final.fvu))
         if let report { Console.print(TerminalText.sae(report)) }
         Console.print("saved \(out)")
     }

@@ -1,35 +1,41 @@
 import ArgumentParser
 import Foundation
-import TensorIO
 import TUI
+import TensorIO
 import Workbench
 
 struct TUICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tui",
         abstract: "Open the workbench: the terminal UI over one model, or two side by side.",
-        discussion: reflow("""
-        With no model the workbench opens the demo workspace: demo:mlp-1 compared with
-        demo:mlp-2 on builtin:digits:test (demo models are trained on first use, with a progress
-        bar, and cached). Bare `loupe` does the same. Press ? inside for every key.
+        discussion: reflow(
+            """
+            With no model the workbench opens the demo workspace: demo:mlp-1 compared with
+            demo:mlp-2 on builtin:digits:test (demo models are trained on first use, with a progress
+            bar, and cached). Bare `loupe` does the same. Press ? inside for every key.
 
-        Sessions are saved with `s` to Sessions/NAME/session.json (or --sessions-dir) and
-        reopened with --session NAME. `e` exports the current view's numbers as CSV into
-        --export-dir (default: the current directory).
+            Sessions are saved with `s` to Sessions/NAME/session.json (or --sessions-dir) and
+            reopened with --session NAME. `e` exports the current view's numbers as CSV into
+            --export-dir (default: the current directory).
 
-        Examples:
-          loupe                                         the demo workspace
-          loupe tui demo:cnn --data builtin:digits:test
-          loupe tui model.safetensors --compare other.safetensors --data test.npz
-          loupe tui --session mine                      reopen a saved session
-        """)
+            Examples:
+              loupe                                         the demo workspace
+              loupe tui demo:cnn --data builtin:digits:test
+              loupe tui model.safetensors --compare other.safetensors --data test.npz
+              loupe tui --session mine                      reopen a saved session
+            """)
     )
 
     @Argument(help: "A .safetensors model or demo:NAME (default: the demo workspace).") var model: String?
     @Option(help: ArgumentHelp("A second model to compare with the first.", valueName: "MODEL_B")) var compare: String?
-    @Option(help: ArgumentHelp("Data: builtin:digits[:train|:test], or a .safetensors/.npz (x, y), .npy or .csv file (default builtin:digits:test).", valueName: "DATA"))
+    @Option(
+        help: ArgumentHelp(
+            "Data: builtin:digits[:train|:test], or a .safetensors/.npz (x, y), .npy or .csv file (default builtin:digits:test).",
+            valueName: "DATA"))
     var data: String?
-    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for safetensors files without an embedded one.", valueName: "FILE"))
+    @Option(
+        name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for safetensors files without an embedded one.", valueName: "FILE")
+    )
     var architecture: String?
     @Option(help: ArgumentHelp("Reopen the saved session NAME.", valueName: "NAME")) var session: String?
     @Option(help: ArgumentHelp("Where sessions are saved (default: ./Sessions, or $LOUPE_SESSIONS_DIR).", valueName: "DIR"))
@@ -46,7 +52,8 @@ struct TUICommand: ParsableCommand {
 
     func run() throws {
         guard TerminalLoop.isInteractive else {
-            throw ValidationError("the workbench needs a terminal (stdin and stdout must be a terminal); for scripts use loupe inspect, forward or report")
+            throw ValidationError(
+                "the workbench needs a terminal (stdin and stdout must be a terminal); for scripts use loupe inspect, forward or report")
         }
         let environment = ProcessInfo.processInfo.environment
         let sessionsPath = sessionsDir ?? environment["LOUPE_SESSIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "Sessions"

@@ -7,21 +7,22 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a small network (MLP, bilinear MLP or CNN) with cross-entropy.",
-        discussion: reflow("""
-        --arch takes a short spec or a loupe.arch JSON file whose linear, bilinear and conv2d
-        layers give their size in "out" (and conv2d its "kernel"):
-          mlp:64-256-256-10            linear layers with ReLU between them
-          bilinear:64-64-10            bilinear 64→64, linear readout 64→10
-          bilinear:64-64-64-10         linear embedding, bilinear, readout
-          cnn:1x8x8-c16-p2-c32-p2-10   cN conv 3×3 + ReLU (cNkK for K×K), pK max-pool,
-                                       aK avg-pool, then linear sizes
+        discussion: reflow(
+            """
+            --arch takes a short spec or a loupe.arch JSON file whose linear, bilinear and conv2d
+            layers give their size in "out" (and conv2d its "kernel"):
+              mlp:64-256-256-10            linear layers with ReLU between them
+              bilinear:64-64-10            bilinear 64→64, linear readout 64→10
+              bilinear:64-64-64-10         linear embedding, bilinear, readout
+              cnn:1x8x8-c16-p2-c32-p2-10   cN conv 3×3 + ReLU (cNkK for K×K), pK max-pool,
+                                           aK avg-pool, then linear sizes
 
-        Examples:
-          loupe train --arch mlp:64-128-10 --data builtin:digits:train --epochs 20 \\
-              --seed 1 --out mlp.safetensors
-          loupe train --arch cnn:1x8x8-c8-p2-10 --data builtin:digits:train \\
-              --validation builtin:digits:test --epochs 10 --out cnn.safetensors
-        """)
+            Examples:
+              loupe train --arch mlp:64-128-10 --data builtin:digits:train --epochs 20 \\
+                  --seed 1 --out mlp.safetensors
+              loupe train --arch cnn:1x8x8-c8-p2-10 --data builtin:digits:train \\
+                  --validation builtin:digits:test --epochs 10 --out cnn.safetensors
+            """)
     )
 
     @Option(help: "Architecture: a short spec (see above) or a JSON file.") var arch: String
@@ -49,28 +50,42 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputCheck.file(out, inputs: CommandInputs.data(dataOptions.data) + CommandInputs.data(validation)
-                             + (arch.hasSuffix(".json") ? CommandInputs.file("the architecture", arch) : []), force: overwrite.force)
+        try OutputCheck.file(
+            out,
+            inputs: CommandInputs.data(dataOptions.data) + CommandInputs.data(validation)
+                + (arch.hasSuffix(".json") ? CommandInputs.file("the architecture", arch) : []), force: overwrite.force)
         let data = try dataOptions.load()!
         let validationData = try validation.map { try DataSource.load($0, labelColumn: dataOptions.labelColumn) }
         let spec = try architecture(for: data)
         var network = try NetworkFile.untrained(spec, seed: seed)
-        let kind: OptimizerKind = optimizer == "adam" ? .adam(learningRate: lr, weightDecay: weightDecay) : .sgd(learningRate: lr, momentum: momentum)
-        let options = TrainingOptions(epochs: epochs, batchSize: batch, optimizer: kind, seed: seed, maxGradientNorm: clip,
-                                      inputNoise: inputNoise)
+        let kind: OptimizerKind =
+            optimizer == "adam" ? .adam(learningRate: lr, weightDecay: weightDecay) : .sgd(learningRate: lr, momentum: momentum)
+        let options = TrainingOptions(
+            epochs: epochs, batchSize: batch, optimizer: kind, seed: seed, maxGradientNorm: clip,
+            inputNoise: inputNoise)
         let bar = ProgressBar("train")
         let history = try Trainer.train(&network, on: data, validation: validationData, options: options, progress: bar.training())
         bar.finish()
         let lastValidation = history.last { $0.validation != nil }?.validation
-        try NetworkFile.save(network, to: URL(fileURLWithPath: out), extraMetadata: [
-            "loupe.trained": "arch=\(arch) data=\(data.name) epochs=\(epochs) batch=\(batch) optimizer=\(optimizer) lr=\(lr) seed=\(seed)"])
+        try NetworkFile.save(
+            network, to: URL(fileURLWithPath: out),
+            extraMetadata: [
+                "loupe.trained":
+                    "arch=\(arch) data=\(data.name) epochs=\(epochs) batch=\(batch) optimizer=\(optimizer) lr=\(lr) seed=\(seed)"
+            ])
         let train = network.evaluate(data.x, labels: data.labels)!
-        struct Output: Encodable { let file: String; let parameters: Int; let train: Evaluation; let validation: Evaluation?; let finalLoss: Double }
-        let result = Output(file: out, parameters: network.parameterCount, train: train, validation: lastValidation,
-                            finalLoss: history.last?.loss ?? .nan)
+        struct Output: Encodable {
+            let file: String; let parameters: Int; let train: Evaluation; let validation: Evaluation?; let finalLoss: Double
+        }
+        let result = Output(
+            file: out, parameters: network.parameterCount, train: train, validation: lastValidation,
+            finalLoss: history.last?.loss ?? .nan)
         if json { try printJSON(result); return }
-        Console.print(String(format: "saved %@ (%d parameters): train accuracy %.2f %%, loss %.4f", out, network.parameterCount, 100 * train.accuracy, train.loss)
-              + (lastValidation.map { String(format: "; validation accuracy %.2f %%, loss %.4f", 100 * $0.accuracy, $0.loss) } ?? ""))
+        Console.print(
+            String(
+                format: "saved %@ (%d parameters): train accuracy %.2f %%, loss %.4f", out, network.parameterCount, 100 * train.accuracy,
+                train.loss)
+                + (lastValidation.map { String(format: "; validation accuracy %.2f %%, loss %.4f", 100 * $0.accuracy, $0.loss) } ?? ""))
     }
 
     /// A short spec, or a JSON file; digits data gives the input its image shape and range.
@@ -80,8 +95,9 @@ struct TrainCommand: ParsableCommand {
         }
         let isDigits = data.name.hasPrefix("builtin:digits")
         let image = data.sampleShape.count == 3 ? data.sampleShape : (isDigits ? Digits.sampleShape : nil)
-        var spec = try ShortSpec.parse(arch, name: URL(fileURLWithPath: out).deletingPathExtension().lastPathComponent,
-                                       classes: isDigits ? Digits.classes : nil)
+        var spec = try ShortSpec.parse(
+            arch, name: URL(fileURLWithPath: out).deletingPathExtension().lastPathComponent,
+            classes: isDigits ? Digits.classes : nil)
         spec.input.image = spec.input.image ?? image.flatMap { $0.reduce(1, *) == spec.input.shape.reduce(1, *) ? $0 : nil }
         if isDigits { spec.input.range = [0, 1] }
         return spec

@@ -4,7 +4,9 @@ import Networks
 
 /// Options shared by every command that opens a model and data.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .customLong("arch"), help: ArgumentHelp("Architecture JSON for a safetensors file without an embedded one.", valueName: "FILE"))
+    @Option(
+        name: .customLong("arch"),
+        help: ArgumentHelp("Architecture JSON for a safetensors file without an embedded one.", valueName: "FILE"))
     var architecture: String?
 }
 

@@ -17,8 +17,10 @@ enum OutputFile {
     }
 
     /// `main` is the tensor a single-tensor format gets; `csvHeader` names its columns in CSV.
-    static func write(main: (name: String, tensor: Tensor), extras: [(String, Tensor)] = [],
-                      csvHeader: [String]? = nil, metadata: [String: String] = [:], to path: String) throws {
+    static func write(
+        main: (name: String, tensor: Tensor), extras: [(String, Tensor)] = [],
+        csvHeader: [String]? = nil, metadata: [String: String] = [:], to path: String
+    ) throws {
         let url = URL(fileURLWithPath: path)
         var all = [main.name: main.tensor]
         for (k, v) in extras { all[k] = v }

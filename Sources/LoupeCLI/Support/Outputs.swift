@@ -49,7 +49,10 @@ func checkOutputs(_ outputs: [(option: String, path: String?)], inputs: [OutputC
 
 /// `--max-memory`: the budget every size from a file or an option is checked against.
 struct MemoryOption: ParsableArguments {
-    @Option(help: ArgumentHelp("Refuse work that would need more memory than this (e.g. 8G, 512M; default: 3/4 of physical memory, or $LOUPE_MAX_MEMORY).", valueName: "SIZE"))
+    @Option(
+        help: ArgumentHelp(
+            "Refuse work that would need more memory than this (e.g. 8G, 512M; default: 3/4 of physical memory, or $LOUPE_MAX_MEMORY).",
+            valueName: "SIZE"))
     var maxMemory: String?
 
     /// ArgumentParser validates every option group before `run()`: the budget is in force from

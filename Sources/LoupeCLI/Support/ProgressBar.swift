@@ -34,7 +34,9 @@ final class ProgressBar {
 
     /// The engine's progress reports drawn on the bar. It never cancels: Ctrl-C ends a command.
     var handler: ProgressHandler {
-        { fraction, status in self.update(fraction, status); return true }
+        { fraction, status in
+            self.update(fraction, status); return true
+        }
     }
 
     /// A network's training drawn on the bar: the epoch, the loss, and the accuracy on the

@@ -18,7 +18,8 @@ public enum TerminalText {
             lines.append("CKA = \(figures.figures[0].text)  (\(result.summary))")
         } else {
             lines.append(result.summary)
-            var table = Table([result.modelB == nil ? "layer" : "A \\ B"] + result.columnLayers, rightAligned: Set(1...result.columnLayers.count))
+            var table = Table(
+                [result.modelB == nil ? "layer" : "A \\ B"] + result.columnLayers, rightAligned: Set(1...result.columnLayers.count))
             for row in result.rowLayers {
                 table.append([row] + result.columnLayers.map { figures["cka." + CKAMatrix.key(row, $0)]!.text })
             }

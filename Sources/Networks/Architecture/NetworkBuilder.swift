@@ -20,11 +20,14 @@ struct NetworkBuilder {
         guard !spec.layers.isEmpty else {
             throw NetworkError("\(source): \"layers\" is empty; a network needs at least one layer")
         }
-        try MemoryBudget.check(MemoryBudget.product(spec.input.shape + [MemoryLayout<Float>.size]),
-                               for: "\(source): one input sample of shape \(shapeText(spec.input.shape))")
+        try MemoryBudget.check(
+            MemoryBudget.product(spec.input.shape + [MemoryLayout<Float>.size]),
+            for: "\(source): one input sample of shape \(shapeText(spec.input.shape))")
         if !untrained { try checkTensorMemory() }
         if let image = spec.input.image, image.count != 3 || image.reduce(1, *) != spec.input.shape.reduce(1, *) {
-            throw NetworkError("\(source): input.image \(shapeText(image)) must be [channels, height, width] with as many values as input.shape \(shapeText(spec.input.shape))")
+            throw NetworkError(
+                "\(source): input.image \(shapeText(image)) must be [channels, height, width] with as many values as input.shape \(shapeText(spec.input.shape))"
+            )
         }
         if let range = spec.input.range, range.count != 2 || !(range[0] < range[1]) {
             throw NetworkError("\(source): input.range must be [low, high] with low < high")
@@ -37,12 +40,15 @@ struct NetworkBuilder {
         var sampleElements: Int? = spec.input.shape.reduce(1, *)
         for (index, layerSpec) in spec.layers.enumerated() {
             guard !layerSpec.name.isEmpty, names.insert(layerSpec.name).inserted,
-                  !["input", "logits"].contains(layerSpec.name) || (layerSpec.name == "logits" && index == spec.layers.count - 1) else {
+                !["input", "logits"].contains(layerSpec.name) || (layerSpec.name == "logits" && index == spec.layers.count - 1)
+            else {
                 throw NetworkError("\(source): layer \(index) has an empty, repeated or reserved name '\(layerSpec.name)'")
             }
             if layerSpec.kind == "batchnorm" {
                 if untrained {
-                    throw NetworkError("\(source): batchnorm '\(layerSpec.name)' cannot be trained by Loupe (it is folded at load); leave it out of a training architecture")
+                    throw NetworkError(
+                        "\(source): batchnorm '\(layerSpec.name)' cannot be trained by Loupe (it is folded at load); leave it out of a training architecture"
+                    )
                 }
                 guard let previous = layers.popLast() else {
                     throw NetworkError("\(source): batchnorm '\(layerSpec.name)' must follow a linear or conv2d layer, but it comes first")
@@ -61,15 +67,18 @@ struct NetworkBuilder {
             var scratch = 0
             if case .conv2d(let c) = layer.operation { scratch = c.geometry.patchSize * c.geometry.outPositions }
             sampleElements = MemoryBudget.sum([sampleElements, MemoryBudget.product(layer.outputShape), scratch])
-            try MemoryBudget.check(sampleElements.flatMap { MemoryBudget.product($0, MemoryLayout<Float>.size) },
-                                   for: "\(source): one sample's activations up to layer '\(layerSpec.name)'")
+            try MemoryBudget.check(
+                sampleElements.flatMap { MemoryBudget.product($0, MemoryLayout<Float>.size) },
+                for: "\(source): one sample's activations up to layer '\(layerSpec.name)'")
             layers.append(layer)
             shape = layer.outputShape
         }
         if let classes = spec.classes {
             let outputs = shape.reduce(1, *)
             guard classes.count == outputs else {
-                throw NetworkError("\(source): \"classes\" names \(classes.count) classes but the network has \(outputs) outputs; give one name per output or leave \"classes\" out")
+                throw NetworkError(
+                    "\(source): \"classes\" names \(classes.count) classes but the network has \(outputs) outputs; give one name per output or leave \"classes\" out"
+                )
             }
         }
         let network = Network(name: spec.name, input: spec.input, classes: spec.classes, layers: layers)
@@ -84,7 +93,9 @@ struct NetworkBuilder {
         let value = Float(spec.input.range?.last ?? 1)
         let trace = network.trace(Matrix(rows: 1, cols: network.inputSize, repeating: value))
         if let i = trace.indices.dropFirst().first(where: { trace[$0].hasNonFinite }) {
-            throw NetworkError("\(source): layer '\(network.layers[i - 1].name)' computes infinity or NaN on an input of \(value)s: its weights overflow Float32")
+            throw NetworkError(
+                "\(source): layer '\(network.layers[i - 1].name)' computes infinity or NaN on an input of \(value)s: its weights overflow Float32"
+            )
         }
     }
 
@@ -101,28 +112,35 @@ struct NetworkBuilder {
             let w = try tensor(s.weight, field: "weight", what, fresh: s.out.map { [$0, inFeatures] })
             let out = try checkMatrixShape(w, name: s.weight!, expectedColumns: inFeatures, what)
             let b = try s.bias.map { try vector($0, length: out, what) }
-            return Layer(name: s.name, operation: .linear(Linear(weight: w.matrix(), bias: b)), inputShape: inputShape,
-                         outputShape: [out], tensorNames: [s.weight!] + (s.bias.map { [$0] } ?? []))
+            return Layer(
+                name: s.name, operation: .linear(Linear(weight: w.matrix(), bias: b)), inputShape: inputShape,
+                outputShape: [out], tensorNames: [s.weight!] + (s.bias.map { [$0] } ?? []))
         case "bilinear":
             return try makeBilinear(s, inputShape: inputShape, what)
         case "conv2d":
             guard inputShape.count == 3 else {
                 throw NetworkError("\(source): \(what) needs [channels, height, width] input, got \(shapeText(inputShape))")
             }
-            let w = try tensor(s.weight, field: "weight", what, fresh: s.out.flatMap { out in
-                s.kernel.map { [out, inputShape[0], $0.h, $0.w] } })
+            let w = try tensor(
+                s.weight, field: "weight", what,
+                fresh: s.out.flatMap { out in
+                    s.kernel.map { [out, inputShape[0], $0.h, $0.w] }
+                })
             guard w.shape.count == 4, w.shape[1] == inputShape[0] else {
-                throw NetworkError("\(source): \(what): tensor '\(s.weight!)' has shape \(shapeText(w.shape)), expected [out, \(inputShape[0]), kh, kw]")
+                throw NetworkError(
+                    "\(source): \(what): tensor '\(s.weight!)' has shape \(shapeText(w.shape)), expected [out, \(inputShape[0]), kh, kw]")
             }
-            let g = WindowGeometry(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
-                                   kernel: IntPair(w.shape[2], w.shape[3]), stride: s.stride ?? IntPair(1),
-                                   padding: s.padding ?? IntPair(0))
+            let g = WindowGeometry(
+                channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+                kernel: IntPair(w.shape[2], w.shape[3]), stride: s.stride ?? IntPair(1),
+                padding: s.padding ?? IntPair(0))
             if let problem = g.problem { throw NetworkError("\(source): \(what): \(problem)") }
             let out = w.shape[0]
             let b = try s.bias.map { try vector($0, length: out, what) }
             let weight = Matrix<Float>(rows: out, cols: g.patchSize, storage: w.floats())
-            return Layer(name: s.name, operation: .conv2d(Conv2d(weight: weight, bias: b, geometry: g)), inputShape: inputShape,
-                         outputShape: [out, g.outHeight, g.outWidth], tensorNames: [s.weight!] + (s.bias.map { [$0] } ?? []))
+            return Layer(
+                name: s.name, operation: .conv2d(Conv2d(weight: weight, bias: b, geometry: g)), inputShape: inputShape,
+                outputShape: [out, g.outHeight, g.outWidth], tensorNames: [s.weight!] + (s.bias.map { [$0] } ?? []))
         case "maxpool2d", "avgpool2d":
             guard inputShape.count == 3 else {
                 throw NetworkError("\(source): \(what) needs [channels, height, width] input, got \(shapeText(inputShape))")
@@ -131,19 +149,23 @@ struct NetworkBuilder {
             if let p = s.padding, p.h != 0 || p.w != 0 {
                 throw NetworkError("\(source): \(what): padding on pooling layers is not supported")
             }
-            let g = WindowGeometry(channels: inputShape[0], height: inputShape[1], width: inputShape[2],
-                                   kernel: kernel, stride: s.stride ?? kernel, padding: IntPair(0))
+            let g = WindowGeometry(
+                channels: inputShape[0], height: inputShape[1], width: inputShape[2],
+                kernel: kernel, stride: s.stride ?? kernel, padding: IntPair(0))
             if let problem = g.problem { throw NetworkError("\(source): \(what): \(problem)") }
             let pool = Pool2d(mode: s.kind == "maxpool2d" ? .max : .average, geometry: g)
-            return Layer(name: s.name, operation: .pool(pool), inputShape: inputShape,
-                         outputShape: [g.channels, g.outHeight, g.outWidth])
+            return Layer(
+                name: s.name, operation: .pool(pool), inputShape: inputShape,
+                outputShape: [g.channels, g.outHeight, g.outWidth])
         case "flatten":
             return Layer(name: s.name, operation: .flatten, inputShape: inputShape, outputShape: [inputShape.reduce(1, *)])
         case "softmax":
             return Layer(name: s.name, operation: .softmax, inputShape: inputShape, outputShape: inputShape)
         default:
             guard let activation = Activation(rawValue: s.kind) else {
-                throw NetworkError("\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: linear, bilinear, conv2d, maxpool2d, avgpool2d, batchnorm, flatten, relu, tanh, sigmoid, gelu, identity, softmax")
+                throw NetworkError(
+                    "\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: linear, bilinear, conv2d, maxpool2d, avgpool2d, batchnorm, flatten, relu, tanh, sigmoid, gelu, identity, softmax"
+                )
             }
             return Layer(name: s.name, operation: .activation(activation), inputShape: inputShape, outputShape: inputShape)
         }
@@ -159,7 +181,8 @@ struct NetworkBuilder {
             let lt = try tensor(l, field: "left", what, fresh: fresh), rt = try tensor(r, field: "right", what, fresh: fresh)
             let out = try checkMatrixShape(lt, name: l, expectedColumns: inFeatures, what)
             guard rt.shape == lt.shape else {
-                throw NetworkError("\(source): \(what): tensor '\(r)' has shape \(shapeText(rt.shape)), expected \(shapeText(lt.shape)) like '\(l)'")
+                throw NetworkError(
+                    "\(source): \(what): tensor '\(r)' has shape \(shapeText(rt.shape)), expected \(shapeText(lt.shape)) like '\(l)'")
             }
             left = lt.matrix()
             right = rt.matrix()
@@ -171,7 +194,8 @@ struct NetworkBuilder {
             let w = try tensor(wName, field: "weight", what, fresh: s.out.map { [2 * $0, inFeatures] })
             let rows = try checkMatrixShape(w, name: wName, expectedColumns: inFeatures, what)
             guard rows % 2 == 0 else {
-                throw NetworkError("\(source): \(what): tensor '\(wName)' has \(rows) rows, expected an even number (left and right halves)")
+                throw NetworkError(
+                    "\(source): \(what): tensor '\(wName)' has \(rows) rows, expected an even number (left and right halves)")
             }
             let m: Matrix<Float> = w.matrix()
             left = m.rows(in: 0..<(rows / 2))
@@ -198,7 +222,9 @@ struct NetworkBuilder {
         case .linear(let l): channels = l.outFeatures
         case .conv2d(let c): channels = c.outChannels
         default:
-            throw NetworkError("\(source): \(what) must follow a linear or conv2d layer to be folded, but follows \(previous.operation.kind) '\(previous.name)'")
+            throw NetworkError(
+                "\(source): \(what) must follow a linear or conv2d layer to be folded, but follows \(previous.operation.kind) '\(previous.name)'"
+            )
         }
         func field(_ name: String?, _ label: String) throws -> [Float] {
             guard let name else { throw NetworkError("\(source): \(what) needs '\(label)'") }
@@ -226,8 +252,9 @@ struct NetworkBuilder {
         case .conv2d(let c): op = .conv2d(Conv2d(weight: scaleRows(c.weight), bias: foldedBias(c.bias), geometry: c.geometry))
         default: preconditionFailure("checked above")
         }
-        return Layer(name: previous.name, operation: op, inputShape: previous.inputShape,
-                     outputShape: previous.outputShape, tensorNames: names)
+        return Layer(
+            name: previous.name, operation: op, inputShape: previous.inputShape,
+            outputShape: previous.outputShape, tensorNames: names)
     }
 
     // MARK: Tensors
@@ -255,14 +282,17 @@ struct NetworkBuilder {
         guard let name else { throw NetworkError("\(source): \(what) needs '\(field)' (the name of its tensor)") }
         if untrained {
             guard let shape else {
-                throw NetworkError("\(source): \(what) needs 'out'\(field == "weight" && what.contains("conv2d") ? " and 'kernel'" : "") to be built untrained")
+                throw NetworkError(
+                    "\(source): \(what) needs 'out'\(field == "weight" && what.contains("conv2d") ? " and 'kernel'" : "") to be built untrained"
+                )
             }
             guard shape.allSatisfy({ $0 > 0 }) else {
                 throw NetworkError("\(source): \(what): '\(field)' would have shape \(shapeText(shape)); sizes must be positive")
             }
             // Training keeps the weights, their gradients and two Adam moments: four copies.
-            try MemoryBudget.check(MemoryBudget.product(shape + [MemoryLayout<Float>.size, 4]),
-                                   for: "\(source): \(what): training a \(shapeText(shape)) '\(field)'")
+            try MemoryBudget.check(
+                MemoryBudget.product(shape + [MemoryLayout<Float>.size, 4]),
+                for: "\(source): \(what): training a \(shapeText(shape)) '\(field)'")
             return Tensor([Float](repeating: 0, count: shape.reduce(1, *)), shape: shape)
         }
         guard let t = tensors[name] else {

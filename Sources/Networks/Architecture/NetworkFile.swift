@@ -13,7 +13,8 @@ public enum NetworkFile {
             try InputCheck.readableFile(architecture)
             let size = (try? FileManager.default.attributesOfItem(atPath: architecture.path)[.size] as? Int) ?? 0
             guard size <= ArchitectureSpec.maxFileSize else {
-                throw NetworkError("\(architecture.path): \(size) bytes is too large for an architecture JSON (at most \(ArchitectureSpec.maxFileSize))")
+                throw NetworkError(
+                    "\(architecture.path): \(size) bytes is too large for an architecture JSON (at most \(ArchitectureSpec.maxFileSize))")
             }
             let data: Data
             do { data = try Data(contentsOf: architecture) } catch {
@@ -23,7 +24,8 @@ public enum NetworkFile {
         } else if let embedded = file.metadata[ArchitectureSpec.metadataKey] {
             spec = try ArchitectureSpec.decode(Data(embedded.utf8), source: "\(url.path) (metadata '\(ArchitectureSpec.metadataKey)')")
         } else {
-            throw NetworkError("\(url.path): no '\(ArchitectureSpec.metadataKey)' in the file's metadata; give the architecture with --arch FILE.json")
+            throw NetworkError(
+                "\(url.path): no '\(ArchitectureSpec.metadataKey)' in the file's metadata; give the architecture with --arch FILE.json")
         }
         return try NetworkBuilder(spec: spec, tensors: file.tensors, source: url.path).build()
     }
@@ -86,8 +88,10 @@ public enum NetworkFile {
 
     /// Writes the network with its architecture embedded (atomically; `replacing: false`
     /// refuses an existing file).
-    public static func save(_ network: Network<Float>, to url: URL, extraMetadata: [String: String] = [:],
-                            replacing: Bool = true) throws {
+    public static func save(
+        _ network: Network<Float>, to url: URL, extraMetadata: [String: String] = [:],
+        replacing: Bool = true
+    ) throws {
         var metadata = extraMetadata
         metadata[ArchitectureSpec.metadataKey] = architecture(of: network).encoded()
         metadata["format"] = "pt"

@@ -12,8 +12,10 @@ public enum ShortSpec {
     public static let examples = ["mlp:64-256-256-10", "bilinear:64-64-10", "bilinear:64-64-64-10", "cnn:1x8x8-c16-p2-c32-p2-10"]
 
     /// Parses a short spec; `input` says how to draw samples (the digits' by default).
-    public static func parse(_ text: String, name: String? = nil, input image: InputSpec? = nil,
-                             classes: [String]? = nil) throws -> ArchitectureSpec {
+    public static func parse(
+        _ text: String, name: String? = nil, input image: InputSpec? = nil,
+        classes: [String]? = nil
+    ) throws -> ArchitectureSpec {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw error(text, "expected KIND:SIZES, e.g. \(examples.joined(separator: ", "))") }
         let items = parts[1].split(separator: "-").map(String.init)
@@ -43,7 +45,9 @@ public enum ShortSpec {
         case "cnn":
             guard let first = items.first else { throw error(text, "missing the input size C×H×W") }
             let chw = first.split(separator: "x").compactMap { Int($0) }
-            guard chw.count == 3, chw.allSatisfy({ $0 > 0 }) else { throw error(text, "the first item must be the input C×H×W, e.g. 1x8x8") }
+            guard chw.count == 3, chw.allSatisfy({ $0 > 0 }) else {
+                throw error(text, "the first item must be the input C×H×W, e.g. 1x8x8")
+            }
             inputShape = chw
             layers = try convolutional(Array(items.dropFirst()), text)
         default:
@@ -95,7 +99,8 @@ public enum ShortSpec {
             case "c":
                 let pieces = rest.split(separator: "k").map(String.init)
                 guard let channels = Int(pieces.first ?? ""), channels > 0,
-                      pieces.count <= 2, let k = pieces.count == 2 ? Int(pieces[1]) : 3, k > 0 else {
+                    pieces.count <= 2, let k = pieces.count == 2 ? Int(pieces[1]) : 3, k > 0
+                else {
                     throw error(text, "'\(item)' should be cN or cNkK (N channels, K×K kernel)")
                 }
                 conv += 1

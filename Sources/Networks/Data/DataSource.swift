@@ -50,8 +50,9 @@ public enum DataSource {
             throw NetworkError("\(name): 'x' has shape \(shapeText(x.shape)), expected [samples, …] with at least one sample")
         }
         let sampleShape = Array(x.shape.dropFirst())
-        try MemoryBudget.check(MemoryBudget.product(x.shape + [MemoryLayout<Float>.size]),
-                               for: "\(name): 'x' \(shapeText(x.shape)) as Float32")
+        try MemoryBudget.check(
+            MemoryBudget.product(x.shape + [MemoryLayout<Float>.size]),
+            for: "\(name): 'x' \(shapeText(x.shape)) as Float32")
         let values = x.floats()
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw NetworkError("\(name): 'x' contains NaN or infinity (sample \(bad / max(sampleShape.reduce(1, *), 1)))")
@@ -80,7 +81,9 @@ public enum DataSource {
         var labels: [Int]?
         if let labelColumn {
             guard let header = table.header, let c = header.firstIndex(of: labelColumn) else {
-                throw NetworkError("\(name): no column named '\(labelColumn)'" + (table.header.map { " (columns: \($0.joined(separator: ", ")))" } ?? " (the file has no header row)"))
+                throw NetworkError(
+                    "\(name): no column named '\(labelColumn)'"
+                        + (table.header.map { " (columns: \($0.joined(separator: ", ")))" } ?? " (the file has no header row)"))
             }
             let column = values.column(c)
             guard column.allSatisfy({ $0 >= 0 && $0 < Double(Dataset.maxLabel) && $0 == $0.rounded() }) else {

@@ -30,7 +30,9 @@ public struct Dataset: Sendable {
     /// Refuses data that the network cannot take, naming both.
     public func check<T>(against network: Network<T>) throws {
         guard x.cols == network.inputSize else {
-            throw NetworkError("data '\(name)' has samples of \(x.cols) values \(shapeText(sampleShape)), but model '\(network.name)' expects input \(shapeText(network.input.shape))")
+            throw NetworkError(
+                "data '\(name)' has samples of \(x.cols) values \(shapeText(sampleShape)), but model '\(network.name)' expects input \(shapeText(network.input.shape))"
+            )
         }
         if let labels, let bad = labels.first(where: { $0 < 0 || $0 >= network.outputSize }) {
             throw NetworkError("data '\(name)' has label \(bad), but model '\(network.name)' has \(network.outputSize) outputs")

@@ -16,16 +16,21 @@ public enum DemoModels {
     static let version = 2
 
     public static let recipes: [Recipe] = [
-        Recipe(name: "mlp-1", architecture: "mlp:64-256-256-10", about: "ReLU MLP, seed 1",
-               options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 1e-3), seed: 1)),
-        Recipe(name: "mlp-2", architecture: "mlp:64-256-256-10", about: "the same MLP, seed 2",
-               options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 1e-3), seed: 2)),
+        Recipe(
+            name: "mlp-1", architecture: "mlp:64-256-256-10", about: "ReLU MLP, seed 1",
+            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 1e-3), seed: 1)),
+        Recipe(
+            name: "mlp-2", architecture: "mlp:64-256-256-10", about: "the same MLP, seed 2",
+            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 1e-3), seed: 2)),
         // Input noise, as Pearce et al. train their bilinear MLPs, keeps the eigenvectors clean.
-        Recipe(name: "bilinear", architecture: "bilinear:64-64-64-10", about: "embedding → bilinear → readout",
-               options: TrainingOptions(epochs: 40, batchSize: 32, optimizer: .adam(learningRate: 2e-3, weightDecay: 1e-4),
-                                        seed: 3, maxGradientNorm: 1, inputNoise: 0.2)),
-        Recipe(name: "cnn", architecture: "cnn:1x8x8-c16-p2-c32-p2-10", about: "two conv + max-pool blocks, linear head",
-               options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 4)),
+        Recipe(
+            name: "bilinear", architecture: "bilinear:64-64-64-10", about: "embedding → bilinear → readout",
+            options: TrainingOptions(
+                epochs: 40, batchSize: 32, optimizer: .adam(learningRate: 2e-3, weightDecay: 1e-4),
+                seed: 3, maxGradientNorm: 1, inputNoise: 0.2)),
+        Recipe(
+            name: "cnn", architecture: "cnn:1x8x8-c16-p2-c32-p2-10", about: "two conv + max-pool blocks, linear head",
+            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 4))
     ]
 
     public static var names: [String] { recipes.map(\.name) }
@@ -39,7 +44,8 @@ public enum DemoModels {
 
     public static var cacheDirectory: URL {
         let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+        let base =
+            env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
         return base.appendingPathComponent("loupe")
     }
@@ -72,9 +78,10 @@ public enum DemoModels {
     /// The architecture of a recipe's model, known without training it.
     public static func architecture(_ recipe: Recipe) throws -> ArchitectureSpec {
         let isImage = recipe.architecture.hasPrefix("cnn:")
-        return try ShortSpec.parse(recipe.architecture, name: "demo:\(recipe.name)",
-                                   input: InputSpec(shape: isImage ? Digits.sampleShape : [64], image: Digits.sampleShape, range: [0, 1]),
-                                   classes: Digits.classes)
+        return try ShortSpec.parse(
+            recipe.architecture, name: "demo:\(recipe.name)",
+            input: InputSpec(shape: isImage ? Digits.sampleShape : [64], image: Digits.sampleShape, range: [0, 1]),
+            classes: Digits.classes)
     }
 
     /// Trains a recipe from scratch on the digits' training split.
@@ -93,8 +100,10 @@ public enum Models {
         reference.hasPrefix("demo:") ? DemoModels.cachedFile(String(reference.dropFirst(5))) : URL(fileURLWithPath: reference)
     }
 
-    public static func load(_ reference: String, architecture: URL? = nil,
-                            progress: (TrainingProgress) -> Bool = { _ in true }) throws -> Network<Float> {
+    public static func load(
+        _ reference: String, architecture: URL? = nil,
+        progress: (TrainingProgress) -> Bool = { _ in true }
+    ) throws -> Network<Float> {
         if reference.hasPrefix("demo:") {
             return try DemoModels.load(String(reference.dropFirst(5)), progress: progress)
         }

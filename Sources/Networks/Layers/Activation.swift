@@ -10,7 +10,10 @@ public enum Activation: String, CaseIterable, Sendable {
         case .relu: return x.map { $0 > 0 ? $0 : 0 }
         case .tanh: return x.map { T(Foundation.tanh(Double($0))) }
         case .sigmoid: return x.map { T(1 / (1 + exp(-Double($0)))) }
-        case .gelu: return x.map { v in let d = Double(v); return T(0.5 * d * (1 + erf(d / 2.0.squareRoot()))) }
+        case .gelu:
+            return x.map { v in
+                let d = Double(v); return T(0.5 * d * (1 + erf(d / 2.0.squareRoot())))
+            }
         case .identity: return x
         }
     }
@@ -19,8 +22,14 @@ public enum Activation: String, CaseIterable, Sendable {
     public func backward<T: BLASScalar>(input x: Matrix<T>, gradOutput g: Matrix<T>) -> Matrix<T> {
         switch self {
         case .relu: return x.zipMap(g) { v, d in v > 0 ? d : 0 }
-        case .tanh: return x.zipMap(g) { v, d in let t = Foundation.tanh(Double(v)); return d * T(1 - t * t) }
-        case .sigmoid: return x.zipMap(g) { v, d in let s = 1 / (1 + exp(-Double(v))); return d * T(s * (1 - s)) }
+        case .tanh:
+            return x.zipMap(g) { v, d in
+                let t = Foundation.tanh(Double(v)); return d * T(1 - t * t)
+            }
+        case .sigmoid:
+            return x.zipMap(g) { v, d in
+                let s = 1 / (1 + exp(-Double(v))); return d * T(s * (1 - s))
+            }
         case .gelu:
             return x.zipMap(g) { v, d in
                 let z = Double(v)

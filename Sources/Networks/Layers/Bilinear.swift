@@ -9,8 +9,9 @@ public struct Bilinear<T: BLASScalar>: Sendable {
     public var rightBias: [T]?
 
     public init(left: Matrix<T>, right: Matrix<T>, leftBias: [T]? = nil, rightBias: [T]? = nil) {
-        precondition(left.rows == right.rows && left.cols == right.cols,
-                     "Bilinear: left is \(left.shapeDescription), right is \(right.shapeDescription)")
+        precondition(
+            left.rows == right.rows && left.cols == right.cols,
+            "Bilinear: left is \(left.shapeDescription), right is \(right.shapeDescription)")
         self.left = left
         self.right = right
         self.leftBias = leftBias
@@ -36,8 +37,8 @@ public struct Bilinear<T: BLASScalar>: Sendable {
 
     public func backward(input x: Matrix<T>, gradOutput g: Matrix<T>) -> (input: Matrix<T>, parameters: [[T]]) {
         let (l, r) = halves(x)
-        let gl = g.hadamard(r)   // dL/d(Lx + b_l)
-        let gr = g.hadamard(l)   // dL/d(Rx + b_r)
+        let gl = g.hadamard(r)  // dL/d(Lx + b_l)
+        let gr = g.hadamard(l)  // dL/d(Rx + b_r)
         var gx = matmul(gl, left)
         gemm(into: &gx, gr, right, beta: 1)
         var grads = [matmul(gl, x, transposeA: true).storage, matmul(gr, x, transposeA: true).storage]
@@ -48,7 +49,8 @@ public struct Bilinear<T: BLASScalar>: Sendable {
 
     var parameters: [(role: String, shape: [Int], values: [T])] {
         var p: [(role: String, shape: [Int], values: [T])] = [
-            ("left", [left.rows, left.cols], left.storage), ("right", [right.rows, right.cols], right.storage)]
+            ("left", [left.rows, left.cols], left.storage), ("right", [right.rows, right.cols], right.storage)
+        ]
         if let leftBias { p.append(("left_bias", [leftBias.count], leftBias)) }
         if let rightBias { p.append(("right_bias", [rightBias.count], rightBias)) }
         return p

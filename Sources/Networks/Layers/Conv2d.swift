@@ -35,7 +35,8 @@ public struct WindowGeometry: Equatable, Sendable {
         // A window that lies wholly in the padding sees no input at all: padding as wide as the
         // kernel has no use, and refusing it bounds every size below by the input's.
         guard padding.h < kernel.h, padding.w < kernel.w else {
-            return "the padding \(padding.h)×\(padding.w) must be smaller than the \(kernel.h)×\(kernel.w) kernel (wider padding adds windows that see only padding)"
+            return
+                "the padding \(padding.h)×\(padding.w) must be smaller than the \(kernel.h)×\(kernel.w) kernel (wider padding adds windows that see only padding)"
         }
         guard let size = MemoryBudget.product([channels, height, width]), size <= Int(Int32.max) else {
             return "the input [\(channels), \(height), \(width)] has more than \(Int32.max) elements"
@@ -66,15 +67,21 @@ public struct Conv2d<T: BLASScalar>: Sendable {
         self.geometry = geometry
         let g = geometry
         var source = [Int32](repeating: -1, count: g.outPositions * g.patchSize)
-        for oy in 0..<g.outHeight { for ox in 0..<g.outWidth {
-            let row = (oy * g.outWidth + ox) * g.patchSize
-            for c in 0..<g.channels { for ky in 0..<g.kernel.h { for kx in 0..<g.kernel.w {
-                let iy = oy * g.stride.h - g.padding.h + ky, ix = ox * g.stride.w - g.padding.w + kx
-                if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
-                    source[row + (c * g.kernel.h + ky) * g.kernel.w + kx] = Int32((c * g.height + iy) * g.width + ix)
+        for oy in 0..<g.outHeight {
+            for ox in 0..<g.outWidth {
+                let row = (oy * g.outWidth + ox) * g.patchSize
+                for c in 0..<g.channels {
+                    for ky in 0..<g.kernel.h {
+                        for kx in 0..<g.kernel.w {
+                            let iy = oy * g.stride.h - g.padding.h + ky, ix = ox * g.stride.w - g.padding.w + kx
+                            if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
+                                source[row + (c * g.kernel.h + ky) * g.kernel.w + kx] = Int32((c * g.height + iy) * g.width + ix)
+                            }
+                        }
+                    }
                 }
-            } } }
-        } }
+            }
+        }
         patchSource = source
     }
 
@@ -122,9 +129,13 @@ public struct Conv2d<T: BLASScalar>: Sendable {
         var out = Matrix<T>(rows: samples, cols: o * p)
         z.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<samples { for pos in 0..<p { for c in 0..<o {
-                    dst[n * o * p + c * p + pos] = src[(n * p + pos) * o + c]
-                } } }
+                for n in 0..<samples {
+                    for pos in 0..<p {
+                        for c in 0..<o {
+                            dst[n * o * p + c * p + pos] = src[(n * p + pos) * o + c]
+                        }
+                    }
+                }
             }
         }
         return out
@@ -137,9 +148,13 @@ public struct Conv2d<T: BLASScalar>: Sendable {
         var out = Matrix<T>(rows: y.rows * p, cols: o)
         y.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<y.rows { for c in 0..<o { for pos in 0..<p {
-                    dst[(n * p + pos) * o + c] = src[n * o * p + c * p + pos]
-                } } }
+                for n in 0..<y.rows {
+                    for c in 0..<o {
+                        for pos in 0..<p {
+                            dst[(n * p + pos) * o + c] = src[n * o * p + c * p + pos]
+                        }
+                    }
+                }
             }
         }
         return out
@@ -173,7 +188,8 @@ public struct Conv2d<T: BLASScalar>: Sendable {
     var parameters: [(role: String, shape: [Int], values: [T])] {
         let g = geometry
         var p: [(role: String, shape: [Int], values: [T])] = [
-            ("weight", [outChannels, g.channels, g.kernel.h, g.kernel.w], weight.storage)]
+            ("weight", [outChannels, g.channels, g.kernel.h, g.kernel.w], weight.storage)
+        ]
         if let bias { p.append(("bias", [bias.count], bias)) }
         return p
     }

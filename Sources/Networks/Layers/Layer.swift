@@ -35,8 +35,10 @@ public struct Layer<T: BLASScalar>: Sendable {
     /// saved network keeps the names it was loaded with (and opens in the user's PyTorch code).
     public let tensorNames: [String]
 
-    public init(name: String, operation: LayerOperation<T>, inputShape: [Int], outputShape: [Int],
-                tensorNames: [String]? = nil) {
+    public init(
+        name: String, operation: LayerOperation<T>, inputShape: [Int], outputShape: [Int],
+        tensorNames: [String]? = nil
+    ) {
         self.name = name
         self.operation = operation
         self.inputShape = inputShape
@@ -49,8 +51,9 @@ public struct Layer<T: BLASScalar>: Sendable {
             roles = ["left", "right"] + (b.leftBias == nil ? [] : ["left_bias"]) + (b.rightBias == nil ? [] : ["right_bias"])
         case .pool, .flatten, .activation, .softmax: roles = []
         }
-        precondition(tensorNames == nil || tensorNames!.count == roles.count,
-                     "Layer \(name): \(tensorNames!.count) tensor names for \(roles.count) tensors")
+        precondition(
+            tensorNames == nil || tensorNames!.count == roles.count,
+            "Layer \(name): \(tensorNames!.count) tensor names for \(roles.count) tensors")
         self.tensorNames = tensorNames ?? roles.map { "\(name).\($0)" }
     }
 
@@ -109,8 +112,10 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .linear(let l):
             op = .linear(Linear(weight: l.weight.converted(), bias: l.bias?.map { U($0) }))
         case .bilinear(let b):
-            op = .bilinear(Bilinear(left: b.left.converted(), right: b.right.converted(),
-                                    leftBias: b.leftBias?.map { U($0) }, rightBias: b.rightBias?.map { U($0) }))
+            op = .bilinear(
+                Bilinear(
+                    left: b.left.converted(), right: b.right.converted(),
+                    leftBias: b.leftBias?.map { U($0) }, rightBias: b.rightBias?.map { U($0) }))
         case .conv2d(let c):
             op = .conv2d(Conv2d(weight: c.weight.converted(), bias: c.bias?.map { U($0) }, geometry: c.geometry))
         case .pool(let p): op = .pool(p)
@@ -118,7 +123,8 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .activation(let a): op = .activation(a)
         case .softmax: op = .softmax
         }
-        return Layer<U>(name: name, operation: op, inputShape: inputShape, outputShape: outputShape,
-                        tensorNames: tensorNames)
+        return Layer<U>(
+            name: name, operation: op, inputShape: inputShape, outputShape: outputShape,
+            tensorNames: tensorNames)
     }
 }

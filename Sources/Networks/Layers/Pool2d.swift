@@ -24,18 +24,22 @@ public struct Pool2d: Equatable, Sendable {
         x.withUnsafeBufferPointer { src in
             for n in 0..<x.rows {
                 let sample = n * g.inputSize
-                for c in 0..<g.channels { for oy in 0..<ho { for ox in 0..<wo {
-                    var best = -1
-                    var bestValue = -T.infinity
-                    for ky in 0..<g.kernel.h {
-                        let rowStart = (c * g.height + oy * g.stride.h + ky) * g.width + ox * g.stride.w
-                        for kx in 0..<g.kernel.w {
-                            let v = src[sample + rowStart + kx]
-                            if best < 0 || v > bestValue || v.isNaN { best = rowStart + kx; bestValue = v }
+                for c in 0..<g.channels {
+                    for oy in 0..<ho {
+                        for ox in 0..<wo {
+                            var best = -1
+                            var bestValue = -T.infinity
+                            for ky in 0..<g.kernel.h {
+                                let rowStart = (c * g.height + oy * g.stride.h + ky) * g.width + ox * g.stride.w
+                                for kx in 0..<g.kernel.w {
+                                    let v = src[sample + rowStart + kx]
+                                    if best < 0 || v > bestValue || v.isNaN { best = rowStart + kx; bestValue = v }
+                                }
+                            }
+                            out[n * outputSize + (c * ho + oy) * wo + ox] = Int32(best)
                         }
                     }
-                    out[n * outputSize + (c * ho + oy) * wo + ox] = Int32(best)
-                } } }
+                }
             }
         }
         return out
@@ -48,9 +52,11 @@ public struct Pool2d: Equatable, Sendable {
         let oy = (o % g.outPositions) / g.outWidth
         let ox = o % g.outWidth
         var idx: [Int] = []
-        for ky in 0..<g.kernel.h { for kx in 0..<g.kernel.w {
-            idx.append((c * g.height + oy * g.stride.h + ky) * g.width + ox * g.stride.w + kx)
-        } }
+        for ky in 0..<g.kernel.h {
+            for kx in 0..<g.kernel.w {
+                idx.append((c * g.height + oy * g.stride.h + ky) * g.width + ox * g.stride.w + kx)
+            }
+        }
         return idx
     }
 
@@ -62,9 +68,11 @@ public struct Pool2d: Equatable, Sendable {
             let win = winners(x)
             x.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
-                    for n in 0..<x.rows { for o in 0..<outputSize {
-                        dst[n * outputSize + o] = src[n * inSize + Int(win[n * outputSize + o])]
-                    } }
+                    for n in 0..<x.rows {
+                        for o in 0..<outputSize {
+                            dst[n * outputSize + o] = src[n * inSize + Int(win[n * outputSize + o])]
+                        }
+                    }
                 }
             }
         case .average:
@@ -72,11 +80,13 @@ public struct Pool2d: Equatable, Sendable {
             let scale = 1 / T(geometry.kernel.h * geometry.kernel.w)
             x.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
-                    for n in 0..<x.rows { for o in 0..<outputSize {
-                        var s: T = 0
-                        for i in windows[o] { s += src[n * inSize + i] }
-                        dst[n * outputSize + o] = s * scale
-                    } }
+                    for n in 0..<x.rows {
+                        for o in 0..<outputSize {
+                            var s: T = 0
+                            for i in windows[o] { s += src[n * inSize + i] }
+                            dst[n * outputSize + o] = s * scale
+                        }
+                    }
                 }
             }
         }
@@ -96,16 +106,20 @@ public struct Pool2d: Equatable, Sendable {
         g.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 if let winners {
-                    for n in 0..<samples { for o in 0..<outputSize {
-                        dst[n * inSize + Int(winners[n * outputSize + o])] += src[n * outputSize + o]
-                    } }
+                    for n in 0..<samples {
+                        for o in 0..<outputSize {
+                            dst[n * inSize + Int(winners[n * outputSize + o])] += src[n * outputSize + o]
+                        }
+                    }
                 } else {
                     let windows = (0..<outputSize).map(window(ofOutput:))
                     let scale = 1 / T(geometry.kernel.h * geometry.kernel.w)
-                    for n in 0..<samples { for o in 0..<outputSize {
-                        let v = src[n * outputSize + o] * scale
-                        for i in windows[o] { dst[n * inSize + i] += v }
-                    } }
+                    for n in 0..<samples {
+                        for o in 0..<outputSize {
+                            let v = src[n * outputSize + o] * scale
+                            for i in windows[o] { dst[n * inSize + i] += v }
+                        }
+                    }
                 }
             }
         }

@@ -16,8 +16,10 @@ public struct TrainingOptions: Sendable {
     /// the data (an image's border) then get gradients, and their weights shrink.
     public var inputNoise: Double?
 
-    public init(epochs: Int, batchSize: Int = 64, optimizer: OptimizerKind = .adam(learningRate: 1e-3),
-                seed: UInt64 = 0, maxGradientNorm: Double? = nil, cosineDecay: Bool = true, inputNoise: Double? = nil) {
+    public init(
+        epochs: Int, batchSize: Int = 64, optimizer: OptimizerKind = .adam(learningRate: 1e-3),
+        seed: UInt64 = 0, maxGradientNorm: Double? = nil, cosineDecay: Bool = true, inputNoise: Double? = nil
+    ) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.optimizer = optimizer
@@ -48,9 +50,11 @@ public struct TrainingCancelled: Error, CustomStringConvertible {
 /// Minibatch training with cross-entropy, seeded so the same options give the same network.
 public enum Trainer {
     @discardableResult
-    public static func train(_ network: inout Network<Float>, on data: Dataset, validation: Dataset? = nil,
-                             options: TrainingOptions,
-                             progress: (TrainingProgress) -> Bool = { _ in true }) throws -> [TrainingProgress] {
+    public static func train(
+        _ network: inout Network<Float>, on data: Dataset, validation: Dataset? = nil,
+        options: TrainingOptions,
+        progress: (TrainingProgress) -> Bool = { _ in true }
+    ) throws -> [TrainingProgress] {
         try data.check(against: network)
         if let validation { try validation.check(against: network) }
         guard let labels = data.labels else { throw NetworkError("data '\(data.name)' has no labels to train on") }
@@ -78,12 +82,14 @@ public enum Trainer {
                 step += 1
                 lossSum += loss * Double(batch.count)
                 seen += batch.count
-                let report = TrainingProgress(epoch: epoch, epochs: options.epochs, step: step, totalSteps: totalSteps,
-                                              loss: lossSum / Double(seen), validation: nil)
+                let report = TrainingProgress(
+                    epoch: epoch, epochs: options.epochs, step: step, totalSteps: totalSteps,
+                    loss: lossSum / Double(seen), validation: nil)
                 if !progress(report) { throw TrainingCancelled() }
             }
-            var summary = TrainingProgress(epoch: epoch, epochs: options.epochs, step: step, totalSteps: totalSteps,
-                                           loss: lossSum / Double(max(seen, 1)), validation: nil)
+            var summary = TrainingProgress(
+                epoch: epoch, epochs: options.epochs, step: step, totalSteps: totalSteps,
+                loss: lossSum / Double(max(seen, 1)), validation: nil)
             if let validation { summary.validation = network.evaluate(validation.x, labels: validation.labels) }
             history.append(summary)
             if !progress(summary) { throw TrainingCancelled() }

@@ -11,7 +11,8 @@ extension App {
         grid.clear()
         let canvas = Canvas(grid: grid, colors: colors)
         guard canvas.width >= App.minimumSize.width, canvas.height >= App.minimumSize.height else {
-            let text = "Loupe needs at least \(App.minimumSize.width)×\(App.minimumSize.height); this terminal is \(canvas.width)×\(canvas.height). Enlarge it, or q to quit."
+            let text =
+                "Loupe needs at least \(App.minimumSize.width)×\(App.minimumSize.height); this terminal is \(canvas.width)×\(canvas.height). Enlarge it, or q to quit."
             TextBlock.render(text, Theme.warning, canvas: canvas)
             return
         }
@@ -33,7 +34,8 @@ extension App {
             if let view = currentView {
                 view.render(mainCanvas, context)
             } else {
-                TextBlock.render("No view is open. Press : and choose one (open overview, open activations, …).", Theme.dim, canvas: mainCanvas)
+                TextBlock.render(
+                    "No view is open. Press : and choose one (open overview, open activations, …).", Theme.dim, canvas: mainCanvas)
             }
         }
         switch overlay {
@@ -62,7 +64,9 @@ extension App {
         let room = canvas.width - x - 2
         guard room > 0, room >= tag.unicodeScalars.count else { return }
         // Cut the end (the data's name), never the session's name.
-        let shown = right.unicodeScalars.count <= room ? right
+        let shown =
+            right.unicodeScalars.count <= room
+            ? right
             : room > tag.unicodeScalars.count + 1 ? String(String.UnicodeScalarView(right.unicodeScalars.prefix(room - 1))) + "…" : tag
         canvas.textRight(canvas.width - 1, 0, shown, Style(attributes: .reverse))
     }
@@ -155,14 +159,17 @@ extension App {
             return
         }
         var y = 0
-        y += TextBlock.render("Opening \(plan.models.joined(separator: " and ")) on \(plan.data). Demo models are trained on first use (a few seconds each) and cached.",
-                              canvas: inner)
+        y += TextBlock.render(
+            "Opening \(plan.models.joined(separator: " and ")) on \(plan.data). Demo models are trained on first use (a few seconds each) and cached.",
+            canvas: inner)
         y += 1
         guard let status = jobs.status else { return }
         inner.text(0, y, status.message, Theme.dim)
         ProgressBarWidget.render(status.fraction, canvas: inner.sub(Rect(x: 0, y: y + 1, width: inner.width, height: 1)))
         if !status.series.isEmpty {
-            let plot = LinePlot(title: "training loss (mean of the epoch so far, by step)", series: status.series.map { LinePlot.Series($0.name, y: $0.values) })
+            let plot = LinePlot(
+                title: "training loss (mean of the epoch so far, by step)",
+                series: status.series.map { LinePlot.Series($0.name, y: $0.values) })
             plot.render(inner.sub(Rect(x: 0, y: y + 3, width: inner.width, height: inner.height - y - 3)))
         }
     }
@@ -204,7 +211,8 @@ extension App {
         if !matches.isEmpty {
             let nameWidth = matches.map { $0.name.count }.max() ?? 0
             let items = matches.map { ListItem($0.name.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0) + $0.help) }
-            ListWidget.render(items, selected: prompt.selected, canvas: inner.sub(Rect(x: 0, y: 2, width: inner.width, height: inner.height - 2)))
+            ListWidget.render(
+                items, selected: prompt.selected, canvas: inner.sub(Rect(x: 0, y: 2, width: inner.width, height: inner.height - 2)))
         }
     }
 }

@@ -18,12 +18,14 @@ extension App {
         KeyBinding([.char(":")], .palette, "command palette: open VIEW, close, save NAME, export, sidebar, help, quit"),
         KeyBinding([.char("/")], .filter, "filter the current view (empty: show all)"),
         KeyBinding([.char("e")], .export, "export the current view's numbers as CSV"),
-        KeyBinding([.char("E")], .exportFigures, "export the current result's figures and caveats as CSV (as the command line and reports give them)"),
+        KeyBinding(
+            [.char("E")], .exportFigures,
+            "export the current result's figures and caveats as CSV (as the command line and reports give them)"),
         KeyBinding([.char("s")], .save, "save the session"),
         KeyBinding([.char("b")], .sidebar, "show or hide the sidebar"),
         KeyBinding([.control("w")], .tabClose, "close the current tab"),
         KeyBinding([.control("l")], .redraw, "redraw the screen"),
-        KeyBinding([.escape], .escape, "cancel the running job, or close what is open"),
+        KeyBinding([.escape], .escape, "cancel the running job, or close what is open")
     ]
 
     /// Answers one key.
@@ -72,7 +74,7 @@ extension App {
         case .quit: quit()
         case .tabNext: if !tabs.isEmpty { show(tab: (activeTab + 1) % tabs.count) }
         case .tabPrevious: if !tabs.isEmpty { show(tab: (activeTab + tabs.count - 1) % tabs.count) }
-        case .tabNumber: break   // handled with its key, which says which tab
+        case .tabNumber: break  // handled with its key, which says which tab
         case .palette: overlay = .prompt(Prompt(purpose: .palette, editor: LineEditor()))
         case .filter: overlay = .prompt(Prompt(purpose: .filter, editor: LineEditor()))
         case .export: export(to: nil)
@@ -147,7 +149,7 @@ extension App {
             ("export", "export the current view as CSV (export FILE: to that file)"),
             ("sidebar", "show or hide the sidebar"),
             ("help", "list every key"),
-            ("quit", "leave the workbench"),
+            ("quit", "leave the workbench")
         ]
     }
 
@@ -168,8 +170,11 @@ extension App {
             do { try open(argument) } catch { message = ("\(error)", Theme.error) }
         case "close": closeTab()
         case "save":
-            if argument.isEmpty { overlay = .prompt(Prompt(purpose: .saveName, editor: LineEditor(options.sessionName ?? defaultSessionName))) }
-            else { save(as: argument) }
+            if argument.isEmpty {
+                overlay = .prompt(Prompt(purpose: .saveName, editor: LineEditor(options.sessionName ?? defaultSessionName)))
+            } else {
+                save(as: argument)
+            }
         case "export": export(to: argument.isEmpty ? nil : argument)
         case "sidebar": options.showSidebar.toggle()
         case "help": overlay = .help(scroll: 0)
@@ -199,9 +204,10 @@ extension App {
         guard let workspace else { throw WorkbenchError("nothing to save while the models are loading") }
         let models = try workspace.models.map { try InputFile.recording($0.reference, file: $0.file) }
         let data = try InputFile.recording(workspace.data.name, file: workspace.dataFile)
-        return Session(name: name, models: models, data: data,
-                       tabs: tabs.map { Session.Tab(kind: $0.kind, settings: $0.settingsJSON) },
-                       activeTab: activeTab, settings: ["sidebar": .bool(options.showSidebar)])
+        return Session(
+            name: name, models: models, data: data,
+            tabs: tabs.map { Session.Tab(kind: $0.kind, settings: $0.settingsJSON) },
+            activeTab: activeTab, settings: ["sidebar": .bool(options.showSidebar)])
     }
 
     /// Saves under `name` (`s`, `:save NAME`).
@@ -247,7 +253,8 @@ extension App {
                     throw WorkbenchError("\(url.path) already exists; give another name (:export NAME)")
                 }
             } else {
-                url = try ExportFiles.write(in: options.exportDirectory, kinds: [view.kind], ext: "csv") { try table.writeCSV(to: $0[0]) }[0]
+                url = try ExportFiles.write(in: options.exportDirectory, kinds: [view.kind], ext: "csv") { try table.writeCSV(to: $0[0]) }[
+                    0]
             }
             savedThisRun.append(url.lastPathComponent)
             message = ("exported \(table.rows.count) rows × \(table.columns.count) columns to \(url.path)", Theme.accent)

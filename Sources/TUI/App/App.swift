@@ -12,8 +12,10 @@ public struct AppOptions {
     public var showSidebar: Bool
     public var registry: ViewRegistry
 
-    public init(sessions: SessionStore, exportDirectory: URL, sessionName: String? = nil, warnings: [String] = [],
-                showSidebar: Bool = true, registry: ViewRegistry = .standard) {
+    public init(
+        sessions: SessionStore, exportDirectory: URL, sessionName: String? = nil, warnings: [String] = [],
+        showSidebar: Bool = true, registry: ViewRegistry = .standard
+    ) {
         self.sessions = sessions
         self.exportDirectory = exportDirectory
         self.sessionName = sessionName
@@ -77,27 +79,34 @@ public final class App {
     var savedThisRun: [String] = []
 
     /// A workbench on a loaded workspace, opening `tabs` (default: every registered view).
-    public convenience init(workspace: Workspace, tabs: [Session.Tab]? = nil, activeTab: Int = 0, options: AppOptions,
-                            colors: ColorMode = .truecolor) {
+    public convenience init(
+        workspace: Workspace, tabs: [Session.Tab]? = nil, activeTab: Int = 0, options: AppOptions,
+        colors: ColorMode = .truecolor
+    ) {
         self.init(phase: nil, tabs: tabs, activeTab: activeTab, options: options, colors: colors)
         becomeReady(workspace)
     }
 
     /// A workbench that first loads `plan` (training demo models) with a progress screen.
-    public convenience init(loading plan: WorkspacePlan, tabs: [Session.Tab]? = nil, activeTab: Int = 0, options: AppOptions,
-                            colors: ColorMode = .truecolor) {
+    public convenience init(
+        loading plan: WorkspacePlan, tabs: [Session.Tab]? = nil, activeTab: Int = 0, options: AppOptions,
+        colors: ColorMode = .truecolor
+    ) {
         self.init(phase: .loading(plan, failure: nil), tabs: tabs, activeTab: activeTab, options: options, colors: colors)
-        jobs.submit("loading models", work: { [weak self] control in
-            let workspace = try plan.load(control)
-            control.deliver { self?.becomeReady(workspace) }
-        }, completion: { [weak self] outcome in
-            guard let self, case .loading = self.phase else { return }
-            switch outcome {
-            case .finished: break
-            case .cancelled: self.phase = .loading(plan, failure: "loading was cancelled")
-            case .failed(let m): self.phase = .loading(plan, failure: m)
-            }
-        })
+        jobs.submit(
+            "loading models",
+            work: { [weak self] control in
+                let workspace = try plan.load(control)
+                control.deliver { self?.becomeReady(workspace) }
+            },
+            completion: { [weak self] outcome in
+                guard let self, case .loading = self.phase else { return }
+                switch outcome {
+                case .finished: break
+                case .cancelled: self.phase = .loading(plan, failure: "loading was cancelled")
+                case .failed(let m): self.phase = .loading(plan, failure: m)
+                }
+            })
     }
 
     private init(phase: Phase?, tabs: [Session.Tab]?, activeTab: Int, options: AppOptions, colors: ColorMode) {
@@ -112,9 +121,10 @@ public final class App {
     }
 
     private func becomeReady(_ workspace: Workspace) {
-        let context = ViewContext(workspace: workspace, jobs: jobs, colors: colors, exportDirectory: options.exportDirectory,
-                                  report: { [weak self] text, style in self?.message = (text, style) },
-                                  list: { [weak self] name in self?.savedThisRun.append(name) })
+        let context = ViewContext(
+            workspace: workspace, jobs: jobs, colors: colors, exportDirectory: options.exportDirectory,
+            report: { [weak self] text, style in self?.message = (text, style) },
+            list: { [weak self] name in self?.savedThisRun.append(name) })
         phase = .ready(context)
         for tab in pendingTabs {
             do {

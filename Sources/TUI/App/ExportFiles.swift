@@ -11,8 +11,10 @@ import Workbench
 enum ExportFiles {
     /// Writes one or more files that share a stamp: `body` gets, for each kind, the URL
     /// "loupe-KIND-STAMP[-N].EXT", and writes them all without replacing. Returns their URLs.
-    static func write(in directory: URL, kinds: [String], ext: String, date: Date = Date(),
-                      _ body: ([URL]) throws -> Void) throws -> [URL] {
+    static func write(
+        in directory: URL, kinds: [String], ext: String, date: Date = Date(),
+        _ body: ([URL]) throws -> Void
+    ) throws -> [URL] {
         guard PathKind(directory.path) == .directory else {
             throw WorkbenchError("the export folder \(directory.path) does not exist; create it or start with --export-dir DIR")
         }

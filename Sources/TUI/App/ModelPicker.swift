@@ -15,14 +15,17 @@ public final class ModelPicker {
     private let workspace: Workspace
 
     /// Starts on `preferred` if given, else the first workspace model that suits, else `fallback`.
-    public init(workspace: Workspace, preferred: String?, fallback: String,
-                suits: @escaping (Network<Float>) -> Bool = { _ in true }) {
+    public init(
+        workspace: Workspace, preferred: String?, fallback: String,
+        suits: @escaping (Network<Float>) -> Bool = { _ in true }
+    ) {
         self.workspace = workspace
         self.suits = suits
         let own = workspace.models.map(\.reference)
         candidates = own + DemoModels.names.map { "demo:\($0)" }.filter { !own.contains($0) }
         let all = candidates
-        reference = preferred.flatMap { all.contains($0) ? $0 : nil }
+        reference =
+            preferred.flatMap { all.contains($0) ? $0 : nil }
             ?? workspace.models.first { suits($0.network) }?.reference ?? fallback
     }
 
@@ -59,16 +62,25 @@ public final class ModelPicker {
             return
         }
         let reference = self.reference
-        context.jobs.submit("open \(reference)", work: { job in
-            let network = try Models.load(reference) { p in job.report(p.fraction, "training \(reference): epoch \(p.epoch)/\(p.epochs)") }
-            job.deliver { [weak self] in
-                guard let self else { return }
-                self.workspace.openedModels[reference] = network
-                guard self.reference == reference else { return }
-                if self.suits(network) { ready(network) } else { context.notify("\(reference) does not fit this view", style: Theme.warning) }
-            }
-        }, completion: { outcome in
-            if case .failed(let message) = outcome { context.notify(message, style: Theme.error) }
-        })
+        context.jobs.submit(
+            "open \(reference)",
+            work: { job in
+                let network = try Models.load(reference) { p in
+                    job.report(p.fraction, "training \(reference): epoch \(p.epoch)/\(p.epochs)")
+                }
+                job.deliver { [weak self] in
+                    guard let self else { return }
+                    self.workspace.openedModels[reference] = network
+                    guard self.reference == reference else { return }
+                    if self.suits(network) {
+                        ready(network)
+                    } else {
+                        context.notify("\(reference) does not fit this view", style: Theme.warning)
+                    }
+                }
+            },
+            completion: { outcome in
+                if case .failed(let message) = outcome { context.notify(message, style: Theme.error) }
+            })
     }
 }

@@ -14,9 +14,10 @@ public struct ViewRegistry {
     public init() {}
 
     public mutating func register<V: WorkbenchView>(_ type: V.Type) {
-        kinds.append(ViewKind(name: V.kind, summary: V.summary) { workspace, settings in
-            V(workspace: workspace, settings: try settings.map { try $0.decode(V.Settings.self) })
-        })
+        kinds.append(
+            ViewKind(name: V.kind, summary: V.summary) { workspace, settings in
+                V(workspace: workspace, settings: try settings.map { try $0.decode(V.Settings.self) })
+            })
     }
 
     /// The views of the first release; later analyses add themselves here.

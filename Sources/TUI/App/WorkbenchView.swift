@@ -74,8 +74,10 @@ public final class ViewContext {
     private let report: (String, Style) -> Void
     private let list: (String) -> Void
 
-    init(workspace: Workspace, jobs: JobRunner, colors: ColorMode, exportDirectory: URL,
-         report: @escaping (String, Style) -> Void, list: @escaping (String) -> Void) {
+    init(
+        workspace: Workspace, jobs: JobRunner, colors: ColorMode, exportDirectory: URL,
+        report: @escaping (String, Style) -> Void, list: @escaping (String) -> Void
+    ) {
         self.workspace = workspace
         self.jobs = jobs
         self.colors = colors

@@ -23,10 +23,14 @@ public struct LoadedModel: Sendable {
     /// (`run1/model.safetensors`, `run2/model.safetensors`): the part that differs, which the
     /// start of a long path would hide.
     public static func shortNames(_ references: [String]) -> [String] {
-        let parts = references.map { $0.hasPrefix("demo:") ? [$0] : URL(fileURLWithPath: $0).standardizedFileURL.pathComponents.filter { $0 != "/" } }
+        let parts = references.map {
+            $0.hasPrefix("demo:") ? [$0] : URL(fileURLWithPath: $0).standardizedFileURL.pathComponents.filter { $0 != "/" }
+        }
         return parts.enumerated().map { i, mine in
             var k = 1
-            while k < mine.count, parts.enumerated().contains(where: { j, other in j != i && other != mine && other.suffix(k) == mine.suffix(k) }) {
+            while k < mine.count,
+                parts.enumerated().contains(where: { j, other in j != i && other != mine && other.suffix(k) == mine.suffix(k) })
+            {
                 k += 1
             }
             return mine.suffix(k).joined(separator: "/")
@@ -79,7 +83,9 @@ public struct WorkspacePlan: Sendable {
         for reference in models where reference.hasPrefix("demo:") { _ = try DemoModels.recipe(String(reference.dropFirst(5))) }
         if data.hasPrefix("builtin:") {
             let known = ["builtin:digits"] + Digits.Split.allCases.filter { $0 != .all }.map { "builtin:digits:\($0.rawValue)" }
-            guard known.contains(data) else { throw NetworkError("unknown built-in data '\(data)'; available: \(known.joined(separator: ", "))") }
+            guard known.contains(data) else {
+                throw NetworkError("unknown built-in data '\(data)'; available: \(known.joined(separator: ", "))")
+            }
         } else {
             let dataset = try DataSource.load(data)
             for network in loadedModels.values { try dataset.check(against: network) }
@@ -93,13 +99,18 @@ public struct WorkspacePlan: Sendable {
         var loaded: [LoadedModel] = []
         let names = LoadedModel.shortNames(models)
         for (i, reference) in models.enumerated() {
-            let network = try loadedModels[reference] ?? Models.load(reference) { p in
-                job?.record("\(reference) loss", p.loss)
-                return job?.report(p.fraction, "training \(reference): epoch \(p.epoch)/\(p.epochs), loss \(String(format: "%.4f", p.loss))") ?? true
-            }
+            let network =
+                try loadedModels[reference]
+                ?? Models.load(reference) { p in
+                    job?.record("\(reference) loss", p.loss)
+                    return job?.report(
+                        p.fraction, "training \(reference): epoch \(p.epoch)/\(p.epochs), loss \(String(format: "%.4f", p.loss))") ?? true
+                }
             try data.check(against: network)
-            loaded.append(LoadedModel(label: i == 0 ? "A" : "B", reference: reference, network: network, file: Models.file(of: reference),
-                                      shortName: names[i]))
+            loaded.append(
+                LoadedModel(
+                    label: i == 0 ? "A" : "B", reference: reference, network: network, file: Models.file(of: reference),
+                    shortName: names[i]))
         }
         return Workspace(models: loaded, data: data, dataFile: self.data.hasPrefix("builtin:") ? nil : URL(fileURLWithPath: self.data))
     }

@@ -20,8 +20,9 @@ public struct Canvas {
 
     /// The part of this canvas at `r` (relative coordinates).
     public func sub(_ r: Rect) -> Canvas {
-        Canvas(grid: grid, rect: Rect(x: rect.x + r.x, y: rect.y + r.y, width: r.width, height: r.height).intersection(rect),
-               colors: colors)
+        Canvas(
+            grid: grid, rect: Rect(x: rect.x + r.x, y: rect.y + r.y, width: r.width, height: r.height).intersection(rect),
+            colors: colors)
     }
 
     public func put(_ x: Int, _ y: Int, _ scalar: Unicode.Scalar, _ style: Style = .plain) {
@@ -53,8 +54,10 @@ public struct Canvas {
     /// Writes `text` from (x, y) on one row, at most `maxWidth` cells (the canvas edge by
     /// default); text that does not fit is cut with '…'. Returns the number of cells written.
     @discardableResult
-    public func text(_ x: Int, _ y: Int, _ text: String, _ style: Style = .plain, maxWidth: Int? = nil,
-                     elision: Elision = .end) -> Int {
+    public func text(
+        _ x: Int, _ y: Int, _ text: String, _ style: Style = .plain, maxWidth: Int? = nil,
+        elision: Elision = .end
+    ) -> Int {
         let limit = min(maxWidth ?? (width - x), width - x)
         guard limit > 0, y >= 0, y < height else { return 0 }
         let shown = Canvas.fitted(Array(text.unicodeScalars), limit, elision)

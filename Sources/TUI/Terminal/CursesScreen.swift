@@ -27,7 +27,7 @@ final class CursesScreen {
             (ccurses_key_up(), .up), (ccurses_key_down(), .down), (ccurses_key_left(), .left), (ccurses_key_right(), .right),
             (ccurses_key_home(), .home), (ccurses_key_end(), .end), (ccurses_key_page_up(), .pageUp),
             (ccurses_key_page_down(), .pageDown), (ccurses_key_backspace(), .backspace), (ccurses_key_enter(), .enter),
-            (ccurses_key_back_tab(), .backTab), (ccurses_key_delete(), .delete), (ccurses_key_resize(), .resize),
+            (ccurses_key_back_tab(), .backTab), (ccurses_key_delete(), .delete), (ccurses_key_resize(), .resize)
         ]
         for (code, key) in named { codes[Int(code)] = key }
         for n in 1...12 { codes[Int(ccurses_key_f(Int32(n)))] = .function(n) }
@@ -69,8 +69,9 @@ final class CursesScreen {
         let last = grid.cells.count - 1
         for i in diff.changes(grid) where i != last {
             let cell = grid.cells[i]
-            ccurses_put(Int32(i / grid.width), Int32(i % grid.width), cell.scalar.value,
-                        Int32(cell.style.attributes.rawValue), pair(for: cell.style))
+            ccurses_put(
+                Int32(i / grid.width), Int32(i % grid.width), cell.scalar.value,
+                Int32(cell.style.attributes.rawValue), pair(for: cell.style))
         }
     }
 

@@ -20,7 +20,9 @@ struct ActivationRecord {
     let probabilities: Matrix<Float>
 
     /// Runs the data through `network` in batches, reporting to `job`.
-    static func compute(_ network: Network<Float>, data: Dataset, label: String, job: JobControl, batchSize: Int = 256) throws -> ActivationRecord {
+    static func compute(_ network: Network<Float>, data: Dataset, label: String, job: JobControl, batchSize: Int = 256) throws
+        -> ActivationRecord
+    {
         let kept = network.layers.indices.filter { network.layers[$0].operation.kind != "flatten" }
         var parts = kept.map { _ in [Matrix<Float>]() }
         var probabilities: [Matrix<Float>] = []
@@ -33,8 +35,9 @@ struct ActivationRecord {
         }
         let layers = kept.enumerated().map { k, i -> LayerActivations in
             let values = Matrix.vstack(parts[k])
-            return LayerActivations(name: network.layers[i].name, shape: network.layers[i].outputShape, values: values,
-                                    scale: .fitting(values.storage))
+            return LayerActivations(
+                name: network.layers[i].name, shape: network.layers[i].outputShape, values: values,
+                scale: .fitting(values.storage))
         }
         let p = Matrix.vstack(probabilities)
         return ActivationRecord(layers: layers, predictions: p.rowArgmax(), probabilities: p)

@@ -38,7 +38,10 @@ public final class ActivationsView: WorkbenchView {
     public var title: String { "Activations" }
 
     /// What the view's keys do.
-    public enum Action: Sendable, Equatable { case sampleNext, samplePrevious, sampleNext10, samplePrevious10, layerNext, layerPrevious, unitNext, unitPrevious, unitDown, unitUp, unitTop, unitDetail, unitClose }
+    public enum Action: Sendable, Equatable {
+        case sampleNext, samplePrevious, sampleNext10, samplePrevious10, layerNext, layerPrevious, unitNext, unitPrevious, unitDown, unitUp,
+            unitTop, unitDetail, unitClose
+    }
 
     public var keyBindings: [KeyBinding<Action>] {
         [
@@ -54,21 +57,24 @@ public final class ActivationsView: WorkbenchView {
             KeyBinding([.char("H")], .unitUp, "unit one heatmap row back"),
             KeyBinding([.char("t")], .unitTop, "go to the sample that excites the unit most"),
             KeyBinding([.enter], .unitDetail, "the selected unit: histogram and top samples (again: back)"),
-            KeyBinding([.escape], .unitClose, "back from the unit to the heatmaps"),
+            KeyBinding([.escape], .unitClose, "back from the unit to the heatmaps")
         ]
     }
 
     public func opened(_ context: ViewContext) {
         let models = workspace.models, data = workspace.data
-        context.jobs.submit("activations", work: { [weak self] job in
-            for (i, model) in models.enumerated() {
-                let record = try ActivationRecord.compute(model.network, data: data, label: model.reference, job: job)
-                job.deliver { self?.records[i] = record }
-            }
-        }, completion: { [weak self] outcome in
-            if case .failed(let m) = outcome { self?.failure = m }
-            if case .cancelled = outcome { self?.failure = "cancelled; :close and :open activations to start again" }
-        })
+        context.jobs.submit(
+            "activations",
+            work: { [weak self] job in
+                for (i, model) in models.enumerated() {
+                    let record = try ActivationRecord.compute(model.network, data: data, label: model.reference, job: job)
+                    job.deliver { self?.records[i] = record }
+                }
+            },
+            completion: { [weak self] outcome in
+                if case .failed(let m) = outcome { self?.failure = m }
+                if case .cancelled = outcome { self?.failure = "cancelled; :close and :open activations to start again" }
+            })
     }
 
     // MARK: Selection
@@ -131,8 +137,10 @@ public final class ActivationsView: WorkbenchView {
             for (m, record) in done.enumerated() {
                 let layer = record.layers[settings.layer]
                 for (rank, top) in topSamples(model: m, count: workspace.data.count).enumerated() {
-                    table.rows.append([.text(workspace.models[m].reference), .text(layer.name), .integer(settings.unit), .integer(rank + 1),
-                                       .integer(top.sample), label(top.sample), .number(Double(top.value))])
+                    table.rows.append([
+                        .text(workspace.models[m].reference), .text(layer.name), .integer(settings.unit), .integer(rank + 1),
+                        .integer(top.sample), label(top.sample), .number(Double(top.value))
+                    ])
                 }
             }
             return table
@@ -143,8 +151,10 @@ public final class ActivationsView: WorkbenchView {
         for (m, record) in done.enumerated() {
             for layer in record.layers {
                 for (u, v) in layer.values.row(s).enumerated() {
-                    table.rows.append([.text(workspace.models[m].reference), .integer(s), label(s), .integer(record.predictions[s]),
-                                       .text(layer.name), .integer(u), .number(Double(v))])
+                    table.rows.append([
+                        .text(workspace.models[m].reference), .integer(s), label(s), .integer(record.predictions[s]),
+                        .text(layer.name), .integer(u), .number(Double(v))
+                    ])
                 }
             }
         }
@@ -178,12 +188,15 @@ public final class ActivationsView: WorkbenchView {
         let s = settings.sample, data = workspace.data
         canvas.text(0, 0, "sample \(NumberFormat.sample(s, of: data.count))", Theme.title)
         var y = 1
-        if let labels = data.labels { canvas.text(0, y, "label \(workspace.models[0].network.classNames[safe: labels[s]] ?? String(labels[s]))"); y += 1 }
+        if let labels = data.labels {
+            canvas.text(0, y, "label \(workspace.models[0].network.classNames[safe: labels[s]] ?? String(labels[s]))"); y += 1
+        }
         let net = workspace.models[0].network
         let shape = net.input.image ?? (net.input.shape.count == 3 ? net.input.shape : nil)
         if let shape {
-            let image = ImageWidget(pixels: data.x.row(s).map(Double.init), shape: shape,
-                                    range: net.input.range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
+            let image = ImageWidget(
+                pixels: data.x.row(s).map(Double.init), shape: shape,
+                range: net.input.range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
             let scale = image.scale(fitting: (canvas.width, min(10, canvas.height / 2)), mode: canvas.colors)
             let size = image.size(scale: scale, mode: canvas.colors)
             image.render(canvas.sub(Rect(x: 0, y: y, width: size.width, height: size.height)), scale: scale)
@@ -196,7 +209,10 @@ public final class ActivationsView: WorkbenchView {
             let p = record.probabilities[s, predicted]
             let correct = data.labels.map { $0[s] == predicted }
             let style = correct == nil ? Style.plain : (correct! ? Theme.accent : Theme.error)
-            canvas.text(0, y, "\(model.label) → \(model.network.classNames[safe: predicted] ?? String(predicted))  \(String(format: "%.1f %%", 100 * p))", style)
+            canvas.text(
+                0, y,
+                "\(model.label) → \(model.network.classNames[safe: predicted] ?? String(predicted))  \(String(format: "%.1f %%", 100 * p))",
+                style)
             y += 1
         }
         // Class probabilities of model A, while there is room.
@@ -252,7 +268,9 @@ public final class ActivationsView: WorkbenchView {
         }
         if let layer = record.layers[safe: settings.layer], settings.unit < layer.values.cols {
             let v = layer.values[s, settings.unit]
-            canvas.text(0, canvas.height - 1, "\(layer.name) unit \(settings.unit): \(NumberFormat.readable(Double(v)))   Enter: unit detail", Theme.accent)
+            canvas.text(
+                0, canvas.height - 1, "\(layer.name) unit \(settings.unit): \(NumberFormat.readable(Double(v)))   Enter: unit detail",
+                Theme.accent)
         }
     }
 
@@ -278,8 +296,9 @@ public final class ActivationsView: WorkbenchView {
         let count = max(canvas.width / tileWidth, 1)
         let labels = workspace.data.labels
         for (i, top) in topSamples(model: m, count: count).enumerated() {
-            let image = ImageWidget(pixels: workspace.data.x.row(top.sample).map(Double.init), shape: shape,
-                                    range: net.input.range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
+            let image = ImageWidget(
+                pixels: workspace.data.x.row(top.sample).map(Double.init), shape: shape,
+                range: net.input.range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
             let tile = canvas.sub(Rect(x: i * tileWidth, y: y + 1, width: tileWidth - 1, height: canvas.height - y - 1))
             let size = image.size(scale: 1, mode: canvas.colors)
             image.render(tile, scale: 1)

@@ -33,7 +33,8 @@ public final class AlignView: WorkbenchView {
     }
 
     public static let kind = "align"
-    public static let summary = "unit correlations between a layer of A and one of B, natural and aligned; matched-correlation curves; spectral clusters"
+    public static let summary =
+        "unit correlations between a layer of A and one of B, natural and aligned; matched-correlation curves; spectral clusters"
 
     public private(set) var settings: Settings
     private let workspace: Workspace
@@ -53,7 +54,10 @@ public final class AlignView: WorkbenchView {
     public var title: String { "Align" }
 
     /// What the view's keys do.
-    public enum Action: Sendable, Equatable { case layerNext, layerPrevious, layerBNext, layerBPrevious, order, zoom, panel, partner, cursorDown, cursorUp, cursorRight, cursorLeft, retry }
+    public enum Action: Sendable, Equatable {
+        case layerNext, layerPrevious, layerBNext, layerBPrevious, order, zoom, panel, partner, cursorDown, cursorUp, cursorRight,
+            cursorLeft, retry
+    }
 
     public var keyBindings: [KeyBinding<Action>] {
         [
@@ -69,7 +73,7 @@ public final class AlignView: WorkbenchView {
             KeyBinding([.up, .char("k")], .cursorUp, "previous unit of A (row)"),
             KeyBinding([.right, .char("l")], .cursorRight, "next unit of B (column)"),
             KeyBinding([.left, .char("h")], .cursorLeft, "previous unit of B (column)"),
-            KeyBinding([.char("r")], .retry, "compute again after a cancel or failure"),
+            KeyBinding([.char("r")], .retry, "compute again after a cancel or failure")
         ]
     }
 
@@ -106,8 +110,9 @@ public final class AlignView: WorkbenchView {
         guard let choice else { return }
         let (a, b, data) = (workspace.models[0].network, workspace.models[1].network, workspace.data)
         results.request(choice, title: "align \(choice.layerA) × \(choice.layerB)", context) { job in
-            try ConvergentLearning.compare(a, b, data: data, layerA: choice.layerA, layerB: choice.layerB,
-                                           options: ConvergentOptions(methods: [.bipartite, .semi, .spectral]), progress: job.progress)
+            try ConvergentLearning.compare(
+                a, b, data: data, layerA: choice.layerA, layerB: choice.layerB,
+                options: ConvergentOptions(methods: [.bipartite, .semi, .spectral]), progress: job.progress)
         }
     }
 
@@ -184,8 +189,10 @@ public final class AlignView: WorkbenchView {
         table.rows.reserveCapacity(r.correlation.unitsA * r.correlation.unitsB)
         for (i, row) in r.correlation.matrix.enumerated() {
             for (j, value) in row.enumerated() {
-                table.rows.append([.text(a), .text(choice.layerA), .integer(i), .text(b), .text(choice.layerB), .integer(j), .number(value),
-                                   .integer(position[j]), .integer(bipartite.contains([i, j]) ? 1 : 0), .integer(semi.contains([i, j]) ? 1 : 0)])
+                table.rows.append([
+                    .text(a), .text(choice.layerA), .integer(i), .text(b), .text(choice.layerB), .integer(j), .number(value),
+                    .integer(position[j]), .integer(bipartite.contains([i, j]) ? 1 : 0), .integer(semi.contains([i, j]) ? 1 : 0)
+                ])
             }
         }
         return table
@@ -204,13 +211,20 @@ public final class AlignView: WorkbenchView {
         }
         let (a, b) = (workspace.models[0], workspace.models[1])
         func shape(_ net: Network<Float>, _ layer: String) -> String { (try? shapeText(net.shape(of: layer))) ?? "" }
-        canvas.text(0, 0, "\(a.title) \(choice.layerA) \(shape(a.network, choice.layerA)) × \(b.title) \(choice.layerB) \(shape(b.network, choice.layerB))",
-                    Theme.heading)
+        canvas.text(
+            0, 0,
+            "\(a.title) \(choice.layerA) \(shape(a.network, choice.layerA)) × \(b.title) \(choice.layerB) \(shape(b.network, choice.layerB))",
+            Theme.heading)
         let body = canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2))
-        guard let r = results.value(choice, context, canvas: body, computing: "correlating the units on \(workspace.data.name)",
-                                    failed: { "Align: \($0). n, p, N, P pick other layers." }) else { return }
+        guard
+            let r = results.value(
+                choice, context, canvas: body, computing: "correlating the units on \(workspace.data.name)",
+                failed: { "Align: \($0). n, p, N, P pick other layers." })
+        else { return }
         clampCursor(r)
-        let order = settings.aligned ? "B's units beside their partners in A (o: B's own order)" : "B's units in their own order (o: beside their partners)"
+        let order =
+            settings.aligned
+            ? "B's units beside their partners in A (o: B's own order)" : "B's units in their own order (o: beside their partners)"
         canvas.text(0, 1, "\(r.correlation.observations) observations · \(order)", Theme.dim)
         renderResult(r, body)
     }
@@ -231,8 +245,9 @@ public final class AlignView: WorkbenchView {
             canvas.text(0, 0, "too small for the matrix: enlarge the terminal or hide the sidebar (b)", Theme.dim)
             return
         }
-        let w = MatrixWindow(rows: c.unitsA, columns: c.unitsB, width: mapWidth, height: mapHeight, colors: canvas.colors,
-                             zoomed: settings.zoomed, cursor: (settings.unitA, column), previous: window)
+        let w = MatrixWindow(
+            rows: c.unitsA, columns: c.unitsB, width: mapWidth, height: mapHeight, colors: canvas.colors,
+            zoomed: settings.zoomed, cursor: (settings.unitA, column), previous: window)
         window = w
         let size = Heatmap.size(rows: w.pixelRows, cols: w.pixelColumns, mode: canvas.colors)
         let map = w.heatmap(matrix, cursor: (settings.unitA, column))
@@ -263,7 +278,9 @@ public final class AlignView: WorkbenchView {
             entry += " · its cell: mean of \(w.factor)×\(w.factor) units = \(String(format: "%+.3f", mean))"
         }
         guard !r.correlation.constantUnitsA.contains(i) else { return [entry, "A \(i) is constant over the data: no partner"] }
-        let partner = { (m: UnitMatching) in m.pairs.first { $0.unitA == i }.map { "B \($0.unitB) (\(String(format: "%.3f", $0.correlation)))" } ?? "none" }
+        let partner = { (m: UnitMatching) in
+            m.pairs.first { $0.unitA == i }.map { "B \($0.unitB) (\(String(format: "%.3f", $0.correlation)))" } ?? "none"
+        }
         return [entry, "partners of A \(i): bipartite \(partner(r.bipartite)) · semi \(partner(r.semi)) · g goes to the first"]
     }
 
@@ -290,15 +307,17 @@ public final class AlignView: WorkbenchView {
     private func renderClusters(_ r: ConvergentLearningResult, _ canvas: Canvas) {
         guard let s = r.spectral else { return }
         canvas.text(0, 0, "spectral clusters (c: matchings)", Theme.title)
-        TextBlock.render("\(s.clusters.count)\(s.chosenByEigengap ? " (by the eigengap)" : ""), \(s.sharedClusters) shared by A and B",
-                         canvas: canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 2)))
+        TextBlock.render(
+            "\(s.clusters.count)\(s.chosenByEigengap ? " (by the eigengap)" : ""), \(s.sharedClusters) shared by A and B",
+            canvas: canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: 2)))
         canvas.text(0, 3, AlignView.clusterHeader, Theme.dim)
         let here = s.clusters.firstIndex { $0.unitsA.contains(settings.unitA) }
         let rows = canvas.height - 4
         // Keep the cursor unit's cluster in the list.
         let first = here.map { firstShown(0, toShow: $0, visible: max(rows, 1)) } ?? 0
         for (k, cluster) in s.clusters.enumerated().dropFirst(first).prefix(max(rows, 0)) {
-            let line = String(format: "%3d  %7d  %7d  %8.3f", k, cluster.unitsA.count, cluster.unitsB.count, cluster.meanAbsoluteCorrelation)
+            let line = String(
+                format: "%3d  %7d  %7d  %8.3f", k, cluster.unitsA.count, cluster.unitsB.count, cluster.meanAbsoluteCorrelation)
             canvas.text(0, 4 + k - first, line + (k == here ? " ◀" : ""), k == here ? Theme.selected : .plain)
         }
     }

@@ -17,14 +17,16 @@ extension BilinearView {
             return
         }
         guard let shown else {
-            TextBlock.render("decomposing the contrast of \(formName(settings.form)) and \(formName(settings.versus ?? 0))…", Theme.dim, canvas: rest)
+            TextBlock.render(
+                "decomposing the contrast of \(formName(settings.form)) and \(formName(settings.versus ?? 0))…", Theme.dim, canvas: rest)
             return
         }
         renderFacts(shown, rest.sub(Rect(x: 0, y: 0, width: rest.width, height: 1)))
         if canvas.width >= Self.gridSize.width, canvas.height >= Self.gridSize.height {
             let body = Rect(x: 0, y: 2, width: rest.width, height: rest.height - 2)
             let (top, bottom) = body.splitTop(max(body.height * 2 / 5, 8))
-            let upper = top.columns(2, gap: 2), lower = Rect(x: bottom.x, y: bottom.y + 1, width: bottom.width, height: bottom.height - 1).columns(2, gap: 2)
+            let upper = top.columns(2, gap: 2),
+                lower = Rect(x: bottom.x, y: bottom.y + 1, width: bottom.width, height: bottom.height - 1).columns(2, gap: 2)
             renderPanel(.spectrum, shown, rest.sub(upper[0]))
             renderPanel(.truncation, shown, rest.sub(upper[1]))
             renderPanel(.eigenvectors, shown, rest.sub(lower[0]))
@@ -38,10 +40,12 @@ extension BilinearView {
     private func renderHeader(_ canvas: Canvas) {
         var text = modelReference
         if let layer = settings.layer {
-            text += " · layer \(layer)" + (layers.count > 1 ? " (\((layers.firstIndex(of: layer) ?? 0) + 1) of \(layers.count), L: next)" : "")
+            text +=
+                " · layer \(layer)" + (layers.count > 1 ? " (\((layers.firstIndex(of: layer) ?? 0) + 1) of \(layers.count), L: next)" : "")
         }
         if let site = analysis?.site {
-            text += " · forms in \(site.spaceName) \(shapeText(site.imageShape ?? [site.spaceSize]))" + (site.hasConstant ? " + constant" : "")
+            text +=
+                " · forms in \(site.spaceName) \(shapeText(site.imageShape ?? [site.spaceSize]))" + (site.hasConstant ? " + constant" : "")
         }
         let used = canvas.text(0, 0, text, Theme.heading)
         let hints = "m model  c class  x versus  n/p sample  +/- features  f panel"
@@ -54,8 +58,10 @@ extension BilinearView {
         let positive = λ.filter { $0 > 0 }.count, negative = λ.filter { $0 < 0 }.count
         var text = "form \(shown.label)"
         if let versus = settings.versus { text += " (logit \(formName(settings.form)) − logit \(formName(versus)))" }
-        text += ": \(λ.count) eigenvalues, \(positive) > 0, \(negative) < 0 · λ from \(NumberFormat.readable(λ.first ?? 0)) to \(NumberFormat.readable(λ.last ?? 0))"
-        text += " · effective rank \(String(format: "%.1f", shown.spectrum.effectiveRank)) · offset \(NumberFormat.readable(shown.spectrum.offset))"
+        text +=
+            ": \(λ.count) eigenvalues, \(positive) > 0, \(negative) < 0 · λ from \(NumberFormat.readable(λ.first ?? 0)) to \(NumberFormat.readable(λ.last ?? 0))"
+        text +=
+            " · effective rank \(String(format: "%.1f", shown.spectrum.effectiveRank)) · offset \(NumberFormat.readable(shown.spectrum.offset))"
         canvas.text(0, 0, text, Theme.title)
     }
 
@@ -85,7 +91,8 @@ extension BilinearView {
         case .spectrum: return "Spectrum of \(shown.label)"
         case .eigenvectors: return "Top eigenvectors of \(shown.label)"
         case .truncation: return "Truncation on \(workspace.data.name)"
-        case .contributions: return "Sample \(NumberFormat.sample(settings.sample, of: workspace.data.count)): contributions to \(shown.label)"
+        case .contributions:
+            return "Sample \(NumberFormat.sample(settings.sample, of: workspace.data.count)): contributions to \(shown.label)"
         }
     }
 
@@ -96,9 +103,14 @@ extension BilinearView {
         let s = shown.spectrum, λ = s.eigenvalues
         let x = λ.indices.map { Double($0 + 1) }
         var series = [LinePlot.Series("λ", x: x, y: λ), LinePlot.Series("0", x: [1, Double(max(λ.count, 2))], y: [0, 0])]
-        if !s.positive.isEmpty { series.append(LinePlot.Series("top +", x: s.positive.map { Double($0.index + 1) }, y: s.positive.map(\.eigenvalue))) }
-        if !s.negative.isEmpty { series.append(LinePlot.Series("top −", x: s.negative.map { Double($0.index + 1) }, y: s.negative.map(\.eigenvalue))) }
-        LinePlot(title: "λᵢ, largest first", series: series).render(canvas.sub(Rect(x: 0, y: 0, width: canvas.width, height: canvas.height - 1)))
+        if !s.positive.isEmpty {
+            series.append(LinePlot.Series("top +", x: s.positive.map { Double($0.index + 1) }, y: s.positive.map(\.eigenvalue)))
+        }
+        if !s.negative.isEmpty {
+            series.append(LinePlot.Series("top −", x: s.negative.map { Double($0.index + 1) }, y: s.negative.map(\.eigenvalue)))
+        }
+        LinePlot(title: "λᵢ, largest first", series: series).render(
+            canvas.sub(Rect(x: 0, y: 0, width: canvas.width, height: canvas.height - 1)))
         var ends = "+ end λ1 = \(NumberFormat.readable(λ.first ?? 0))"
         if let last = λ.last { ends += " · − end λ\(λ.count) = \(NumberFormat.readable(last))" }
         canvas.text(0, canvas.height - 1, ends, Theme.dim)
@@ -116,8 +128,9 @@ extension BilinearView {
         let textRows = labels.map(\.count).max() ?? 0
         let perRow = rows.map(\.count).max() ?? 1
         let room = canvas.height - 1 - rows.count * textRows
-        let s = picture.magnification(count: perRow, minimumWidth: labelWidth, gap: 2, width: canvas.width,
-                                      height: room / rows.count, mode: canvas.colors)
+        let s = picture.magnification(
+            count: perRow, minimumWidth: labelWidth, gap: 2, width: canvas.width,
+            height: room / rows.count, mode: canvas.colors)
         let size = picture.size(magnification: s, mode: canvas.colors)
         let tileWidth = max(size.width, labelWidth) + 2
         // Only whole images: as many as the width holds; the note below says how many are not shown.
@@ -132,7 +145,9 @@ extension BilinearView {
                 let area = canvas.sub(Rect(x: i * tileWidth, y: y, width: tileWidth - 2, height: size.height + textRows))
                 picture.heatmap(feature.vector, scale: scale, magnification: s).render(area)
                 for (line, text) in labels[tile].enumerated() {
-                    area.text(0, size.height + line, text, line == 0 ? (feature.eigenvalue > 0 ? SignedBars.positive : SignedBars.negative) : Theme.dim)
+                    area.text(
+                        0, size.height + line, text,
+                        line == 0 ? (feature.eigenvalue > 0 ? SignedBars.positive : SignedBars.negative) : Theme.dim)
                 }
                 tile += 1
             }
@@ -167,12 +182,17 @@ extension BilinearView {
             TextBlock.render(reason, Theme.warning, canvas: canvas)
         case .done(let curve):
             let k95 = curve.kFor95Percent.map { "k for 95 %: \($0) of \(curve.ks.last ?? 0)" } ?? "95 % not reached"
-            canvas.text(0, 0, "\(k95) · model \(NumberFormat.percent(curve.modelAccuracy)) · all kept \(NumberFormat.percent(curve.accuracy.last ?? 0)) (max |Δlogit| \(NumberFormat.readable(curve.maxLogitError)))")
+            canvas.text(
+                0, 0,
+                "\(k95) · model \(NumberFormat.percent(curve.modelAccuracy)) · all kept \(NumberFormat.percent(curve.accuracy.last ?? 0)) (max |Δlogit| \(NumberFormat.readable(curve.maxLogitError)))"
+            )
             // Accuracy saturates within a few eigenvectors: the plot stops at 4 × k95 (at least 16).
             let shown = min(curve.ks.count, max(16, 4 * (curve.kFor95Percent ?? curve.ks.count)))
             let ks = curve.ks.prefix(shown).map(Double.init), accuracy = Array(curve.accuracy.prefix(shown))
-            var series = [LinePlot.Series("accuracy", x: ks, y: accuracy),
-                          LinePlot.Series("model", x: [ks.first ?? 1, ks.last ?? 1], y: [curve.modelAccuracy, curve.modelAccuracy])]
+            var series = [
+                LinePlot.Series("accuracy", x: ks, y: accuracy),
+                LinePlot.Series("model", x: [ks.first ?? 1, ks.last ?? 1], y: [curve.modelAccuracy, curve.modelAccuracy])
+            ]
             if let k = curve.kFor95Percent {
                 series.append(LinePlot.Series("k95", x: [Double(k), Double(k)], y: [accuracy.min() ?? 0, curve.modelAccuracy]))
             }
@@ -191,8 +211,9 @@ extension BilinearView {
         }
         var textX = 0, imageHeight = 0
         if let net = network, let shape = net.input.image ?? (net.input.shape.count == 3 ? net.input.shape : nil) {
-            let image = ImageWidget(pixels: workspace.data.x.row(settings.sample).map(Double.init), shape: shape,
-                                    range: net.input.range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
+            let image = ImageWidget(
+                pixels: workspace.data.x.row(settings.sample).map(Double.init), shape: shape,
+                range: net.input.range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
             let scale = image.scale(fitting: (canvas.width / 4, min(8, canvas.height / 3)), mode: canvas.colors)
             let size = image.size(scale: scale, mode: canvas.colors)
             image.render(canvas.sub(Rect(x: 0, y: 0, width: size.width, height: size.height)), scale: scale)
@@ -202,21 +223,33 @@ extension BilinearView {
         let form = contribution.form, sample = contribution.sample
         var lines: [(String, Style)] = []
         if let label = sample.label {
-            lines.append(("label \(formName(label)) · predicted \(formName(sample.predicted))", label == sample.predicted ? Theme.accent : Theme.error))
+            lines.append(
+                (
+                    "label \(formName(label)) · predicted \(formName(sample.predicted))",
+                    label == sample.predicted ? Theme.accent : Theme.error
+                ))
         } else {
             lines.append(("predicted \(formName(sample.predicted))", Theme.accent))
         }
         let value = settings.versus.map { "logit \(formName(settings.form)) − logit \(formName($0))" } ?? "logit \(form.label)"
         lines.append(("\(value) = \(NumberFormat.readable(form.value))", Theme.title))
-        lines.append(("= Σᵢ λᵢ(vᵢ·x)² \(NumberFormat.readable(form.contributions.reduce(0, +))) + offset \(NumberFormat.readable(form.offset))", .plain))
+        lines.append(
+            (
+                "= Σᵢ λᵢ(vᵢ·x)² \(NumberFormat.readable(form.contributions.reduce(0, +))) + offset \(NumberFormat.readable(form.offset))",
+                .plain
+            ))
         let barsY = max(imageHeight, lines.count + 1) + 1
         let listed = Array(form.top.prefix(max(canvas.height - barsY, 0)))
         if !listed.isEmpty {
-            lines.append(("the \(listed.count) largest terms sum to \(NumberFormat.readable(listed.map(\.contribution).reduce(0, +)))", Theme.dim))
+            lines.append(
+                ("the \(listed.count) largest terms sum to \(NumberFormat.readable(listed.map(\.contribution).reduce(0, +)))", Theme.dim))
         }
         for (i, line) in lines.enumerated() { canvas.text(textX, i, line.0, line.1) }
         let items = listed.map { term in
-            (label: "\(featureName(term.index, shown.spectrum.eigenvalues)) λ \(NumberFormat.readable(term.eigenvalue))", value: term.contribution)
+            (
+                label: "\(featureName(term.index, shown.spectrum.eigenvalues)) λ \(NumberFormat.readable(term.eigenvalue))",
+                value: term.contribution
+            )
         }
         SignedBars(items: items).render(canvas.sub(Rect(x: 0, y: barsY, width: canvas.width, height: canvas.height - barsY)))
     }

@@ -92,7 +92,10 @@ public final class BilinearView: WorkbenchView {
     public var title: String { "Bilinear" }
 
     /// What the view's keys do.
-    public enum Action: Sendable, Equatable { case modelNext, modelPrevious, layerNext, formNext, formPrevious, versusNext, versusPrevious, sampleNext, samplePrevious, sampleNext10, samplePrevious10, topMore, topFewer, panelNext, panelPrevious, recompute }
+    public enum Action: Sendable, Equatable {
+        case modelNext, modelPrevious, layerNext, formNext, formPrevious, versusNext, versusPrevious, sampleNext, samplePrevious,
+            sampleNext10, samplePrevious10, topMore, topFewer, panelNext, panelPrevious, recompute
+    }
 
     public var keyBindings: [KeyBinding<Action>] {
         [
@@ -111,7 +114,7 @@ public final class BilinearView: WorkbenchView {
             KeyBinding([.char("-")], .topFewer, "one eigenvector fewer each way"),
             KeyBinding([.char("f")], .panelNext, "focus the next panel (what e exports; small terminals show only it)"),
             KeyBinding([.char("F")], .panelPrevious, "focus the previous panel"),
-            KeyBinding([.char("r")], .recompute, "decompose again and recompute the truncation curve (after a cancel)"),
+            KeyBinding([.char("r")], .recompute, "decompose again and recompute the truncation curve (after a cancel)")
         ]
     }
 
@@ -138,37 +141,43 @@ public final class BilinearView: WorkbenchView {
         let layer = settings.layer.flatMap { layers.contains($0) ? $0 : nil } ?? layers[0]
         settings.layer = layer
         let generation = self.generation, data = workspace.data
-        context.jobs.submit("bilinear \(layer)", work: { [weak self] job in
-            let analysis = try BilinearAnalysis(network: network, layer: layer, progress: job.progress)
-            let similarity = analysis.similarity(top: Self.maxTop, pairs: 0)
-            job.deliver {
+        context.jobs.submit(
+            "bilinear \(layer)",
+            work: { [weak self] job in
+                let analysis = try BilinearAnalysis(network: network, layer: layer, progress: job.progress)
+                let similarity = analysis.similarity(top: Self.maxTop, pairs: 0)
+                job.deliver {
+                    guard let self, self.generation == generation else { return }
+                    self.analysis = analysis
+                    self.similarity = similarity
+                    self.update(context)
+                }
+                let truncation: Truncation
+                do {
+                    truncation = .done(try analysis.truncation(on: data, progress: job.progress))
+                } catch let error as InterpretError {
+                    truncation = .unavailable(error.message)
+                } catch let error as NetworkError {
+                    truncation = .unavailable(error.message)
+                }
+                job.deliver {
+                    guard let self, self.generation == generation else { return }
+                    self.truncation = truncation
+                }
+            },
+            completion: { [weak self] outcome in
                 guard let self, self.generation == generation else { return }
-                self.analysis = analysis
-                self.similarity = similarity
-                self.update(context)
-            }
-            let truncation: Truncation
-            do {
-                truncation = .done(try analysis.truncation(on: data, progress: job.progress))
-            } catch let error as InterpretError {
-                truncation = .unavailable(error.message)
-            } catch let error as NetworkError {
-                truncation = .unavailable(error.message)
-            }
-            job.deliver {
-                guard let self, self.generation == generation else { return }
-                self.truncation = truncation
-            }
-        }, completion: { [weak self] outcome in
-            guard let self, self.generation == generation else { return }
-            switch outcome {
-            case .finished: break
-            case .cancelled:
-                if self.analysis == nil { self.failure = "cancelled; r starts again" }
-                else if case .pending = self.truncation { self.truncation = .unavailable("cancelled; r starts again") }
-            case .failed(let message): self.failure = message
-            }
-        })
+                switch outcome {
+                case .finished: break
+                case .cancelled:
+                    if self.analysis == nil {
+                        self.failure = "cancelled; r starts again"
+                    } else if case .pending = self.truncation {
+                        self.truncation = .unavailable("cancelled; r starts again")
+                    }
+                case .failed(let message): self.failure = message
+                }
+            })
     }
 
     /// The contrast form `form` − `versus`, decomposed in the background.
@@ -176,26 +185,32 @@ public final class BilinearView: WorkbenchView {
         guard let analysis else { return }
         let generation = self.generation
         contrast = (form, versus, nil)
-        context.jobs.submit("bilinear form \(analysis.forms[form].direction.label)−\(analysis.forms[versus].direction.label)", work: { [weak self] job in
-            let direction = try analysis.site.contrast(form, versus)
-            let contrast = try BilinearAnalysis(site: analysis.site, directions: [direction], progress: job.progress)
-            job.deliver {
-                guard let self, self.generation == generation, self.contrast?.form == form, self.contrast?.versus == versus else { return }
-                self.contrast = (form, versus, contrast)
+        context.jobs.submit(
+            "bilinear form \(analysis.forms[form].direction.label)−\(analysis.forms[versus].direction.label)",
+            work: { [weak self] job in
+                let direction = try analysis.site.contrast(form, versus)
+                let contrast = try BilinearAnalysis(site: analysis.site, directions: [direction], progress: job.progress)
+                job.deliver {
+                    guard let self, self.generation == generation, self.contrast?.form == form, self.contrast?.versus == versus else {
+                        return
+                    }
+                    self.contrast = (form, versus, contrast)
+                    self.update(context)
+                }
+            },
+            completion: { [weak self] outcome in
+                guard let self, self.generation == generation, self.contrast?.form == form, self.contrast?.versus == versus,
+                    self.contrast?.analysis == nil
+                else { return }
+                switch outcome {
+                case .finished: return
+                case .cancelled: context.notify("contrast cancelled; x asks again", style: Theme.warning)
+                case .failed(let message): context.notify(message, style: Theme.error)
+                }
+                self.contrast = nil
+                self.settings.versus = nil
                 self.update(context)
-            }
-        }, completion: { [weak self] outcome in
-            guard let self, self.generation == generation, self.contrast?.form == form, self.contrast?.versus == versus,
-                  self.contrast?.analysis == nil else { return }
-            switch outcome {
-            case .finished: return
-            case .cancelled: context.notify("contrast cancelled; x asks again", style: Theme.warning)
-            case .failed(let message): context.notify(message, style: Theme.error)
-            }
-            self.contrast = nil
-            self.settings.versus = nil
-            self.update(context)
-        })
+            })
     }
 
     // MARK: Choices
@@ -230,12 +245,15 @@ public final class BilinearView: WorkbenchView {
         case .samplePrevious10: settings.sample -= 10
         case .topMore:
             guard settings.top < Self.maxTop else {
-                context.notify("\(Self.maxTop) eigenvectors each way is the most shown; e on the spectrum panel exports them all", style: Theme.dim)
+                context.notify(
+                    "\(Self.maxTop) eigenvectors each way is the most shown; e on the spectrum panel exports them all", style: Theme.dim)
                 return true
             }
             settings.top += 1
             if let fitting = eigenvectorsFitting, settings.top > fitting {
-                context.notify("\(fitting) of \(settings.top) eigenvectors each way fit beside the other panels; f shows the eigenvector panel alone", style: Theme.dim)
+                context.notify(
+                    "\(fitting) of \(settings.top) eigenvectors each way fit beside the other panels; f shows the eigenvector panel alone",
+                    style: Theme.dim)
             }
         case .topFewer: settings.top = max(settings.top - 1, 1)
         case .panelNext, .panelPrevious:
@@ -273,9 +291,10 @@ public final class BilinearView: WorkbenchView {
             (source, index) = (analysis, settings.form)
         }
         let spectrum = FormSpectrum(source.forms[index], top: settings.top, spaceSize: source.site.spaceSize)
-        shown = Shown(label: spectrum.label, spectrum: spectrum,
-                      nearest: settings.versus == nil ? nearestFeatures(of: index, spectrum) : [:],
-                      sample: contribution(source, form: index))
+        shown = Shown(
+            label: spectrum.label, spectrum: spectrum,
+            nearest: settings.versus == nil ? nearestFeatures(of: index, spectrum) : [:],
+            sample: contribution(source, form: index))
     }
 
     /// For each shown eigenvector of class form `form`, the most similar of the other classes' features.

@@ -25,7 +25,8 @@ public final class CKAView: WorkbenchView {
     }
 
     public static let kind = "cka"
-    public static let summary = "layer × layer CKA of models A and B (or of A's layers with each other): linear or RBF kernel, plain or debiased"
+    public static let summary =
+        "layer × layer CKA of models A and B (or of A's layers with each other): linear or RBF kernel, plain or debiased"
     /// The RBF bandwidth the `K` key switches to, as a fraction of the median distance (the paper's demo).
     /// Above this many samples an RBF kernel works in minibatches: n × n Gram matrices of
     /// every sample would not fit.
@@ -54,7 +55,7 @@ public final class CKAView: WorkbenchView {
             KeyBinding([.left, .char("h")], .columnPrevious, "previous layer of B (column)"),
             KeyBinding([.char("K")], .kernel, "kernel: linear ↔ RBF (bandwidth \(CKAKernel.defaultThreshold) × the median distance)"),
             KeyBinding([.char("d")], .debiased, "HSIC estimator: biased ↔ debiased (unbiased)"),
-            KeyBinding([.char("r")], .retry, "compute again after a cancel or failure"),
+            KeyBinding([.char("r")], .retry, "compute again after a cancel or failure")
         ]
     }
 
@@ -79,7 +80,11 @@ public final class CKAView: WorkbenchView {
         case .columnNext: settings.column += 1
         case .columnPrevious: settings.column -= 1
         case .kernel:
-            if case .linear = settings.kernel { settings.kernel = .rbf(threshold: CKAKernel.defaultThreshold) } else { settings.kernel = .linear }
+            if case .linear = settings.kernel {
+                settings.kernel = .rbf(threshold: CKAKernel.defaultThreshold)
+            } else {
+                settings.kernel = .linear
+            }
             compute(context)
         case .debiased:
             settings.debiased.toggle()
@@ -112,8 +117,10 @@ public final class CKAView: WorkbenchView {
         let (a, b) = (workspace.models[0].reference, workspace.models[safe: 1]?.reference ?? workspace.models[0].reference)
         for (i, row) in m.rowLayers.enumerated() {
             for (j, column) in m.columnLayers.enumerated() {
-                table.rows.append([.text(a), .text(row), .text(b), .text(column), .number(m.values[i][j]), .text(m.kernel.description),
-                                   .integer(m.debiased ? 1 : 0), .integer(m.samples), .text(m.data)])
+                table.rows.append([
+                    .text(a), .text(row), .text(b), .text(column), .number(m.values[i][j]), .text(m.kernel.description),
+                    .integer(m.debiased ? 1 : 0), .integer(m.samples), .text(m.data)
+                ])
             }
         }
         return table
@@ -133,13 +140,20 @@ public final class CKAView: WorkbenchView {
         let rowsName = models[0].title, columnsName = models.count > 1 ? models[1].title : models[0].title
         let estimator = settings.debiased ? "debiased HSIC" : "biased HSIC"
         let kernel: String
-        if case .rbf(let t) = settings.kernel { kernel = "RBF kernel (σ = \(NumberFormat.readable(t)) × median distance)" } else { kernel = "linear kernel" }
+        if case .rbf(let t) = settings.kernel {
+            kernel = "RBF kernel (σ = \(NumberFormat.readable(t)) × median distance)"
+        } else {
+            kernel = "linear kernel"
+        }
         canvas.text(0, 0, "CKA · \(kernel) · \(estimator)", Theme.heading)
         let layers = "rows: layers of \(rowsName) · columns: layers of \(columnsName)"
         canvas.text(0, 1, layers, Theme.dim)
         let body = canvas.sub(Rect(x: 0, y: 3, width: canvas.width, height: canvas.height - 3))
-        guard let m = results.value(choice, context, canvas: body, computing: "computing CKA on \(workspace.data.name)",
-                                    failed: { "CKA: \($0)" }) else { return }
+        guard
+            let m = results.value(
+                choice, context, canvas: body, computing: "computing CKA on \(workspace.data.name)",
+                failed: { "CKA: \($0)" })
+        else { return }
         clampCursor()
         let batches = m.batchSize.map { " in minibatches of \($0) (unbiased HSIC)" } ?? ""
         canvas.text(0, 1, "\(layers) · \(m.samples) samples of \(m.data)\(batches)", Theme.dim)
@@ -150,19 +164,27 @@ public final class CKAView: WorkbenchView {
         // For two models, a column beside the map names each layer of A's closest layer of B.
         let best = comparing ? m.bestColumnForRow : []
         let listWidth = comparing ? min((m.rowLayers + m.columnLayers).map { $0.unicodeScalars.count }.max()! * 2 + 11, 40) : 0
-        let grid = LayerGrid(values: m.values, rowLabels: m.rowLayers, columnLabels: m.columnLayers, scale: Self.scale(m),
-                             cursor: (settings.row, settings.column))
+        let grid = LayerGrid(
+            values: m.values, rowLabels: m.rowLayers, columnLabels: m.columnLayers, scale: Self.scale(m),
+            cursor: (settings.row, settings.column))
         let footer = 2
         var gridWidth = canvas.width
         if comparing, canvas.width - listWidth - 2 >= 24 { gridWidth -= listWidth + 2 }
         let layout = grid.layout(width: gridWidth, height: canvas.height - footer)
-        let used = (width: layout.labelWidth + min(layout.visibleColumns, m.columnLayers.count) * layout.cellWidth,
-                    height: layout.headerHeight + min(layout.visibleRows, m.rowLayers.count) * layout.cellHeight)
+        let used = (
+            width: layout.labelWidth + min(layout.visibleColumns, m.columnLayers.count) * layout.cellWidth,
+            height: layout.headerHeight + min(layout.visibleRows, m.rowLayers.count) * layout.cellHeight
+        )
         grid.render(canvas.sub(Rect(x: 0, y: 0, width: gridWidth, height: canvas.height - footer)), origin: &origin)
-        Heatmap.legend(grid.scale, canvas: canvas.sub(Rect(x: layout.labelWidth, y: used.height, width: min(max(used.width - layout.labelWidth, 24), canvas.width), height: 1)))
+        Heatmap.legend(
+            grid.scale,
+            canvas: canvas.sub(
+                Rect(x: layout.labelWidth, y: used.height, width: min(max(used.width - layout.labelWidth, 24), canvas.width), height: 1)))
         let (row, column) = (m.rowLayers[settings.row], m.columnLayers[settings.column])
         let value = m.values[settings.row][settings.column]
-        canvas.text(0, used.height + 1, "\(comparing ? "A " : "")\(row) × \(comparing ? "B " : "")\(column): CKA \(String(format: "%.4f", value))", Theme.accent)
+        canvas.text(
+            0, used.height + 1, "\(comparing ? "A " : "")\(row) × \(comparing ? "B " : "")\(column): CKA \(String(format: "%.4f", value))",
+            Theme.accent)
         if gridWidth < canvas.width {
             let list = canvas.sub(Rect(x: gridWidth + 2, y: 0, width: listWidth, height: canvas.height))
             list.text(0, 0, "closest layer of B", Theme.title)

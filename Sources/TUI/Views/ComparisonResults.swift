@@ -13,8 +13,10 @@ final class ComparisonResults<Choice: Hashable, Value> {
 
     /// The value of `choice` when it is known; otherwise draws in `canvas` where it stands (the
     /// progress of its job, or why it failed, through `failed`) and returns nil.
-    func value(_ choice: Choice, _ context: ViewContext, canvas: Canvas, computing what: String,
-               failed: (String) -> String) -> Value? {
+    func value(
+        _ choice: Choice, _ context: ViewContext, canvas: Canvas, computing what: String,
+        failed: (String) -> String
+    ) -> Value? {
         if let value = values[choice] { return value }
         if let failure = failures[choice] {
             TextBlock.render(failed(failure), Theme.error, canvas: canvas)
@@ -31,19 +33,22 @@ final class ComparisonResults<Choice: Hashable, Value> {
         guard values[choice] == nil, failures[choice] == nil, running?.choice != choice else { return }
         running?.job.cancel()
         var job: JobControl?
-        job = context.jobs.submit(title, work: { [weak self] control in
-            let value = try compute(control)
-            control.deliver { self?.values[choice] = value }
-        }, completion: { [weak self] outcome in
-            // A job replaced by a newer choice was cancelled on purpose: nothing to remember.
-            guard let self, let current = self.running, current.job === job else { return }
-            self.running = nil
-            switch outcome {
-            case .finished: break
-            case .cancelled: self.failures[choice] = "cancelled; r starts it again"
-            case .failed(let message): self.failures[choice] = message
-            }
-        })
+        job = context.jobs.submit(
+            title,
+            work: { [weak self] control in
+                let value = try compute(control)
+                control.deliver { self?.values[choice] = value }
+            },
+            completion: { [weak self] outcome in
+                // A job replaced by a newer choice was cancelled on purpose: nothing to remember.
+                guard let self, let current = self.running, current.job === job else { return }
+                self.running = nil
+                switch outcome {
+                case .finished: break
+                case .cancelled: self.failures[choice] = "cancelled; r starts it again"
+                case .failed(let message): self.failures[choice] = message
+                }
+            })
         running = (choice, job!)
     }
 
@@ -68,8 +73,9 @@ enum ComparisonProgress {
 
     /// What the align and Re-Basin views say in a workspace of one model.
     static func needsTwoModels(_ what: String, canvas: Canvas) {
-        TextBlock.render("\(what) compares two models, and this workspace has one. Open two: loupe tui A --compare B "
-                         + "(the bare `loupe` opens demo:mlp-1 against demo:mlp-2).", Theme.warning, canvas: canvas)
+        TextBlock.render(
+            "\(what) compares two models, and this workspace has one. Open two: loupe tui A --compare B "
+                + "(the bare `loupe` opens demo:mlp-1 against demo:mlp-2).", Theme.warning, canvas: canvas)
     }
 }
 

@@ -47,21 +47,24 @@ final class FlippingRuns {
         let samples = Array(0..<min(key.samples, data.count))
         // The completion runs on the UI thread after this function, so `submitted` is set by then.
         var submitted: JobControl?
-        let job = context.jobs.submit("pixel flipping: \(key.configuration.name)", work: { [weak self] job in
-            _ = try PixelFlippingResult.compute(
-                network: network, data: data, samples: samples, methods: [key.configuration], target: key.target,
-                options: FlippingRuns.options, progress: job.progress,
-                partial: { partial in job.deliver { self?.update(key, job) { $0.result = partial } } })
-        }, completion: { [weak self] outcome in
-            guard let job = submitted else { return }
-            self?.update(key, job) { run in
-                switch outcome {
-                case .finished: run.state = .finished
-                case .cancelled: run.state = .cancelled
-                case .failed(let message): run.state = .failed(message)
+        let job = context.jobs.submit(
+            "pixel flipping: \(key.configuration.name)",
+            work: { [weak self] job in
+                _ = try PixelFlippingResult.compute(
+                    network: network, data: data, samples: samples, methods: [key.configuration], target: key.target,
+                    options: FlippingRuns.options, progress: job.progress,
+                    partial: { partial in job.deliver { self?.update(key, job) { $0.result = partial } } })
+            },
+            completion: { [weak self] outcome in
+                guard let job = submitted else { return }
+                self?.update(key, job) { run in
+                    switch outcome {
+                    case .finished: run.state = .finished
+                    case .cancelled: run.state = .cancelled
+                    case .failed(let message): run.state = .failed(message)
+                    }
                 }
-            }
-        })
+            })
         submitted = job
         runs.append((key, Run(state: .running, result: nil, job: job)))
     }
@@ -69,8 +72,10 @@ final class FlippingRuns {
     /// Cancels and forgets every unfinished run (flipping switched off): switched on again,
     /// they start afresh.
     func forgetUnfinished(except kept: Key? = nil) {
-        let (keep, drop) = (runs.filter { $0.key == kept || $0.run.state == .finished },
-                            runs.filter { $0.key != kept && $0.run.state != .finished })
+        let (keep, drop) = (
+            runs.filter { $0.key == kept || $0.run.state == .finished },
+            runs.filter { $0.key != kept && $0.run.state != .finished }
+        )
         drop.forEach { $0.run.job.cancel() }
         runs = keep
     }

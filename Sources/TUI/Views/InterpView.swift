@@ -51,9 +51,10 @@ public final class InterpView: WorkbenchView {
         // The CNN by default, as in the LRP view, so that the two explain the same model; but a
         // workspace model the interpreter cannot take is shown first, with the reason, rather
         // than passed over in silence. `m` reaches every model, and refuses those it must.
-        let cnn = workspace.models.first {
-            InterpView.refusal($0.network) == nil && $0.network.layers.contains { $0.operation.kind == "conv2d" }
-        }?.reference ?? "demo:cnn"
+        let cnn =
+            workspace.models.first {
+                InterpView.refusal($0.network) == nil && $0.network.layers.contains { $0.operation.kind == "conv2d" }
+            }?.reference ?? "demo:cnn"
         let refused = workspace.models.first { InterpView.refusal($0.network) != nil }?.reference
         picker = ModelPicker(workspace: workspace, preferred: settings.model ?? refused ?? cnn, fallback: cnn)
         settings.model = picker.reference
@@ -64,7 +65,9 @@ public final class InterpView: WorkbenchView {
 
     /// What the view's keys do: the model and sample choices it shares with the other
     /// attribution view, and its own.
-    public enum Action: Sendable, Equatable { case choice(ModelAndSampleAction), targetNext, targetPrevious, classNext, classPrevious, grid }
+    public enum Action: Sendable, Equatable {
+        case choice(ModelAndSampleAction), targetNext, targetPrevious, classNext, classPrevious, grid
+    }
 
     public var keyBindings: [KeyBinding<Action>] {
         AttributionChoices.bindings(Action.choice) + [
@@ -72,7 +75,7 @@ public final class InterpView: WorkbenchView {
             KeyBinding([.char("T")], .targetPrevious, "previous class"),
             KeyBinding([.down, .char("j")], .classNext, "the next class of the table"),
             KeyBinding([.up, .char("k")], .classPrevious, "the previous class of the table"),
-            KeyBinding([.char("v")], .grid, "the small maps: every class's template, or its votes"),
+            KeyBinding([.char("v")], .grid, "the small maps: every class's template, or its votes")
         ]
     }
 
@@ -88,8 +91,9 @@ public final class InterpView: WorkbenchView {
             return true
         case .targetNext, .targetPrevious:
             guard let network = picker.network else { return false }
-            settings.target = AttributionChoices.stepped(AttributionChoices.targets(network, workspace.data), from: settings.target,
-                                              by: action == .targetNext ? 1 : -1)
+            settings.target = AttributionChoices.stepped(
+                AttributionChoices.targets(network, workspace.data), from: settings.target,
+                by: action == .targetNext ? 1 : -1)
         case .classNext, .classPrevious:
             guard let li = interpretation else { return false }
             let c = shownClass(li) + (action == .classNext ? 1 : -1)
@@ -127,21 +131,26 @@ public final class InterpView: WorkbenchView {
     /// One row per class: logit = Σ votes + bias, the residual, and each layer's share of the bias.
     static func classTable(_ li: LinearInterpretation) -> Table {
         let columns = ["class", "logit", "Σ votes", "bias", "residual"] + li.biasShares.map { "bias from \($0.layer)" }
-        return Table(columns: columns.map { .init($0) }, rows: li.classNames.indices.map { c in
-            [.text(li.classNames[c]), .number(li.scores[c]), .number(li.votes[c].reduce(0, +)), .number(li.bias[c]),
-             .number(li.residuals[c])] + li.biasShares.map { .number($0.perClass[c]) }
-        })
+        return Table(
+            columns: columns.map { .init($0) },
+            rows: li.classNames.indices.map { c in
+                [
+                    .text(li.classNames[c]), .number(li.scores[c]), .number(li.votes[c].reduce(0, +)), .number(li.bias[c]),
+                    .number(li.residuals[c])
+                ] + li.biasShares.map { .number($0.perClass[c]) }
+            })
     }
 
     public func exportTable() -> Table? {
         guard let li = interpretation else { return nil }
         let context: [(String, Table.Value)] = [
             ("model", .text(picker.reference)), ("sample", .integer(li.sample)), ("label", li.label.map { .integer($0) } ?? .missing),
-            ("predicted", .integer(li.predicted)),
+            ("predicted", .integer(li.predicted))
         ]
         let columns = ["class", "logit", "votes_sum", "bias", "residual"] + li.biasShares.map { "bias_from_\($0.layer)" }
-        return Table(columns: (context.map(\.0) + columns).map { .init($0) },
-                         rows: InterpView.classTable(li).rows.map { context.map(\.1) + $0 })
+        return Table(
+            columns: (context.map(\.0) + columns).map { .init($0) },
+            rows: InterpView.classTable(li).rows.map { context.map(\.1) + $0 })
     }
 
     // MARK: Drawing
@@ -180,12 +189,14 @@ public final class InterpView: WorkbenchView {
         let available = body.height - gridTop
         let smallest = GridLayout(maps[0], count: maps.count, magnification: 1, width: body.width, mode: body.colors)
         let tableRows = max(min(maps.count + 1, available - gap - smallest.height), 3)
-        let layout = GridLayout.fitting(maps[0], count: maps.count, width: body.width, height: available - gap - tableRows, mode: body.colors)
+        let layout = GridLayout.fitting(
+            maps[0], count: maps.count, width: body.width, height: available - gap - tableRows, mode: body.colors)
         renderGrid(li, c, maps, values, layout, body.sub(Rect(x: 0, y: gridTop, width: body.width, height: layout.height)))
         let tableTop = gridTop + layout.height + gap
         classTable.selectedRow = c
-        TableWidget.render(InterpView.classTable(li), state: &classTable,
-                           canvas: body.sub(Rect(x: 0, y: tableTop, width: body.width, height: body.height - tableTop)))
+        TableWidget.render(
+            InterpView.classTable(li), state: &classTable,
+            canvas: body.sub(Rect(x: 0, y: tableTop, width: body.width, height: body.height - tableTop)))
     }
 
     /// The sample, the chosen class's votes, and its decomposition (with each layer's share of
@@ -197,14 +208,18 @@ public final class InterpView: WorkbenchView {
         let size = votes.size(m, mode: canvas.colors)
         let mapWidth = max(size.width, 12)
         canvas.text(0, 0, "input", Theme.title)
-        InputMap.drawInput(li.input, network: network, magnification: m, canvas: canvas.sub(Rect(x: 0, y: 1, width: size.width, height: size.height)))
+        InputMap.drawInput(
+            li.input, network: network, magnification: m, canvas: canvas.sub(Rect(x: 0, y: 1, width: size.width, height: size.height)))
         let name = li.classNames[c]
-        votes.drawTitled("votes A_\(name) ⊙ x", magnification: m, scale: InputMap.signedScale(li.votes[c]),
-                         canvas: canvas.sub(Rect(x: mapWidth + 2, y: 0, width: mapWidth, height: canvas.height)))
+        votes.drawTitled(
+            "votes A_\(name) ⊙ x", magnification: m, scale: InputMap.signedScale(li.votes[c]),
+            canvas: canvas.sub(Rect(x: mapWidth + 2, y: 0, width: mapWidth, height: canvas.height)))
 
         let readout = canvas.sub(Rect(x: 2 * mapWidth + 5, y: 0, width: canvas.width - 2 * mapWidth - 5, height: canvas.height))
         readout.text(0, 0, "class \(name)\(c == li.predicted ? " (predicted)" : ""): f = Σ votes + b", Theme.title)
-        var lines: [(String, Double)] = [("f_\(name)(x)", li.scores[c]), ("Σ_i A_i x_i", li.votes[c].reduce(0, +)), ("b_\(name)(x)", li.bias[c])]
+        var lines: [(String, Double)] = [
+            ("f_\(name)(x)", li.scores[c]), ("Σ_i A_i x_i", li.votes[c].reduce(0, +)), ("b_\(name)(x)", li.bias[c])
+        ]
         if shares { lines += li.biasShares.map { ("  from \($0.layer)", $0.perClass[c]) } }
         lines.append(("residual", li.residuals[c]))
         for (i, line) in lines.enumerated() {
@@ -248,17 +263,22 @@ public final class InterpView: WorkbenchView {
     }
 
     /// Every class's template (or votes) as a small map on one shared scale.
-    private func renderGrid(_ li: LinearInterpretation, _ c: Int, _ maps: [InputMap], _ values: [[Double]], _ layout: GridLayout,
-                            _ canvas: Canvas) {
+    private func renderGrid(
+        _ li: LinearInterpretation, _ c: Int, _ maps: [InputMap], _ values: [[Double]], _ layout: GridLayout,
+        _ canvas: Canvas
+    ) {
         let scale = InputMap.signedScale(values.joined())
         let what = settings.grid == .templates ? "templates A_c(x)" : "votes A_c ⊙ x"
         let legendWidth = min(canvas.width / 3, 30)
-        canvas.text(0, 0, "\(what) of every class, one scale (v: \(settings.grid == .templates ? "votes" : "templates"))", Theme.title,
-                    maxWidth: canvas.width - legendWidth - 1)
+        canvas.text(
+            0, 0, "\(what) of every class, one scale (v: \(settings.grid == .templates ? "votes" : "templates"))", Theme.title,
+            maxWidth: canvas.width - legendWidth - 1)
         Heatmap.legend(scale, canvas: canvas.sub(Rect(x: canvas.width - legendWidth, y: 0, width: legendWidth, height: 1)))
         for (k, map) in maps.enumerated() {
-            let tile = canvas.sub(Rect(x: (k % layout.perRow) * layout.tileWidth, y: 1 + (k / layout.perRow) * layout.tileHeight,
-                                       width: layout.tileWidth - 2, height: layout.tileHeight))
+            let tile = canvas.sub(
+                Rect(
+                    x: (k % layout.perRow) * layout.tileWidth, y: 1 + (k / layout.perRow) * layout.tileHeight,
+                    width: layout.tileWidth - 2, height: layout.tileHeight))
             let style = k == c ? Theme.title.with(.reverse) : (k == li.predicted ? Theme.accent : Theme.dim)
             tile.text(0, 0, "\(li.classNames[k]) \(NumberFormat.readable(li.scores[k]))", style)
             map.heatmap(layout.magnification, scale: scale).render(tile.sub(Rect(x: 0, y: 1, width: tile.width, height: tile.height - 1)))

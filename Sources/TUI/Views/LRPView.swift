@@ -36,7 +36,8 @@ public final class LRPView: WorkbenchView {
     public static let summary = "LRP: a sample's relevance heatmap, conservation, relevance by layer, pixel flipping"
 
     /// What `c` steps through: the composites, then each rule on every layer.
-    public static let composites: [LRPComposite] = [.epsilonPlus, .epsilonPlusFlat, .epsilonGammaBox, .alpha2Beta1, .deepTaylor]
+    public static let composites: [LRPComposite] =
+        [.epsilonPlus, .epsilonPlusFlat, .epsilonGammaBox, .alpha2Beta1, .deepTaylor]
         + [LRPRule.zero, .epsilon(nil), .zPlus, .gamma(nil), .wSquare, .flat].map { .uniform($0) }
     /// What `F` steps through (capped at the data's size, which is the last step).
     public static let flipSampleCounts = [50, 100, 200]
@@ -64,7 +65,10 @@ public final class LRPView: WorkbenchView {
 
     /// What the view's keys do: the model and sample choices it shares with the other
     /// attribution view, and its own.
-    public enum Action: Sendable, Equatable { case choice(ModelAndSampleAction), compositeNext, compositePrevious, targetNext, targetPrevious, bias, flipping, flippingSamples, focus }
+    public enum Action: Sendable, Equatable {
+        case choice(ModelAndSampleAction), compositeNext, compositePrevious, targetNext, targetPrevious, bias, flipping, flippingSamples,
+            focus
+    }
 
     public var keyBindings: [KeyBinding<Action>] {
         AttributionChoices.bindings(Action.choice) + [
@@ -75,7 +79,7 @@ public final class LRPView: WorkbenchView {
             KeyBinding([.char("a")], .bias, "biases absorb relevance: on / off"),
             KeyBinding([.char("f")], .flipping, "pixel flipping on / off (it follows model, composite, target)"),
             KeyBinding([.char("F")], .flippingSamples, "pixel flipping over 50, 100, 200 or all samples"),
-            KeyBinding([.char("v")], .focus, "next panel: map, layers, flipping (what e exports)"),
+            KeyBinding([.char("v")], .focus, "next panel: map, layers, flipping (what e exports)")
         ]
     }
 
@@ -91,8 +95,9 @@ public final class LRPView: WorkbenchView {
     }
 
     private var flipKey: FlippingRuns.Key {
-        FlippingRuns.Key(model: picker.reference, configuration: configuration, target: settings.target,
-                         samples: min(settings.flipSamples, workspace.data.count))
+        FlippingRuns.Key(
+            model: picker.reference, configuration: configuration, target: settings.target,
+            samples: min(settings.flipSamples, workspace.data.count))
     }
 
     public func perform(_ action: Action, _ context: ViewContext) -> Bool {
@@ -102,17 +107,20 @@ public final class LRPView: WorkbenchView {
             picker.load(context) { [weak self] _ in self?.refresh(context) }
             return true
         case .compositeNext, .compositePrevious:
-            settings.composite = AttributionChoices.stepped(LRPView.composites, from: settings.composite, by: action == .compositeNext ? 1 : -1)
+            settings.composite = AttributionChoices.stepped(
+                LRPView.composites, from: settings.composite, by: action == .compositeNext ? 1 : -1)
         case .targetNext, .targetPrevious:
             guard let network = picker.network else { return false }
-            settings.target = AttributionChoices.stepped(AttributionChoices.targets(network, workspace.data), from: settings.target, by: action == .targetNext ? 1 : -1)
+            settings.target = AttributionChoices.stepped(
+                AttributionChoices.targets(network, workspace.data), from: settings.target, by: action == .targetNext ? 1 : -1)
         case .bias: settings.biasAbsorbsRelevance.toggle()
         case .flipping:
             settings.flipping.toggle()
             if !settings.flipping { flips.forgetUnfinished() }
         case .flippingSamples:
             let all = workspace.data.count
-            settings.flipSamples = LRPView.flipSampleCounts.first { $0 > settings.flipSamples && $0 < all }
+            settings.flipSamples =
+                LRPView.flipSampleCounts.first { $0 > settings.flipSamples && $0 < all }
                 ?? (settings.flipSamples < all ? all : LRPView.flipSampleCounts[0])
         case .focus:
             settings.focus = AttributionChoices.stepped(Panel.allCases, from: settings.focus, by: 1)
@@ -128,8 +136,9 @@ public final class LRPView: WorkbenchView {
         settings.sample = min(max(settings.sample, 0), max(workspace.data.count - 1, 0))
         guard let network = picker.network else { return }
         do {
-            explanation = try LRPExplanation.compute(network: network, data: workspace.data, samples: [settings.sample],
-                                                     configuration: configuration, target: settings.target)
+            explanation = try LRPExplanation.compute(
+                network: network, data: workspace.data, samples: [settings.sample],
+                configuration: configuration, target: settings.target)
             failure = nil
         } catch {
             explanation = nil
@@ -160,7 +169,7 @@ public final class LRPView: WorkbenchView {
         guard let e = explanation, let network = picker.network else { return nil }
         let context: [(String, Table.Value)] = [
             ("model", .text(picker.reference)), ("composite", .text(configuration.name)),
-            ("biases_absorb", .integer(settings.biasAbsorbsRelevance ? 1 : 0)), ("target", .text(settings.target.description)),
+            ("biases_absorb", .integer(settings.biasAbsorbsRelevance ? 1 : 0)), ("target", .text(settings.target.description))
         ]
         func prefixed(_ table: Table) -> Table {
             Table(columns: context.map { .init($0.0) } + table.columns, rows: table.rows.map { context.map(\.1) + $0 })
@@ -168,7 +177,7 @@ public final class LRPView: WorkbenchView {
         let s = settings.sample
         let explained: [(String, Table.Value)] = [
             ("sample", .integer(s)), ("label", e.labels.map { .integer($0[0]) } ?? .missing),
-            ("target_class", e.classes[0].map { .integer($0) } ?? .missing),
+            ("target_class", e.classes[0].map { .integer($0) } ?? .missing)
         ]
         switch settings.focus {
         case .map:
@@ -176,21 +185,30 @@ public final class LRPView: WorkbenchView {
             let shape = InputMap.imageShape(network).flatMap { $0.reduce(1, *) == x.count ? $0 : nil } ?? [1, 1, x.count]
             let plane = shape[1] * shape[2]
             let columns = ["input", "channel", "row", "col", "value", "relevance"]
-            return prefixed(Table(columns: (explained.map(\.0) + columns).map { .init($0) }, rows: x.indices.map { i in
-                explained.map(\.1) + [.integer(i), .integer(i / plane), .integer(i % plane / shape[2]), .integer(i % shape[2]),
-                                      .number(x[i]), .number(Double(e.relevance[0][i]))]
-            }))
+            return prefixed(
+                Table(
+                    columns: (explained.map(\.0) + columns).map { .init($0) },
+                    rows: x.indices.map { i in
+                        explained.map(\.1) + [
+                            .integer(i), .integer(i / plane), .integer(i % plane / shape[2]), .integer(i % shape[2]),
+                            .number(x[i]), .number(Double(e.relevance[0][i]))
+                        ]
+                    }))
         case .layers:
             let columns = ["layer", "kind", "rule", "relevance_in", "relevance_lost"]
-            return prefixed(Table(columns: (explained.map(\.0) + columns).map { .init($0) },
-                                      rows: LRPView.layerTable(e).rows.map { explained.map(\.1) + $0 }))
+            return prefixed(
+                Table(
+                    columns: (explained.map(\.0) + columns).map { .init($0) },
+                    rows: LRPView.layerTable(e).rows.map { explained.map(\.1) + $0 }))
         case .flipping:
             guard settings.flipping, let result = flips.run(flipKey)?.result else { return nil }
             var table = Table(columns: ["samples", "method", "step", "fraction_removed", "mean_score", "auc"].map { .init($0) })
             for curve in result.curves {
                 for (k, f) in result.fractions.enumerated() {
-                    table.rows.append([.integer(result.samples.count), .text(curve.method), .integer(k), .number(f),
-                                       .number(curve.meanScore[k]), .number(curve.auc)])
+                    table.rows.append([
+                        .integer(result.samples.count), .text(curve.method), .integer(k), .number(f),
+                        .number(curve.meanScore[k]), .number(curve.auc)
+                    ])
                 }
             }
             return prefixed(table)
@@ -232,7 +250,9 @@ public final class LRPView: WorkbenchView {
         if settings.flipping {
             renderFlipping(bottom)
         } else {
-            bottom.text(0, 0, "pixel flipping off — f runs it over the first \(min(settings.flipSamples, data.count)) samples (F: how many)", Theme.dim)
+            bottom.text(
+                0, 0, "pixel flipping off — f runs it over the first \(min(settings.flipSamples, data.count)) samples (F: how many)",
+                Theme.dim)
         }
     }
 
@@ -244,16 +264,19 @@ public final class LRPView: WorkbenchView {
         let map = InputMap(relevance, network: network)
         // The readout takes the whole layer table (layer, kind, rule, ΣR in, lost) when the maps
         // still fit beside it at twice their size, else its first columns only.
-        let readoutWidth = (canvas.width - LRPView.layerTableWidth - 5) / 2 >= max(map.size(2, mode: canvas.colors).width, 12)
+        let readoutWidth =
+            (canvas.width - LRPView.layerTableWidth - 5) / 2 >= max(map.size(2, mode: canvas.colors).width, 12)
             ? LRPView.layerTableWidth : 24
         let m = map.magnification(fitting: ((canvas.width - readoutWidth - 4) / 2, canvas.height - 2), mode: canvas.colors, limit: 6)
         let size = map.size(m, mode: canvas.colors)
         let mapWidth = max(size.width, 12)
         canvas.text(0, 0, "input", Theme.title)
-        InputMap.drawInput(x, network: network, magnification: m, canvas: canvas.sub(Rect(x: 0, y: 1, width: size.width, height: size.height)))
+        InputMap.drawInput(
+            x, network: network, magnification: m, canvas: canvas.sub(Rect(x: 0, y: 1, width: size.width, height: size.height)))
         let scale = InputMap.signedScale(relevance)
-        map.drawTitled("relevance", style: panelStyle(.map), magnification: m, scale: scale,
-                       canvas: canvas.sub(Rect(x: mapWidth + 2, y: 0, width: mapWidth, height: canvas.height)))
+        map.drawTitled(
+            "relevance", style: panelStyle(.map), magnification: m, scale: scale,
+            canvas: canvas.sub(Rect(x: mapWidth + 2, y: 0, width: mapWidth, height: canvas.height)))
 
         let readout = canvas.sub(Rect(x: 2 * mapWidth + 5, y: 0, width: canvas.width - 2 * mapWidth - 5, height: canvas.height))
         let (sum, explained, error) = (e.relevanceSums[0], e.explained[0], e.conservationErrors[0])
@@ -264,7 +287,7 @@ public final class LRPView: WorkbenchView {
             ("Σ R − f_c(x)", NumberFormat.readable(error)),
             ("(ΣR − f)/|f|", explained != 0 ? String(format: "%+.1f %%", 100 * error / abs(explained)) : "—"),
             ("R⁺", NumberFormat.readable(positive)),
-            ("R⁻", NumberFormat.readable(negative)),
+            ("R⁻", NumberFormat.readable(negative))
         ]
         readout.text(0, 0, "conservation", Theme.title)
         for (i, line) in lines.enumerated() {
@@ -273,9 +296,10 @@ public final class LRPView: WorkbenchView {
         }
         let tableTop = lines.count + 2
         readout.text(0, tableTop, "relevance by layer", panelStyle(.layers))
-        TableWidget.render(LRPView.layerTable(e), state: &layerTable,
-                           canvas: readout.sub(Rect(x: 0, y: tableTop + 1, width: readout.width, height: readout.height - tableTop - 1)),
-                           focused: false)
+        TableWidget.render(
+            LRPView.layerTable(e), state: &layerTable,
+            canvas: readout.sub(Rect(x: 0, y: tableTop + 1, width: readout.width, height: readout.height - tableTop - 1)),
+            focused: false)
     }
 
     /// The curves of the current composite, gradient × input and random order, with their areas.
@@ -297,7 +321,10 @@ public final class LRPView: WorkbenchView {
         }
         // Drawn so that the plot's own legend row is replaced by one that gives each curve's AUC.
         let entries = result.curves.enumerated().map { i, curve in
-            (text: "━ \(curve.method) AUC \(NumberFormat.readable(curve.auc))", style: Style(foreground: Theme.series[i % Theme.series.count]))
+            (
+                text: "━ \(curve.method) AUC \(NumberFormat.readable(curve.auc))",
+                style: Style(foreground: Theme.series[i % Theme.series.count])
+            )
         }
         var legendRows: [[(text: String, style: Style)]] = [[]]
         var used = 0

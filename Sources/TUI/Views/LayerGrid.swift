@@ -30,9 +30,10 @@ struct LayerGrid {
         let upright = longest > cellWidth - 1
         let headerHeight = upright ? min(longest, max(height / 4, 2)) : 1
         let cellHeight = min(max((height - headerHeight) / rows, 1), 3)
-        return Layout(labelWidth: labelWidth, headerHeight: headerHeight, upright: upright, cellWidth: cellWidth, cellHeight: cellHeight,
-                      visibleRows: max((height - headerHeight) / cellHeight, 1),
-                      visibleColumns: max((width - labelWidth) / cellWidth, 1))
+        return Layout(
+            labelWidth: labelWidth, headerHeight: headerHeight, upright: upright, cellWidth: cellWidth, cellHeight: cellHeight,
+            visibleRows: max((height - headerHeight) / cellHeight, 1),
+            visibleColumns: max((width - labelWidth) / cellWidth, 1))
     }
 
     /// Draws the grid; `origin` is the first row and column shown, updated to keep the cursor in view.
@@ -75,16 +76,18 @@ struct LayerGrid {
             let background = selected ? Theme.cursor : scale.color(value)
             block.fill(Style(background: background))
             if fits {
-                block.text((block.width - text.unicodeScalars.count) / 2, (block.height - 1) / 2, text,
-                           Style(foreground: Self.readable(on: background), background: background))
+                block.text(
+                    (block.width - text.unicodeScalars.count) / 2, (block.height - 1) / 2, text,
+                    Style(foreground: Self.readable(on: background), background: background))
             }
         } else {
             // The number set off from the ramp characters by a space each side, where there is room.
             block.fill(selected ? Theme.selected : .plain, selected ? " " : scale.character(value))
             let padded = text.unicodeScalars.count + 2 <= block.width ? " \(text) " : text
             if fits {
-                block.text((block.width - padded.unicodeScalars.count) / 2, (block.height - 1) / 2, padded,
-                           selected ? Theme.selected : .plain)
+                block.text(
+                    (block.width - padded.unicodeScalars.count) / 2, (block.height - 1) / 2, padded,
+                    selected ? Theme.selected : .plain)
             }
         }
     }

@@ -17,8 +17,10 @@ struct MatrixWindow: Equatable {
 
     /// The window for a rows × columns matrix in `width` × `height` cells. `previous` is the
     /// window of the last frame, so that a zoomed window scrolls only as far as it must.
-    init(rows: Int, columns: Int, width: Int, height: Int, colors: ColorMode, zoomed: Bool,
-         cursor: (row: Int, column: Int), previous: MatrixWindow?) {
+    init(
+        rows: Int, columns: Int, width: Int, height: Int, colors: ColorMode, zoomed: Bool,
+        cursor: (row: Int, column: Int), previous: MatrixWindow?
+    ) {
         let pixelHeight = max(colors.hasColor ? 2 * height : height, 1), pixelWidth = max(width, 1)
         self.rows = rows
         self.columns = columns
@@ -76,8 +78,9 @@ struct MatrixWindow: Equatable {
                 if rowRange(r).count == factor, columnRange(c).count == factor { largest = Swift.max(largest, abs(v)) }
             }
         }
-        return Heatmap(values: values, rows: pixelRows, cols: pixelColumns,
-                       scale: .diverging(limit: factor == 1 || largest == 0 ? 1 : largest),
-                       cursor: cell(row: cursor.row, column: cursor.column).map { $0.row * pixelColumns + $0.column })
+        return Heatmap(
+            values: values, rows: pixelRows, cols: pixelColumns,
+            scale: .diverging(limit: factor == 1 || largest == 0 ? 1 : largest),
+            cursor: cell(row: cursor.row, column: cursor.column).map { $0.row * pixelColumns + $0.column })
     }
 }

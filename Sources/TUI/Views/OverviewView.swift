@@ -37,18 +37,21 @@ public final class OverviewView: WorkbenchView {
 
     public func opened(_ context: ViewContext) {
         let models = workspace.models, data = workspace.data
-        context.jobs.submit("summarising", work: { [weak self] job in
-            for (i, model) in models.enumerated() {
-                try job.checkCancellation()
-                let summary = try ModelSummary.compute(model.network, reference: model.reference, data: data) { f in
-                    job.report((Double(i) + f) / Double(models.count), "\(model.reference) on \(data.name)")
+        context.jobs.submit(
+            "summarising",
+            work: { [weak self] job in
+                for (i, model) in models.enumerated() {
+                    try job.checkCancellation()
+                    let summary = try ModelSummary.compute(model.network, reference: model.reference, data: data) { f in
+                        job.report((Double(i) + f) / Double(models.count), "\(model.reference) on \(data.name)")
+                    }
+                    job.deliver { self?.summaries[i] = summary }
                 }
-                job.deliver { self?.summaries[i] = summary }
-            }
-        }, completion: { [weak self] outcome in
-            if case .failed(let m) = outcome { self?.failure = m }
-            if case .cancelled = outcome { self?.failure = "cancelled; :close and :open overview to start again" }
-        })
+            },
+            completion: { [weak self] outcome in
+                if case .failed(let m) = outcome { self?.failure = m }
+                if case .cancelled = outcome { self?.failure = "cancelled; :close and :open overview to start again" }
+            })
     }
 
     public func perform(_ action: Action, _ context: ViewContext) -> Bool {
@@ -66,34 +69,42 @@ public final class OverviewView: WorkbenchView {
     static let columns: [Table.Column] = [
         .init("layer"), .init("kind"), .init("output"), .init("parameters"), .init("‖W‖", .fixed(3)), .init("‖b‖", .fixed(3)),
         .init("mean", .fixed(3)), .init("std", .fixed(3)), .init("min", .fixed(3)), .init("max", .fixed(3)),
-        .init("zero", .percent(1)), .init("dead", .percent(1)),
+        .init("zero", .percent(1)), .init("dead", .percent(1))
     ]
 
     /// One row per layer, as the screen shows it.
     public static func layerTable(_ summary: ModelSummary) -> Table {
-        Table(columns: columns, rows: summary.layers.map { layer in
-            let a = layer.activations
-            func number(_ v: Double?) -> Table.Value { v.map { .number($0) } ?? .missing }
-            return [.text(layer.name), .text(layer.kind), .text(shapeText(layer.outputShape)),
+        Table(
+            columns: columns,
+            rows: summary.layers.map { layer in
+                let a = layer.activations
+                func number(_ v: Double?) -> Table.Value { v.map { .number($0) } ?? .missing }
+                return [
+                    .text(layer.name), .text(layer.kind), .text(shapeText(layer.outputShape)),
                     layer.parameters > 0 ? .integer(layer.parameters) : .missing,
                     number(layer.weightNorm), number(layer.biasNorm), number(a?.mean), number(a?.std), number(a?.min), number(a?.max),
-                    number(a?.zeroFraction), number(a?.deadFraction)]
-        })
+                    number(a?.zeroFraction), number(a?.deadFraction)
+                ]
+            })
     }
 
     public func exportTable() -> Table? {
         let done = summaries.compactMap { $0 }
         guard done.count == summaries.count, !done.isEmpty else { return nil }
-        let names = ["model", "layer", "kind", "output_shape", "parameters", "weight_norm", "bias_norm", "act_mean", "act_std",
-                     "act_min", "act_max", "zero_fraction", "dead_fraction", "dead_units", "units", "accuracy", "loss"]
+        let names = [
+            "model", "layer", "kind", "output_shape", "parameters", "weight_norm", "bias_norm", "act_mean", "act_std",
+            "act_min", "act_max", "zero_fraction", "dead_fraction", "dead_units", "units", "accuracy", "loss"
+        ]
         var table = Table(columns: names.map { Table.Column($0) })
         for s in done {
             let layers = OverviewView.layerTable(s)
             for (row, layer) in zip(layers.rows, s.layers) {
-                let extra: [Table.Value] = [layer.activations.map { .integer($0.deadUnits) } ?? .missing,
-                                                layer.activations.map { .integer($0.units) } ?? .missing,
-                                                s.evaluation.map { .number($0.accuracy) } ?? .missing,
-                                                s.evaluation.map { .number($0.loss) } ?? .missing]
+                let extra: [Table.Value] = [
+                    layer.activations.map { .integer($0.deadUnits) } ?? .missing,
+                    layer.activations.map { .integer($0.units) } ?? .missing,
+                    s.evaluation.map { .number($0.accuracy) } ?? .missing,
+                    s.evaluation.map { .number($0.loss) } ?? .missing
+                ]
                 table.rows.append([.text(s.model)] + row + extra)
             }
         }
@@ -117,7 +128,9 @@ public final class OverviewView: WorkbenchView {
         if showPlot {
             let done = summaries.compactMap { $0 }
             let series = done.map { s in
-                LinePlot.Series(models.first { $0.reference == s.model }?.title ?? s.model, x: s.layers.indices.map { Double($0 + 1) }, y: s.layers.map { $0.activations?.std ?? .nan })
+                LinePlot.Series(
+                    models.first { $0.reference == s.model }?.title ?? s.model, x: s.layers.indices.map { Double($0 + 1) },
+                    y: s.layers.map { $0.activations?.std ?? .nan })
             }
             let plot = LinePlot(title: "activation std by layer (x: layer number)", series: series)
             plot.render(canvas.sub(Rect(x: 0, y: canvas.height - plotHeight + 1, width: canvas.width, height: plotHeight - 1)))
@@ -128,19 +141,24 @@ public final class OverviewView: WorkbenchView {
         let net = model.network
         canvas.text(0, 0, model.title, Theme.heading)
         let name = net.name == model.reference ? "" : "\(net.name) · "
-        let facts = "  \(name)\(NumberFormat.grouped(net.parameterCount)) parameters · input \(shapeText(net.input.shape)) · \(net.outputSize) outputs"
+        let facts =
+            "  \(name)\(NumberFormat.grouped(net.parameterCount)) parameters · input \(shapeText(net.input.shape)) · \(net.outputSize) outputs"
         canvas.text(model.title.unicodeScalars.count, 0, facts)
         guard let summary else {
             canvas.text(0, 1, "computing statistics on \(workspace.data.name)…", Theme.dim)
             return
         }
         if let e = summary.evaluation {
-            canvas.text(0, 1, "\(summary.data ?? "data"): \(summary.samples) samples · accuracy \(NumberFormat.percent(e.accuracy, digits: 2)) · loss \(String(format: "%.4f", e.loss))")
+            canvas.text(
+                0, 1,
+                "\(summary.data ?? "data"): \(summary.samples) samples · accuracy \(NumberFormat.percent(e.accuracy, digits: 2)) · loss \(String(format: "%.4f", e.loss))"
+            )
         } else {
             canvas.text(0, 1, "\(summary.data ?? "data"): \(summary.samples) samples, no labels (no accuracy)", Theme.dim)
         }
         if !settings.filter.isEmpty { canvas.textRight(canvas.width, 1, "filter: \(settings.filter)", Theme.accent) }
-        TableWidget.render(OverviewView.layerTable(summary), state: &settings.table, filter: settings.filter,
-                           canvas: canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2)))
+        TableWidget.render(
+            OverviewView.layerTable(summary), state: &settings.table, filter: settings.filter,
+            canvas: canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2)))
     }
 }

@@ -1,8 +1,8 @@
 import Figures
 import Foundation
-import TensorIO
 import Interpret
 import Networks
+import TensorIO
 import Workbench
 
 /// Git Re-Basin (Ainsworth, Hayase & Srinivasa 2023) on models A and B: B's hidden units
@@ -20,7 +20,8 @@ public final class RebasinView: WorkbenchView {
     }
 
     public static let kind = "rebasin"
-    public static let summary = "Git Re-Basin: permute B onto A, loss and accuracy along λ naive and permuted with their barriers; save the permuted and merged models"
+    public static let summary =
+        "Git Re-Basin: permute B onto A, loss and accuracy along λ naive and permuted with their barriers; save the permuted and merged models"
 
     public private(set) var settings: Settings
     private let workspace: Workspace
@@ -40,7 +41,7 @@ public final class RebasinView: WorkbenchView {
         [
             KeyBinding([.char("m")], .method, "matching: weights ↔ activations on the data"),
             KeyBinding([.char("w")], .write, "write the permuted B and the merged model to the export folder"),
-            KeyBinding([.char("r")], .retry, "run again after a cancel or failure"),
+            KeyBinding([.char("r")], .retry, "run again after a cancel or failure")
         ]
     }
 
@@ -49,8 +50,9 @@ public final class RebasinView: WorkbenchView {
     private func compute(_ context: ViewContext) {
         guard workspace.isComparison else { return }
         let (a, b, data, settings) = (workspace.models[0].network, workspace.models[1].network, workspace.data, settings)
-        let options = RebasinOptions(method: settings.method, seed: settings.seed,
-                                     interpolationSteps: data.labels == nil ? nil : settings.steps)
+        let options = RebasinOptions(
+            method: settings.method, seed: settings.seed,
+            interpolationSteps: data.labels == nil ? nil : settings.steps)
         results.request(settings, title: "Re-Basin (\(settings.method.rawValue) matching)", context) { job in
             try GitRebasin.run(a, b, data: data, options: options, progress: job.progress)
         }
@@ -80,14 +82,18 @@ public final class RebasinView: WorkbenchView {
         let (a, b) = (workspace.models[0].reference, workspace.models[1].reference)
         let how = "\(settings.method.rawValue) matching of \(b) to \(a)"
         do {
-            let urls = try ExportFiles.write(in: context.exportDirectory, kinds: ["permuted", "merged"].map { "rebasin-\(settings.method.rawValue)-\($0)" },
-                                             ext: "safetensors") { urls in
+            let urls = try ExportFiles.write(
+                in: context.exportDirectory, kinds: ["permuted", "merged"].map { "rebasin-\(settings.method.rawValue)-\($0)" },
+                ext: "safetensors"
+            ) { urls in
                 try NetworkFile.save(outcome.permuted, to: urls[0], extraMetadata: ["loupe.rebasin": how], replacing: false)
-                try NetworkFile.save(outcome.merged, to: urls[1], extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"], replacing: false)
+                try NetworkFile.save(
+                    outcome.merged, to: urls[1], extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"], replacing: false)
             }
             urls.forEach(context.wrote)
-            context.notify("wrote the permuted B (\(urls[0].lastPathComponent)) and the merged model (\(urls[1].lastPathComponent)) to \(context.exportDirectory.path)",
-                           style: Theme.accent)
+            context.notify(
+                "wrote the permuted B (\(urls[0].lastPathComponent)) and the merged model (\(urls[1].lastPathComponent)) to \(context.exportDirectory.path)",
+                style: Theme.accent)
         } catch {
             context.notify("cannot write the models: \(errorText(error))", style: Theme.error)
         }
@@ -104,9 +110,11 @@ public final class RebasinView: WorkbenchView {
     public func exportTable() -> Table? {
         guard let r = results[settings]?.result, let naive = r.naive, let permuted = r.permuted else { return nil }
         let names = ["lambda", "loss_naive", "accuracy_naive", "loss_permuted", "accuracy_permuted"]
-        return Table(columns: names.map { Table.Column($0) }, rows: naive.lambdas.indices.map { k in
-            [naive.lambdas[k], naive.loss[k], naive.accuracy[k], permuted.loss[k], permuted.accuracy[k]].map(Table.Value.number)
-        })
+        return Table(
+            columns: names.map { Table.Column($0) },
+            rows: naive.lambdas.indices.map { k in
+                [naive.lambdas[k], naive.loss[k], naive.accuracy[k], permuted.loss[k], permuted.accuracy[k]].map(Table.Value.number)
+            })
     }
 
     // MARK: Drawing
@@ -117,8 +125,11 @@ public final class RebasinView: WorkbenchView {
         let other = settings.method == .weight ? "activation" : "weight"
         canvas.text(0, 0, "Git Re-Basin · \(settings.method.rawValue) matching of \(b) onto \(a) (m: \(other) matching)", Theme.heading)
         let body = canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2))
-        guard let outcome = results.value(settings, context, canvas: body, computing: "matching B's units to A's",
-                                          failed: { "Re-Basin: \($0)" }) else { return }
+        guard
+            let outcome = results.value(
+                settings, context, canvas: body, computing: "matching B's units to A's",
+                failed: { "Re-Basin: \($0)" })
+        else { return }
         renderResult(outcome.result, body, context)
     }
 
@@ -128,16 +139,29 @@ public final class RebasinView: WorkbenchView {
         // last ones give way to the plots.
         var facts: [(text: String, style: Style, line: Int)] = []
         if let naive, let permuted {
-            facts.append(("loss barrier: naive \(String(format: "%.4f", naive.lossBarrier)) · permuted \(String(format: "%.4f", permuted.lossBarrier))",
-                          Theme.accent, 2))
-            facts.append(("accuracy barrier: naive \(NumberFormat.percent(naive.accuracyBarrier, digits: 2)) · permuted \(NumberFormat.percent(permuted.accuracyBarrier, digits: 2))", Theme.accent, 3))
+            facts.append(
+                (
+                    "loss barrier: naive \(String(format: "%.4f", naive.lossBarrier)) · permuted \(String(format: "%.4f", permuted.lossBarrier))",
+                    Theme.accent, 2
+                ))
+            facts.append(
+                (
+                    "accuracy barrier: naive \(NumberFormat.percent(naive.accuracyBarrier, digits: 2)) · permuted \(NumberFormat.percent(permuted.accuracyBarrier, digits: 2))",
+                    Theme.accent, 3
+                ))
         } else {
             facts.append(("\(workspace.data.name) has no labels: no loss or accuracy along λ", Theme.dim, 2))
         }
         var models: [String] = []
-        for (name, e) in [("A", r.evaluationA), ("B", r.evaluationB)] { if let e { models.append("\(name) \(NumberFormat.percent(e.accuracy, digits: 2))") } }
-        if let naive, let half = naive.lambdas.firstIndex(of: 0.5) { models.append("naive midpoint \(NumberFormat.percent(naive.accuracy[half], digits: 2))") }
-        if let m = r.evaluationMerged { models.append("merged (λ = ½, permuted) \(NumberFormat.percent(m.accuracy, digits: 2)), loss \(String(format: "%.4f", m.loss))") }
+        for (name, e) in [("A", r.evaluationA), ("B", r.evaluationB)] {
+            if let e { models.append("\(name) \(NumberFormat.percent(e.accuracy, digits: 2))") }
+        }
+        if let naive, let half = naive.lambdas.firstIndex(of: 0.5) {
+            models.append("naive midpoint \(NumberFormat.percent(naive.accuracy[half], digits: 2))")
+        }
+        if let m = r.evaluationMerged {
+            models.append("merged (λ = ½, permuted) \(NumberFormat.percent(m.accuracy, digits: 2)), loss \(String(format: "%.4f", m.loss))")
+        }
         if !models.isEmpty { facts.append(("accuracy: " + models.joined(separator: " · "), .plain, 4)) }
         var distances = "‖θ_A − θ_B‖ \(NumberFormat.readable(r.distanceNaive)) naive, \(NumberFormat.readable(r.distancePermuted)) permuted"
         if let d = r.maxLogitDifference { distances += " · permuted B = B to \(String(format: "%.1e", d)) in the logits" }
@@ -145,8 +169,11 @@ public final class RebasinView: WorkbenchView {
         let groups = r.groups.map { "\($0.layer) (\($0.size) units, \($0.fixedUnits) in place)" }.joined(separator: ", ")
         facts.append(("permuted \(groups)" + (r.sweeps.map { " in \($0) sweep\($0 == 1 ? "" : "s")" } ?? ""), .plain, 0))
         if naive != nil {
-            facts.append(("θ(λ) = (1 − λ)θ_A + λθ_B; a barrier (the vertical stroke) is the worst of a curve against the mean of its ends",
-                          Theme.dim, 5))
+            facts.append(
+                (
+                    "θ(λ) = (1 − λ)θ_A + λθ_B; a barrier (the vertical stroke) is the worst of a curve against the mean of its ends",
+                    Theme.dim, 5
+                ))
         }
         // Room goes first to the barriers (the first two facts), then to the plots when they can
         // be read (four rows each at least), then to the other facts; the last row says what `w`
@@ -170,10 +197,12 @@ public final class RebasinView: WorkbenchView {
         }
         var y = 0
         for fact in shown.sorted(by: { $0.line < $1.line }) {
-            y += TextBlock.render(fact.text, fact.style, canvas: canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: canvas.height - hintRows - y)))
+            y += TextBlock.render(
+                fact.text, fact.style, canvas: canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: canvas.height - hintRows - y)))
         }
         if hintRows > 0 {
-            TextBlock.render(hint, Theme.dim, canvas: canvas.sub(Rect(x: 0, y: canvas.height - hintRows, width: canvas.width, height: hintRows)))
+            TextBlock.render(
+                hint, Theme.dim, canvas: canvas.sub(Rect(x: 0, y: canvas.height - hintRows, width: canvas.width, height: hintRows)))
         }
         guard plotRows > 0, let naive, let permuted else { return }
         let area = Rect(x: 0, y: y + 1, width: canvas.width, height: plotRows)
@@ -186,8 +215,10 @@ public final class RebasinView: WorkbenchView {
 
     /// Both curves, and each barrier as a vertical stroke at the λ where it peaks: from the
     /// mean of the end points to the curve (upwards for loss, downwards for accuracy).
-    static func series(_ naive: InterpolationCurve, _ permuted: InterpolationCurve,
-                       _ value: KeyPath<InterpolationCurve, [Double]>) -> [LinePlot.Series] {
+    static func series(
+        _ naive: InterpolationCurve, _ permuted: InterpolationCurve,
+        _ value: KeyPath<InterpolationCurve, [Double]>
+    ) -> [LinePlot.Series] {
         let worstIsHighest = value == \InterpolationCurve.loss
         var strokes = (x: [Double](), y: [Double]())
         for curve in [naive, permuted] {
@@ -196,9 +227,11 @@ public final class RebasinView: WorkbenchView {
             strokes.x += [curve.lambdas[k], curve.lambdas[k], .nan]
             strokes.y += [(v.first! + v.last!) / 2, v[k], .nan]
         }
-        return [LinePlot.Series("naive", x: naive.lambdas, y: naive[keyPath: value]),
-                LinePlot.Series("permuted", x: permuted.lambdas, y: permuted[keyPath: value]),
-                LinePlot.Series("barrier", x: strokes.x, y: strokes.y)]
+        return [
+            LinePlot.Series("naive", x: naive.lambdas, y: naive[keyPath: value]),
+            LinePlot.Series("permuted", x: permuted.lambdas, y: permuted[keyPath: value]),
+            LinePlot.Series("barrier", x: strokes.x, y: strokes.y)
+        ]
     }
 
 }

@@ -15,7 +15,9 @@ extension SAEView {
         // The settings take two rows when one does not hold them; the keys go beside them when
         // there is room, else on the row that names the panels.
         let header = headerText
-        let headerRows = header.unicodeScalars.count + Self.hints(self.settings).count + 2 <= canvas.width ? 1
+        let headerRows =
+            header.unicodeScalars.count + Self.hints(self.settings).count + 2 <= canvas.width
+            ? 1
             : min(TextBlock.wrap(header, width: canvas.width).count, 2)
         let keysBeside = headerRows == 1 && header.unicodeScalars.count + Self.hints(self.settings).count + 2 <= canvas.width
         TextBlock.render(header, Theme.heading, canvas: canvas.sub(Rect(x: 0, y: 0, width: canvas.width, height: headerRows)))
@@ -64,7 +66,8 @@ extension SAEView {
 
     /// The view's main keys, in full and in brief (? lists them all with what they do).
     static func hints(_ settings: Settings, brief: Bool = false) -> String {
-        brief ? "keys t a ± d < > L m f, ? explains"
+        brief
+            ? "keys t a ± d < > L m f, ? explains"
             : "t train  a arch  +/- \(settings.architecture.usesK ? "k" : "λ")  d/D d_sae  </> steps  L layer  m model  f panel"
     }
 
@@ -78,7 +81,9 @@ extension SAEView {
     static func describe(_ o: SAETrainingOptions, inputSize: Int?) -> String {
         let sparsity = o.architecture.usesK ? "k \(o.k)" : "λ \(NumberFormat.readable(o.sparsityCoefficient))"
         let latents = o.latents ?? inputSize.map { Int((o.expansionFactor * Double($0)).rounded()) }
-        let size = latents.map { "d_sae \($0) (\(NumberFormat.readable(o.expansionFactor))×)" } ?? "d_sae \(NumberFormat.readable(o.expansionFactor))× d_in"
+        let size =
+            latents.map { "d_sae \($0) (\(NumberFormat.readable(o.expansionFactor))×)" }
+            ?? "d_sae \(NumberFormat.readable(o.expansionFactor))× d_in"
         return "\(o.architecture.rawValue) \(sparsity) · \(size) · \(o.steps) steps × \(o.batchSize)"
     }
 
@@ -87,23 +92,30 @@ extension SAEView {
     private func renderState(_ canvas: Canvas) {
         if let failure { canvas.text(0, 0, failure, Theme.error); return }
         guard let run else {
-            canvas.text(0, 0, network == nil ? "loading \(modelReference)…" : "t trains an SAE on \(settings.layer ?? "the layer")", Theme.dim)
+            canvas.text(
+                0, 0, network == nil ? "loading \(modelReference)…" : "t trains an SAE on \(settings.layer ?? "the layer")", Theme.dim)
             return
         }
         var x = 0
         if run.sae == nil {
             let last = run.curve.last
             var text = "training: step \(last?.step ?? 0) / \(run.options.steps)"
-            if let l = last?.loss { text += " · loss \(NumberFormat.readable(l.total)) · L0 \(String(format: "%.1f", l.l0)) · FVU \(NumberFormat.readable(l.fvu))" }
+            if let l = last?.loss {
+                text +=
+                    " · loss \(NumberFormat.readable(l.total)) · L0 \(String(format: "%.1f", l.l0)) · FVU \(NumberFormat.readable(l.fvu))"
+            }
             x = canvas.text(0, 0, text + " · Esc stops and keeps the SAE so far", Theme.accent)
         } else if let stopped = run.stoppedAt {
             x = canvas.text(0, 0, "stopped at step \(stopped) of \(run.options.steps) (Esc): the SAE as it was then", Theme.warning)
         } else {
-            x = canvas.text(0, 0, "trained \(run.options.steps) steps in \(String(format: "%.1f", run.seconds)) s on \(workspace.data.count) samples")
+            x = canvas.text(
+                0, 0, "trained \(run.options.steps) steps in \(String(format: "%.1f", run.seconds)) s on \(workspace.data.count) samples")
         }
         if isAnalysing { x += canvas.text(x, 0, " · analysing…", Theme.dim) }
         if let request, request != run.request {
-            let shown = run.request.model == request.model && run.request.layer == request.layer ? "" : " on \(run.request.model) \(run.request.layer)"
+            let shown =
+                run.request.model == request.model && run.request.layer == request.layer
+                ? "" : " on \(run.request.model) \(run.request.layer)"
             canvas.text(x, 0, " · shown: \(Self.describe(run.options, inputSize: nil))\(shown); t trains the settings above", Theme.warning)
         }
     }
@@ -116,7 +128,9 @@ extension SAEView {
             x += canvas.text(x, 0, " \(panel.rawValue) ", panel == settings.panel ? Theme.selected : Theme.dim) + 1
         }
         let room = canvas.width - x - 1
-        let text = !keys ? "f: next" : [Self.hints(settings), Self.hints(settings, brief: true), "f: next"].first { $0.unicodeScalars.count <= room }
+        let text =
+            !keys
+            ? "f: next" : [Self.hints(settings), Self.hints(settings, brief: true), "f: next"].first { $0.unicodeScalars.count <= room }
         if let text, text.unicodeScalars.count <= room { canvas.text(x + 1, 0, text, Theme.dim) }
     }
 
@@ -151,7 +165,8 @@ extension SAEView {
         case .density: return "Latent density and active latents per sample"
         case .latents:
             guard let table = findings?.table, let filtered else { return "Latents" }
-            return "Latents: \(filtered.rows.count) of \(table.rows.count)" + (settings.filter.isEmpty ? " (/ filters)" : " · filter \(settings.filter)")
+            return "Latents: \(filtered.rows.count) of \(table.rows.count)"
+                + (settings.filter.isEmpty ? " (/ filters)" : " · filter \(settings.filter)")
         case .latent: return selectedLatent.map { "Latent \($0)" } ?? "Latent"
         }
     }
@@ -167,10 +182,16 @@ extension SAEView {
         }
         let steps = run.curve.map { Double($0.step) }, last = run.curve[run.curve.count - 1].loss
         let plots = [
-            LinePlot(title: "loss \(NumberFormat.readable(last.total))", series: [
-                LinePlot.Series("total", x: steps, y: run.curve.map(\.loss.total)), LinePlot.Series("mse", x: steps, y: run.curve.map(\.loss.mse))]),
-            LinePlot(title: "L0 \(String(format: "%.1f", last.l0))", series: [LinePlot.Series("L0", x: steps, y: run.curve.map(\.loss.l0))]),
-            LinePlot(title: "FVU \(NumberFormat.readable(last.fvu))", series: [LinePlot.Series("FVU", x: steps, y: run.curve.map(\.loss.fvu))]),
+            LinePlot(
+                title: "loss \(NumberFormat.readable(last.total))",
+                series: [
+                    LinePlot.Series("total", x: steps, y: run.curve.map(\.loss.total)),
+                    LinePlot.Series("mse", x: steps, y: run.curve.map(\.loss.mse))
+                ]),
+            LinePlot(
+                title: "L0 \(String(format: "%.1f", last.l0))", series: [LinePlot.Series("L0", x: steps, y: run.curve.map(\.loss.l0))]),
+            LinePlot(
+                title: "FVU \(NumberFormat.readable(last.fvu))", series: [LinePlot.Series("FVU", x: steps, y: run.curve.map(\.loss.fvu))])
         ]
         let shown = plots.suffix(max(min(canvas.width / 18, 3), 1))
         for (plot, area) in zip(shown, canvas.bounds.columns(shown.count, gap: 2)) { plot.render(canvas.sub(area)) }
@@ -185,8 +206,9 @@ extension SAEView {
     private func renderDensity(_ report: SAEReport, _ canvas: Canvas) {
         let m = report.metrics
         let alive = m.latentFrequency.filter { $0 > 0 }
-        let density = Histogram(values: alive.map(log10), title: "log10 frequency · \(alive.count) alive, \(m.density.dead) dead",
-                                marker: m.l0 > 0 ? log10(m.l0 / Double(report.latents)) : nil)
+        let density = Histogram(
+            values: alive.map(log10), title: "log10 frequency · \(alive.count) alive, \(m.density.dead) dead",
+            marker: m.l0 > 0 ? log10(m.l0 / Double(report.latents)) : nil)
         let perSample = m.l0Histogram.enumerated().flatMap { n, count in [Double](repeating: Double(n), count: count) }
         let pursuit = report.architecture == .matchingPursuit ? " (≤ \(report.k) pursuit steps)" : ""
         let l0 = Histogram(values: perSample, title: "L0 per sample\(pursuit)", marker: m.l0, color: Theme.series[2])
@@ -201,7 +223,8 @@ extension SAEView {
             y = TextBlock.render(filterProblem, Theme.warning, canvas: canvas)
         }
         guard let filtered else { return }
-        TableWidget.render(filtered, state: &settings.table, canvas: canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: canvas.height - y)))
+        TableWidget.render(
+            filtered, state: &settings.table, canvas: canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: canvas.height - y)))
     }
 
     /// The selected latent: its figures, the samples it fires on most (as images when the input
@@ -213,17 +236,22 @@ extension SAEView {
         }
         let m = findings.report.metrics
         let f = m.latentFrequency[j], fires = Int((f * Double(m.samples)).rounded())
-        var facts = f > 0
+        var facts =
+            f > 0
             ? "fires on \(percent(f, digits: 2)) of samples (\(fires)) · mean \(NumberFormat.readable(m.latentMeanActivation[j])) · max \(NumberFormat.readable(findings.top[j].first?.value ?? 0))"
             : "never fires on these \(m.samples) samples (dead)"
-        if let effect = findings.effects[j], let c = LatentTable.argmax(effect) { facts += " · raises class \(c) most (\(signed(effect[c])))" }
+        if let effect = findings.effects[j], let c = LatentTable.argmax(effect) {
+            facts += " · raises class \(c) most (\(signed(effect[c])))"
+        }
         let y = TextBlock.render(facts, canvas: canvas) + 1
-        let imagesHeight = renderTopSamples(findings.top[j], run, canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: max((canvas.height - y) / 2, 0))))
+        let imagesHeight = renderTopSamples(
+            findings.top[j], run, canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: max((canvas.height - y) / 2, 0))))
         let lower = Rect(x: 0, y: y + 1 + imagesHeight, width: canvas.width, height: canvas.height - y - 1 - imagesHeight)
         guard lower.height >= 3 else { return }
         let decoder = Array(sae.decoder.row(j)).map(Double.init)
         let picture = VectorPicture(imageShape: run.request.layer == "input" ? run.imageShape : run.layerShape, size: sae.inputSize)
-        let s = picture.magnification(count: 1, minimumWidth: 0, gap: 0, width: lower.width / 3, height: lower.height - 3, mode: canvas.colors)
+        let s = picture.magnification(
+            count: 1, minimumWidth: 0, gap: 0, width: lower.width / 3, height: lower.height - 3, mode: canvas.colors)
         let size = picture.size(magnification: s, mode: canvas.colors)
         let title = run.request.layer == "input" ? "decoder direction (an image)" : "decoder direction (\(sae.inputSize) units)"
         let left = canvas.sub(Rect(x: 0, y: lower.y, width: max(size.width, title.count), height: lower.height))
@@ -234,7 +262,9 @@ extension SAEView {
         let right = canvas.sub(Rect(x: left.width + 2, y: lower.y, width: canvas.width - left.width - 2, height: lower.height))
         right.text(0, 0, "effect on each class logit (mean change when removed from the reconstruction)", Theme.heading)
         guard let effect = findings.effects[j] else {
-            right.text(0, 1, run.source.traceIndex > run.source.network.scoreIndex ? "the layer is past the scores" : "none: it never fires", Theme.dim)
+            right.text(
+                0, 1, run.source.traceIndex > run.source.network.scoreIndex ? "the layer is past the scores" : "none: it never fires",
+                Theme.dim)
             return
         }
         SignedBars(items: effect.enumerated().map { (String($0.offset), $0.element) })
@@ -258,7 +288,9 @@ extension SAEView {
         let first = ImageWidget(pixels: workspace.data.x.row(top[0].sample).map(Double.init), shape: shape, range: run.imageRange)
         var scale = first.scale(fitting: (canvas.width, canvas.height - 3), mode: canvas.colors)
         // Smaller images, so that more of the samples fit side by side.
-        while scale > 1, canvas.width / (max(first.size(scale: scale, mode: canvas.colors).width, tileWidth) + 2) < min(top.count, 5) { scale -= 1 }
+        while scale > 1, canvas.width / (max(first.size(scale: scale, mode: canvas.colors).width, tileWidth) + 2) < min(top.count, 5) {
+            scale -= 1
+        }
         let size = first.size(scale: scale, mode: canvas.colors)
         let step = max(size.width, tileWidth) + 2
         for (i, a) in top.enumerated() where (i + 1) * step - 2 <= canvas.width {

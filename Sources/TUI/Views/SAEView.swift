@@ -132,7 +132,7 @@ public final class SAEView: WorkbenchView {
     /// What the view's keys do; `table` moves through the latent table.
     public enum Action: Sendable, Equatable {
         case train, analyse, modelNext, modelPrevious, layerNext, architectureNext, architecturePrevious, sparsityMore, sparsityLess,
-             latentsMore, latentsFewer, stepsMore, stepsFewer, panelNext, panelPrevious, latentOpen, latentClose
+            latentsMore, latentsFewer, stepsMore, stepsFewer, panelNext, panelPrevious, latentOpen, latentClose
         case table(TableState.Action)
     }
 
@@ -154,7 +154,7 @@ public final class SAEView: WorkbenchView {
             KeyBinding([.char("f")], .panelNext, "focus the next panel (what e exports; small terminals show only it)"),
             KeyBinding([.char("F")], .panelPrevious, "focus the previous panel"),
             KeyBinding([.enter], .latentOpen, "the selected latent's details (again: back to the table)"),
-            KeyBinding([.escape], .latentClose, "back from the latent to the table"),
+            KeyBinding([.escape], .latentClose, "back from the latent to the table")
         ] + TableState.bindings.map { KeyBinding($0.keys, .table($0.action), "latent table: " + $0.help) }
     }
 
@@ -191,9 +191,10 @@ public final class SAEView: WorkbenchView {
 
     /// The training options the settings describe.
     var requestedOptions: SAETrainingOptions {
-        SAETrainingOptions(architecture: settings.architecture, expansionFactor: Double(settings.expansion), k: settings.k,
-                           sparsityCoefficient: settings.sparsity, steps: settings.steps, batchSize: settings.batchSize,
-                           seed: settings.seed)
+        SAETrainingOptions(
+            architecture: settings.architecture, expansionFactor: Double(settings.expansion), k: settings.k,
+            sparsityCoefficient: settings.sparsity, steps: settings.steps, batchSize: settings.batchSize,
+            seed: settings.seed)
     }
 
     var request: Request? {
@@ -219,38 +220,43 @@ public final class SAEView: WorkbenchView {
             return
         }
         let image = network.input.image ?? (network.input.shape.count == 3 ? network.input.shape : nil)
-        run = TrainingRun(request: request, options: options, source: source, layerShape: layerShape,
-                          imageShape: image, imageRange: network.input.range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
-        job = context.jobs.submit("SAE on \(request.layer)", work: { [weak self] job in
-            var session = try SAETrainingSession(source: source, options: options)
-            let started = Date()
-            while !session.isFinished && !job.isCancelled {
-                let point = try session.advance()
-                let l = point.loss
-                job.report(Double(point.step) / Double(options.steps),
-                           String(format: "step %d/%d  loss %.4g  L0 %.1f  FVU %.4f", point.step, options.steps, l.total, l.l0, l.fvu))
-                job.deliver { if let self, self.generation == generation { self.run?.curve.append(point) } }
-            }
-            guard session.step > 0 else { return }
-            let sae = session.finish().sae
-            let stoppedAt = session.isFinished ? nil : session.step
-            let seconds = Date().timeIntervalSince(started)
-            job.deliver {
+        run = TrainingRun(
+            request: request, options: options, source: source, layerShape: layerShape,
+            imageShape: image, imageRange: network.input.range.flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
+        job = context.jobs.submit(
+            "SAE on \(request.layer)",
+            work: { [weak self] job in
+                var session = try SAETrainingSession(source: source, options: options)
+                let started = Date()
+                while !session.isFinished && !job.isCancelled {
+                    let point = try session.advance()
+                    let l = point.loss
+                    job.report(
+                        Double(point.step) / Double(options.steps),
+                        String(format: "step %d/%d  loss %.4g  L0 %.1f  FVU %.4f", point.step, options.steps, l.total, l.l0, l.fvu))
+                    job.deliver { if let self, self.generation == generation { self.run?.curve.append(point) } }
+                }
+                guard session.step > 0 else { return }
+                let sae = session.finish().sae
+                let stoppedAt = session.isFinished ? nil : session.step
+                let seconds = Date().timeIntervalSince(started)
+                job.deliver {
+                    guard let self, self.generation == generation else { return }
+                    self.run?.sae = sae
+                    self.run?.stoppedAt = stoppedAt
+                    self.run?.seconds = seconds
+                    self.analyse(context)
+                }
+            },
+            completion: { [weak self] outcome in
                 guard let self, self.generation == generation else { return }
-                self.run?.sae = sae
-                self.run?.stoppedAt = stoppedAt
-                self.run?.seconds = seconds
-                self.analyse(context)
-            }
-        }, completion: { [weak self] outcome in
-            guard let self, self.generation == generation else { return }
-            switch outcome {
-            case .finished: break
-            case .cancelled:
-                if self.run?.sae == nil { self.failure = "training was cancelled before its first step; t trains again" }
-            case .failed(let message): self.failure = message
-            }
-        })
+                switch outcome {
+                case .finished: break
+                case .cancelled:
+                    if self.run?.sae == nil { self.failure = "training was cancelled before its first step; t trains again" }
+                case .failed(let message): self.failure = message
+                }
+            })
     }
 
     /// Metrics and dark matter (`SAEAnalysis`), every latent's top samples and logit effects.
@@ -258,24 +264,29 @@ public final class SAEView: WorkbenchView {
         guard let run, let sae = run.sae else { return }
         let generation = self.generation, source = run.source, seed = settings.seed
         analysis = .running
-        job = context.jobs.submit("SAE analysis", work: { [weak self] job in
-            let report = try SAEAnalysis.analyse(sae, on: source, options: SAEAnalysisOptions(seed: seed)) { f, s in job.report(0.5 * f, s) }
-            let top = try sae.topActivations(on: source, count: Self.topCount) { f, s in job.report(0.5 + 0.2 * f, s) }
-            let effects = try sae.logitEffects(on: source) { f, s in job.report(0.7 + 0.3 * f, s) }
-            let table = LatentTable.make(metrics: report.metrics, top: top, effects: effects)
-            job.deliver {
-                guard let self, self.generation == generation else { return }
-                self.analysis = .done(Findings(report: report, top: top, effects: effects, table: table))
-                self.refilter()
-            }
-        }, completion: { [weak self] outcome in
-            guard let self, self.generation == generation, case .running = self.analysis else { return }
-            switch outcome {
-            case .finished: break
-            case .cancelled: self.analysis = .unavailable("analysis cancelled; r analyses the SAE again")
-            case .failed(let message): self.analysis = .unavailable(message)
-            }
-        })
+        job = context.jobs.submit(
+            "SAE analysis",
+            work: { [weak self] job in
+                let report = try SAEAnalysis.analyse(sae, on: source, options: SAEAnalysisOptions(seed: seed)) { f, s in
+                    job.report(0.5 * f, s)
+                }
+                let top = try sae.topActivations(on: source, count: Self.topCount) { f, s in job.report(0.5 + 0.2 * f, s) }
+                let effects = try sae.logitEffects(on: source) { f, s in job.report(0.7 + 0.3 * f, s) }
+                let table = LatentTable.make(metrics: report.metrics, top: top, effects: effects)
+                job.deliver {
+                    guard let self, self.generation == generation else { return }
+                    self.analysis = .done(Findings(report: report, top: top, effects: effects, table: table))
+                    self.refilter()
+                }
+            },
+            completion: { [weak self] outcome in
+                guard let self, self.generation == generation, case .running = self.analysis else { return }
+                switch outcome {
+                case .finished: break
+                case .cancelled: self.analysis = .unavailable("analysis cancelled; r analyses the SAE again")
+                case .failed(let message): self.analysis = .unavailable(message)
+                }
+            })
     }
 
     // MARK: Choices

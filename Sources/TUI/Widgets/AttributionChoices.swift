@@ -12,7 +12,7 @@ enum AttributionChoices {
             KeyBinding([.char("n"), .char(".")], wrap(.sampleNext), "next sample"),
             KeyBinding([.char("p"), .char(",")], wrap(.samplePrevious), "previous sample"),
             KeyBinding([.char("N")], wrap(.sampleNext10), "10 samples on"),
-            KeyBinding([.char("P")], wrap(.samplePrevious10), "10 samples back"),
+            KeyBinding([.char("P")], wrap(.samplePrevious10), "10 samples back")
         ]
     }
 
@@ -48,7 +48,9 @@ enum AttributionChoices {
 }
 
 /// What the model and sample keys of the LRP and interpreter views do.
-public enum ModelAndSampleAction: Sendable, Equatable { case modelNext, modelPrevious, sampleNext, samplePrevious, sampleNext10, samplePrevious10 }
+public enum ModelAndSampleAction: Sendable, Equatable {
+    case modelNext, modelPrevious, sampleNext, samplePrevious, sampleNext10, samplePrevious10
+}
 
 /// Settings that name a model and a sample of the data.
 protocol ModelAndSample {

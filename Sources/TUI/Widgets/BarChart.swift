@@ -1,4 +1,5 @@
 import Figures
+
 /// Horizontal bars, one labelled row per item, in eighths of a cell, with the value after the
 /// bar. Negative values draw no bar.
 public struct BarChart {
@@ -7,8 +8,10 @@ public struct BarChart {
     public var color: Color
     public var format: (Double) -> String
 
-    public init(items: [(label: String, value: Double)], highlight: Int? = nil, color: Color = Theme.series[0],
-                format: @escaping (Double) -> String = { NumberFormat.readable($0) }) {
+    public init(
+        items: [(label: String, value: Double)], highlight: Int? = nil, color: Color = Theme.series[0],
+        format: @escaping (Double) -> String = { NumberFormat.readable($0) }
+    ) {
         self.items = items
         self.highlight = highlight
         self.color = color
@@ -30,7 +33,9 @@ public struct BarChart {
                 let eighthsLong = Int((item.value / top * Double(barWidth) * 8).rounded())
                 let barStyle = Style(foreground: row == highlight ? Theme.series[1] : color)
                 for x in 0..<(eighthsLong / 8) { canvas.put(labelWidth + 1 + x, row, "█", barStyle) }
-                if eighthsLong % 8 > 0 { canvas.put(labelWidth + 1 + eighthsLong / 8, row, BarChart.eighths[eighthsLong % 8 - 1], barStyle) }
+                if eighthsLong % 8 > 0 {
+                    canvas.put(labelWidth + 1 + eighthsLong / 8, row, BarChart.eighths[eighthsLong % 8 - 1], barStyle)
+                }
             }
             canvas.textRight(canvas.width, row, valueTexts[row], style)
         }

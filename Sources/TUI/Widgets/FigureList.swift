@@ -12,7 +12,8 @@ public enum FigureList {
         let y = sheet.sections.count + sheet.figures.count + caveatRows <= canvas.height ? list(sheet, canvas) : paragraphs(sheet, canvas)
         var row = y
         for caveat in sheet.caveats where row < canvas.height {
-            row += TextBlock.render(caveat.text, Theme.warning, canvas: canvas.sub(Rect(x: 0, y: row, width: canvas.width, height: canvas.height - row)))
+            row += TextBlock.render(
+                caveat.text, Theme.warning, canvas: canvas.sub(Rect(x: 0, y: row, width: canvas.width, height: canvas.height - row)))
         }
         return row
     }

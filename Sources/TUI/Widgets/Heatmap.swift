@@ -1,4 +1,5 @@
 import Figures
+
 /// A matrix of values as colours. With colour, each cell shows two values stacked (the upper
 /// half block '▀' takes the top value as foreground and the bottom one as background), so a
 /// rows×cols matrix takes cols × ⌈rows/2⌉ cells. Without colour, each value is one ramp
@@ -90,7 +91,8 @@ public struct Heatmap {
         }
         if case .diverging = scale, barWidth >= 7 {
             let mid = low.count + 1 + barWidth / 2
-            canvas.put(mid, y, "0", Style(foreground: .rgb(0, 0, 0), background: canvas.colors.hasColor ? scale.color(0) : .terminalDefault))
+            canvas.put(
+                mid, y, "0", Style(foreground: .rgb(0, 0, 0), background: canvas.colors.hasColor ? scale.color(0) : .terminalDefault))
         }
         canvas.text(low.count + 2 + barWidth, y, high, Theme.dim)
     }

@@ -1,4 +1,5 @@
 import Figures
+
 /// Counts of values in equal-width bins, drawn as vertical bars in eighths of a cell, with the
 /// largest count on the y axis, the range under the x axis, and an optional marked value ('▲').
 public struct Histogram {

@@ -1,4 +1,5 @@
 import Figures
+
 /// Lines through points, drawn in braille dots (2×4 dots per cell) with a y axis of three
 /// ticks, an x axis with its range, and a legend. Without colour the series are drawn at cell
 /// resolution in plain characters ('*', '+', 'o', 'x'), one per series.
@@ -54,10 +55,13 @@ public struct LinePlot {
         canvas.textRight(labelWidth, plot.y, ticks[0], Theme.dim)
         if plot.height >= 3 { canvas.textRight(labelWidth, plot.y + plot.height / 2, ticks[1], Theme.dim) }
         canvas.textRight(labelWidth, plot.y + plot.height - 1, ticks[2], Theme.dim)
-        let xl = NumberFormat.tick(xr.lowerBound), xh = NumberFormat.tick(xr.upperBound), xm = NumberFormat.tick((xr.lowerBound + xr.upperBound) / 2)
+        let xl = NumberFormat.tick(xr.lowerBound), xh = NumberFormat.tick(xr.upperBound),
+            xm = NumberFormat.tick((xr.lowerBound + xr.upperBound) / 2)
         canvas.text(plot.x, plot.y + plot.height + 1, xl, Theme.dim)
         canvas.textRight(plot.x + plot.width, plot.y + plot.height + 1, xh, Theme.dim)
-        if plot.width > xl.count + xh.count + xm.count + 4 { canvas.text(plot.x + (plot.width - xm.count) / 2, plot.y + plot.height + 1, xm, Theme.dim) }
+        if plot.width > xl.count + xh.count + xm.count + 4 {
+            canvas.text(plot.x + (plot.width - xm.count) / 2, plot.y + plot.height + 1, xm, Theme.dim)
+        }
 
         let area = canvas.sub(plot)
         if canvas.colors.hasColor { drawBraille(area, xr, yr) } else { drawMarks(area, xr, yr) }
@@ -92,8 +96,10 @@ public struct LinePlot {
 
     /// Visits the pixels of the polyline through the series' points on a width×height raster
     /// (y grows downwards), joining neighbours with straight segments.
-    private func plotLine(_ s: Series, _ xr: ClosedRange<Double>, _ yr: ClosedRange<Double>, width: Int, height: Int,
-                          _ visit: (Int, Int) -> Void) {
+    private func plotLine(
+        _ s: Series, _ xr: ClosedRange<Double>, _ yr: ClosedRange<Double>, width: Int, height: Int,
+        _ visit: (Int, Int) -> Void
+    ) {
         func pixel(_ i: Int) -> (Int, Int)? {
             guard s.x[i].isFinite, s.y[i].isFinite else { return nil }
             let fx = (s.x[i] - xr.lowerBound) / (xr.upperBound - xr.lowerBound)

@@ -15,9 +15,13 @@ public enum ProgressBarWidget {
         let full = Int(cells)
         let part = Int((cells - Double(full)) * 8)
         for x in 0..<inner {
-            if x < full { canvas.put(1 + x, y, "█", style) }
-            else if x == full, part > 0 { canvas.put(1 + x, y, eighths[part - 1], style) }
-            else { canvas.put(1 + x, y, "·", Theme.dim) }
+            if x < full {
+                canvas.put(1 + x, y, "█", style)
+            } else if x == full, part > 0 {
+                canvas.put(1 + x, y, eighths[part - 1], style)
+            } else {
+                canvas.put(1 + x, y, "·", Theme.dim)
+            }
         }
         canvas.put(inner + 1, y, "]", Theme.dim)
         canvas.text(inner + 2, y, label)

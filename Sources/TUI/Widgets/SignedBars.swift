@@ -1,4 +1,5 @@
 import Figures
+
 /// Horizontal bars for signed values about a centre line, in half cells: positive values to
 /// the right in the diverging map's red, negative ones to the left in its blue (the colours of
 /// the eigenvector heatmaps), each row labelled and followed by its value.

@@ -1,4 +1,5 @@
 import Figures
+
 /// Where a table is scrolled to, which row and column are selected, and how it is sorted.
 /// Codable, so views keep it in their session settings.
 public struct TableState: Codable, Equatable, Sendable {
@@ -23,7 +24,7 @@ public struct TableState: Codable, Equatable, Sendable {
         KeyBinding([.pageDown], .pageDown, "page down"),
         KeyBinding([.left, .char("h")], .left, "previous column"),
         KeyBinding([.right, .char("l")], .right, "next column"),
-        KeyBinding([.char("o")], .sort, "sort by the selected column (again: reverse)"),
+        KeyBinding([.char("o")], .sort, "sort by the selected column (again: reverse)")
     ]
 
     /// Applies a table action.
@@ -76,8 +77,10 @@ public enum TableWidget {
     static let measuredRows = 256
 
     /// Draws the table; keeps the selection inside the rows and the view.
-    public static func render(_ table: Table, state: inout TableState, filter: String = "", canvas: Canvas,
-                              focused: Bool = true) {
+    public static func render(
+        _ table: Table, state: inout TableState, filter: String = "", canvas: Canvas,
+        focused: Bool = true
+    ) {
         let rows = visibleRows(table, state, filter: filter)
         let nc = table.columns.count
         guard nc > 0, canvas.height > 0 else { return }
@@ -93,7 +96,9 @@ public enum TableWidget {
         // every cell of a long table on every frame would cost milliseconds (an SAE's latents), so past
         // `measuredRows` rows an even sample of them, and the rows on screen, set the widths.
         let onScreen = state.scroll..<min(state.scroll + body, rows.count)
-        let measured = rows.count <= measuredRows ? Array(rows.indices)
+        let measured =
+            rows.count <= measuredRows
+            ? Array(rows.indices)
             : Array(Set(stride(from: 0, to: rows.count, by: rows.count / measuredRows + 1)).union(onScreen)).sorted()
         let widths = (0..<nc).map { c in
             min(max(table.columns[c].name.unicodeScalars.count + 1, measured.map { text(rows[$0], c).unicodeScalars.count }.max() ?? 0), 28)
@@ -111,7 +116,8 @@ public enum TableWidget {
             state.firstColumn = min(max(state.firstColumn, 1), nc - 1)
             if state.selectedColumn >= 1, state.selectedColumn < state.firstColumn { state.firstColumn = state.selectedColumn }
             while state.selectedColumn >= 1, !run(from: state.firstColumn).contains(state.selectedColumn),
-                  state.firstColumn < state.selectedColumn { state.firstColumn += 1 }
+                state.firstColumn < state.selectedColumn
+            { state.firstColumn += 1 }
         }
         let shown = [0] + (nc > 1 ? run(from: state.firstColumn) : [])
         var xs: [Int] = []
@@ -136,10 +142,15 @@ public enum TableWidget {
             for (i, c) in shown.enumerated() {
                 let w = widths[c]
                 let style = selected && focused ? Theme.selected : (c == 0 ? Theme.heading : Style.plain)
-                if numeric[c] { canvas.textRight(xs[i] + w, line + 1, text(rows[r], c), style) }
-                else { canvas.text(xs[i], line + 1, text(rows[r], c), style, maxWidth: w) }
+                if numeric[c] {
+                    canvas.textRight(xs[i] + w, line + 1, text(rows[r], c), style)
+                } else {
+                    canvas.text(xs[i], line + 1, text(rows[r], c), style, maxWidth: w)
+                }
             }
-            if selected, focused { canvas.restyle(Rect(x: 0, y: line + 1, width: min(x, canvas.width), height: 1)) { $0.attributes.insert(.reverse) } }
+            if selected, focused {
+                canvas.restyle(Rect(x: 0, y: line + 1, width: min(x, canvas.width), height: 1)) { $0.attributes.insert(.reverse) }
+            }
         }
         if rows.isEmpty { canvas.text(0, 1, filter.isEmpty ? "(no rows)" : "(no rows match '\(filter)')", Theme.dim) }
     }

@@ -13,9 +13,13 @@ public enum TextBlock {
                     lines.append(String(w.unicodeScalars.prefix(width)))
                     w = String(String.UnicodeScalarView(w.unicodeScalars.dropFirst(width)))
                 }
-                if line.isEmpty { line = w }
-                else if line.unicodeScalars.count + 1 + w.unicodeScalars.count <= width { line += " " + w }
-                else { lines.append(line); line = w }
+                if line.isEmpty {
+                    line = w
+                } else if line.unicodeScalars.count + 1 + w.unicodeScalars.count <= width {
+                    line += " " + w
+                } else {
+                    lines.append(line); line = w
+                }
             }
             lines.append(line)
         }

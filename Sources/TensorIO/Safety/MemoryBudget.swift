@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How much memory Loupe lets a file, an architecture or an option make it allocate.
@@ -117,7 +118,8 @@ public struct MemoryBudgetError: Error, CustomStringConvertible, LocalizedError 
 
     public var description: String {
         let size = bytes.map { "needs \(MemoryBudget.text($0))" } ?? "needs more memory than can be addressed"
-        return "\(what) \(size), more than the \(MemoryBudget.text(budget)) memory budget (--max-memory or \(MemoryBudget.environmentVariable) to change it)"
+        return
+            "\(what) \(size), more than the \(MemoryBudget.text(budget)) memory budget (--max-memory or \(MemoryBudget.environmentVariable) to change it)"
     }
 
     public var errorDescription: String? { description }

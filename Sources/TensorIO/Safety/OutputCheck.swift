@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The rules every file Loupe writes obeys, checked before any work starts (a refusal after an
@@ -39,7 +40,9 @@ public enum OutputCheck {
         case .directory: throw TensorIOError(file: path, message: "\(option) names a directory; give a file name")
         case .special: throw TensorIOError(file: path, message: "\(option) names a device, pipe or socket; give a regular file")
         case .regularFile:
-            guard force else { throw TensorIOError(file: path, message: "already exists; pass --force to replace it, or choose another \(option)") }
+            guard force else {
+                throw TensorIOError(file: path, message: "already exists; pass --force to replace it, or choose another \(option)")
+            }
         }
         return url
     }
@@ -47,19 +50,23 @@ public enum OutputCheck {
     /// Checks `path` as a directory the command creates or fills with `files` (an SAE directory
     /// holds cfg.json and its weights); other files in it are left alone. Returns its URL.
     @discardableResult
-    public static func directory(_ path: String, option: String = "--out", writing files: [String], inputs: [Input], force: Bool) throws -> URL {
+    public static func directory(_ path: String, option: String = "--out", writing files: [String], inputs: [Input], force: Bool) throws
+        -> URL
+    {
         let url = URL(fileURLWithPath: path)
         try checkParent(of: url, option: option)
         switch PathKind(url.path) {
         case .missing: return url
         case .directory: break
-        case .regularFile: throw TensorIOError(file: path, message: "\(option) names an existing file; it must be a directory (new or existing)")
+        case .regularFile:
+            throw TensorIOError(file: path, message: "\(option) names an existing file; it must be a directory (new or existing)")
         case .special: throw TensorIOError(file: path, message: "\(option) names a device, pipe or socket; give a directory")
         }
         for name in files {
             let target = url.appendingPathComponent(name)
             if let input = clash(target, inputs) {
-                throw TensorIOError(file: target.path, message: "\(option) would overwrite \(input.role) this command reads; write to another directory")
+                throw TensorIOError(
+                    file: target.path, message: "\(option) would overwrite \(input.role) this command reads; write to another directory")
             }
             if PathKind(target.path) != .missing && !force {
                 throw TensorIOError(file: path, message: "already holds \(name); pass --force to replace it, or choose another \(option)")

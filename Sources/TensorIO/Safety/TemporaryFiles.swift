@@ -1,7 +1,8 @@
 import Dispatch
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The temporary files and directories Loupe is writing right now (an atomic write's temporary
@@ -56,7 +57,7 @@ public enum TemporaryFiles {
                     locked { terminating = true }
                     removeAll()
                     signal(sig, SIG_DFL)
-                    kill(getpid(), sig)   // process-directed: dispatch threads block signals
+                    kill(getpid(), sig)  // process-directed: dispatch threads block signals
                 }
                 source.resume()
                 sources.append(source)

@@ -17,8 +17,10 @@ public final class JobControl: @unchecked Sendable {
     private let onDeliver: (@escaping () -> Void) -> Void
     private let onCheckpoint: (JobControl) -> Void
 
-    init(title: String, onChange: @escaping () -> Void, onDeliver: @escaping (@escaping () -> Void) -> Void,
-         onCheckpoint: @escaping (JobControl) -> Void = { _ in }) {
+    init(
+        title: String, onChange: @escaping () -> Void, onDeliver: @escaping (@escaping () -> Void) -> Void,
+        onCheckpoint: @escaping (JobControl) -> Void = { _ in }
+    ) {
         self.title = title
         self.onChange = onChange
         self.onDeliver = onDeliver

@@ -55,11 +55,14 @@ public final class JobRunner: @unchecked Sendable {
 
     /// Queues `work`; `completion` runs on the UI thread (at a `drain()`) when it ends.
     @discardableResult
-    public func submit(_ title: String, work: @escaping (JobControl) throws -> Void,
-                       completion: @escaping (Outcome) -> Void = { _ in }) -> JobControl {
-        let control = JobControl(title: title, onChange: { [weak self] in self?.changed() },
-                                 onDeliver: { [weak self] body in self?.enqueueDelivery(body) },
-                                 onCheckpoint: { [weak self] job in self?.stepAside(job) })
+    public func submit(
+        _ title: String, work: @escaping (JobControl) throws -> Void,
+        completion: @escaping (Outcome) -> Void = { _ in }
+    ) -> JobControl {
+        let control = JobControl(
+            title: title, onChange: { [weak self] in self?.changed() },
+            onDeliver: { [weak self] body in self?.enqueueDelivery(body) },
+            onCheckpoint: { [weak self] job in self?.stepAside(job) })
         locked {
             pending.append(Pending(control: control, work: work, completion: completion))
             changes += 1
@@ -75,7 +78,9 @@ public final class JobRunner: @unchecked Sendable {
 
     private func run(_ job: Pending) {
         job.control.started(on: pthread_self())
-        locked { running.append(job.control); changes += 1 }
+        locked {
+            running.append(job.control); changes += 1
+        }
         let outcome: Outcome
         if job.control.isCancelled {
             outcome = .cancelled
@@ -154,7 +159,11 @@ public final class JobRunner: @unchecked Sendable {
 
     private func changed() { locked { changes += 1 } }
 
-    private func enqueueDelivery(_ body: @escaping () -> Void) { locked { deliveries.append(body); changes += 1 } }
+    private func enqueueDelivery(_ body: @escaping () -> Void) {
+        locked {
+            deliveries.append(body); changes += 1
+        }
+    }
 
     private func locked<R>(_ body: () -> R) -> R {
         lock.lock()

@@ -21,7 +21,9 @@ public struct Probe: Sendable {
         var files = [OutputCheck.Input("the probe", URL(fileURLWithPath: source))]
         for (alias, entry) in models.sorted(by: { $0.key < $1.key }) {
             files.append(OutputCheck.Input("model \(alias)", Models.file(of: entry.reference)))
-            if let arch = entry.architecture { files.append(OutputCheck.Input("the architecture of model \(alias)", URL(fileURLWithPath: arch))) }
+            if let arch = entry.architecture {
+                files.append(OutputCheck.Input("the architecture of model \(alias)", URL(fileURLWithPath: arch)))
+            }
         }
         for spec in Set(([data] + runs.map(\.data)).compactMap { $0 }).sorted() where !spec.hasPrefix("builtin:") {
             files.append(OutputCheck.Input("the data", URL(fileURLWithPath: spec)))

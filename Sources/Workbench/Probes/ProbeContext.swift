@@ -31,7 +31,8 @@ public final class ProbeContext {
     /// The run's data (its own `data`, else the probe's).
     public func data(for run: ProbeRun) throws -> Dataset {
         guard let spec = run.data ?? probe.data else {
-            throw WorkbenchError("\(probe.source): run \(run.index + 1) (\(run.method)) needs data: set data at the top of the probe or in the run")
+            throw WorkbenchError(
+                "\(probe.source): run \(run.index + 1) (\(run.method)) needs data: set data at the top of the probe or in the run")
         }
         if let d = datasets[spec] { return d }
         let d = try DataSource.load(spec, labelColumn: probe.labelColumn)
@@ -56,7 +57,9 @@ public final class ProbeContext {
         var inputs: [ReportInput] = []
         for alias in probe.models.keys.sorted() {
             let entry = probe.models[alias]!
-            let file = entry.reference.hasPrefix("demo:") ? DemoModels.cachedFile(String(entry.reference.dropFirst(5))) : URL(fileURLWithPath: entry.reference)
+            let file =
+                entry.reference.hasPrefix("demo:")
+                ? DemoModels.cachedFile(String(entry.reference.dropFirst(5))) : URL(fileURLWithPath: entry.reference)
             let digest = FileManager.default.fileExists(atPath: file.path) ? try FileDigest.sha256(file) : nil
             inputs.append(ReportInput(role: "model \(alias)", reference: entry.reference, sha256: digest))
         }

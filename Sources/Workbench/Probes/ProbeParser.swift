@@ -1,7 +1,7 @@
 import Foundation
 import Networks
-import TensorIO
 import TOML
+import TensorIO
 
 /// Reads a probe file and validates everything that can be checked before running: unknown
 /// keys, types, methods and their parameters, model aliases, model and data references. Each
@@ -10,7 +10,9 @@ extension Probe {
     public static func load(_ url: URL) throws -> Probe {
         try InputCheck.readableFile(url)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        guard size <= maxFileSize else { throw WorkbenchError("\(url.path): \(size) bytes is too large for a probe (at most \(maxFileSize))") }
+        guard size <= maxFileSize else {
+            throw WorkbenchError("\(url.path): \(size) bytes is too large for a probe (at most \(maxFileSize))")
+        }
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw WorkbenchError("\(url.path): cannot read the probe file")
@@ -42,7 +44,8 @@ extension Probe {
         for key in table.keys where !topLevelKeys.contains(key) {
             throw fail(key, in: table, "unknown key '\(key)'; a probe has \(topLevelKeys.joined(separator: ", "))")
         }
-        let title = try string(table["title"], "title", fail: { fail("title", in: table, $0) })
+        let title =
+            try string(table["title"], "title", fail: { fail("title", in: table, $0) })
             ?? URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
         let data = try string(table["data"], "data", fail: { fail("data", in: table, $0) }).map(resolve)
         if let data { try checkData(data) { fail("data", in: table, $0) } }
@@ -53,7 +56,9 @@ extension Probe {
             seed = UInt64(s)
         }
 
-        guard let modelsValue = table["models"] else { throw fail(nil, in: table, "missing [models]: name at least one model, e.g. a = \"demo:mlp-1\"") }
+        guard let modelsValue = table["models"] else {
+            throw fail(nil, in: table, "missing [models]: name at least one model, e.g. a = \"demo:mlp-1\"")
+        }
         guard let modelsTable = modelsValue.table else { throw fail("models", in: table, "models must be a table of name = \"model\"") }
         var models: [String: ModelEntry] = [:]
         for alias in modelsTable.keys.sorted() {
@@ -79,20 +84,27 @@ extension Probe {
         var runs: [ProbeRun] = []
         for (index, element) in runArray.enumerated() {
             guard let runTable = element.table else { throw fail("run", in: table, "run \(index + 1) must be a table") }
-            runs.append(try parseRun(runTable, index: index, models: models, resolve: resolve, fail: { key, message in
-                fail(key, in: runTable, "run \(index + 1)\(message)")
-            }))
+            runs.append(
+                try parseRun(
+                    runTable, index: index, models: models, resolve: resolve,
+                    fail: { key, message in
+                        fail(key, in: runTable, "run \(index + 1)\(message)")
+                    }))
         }
         return Probe(source: source, title: title, data: data, labelColumn: labelColumn, seed: seed, models: models, runs: runs)
     }
 
-    private static func parseRun(_ t: TOMLTable, index: Int, models: [String: ModelEntry], resolve: (String) -> String,
-                                 fail: (String?, String) -> WorkbenchError) throws -> ProbeRun {
+    private static func parseRun(
+        _ t: TOMLTable, index: Int, models: [String: ModelEntry], resolve: (String) -> String,
+        fail: (String?, String) -> WorkbenchError
+    ) throws -> ProbeRun {
         guard let methodValue = t["method"] else {
             throw fail(nil, ": missing 'method'; one of \(ProbeMethods.all.map { $0.name }.joined(separator: ", "))")
         }
         guard let name = methodValue.string, let method = ProbeMethods.named(name) else {
-            throw fail("method", ": unknown method '\(methodValue.string ?? "?")'; one of \(ProbeMethods.all.map { $0.name }.joined(separator: ", "))")
+            throw fail(
+                "method",
+                ": unknown method '\(methodValue.string ?? "?")'; one of \(ProbeMethods.all.map { $0.name }.joined(separator: ", "))")
         }
         let label = " (\(name))"
         let allowed = commonRunKeys + method.parameters.map(\.name)
@@ -130,7 +142,8 @@ extension Probe {
                 default: aliases = []
                 }
                 if let bad = aliases.first(where: { models[$0] == nil }) {
-                    throw fail(p.name, "\(label): no model named '\(bad)' in [models] (there: \(models.keys.sorted().joined(separator: ", ")))")
+                    throw fail(
+                        p.name, "\(label): no model named '\(bad)' in [models] (there: \(models.keys.sorted().joined(separator: ", ")))")
                 }
             }
             values[p.name] = value

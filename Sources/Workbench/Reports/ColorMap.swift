@@ -21,7 +21,8 @@ public enum ColorMap {
     public static func diverging(_ t: Double) -> RGB {
         let anchors: [(Double, Double, Double)] = [
             (5, 48, 97), (33, 102, 172), (67, 147, 195), (146, 197, 222), (209, 229, 240), (247, 247, 247),
-            (253, 219, 199), (244, 165, 130), (214, 96, 77), (178, 24, 43), (103, 0, 31)]
+            (253, 219, 199), (244, 165, 130), (214, 96, 77), (178, 24, 43), (103, 0, 31)
+        ]
         return interpolate(anchors, (min(max(t, -1), 1) + 1) / 2)
     }
 
@@ -29,7 +30,8 @@ public enum ColorMap {
     public static func sequential(_ t: Double) -> RGB {
         let anchors: [(Double, Double, Double)] = [
             (68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142), (31, 158, 137),
-            (53, 183, 121), (109, 205, 89), (180, 222, 44), (253, 231, 37)]
+            (53, 183, 121), (109, 205, 89), (180, 222, 44), (253, 231, 37)
+        ]
         return interpolate(anchors, min(max(t, 0), 1))
     }
 
@@ -48,7 +50,8 @@ public enum ColorMap {
     /// Distinct colours for the series of a line plot (Tableau 10).
     public static let categorical: [RGB] = [
         RGB(31, 119, 180), RGB(255, 127, 14), RGB(44, 160, 44), RGB(214, 39, 40), RGB(148, 103, 189),
-        RGB(140, 86, 75), RGB(227, 119, 194), RGB(127, 127, 127), RGB(188, 189, 34), RGB(23, 190, 207)]
+        RGB(140, 86, 75), RGB(227, 119, 194), RGB(127, 127, 127), RGB(188, 189, 34), RGB(23, 190, 207)
+    ]
 
     private static func interpolate(_ anchors: [(Double, Double, Double)], _ t: Double) -> RGB {
         let x = t * Double(anchors.count - 1)

@@ -13,8 +13,10 @@ public struct ImageMosaic {
     public var pixels: Int { shape.reduce(1, *) }
 
     /// `tiles[r][c]` is the image in band r, column c (nil leaves the tile blank).
-    public func heatmap(rowLabels: [String], columnLabels: [String], tiles: [[[Double]?]],
-                        valueLabel: String, signed: Bool) -> PlotHeatmap {
+    public func heatmap(
+        rowLabels: [String], columnLabels: [String], tiles: [[[Double]?]],
+        valueLabel: String, signed: Bool
+    ) -> PlotHeatmap {
         let (channels, height, width) = (shape[0], shape[1], shape[2])
         var values: [[Double]] = []
         var labels: [String] = []

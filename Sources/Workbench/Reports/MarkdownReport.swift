@@ -16,7 +16,8 @@ enum MarkdownReport {
             md += "\n## \(i + 1). \(section.title)\n\n"
             for paragraph in section.text { md += paragraph + "\n\n" }
             if !section.headline.isEmpty {
-                md += section.headline.keys.sorted().map { "**\($0)**: \(NumberFormat.readable(section.headline[$0]!))" }
+                md +=
+                    section.headline.keys.sorted().map { "**\($0)**: \(NumberFormat.readable(section.headline[$0]!))" }
                     .joined(separator: " · ") + "\n\n"
             }
             for table in section.tables {

@@ -43,8 +43,10 @@ public struct ReportSection: Codable, Equatable, Sendable {
     /// The figures a reader looks for first (accuracy, CKA, barrier …), also printed by `--json`.
     public var headline: [String: Double]
 
-    public init(title: String, method: String, text: [String] = [], tables: [ReportTable] = [],
-                plots: [ReportPlot] = [], headline: [String: Double] = [:]) {
+    public init(
+        title: String, method: String, text: [String] = [], tables: [ReportTable] = [],
+        plots: [ReportPlot] = [], headline: [String: Double] = [:]
+    ) {
         self.title = title
         self.method = method
         self.text = text
@@ -79,8 +81,9 @@ public struct ReportTable: Codable, Equatable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(name: try c.decode(String.self, forKey: .name), title: try c.decode(String.self, forKey: .title),
-                  columns: try c.decode([String].self, forKey: .columns), rows: try c.decode([[Table.Value]].self, forKey: .rows))
+        self.init(
+            name: try c.decode(String.self, forKey: .name), title: try c.decode(String.self, forKey: .title),
+            columns: try c.decode([String].self, forKey: .columns), rows: try c.decode([[Table.Value]].self, forKey: .rows))
     }
 
     public func encode(to encoder: Encoder) throws {

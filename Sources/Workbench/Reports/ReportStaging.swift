@@ -17,8 +17,11 @@ public final class ReportStaging {
         self.directory = directory
         let fm = FileManager.default
         if PathKind(directory.path) == .directory, !((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).isEmpty,
-           let foreign = ReportWriter.foreignEntries(in: directory) {
-            throw WorkbenchError("\(directory.path) is not an earlier Loupe report (it holds \(foreign.sorted().prefix(3).joined(separator: ", "))); nothing was written")
+            let foreign = ReportWriter.foreignEntries(in: directory)
+        {
+            throw WorkbenchError(
+                "\(directory.path) is not an earlier Loupe report (it holds \(foreign.sorted().prefix(3).joined(separator: ", "))); nothing was written"
+            )
         }
         let parent = directory.deletingLastPathComponent()
         staging = parent.appendingPathComponent(".\(directory.lastPathComponent).partial-\(getpid())")
@@ -26,7 +29,8 @@ public final class ReportStaging {
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: false)
         } catch {
-            throw WorkbenchError("cannot write the report to \(directory.path): cannot create a directory in \(parent.path): \(errorText(error))")
+            throw WorkbenchError(
+                "cannot write the report to \(directory.path): cannot create a directory in \(parent.path): \(errorText(error))")
         }
         token = TemporaryFiles.register(staging.path)
     }
@@ -46,7 +50,8 @@ public final class ReportStaging {
     public func finish(_ report: Report, generatedAt date: Date = Date()) throws {
         let fm = FileManager.default
         do {
-            try AtomicFile.write(Data(MarkdownReport.render(report, generatedAt: date).utf8), to: staging.appendingPathComponent("report.md"))
+            try AtomicFile.write(
+                Data(MarkdownReport.render(report, generatedAt: date).utf8), to: staging.appendingPathComponent("report.md"))
             try AtomicFile.write(try ReportWriter.json(report), to: staging.appendingPathComponent("report.json"))
             var previous: URL?
             if PathKind(directory.path) == .directory, !(try fm.contentsOfDirectory(atPath: directory.path)).isEmpty {

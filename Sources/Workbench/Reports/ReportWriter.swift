@@ -18,17 +18,20 @@ public enum ReportWriter {
         try OutputCheck.checkParent(of: directory, option: "--out")
         switch PathKind(path) {
         case .missing: return
-        case .regularFile, .special: throw WorkbenchError("\(path) is a file; a report is written to a directory (a new one, or an earlier report)")
+        case .regularFile, .special:
+            throw WorkbenchError("\(path) is a file; a report is written to a directory (a new one, or an earlier report)")
         case .directory: break
         }
         if let input = OutputCheck.inputInside(directory, inputs) {
-            throw WorkbenchError("\(path) holds \(input.url.lastPathComponent) (\(input.role)), which this probe reads; write the report elsewhere")
+            throw WorkbenchError(
+                "\(path) holds \(input.url.lastPathComponent) (\(input.role)), which this probe reads; write the report elsewhere")
         }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         if entries.isEmpty { return }
         if let foreign = foreignEntries(in: directory) {
             let shown = foreign.sorted().prefix(3).joined(separator: ", ") + (foreign.count > 3 ? ", …" : "")
-            throw WorkbenchError("\(path) is not an earlier Loupe report (it holds \(shown)); nothing was written: choose a new or empty directory")
+            throw WorkbenchError(
+                "\(path) is not an earlier Loupe report (it holds \(shown)); nothing was written: choose a new or empty directory")
         }
         guard force else { throw WorkbenchError("\(path) holds an earlier report; pass --force to replace it, or choose another --out") }
     }
@@ -65,8 +68,9 @@ public enum ReportWriter {
     /// A section's tables and plots: one CSV each, and an SVG per plot.
     static func writeFiles(of section: ReportSection, index i: Int, into dir: URL) throws {
         for table in section.tables {
-            try CSVTable.write(header: table.columns, rows: table.rows.map { $0.map(\.exact) },
-                               to: dir.appendingPathComponent(stem(section: i, table.name) + ".csv"))
+            try CSVTable.write(
+                header: table.columns, rows: table.rows.map { $0.map(\.exact) },
+                to: dir.appendingPathComponent(stem(section: i, table.name) + ".csv"))
         }
         for plot in section.plots {
             let (header, rows) = csv(of: plot)
@@ -86,11 +90,15 @@ public enum ReportWriter {
     static func csv(of plot: ReportPlot) -> ([String], [[String]]) {
         switch plot.content {
         case .lines(let p):
-            return (["series", p.xLabel.isEmpty ? "x" : p.xLabel, p.yLabel.isEmpty ? "y" : p.yLabel],
-                    p.series.flatMap { s in zip(s.x, s.y).map { [s.name, NumberFormat.exact($0), NumberFormat.exact($1)] } })
+            return (
+                ["series", p.xLabel.isEmpty ? "x" : p.xLabel, p.yLabel.isEmpty ? "y" : p.yLabel],
+                p.series.flatMap { s in zip(s.x, s.y).map { [s.name, NumberFormat.exact($0), NumberFormat.exact($1)] } }
+            )
         case .heatmap(let h):
-            return ([""] + h.columnLabels,
-                    h.values.enumerated().map { r, row in [r < h.rowLabels.count ? h.rowLabels[r] : "\(r)"] + row.map(NumberFormat.exact) })
+            return (
+                [""] + h.columnLabels,
+                h.values.enumerated().map { r, row in [r < h.rowLabels.count ? h.rowLabels[r] : "\(r)"] + row.map(NumberFormat.exact) }
+            )
         case .bars(let b):
             return (["label", b.valueLabel], zip(b.labels, b.values).map { [$0, NumberFormat.exact($1)] })
         }

@@ -28,8 +28,10 @@ public struct Session: Codable, Equatable, Sendable {
     /// Workbench settings beyond the views (sidebar shown, …).
     public var settings: [String: JSONValue]
 
-    public init(name: String, models: [InputFile], data: InputFile, tabs: [Tab], activeTab: Int,
-                settings: [String: JSONValue] = [:], saved: Date = Date()) {
+    public init(
+        name: String, models: [InputFile], data: InputFile, tabs: [Tab], activeTab: Int,
+        settings: [String: JSONValue] = [:], saved: Date = Date()
+    ) {
         self.format = Session.format
         self.name = name
         self.saved = ISO8601DateFormatter().string(from: saved)

@@ -11,7 +11,8 @@ public struct SessionStore: Sendable {
     public static func validate(name: String) throws {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
         guard !name.isEmpty, name.count <= 100, !name.hasPrefix("."),
-              name.unicodeScalars.allSatisfy({ allowed.contains($0) }) else {
+            name.unicodeScalars.allSatisfy({ allowed.contains($0) })
+        else {
             throw WorkbenchError("session name '\(name)': use letters, digits, '-', '_' and '.' (not starting with '.')")
         }
     }
@@ -42,7 +43,8 @@ public struct SessionStore: Sendable {
         let url = file(name)
         guard FileManager.default.fileExists(atPath: url.path) else {
             let known = names()
-            throw WorkbenchError("no session '\(name)' in \(directory.path)" + (known.isEmpty ? "" : " (saved: \(known.joined(separator: ", ")))"))
+            throw WorkbenchError(
+                "no session '\(name)' in \(directory.path)" + (known.isEmpty ? "" : " (saved: \(known.joined(separator: ", ")))"))
         }
         let session: Session
         do {

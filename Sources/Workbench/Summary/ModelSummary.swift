@@ -97,16 +97,19 @@ struct ActivationAccumulator {
     var statistics: ActivationStatistics {
         let n = Double(Swift.max(count, 1))
         let mean = sum / n
-        return ActivationStatistics(mean: mean, std: Swift.max(0, sumSquares / n - mean * mean).squareRoot(),
-                                    min: count > 0 ? low : 0, max: count > 0 ? high : 0,
-                                    zeroFraction: Double(zeros) / n, deadUnits: alive.filter { !$0 }.count, units: alive.count)
+        return ActivationStatistics(
+            mean: mean, std: Swift.max(0, sumSquares / n - mean * mean).squareRoot(),
+            min: count > 0 ? low : 0, max: count > 0 ? high : 0,
+            zeroFraction: Double(zeros) / n, deadUnits: alive.filter { !$0 }.count, units: alive.count)
     }
 }
 
 extension ModelSummary {
     /// Summarises `network` (named `reference` as the user gave it), on `data` when given.
-    public static func compute(_ network: Network<Float>, reference: String, data: Dataset? = nil,
-                               batchSize: Int = 512, progress: (Double) -> Void = { _ in }) throws -> ModelSummary {
+    public static func compute(
+        _ network: Network<Float>, reference: String, data: Dataset? = nil,
+        batchSize: Int = 512, progress: (Double) -> Void = { _ in }
+    ) throws -> ModelSummary {
         if let data { try data.check(against: network) }
         var accumulators = network.layers.map { ActivationAccumulator(units: $0.outputSize) }
         if let data {
@@ -119,14 +122,16 @@ extension ModelSummary {
         let layers = network.layers.enumerated().map { i, layer -> Layer in
             let params = layer.parameters
             let bias = params.first { $0.role == "bias" }
-            return Layer(name: layer.name, kind: layer.operation.kind, inputShape: layer.inputShape, outputShape: layer.outputShape,
-                         parameters: params.reduce(0) { $0 + $1.values.count },
-                         weightNorm: params.first.map { Double(norm($0.values)) },
-                         biasNorm: bias.map { Double(norm($0.values)) },
-                         activations: data == nil ? nil : accumulators[i].statistics)
+            return Layer(
+                name: layer.name, kind: layer.operation.kind, inputShape: layer.inputShape, outputShape: layer.outputShape,
+                parameters: params.reduce(0) { $0 + $1.values.count },
+                weightNorm: params.first.map { Double(norm($0.values)) },
+                biasNorm: bias.map { Double(norm($0.values)) },
+                activations: data == nil ? nil : accumulators[i].statistics)
         }
-        return ModelSummary(model: reference, name: network.name, parameters: network.parameterCount, inputShape: network.input.shape,
-                            classes: network.classNames, data: data?.name, samples: data?.count ?? 0,
-                            evaluation: data.flatMap { network.evaluate($0.x, labels: $0.labels) }, layers: layers)
+        return ModelSummary(
+            model: reference, name: network.name, parameters: network.parameterCount, inputShape: network.input.shape,
+            classes: network.classNames, data: data?.name, samples: data?.count ?? 0,
+            evaluation: data.flatMap { network.evaluate($0.x, labels: $0.labels) }, layers: layers)
     }
 }

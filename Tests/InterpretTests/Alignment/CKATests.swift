@@ -15,8 +15,9 @@ final class CKATests: XCTestCase {
     func fixtureCases() throws -> [String: Case] {
         let folder = fixtures.appendingPathComponent("alignment")
         let arrays = try NPZ.read(folder.appendingPathComponent("cka.npz"))
-        let json = try JSONDecoder().decode([String: [String: Double]].self,
-                                            from: Data(contentsOf: folder.appendingPathComponent("cka.json")))
+        let json = try JSONDecoder().decode(
+            [String: [String: Double]].self,
+            from: Data(contentsOf: folder.appendingPathComponent("cka.json")))
         var cases: [String: Case] = [:]
         for (name, expected) in json {
             let x = try XCTUnwrap(arrays["\(name)_x"]), y = try XCTUnwrap(arrays["\(name)_y"])
@@ -31,7 +32,7 @@ final class CKATests: XCTestCase {
             let settings: [(String, CKAKernel, Bool)] = [
                 ("linear", .linear, false), ("linear_debiased", .linear, true),
                 ("rbf_0.5", .rbf(threshold: 0.5), false), ("rbf_1.0", .rbf(threshold: 1), false),
-                ("rbf_0.5_debiased", .rbf(threshold: 0.5), true),
+                ("rbf_0.5_debiased", .rbf(threshold: 0.5), true)
             ]
             for (key, kernel, debiased) in settings {
                 let value = try CKA.similarity(c.x, c.y, kernel: kernel, debiased: debiased)
@@ -51,15 +52,16 @@ final class CKATests: XCTestCase {
     /// CKA is invariant to orthogonal transforms and isotropic scaling: CKA(X, XQ·s) = 1.
     func testInvariantToOrthogonalTransformAndScale() throws {
         var rng = SeededRandom(seed: 11)
-        for (n, d) in [(50, 8), (10, 30)] {   // feature-space and Gram-matrix paths
+        for (n, d) in [(50, 8), (10, 30)] {  // feature-space and Gram-matrix paths
             let x: Matrix<Double> = rng.normalMatrix(rows: n, cols: d)
             let q = try QR(rng.normalMatrix(rows: d, cols: d)).q
             var y = matmul(x, q)
             y.scale(by: 3.7)
             for kernel in [CKAKernel.linear, .rbf(threshold: 0.5)] {
                 for debiased in [false, true] {
-                    XCTAssertEqual(try CKA.similarity(x, y, kernel: kernel, debiased: debiased), 1, accuracy: 1e-10,
-                                   "\(n)×\(d) \(kernel) debiased \(debiased)")
+                    XCTAssertEqual(
+                        try CKA.similarity(x, y, kernel: kernel, debiased: debiased), 1, accuracy: 1e-10,
+                        "\(n)×\(d) \(kernel) debiased \(debiased)")
                 }
             }
         }
@@ -101,8 +103,9 @@ final class CKATests: XCTestCase {
         assertThrowsMessage(try CKA.similarity(x.rows(in: 0..<3), x.rows(in: 0..<3)), contains: ["at least 4 samples", "got 3"])
         let constant = Matrix<Double>(rows: 20, cols: 5, repeating: 0.1)
         for kernel in [CKAKernel.linear, .rbf(threshold: 0.5)] {
-            assertThrowsMessage(try CKA.similarity(x, constant, kernel: kernel, names: ("fc1", "relu2")),
-                                contains: ["'relu2'", "constant"])
+            assertThrowsMessage(
+                try CKA.similarity(x, constant, kernel: kernel, names: ("fc1", "relu2")),
+                contains: ["'relu2'", "constant"])
         }
         assertThrowsMessage(try CKA.similarity(x, x.rows(in: 0..<10)), contains: ["10 samples", "20"])
         var bad = x
@@ -113,10 +116,14 @@ final class CKATests: XCTestCase {
         clumped.setRow(0, [1, 2, 3, 4, 5])
         assertThrowsMessage(try CKA.similarity(x, clumped, kernel: .rbf(threshold: 0.5)), contains: ["median distance of 0"])
         XCTAssertNoThrow(try CKA.similarity(x, clumped))
-        assertThrowsMessage(try LayerCKA.compute(x.converted(to: Float.self), x.converted(to: Float.self),
-                                                 options: CKAOptions(batchSize: 2)), contains: ["batch size", "at least 4"])
-        assertThrowsMessage(try LayerCKA.compute(x.converted(to: Float.self), x.converted(to: Float.self),
-                                                 options: CKAOptions(kernel: .rbf(threshold: 0))), contains: ["threshold"])
+        assertThrowsMessage(
+            try LayerCKA.compute(
+                x.converted(to: Float.self), x.converted(to: Float.self),
+                options: CKAOptions(batchSize: 2)), contains: ["batch size", "at least 4"])
+        assertThrowsMessage(
+            try LayerCKA.compute(
+                x.converted(to: Float.self), x.converted(to: Float.self),
+                options: CKAOptions(kernel: .rbf(threshold: 0))), contains: ["threshold"])
     }
 
     func testLayerMatrixWithinOneModel() throws {
@@ -139,14 +146,16 @@ final class CKATests: XCTestCase {
     func testLayerMatrixBetweenModelsAndMinibatches() throws {
         let a = try DemoModels.load("mlp-1"), b = try DemoModels.load("mlp-2")
         let data = try Digits.load(.test)
-        let full = try LayerCKA.compute(a, b, data: data, layersA: ["relu1", "relu2"], layersB: ["relu1", "relu2", "fc3"],
-                                        options: CKAOptions(debiased: true))
+        let full = try LayerCKA.compute(
+            a, b, data: data, layersA: ["relu1", "relu2"], layersB: ["relu1", "relu2", "fc3"],
+            options: CKAOptions(debiased: true))
         XCTAssertEqual(full.values.count, 2)
         XCTAssertEqual(full.values[0].count, 3)
         XCTAssertEqual(full.modelB, "demo:mlp-2")
         XCTAssertEqual(full.bestColumnForRow, [0, 1])
-        let minibatch = try LayerCKA.compute(a, b, data: data, layersA: ["relu1", "relu2"], layersB: ["relu1", "relu2", "fc3"],
-                                             options: CKAOptions(batchSize: 64, epochs: 20, seed: 1))
+        let minibatch = try LayerCKA.compute(
+            a, b, data: data, layersA: ["relu1", "relu2"], layersB: ["relu1", "relu2", "fc3"],
+            options: CKAOptions(batchSize: 64, epochs: 20, seed: 1))
         XCTAssertTrue(minibatch.debiased)
         XCTAssertEqual(minibatch.batches, 20 * 8)
         for i in 0..<2 { for j in 0..<3 { XCTAssertEqual(minibatch.values[i][j], full.values[i][j], accuracy: 0.02) } }
@@ -160,7 +169,9 @@ final class CKATests: XCTestCase {
         let data = try Digits.load(.test)
         for options in [CKAOptions(), CKAOptions(batchSize: 100)] {
             var fractions: [Double] = []
-            _ = try LayerCKA.compute(model, data: data, options: options) { f, _ in fractions.append(f); return true }
+            _ = try LayerCKA.compute(model, data: data, options: options) { f, _ in
+                fractions.append(f); return true
+            }
             XCTAssertEqual(fractions.last, 1)
             XCTAssertEqual(fractions, fractions.sorted())
             XCTAssertThrowsError(try LayerCKA.compute(model, data: data, options: options) { _, _ in false }) {
@@ -185,8 +196,9 @@ final class CKATests: XCTestCase {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        XCTAssertEqual(String(decoding: try encoder.encode(CKAKernel.rbf(threshold: 0.5)), as: UTF8.self),
-                       #"{"kind":"rbf","threshold":0.5}"#)
+        XCTAssertEqual(
+            String(decoding: try encoder.encode(CKAKernel.rbf(threshold: 0.5)), as: UTF8.self),
+            #"{"kind":"rbf","threshold":0.5}"#)
     }
 }
 

@@ -152,7 +152,7 @@ final class ConvergentLearningTests: XCTestCase {
         for r in 0..<600 {
             for (j, (p, q)) in sources.enumerated() { b[r, j] = a[r, p] + a[r, q] + 0.1 * rng.normal() }
         }
-        for r in 0..<600 { b[r, 5] = 2 }   // a constant target
+        for r in 0..<600 { b[r, 5] = 2 }  // a constant target
         let fit = try SparsePrediction.fit(from: a, to: b, options: SparsePredictionOptions(lambdaCount: 25, lambdaRatio: 1e-2))
         XCTAssertEqual(fit.constantTargets, [5])
         XCTAssertEqual(fit.unitsNeeded[5], 0)
@@ -201,19 +201,22 @@ final class ConvergentLearningTests: XCTestCase {
         let given = try UnitClustering.compute(a, b, liveA: Array(0..<11), liveB: Array(0..<8), clusters: 4, seed: 2)
         XCTAssertEqual(given.clusters, clustering.clusters)
         XCTAssertFalse(given.chosenByEigengap)
-        assertThrowsMessage(try UnitClustering.compute(a, b, liveA: Array(0..<11), liveB: Array(0..<8), clusters: 40),
-                            contains: ["40 clusters", "19 units"])
+        assertThrowsMessage(
+            try UnitClustering.compute(a, b, liveA: Array(0..<11), liveB: Array(0..<8), clusters: 40),
+            contains: ["40 clusters", "19 units"])
     }
 
     func testDemoModelsHiddenLayers() throws {
         let a = try DemoModels.load("mlp-1"), b = try DemoModels.load("mlp-2")
         let data = try Digits.load(.test)
-        let result = try ConvergentLearning.compare(a, b, data: data, layerA: "relu1", layerB: "relu1",
-                                                    options: ConvergentOptions(methods: [.sparse, .spectral], seed: 1))
+        let result = try ConvergentLearning.compare(
+            a, b, data: data, layerA: "relu1", layerB: "relu1",
+            options: ConvergentOptions(methods: [.sparse, .spectral], seed: 1))
         XCTAssertEqual(result.modelA, "demo:mlp-1")
         XCTAssertEqual(result.correlation.unitsA, 256)
         XCTAssertEqual(result.correlation.observations, data.count)
-        XCTAssertEqual(result.bipartite.pairs.count, 256 - max(result.correlation.constantUnitsA.count, result.correlation.constantUnitsB.count))
+        XCTAssertEqual(
+            result.bipartite.pairs.count, 256 - max(result.correlation.constantUnitsA.count, result.correlation.constantUnitsB.count))
         XCTAssertGreaterThanOrEqual(result.semi.meanCorrelation, result.bipartite.meanCorrelation)
         XCTAssertNotNil(result.sparse)
         XCTAssertNotNil(result.spectral)
@@ -225,7 +228,8 @@ final class ConvergentLearningTests: XCTestCase {
         XCTAssertEqual(channels.correlation.unitsA, 16)
         XCTAssertEqual(channels.correlation.observations, data.count * 64)
         for pair in channels.bipartite.pairs { XCTAssertEqual(pair.unitA, pair.unitB); XCTAssertEqual(pair.correlation, 1, accuracy: 1e-9) }
-        assertThrowsMessage(try ConvergentLearning.compare(cnn, a, data: data, layerA: "relu1", layerB: "relu1"),
-                            contains: ["[16, 8, 8]", "[256]"])
+        assertThrowsMessage(
+            try ConvergentLearning.compare(cnn, a, data: data, layerA: "relu1", layerB: "relu1"),
+            contains: ["[16, 8, 8]", "[256]"])
     }
 }

@@ -21,8 +21,10 @@ final class RebasinTests: XCTestCase {
     }
 
     /// |a − b| ≤ tolerance · max(1, |b|) everywhere.
-    func assertSameLogits(_ a: Network<Float>, _ b: Network<Float>, on x: Matrix<Float>, tolerance: Double = 1e-5,
-                          _ what: String, line: UInt = #line) {
+    func assertSameLogits(
+        _ a: Network<Float>, _ b: Network<Float>, on x: Matrix<Float>, tolerance: Double = 1e-5,
+        _ what: String, line: UInt = #line
+    ) {
         let la = a.forward(x), lb = b.forward(x)
         let worst = zip(la.storage, lb.storage).map { Double(abs($0 - $1)) / max(1, Double(abs($1))) }.max() ?? 0
         XCTAssertLessThanOrEqual(worst, tolerance, "\(what): logits differ by \(worst)", line: line)
@@ -30,8 +32,9 @@ final class RebasinTests: XCTestCase {
 
     func cnnWithBatchnorm() throws -> Network<Float> {
         let folder = fixtures.appendingPathComponent("networks")
-        return try NetworkFile.load(folder.appendingPathComponent("cnn.safetensors"),
-                                    architecture: folder.appendingPathComponent("cnn.arch.json"))
+        return try NetworkFile.load(
+            folder.appendingPathComponent("cnn.safetensors"),
+            architecture: folder.appendingPathComponent("cnn.arch.json"))
     }
 
     func testSpecOfAnMLP() throws {
@@ -153,7 +156,9 @@ final class RebasinTests: XCTestCase {
         let a = try DemoModels.load("mlp-1"), b = try DemoModels.load("mlp-2")
         let data = try Digits.load(.test)
         var fractions: [Double] = []
-        _ = try GitRebasin.run(a, b, data: data, options: RebasinOptions(interpolationSteps: 3)) { f, _ in fractions.append(f); return true }
+        _ = try GitRebasin.run(a, b, data: data, options: RebasinOptions(interpolationSteps: 3)) { f, _ in
+            fractions.append(f); return true
+        }
         XCTAssertEqual(try XCTUnwrap(fractions.last), 1, accuracy: 1e-12)
         XCTAssertEqual(fractions, fractions.sorted())
         for method in RebasinOptions.Method.allCases {
@@ -168,8 +173,9 @@ final class RebasinTests: XCTestCase {
         assertThrowsMessage(try GitRebasin.run(mlp, cnn), contains: ["demo:mlp-1", "demo:cnn", "architecture"])
         let wider = try NetworkFile.untrained(try ShortSpec.parse("mlp:64-128-256-10", name: "wider"), seed: 1)
         assertThrowsMessage(try GitRebasin.run(mlp, wider), contains: ["fc1", "one architecture"])
-        assertThrowsMessage(try GitRebasin.run(mlp, try DemoModels.load("mlp-2"), options: RebasinOptions(method: .activation)),
-                            contains: ["needs data"])
+        assertThrowsMessage(
+            try GitRebasin.run(mlp, try DemoModels.load("mlp-2"), options: RebasinOptions(method: .activation)),
+            contains: ["needs data"])
         let single = try NetworkFile.untrained(try ShortSpec.parse("mlp:64-10", name: "logistic"), seed: 1)
         assertThrowsMessage(try PermutationSpec(single), contains: ["logistic", "1 parametrised layer"])
         let unlabelled = Dataset(name: "x.npy", x: try Digits.load(.test).x, labels: nil, sampleShape: [64])

@@ -8,8 +8,10 @@ import XCTest
 /// Parsing of rules, composites, targets and baselines, and the one-line refusals of bad input.
 final class AttributionInputTests: XCTestCase {
     func testRuleNamesRoundTrip() throws {
-        let texts = ["lrp0", "epsilon", "epsilon:0.25", "zplus", "alphabeta:2:1", "alphabeta:1:0", "zb", "zb:-1:1", "w2", "flat",
-                     "gamma", "gamma:0.5"]
+        let texts = [
+            "lrp0", "epsilon", "epsilon:0.25", "zplus", "alphabeta:2:1", "alphabeta:1:0", "zb", "zb:-1:1", "w2", "flat",
+            "gamma", "gamma:0.5"
+        ]
         for text in texts { XCTAssertEqual(try LRPRule.parse(text).description, text) }
         XCTAssertEqual(try LRPRule.parse("z+"), .zPlus)
         XCTAssertEqual(try LRPRule.parse("alpha2beta1"), .alphaBeta(alpha: 2, beta: 1))
@@ -32,18 +34,22 @@ final class AttributionInputTests: XCTestCase {
 
     func testRulesForLayersThatCannotTakeThem() throws {
         let cnn = try DemoModels.load("cnn")
-        assertThrowsMessage(try LRP(network: cnn, configuration: LRPConfiguration(layerRules: ["fc9": .flat])),
-                            contains: ["no layer 'fc9'", "conv1, conv2, fc1"])
-        assertThrowsMessage(try LRP(network: cnn, configuration: LRPConfiguration(layerRules: ["pool1": .flat])),
-                            contains: ["'pool1' is maxpool2d"])
-        assertThrowsMessage(try LRP(network: DemoModels.load("bilinear"), configuration: LRPConfiguration(layerRules: ["bilinear": .zPlus])),
-                            contains: ["quadratic-share"])
+        assertThrowsMessage(
+            try LRP(network: cnn, configuration: LRPConfiguration(layerRules: ["fc9": .flat])),
+            contains: ["no layer 'fc9'", "conv1, conv2, fc1"])
+        assertThrowsMessage(
+            try LRP(network: cnn, configuration: LRPConfiguration(layerRules: ["pool1": .flat])),
+            contains: ["'pool1' is maxpool2d"])
+        assertThrowsMessage(
+            try LRP(network: DemoModels.load("bilinear"), configuration: LRPConfiguration(layerRules: ["bilinear": .zPlus])),
+            contains: ["quadratic-share"])
         assertThrowsMessage(try LRP(network: cnn, configuration: LRPConfiguration(epsilon: -1)), contains: ["ε must be"])
         // zB needs a box: the demo models have input.range [0, 1]; a model without one is refused.
         var noRange = cnn
         noRange.input.range = nil
-        assertThrowsMessage(try LRP(network: noRange, configuration: LRPConfiguration(composite: .epsilonGammaBox)),
-                            contains: ["zB on layer 'conv1'", "no input.range"])
+        assertThrowsMessage(
+            try LRP(network: noRange, configuration: LRPConfiguration(composite: .epsilonGammaBox)),
+            contains: ["zB on layer 'conv1'", "no input.range"])
         XCTAssertNoThrow(try LRP(network: noRange, configuration: LRPConfiguration(composite: .epsilonGammaBox, inputBox: 0...1)))
     }
 
@@ -70,17 +76,20 @@ final class AttributionInputTests: XCTestCase {
     func testSampleIndicesAreChecked() throws {
         let network = try DemoModels.load("mlp-1")
         let data = try DataSource.load("builtin:digits:test")
-        assertThrowsMessage(try LRPExplanation.compute(network: network, data: data, samples: [449], configuration: LRPConfiguration()),
-                            contains: ["sample 449", "0…448"])
+        assertThrowsMessage(
+            try LRPExplanation.compute(network: network, data: data, samples: [449], configuration: LRPConfiguration()),
+            contains: ["sample 449", "0…448"])
         assertThrowsMessage(try LinearInterpretation.compute(network: network, data: data, samples: [-1]), contains: ["sample -1"])
-        assertThrowsMessage(try PixelFlippingResult.compute(network: network, data: data, samples: [], methods: []),
-                            contains: ["no samples"])
+        assertThrowsMessage(
+            try PixelFlippingResult.compute(network: network, data: data, samples: [], methods: []),
+            contains: ["no samples"])
     }
 
     /// Settings are saved as the words the command line takes, and read back the same.
     func testSettingsEncodeAsText() throws {
-        let config = LRPConfiguration(composite: .uniform(.alphaBeta(alpha: 2, beta: 1)), layerRules: ["fc1": .zBox(-1...1)],
-                                      epsilon: 0.25, inputBox: 0...1)
+        let config = LRPConfiguration(
+            composite: .uniform(.alphaBeta(alpha: 2, beta: 1)), layerRules: ["fc1": .zBox(-1...1)],
+            epsilon: 0.25, inputBox: 0...1)
         let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
         XCTAssertTrue(json.contains("\"composite\":\"alphabeta:2:1\""), json)
         XCTAssertTrue(json.contains("\"fc1\":\"zb:-1:1\""), json)

@@ -28,13 +28,15 @@ final class LRPConservationTests: XCTestCase {
             if model != "cnn" { variants.append(("\(model) biases off", network)) }
             for (what, network) in variants {
                 for name in Self.composites where model != "cnn" || !["alpha2-beta1", "alphabeta:2:1", "zb"].contains(name) {
-                    let config = LRPConfiguration(composite: try LRPComposite.parse(name), epsilon: 0, stabilizer: 0,
-                                                  biasAbsorbsRelevance: false)
+                    let config = LRPConfiguration(
+                        composite: try LRPComposite.parse(name), epsilon: 0, stabilizer: 0,
+                        biasAbsorbsRelevance: false)
                     let batch = try LRP(network: network, configuration: config).explain(x, target: .predicted)
                     for n in 0..<x.rows {
                         // Every layer boundary holds the explained value, the input included.
                         for total in batch.layerTotals.row(n) {
-                            XCTAssertEqual(total, batch.explained[n], accuracy: 1e-5 * max(1, abs(batch.explained[n])), "\(what) \(name) sample \(n)")
+                            XCTAssertEqual(
+                                total, batch.explained[n], accuracy: 1e-5 * max(1, abs(batch.explained[n])), "\(what) \(name) sample \(n)")
                         }
                     }
                     XCTAssertEqual(batch.conservationErrors.map(abs).max()!, 0, accuracy: 1e-5 * max(1, batch.explained.map(abs).max()!))
@@ -109,8 +111,12 @@ final class LRPConservationTests: XCTestCase {
         let network = try DemoModels.load("cnn")
         let data = try DataSource.load("builtin:digits:test")
         var calls = 0
-        let result = try LRPExplanation.compute(network: network, data: data, samples: [5, 0, 7], configuration: LRPConfiguration(),
-                                                target: .label, batchSize: 2) { _, _ in calls += 1; return true }
+        let result = try LRPExplanation.compute(
+            network: network, data: data, samples: [5, 0, 7], configuration: LRPConfiguration(),
+            target: .label, batchSize: 2
+        ) { _, _ in
+            calls += 1; return true
+        }
         XCTAssertEqual(calls, 2)
         XCTAssertEqual(result.samples, [5, 0, 7])
         XCTAssertEqual(result.classes, [5, 0, 7].map { data.labels![$0] })
@@ -118,7 +124,8 @@ final class LRPConservationTests: XCTestCase {
         XCTAssertEqual(result.relevance[0].count, 64)
         XCTAssertEqual(result.inputShape, [1, 8, 8])
         // The same as the engine on the same rows.
-        let direct = try LRP(network: network, configuration: LRPConfiguration()).explain(data.x.rows([0]), target: .label, labels: [data.labels![0]])
+        let direct = try LRP(network: network, configuration: LRPConfiguration()).explain(
+            data.x.rows([0]), target: .label, labels: [data.labels![0]])
         for (a, b) in zip(result.relevance[1], direct.relevance.row(0)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         let byClass = result.meanAbsoluteRelevanceByClass()
         XCTAssertEqual(byClass.counts.reduce(0, +), 3)
@@ -129,7 +136,10 @@ final class LRPConservationTests: XCTestCase {
             let mean = same.reduce(0.0) { $0 + Double(abs(result.relevance[$1][i])) } / Double(same.count)
             XCTAssertEqual(byClass.means[c][i], mean, accuracy: 1e-12)
         }
-        XCTAssertThrowsError(try LRPExplanation.compute(network: network, data: data, samples: [0], configuration: LRPConfiguration(),
-                                                        progress: { _, _ in false })) { XCTAssert($0 is CancellationError) }
+        XCTAssertThrowsError(
+            try LRPExplanation.compute(
+                network: network, data: data, samples: [0], configuration: LRPConfiguration(),
+                progress: { _, _ in false })
+        ) { XCTAssert($0 is CancellationError) }
     }
 }

@@ -7,12 +7,15 @@ import XCTest
 /// Each rule on cases small enough to work out on paper (the working is in the comments).
 final class LRPHandComputedTests: XCTestCase {
     func linear(_ name: String, _ weight: [[Double]], bias: [Double]? = nil) -> Layer<Double> {
-        Layer(name: name, operation: .linear(Linear(weight: Matrix(weight), bias: bias)),
-              inputShape: [weight[0].count], outputShape: [weight.count])
+        Layer(
+            name: name, operation: .linear(Linear(weight: Matrix(weight), bias: bias)),
+            inputShape: [weight[0].count], outputShape: [weight.count])
     }
 
-    func relevance(_ network: Network<Double>, _ x: [Double], _ configuration: LRPConfiguration,
-                   target: AttributionTarget = .classIndex(0)) throws -> [Double] {
+    func relevance(
+        _ network: Network<Double>, _ x: [Double], _ configuration: LRPConfiguration,
+        target: AttributionTarget = .classIndex(0)
+    ) throws -> [Double] {
         try LRP(network: network, configuration: configuration).explain(Matrix(row: x), target: target).relevance.storage
     }
 
@@ -25,11 +28,13 @@ final class LRPHandComputedTests: XCTestCase {
     /// units are 12 each, the output 108. The ε-rule gives each hidden unit 108·36/108 = 36,
     /// and input i gets Σ_j x_i·2·36/12 = 18·x_i.
     func testEpsilonRuleOnTheTwoLayerExample() throws {
-        let network = Network<Double>(name: "hand", input: InputSpec(shape: [3]), classes: nil, layers: [
-            linear("fc1", Array(repeating: [2, 2, 2], count: 3)),
-            Layer(name: "relu", operation: .activation(.relu), inputShape: [3], outputShape: [3]),
-            linear("fc2", [[3, 3, 3]]),
-        ])
+        let network = Network<Double>(
+            name: "hand", input: InputSpec(shape: [3]), classes: nil,
+            layers: [
+                linear("fc1", Array(repeating: [2, 2, 2], count: 3)),
+                Layer(name: "relu", operation: .activation(.relu), inputShape: [3], outputShape: [3]),
+                linear("fc2", [[3, 3, 3]])
+            ])
         let x = [1.0, 2, 3]
         assertEqual(try relevance(network, x, LRPConfiguration(composite: .uniform(.epsilon(nil)))), [18, 36, 54], accuracy: 1e-5)
         assertEqual(try relevance(network, x, LRPConfiguration(composite: .uniform(.zero))), [18, 36, 54])
@@ -42,8 +47,9 @@ final class LRPHandComputedTests: XCTestCase {
 
     /// One layer z = [1, −2]·x + 0.5 at x = [3, 1]: z = 1.5, so the explanation starts at 1.5.
     func testEveryRuleOnOneNeuron() throws {
-        let network = Network<Double>(name: "neuron", input: InputSpec(shape: [2], range: [0, 4]), classes: nil,
-                                      layers: [linear("fc", [[1, -2]], bias: [0.5])])
+        let network = Network<Double>(
+            name: "neuron", input: InputSpec(shape: [2], range: [0, 4]), classes: nil,
+            layers: [linear("fc", [[1, -2]], bias: [0.5])])
         let x = [3.0, 1]
         func rule(_ r: LRPRule, bias: Bool = true) throws -> [Double] {
             try relevance(network, x, LRPConfiguration(composite: .uniform(r), stabilizer: 0, biasAbsorbsRelevance: bias))
@@ -73,8 +79,9 @@ final class LRPHandComputedTests: XCTestCase {
 
     /// The stabiliser is Zennit's z + s·sign(z) with sign(0) = +1.
     func testStabiliserFollowsTheSign() throws {
-        let network = Network<Double>(name: "neg", input: InputSpec(shape: [2]), classes: nil,
-                                      layers: [linear("fc", [[1, -2]])])
+        let network = Network<Double>(
+            name: "neg", input: InputSpec(shape: [2]), classes: nil,
+            layers: [linear("fc", [[1, -2]])])
         // z = 1 − 4 = −3 at x = [1, 2]; ε = 1: relevance [1, −4]·(−3)/(−4).
         assertEqual(try relevance(network, [1, 2], LRPConfiguration(composite: .uniform(.epsilon(1)))), [0.75, -3])
         // z = 0 at x = [2, 1]: the explanation starts from 0 and stays 0, even with ε = 0.
@@ -86,17 +93,20 @@ final class LRPHandComputedTests: XCTestCase {
     /// the bias input's share ½(b_l r + b_r l) = 1. Without bias absorption all 8 reach x_1.
     func testBilinearShareRule() throws {
         let bilinear = Bilinear<Double>(left: Matrix([[1, 2]]), right: Matrix([[3, -1]]), leftBias: [1], rightBias: [0])
-        let network = Network<Double>(name: "bilinear", input: InputSpec(shape: [2]), classes: nil, layers: [
-            Layer(name: "bilinear", operation: .bilinear(bilinear), inputShape: [2], outputShape: [1]),
-        ])
+        let network = Network<Double>(
+            name: "bilinear", input: InputSpec(shape: [2]), classes: nil,
+            layers: [
+                Layer(name: "bilinear", operation: .bilinear(bilinear), inputShape: [2], outputShape: [1])
+            ])
         assertEqual(try relevance(network, [1, 1], LRPConfiguration(stabilizer: 0)), [7, 0])
         assertEqual(try relevance(network, [1, 1], LRPConfiguration(stabilizer: 0, biasAbsorbsRelevance: false)), [8, 0])
     }
 
     /// A direction u explains u·f(x): relevance starts at u ⊙ f(x) and is linear in it.
     func testDirectionTargetIsTheSumOfClassTargets() throws {
-        let network = Network<Double>(name: "two", input: InputSpec(shape: [2]), classes: nil,
-                                      layers: [linear("fc", [[1, 2], [3, -1]])])
+        let network = Network<Double>(
+            name: "two", input: InputSpec(shape: [2]), classes: nil,
+            layers: [linear("fc", [[1, 2], [3, -1]])])
         let config = LRPConfiguration(composite: .uniform(.zero), stabilizer: 0)
         let x = [0.5, 2.0]
         let both = try relevance(network, x, config, target: .direction([2, -1]))

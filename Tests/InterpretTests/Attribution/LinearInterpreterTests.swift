@@ -20,7 +20,8 @@ final class LinearInterpreterTests: XCTestCase {
                 for k in 0..<10 {
                     // The same identity from the parts a view shows: votes and the layers' bias shares.
                     let fromParts = r.votes[k].reduce(0, +) + r.biasShares.reduce(0) { $0 + $1.perClass[k] }
-                    XCTAssertEqual(fromParts, r.scores[k], accuracy: 1e-5 * max(1, abs(r.scores[k])), "\(model) sample \(r.sample) class \(k)")
+                    XCTAssertEqual(
+                        fromParts, r.scores[k], accuracy: 1e-5 * max(1, abs(r.scores[k])), "\(model) sample \(r.sample) class \(k)")
                     XCTAssertEqual(r.scores[k], Double(floatScores[r.sample, k]), accuracy: 1e-4, "\(model) sample \(r.sample)")
                 }
             }
@@ -73,15 +74,17 @@ final class LinearInterpreterTests: XCTestCase {
     }
 
     func testColumnsAreTheTransposedTemplates() throws {
-        let r = try LinearInterpretation.compute(network: try DemoModels.load("cnn"), data: try DataSource.load("builtin:digits:test"),
-                                                 samples: [4])[0]
+        let r = try LinearInterpretation.compute(
+            network: try DemoModels.load("cnn"), data: try DataSource.load("builtin:digits:test"),
+            samples: [4])[0]
         XCTAssertEqual(r.columns.count, 64)
         XCTAssertEqual(r.columns[10][3], r.templates[3][10])
         XCTAssertEqual(r.predicted, r.scores.indices.max { r.scores[$0] < r.scores[$1] })
     }
 
     func testRefusesNetworksThatAreNotPiecewiseLinear() throws {
-        assertThrowsMessage(try LinearInterpreter(network: DemoModels.load("bilinear")),
-                            contains: ["piecewise-linear", "'bilinear'", "is bilinear"])
+        assertThrowsMessage(
+            try LinearInterpreter(network: DemoModels.load("bilinear")),
+            contains: ["piecewise-linear", "'bilinear'", "is bilinear"])
     }
 }

@@ -43,12 +43,14 @@ final class PixelFlippingTests: XCTestCase {
         let methods = [LRPConfiguration(composite: .epsilonPlus)]
         let options = PixelFlippingOptions(steps: 8, randomOrders: 3, batchSize: 30)
         var partials: [PixelFlippingResult] = []
-        let result = try PixelFlippingResult.compute(network: network, data: data, samples: Array(0..<70), methods: methods,
-                                                     options: options, partial: { partials.append($0) })
+        let result = try PixelFlippingResult.compute(
+            network: network, data: data, samples: Array(0..<70), methods: methods,
+            options: options, partial: { partials.append($0) })
         XCTAssertEqual(partials.map(\.samples), [Array(0..<30), Array(0..<60), Array(0..<70)])
         XCTAssertEqual(partials.map(\.classes.count), [30, 60, 70])
         XCTAssertEqual(partials.last?.curves, result.curves)
-        let alone = try PixelFlippingResult.compute(network: network, data: data, samples: Array(0..<30), methods: methods, options: options)
+        let alone = try PixelFlippingResult.compute(
+            network: network, data: data, samples: Array(0..<30), methods: methods, options: options)
         XCTAssertEqual(partials[0].curves, alone.curves)
         let lrp = try XCTUnwrap(partials[1].curve("epsilon-plus"))
         XCTAssertEqual(lrp.sampleAUC.count, 60)
@@ -60,13 +62,17 @@ final class PixelFlippingTests: XCTestCase {
     /// f(x) = 3x₀ + x₁ + 2x₂ + 0.5x₃ at x = 1: the relevance order is 0, 2, 1, 3, so the curve is
     /// 6.5, 3.5, 1.5, 0.5, 0 and its area over [0, 1] is ¼(5 + 2.5 + 1 + 0.25) = 2.1875.
     func testCurveOfALinearModel() throws {
-        let network = Network<Float>(name: "linear", input: InputSpec(shape: [4]), classes: nil, layers: [
-            Layer(name: "fc", operation: .linear(Linear(weight: Matrix([[3, 1, 2, 0.5]]), bias: nil)), inputShape: [4], outputShape: [1]),
-        ])
+        let network = Network<Float>(
+            name: "linear", input: InputSpec(shape: [4]), classes: nil,
+            layers: [
+                Layer(
+                    name: "fc", operation: .linear(Linear(weight: Matrix([[3, 1, 2, 0.5]]), bias: nil)), inputShape: [4], outputShape: [1])
+            ])
         let data = Dataset(name: "ones", x: Matrix(rows: 1, cols: 4, repeating: 1), labels: nil, sampleShape: [4])
         let options = PixelFlippingOptions(steps: 4, randomOrders: 50, seed: 3)
-        let result = try PixelFlippingResult.compute(network: network, data: data, samples: [0],
-                                                     methods: [LRPConfiguration(composite: .uniform(.epsilon(nil)))], options: options)
+        let result = try PixelFlippingResult.compute(
+            network: network, data: data, samples: [0],
+            methods: [LRPConfiguration(composite: .uniform(.epsilon(nil)))], options: options)
         let lrp = try XCTUnwrap(result.curves.first)
         for (a, b) in zip(lrp.meanScore, [6.5, 3.5, 1.5, 0.5, 0]) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         XCTAssertEqual(lrp.auc, 2.1875, accuracy: 1e-5)
@@ -83,8 +89,11 @@ final class PixelFlippingTests: XCTestCase {
         let flat = try PixelFlippingResult.compute(network: network, data: data, samples: [0], methods: [], options: meanOptions)
         XCTAssertEqual(flat.curves[0].meanScore, Array(repeating: 6.5, count: 5))
         // Five steps cannot each remove one of four inputs.
-        XCTAssertThrowsError(try PixelFlippingResult.compute(network: network, data: data, samples: [0], methods: [],
-                                                             options: PixelFlippingOptions(steps: 5))) {
+        XCTAssertThrowsError(
+            try PixelFlippingResult.compute(
+                network: network, data: data, samples: [0], methods: [],
+                options: PixelFlippingOptions(steps: 5))
+        ) {
             XCTAssertEqual("\($0)", "pixel flipping in 5 steps: the model has 4 inputs, so at most 4 steps")
         }
     }

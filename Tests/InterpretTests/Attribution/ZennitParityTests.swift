@@ -30,8 +30,9 @@ final class ZennitParityTests: XCTestCase {
     }
 
     func configuration(_ c: Case) throws -> LRPConfiguration {
-        LRPConfiguration(composite: try LRPComposite.parse(c.composite), layerRules: try c.rules.mapValues(LRPRule.parse),
-                         epsilon: c.epsilon, gamma: c.gamma, biasAbsorbsRelevance: c.bias)
+        LRPConfiguration(
+            composite: try LRPComposite.parse(c.composite), layerRules: try c.rules.mapValues(LRPRule.parse),
+            epsilon: c.epsilon, gamma: c.gamma, biasAbsorbsRelevance: c.bias)
     }
 
     /// Runs every case of every model in the precision `T`, comparing with Zennit's float64
@@ -88,14 +89,20 @@ final class ZennitParityTests: XCTestCase {
         // fc2 is followed by tanh: neither z+ nor w2.
         XCTAssertEqual(try rules("deep-taylor", mlp), ["zb:-1:1", "epsilon:1e-06", "zplus", "w2"])
         let layers = try LRP(network: cnn, configuration: LRPConfiguration()).layerRules
-        XCTAssertEqual(layers.map(\.rule), ["zplus", "pass", "to the winner", "zplus", "pass", "z-rule (bias-free linear)",
-                                            "pass", "epsilon:1e-06", "pass", "epsilon:1e-06"])
+        XCTAssertEqual(
+            layers.map(\.rule),
+            [
+                "zplus", "pass", "to the winner", "zplus", "pass", "z-rule (bias-free linear)",
+                "pass", "epsilon:1e-06", "pass", "epsilon:1e-06"
+            ])
     }
 }
 
 /// |a − b| ≤ tolerance · max(1, |b|) for every element, reporting the worst.
-func assertClose<A: BLASScalar, B: BLASScalar>(_ actual: Matrix<A>, _ expected: Matrix<B>, tolerance: Double, _ what: String,
-                                               file: StaticString = #filePath, line: UInt = #line) {
+func assertClose<A: BLASScalar, B: BLASScalar>(
+    _ actual: Matrix<A>, _ expected: Matrix<B>, tolerance: Double, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     guard actual.rows == expected.rows, actual.cols == expected.cols else {
         XCTFail("\(what): shape \(actual.shapeDescription), expected \(expected.shapeDescription)", file: file, line: line)
         return
@@ -106,7 +113,8 @@ func assertClose<A: BLASScalar, B: BLASScalar>(_ actual: Matrix<A>, _ expected: 
         let error = abs(a - b) / max(1, abs(b))
         if !(error <= worst.error) { worst = (error, i) }
     }
-    XCTAssert(worst.error <= tolerance,
-              "\(what): element \(worst.index) is \(actual.storage[worst.index]), expected \(expected.storage[worst.index]) (error \(worst.error) > \(tolerance))",
-              file: file, line: line)
+    XCTAssert(
+        worst.error <= tolerance,
+        "\(what): element \(worst.index) is \(actual.storage[worst.index]), expected \(expected.storage[worst.index]) (error \(worst.error) > \(tolerance))",
+        file: file, line: line)
 }

@@ -7,9 +7,11 @@ import XCTest
 final class BilinearSiteTests: XCTestCase {
     /// g(x) = x ⊙ x (L = R = I): u·g(x) = Σ u_a x_a², so Q = diag(u) exactly.
     func siteOfSquares(_ n: Int) throws -> BilinearSite {
-        let network = Network(name: "squares", input: InputSpec(shape: [n]), classes: nil, layers: [
-            BilinearTestModels.bilinear(left: .identity(n), right: .identity(n)),
-        ])
+        let network = Network(
+            name: "squares", input: InputSpec(shape: [n]), classes: nil,
+            layers: [
+                BilinearTestModels.bilinear(left: .identity(n), right: .identity(n))
+            ])
         return try BilinearSite(network: network, layer: "bilinear")
     }
 
@@ -20,7 +22,9 @@ final class BilinearSiteTests: XCTestCase {
 
     func testDiagonalFormHasTheHandComputedSpectrum() throws {
         let site = try siteOfSquares(4)
-        let forms = try BilinearAnalysis(site: site, directions: site.directions(Matrix([[2, -2, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0]]), source: "test")).forms
+        let forms = try BilinearAnalysis(
+            site: site, directions: site.directions(Matrix([[2, -2, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0]]), source: "test")
+        ).forms
         let contrast = forms[0]
         XCTAssertEqual(contrast.matrix, Matrix([[2, 0, 0, 0], [0, -2, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]))
         assertClose(contrast.eigenvalues, [2, 0, 0, -2])
@@ -50,13 +54,15 @@ final class BilinearSiteTests: XCTestCase {
         var rng = SeededRandom(seed: 5)
         let w1: Matrix<Double> = rng.normalMatrix(rows: 5, cols: 4), w2: Matrix<Double> = rng.normalMatrix(rows: 3, cols: 5)
         let b1 = [0.5, -1, 2, 0, 1], b2 = [1.0, 2, 3]
-        let network = Network(name: "two heads", input: InputSpec(shape: [3]), classes: ["x", "y", "z"], layers: [
-            BilinearTestModels.bilinear(left: rng.normalMatrix(rows: 4, cols: 3), right: rng.normalMatrix(rows: 4, cols: 3)),
-            BilinearTestModels.linear("fc1", w1, b1),
-            BilinearTestModels.activation("id", .identity, size: 5),
-            BilinearTestModels.linear("fc2", w2, b2),
-            Layer(name: "softmax", operation: .softmax, inputShape: [3], outputShape: [3]),
-        ])
+        let network = Network(
+            name: "two heads", input: InputSpec(shape: [3]), classes: ["x", "y", "z"],
+            layers: [
+                BilinearTestModels.bilinear(left: rng.normalMatrix(rows: 4, cols: 3), right: rng.normalMatrix(rows: 4, cols: 3)),
+                BilinearTestModels.linear("fc1", w1, b1),
+                BilinearTestModels.activation("id", .identity, size: 5),
+                BilinearTestModels.linear("fc2", w2, b2),
+                Layer(name: "softmax", operation: .softmax, inputShape: [3], outputShape: [3])
+            ])
         let site = try BilinearSite(network: network, layer: "bilinear")
         let readout = try XCTUnwrap(site.readout)
         XCTAssertTrue(readout.isLogits, "a final softmax is not part of the scores")
@@ -72,12 +78,14 @@ final class BilinearSiteTests: XCTestCase {
     /// A readout that ends in a nonlinearity is still a set of directions, but not the logits.
     func testReadoutBeforeANonlinearityIsNotTheLogits() throws {
         var rng = SeededRandom(seed: 6)
-        let network = Network(name: "deeper", input: InputSpec(shape: [3]), classes: nil, layers: [
-            BilinearTestModels.bilinear(left: rng.normalMatrix(rows: 4, cols: 3), right: rng.normalMatrix(rows: 4, cols: 3)),
-            BilinearTestModels.linear("mid", rng.normalMatrix(rows: 2, cols: 4), nil),
-            BilinearTestModels.activation("relu", .relu, size: 2),
-            BilinearTestModels.linear("head", rng.normalMatrix(rows: 3, cols: 2), nil),
-        ])
+        let network = Network(
+            name: "deeper", input: InputSpec(shape: [3]), classes: nil,
+            layers: [
+                BilinearTestModels.bilinear(left: rng.normalMatrix(rows: 4, cols: 3), right: rng.normalMatrix(rows: 4, cols: 3)),
+                BilinearTestModels.linear("mid", rng.normalMatrix(rows: 2, cols: 4), nil),
+                BilinearTestModels.activation("relu", .relu, size: 2),
+                BilinearTestModels.linear("head", rng.normalMatrix(rows: 3, cols: 2), nil)
+            ])
         let site = try BilinearSite(network: network, layer: "bilinear")
         let readout = try XCTUnwrap(site.readout)
         XCTAssertFalse(readout.isLogits)

@@ -26,9 +26,10 @@ enum BilinearTestModels {
             layers.append(linear("embed", rng.normalMatrix(rows: embed, cols: width, std: 0.5), o.embedBias ? vector(embed) : nil))
             width = embed
         }
-        let bilinear = Bilinear<Double>(left: rng.normalMatrix(rows: o.hidden, cols: width, std: 0.5),
-                                        right: rng.normalMatrix(rows: o.hidden, cols: width, std: 0.5),
-                                        leftBias: o.leftBias ? vector(o.hidden) : nil, rightBias: o.rightBias ? vector(o.hidden) : nil)
+        let bilinear = Bilinear<Double>(
+            left: rng.normalMatrix(rows: o.hidden, cols: width, std: 0.5),
+            right: rng.normalMatrix(rows: o.hidden, cols: width, std: 0.5),
+            leftBias: o.leftBias ? vector(o.hidden) : nil, rightBias: o.rightBias ? vector(o.hidden) : nil)
         layers.append(Layer(name: "bilinear", operation: .bilinear(bilinear), inputShape: [width], outputShape: [o.hidden]))
         layers.append(linear("head", rng.normalMatrix(rows: o.classes, cols: o.hidden, std: 0.5), o.headBias ? vector(o.classes) : nil))
         return Network(name: "random", input: InputSpec(shape: [o.input]), classes: nil, layers: layers)

@@ -5,8 +5,9 @@ import XCTest
 
 final class ContributionsAndSimilarityTests: XCTestCase {
     func dataset(_ network: Network<Double>, count: Int, seed: UInt64) -> Dataset {
-        Dataset(name: "random", x: BilinearTestModels.inputs(count, network.inputSize, seed: seed),
-                labels: (0..<count).map { $0 % network.outputSize }, sampleShape: network.input.shape)
+        Dataset(
+            name: "random", x: BilinearTestModels.inputs(count, network.inputSize, seed: seed),
+            labels: (0..<count).map { $0 % network.outputSize }, sampleShape: network.input.shape)
     }
 
     /// Per sample: the contributions plus the offset are the logit, the listed terms are the
@@ -32,7 +33,9 @@ final class ContributionsAndSimilarityTests: XCTestCase {
                 let magnitudes = form.contributions.map(abs).sorted(by: >)
                 XCTAssertEqual(form.top.map { abs($0.contribution) }, Array(magnitudes.prefix(3)))
                 for term in form.top {
-                    XCTAssertEqual(term.contribution, term.eigenvalue * term.projection * term.projection, accuracy: 1e-12 * max(1, abs(term.contribution)))
+                    XCTAssertEqual(
+                        term.contribution, term.eigenvalue * term.projection * term.projection,
+                        accuracy: 1e-12 * max(1, abs(term.contribution)))
                     XCTAssertEqual(term.eigenvalue, analysis.forms[c].eigenvalues[term.index])
                 }
             }
@@ -50,7 +53,11 @@ final class ContributionsAndSimilarityTests: XCTestCase {
         let similarity = analysis.similarity(top: 2, pairs: 4)
 
         let features = similarity.features
-        XCTAssertEqual(features.count, analysis.forms.map { f in let e = f.extremes(2); return e.positive.count + e.negative.count }.reduce(0, +))
+        XCTAssertEqual(
+            features.count,
+            analysis.forms.map { f in
+                let e = f.extremes(2); return e.positive.count + e.negative.count
+            }.reduce(0, +))
         XCTAssertEqual(features.first?.name, "0 +1")
         for a in features.indices {
             XCTAssertEqual(similarity.cosine[a][a], 1, accuracy: 1e-12)

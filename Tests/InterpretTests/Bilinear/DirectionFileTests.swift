@@ -20,8 +20,10 @@ final class DirectionFileTests: XCTestCase {
         XCTAssertEqual(one.labels, ["u.npy"])
 
         let sae = dir.appendingPathComponent("sae.safetensors")
-        try SafeTensors.write(SafeTensorsFile(tensors: [
-            "W_dec": Tensor([1.0, 0, 0, 1], shape: [2, 2]), "b_dec": Tensor([5.0, 6], shape: [2])]), to: sae)
+        try SafeTensors.write(
+            SafeTensorsFile(tensors: [
+                "W_dec": Tensor([1.0, 0, 0, 1], shape: [2, 2]), "b_dec": Tensor([5.0, 6], shape: [2])
+            ]), to: sae)
         let decoder = try DirectionFile.read(sae.path + ":W_dec")
         XCTAssertEqual(decoder.rows, Matrix([[1, 0], [0, 1]]))
         XCTAssertEqual(decoder.labels, ["W_dec[0]", "W_dec[1]"])
@@ -40,7 +42,8 @@ final class DirectionFileTests: XCTestCase {
 
     func testRefusals() throws {
         let dir = try temporaryDirectory(self)
-        assertThrowsMessage(try DirectionFile.read(dir.appendingPathComponent("none.npy").path), contains: ["none.npy", "no such direction file"])
+        assertThrowsMessage(
+            try DirectionFile.read(dir.appendingPathComponent("none.npy").path), contains: ["none.npy", "no such direction file"])
         let text = dir.appendingPathComponent("u.txt")
         try Data("1 2".utf8).write(to: text)
         assertThrowsMessage(try DirectionFile.read(text.path), contains: ["u.txt", "unknown direction format '.txt'"])

@@ -16,7 +16,7 @@ final class QuadraticFormIdentityTests: XCTestCase {
             ("embedding bias only", Options(leftBias: false, rightBias: false)),
             ("left bias only, no embedding", Options(embed: nil, rightBias: false)),
             ("no biases at all", Options(embedBias: false, leftBias: false, rightBias: false, headBias: false)),
-            ("embedding narrower than the input", Options(input: 12, embed: 5, hidden: 9)),
+            ("embedding narrower than the input", Options(input: 12, embed: 5, hidden: 9))
         ]
         for (seed, (name, options)) in cases.enumerated() {
             let network = BilinearTestModels.network(options, seed: UInt64(100 + seed))
@@ -32,10 +32,12 @@ final class QuadraticFormIdentityTests: XCTestCase {
         let conv = Conv2d<Double>(weight: rng.normalMatrix(rows: 2, cols: 9, std: 0.5), bias: [0.3, -0.2], geometry: convGeometry)
         let layers: [Layer<Double>] = [
             Layer(name: "conv", operation: .conv2d(conv), inputShape: [1, 4, 4], outputShape: [2, 4, 4]),
-            Layer(name: "pool", operation: .pool(Pool2d(mode: .average, geometry: poolGeometry)), inputShape: [2, 4, 4], outputShape: [2, 2, 2]),
+            Layer(
+                name: "pool", operation: .pool(Pool2d(mode: .average, geometry: poolGeometry)), inputShape: [2, 4, 4],
+                outputShape: [2, 2, 2]),
             Layer(name: "flatten", operation: .flatten, inputShape: [2, 2, 2], outputShape: [8]),
             BilinearTestModels.bilinear(left: rng.normalMatrix(rows: 6, cols: 8), right: rng.normalMatrix(rows: 6, cols: 8)),
-            BilinearTestModels.linear("head", rng.normalMatrix(rows: 3, cols: 6), [0.1, 0.2, 0.3]),
+            BilinearTestModels.linear("head", rng.normalMatrix(rows: 3, cols: 6), [0.1, 0.2, 0.3])
         ]
         let network = Network(name: "conv-bilinear", input: InputSpec(shape: [1, 4, 4]), classes: nil, layers: layers)
         let site = try BilinearSite(network: network, layer: "bilinear")
@@ -54,7 +56,7 @@ final class QuadraticFormIdentityTests: XCTestCase {
             BilinearTestModels.activation("relu", .relu, size: 7),
             BilinearTestModels.linear("embed", rng.normalMatrix(rows: 6, cols: 7), nil),
             BilinearTestModels.bilinear(left: rng.normalMatrix(rows: 4, cols: 6), right: rng.normalMatrix(rows: 4, cols: 6)),
-            BilinearTestModels.linear("head", rng.normalMatrix(rows: 3, cols: 4), nil),
+            BilinearTestModels.linear("head", rng.normalMatrix(rows: 3, cols: 4), nil)
         ]
         let network = Network(name: "relu-first", input: InputSpec(shape: [5]), classes: nil, layers: layers)
         let site = try BilinearSite(network: network, layer: "bilinear")
@@ -81,14 +83,17 @@ final class QuadraticFormIdentityTests: XCTestCase {
 
         for (f, form) in analysis.forms.enumerated() {
             let u = form.direction.vector
-            let reference = matvec(g, u)                                    // u·g(x), from the network
+            let reference = matvec(g, u)  // u·g(x), from the network
             let quadratic = (0..<x.rows).map { s in dot(matvec(form.matrix, Array(points.row(s))), Array(points.row(s))) }
-            let spectral = form.contributions(points).rowSums()             // Σ λ_i (v_i·x̃)²
+            let spectral = form.contributions(points).rowSums()  // Σ λ_i (v_i·x̃)²
             for s in 0..<x.rows {
-                XCTAssertEqual(quadratic[s], reference[s], accuracy: 1e-6 * abs(reference[s]), "\(name), \(form.direction.label): xᵀQx", line: line)
-                XCTAssertEqual(spectral[s], reference[s], accuracy: 1e-6 * abs(reference[s]), "\(name), \(form.direction.label): Σλ(v·x)²", line: line)
+                XCTAssertEqual(
+                    quadratic[s], reference[s], accuracy: 1e-6 * abs(reference[s]), "\(name), \(form.direction.label): xᵀQx", line: line)
+                XCTAssertEqual(
+                    spectral[s], reference[s], accuracy: 1e-6 * abs(reference[s]), "\(name), \(form.direction.label): Σλ(v·x)²", line: line)
                 if let c = form.direction.logitClass {
-                    XCTAssertEqual(form.values(points)[s], logits[s, c], accuracy: 1e-6 * abs(logits[s, c]), "\(name): logit \(c)", line: line)
+                    XCTAssertEqual(
+                        form.values(points)[s], logits[s, c], accuracy: 1e-6 * abs(logits[s, c]), "\(name): logit \(c)", line: line)
                 }
             }
             XCTAssertEqual(f < site.readout!.names.count, form.direction.logitClass != nil, line: line)

@@ -18,7 +18,7 @@ final class TruncationTests: XCTestCase {
         XCTAssertTrue(analysis.coversLogits)
         let curve = try analysis.truncation(on: data, batchSize: 100)
 
-        let model = try XCTUnwrap(network.evaluate(data.x, labels: data.labels))   // the Float32 model
+        let model = try XCTUnwrap(network.evaluate(data.x, labels: data.labels))  // the Float32 model
         XCTAssertEqual(curve.ks, Array(1...64))
         XCTAssertEqual(curve.samples, data.count)
         XCTAssertEqual(curve.accuracy.last, model.accuracy, "every eigenvector kept = the model's accuracy")

@@ -68,9 +68,11 @@ final class DarkMatterTests: XCTestCase {
     }
 
     func testBadInputIsRefused() {
-        assertThrowsMessage(try DarkMatter.analyse(x: Matrix<Float>(rows: 7, cols: 2), reconstruction: Matrix(rows: 7, cols: 2)),
-                            contains: ["at least 8 samples for d_in = 2", "got 7"])
-        assertThrowsMessage(try DarkMatter.analyse(x: Matrix<Float>(rows: 8, cols: 2), reconstruction: Matrix(rows: 8, cols: 3)),
-                            contains: ["8×2", "8×3"])
+        assertThrowsMessage(
+            try DarkMatter.analyse(x: Matrix<Float>(rows: 7, cols: 2), reconstruction: Matrix(rows: 7, cols: 2)),
+            contains: ["at least 8 samples for d_in = 2", "got 7"])
+        assertThrowsMessage(
+            try DarkMatter.analyse(x: Matrix<Float>(rows: 8, cols: 2), reconstruction: Matrix(rows: 8, cols: 3)),
+            contains: ["8×2", "8×3"])
     }
 }

@@ -14,8 +14,10 @@ final class MatchingPursuitTests: XCTestCase {
     /// The Gram-matrix update of the correlations gives the codes that recomputing D r every
     /// step gives: the same atoms in the same order, the same coefficients.
     func testGramUpdateEqualsDirectRecomputation() {
-        for stopping in [MatchingPursuitStopping(maxSteps: 12),
-                         MatchingPursuitStopping(maxSteps: 12, stopWhenSupportUnchanged: true)] {
+        for stopping in [
+            MatchingPursuitStopping(maxSteps: 12),
+            MatchingPursuitStopping(maxSteps: 12, stopWhenSupportUnchanged: true)
+        ] {
             let atoms: Matrix<Double> = unitAtoms(96, 16, seed: 1)
             var rng = SeededRandom(seed: 2)
             let x: Matrix<Double> = rng.normalMatrix(rows: 40, cols: 16)
@@ -46,8 +48,9 @@ final class MatchingPursuitTests: XCTestCase {
         let atoms = Matrix<Double>([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, -1]])
         let x = Matrix<Double>([[2, 3, -1], [0.5, 0, 0]])
         let bias = [0.0, 0.0, 1.0]
-        let result = MatchingPursuit.encode(x, atoms: atoms, bias: bias, gram: gram(atoms, transpose: false),
-                                            stopping: MatchingPursuitStopping(maxSteps: 10))
+        let result = MatchingPursuit.encode(
+            x, atoms: atoms, bias: bias, gram: gram(atoms, transpose: false),
+            stopping: MatchingPursuitStopping(maxSteps: 10))
         // r₀ = (2, 3, −2): atom 1 (3), atom 0 (2), atom 3 (2), then nothing positive is left.
         XCTAssertEqual(Array(result.path.indices[result.path.range(0)]), [1, 0, 3])
         XCTAssertEqual(Array(result.path.values[result.path.range(0)]), [3, 2, 2])
@@ -70,23 +73,26 @@ final class MatchingPursuitTests: XCTestCase {
     /// Each adaptive rule cuts the full k-step path at the step the rule names: the first step
     /// that repeats an atom, or the first whose residual is below the threshold.
     func testAdaptiveStoppingCutsTheFullPath() {
-        let atoms: Matrix<Double> = unitAtoms(6, 3, seed: 5)   // few atoms in few dimensions: repeats
+        let atoms: Matrix<Double> = unitAtoms(6, 3, seed: 5)  // few atoms in few dimensions: repeats
         var rng = SeededRandom(seed: 6)
         let x: Matrix<Double> = rng.normalMatrix(rows: 60, cols: 3)
         let bias = [0.0, 0.0, 0.0]
         let g = gram(atoms, transpose: false)
         let full = MatchingPursuit.encode(x, atoms: atoms, bias: bias, gram: g, stopping: MatchingPursuitStopping(maxSteps: 8))
-        let repeatStop = MatchingPursuit.encode(x, atoms: atoms, bias: bias, gram: g,
-                                                stopping: MatchingPursuitStopping(maxSteps: 8, stopWhenSupportUnchanged: true))
+        let repeatStop = MatchingPursuit.encode(
+            x, atoms: atoms, bias: bias, gram: g,
+            stopping: MatchingPursuitStopping(maxSteps: 8, stopWhenSupportUnchanged: true))
         let threshold = 0.3
-        let residualStop = MatchingPursuit.encode(x, atoms: atoms, bias: bias, gram: g,
-                                                  stopping: MatchingPursuitStopping(maxSteps: 8, residualThreshold: threshold))
+        let residualStop = MatchingPursuit.encode(
+            x, atoms: atoms, bias: bias, gram: g,
+            stopping: MatchingPursuitStopping(maxSteps: 8, residualThreshold: threshold))
         var repeats = 0, early = 0
         for b in 0..<x.rows {
             let path = Array(full.path.indices[full.path.range(b)])
             let firstRepeat = path.indices.first { t in path[..<t].contains(path[t]) }
             if firstRepeat != nil { repeats += 1 }
-            XCTAssertEqual(Array(repeatStop.path.indices[repeatStop.path.range(b)]), Array(path.prefix((firstRepeat ?? path.count - 1) + 1)))
+            XCTAssertEqual(
+                Array(repeatStop.path.indices[repeatStop.path.range(b)]), Array(path.prefix((firstRepeat ?? path.count - 1) + 1)))
             let norms = residualNorms(x, atoms, full.path, sample: b)
             let firstBelow = norms.firstIndex { $0 < threshold }
             if let firstBelow, firstBelow < path.count - 1 { early += 1 }
@@ -105,12 +111,14 @@ final class MatchingPursuitTests: XCTestCase {
         var rng = SeededRandom(seed: 8)
         let x: Matrix<Float> = rng.normalMatrix(rows: 10, cols: 8)
         let bias = (0..<8).map { _ in Float(rng.normal()) }
-        let sae = SparseAutoencoder(architecture: .matchingPursuit, encoder: Matrix(rows: 0, cols: 8), encoderBias: [],
-                                    decoder: atoms, decoderBias: bias, k: 5)
+        let sae = SparseAutoencoder(
+            architecture: .matchingPursuit, encoder: Matrix(rows: 0, cols: 8), encoderBias: [],
+            decoder: atoms, decoderBias: bias, k: 5)
         let codes = sae.encode(x)
         let error = x - sae.decode(codes)
-        let result = MatchingPursuit.encode(x, atoms: atoms, bias: bias, gram: gram(atoms, transpose: false),
-                                            stopping: MatchingPursuitStopping(maxSteps: 5))
+        let result = MatchingPursuit.encode(
+            x, atoms: atoms, bias: bias, gram: gram(atoms, transpose: false),
+            stopping: MatchingPursuitStopping(maxSteps: 5))
         for b in 0..<10 {
             XCTAssertEqual(Double(norm(Array(error.row(b)))), Double(result.residualNormSquared[b]).squareRoot(), accuracy: 1e-4)
         }

@@ -26,7 +26,7 @@ final class SAEFileTests: XCTestCase {
     func testSAELensFixturesEncodeAndDecodeAsSAELens() throws {
         let architectures: [String: SAEArchitecture] = [
             "standard": .standard, "topk": .topk, "topk_rescaled": .topk, "jumprelu": .jumprelu,
-            "matching_pursuit": .matchingPursuit, "no_b_dec_input": .standard,
+            "matching_pursuit": .matchingPursuit, "no_b_dec_input": .standard
         ]
         for (name, architecture) in architectures {
             let (sae, info) = try SAEFile.load(directory.appendingPathComponent(name))
@@ -52,8 +52,9 @@ final class SAEFileTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         var rng = SeededRandom(seed: 3)
         for architecture in SAEArchitecture.allCases {
-            var sae = SparseAutoencoder<Float>.initialised(architecture: architecture, inputSize: 6, latents: 10, k: 3,
-                                                           decoderNorm: 1, rng: &rng)
+            var sae = SparseAutoencoder<Float>.initialised(
+                architecture: architecture, inputSize: 6, latents: 10, k: 3,
+                decoderNorm: 1, rng: &rng)
             sae.encoderBias = sae.encoderBias.map { _ in Float(rng.normal()) }
             sae.decoderBias = sae.decoderBias.map { _ in Float(rng.normal()) }
             if architecture == .batchtopk { sae.threshold = [Float](repeating: 0.3, count: 10) }
@@ -85,8 +86,9 @@ final class SAEFileTests: XCTestCase {
         let weights = try SafeTensors.read(dir.appendingPathComponent("topk/sae_weights.safetensors"))
         XCTAssertEqual(weights["W_enc"]?.shape, [6, 10])
         XCTAssertEqual(weights["W_dec"]?.shape, [10, 6])
-        XCTAssertEqual(Set(try SafeTensors.read(dir.appendingPathComponent("matching_pursuit/sae_weights.safetensors")).tensors.keys),
-                       ["W_dec", "b_dec"])
+        XCTAssertEqual(
+            Set(try SafeTensors.read(dir.appendingPathComponent("matching_pursuit/sae_weights.safetensors")).tensors.keys),
+            ["W_dec", "b_dec"])
     }
 
     /// Folding the training-time input scale s gives an SAE on raw x that codes x as the
@@ -99,8 +101,9 @@ final class SAEFileTests: XCTestCase {
         var scaled = x
         scaled.scale(by: s)
         for architecture in SAEArchitecture.allCases {
-            var sae = SparseAutoencoder<Float>.initialised(architecture: architecture, inputSize: 6, latents: 12, k: 3,
-                                                           decoderNorm: 1, initialThreshold: 0.2, rng: &rng)
+            var sae = SparseAutoencoder<Float>.initialised(
+                architecture: architecture, inputSize: 6, latents: 12, k: 3,
+                decoderNorm: 1, initialThreshold: 0.2, rng: &rng)
             sae.decoderBias = sae.decoderBias.map { _ in Float(rng.normal()) }
             sae.encoderBias = sae.encoderBias.map { _ in Float(0.1 * rng.normal()) }
             if architecture == .batchtopk { sae.threshold = [Float](repeating: 0.2, count: 12) }
@@ -127,26 +130,35 @@ final class SAEFileTests: XCTestCase {
             let url = dir.appendingPathComponent(UUID().uuidString)
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             try Data(cfg.utf8).write(to: url.appendingPathComponent("cfg.json"))
-            if let tensors { try SafeTensors.write(SafeTensorsFile(tensors: tensors), to: url.appendingPathComponent("sae_weights.safetensors")) }
+            if let tensors {
+                try SafeTensors.write(SafeTensorsFile(tensors: tensors), to: url.appendingPathComponent("sae_weights.safetensors"))
+            }
             return url
         }
-        let good: [String: Tensor] = ["W_enc": Tensor([Float](repeating: 0, count: 8), shape: [2, 4]),
-                                      "b_enc": Tensor([Float](repeating: 0, count: 4), shape: [4]),
-                                      "W_dec": Tensor([Float](repeating: 0, count: 8), shape: [4, 2]),
-                                      "b_dec": Tensor([Float](repeating: 0, count: 2), shape: [2])]
+        let good: [String: Tensor] = [
+            "W_enc": Tensor([Float](repeating: 0, count: 8), shape: [2, 4]),
+            "b_enc": Tensor([Float](repeating: 0, count: 4), shape: [4]),
+            "W_dec": Tensor([Float](repeating: 0, count: 8), shape: [4, 2]),
+            "b_dec": Tensor([Float](repeating: 0, count: 2), shape: [2])
+        ]
         assertThrowsMessage(try SAEFile.load(write("[1, 2]")), contains: ["cfg.json", "not a JSON object"])
-        assertThrowsMessage(try SAEFile.load(write(#"{"architecture": "gated", "d_in": 2, "d_sae": 4}"#)),
-                            contains: ["architecture 'gated' is not supported"])
+        assertThrowsMessage(
+            try SAEFile.load(write(#"{"architecture": "gated", "d_in": 2, "d_sae": 4}"#)),
+            contains: ["architecture 'gated' is not supported"])
         assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2}"#)), contains: ["'d_sae' must be a positive integer"])
-        assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "normalize_activations": "expected_average_only_in"}"#, tensors: good)),
-                            contains: ["normalize_activations", "expected_average_only_in"])
+        assertThrowsMessage(
+            try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "normalize_activations": "expected_average_only_in"}"#, tensors: good)),
+            contains: ["normalize_activations", "expected_average_only_in"])
         assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4}"#)), contains: ["no sae_weights.safetensors"])
-        assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 5}"#, tensors: good)),
-                            contains: ["sae_weights.safetensors", "'W_dec' has shape [4, 2], expected [5, 2]"])
-        assertThrowsMessage(try SAEFile.load(write(#"{"architecture": "jumprelu", "d_in": 2, "d_sae": 4}"#, tensors: good)),
-                            contains: ["no tensor 'threshold'"])
-        assertThrowsMessage(try SAEFile.load(write(#"{"architecture": "topk", "d_in": 2, "d_sae": 4}"#, tensors: good)),
-                            contains: ["'k' between 1 and d_sae = 4"])
+        assertThrowsMessage(
+            try SAEFile.load(write(#"{"d_in": 2, "d_sae": 5}"#, tensors: good)),
+            contains: ["sae_weights.safetensors", "'W_dec' has shape [4, 2], expected [5, 2]"])
+        assertThrowsMessage(
+            try SAEFile.load(write(#"{"architecture": "jumprelu", "d_in": 2, "d_sae": 4}"#, tensors: good)),
+            contains: ["no tensor 'threshold'"])
+        assertThrowsMessage(
+            try SAEFile.load(write(#"{"architecture": "topk", "d_in": 2, "d_sae": 4}"#, tensors: good)),
+            contains: ["'k' between 1 and d_sae = 4"])
         var nan = good
         nan["b_dec"] = Tensor([Float.nan, 0], shape: [2])
         assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4}"#, tensors: nan)), contains: ["'b_dec' contains NaN"])
@@ -158,10 +170,12 @@ final class SAEFileTests: XCTestCase {
     /// beyond the memory budget.
     func testHostileConfigs() throws {
         let dir = try temporaryDirectory(self)
-        let good: [String: Tensor] = ["W_enc": Tensor([Float](repeating: 0, count: 8), shape: [2, 4]),
-                                      "b_enc": Tensor([Float](repeating: 0, count: 4), shape: [4]),
-                                      "W_dec": Tensor([Float](repeating: 0, count: 8), shape: [4, 2]),
-                                      "b_dec": Tensor([Float](repeating: 0, count: 2), shape: [2])]
+        let good: [String: Tensor] = [
+            "W_enc": Tensor([Float](repeating: 0, count: 8), shape: [2, 4]),
+            "b_enc": Tensor([Float](repeating: 0, count: 4), shape: [4]),
+            "W_dec": Tensor([Float](repeating: 0, count: 8), shape: [4, 2]),
+            "b_dec": Tensor([Float](repeating: 0, count: 2), shape: [2])
+        ]
         func write(_ cfg: String) throws -> URL {
             let url = dir.appendingPathComponent(UUID().uuidString)
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -171,21 +185,27 @@ final class SAEFileTests: XCTestCase {
         }
         XCTAssertNil(try SAEFile.load(write(#"{"architecture": "standard", "d_in": 2, "d_sae": 4, "loupe": null}"#)).info)
         for block in ["5", "\"x\"", "[1]", "true"] {
-            assertThrowsMessage(try SAEFile.load(write(#"{"architecture": "standard", "d_in": 2, "d_sae": 4, "loupe": \#(block)}"#)),
-                                contains: ["cfg.json", "'loupe' must be an object"])
+            assertThrowsMessage(
+                try SAEFile.load(write(#"{"architecture": "standard", "d_in": 2, "d_sae": 4, "loupe": \#(block)}"#)),
+                contains: ["cfg.json", "'loupe' must be an object"])
         }
         for value in ["null", "[]", "3"] {
-            assertThrowsMessage(try SAEFile.load(write(#"{"architecture": \#(value), "d_in": 2, "d_sae": 4, "k": 2}"#)),
-                                contains: ["'architecture' must be a string"])
+            assertThrowsMessage(
+                try SAEFile.load(write(#"{"architecture": \#(value), "d_in": 2, "d_sae": 4, "k": 2}"#)),
+                contains: ["'architecture' must be a string"])
         }
-        assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "k": 2}"#)),
-                            contains: ["no 'architecture'", "the file has k", "not a standard SAE"])
-        assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "activation_fn": "topk"}"#)),
-                            contains: ["no 'architecture'", "activation_fn topk"])
-        XCTAssertEqual(try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "activation_fn": "relu"}"#)).sae.architecture, .standard,
-                       "an old SAELens config with nothing but a ReLU is a standard SAE")
-        assertThrowsMessage(try SAEFile.load(write(#"{"architecture": "standard", "d_in": 1000000000, "d_sae": 1000000000}"#)),
-                            contains: ["an SAE of d_in 1000000000 × d_sae 1000000000", "memory budget"])
+        assertThrowsMessage(
+            try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "k": 2}"#)),
+            contains: ["no 'architecture'", "the file has k", "not a standard SAE"])
+        assertThrowsMessage(
+            try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "activation_fn": "topk"}"#)),
+            contains: ["no 'architecture'", "activation_fn topk"])
+        XCTAssertEqual(
+            try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "activation_fn": "relu"}"#)).sae.architecture, .standard,
+            "an old SAELens config with nothing but a ReLU is a standard SAE")
+        assertThrowsMessage(
+            try SAEFile.load(write(#"{"architecture": "standard", "d_in": 1000000000, "d_sae": 1000000000}"#)),
+            contains: ["an SAE of d_in 1000000000 × d_sae 1000000000", "memory budget"])
     }
 
     /// --d-sae 1e11 and --expansion 1e9 once ended in allocation aborts.

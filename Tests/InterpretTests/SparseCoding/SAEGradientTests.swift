@@ -11,11 +11,12 @@ final class SAEGradientTests: XCTestCase {
         var rng = SeededRandom(seed: seed)
         let decoder: Matrix<Double> = rng.normalMatrix(rows: dSAE, cols: dIn, std: 0.7)
         let encoder: Matrix<Double> = rng.normalMatrix(rows: dSAE, cols: dIn, std: 0.7)
-        return SparseAutoencoder(architecture: architecture, encoder: encoder,
-                                 encoderBias: (0..<dSAE).map { _ in rng.normal() * 0.3 },
-                                 decoder: decoder, decoderBias: (0..<dIn).map { _ in rng.normal() * 0.3 },
-                                 threshold: architecture == .jumprelu ? (0..<dSAE).map { _ in 0.2 + 0.3 * rng.uniform() } : [],
-                                 k: k)
+        return SparseAutoencoder(
+            architecture: architecture, encoder: encoder,
+            encoderBias: (0..<dSAE).map { _ in rng.normal() * 0.3 },
+            decoder: decoder, decoderBias: (0..<dIn).map { _ in rng.normal() * 0.3 },
+            threshold: architecture == .jumprelu ? (0..<dSAE).map { _ in 0.2 + 0.3 * rng.uniform() } : [],
+            k: k)
     }
 
     func batchInput(seed: UInt64) -> Matrix<Double> {
@@ -52,8 +53,10 @@ final class SAEGradientTests: XCTestCase {
     }
 
     /// Compares `gradient` with central differences of `loss` for every entry.
-    func check(_ sae: SparseAutoencoder<Double>, gradient: SAEGradient<Double>, loss: (SparseAutoencoder<Double>) -> Double,
-               file: StaticString = #filePath, line: UInt = #line) {
+    func check(
+        _ sae: SparseAutoencoder<Double>, gradient: SAEGradient<Double>, loss: (SparseAutoencoder<Double>) -> Double,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let h = 1e-6
         var checked = 0
         for slot in slots(sae) {
@@ -66,10 +69,13 @@ final class SAEGradientTests: XCTestCase {
         XCTAssertGreaterThan(checked, slots(sae).count / 3, "too few nonzero derivatives", file: file, line: line)
     }
 
-    func checkLoss(_ sae: SparseAutoencoder<Double>, _ settings: SAELossSettings, x: Matrix<Double>,
-                   file: StaticString = #filePath, line: UInt = #line) {
-        check(sae, gradient: sae.lossAndGradient(x, settings: settings).gradient,
-              loss: { $0.lossAndGradient(x, settings: settings).loss.total }, file: file, line: line)
+    func checkLoss(
+        _ sae: SparseAutoencoder<Double>, _ settings: SAELossSettings, x: Matrix<Double>,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        check(
+            sae, gradient: sae.lossAndGradient(x, settings: settings).gradient,
+            loss: { $0.lossAndGradient(x, settings: settings).loss.total }, file: file, line: line)
     }
 
     func testStandardWithDecoderNormWeightedL1() {
@@ -115,8 +121,9 @@ final class SAEGradientTests: XCTestCase {
         let step = sae.lossAndGradient(x, settings: settings)
         XCTAssertEqual(step.loss.auxiliary, auxiliary(sae), accuracy: 1e-12)
         let plain = SAELossSettings()
-        check(sae, gradient: step.gradient,
-              loss: { $0.lossAndGradient(x, settings: plain).loss.total + auxiliary($0) })
+        check(
+            sae, gradient: step.gradient,
+            loss: { $0.lossAndGradient(x, settings: plain).loss.total + auxiliary($0) })
     }
 
     func testJumpReLUAwayFromTheThreshold() {

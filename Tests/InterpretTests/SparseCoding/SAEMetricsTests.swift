@@ -10,8 +10,9 @@ final class SAEMetricsTests: XCTestCase {
     func diagonalSAE(scale: Float) -> SparseAutoencoder<Float> {
         var decoder = Matrix<Float>.identity(4)
         decoder.scale(by: scale)
-        return SparseAutoencoder(architecture: .standard, encoder: .identity(4), encoderBias: [0, 0, 0, 0],
-                                 decoder: decoder, decoderBias: [0, 0, 0, 0])
+        return SparseAutoencoder(
+            architecture: .standard, encoder: .identity(4), encoderBias: [0, 0, 0, 0],
+            decoder: decoder, decoderBias: [0, 0, 0, 0])
     }
 
     /// Nonnegative samples; latent 3 never fires, latent 0 fires on every sample.
@@ -31,7 +32,7 @@ final class SAEMetricsTests: XCTestCase {
         XCTAssertEqual(m.latentFrequency, [1, 0.5, 0.5, 0])
         XCTAssertEqual(m.latentMeanActivation, [7.0 / 4, 1.5, 1.5, 0])
         XCTAssertEqual(m.deadFraction, 0.25)
-        XCTAssertEqual(m.denseFraction, 0.75)    // above 10 %: latents 0, 1, 2
+        XCTAssertEqual(m.denseFraction, 0.75)  // above 10 %: latents 0, 1, 2
         XCTAssertEqual(m.density.dead, 1)
         XCTAssertEqual(m.density.counts.reduce(0, +), 3)
         // Frequency 1 falls in the last bin, 0.5 (log10 −0.30) in the one below it.
@@ -135,7 +136,8 @@ final class SAEMetricsTests: XCTestCase {
     }
 
     func testMismatchedActivationsAreRefused() {
-        assertThrowsMessage(try diagonalSAE(scale: 1).evaluate(on: ActivationMatrix(Matrix(rows: 3, cols: 5), name: "acts.npy")),
-                            contains: ["acts.npy", "5 features", "d_in = 4"])
+        assertThrowsMessage(
+            try diagonalSAE(scale: 1).evaluate(on: ActivationMatrix(Matrix(rows: 3, cols: 5), name: "acts.npy")),
+            contains: ["acts.npy", "5 features", "d_in = 4"])
     }
 }

@@ -12,7 +12,8 @@ final class SAERecoveryTests: XCTestCase {
         let source = ActivationMatrix(Self.data.activations, name: "synthetic")
         let run = try SAETrainer.train(on: source, options: options)
         let recovery = try FeatureRecovery(truth: Self.data.features, learned: run.sae.decoder)
-        print("\(options.architecture): MMCS \(recovery.meanMaxCosine), recovered \(recovery.recoveredFraction), final \(run.summary.final)")
+        print(
+            "\(options.architecture): MMCS \(recovery.meanMaxCosine), recovered \(recovery.recoveredFraction), final \(run.summary.final)")
         return recovery
     }
 
@@ -31,20 +32,26 @@ final class SAERecoveryTests: XCTestCase {
     }
 
     func testTopKRecoversTheFeatures() throws {
-        let r = try recovery(SAETrainingOptions(architecture: .topk, latents: 512, k: 5, learningRate: 3e-3,
-                                                steps: 600, batchSize: 256, seed: 1))
+        let r = try recovery(
+            SAETrainingOptions(
+                architecture: .topk, latents: 512, k: 5, learningRate: 3e-3,
+                steps: 600, batchSize: 256, seed: 1))
         XCTAssertGreaterThanOrEqual(r.meanMaxCosine, 0.9)
     }
 
     func testStandardRecoversTheFeatures() throws {
-        let r = try recovery(SAETrainingOptions(architecture: .standard, latents: 512, sparsityCoefficient: 3,
-                                                learningRate: 3e-3, steps: 800, batchSize: 256, seed: 2))
+        let r = try recovery(
+            SAETrainingOptions(
+                architecture: .standard, latents: 512, sparsityCoefficient: 3,
+                learningRate: 3e-3, steps: 800, batchSize: 256, seed: 2))
         XCTAssertGreaterThanOrEqual(r.meanMaxCosine, 0.9)
     }
 
     func testMatchingPursuitRecoversTheFeatures() throws {
-        let r = try recovery(SAETrainingOptions(architecture: .matchingPursuit, latents: 512, k: 5, learningRate: 3e-3,
-                                                steps: 600, batchSize: 256, seed: 3))
+        let r = try recovery(
+            SAETrainingOptions(
+                architecture: .matchingPursuit, latents: 512, k: 5, learningRate: 3e-3,
+                steps: 600, batchSize: 256, seed: 3))
         XCTAssertGreaterThanOrEqual(r.meanMaxCosine, 0.9)
     }
 

@@ -44,12 +44,14 @@ final class SAETrainingTests: XCTestCase {
 
     func testCancellationStopsTraining() {
         var calls = 0
-        XCTAssertThrowsError(try SAETrainer.train(on: source, options: options(.standard)) { p in
-            calls += 1
-            XCTAssertEqual(p.point.step, calls)
-            XCTAssertEqual(p.totalSteps, 30)
-            return calls < 3
-        }) { XCTAssertTrue($0 is CancellationError) }
+        XCTAssertThrowsError(
+            try SAETrainer.train(on: source, options: options(.standard)) { p in
+                calls += 1
+                XCTAssertEqual(p.point.step, calls)
+                XCTAssertEqual(p.totalSteps, 30)
+                return calls < 3
+            }
+        ) { XCTAssertTrue($0 is CancellationError) }
         XCTAssertEqual(calls, 3)
     }
 
@@ -111,8 +113,9 @@ final class SAETrainingTests: XCTestCase {
         o = options(.standard)
         o.steps = 0
         assertThrowsMessage(try SAETrainer.train(on: source, options: o), contains: ["steps must be positive"])
-        assertThrowsMessage(try SAETrainer.train(on: ActivationMatrix(Matrix(rows: 0, cols: 4), name: "empty.npy"), options: options(.topk)),
-                            contains: ["empty.npy", "no samples"])
+        assertThrowsMessage(
+            try SAETrainer.train(on: ActivationMatrix(Matrix(rows: 0, cols: 4), name: "empty.npy"), options: options(.topk)),
+            contains: ["empty.npy", "no samples"])
         assertThrowsMessage(try SAEArchitecture.parse("gated"), contains: ["unknown SAE architecture 'gated'"])
         XCTAssertEqual(try SAEArchitecture.parse("mp"), .matchingPursuit)
         XCTAssertEqual(try SAEArchitecture.parse("batch-topk"), .batchtopk)

@@ -12,11 +12,13 @@ final class JobRunnerTests: XCTestCase {
         var log: [String] = []
         let caller = Thread.current
         for name in ["a", "b", "c"] {
-            runner.submit(name, work: { job in
-                XCTAssertFalse(Thread.current == caller)
-                job.report(1, name)
-                job.deliver { log.append(name) }
-            }, completion: { outcome in log.append("\(name):\(outcome)") })
+            runner.submit(
+                name,
+                work: { job in
+                    XCTAssertFalse(Thread.current == caller)
+                    job.report(1, name)
+                    job.deliver { log.append(name) }
+                }, completion: { outcome in log.append("\(name):\(outcome)") })
         }
         runner.waitUntilIdle()
         XCTAssertEqual(log, ["a", "a:finished", "b", "b:finished", "c", "c:finished"])
@@ -28,7 +30,11 @@ final class JobRunnerTests: XCTestCase {
         let runner = JobRunner()
         let done = DispatchSemaphore(value: 0)
         var delivered = false
-        runner.submit("x", work: { job in job.deliver { delivered = true }; done.signal() })
+        runner.submit(
+            "x",
+            work: { job in
+                job.deliver { delivered = true }; done.signal()
+            })
         done.wait()
         Thread.sleep(forTimeInterval: 0.05)
         XCTAssertFalse(delivered, "a delivery must wait for the UI thread's drain()")
@@ -45,18 +51,20 @@ final class JobRunnerTests: XCTestCase {
         let started = DispatchSemaphore(value: 0)
         var outcome: JobRunner.Outcome?
         var steps = 0
-        runner.submit("long", work: { job in
-            let progress: ProgressHandler = job.progress
-            job.record("loss", 2)
-            job.record("loss", 1)
-            _ = progress(0.25, "step 1")
-            started.signal()
-            while progress(0.5, "working") {
-                steps += 1
-                Thread.sleep(forTimeInterval: 0.001)
-            }
-            throw CancellationError()
-        }, completion: { outcome = $0 })
+        runner.submit(
+            "long",
+            work: { job in
+                let progress: ProgressHandler = job.progress
+                job.record("loss", 2)
+                job.record("loss", 1)
+                _ = progress(0.25, "step 1")
+                started.signal()
+                while progress(0.5, "working") {
+                    steps += 1
+                    Thread.sleep(forTimeInterval: 0.001)
+                }
+                throw CancellationError()
+            }, completion: { outcome = $0 })
         started.wait()
         let status = runner.status
         XCTAssertEqual(status?.title, "long")
@@ -99,28 +107,32 @@ final class JobRunnerTests: XCTestCase {
         func note(_ s: String) { lock.lock(); log.append(s); lock.unlock() }
         let started = DispatchSemaphore(value: 0)
         var worker: Thread?
-        runner.submit("long", work: { job in
-            worker = Thread.current
-            started.signal()
-            let start = Date()
-            // Reports progress until the short job has had its turn (or 30 s, a failure).
-            while Date().timeIntervalSince(start) < 30 {
-                job.report(0.5, "working")
-                lock.lock()
-                let done = log.contains("short")
-                lock.unlock()
-                if done { break }
-                Thread.sleep(forTimeInterval: 0.005)
-            }
-            note("long")
-        })
+        runner.submit(
+            "long",
+            work: { job in
+                worker = Thread.current
+                started.signal()
+                let start = Date()
+                // Reports progress until the short job has had its turn (or 30 s, a failure).
+                while Date().timeIntervalSince(start) < 30 {
+                    job.report(0.5, "working")
+                    lock.lock()
+                    let done = log.contains("short")
+                    lock.unlock()
+                    if done { break }
+                    Thread.sleep(forTimeInterval: 0.005)
+                }
+                note("long")
+            })
         started.wait()
         var pausedSeen = false
-        runner.submit("short", work: { _ in
-            XCTAssertTrue(Thread.current == worker, "on the worker thread")
-            pausedSeen = runner.status?.paused == 1 && runner.status?.title == "short"
-            note("short")
-        })
+        runner.submit(
+            "short",
+            work: { _ in
+                XCTAssertTrue(Thread.current == worker, "on the worker thread")
+                pausedSeen = runner.status?.paused == 1 && runner.status?.title == "short"
+                note("short")
+            })
         runner.waitUntilIdle()
         XCTAssertEqual(log, ["short", "long"])
         XCTAssertTrue(pausedSeen, "the status shows the short job, with the long one paused")
@@ -132,10 +144,12 @@ final class JobRunnerTests: XCTestCase {
         let runner = JobRunner()
         var log: [String] = []
         for name in ["a", "b"] {
-            runner.submit(name, work: { job in
-                job.report(0, "")
-                log.append(name)
-            })
+            runner.submit(
+                name,
+                work: { job in
+                    job.report(0, "")
+                    log.append(name)
+                })
         }
         runner.waitUntilIdle()
         XCTAssertEqual(log, ["a", "b"])

@@ -6,11 +6,14 @@ import XCTest
 final class SessionStoreTests: XCTestCase {
     private func session(_ name: String, model: URL) throws -> Session {
         struct Settings: Codable { var sample = 7; var unitDetail = true }
-        return Session(name: name, models: [try InputFile.recording("m.safetensors", file: model)],
-                       data: try InputFile.recording("builtin:digits:test", file: nil),
-                       tabs: [Session.Tab(kind: "overview", settings: .null),
-                              Session.Tab(kind: "activations", settings: try JSONValue(encoding: Settings()))],
-                       activeTab: 1, settings: ["sidebar": .bool(false)])
+        return Session(
+            name: name, models: [try InputFile.recording("m.safetensors", file: model)],
+            data: try InputFile.recording("builtin:digits:test", file: nil),
+            tabs: [
+                Session.Tab(kind: "overview", settings: .null),
+                Session.Tab(kind: "activations", settings: try JSONValue(encoding: Settings()))
+            ],
+            activeTab: 1, settings: ["sidebar": .bool(false)])
     }
 
     func testSaveAndLoadRoundTrip() throws {
@@ -55,8 +58,11 @@ final class SessionStoreTests: XCTestCase {
         try FileManager.default.createDirectory(at: store.folder("broken"), withIntermediateDirectories: true)
         try Data("{\"format\": \"loupe.session/1\"}".utf8).write(to: store.file("broken"))
         assertThrowsMessage(try store.load("broken"), contains: ["session.json", "not a Loupe session", "missing field"])
-        try Data("{\"format\": \"loupe.session/9\", \"name\": \"x\", \"saved\": \"\", \"models\": [], \"data\": {\"reference\": \"d\"}, \"tabs\": [], \"activeTab\": 0, \"settings\": {}}".utf8)
-            .write(to: store.file("broken"))
+        try Data(
+            "{\"format\": \"loupe.session/9\", \"name\": \"x\", \"saved\": \"\", \"models\": [], \"data\": {\"reference\": \"d\"}, \"tabs\": [], \"activeTab\": 0, \"settings\": {}}"
+                .utf8
+        )
+        .write(to: store.file("broken"))
         assertThrowsMessage(try store.load("broken"), contains: ["session format 'loupe.session/9'"])
     }
 

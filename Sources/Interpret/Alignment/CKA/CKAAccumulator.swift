@@ -50,11 +50,14 @@ public struct CKAAccumulator: Sendable {
 
     /// Adds one batch: the same samples (rows) as seen by each row representation and each column
     /// representation (`columns` is nil for a symmetric accumulator).
-    public mutating func add<T: BLASScalar>(rows: [Matrix<T>], columns: [Matrix<T>]? = nil,
-                                            progress: ProgressHandler? = nil) throws {
-        precondition(rows.count == rowNames.count && (columns?.count ?? columnNames.count) == columnNames.count
-                        && (columns == nil) == symmetric,
-                     "CKAAccumulator.add: representations do not match the names given at init")
+    public mutating func add<T: BLASScalar>(
+        rows: [Matrix<T>], columns: [Matrix<T>]? = nil,
+        progress: ProgressHandler? = nil
+    ) throws {
+        precondition(
+            rows.count == rowNames.count && (columns?.count ?? columnNames.count) == columnNames.count
+                && (columns == nil) == symmetric,
+            "CKAAccumulator.add: representations do not match the names given at init")
         let all = rows + (columns ?? [])
         let names = rowNames + (symmetric ? [] : columnNames)
         let n = all.first?.rows ?? 0
@@ -79,7 +82,9 @@ public struct CKAAccumulator: Sendable {
             try accumulate(doubles.map { CenteredFeatures($0, unbiased: debiased) }, varied: varied, progress: progress)
         } else {
             guard n <= Self.maximumGramSamples else {
-                throw InterpretError("\(kernel) CKA over \(n) samples at once needs a \(n)×\(n) Gram matrix per layer; use minibatch CKA with batches of at most \(Self.maximumGramSamples) samples")
+                throw InterpretError(
+                    "\(kernel) CKA over \(n) samples at once needs a \(n)×\(n) Gram matrix per layer; use minibatch CKA with batches of at most \(Self.maximumGramSamples) samples"
+                )
             }
             var grams: [CenteredGram] = []
             for (k, m) in doubles.enumerated() {
@@ -120,10 +125,13 @@ public struct CKAAccumulator: Sendable {
         for (k, name) in names.enumerated() {
             let selfSum = selfSums[k]
             guard varied[k] else {
-                throw InterpretError("CKA: '\(name)' is constant over the samples (every sample gives the same activations), so its CKA is undefined")
+                throw InterpretError(
+                    "CKA: '\(name)' is constant over the samples (every sample gives the same activations), so its CKA is undefined")
             }
             guard selfSum > 0 else {
-                throw InterpretError("CKA: the \(debiased ? "unbiased " : "")HSIC of '\(name)' with itself is \(selfSum), not positive; use more samples per batch\(debiased ? " or the biased estimator" : "")")
+                throw InterpretError(
+                    "CKA: the \(debiased ? "unbiased " : "")HSIC of '\(name)' with itself is \(selfSum), not positive; use more samples per batch\(debiased ? " or the biased estimator" : "")"
+                )
             }
         }
         return Matrix(rows: rowNames.count, cols: columnNames.count) { i, j in
@@ -143,8 +151,10 @@ public struct CKAAccumulator: Sendable {
 /// CKA between two representations of the same samples.
 public enum CKA {
     /// CKA(X, Y) for samples as rows; `names` label X and Y in error messages.
-    public static func similarity<T: BLASScalar>(_ x: Matrix<T>, _ y: Matrix<T>, kernel: CKAKernel = .linear,
-                                                 debiased: Bool = false, names: (String, String) = ("X", "Y")) throws -> Double {
+    public static func similarity<T: BLASScalar>(
+        _ x: Matrix<T>, _ y: Matrix<T>, kernel: CKAKernel = .linear,
+        debiased: Bool = false, names: (String, String) = ("X", "Y")
+    ) throws -> Double {
         var accumulator = CKAAccumulator(kernel: kernel, debiased: debiased, rows: [names.0], columns: [names.1])
         try accumulator.add(rows: [x], columns: [y])
         return try accumulator.values()[0, 0]

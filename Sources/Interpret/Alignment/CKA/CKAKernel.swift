@@ -58,7 +58,9 @@ public enum CKAKernel: Hashable, Sendable, CustomStringConvertible {
         }
         let median = Self.median(d.storage)
         guard median > 0 else {
-            throw InterpretError("RBF CKA: \(what) has a median distance of 0 between its \(n) samples (most samples coincide), so the kernel bandwidth is 0")
+            throw InterpretError(
+                "RBF CKA: \(what) has a median distance of 0 between its \(n) samples (most samples coincide), so the kernel bandwidth is 0"
+            )
         }
         let scale = -1 / (2 * threshold * threshold * median)
         return d.map { Foundation.exp($0 * scale) }
@@ -116,7 +118,8 @@ extension CKAKernel: Codable {
         case "linear": self = .linear
         case "rbf": self = .rbf(threshold: try c.decode(Double.self, forKey: .threshold))
         case let other:
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown CKA kernel '\(other)'; use linear or rbf")
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: c, debugDescription: "unknown CKA kernel '\(other)'; use linear or rbf")
         }
     }
 }

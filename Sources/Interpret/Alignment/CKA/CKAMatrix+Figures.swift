@@ -29,7 +29,10 @@ extension CKAMatrix {
         if batchSize != nil { s.add("data", "batches", "minibatches per epoch", Double(batches), .count) }
         // A batch as large as the data is one batch of all of it: the full estimate, not minibatches.
         if let batchSize, batches == 1 {
-            s.caution("cka.one_minibatch", "the minibatch size \(batchSize) holds all \(samples) samples: this is one unbiased estimate over all of them, not an average over minibatches")
+            s.caution(
+                "cka.one_minibatch",
+                "the minibatch size \(batchSize) holds all \(samples) samples: this is one unbiased estimate over all of them, not an average over minibatches"
+            )
         }
         return s
     }
@@ -38,7 +41,8 @@ extension CKAMatrix {
     /// builtin:digits:test, 449 samples".
     public var summary: String {
         let estimator = debiased ? "unbiased HSIC" : "biased HSIC"
-        let batching = batchSize.map { batches == 1 ? ", one minibatch of all \(samples)" : ", \(batches) minibatches of about \($0)" } ?? ""
+        let batching =
+            batchSize.map { batches == 1 ? ", one minibatch of all \(samples)" : ", \(batches) minibatches of about \($0)" } ?? ""
         let who = modelB.map { "\(modelA) (rows) against \($0) (columns)" } ?? modelA
         return "\(kernel) CKA, \(estimator): \(who) on \(data), \(samples) samples\(batching)"
     }

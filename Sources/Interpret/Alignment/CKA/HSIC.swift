@@ -66,7 +66,8 @@ struct CenteredFeatures: HSICOperand {
 
     private func estimate(_ squaredCross: Double, _ other: CenteredFeatures) -> Double {
         guard unbiased else { return squaredCross / ((n - 1) * (n - 1)) }
-        let corrected = squaredCross - n / (n - 2) * dot(rowSquaredNorms, other.rowSquaredNorms)
+        let corrected =
+            squaredCross - n / (n - 2) * dot(rowSquaredNorms, other.rowSquaredNorms)
             + squaredNorm * other.squaredNorm / ((n - 1) * (n - 2))
         return corrected / (n * (n - 3))
     }

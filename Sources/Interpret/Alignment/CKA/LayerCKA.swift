@@ -76,9 +76,11 @@ public enum LayerCKA {
     /// The layer × layer CKA of model A against model B, or of A against itself when `b` is nil.
     /// Rows are `layersA`, columns `layersB` (of B, or of A again); both default to
     /// `defaultLayers`.
-    public static func compute(_ a: Network<Float>, _ b: Network<Float>? = nil, data: Dataset,
-                               layersA: [String]? = nil, layersB: [String]? = nil,
-                               options: CKAOptions = CKAOptions(), progress: ProgressHandler? = nil) throws -> CKAMatrix {
+    public static func compute(
+        _ a: Network<Float>, _ b: Network<Float>? = nil, data: Dataset,
+        layersA: [String]? = nil, layersB: [String]? = nil,
+        options: CKAOptions = CKAOptions(), progress: ProgressHandler? = nil
+    ) throws -> CKAMatrix {
         try options.validate()
         let columnNetwork = b ?? a
         let rows = layersA ?? defaultLayers(a)
@@ -88,44 +90,52 @@ public enum LayerCKA {
         for name in columns { _ = try columnNetwork.traceIndex(of: name) }
         let symmetric = b == nil && rows == columns
         let label = { (net: Network<Float>, layer: String) in "\(net.name) \(layer)" }
-        var accumulator = CKAAccumulator(kernel: options.kernel, debiased: options.usesUnbiasedEstimator,
-                                         rows: rows.map { label(a, $0) },
-                                         columns: symmetric ? nil : columns.map { label(columnNetwork, $0) })
+        var accumulator = CKAAccumulator(
+            kernel: options.kernel, debiased: options.usesUnbiasedEstimator,
+            rows: rows.map { label(a, $0) },
+            columns: symmetric ? nil : columns.map { label(columnNetwork, $0) })
         try run(&accumulator, samples: data.count, options: options, progress: progress) { indices in
             let x = indices.map { data.x.rows($0) } ?? data.x
             let r = try LayerActivations.collect(a, x, layers: rows)
             return (r, symmetric ? nil : try LayerActivations.collect(columnNetwork, x, layers: columns))
         }
-        return CKAMatrix(modelA: a.name, modelB: b?.name, rowLayers: rows, columnLayers: columns,
-                         values: try rowsOf(accumulator.values()), kernel: options.kernel,
-                         debiased: options.usesUnbiasedEstimator, batchSize: options.batchSize,
-                         batches: accumulator.batches, samples: data.count, data: data.name)
+        return CKAMatrix(
+            modelA: a.name, modelB: b?.name, rowLayers: rows, columnLayers: columns,
+            values: try rowsOf(accumulator.values()), kernel: options.kernel,
+            debiased: options.usesUnbiasedEstimator, batchSize: options.batchSize,
+            batches: accumulator.batches, samples: data.count, data: data.name)
     }
 
     /// CKA between two activation matrices of the same samples (e.g. dumped from PyTorch), as a
     /// 1 × 1 matrix whose "models" and "layers" are the two names.
-    public static func compute(_ x: Matrix<Float>, _ y: Matrix<Float>, names: (String, String) = ("X", "Y"),
-                               options: CKAOptions = CKAOptions(), progress: ProgressHandler? = nil) throws -> CKAMatrix {
+    public static func compute(
+        _ x: Matrix<Float>, _ y: Matrix<Float>, names: (String, String) = ("X", "Y"),
+        options: CKAOptions = CKAOptions(), progress: ProgressHandler? = nil
+    ) throws -> CKAMatrix {
         try options.validate()
         guard x.rows == y.rows else {
             throw InterpretError("CKA: '\(names.0)' has \(x.rows) samples, '\(names.1)' has \(y.rows); both must hold the same samples")
         }
-        var accumulator = CKAAccumulator(kernel: options.kernel, debiased: options.usesUnbiasedEstimator,
-                                         rows: [names.0], columns: [names.1])
+        var accumulator = CKAAccumulator(
+            kernel: options.kernel, debiased: options.usesUnbiasedEstimator,
+            rows: [names.0], columns: [names.1])
         try run(&accumulator, samples: x.rows, options: options, progress: progress) { indices in
             ([indices.map { x.rows($0) } ?? x], [indices.map { y.rows($0) } ?? y])
         }
-        return CKAMatrix(modelA: names.0, modelB: names.1, rowLayers: [names.0], columnLayers: [names.1],
-                         values: try rowsOf(accumulator.values()), kernel: options.kernel,
-                         debiased: options.usesUnbiasedEstimator, batchSize: options.batchSize,
-                         batches: accumulator.batches, samples: x.rows, data: "\(names.0), \(names.1)")
+        return CKAMatrix(
+            modelA: names.0, modelB: names.1, rowLayers: [names.0], columnLayers: [names.1],
+            values: try rowsOf(accumulator.values()), kernel: options.kernel,
+            debiased: options.usesUnbiasedEstimator, batchSize: options.batchSize,
+            batches: accumulator.batches, samples: x.rows, data: "\(names.0), \(names.1)")
     }
 
     /// Feeds the accumulator every sample at once, or the minibatches of `options`.
     /// `fetch(nil)` returns the representations of every sample, `fetch(indices)` of a batch.
-    private static func run(_ accumulator: inout CKAAccumulator, samples n: Int, options: CKAOptions,
-                            progress: ProgressHandler?,
-                            fetch: ([Int]?) throws -> (rows: [Matrix<Float>], columns: [Matrix<Float>]?)) throws {
+    private static func run(
+        _ accumulator: inout CKAAccumulator, samples n: Int, options: CKAOptions,
+        progress: ProgressHandler?,
+        fetch: ([Int]?) throws -> (rows: [Matrix<Float>], columns: [Matrix<Float>]?)
+    ) throws {
         guard let size = options.batchSize else {
             if let progress, !progress(0, "activations") { throw CancellationError() }
             let (rows, columns) = try fetch(nil)

@@ -12,8 +12,10 @@ public struct ConvergentOptions: Codable, Equatable, Sendable {
     /// Seeds the held-out split of sparse prediction and the k-means of spectral clustering.
     public var seed: UInt64
 
-    public init(methods: [Method] = [.bipartite, .semi], clusters: Int? = nil,
-                sparse: SparsePredictionOptions = .init(), seed: UInt64 = 0) {
+    public init(
+        methods: [Method] = [.bipartite, .semi], clusters: Int? = nil,
+        sparse: SparsePredictionOptions = .init(), seed: UInt64 = 0
+    ) {
         self.methods = methods
         self.clusters = clusters
         self.sparse = sparse
@@ -40,18 +42,23 @@ public struct ConvergentLearningResult: Codable, Equatable, Sendable {
 /// channels over samples and positions.
 public enum ConvergentLearning {
     /// Compares layer `layerA` of `a` with layer `layerB` of `b` on `data`.
-    public static func compare(_ a: Network<Float>, _ b: Network<Float>, data: Dataset, layerA: String, layerB: String,
-                               options: ConvergentOptions = .init(), progress: ProgressHandler? = nil) throws -> ConvergentLearningResult {
+    public static func compare(
+        _ a: Network<Float>, _ b: Network<Float>, data: Dataset, layerA: String, layerB: String,
+        options: ConvergentOptions = .init(), progress: ProgressHandler? = nil
+    ) throws -> ConvergentLearningResult {
         let shapeA = try a.shape(of: layerA), shapeB = try b.shape(of: layerB)
         guard (shapeA.count == 3) == (shapeB.count == 3), shapeA.count != 3 || shapeA[1...] == shapeB[1...] else {
-            throw InterpretError("'\(layerA)' \(shapeText(shapeA)) and '\(layerB)' \(shapeText(shapeB)) cannot be compared unit by unit: both must be flat, or channels over the same positions")
+            throw InterpretError(
+                "'\(layerA)' \(shapeText(shapeA)) and '\(layerB)' \(shapeText(shapeB)) cannot be compared unit by unit: both must be flat, or channels over the same positions"
+            )
         }
         if let progress, !progress(0, "activations") { throw CancellationError() }
         let actsA = try LayerActivations.collect(a, data.x, layers: [layerA])[0]
         let actsB = try LayerActivations.collect(b, data.x, layers: [layerB])[0]
-        var result = try compare(units: LayerActivations.units(actsA, shape: shapeA).converted(to: Double.self),
-                                 LayerActivations.units(actsB, shape: shapeB).converted(to: Double.self),
-                                 layerA: layerA, layerB: layerB, options: options, progress: progress)
+        var result = try compare(
+            units: LayerActivations.units(actsA, shape: shapeA).converted(to: Double.self),
+            LayerActivations.units(actsB, shape: shapeB).converted(to: Double.self),
+            layerA: layerA, layerB: layerB, options: options, progress: progress)
         result.modelA = a.name
         result.modelB = b.name
         result.data = data.name
@@ -59,13 +66,16 @@ public enum ConvergentLearning {
     }
 
     /// Compares two sets of units observed on the same rows (activations from anywhere).
-    public static func compare(units a: Matrix<Double>, _ b: Matrix<Double>, layerA: String, layerB: String,
-                               options: ConvergentOptions = .init(), progress: ProgressHandler? = nil) throws -> ConvergentLearningResult {
+    public static func compare(
+        units a: Matrix<Double>, _ b: Matrix<Double>, layerA: String, layerB: String,
+        options: ConvergentOptions = .init(), progress: ProgressHandler? = nil
+    ) throws -> ConvergentLearningResult {
         let correlation = try UnitCorrelation(a, b, layerA: layerA, layerB: layerB)
         let bipartite = try UnitMatching.bipartite(correlation)
-        var result = ConvergentLearningResult(modelA: "", modelB: "", data: "", correlation: correlation, bipartite: bipartite,
-                                              semi: UnitMatching.semi(correlation),
-                                              alignedMatrix: correlation.reordered(columns: bipartite.columnOrder))
+        var result = ConvergentLearningResult(
+            modelA: "", modelB: "", data: "", correlation: correlation, bipartite: bipartite,
+            semi: UnitMatching.semi(correlation),
+            alignedMatrix: correlation.reordered(columns: bipartite.columnOrder))
         if options.methods.contains(.sparse) {
             var sparse = options.sparse
             sparse.seed = options.seed
@@ -75,8 +85,9 @@ public enum ConvergentLearning {
         }
         if options.methods.contains(.spectral) {
             if let progress, !progress(1, "spectral clustering") { throw CancellationError() }
-            result.spectral = try UnitClustering.compute(a, b, liveA: correlation.liveUnitsA, liveB: correlation.liveUnitsB,
-                                                         clusters: options.clusters, seed: options.seed)
+            result.spectral = try UnitClustering.compute(
+                a, b, liveA: correlation.liveUnitsA, liveB: correlation.liveUnitsB,
+                clusters: options.clusters, seed: options.seed)
         }
         return result
     }

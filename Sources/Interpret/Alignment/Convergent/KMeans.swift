@@ -4,8 +4,10 @@ import LinAlg
 /// several seeded restarts.
 enum KMeans {
     /// Cluster labels of the rows of `x`, and the within-cluster sum of squares.
-    static func fit(_ x: Matrix<Double>, k: Int, restarts: Int, rng: inout SeededRandom,
-                    maximumIterations: Int = 300) -> (labels: [Int], inertia: Double) {
+    static func fit(
+        _ x: Matrix<Double>, k: Int, restarts: Int, rng: inout SeededRandom,
+        maximumIterations: Int = 300
+    ) -> (labels: [Int], inertia: Double) {
         precondition(k >= 1 && k <= x.rows, "KMeans: \(k) clusters for \(x.rows) points")
         var best: (labels: [Int], inertia: Double) = ([], .infinity)
         for _ in 0..<max(restarts, 1) {

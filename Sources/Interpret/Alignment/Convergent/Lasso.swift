@@ -21,8 +21,9 @@ public struct Lasso: Sendable {
     public var maximumSweeps = 1000
 
     public init(gram: Matrix<Double>, cross: Matrix<Double>) {
-        precondition(gram.rows == gram.cols && cross.rows == gram.rows,
-                     "Lasso: gram \(gram.shapeDescription) and cross \(cross.shapeDescription) do not fit")
+        precondition(
+            gram.rows == gram.cols && cross.rows == gram.rows,
+            "Lasso: gram \(gram.shapeDescription) and cross \(cross.shapeDescription) do not fit")
         self.gram = gram
         self.cross = cross
     }

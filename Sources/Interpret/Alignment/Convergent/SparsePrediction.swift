@@ -61,8 +61,10 @@ public struct SparsePrediction: Codable, Equatable, Sendable {
     public var validationObservations: Int
 
     /// Fits the path predicting the columns of `b` from the columns of `a` (same observations).
-    public static func fit(from a: Matrix<Double>, to b: Matrix<Double>, options: SparsePredictionOptions = .init(),
-                           progress: ProgressHandler? = nil) throws -> SparsePrediction {
+    public static func fit(
+        from a: Matrix<Double>, to b: Matrix<Double>, options: SparsePredictionOptions = .init(),
+        progress: ProgressHandler? = nil
+    ) throws -> SparsePrediction {
         try options.validate()
         guard a.rows == b.rows else {
             throw InterpretError("sparse prediction: \(a.rows) observations of the inputs against \(b.rows) of the targets")
@@ -70,7 +72,9 @@ public struct SparsePrediction: Codable, Equatable, Sendable {
         let n = a.rows
         let held = Int((Double(n) * options.validationFraction).rounded())
         guard held >= 1, n - held >= 3 else {
-            throw InterpretError("sparse prediction needs at least 3 fitting and 1 held-out observation; \(n) observations with validation fraction \(options.validationFraction) are too few")
+            throw InterpretError(
+                "sparse prediction needs at least 3 fitting and 1 held-out observation; \(n) observations with validation fraction \(options.validationFraction) are too few"
+            )
         }
         var rng = SeededRandom(seed: options.seed)
         let order = rng.permutation(n)
@@ -90,7 +94,8 @@ public struct SparsePrediction: Codable, Equatable, Sendable {
         let lasso = Lasso(gram: g, cross: c)
         let lambdaMax = max(lasso.lambdaMax, .leastNormalMagnitude)
         let lambdas = (0..<options.lambdaCount).map { k in
-            options.lambdaCount == 1 ? lambdaMax * options.lambdaRatio
+            options.lambdaCount == 1
+                ? lambdaMax * options.lambdaRatio
                 : lambdaMax * Foundation.pow(options.lambdaRatio, Double(k) / Double(options.lambdaCount - 1))
         }
         var path: [LassoPathPoint] = []
@@ -101,9 +106,11 @@ public struct SparsePrediction: Codable, Equatable, Sendable {
             w = solved
             solutions.append(solved)
             let nonzero = (0..<solved.rows).map { j in solved.row(j).filter { $0 != 0 }.count }
-            path.append(LassoPathPoint(lambda: lambda, trainingMSE: meanSquaredError(xt, yt.columns(live), solved),
-                                       validationMSE: meanSquaredError(xv, yv.columns(live), solved),
-                                       meanUnits: Double(nonzero.reduce(0, +)) / Double(live.count)))
+            path.append(
+                LassoPathPoint(
+                    lambda: lambda, trainingMSE: meanSquaredError(xt, yt.columns(live), solved),
+                    validationMSE: meanSquaredError(xv, yv.columns(live), solved),
+                    meanUnits: Double(nonzero.reduce(0, +)) / Double(live.count)))
             if let progress, !progress(Double(k + 1) / Double(lambdas.count), "λ \(k + 1)/\(lambdas.count)") {
                 throw CancellationError()
             }
@@ -123,10 +130,11 @@ public struct SparsePrediction: Codable, Equatable, Sendable {
             let sst = actual.reduce(0.0) { $0 + pow2($1 - mean) }
             r2[j] = sst > 0 ? 1 - sse / sst : 0
         }
-        return SparsePrediction(path: path, chosen: chosen, lambda: lambdas[chosen], unitsNeeded: unitsNeeded,
-                                validationR2: r2, weights: weights,
-                                constantTargets: (0..<b.cols).filter { targets.scale[$0] == 0 },
-                                trainingObservations: trainingRows.count, validationObservations: held)
+        return SparsePrediction(
+            path: path, chosen: chosen, lambda: lambdas[chosen], unitsNeeded: unitsNeeded,
+            validationR2: r2, weights: weights,
+            constantTargets: (0..<b.cols).filter { targets.scale[$0] == 0 },
+            trainingObservations: trainingRows.count, validationObservations: held)
     }
 
     /// Mean over targets and observations of (y − X wᵀ)².

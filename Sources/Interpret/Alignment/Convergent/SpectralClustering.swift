@@ -16,8 +16,10 @@ public enum SpectralClustering {
 
     /// Clusters the nodes of `affinity` into `clusters` groups, or as many as the largest gap
     /// between consecutive eigenvalues suggests (2 to `maximumClusters`) when nil.
-    public static func cluster(affinity: Matrix<Double>, clusters: Int?, maximumClusters: Int = 50,
-                               seed: UInt64 = 0, restarts: Int = 10) throws -> Result {
+    public static func cluster(
+        affinity: Matrix<Double>, clusters: Int?, maximumClusters: Int = 50,
+        seed: UInt64 = 0, restarts: Int = 10
+    ) throws -> Result {
         let n = affinity.rows
         precondition(affinity.cols == n, "SpectralClustering: affinity is \(affinity.shapeDescription), not square")
         guard n >= 2 else { throw InterpretError("spectral clustering needs at least 2 units, got \(n)") }

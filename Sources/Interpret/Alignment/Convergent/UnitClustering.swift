@@ -21,8 +21,10 @@ public struct UnitClustering: Codable, Equatable, Sendable {
     public var sharedClusters: Int { clusters.filter { !$0.unitsA.isEmpty && !$0.unitsB.isEmpty }.count }
 
     /// Clusters the live units (columns) of `a` and `b`, observed on the same rows.
-    public static func compute(_ a: Matrix<Double>, _ b: Matrix<Double>, liveA: [Int], liveB: [Int],
-                               clusters: Int?, seed: UInt64 = 0) throws -> UnitClustering {
+    public static func compute(
+        _ a: Matrix<Double>, _ b: Matrix<Double>, liveA: [Int], liveB: [Int],
+        clusters: Int?, seed: UInt64 = 0
+    ) throws -> UnitClustering {
         guard a.rows == b.rows else {
             throw InterpretError("unit clustering: \(a.rows) observations of A's units against \(b.rows) of B's")
         }
@@ -35,9 +37,10 @@ public struct UnitClustering: Codable, Equatable, Sendable {
             var sum = 0.0
             for (x, i) in nodes.enumerated() { for j in nodes[(x + 1)...] { sum += affinity[i, j] } }
             let pairs = nodes.count * (nodes.count - 1) / 2
-            return UnitCluster(unitsA: nodes.filter { $0 < liveA.count }.map { liveA[$0] },
-                               unitsB: nodes.filter { $0 >= liveA.count }.map { liveB[$0 - liveA.count] },
-                               meanAbsoluteCorrelation: pairs > 0 ? sum / Double(pairs) : 0)
+            return UnitCluster(
+                unitsA: nodes.filter { $0 < liveA.count }.map { liveA[$0] },
+                unitsB: nodes.filter { $0 >= liveA.count }.map { liveB[$0 - liveA.count] },
+                meanAbsoluteCorrelation: pairs > 0 ? sum / Double(pairs) : 0)
         }
         let sorted = list.enumerated().sorted { l, r in
             let (sl, sr) = (l.element.unitsA.count + l.element.unitsB.count, r.element.unitsA.count + r.element.unitsB.count)

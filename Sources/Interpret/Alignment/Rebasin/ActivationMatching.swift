@@ -6,8 +6,10 @@ import Networks
 /// ⟨P, Z_Aᵀ Z_B⟩, a linear assignment. Z holds a layer's units as columns: samples for flat
 /// layers, samples × positions for channels.
 public enum ActivationMatching {
-    public static func run(_ spec: PermutationSpec, a: Network<Float>, b: Network<Float>, data: Matrix<Float>,
-                           progress: ProgressHandler? = nil) throws -> [[Int]] {
+    public static func run(
+        _ spec: PermutationSpec, a: Network<Float>, b: Network<Float>, data: Matrix<Float>,
+        progress: ProgressHandler? = nil
+    ) throws -> [[Int]] {
         let layers = spec.groups.map(\.activationLayer)
         let actsA = try LayerActivations.collect(a, data, layers: layers)
         let actsB = try LayerActivations.collect(b, data, layers: layers)

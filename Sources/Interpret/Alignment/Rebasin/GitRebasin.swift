@@ -72,8 +72,10 @@ public struct RebasinOutcome: Sendable {
 /// Git Re-Basin (Ainsworth, Hayase & Srinivasa 2023): permute B's hidden units to match A's,
 /// then look along the line between the two.
 public enum GitRebasin {
-    public static func run(_ a: Network<Float>, _ b: Network<Float>, data: Dataset? = nil,
-                           options: RebasinOptions = .init(), progress: ProgressHandler? = nil) throws -> RebasinOutcome {
+    public static func run(
+        _ a: Network<Float>, _ b: Network<Float>, data: Dataset? = nil,
+        options: RebasinOptions = .init(), progress: ProgressHandler? = nil
+    ) throws -> RebasinOutcome {
         try checkSameArchitecture(a, b)
         if let data { try data.check(against: a) }
         let spec = try PermutationSpec(a)
@@ -83,8 +85,9 @@ public enum GitRebasin {
         let permutations: [[Int]]
         switch options.method {
         case .weight:
-            let found = try WeightMatching.run(spec, a: PermutationSpec.tensors(of: a), b: PermutationSpec.tensors(of: b),
-                                               seed: options.seed, maximumSweeps: options.maximumSweeps, progress: matchingProgress)
+            let found = try WeightMatching.run(
+                spec, a: PermutationSpec.tensors(of: a), b: PermutationSpec.tensors(of: b),
+                seed: options.seed, maximumSweeps: options.maximumSweeps, progress: matchingProgress)
             permutations = found.permutations
             sweeps = found.sweeps
         case .activation:
@@ -99,8 +102,9 @@ public enum GitRebasin {
         var result = RebasinResult(
             modelA: a.name, modelB: b.name, method: options.method, data: data?.name,
             groups: zip(spec.groups, permutations).map { group, p in
-                PermutedGroup(layer: group.layer, size: group.size, permutation: p,
-                              fixedUnits: p.enumerated().filter { $0.offset == $0.element }.count)
+                PermutedGroup(
+                    layer: group.layer, size: group.size, permutation: p,
+                    fixedUnits: p.enumerated().filter { $0.offset == $0.element }.count)
             },
             sweeps: sweeps, distanceNaive: distance(a, b), distancePermuted: distance(a, permuted))
         if let data {
@@ -126,12 +130,16 @@ public enum GitRebasin {
     /// Refuses two networks whose layers or tensors differ, naming the first difference.
     public static func checkSameArchitecture(_ a: Network<Float>, _ b: Network<Float>) throws {
         guard a.layers.count == b.layers.count, a.input.shape == b.input.shape else {
-            throw InterpretError("'\(a.name)' (\(a.layers.count) layers, input \(shapeText(a.input.shape))) and '\(b.name)' (\(b.layers.count) layers, input \(shapeText(b.input.shape))) do not share an architecture")
+            throw InterpretError(
+                "'\(a.name)' (\(a.layers.count) layers, input \(shapeText(a.input.shape))) and '\(b.name)' (\(b.layers.count) layers, input \(shapeText(b.input.shape))) do not share an architecture"
+            )
         }
         for (la, lb) in zip(a.layers, b.layers) {
             let shapesA = la.parameters.map(\.shape), shapesB = lb.parameters.map(\.shape)
             guard la.operation.kind == lb.operation.kind, la.outputShape == lb.outputShape, shapesA == shapesB else {
-                throw InterpretError("'\(a.name)' and '\(b.name)' differ at layer '\(la.name)': \(la.operation.kind) \(shapeText(la.outputShape)) against '\(lb.name)' \(lb.operation.kind) \(shapeText(lb.outputShape)); Re-Basin needs one architecture")
+                throw InterpretError(
+                    "'\(a.name)' and '\(b.name)' differ at layer '\(la.name)': \(la.operation.kind) \(shapeText(la.outputShape)) against '\(lb.name)' \(lb.operation.kind) \(shapeText(lb.outputShape)); Re-Basin needs one architecture"
+                )
             }
         }
     }

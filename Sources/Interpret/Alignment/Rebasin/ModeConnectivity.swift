@@ -26,8 +26,10 @@ public enum ModeConnectivity {
     }
 
     /// The curve at `steps` evenly spaced λ (at least 2: the end points) on labelled data.
-    public static func curve(_ a: Network<Float>, _ b: Network<Float>, data: Dataset, steps: Int,
-                             progress: ProgressHandler? = nil) throws -> InterpolationCurve {
+    public static func curve(
+        _ a: Network<Float>, _ b: Network<Float>, data: Dataset, steps: Int,
+        progress: ProgressHandler? = nil
+    ) throws -> InterpolationCurve {
         guard steps >= 2 else { throw InterpretError("an interpolation curve needs at least 2 steps, got \(steps)") }
         guard data.labels != nil else { throw InterpretError("data '\(data.name)' has no labels; loss and accuracy along λ need them") }
         try data.check(against: a)
@@ -39,8 +41,9 @@ public enum ModeConnectivity {
             accuracy.append(e.accuracy)
             if let progress, !progress(Double(k + 1) / Double(steps), "λ = \(lambda)") { throw CancellationError() }
         }
-        return InterpolationCurve(lambdas: lambdas, loss: loss, accuracy: accuracy,
-                                  lossBarrier: loss.max()! - (loss.first! + loss.last!) / 2,
-                                  accuracyBarrier: (accuracy.first! + accuracy.last!) / 2 - accuracy.min()!)
+        return InterpolationCurve(
+            lambdas: lambdas, loss: loss, accuracy: accuracy,
+            lossBarrier: loss.max()! - (loss.first! + loss.last!) / 2,
+            accuracyBarrier: (accuracy.first! + accuracy.last!) / 2 - accuracy.min()!)
     }
 }

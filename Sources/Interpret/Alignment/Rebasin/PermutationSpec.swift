@@ -44,7 +44,8 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
         }
         let parametrised = network.layers.indices.filter { !network.layers[$0].parameters.isEmpty }
         guard parametrised.count >= 2 else {
-            throw InterpretError("model '\(network.name)' has \(parametrised.count) parametrised layer(s); Re-Basin needs hidden units between two")
+            throw InterpretError(
+                "model '\(network.name)' has \(parametrised.count) parametrised layer(s); Re-Basin needs hidden units between two")
         }
         var groups: [Group] = []
         // The group whose order the activation flowing forward has, and how many consecutive
@@ -57,23 +58,29 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
             case .linear(let l):
                 if let g = incoming { groups[g].axes.append(axis(i, "weight", outer: l.outFeatures, inner: block)) }
                 if i != parametrised.last {
-                    groups.append(Group(layer: layer.name, size: l.outFeatures, activationLayer: layer.name,
-                                        axes: roles.map { axis(i, $0, outer: 1, inner: $0 == "weight" ? l.inFeatures : 1) }))
+                    groups.append(
+                        Group(
+                            layer: layer.name, size: l.outFeatures, activationLayer: layer.name,
+                            axes: roles.map { axis(i, $0, outer: 1, inner: $0 == "weight" ? l.inFeatures : 1) }))
                 }
             case .bilinear(let b):
                 if let g = incoming {
                     for role in ["left", "right"] { groups[g].axes.append(axis(i, role, outer: b.outFeatures, inner: block)) }
                 }
                 if i != parametrised.last {
-                    groups.append(Group(layer: layer.name, size: b.outFeatures, activationLayer: layer.name,
-                                        axes: roles.map { axis(i, $0, outer: 1, inner: $0.hasSuffix("bias") ? 1 : b.inFeatures) }))
+                    groups.append(
+                        Group(
+                            layer: layer.name, size: b.outFeatures, activationLayer: layer.name,
+                            axes: roles.map { axis(i, $0, outer: 1, inner: $0.hasSuffix("bias") ? 1 : b.inFeatures) }))
                 }
             case .conv2d(let c):
                 let kernelArea = c.geometry.kernel.h * c.geometry.kernel.w
                 if let g = incoming { groups[g].axes.append(axis(i, "weight", outer: c.outChannels, inner: kernelArea)) }
                 if i != parametrised.last {
-                    groups.append(Group(layer: layer.name, size: c.outChannels, activationLayer: layer.name,
-                                        axes: roles.map { axis(i, $0, outer: 1, inner: $0 == "weight" ? c.geometry.patchSize : 1) }))
+                    groups.append(
+                        Group(
+                            layer: layer.name, size: c.outChannels, activationLayer: layer.name,
+                            axes: roles.map { axis(i, $0, outer: 1, inner: $0 == "weight" ? c.geometry.patchSize : 1) }))
                 }
             case .activation, .pool:
                 if let g = incoming { groups[g].activationLayer = layer.name }
@@ -93,7 +100,8 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
     /// Parameter tensors (in `parameterSlots` order) with `permutations[g]` applied to group g:
     /// new unit u is old unit permutations[g][u].
     public func apply(_ permutations: [[Int]], to tensors: [[Float]]) -> [[Float]] {
-        precondition(permutations.count == groups.count, "PermutationSpec.apply: \(permutations.count) permutations for \(groups.count) groups")
+        precondition(
+            permutations.count == groups.count, "PermutationSpec.apply: \(permutations.count) permutations for \(groups.count) groups")
         var out = tensors
         for (group, p) in zip(groups, permutations) {
             for axis in group.axes { out[axis.slot] = Self.permute(out[axis.slot], along: axis, by: p) }

@@ -14,8 +14,10 @@ extension RebasinResult {
                 s.add("accuracy", "naive_midpoint", "naive midpoint (λ = ½)", naive.accuracy[half], .fraction)
             }
         } else {
-            s.caution("rebasin.no_curves", data.map { "\($0) has no labels: no loss or accuracy along λ, and no barriers" }
-                      ?? "no data: no loss or accuracy along λ, and no barriers (give labelled --data)")
+            s.caution(
+                "rebasin.no_curves",
+                data.map { "\($0) has no labels: no loss or accuracy along λ, and no barriers" }
+                    ?? "no data: no loss or accuracy along λ, and no barriers (give labelled --data)")
         }
         if let e = evaluationA { s.add("accuracy", "a", "A", e.accuracy, .fraction) }
         if let e = evaluationB { s.add("accuracy", "b", "B", e.accuracy, .fraction) }

@@ -12,8 +12,10 @@ public enum WeightMatching {
     }
 
     /// `a` and `b` are the tensors of two networks of one architecture, in `parameterSlots` order.
-    public static func run(_ spec: PermutationSpec, a: [[Float]], b: [[Float]], seed: UInt64 = 0,
-                           maximumSweeps: Int = 100, progress: ProgressHandler? = nil) throws -> Result {
+    public static func run(
+        _ spec: PermutationSpec, a: [[Float]], b: [[Float]], seed: UInt64 = 0,
+        maximumSweeps: Int = 100, progress: ProgressHandler? = nil
+    ) throws -> Result {
         var permutations = spec.groups.map { Array(0..<$0.size) }
         // For each tensor, the (group, axis) pairs that touch it: at most its input and output.
         var axesOfSlot = [[(group: Int, axis: PermutationSpec.Axis)]](repeating: [], count: a.count)
@@ -37,8 +39,9 @@ public enum WeightMatching {
                     for other in axesOfSlot[axis.slot] where other.group != g {
                         wb = PermutationSpec.permute(wb, along: other.axis, by: permutations[other.group])
                     }
-                    gemm(into: &similarity, unfoldedA[g][k],
-                         PermutationSpec.unfold(wb, along: axis, units: n), transposeB: true, beta: 1)
+                    gemm(
+                        into: &similarity, unfoldedA[g][k],
+                        PermutationSpec.unfold(wb, along: axis, units: n), transposeB: true, beta: 1)
                 }
                 let assignment = try LinearAssignment(cost: similarity, maximize: true).permutation
                 let before = (0..<n).reduce(0.0) { $0 + similarity[$1, permutations[g][$1]] }

@@ -11,9 +11,10 @@ public enum CKAMethod: ProbeMethod {
         ProbeParameter("layers", .strings, about: "layers of the first model (default: every layer but flatten and softmax)"),
         ProbeParameter("layers_b", .strings, about: "layers of the second model (default: as for the first)"),
         ProbeParameter("kernel", .string, choices: CKAKernel.Kind.allCases.map(\.rawValue), about: "the kernel (default linear)"),
-        ProbeParameter("threshold", .number, about: "RBF bandwidth as a fraction of the median distance (default \(CKAKernel.defaultThreshold))"),
+        ProbeParameter(
+            "threshold", .number, about: "RBF bandwidth as a fraction of the median distance (default \(CKAKernel.defaultThreshold))"),
         ProbeParameter("debiased", .boolean, about: "use the unbiased HSIC estimator (default false)"),
-        ProbeParameter("batch", .integer, about: "minibatch CKA with batches of this size (implies debiased)"),
+        ProbeParameter("batch", .integer, about: "minibatch CKA with batches of this size (implies debiased)")
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
@@ -29,11 +30,14 @@ public enum CKAMethod: ProbeMethod {
         let aliases = p.strings("models")!
         let a = try context.network(aliases[0])
         let b = try aliases.count > 1 ? context.network(aliases[1]) : nil
-        let kernel = CKAKernel(p.string("kernel").flatMap(CKAKernel.Kind.init) ?? .linear, threshold: p.number("threshold") ?? CKAKernel.defaultThreshold)
-        let options = CKAOptions(kernel: kernel, debiased: p.boolean("debiased") ?? false, batchSize: p.integer("batch"),
-                                 seed: context.seed(for: run))
-        let m = try LayerCKA.compute(a, b, data: context.data(for: run), layersA: p.strings("layers"), layersB: p.strings("layers_b"),
-                                     options: options, progress: progress)
+        let kernel = CKAKernel(
+            p.string("kernel").flatMap(CKAKernel.Kind.init) ?? .linear, threshold: p.number("threshold") ?? CKAKernel.defaultThreshold)
+        let options = CKAOptions(
+            kernel: kernel, debiased: p.boolean("debiased") ?? false, batchSize: p.integer("batch"),
+            seed: context.seed(for: run))
+        let m = try LayerCKA.compute(
+            a, b, data: context.data(for: run), layersA: p.strings("layers"), layersB: p.strings("layers_b"),
+            options: options, progress: progress)
         return section(m, names: aliases.map(context.reference))
     }
 
@@ -43,19 +47,27 @@ public enum CKAMethod: ProbeMethod {
         var text = ["\(m.summary): rows are layers of `\(names[0])`, columns layers of `\(names.last!)`."]
         let headline = figures.values.filter { $0.key == "summary.mean_corresponding" }
         if let mean = figures["summary.mean_corresponding"] {
-            text.append("Corresponding layers: " + m.rowLayers.map { "\($0) \(figures["cka." + CKAMatrix.key($0, $0)]!.text)" }.joined(separator: ", ")
-                        + "; their \(mean.label) is \(mean.text).")
+            text.append(
+                "Corresponding layers: "
+                    + m.rowLayers.map { "\($0) \(figures["cka." + CKAMatrix.key($0, $0)]!.text)" }.joined(separator: ", ")
+                    + "; their \(mean.label) is \(mean.text).")
         }
         text += figures.caveats.map { "Note: \($0.text)." }
-        let table = ReportTable(name: "cka", title: "CKA", columns: ["layer"] + m.columnLayers, rows: m.rowLayers.map { row in
-            [.text(row)] + m.columnLayers.map { .number(figures["cka." + CKAMatrix.key(row, $0)]!.value) }
-        })
-        let heatmap = ReportPlot(name: "cka-heatmap", title: "CKA, \(names.joined(separator: " vs "))",
-                                 content: .heatmap(PlotHeatmap(rowLabels: m.rowLayers, columnLabels: m.columnLayers, values: m.values,
-                                                           valueLabel: "CKA", signed: false)))
+        let table = ReportTable(
+            name: "cka", title: "CKA", columns: ["layer"] + m.columnLayers,
+            rows: m.rowLayers.map { row in
+                [.text(row)] + m.columnLayers.map { .number(figures["cka." + CKAMatrix.key(row, $0)]!.value) }
+            })
+        let heatmap = ReportPlot(
+            name: "cka-heatmap", title: "CKA, \(names.joined(separator: " vs "))",
+            content: .heatmap(
+                PlotHeatmap(
+                    rowLabels: m.rowLayers, columnLabels: m.columnLayers, values: m.values,
+                    valueLabel: "CKA", signed: false)))
         // The matrix to read, and every figure (closest layers, the summary, the samples) by key.
         let all = ReportTable(name: "figures", title: "Figures", table: figures.reportTable)
-        return ReportSection(title: "CKA: \(names.joined(separator: " vs "))", method: name, text: text, tables: [table, all],
-                             plots: [heatmap], headline: headline)
+        return ReportSection(
+            title: "CKA: \(names.joined(separator: " vs "))", method: name, text: text, tables: [table, all],
+            plots: [heatmap], headline: headline)
     }
 }

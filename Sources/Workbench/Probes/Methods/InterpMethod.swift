@@ -10,7 +10,7 @@ public enum InterpMethod: ProbeMethod {
     public static let summary = "linear interpreter f(x) = A(x)·x + b(x): templates, pixel votes, bias shares and residuals"
     public static let parameters = [
         ProbeParameter("model", .model, required: true, about: "a ReLU / max-pool network"),
-        ProbeParameter("samples", .integers, about: "the samples to interpret (default [0])"),
+        ProbeParameter("samples", .integers, about: "the samples to interpret (default [0])")
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
@@ -33,19 +33,28 @@ public enum InterpMethod: ProbeMethod {
                 [.text(classes[c]), .number(li.scores[c]), .number(li.votes[c].reduce(0, +)), .number(li.bias[c]), .number(li.residuals[c])]
                     + li.biasShares.map { .number($0.perClass[c]) }
             }
-            tables.append(ReportTable(name: "sample\(li.sample)", title: "Sample \(li.sample): logit = Σ votes + bias, by class",
-                                      columns: ["class", "logit", "Σ votes", "bias", "residual"] + li.biasShares.map { "bias from \($0.layer)" },
-                                      rows: rows))
+            tables.append(
+                ReportTable(
+                    name: "sample\(li.sample)", title: "Sample \(li.sample): logit = Σ votes + bias, by class",
+                    columns: ["class", "logit", "Σ votes", "bias", "residual"] + li.biasShares.map { "bias from \($0.layer)" },
+                    rows: rows))
             if let mosaic {
-                plots.append(ReportPlot(name: "sample\(li.sample)-templates", title: "Sample \(li.sample): templates A_c (top) and votes A_c ⊙ x (bottom)",
-                                        content: .heatmap(mosaic.heatmap(rowLabels: ["templates", "votes"], columnLabels: classes,
-                                                                         tiles: [li.templates.map { Optional($0) }, li.votes.map { Optional($0) }],
-                                                                         valueLabel: "weight", signed: true))))
+                plots.append(
+                    ReportPlot(
+                        name: "sample\(li.sample)-templates", title: "Sample \(li.sample): templates A_c (top) and votes A_c ⊙ x (bottom)",
+                        content: .heatmap(
+                            mosaic.heatmap(
+                                rowLabels: ["templates", "votes"], columnLabels: classes,
+                                tiles: [li.templates.map { Optional($0) }, li.votes.map { Optional($0) }],
+                                valueLabel: "weight", signed: true))))
             }
         }
         let worst = interpretations.map(\.maxResidual).max() ?? 0
-        let text = ["Near each sample the network is exactly affine: f(x) = A(x)·x + b(x), with the ReLU masks and max-pool winners frozen at x. Row c of A(x) is class c's template; A_c ⊙ x are its pixel votes; b(x) splits into the part each layer's bias contributes. The largest |Σ A_ci x_i + b_c − logit_c| is \(NumberFormat.readable(worst))."]
-        return ReportSection(title: "Linear interpreter: \(reference)", method: name, text: text, tables: tables, plots: plots,
-                             headline: ["max residual": worst])
+        let text = [
+            "Near each sample the network is exactly affine: f(x) = A(x)·x + b(x), with the ReLU masks and max-pool winners frozen at x. Row c of A(x) is class c's template; A_c ⊙ x are its pixel votes; b(x) splits into the part each layer's bias contributes. The largest |Σ A_ci x_i + b_c − logit_c| is \(NumberFormat.readable(worst))."
+        ]
+        return ReportSection(
+            title: "Linear interpreter: \(reference)", method: name, text: text, tables: tables, plots: plots,
+            headline: ["max residual": worst])
     }
 }

@@ -9,8 +9,10 @@ public enum RebasinMethod: ProbeMethod {
     public static let summary = "permutation matching of two models and their linear-mode-connectivity barriers, naive and permuted"
     public static let parameters = [
         ProbeParameter("models", .models, required: true, about: "the two models, same architecture"),
-        ProbeParameter("matching", .string, choices: RebasinOptions.Method.allCases.map(\.rawValue), about: "weight or activation matching (default \(RebasinOptions().method.rawValue))"),
-        ProbeParameter("steps", .integer, about: "points along λ in [0, 1] (default \(RebasinOptions.defaultInterpolationSteps))"),
+        ProbeParameter(
+            "matching", .string, choices: RebasinOptions.Method.allCases.map(\.rawValue),
+            about: "weight or activation matching (default \(RebasinOptions().method.rawValue))"),
+        ProbeParameter("steps", .integer, about: "points along λ in [0, 1] (default \(RebasinOptions.defaultInterpolationSteps))")
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
@@ -22,10 +24,12 @@ public enum RebasinMethod: ProbeMethod {
         let p = run.parameters
         let aliases = p.strings("models")!
         let method = p.string("matching").flatMap(RebasinOptions.Method.init) ?? RebasinOptions().method
-        let outcome = try GitRebasin.run(context.network(aliases[0]), context.network(aliases[1]), data: context.data(for: run),
-                                         options: RebasinOptions(method: method, seed: context.seed(for: run),
-                                                                 interpolationSteps: p.integer("steps") ?? RebasinOptions.defaultInterpolationSteps),
-                                         progress: progress)
+        let outcome = try GitRebasin.run(
+            context.network(aliases[0]), context.network(aliases[1]), data: context.data(for: run),
+            options: RebasinOptions(
+                method: method, seed: context.seed(for: run),
+                interpolationSteps: p.integer("steps") ?? RebasinOptions.defaultInterpolationSteps),
+            progress: progress)
         return try section(outcome.result, names: (context.reference(aliases[0]), context.reference(aliases[1])))
     }
 
@@ -34,7 +38,11 @@ public enum RebasinMethod: ProbeMethod {
         let (nameA, nameB) = names
         let method = r.method
         guard let naive = r.naive, let permuted = r.permuted else { throw WorkbenchError("no interpolation curves were computed") }
-        var text = ["\(method.rawValue.capitalized) matching permuted \(r.groups.count) group\(r.groups.count == 1 ? "" : "s") of units of `\(nameB)` onto `\(nameA)`" + (r.sweeps.map { " in \($0) sweeps" } ?? "") + ". ‖θ_A − θ_B‖ fell from \(NumberFormat.readable(r.distanceNaive)) to \(NumberFormat.readable(r.distancePermuted))."]
+        var text = [
+            "\(method.rawValue.capitalized) matching permuted \(r.groups.count) group\(r.groups.count == 1 ? "" : "s") of units of `\(nameB)` onto `\(nameA)`"
+                + (r.sweeps.map { " in \($0) sweeps" } ?? "")
+                + ". ‖θ_A − θ_B‖ fell from \(NumberFormat.readable(r.distanceNaive)) to \(NumberFormat.readable(r.distancePermuted))."
+        ]
         if let d = r.maxLogitDifference {
             text.append("The permuted model computes the same function: largest relative logit difference \(NumberFormat.readable(d)).")
         }
@@ -43,14 +51,22 @@ public enum RebasinMethod: ProbeMethod {
         text += figures.caveats.map { "Note: \($0.text)." }
         let headline = figures.values.filter { $0.key.hasPrefix("barriers.") || $0.key == "accuracy.merged" }
         func curves(_ title: String, _ name: String, _ value: (InterpolationCurve) -> [Double]) -> ReportPlot {
-            ReportPlot(name: name, title: title, content: .lines(PlotLines(xLabel: "λ", yLabel: name, series: [
-                LineSeries(name: "naive", x: naive.lambdas, y: value(naive)),
-                LineSeries(name: "permuted", x: permuted.lambdas, y: value(permuted))])))
+            ReportPlot(
+                name: name, title: title,
+                content: .lines(
+                    PlotLines(
+                        xLabel: "λ", yLabel: name,
+                        series: [
+                            LineSeries(name: "naive", x: naive.lambdas, y: value(naive)),
+                            LineSeries(name: "permuted", x: permuted.lambdas, y: value(permuted))
+                        ])))
         }
         return ReportSection(
             title: "Git Re-Basin: \(nameA) and \(nameB)", method: name, text: text,
             tables: [ReportTable(name: "figures", title: "Barriers, accuracy, distances and the permutation", table: figures.reportTable)],
-            plots: [curves("Loss along (1 − λ)θ_A + λθ_B", "loss", \.loss), curves("Accuracy along (1 − λ)θ_A + λθ_B", "accuracy", \.accuracy)],
+            plots: [
+                curves("Loss along (1 − λ)θ_A + λθ_B", "loss", \.loss), curves("Accuracy along (1 − λ)θ_A + λθ_B", "accuracy", \.accuracy)
+            ],
             headline: headline)
     }
 }

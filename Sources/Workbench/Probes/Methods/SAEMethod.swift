@@ -17,8 +17,9 @@ public enum SAEMethod: ProbeMethod {
     public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {
         let (source, what) = try SAEProbeSettings.source(run, context)
         let options = SAEProbeSettings.options(run.parameters, seed: context.seed(for: run), samples: source.count)
-        let (_, r) = try SAEAnalysis.trainAndAnalyse(on: source, training: options,
-                                                     analysis: SAEAnalysisOptions(seed: context.seed(for: run)), progress: progress)
+        let (_, r) = try SAEAnalysis.trainAndAnalyse(
+            on: source, training: options,
+            analysis: SAEAnalysisOptions(seed: context.seed(for: run)), progress: progress)
         return section(r, on: what)
     }
 
@@ -28,9 +29,13 @@ public enum SAEMethod: ProbeMethod {
         let m = r.metrics
         let figures = r.figures
         let trained = r.training.map { ", trained for \($0.options.steps) steps of \($0.options.batchSize)" } ?? ""
-        var text = ["A \(r.architecture.rawValue) SAE with \(r.latents) latents\(r.architecture.usesK ? ", k = \(r.k)" : "") on \(what) (d_in = \(r.inputSize), \(m.samples) samples)\(trained); evaluated on the same activations."]
+        var text = [
+            "A \(r.architecture.rawValue) SAE with \(r.latents) latents\(r.architecture.usesK ? ", k = \(r.k)" : "") on \(what) (d_in = \(r.inputSize), \(m.samples) samples)\(trained); evaluated on the same activations."
+        ]
         if let dm = r.darkMatter, dm.errorR2 > 0 {
-            text.append("On held-out samples \(NumberFormat.readable(100 * dm.errorR2)) % of the error's variance is a linear function of the input (its linearly predictable \"dark matter\"); the rest is nonlinear.")
+            text.append(
+                "On held-out samples \(NumberFormat.readable(100 * dm.errorR2)) % of the error's variance is a linear function of the input (its linearly predictable \"dark matter\"); the rest is nonlinear."
+            )
         }
         text += figures.caveats.map { "Note: \($0.text)." }
         let tables = [ReportTable(name: "figures", title: "Figures", table: figures.reportTable)]
@@ -38,17 +43,32 @@ public enum SAEMethod: ProbeMethod {
         var plots: [ReportPlot] = []
         if let history = r.training?.history, !history.isEmpty {
             let steps = history.map { Double($0.step) }
-            plots.append(ReportPlot(name: "training", title: "Training: FVU and L0 / d_in per step", content: .lines(PlotLines(
-                xLabel: "step", yLabel: "value", series: [
-                    LineSeries(name: "FVU", x: steps, y: history.map(\.loss.fvu)),
-                    LineSeries(name: "L0 / d_in", x: steps, y: history.map { $0.loss.l0 / Double(r.inputSize) })]))))
+            plots.append(
+                ReportPlot(
+                    name: "training", title: "Training: FVU and L0 / d_in per step",
+                    content: .lines(
+                        PlotLines(
+                            xLabel: "step", yLabel: "value",
+                            series: [
+                                LineSeries(name: "FVU", x: steps, y: history.map(\.loss.fvu)),
+                                LineSeries(name: "L0 / d_in", x: steps, y: history.map { $0.loss.l0 / Double(r.inputSize) })
+                            ]))))
         }
         let bins = m.density.counts.indices.map { NumberFormat.readable(m.density.edges[$0], digits: 3) }
-        plots.append(ReportPlot(name: "density", title: "Latent density: how often each latent fires (log10)", content: .bars(PlotBars(
-            labels: ["dead"] + bins, values: ([m.density.dead] + m.density.counts).map(Double.init), valueLabel: "latents"))))
-        plots.append(ReportPlot(name: "l0", title: "Active latents per sample", content: .bars(PlotBars(
-            labels: m.l0Histogram.indices.map(String.init), values: m.l0Histogram.map(Double.init), valueLabel: "samples"))))
-        return ReportSection(title: "SAE on \(what.replacingOccurrences(of: "`", with: ""))", method: name, text: text,
-                             tables: tables, plots: plots, headline: headline)
+        plots.append(
+            ReportPlot(
+                name: "density", title: "Latent density: how often each latent fires (log10)",
+                content: .bars(
+                    PlotBars(
+                        labels: ["dead"] + bins, values: ([m.density.dead] + m.density.counts).map(Double.init), valueLabel: "latents"))))
+        plots.append(
+            ReportPlot(
+                name: "l0", title: "Active latents per sample",
+                content: .bars(
+                    PlotBars(
+                        labels: m.l0Histogram.indices.map(String.init), values: m.l0Histogram.map(Double.init), valueLabel: "samples"))))
+        return ReportSection(
+            title: "SAE on \(what.replacingOccurrences(of: "`", with: ""))", method: name, text: text,
+            tables: tables, plots: plots, headline: headline)
     }
 }

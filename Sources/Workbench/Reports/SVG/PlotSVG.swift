@@ -74,17 +74,20 @@ enum PlotSVG {
     static func bars(_ b: PlotBars, title: String) -> String {
         var svg = SVGDocument(width: 640, height: 420)
         let values = b.values.filter(\.isFinite)
-        let f = Frame(width: 540, height: 300, xRange: (0, Double(max(b.values.count, 1))),
-                      yRange: (min(0, values.min() ?? 0), max(values.max() ?? 1, 1e-12) * 1.05))
+        let f = Frame(
+            width: 540, height: 300, xRange: (0, Double(max(b.values.count, 1))),
+            yRange: (min(0, values.min() ?? 0), max(values.max() ?? 1, 1e-12) * 1.05))
         svg.text(title, x: 320, y: 22, size: 14, anchor: .middle, bold: true)
         axes(&svg, f, xLabel: "", yLabel: b.valueLabel, xTicks: [])
         let slot = f.width / Double(max(b.values.count, 1))
         for (i, v) in b.values.enumerated() where v.isFinite {
             let top = f.y(max(v, 0)), bottom = f.y(min(v, 0))
-            svg.rect(x: f.left + slot * (Double(i) + 0.15), y: top, width: slot * 0.7, height: bottom - top, fill: ColorMap.categorical[0].hex)
+            svg.rect(
+                x: f.left + slot * (Double(i) + 0.15), y: top, width: slot * 0.7, height: bottom - top, fill: ColorMap.categorical[0].hex)
             let crowded = b.labels.count > 8
-            svg.text(b.labels[i], x: f.left + slot * (Double(i) + 0.5), y: f.top + f.height + 14, size: 10,
-                     anchor: crowded ? .end : .middle, rotate: crowded ? -45 : nil)
+            svg.text(
+                b.labels[i], x: f.left + slot * (Double(i) + 0.5), y: f.top + f.height + 14, size: 10,
+                anchor: crowded ? .end : .middle, rotate: crowded ? -45 : nil)
         }
         return svg.rendered
     }
@@ -103,10 +106,13 @@ enum PlotSVG {
         for r in 0..<rows {
             // NaN cells are gaps (between mosaic tiles, say): left as background.
             for c in 0..<cols where h.values[r][c].isFinite {
-                svg.rect(x: left + cell * Double(c), y: top + cell * Double(r), width: cell, height: cell,
-                         fill: ColorMap.color(h.values[r][c], signed: h.signed, range: range).hex)
+                svg.rect(
+                    x: left + cell * Double(c), y: top + cell * Double(r), width: cell, height: cell,
+                    fill: ColorMap.color(h.values[r][c], signed: h.signed, range: range).hex)
             }
-            if r < h.rowLabels.count { svg.text(h.rowLabels[r], x: left - 4, y: top + cell * (Double(r) + 0.5) + 4, size: 10, anchor: .end) }
+            if r < h.rowLabels.count {
+                svg.text(h.rowLabels[r], x: left - 4, y: top + cell * (Double(r) + 0.5) + 4, size: 10, anchor: .end)
+            }
         }
         for c in 0..<min(cols, h.columnLabels.count) {
             let x = left + cell * (Double(c) + 0.5)
@@ -118,8 +124,9 @@ enum PlotSVG {
         let steps = 40
         for i in 0..<steps {
             let v = high - (high - low) * (Double(i) + 0.5) / Double(steps)
-            svg.rect(x: barX, y: top + barHeight * Double(i) / Double(steps), width: 14, height: barHeight / Double(steps) + 0.5,
-                     fill: ColorMap.color(v, signed: h.signed, range: range).hex)
+            svg.rect(
+                x: barX, y: top + barHeight * Double(i) / Double(steps), width: 14, height: barHeight / Double(steps) + 0.5,
+                fill: ColorMap.color(v, signed: h.signed, range: range).hex)
         }
         svg.text(NumberFormat.readable(high, digits: 3), x: barX + 18, y: top + 8, size: 10)
         svg.text(NumberFormat.readable(low, digits: 3), x: barX + 18, y: top + barHeight, size: 10)
