@@ -1,5 +1,5 @@
 /// Column statistics of a samples × features matrix. Anything that accumulates over many
-/// samples is computed in Float64 (DESIGN.md §2); callers convert Float32 activations first.
+/// samples is computed in Float64 (docs/design.md); callers convert Float32 activations first.
 extension Matrix {
     /// Each column minus its mean.
     public func centered() -> Matrix {

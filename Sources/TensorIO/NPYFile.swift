@@ -58,9 +58,9 @@ public struct NPYFile: Sendable {
                         defer { swapped.deallocate() }
                         swapped.copyMemory(from: block)
                         byteSwap(swapped, elementSize: size)
-                        convertToFloat(UnsafeRawBufferPointer(swapped), dtype: dtype, count: n, into: out.baseAddress!)
+                        convertToFloatingPoint(UnsafeRawBufferPointer(swapped), dtype: dtype, count: n, into: out.baseAddress!)
                     } else {
-                        convertToFloat(block, dtype: dtype, count: n, into: out.baseAddress!)
+                        convertToFloatingPoint(block, dtype: dtype, count: n, into: out.baseAddress!)
                     }
                 }
                 count = n
@@ -94,7 +94,7 @@ public struct NPYFile: Sendable {
                         rowBuffer.copyMemory(from: UnsafeRawBufferPointer(start: base + r * cols * size, count: cols * size))
                     }
                     if header.bigEndian { byteSwap(rowBuffer, elementSize: size) }
-                    convertToFloat(UnsafeRawBufferPointer(rowBuffer), dtype: dtype, count: cols, into: out.baseAddress! + k * cols)
+                    convertToFloatingPoint(UnsafeRawBufferPointer(rowBuffer), dtype: dtype, count: cols, into: out.baseAddress! + k * cols)
                 }
             }
         }

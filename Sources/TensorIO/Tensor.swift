@@ -92,7 +92,7 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     public func floats() -> [Float] {
         let n = elementCount
         return [Float](unsafeUninitializedCapacity: n) { out, count in
-            bytes.withUnsafeBytes { raw in convertToFloat(raw, dtype: dtype, count: n, into: out.baseAddress!) }
+            bytes.withUnsafeBytes { raw in convertToFloatingPoint(raw, dtype: dtype, count: n, into: out.baseAddress!) }
             count = n
         }
     }
@@ -101,7 +101,7 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     public func doubles() -> [Double] {
         let n = elementCount
         return [Double](unsafeUninitializedCapacity: n) { out, count in
-            bytes.withUnsafeBytes { raw in convertToDouble(raw, dtype: dtype, count: n, into: out.baseAddress!) }
+            bytes.withUnsafeBytes { raw in convertToFloatingPoint(raw, dtype: dtype, count: n, into: out.baseAddress!) }
             count = n
         }
     }
@@ -179,55 +179,29 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     return UInt16(truncatingIfNeeded: rounded >> 16)
 }
 
-func convertToFloat(_ raw: UnsafeRawBufferPointer, dtype: DType, count n: Int, into out: UnsafeMutablePointer<Float>) {
+/// `n` elements of `dtype` as floating-point numbers (copied as they are when `dtype` is the
+/// target's own format; integers and F16/BF16 are exact in both targets).
+func convertToFloatingPoint<F: BinaryFloatingPoint>(
+    _ raw: UnsafeRawBufferPointer, dtype: DType, count n: Int, into out: UnsafeMutablePointer<F>
+) {
     guard n > 0 else { return }
-    switch dtype {
-    case .f32:
-        UnsafeMutableRawPointer(out).copyMemory(from: raw.baseAddress!, byteCount: n * 4)
-    case .f64:
-        for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Double.self)) }
-    case .f16:
-        for i in 0..<n { out[i] = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
-    case .bf16:
-        for i in 0..<n { out[i] = bf16ToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) }
-    case .i64:
-        for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
-    case .i32:
-        for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
-    case .i16:
-        for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
-    case .i8:
-        for i in 0..<n { out[i] = Float(Int8(bitPattern: raw[i])) }
-    case .u8:
-        for i in 0..<n { out[i] = Float(raw[i]) }
-    case .bool:
-        for i in 0..<n { out[i] = raw[i] != 0 ? 1 : 0 }
+    @inline(__always) func load<S>(_: S.Type, _ convert: (S) -> F) {
+        let width = MemoryLayout<S>.size
+        for i in 0..<n { out[i] = convert(raw.loadUnaligned(fromByteOffset: i * width, as: S.self)) }
     }
-}
-
-func convertToDouble(_ raw: UnsafeRawBufferPointer, dtype: DType, count n: Int, into out: UnsafeMutablePointer<Double>) {
-    guard n > 0 else { return }
     switch dtype {
-    case .f64:
-        UnsafeMutableRawPointer(out).copyMemory(from: raw.baseAddress!, byteCount: n * 8)
-    case .f32:
-        for i in 0..<n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self)) }
-    case .f16:
-        for i in 0..<n { out[i] = Double(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
-    case .bf16:
-        for i in 0..<n { out[i] = Double(bf16ToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
-    case .i64:
-        for i in 0..<n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
-    case .i32:
-        for i in 0..<n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
-    case .i16:
-        for i in 0..<n { out[i] = Double(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)) }
-    case .i8:
-        for i in 0..<n { out[i] = Double(Int8(bitPattern: raw[i])) }
-    case .u8:
-        for i in 0..<n { out[i] = Double(raw[i]) }
-    case .bool:
-        for i in 0..<n { out[i] = raw[i] != 0 ? 1 : 0 }
+    case .f32 where F.self == Float.self, .f64 where F.self == Double.self:
+        UnsafeMutableRawPointer(out).copyMemory(from: raw.baseAddress!, byteCount: n * dtype.byteSize)
+    case .f32: load(Float.self) { F($0) }
+    case .f64: load(Double.self) { F($0) }
+    case .f16: load(UInt16.self) { F(Float16(bitPattern: $0)) }
+    case .bf16: load(UInt16.self) { F(bf16ToFloat($0)) }
+    case .i64: load(Int64.self) { F($0) }
+    case .i32: load(Int32.self) { F($0) }
+    case .i16: load(Int16.self) { F($0) }
+    case .i8: load(Int8.self) { F($0) }
+    case .u8: load(UInt8.self) { F($0) }
+    case .bool: load(UInt8.self) { $0 != 0 ? 1 : 0 }
     }
 }
 
@@ -253,7 +227,7 @@ func convertToInt64(
         for i in 0..<n { out[i] = raw[i] != 0 ? 1 : 0 }
     case .f64, .f32, .f16, .bf16:
         var doubles = [Double](repeating: 0, count: n)
-        doubles.withUnsafeMutableBufferPointer { convertToDouble(raw, dtype: dtype, count: n, into: $0.baseAddress!) }
+        doubles.withUnsafeMutableBufferPointer { convertToFloatingPoint(raw, dtype: dtype, count: n, into: $0.baseAddress!) }
         var firstBad: (Int, Double)?
         for i in 0..<n {
             if let v = Int64(exactly: doubles[i]) {

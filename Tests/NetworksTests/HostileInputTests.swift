@@ -88,7 +88,7 @@ final class HostileInputTests: XCTestCase {
         var bytes = Data()
         bytes.append(contentsOf: withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian, Array.init))
         bytes.append(contentsOf: Array(header.utf8))
-        FileManager.default.createFile(atPath: model.path, contents: bytes)
+        _ = FileManager.default.createFile(atPath: model.path, contents: bytes)
         let handle = try FileHandle(forWritingTo: model)
         try handle.truncate(atOffset: UInt64(bytes.count) + UInt64(rows * cols * 4))
         try handle.close()
@@ -101,7 +101,7 @@ final class HostileInputTests: XCTestCase {
         while (10 + dict.utf8.count + 1) % 64 != 0 { dict += " " }
         dict += "\n"
         npy.append(contentsOf: [UInt8(dict.utf8.count & 0xff), UInt8(dict.utf8.count >> 8)] + Array(dict.utf8))
-        FileManager.default.createFile(atPath: data.path, contents: npy)
+        _ = FileManager.default.createFile(atPath: data.path, contents: npy)
         let h = try FileHandle(forWritingTo: data)
         try h.truncate(atOffset: UInt64(npy.count) + UInt64(rows * cols * 4))
         try h.close()

@@ -4,7 +4,7 @@ import Networks
 import TensorIO
 import XCTest
 
-/// Models trained and saved by PyTorch load and give PyTorch's logits (DESIGN.md §3). The
+/// Models trained and saved by PyTorch load and give PyTorch's logits (docs/formats.md). The
 /// fixtures and the script that made them are in Tests/Fixtures/networks (make_fixtures.py).
 final class PyTorchParityTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath)

@@ -149,7 +149,7 @@ final class FileSafetyTests: XCTestCase {
         let header = npyHeader(shape: [rows, cols])
         let handle = try FileHandle(
             forWritingTo: {
-                FileManager.default.createFile(atPath: url.path, contents: header); return url
+                _ = FileManager.default.createFile(atPath: url.path, contents: header); return url
             }())
         try handle.truncate(atOffset: UInt64(header.count) + UInt64(rows) * UInt64(cols) * 4)
         try handle.close()

@@ -25,20 +25,7 @@ public enum LayerActivations {
     /// learning and activation matching treat convolutional channels.
     public static func units<T>(_ activations: Matrix<T>, shape: [Int]) -> Matrix<T> {
         guard shape.count == 3 else { return activations }
-        let (c, positions) = (shape[0], shape[1] * shape[2])
-        var out = Matrix<T>(rows: activations.rows * positions, cols: c)
-        activations.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<activations.rows {
-                    for ch in 0..<c {
-                        for p in 0..<positions {
-                            dst[(n * positions + p) * c + ch] = src[(n * c + ch) * positions + p]
-                        }
-                    }
-                }
-            }
-        }
-        return out
+        return activations.channelsLast(channels: shape[0], positions: shape[1] * shape[2])
     }
 
     /// The number of units a layer has in the sense of `units`: channels or features.

@@ -40,11 +40,7 @@ struct ForwardCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputCheck.file(
-            out, inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data),
-            force: overwrite.force)
-        let network = try openModel(model, modelOptions)
-        let data = try dataOptions.load()!
+        let (network, data) = try openModelAndData(model, modelOptions, dataOptions, outputs: [("--out", out)], force: overwrite.force)
         try data.check(against: network)
         let shape = try network.shape(of: layer)
         let bar = ProgressBar("forward")

@@ -51,11 +51,7 @@ struct InterpCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputCheck.file(
-            out, inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data),
-            force: overwrite.force)
-        let network = try openModel(model, modelOptions)
-        let data = try dataOptions.load()!
+        let (network, data) = try openModelAndData(model, modelOptions, dataOptions, outputs: [("--out", out)], force: overwrite.force)
         let r = try LinearInterpretation.compute(network: network, data: data, samples: [index])[0]
         let c = r.classNames.count
         let shape = r.inputShape

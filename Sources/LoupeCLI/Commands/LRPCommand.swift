@@ -84,11 +84,7 @@ struct LRPExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputCheck.file(
-            out, inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data),
-            force: overwrite.force)
-        let network = try openModel(model, modelOptions)
-        let data = try dataOptions.load()!
+        let (network, data) = try openModelAndData(model, modelOptions, dataOptions, outputs: [("--out", out)], force: overwrite.force)
         let configuration = try lrpOptions.configuration(composite: composite)
         let bar = ProgressBar("lrp")
         let result = try LRPExplanation.compute(

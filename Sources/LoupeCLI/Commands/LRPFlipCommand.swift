@@ -64,11 +64,7 @@ struct LRPFlipCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkOutputs(
-            [("--out", out)], inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data),
-            force: overwrite.force)
-        let network = try openModel(model, modelOptions)
-        let data = try dataOptions.load()!
+        let (network, data) = try openModelAndData(model, modelOptions, dataOptions, outputs: [("--out", out)], force: overwrite.force)
         let methods = try composite.split(separator: ",").map { try lrpOptions.configuration(composite: LRPComposite.parse(String($0))) }
         let options = PixelFlippingOptions(
             steps: steps, baseline: try FlippingBaseline.parse(baseline), randomOrders: random,

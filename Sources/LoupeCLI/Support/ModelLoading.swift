@@ -26,6 +26,19 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+/// The model and the data of a command that runs a model on data, after refusing any of
+/// `outputs` that would replace one of them (or, without `force`, any file that exists).
+func openModelAndData(
+    _ model: String, _ modelOptions: ModelOptions, _ dataOptions: DataOptions,
+    outputs: [(option: String, path: String?)], force: Bool
+) throws -> (Network<Float>, Dataset) {
+    try checkOutputs(
+        outputs, inputs: CommandInputs.model(model, arch: modelOptions.architecture) + CommandInputs.data(dataOptions.data),
+        force: force)
+    let network = try openModel(model, modelOptions)
+    return (network, try dataOptions.load()!)
+}
+
 /// Opens a model (training a demo model on first use, with a progress bar).
 func openModel(_ reference: String, _ options: ModelOptions) throws -> Network<Float> {
     let bar = ProgressBar("training \(reference) (first use)")

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The `loupe.arch/1` JSON that describes a network (DESIGN.md §3): what the input is, the
+/// The `loupe.arch/1` JSON that describes a network (docs/formats.md): what the input is, the
 /// class names, and the layers in order with the names of their tensors in the safetensors
 /// file. It is stored in the file's `__metadata__` under `loupe.arch`, or given as a sidecar.
 public struct ArchitectureSpec: Codable, Equatable, Sendable {
@@ -79,7 +79,7 @@ public struct InputSpec: Codable, Equatable, Sendable {
     }
 }
 
-/// One layer as the JSON names it. Which fields matter depends on `kind` (DESIGN.md §3).
+/// One layer as the JSON names it. Which fields matter depends on `kind` (docs/formats.md).
 /// `out` and `kernel` also let `loupe train` build fresh tensors from a JSON architecture.
 public struct LayerSpec: Codable, Equatable, Sendable {
     public var name: String

@@ -2,7 +2,7 @@ import Foundation
 import LinAlg
 import TensorIO
 
-/// Reads a data set named as on the command line (DESIGN.md §3): `builtin:digits[:train|:test]`,
+/// Reads a data set named as on the command line (docs/formats.md): `builtin:digits[:train|:test]`,
 /// a `.safetensors` or `.npz` with `x` and optional `y`, an `.npy` holding x, or a `.csv`.
 public enum DataSource {
     public static func load(_ spec: String, labelColumn: String? = nil) throws -> Dataset {

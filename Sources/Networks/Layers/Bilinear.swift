@@ -1,7 +1,7 @@
 import LinAlg
 
 /// g(x) = (L x + b_l) ⊙ (R x + b_r): the bilinear layer of Pearce et al. (2024), whose
-/// every output is a quadratic form in x (DESIGN.md §5).
+/// every output is a quadratic form in x (docs/methods.md).
 public struct Bilinear<T: BLASScalar>: Sendable {
     public var left: Matrix<T>
     public var right: Matrix<T>

@@ -124,40 +124,13 @@ public struct Conv2d<T: BLASScalar>: Sendable {
 
     /// (N·Ho·Wo) × O, one row per output position, into torch's [N, O, Ho, Wo] layout.
     public func positionsToChannels(_ z: Matrix<T>, samples: Int) -> Matrix<T> {
-        let p = geometry.outPositions
-        let o = outChannels
-        var out = Matrix<T>(rows: samples, cols: o * p)
-        z.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<samples {
-                    for pos in 0..<p {
-                        for c in 0..<o {
-                            dst[n * o * p + c * p + pos] = src[(n * p + pos) * o + c]
-                        }
-                    }
-                }
-            }
-        }
-        return out
+        precondition(z.rows == samples * geometry.outPositions, "Conv2d.positionsToChannels: \(z.rows) rows for \(samples) samples")
+        return z.channelsFirst(positions: geometry.outPositions)
     }
 
     /// The inverse of `positionsToChannels`.
     public func channelsToPositions(_ y: Matrix<T>) -> Matrix<T> {
-        let p = geometry.outPositions
-        let o = outChannels
-        var out = Matrix<T>(rows: y.rows * p, cols: o)
-        y.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<y.rows {
-                    for c in 0..<o {
-                        for pos in 0..<p {
-                            dst[(n * p + pos) * o + c] = src[n * o * p + c * p + pos]
-                        }
-                    }
-                }
-            }
-        }
-        return out
+        y.channelsLast(channels: outChannels, positions: geometry.outPositions)
     }
 
     /// The convolution of `x` with `w` (same geometry), bias left out: the building block that

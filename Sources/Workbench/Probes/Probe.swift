@@ -2,7 +2,7 @@ import Foundation
 import Networks
 import TensorIO
 
-/// A probe: a TOML recipe naming models and data and a list of runs (DESIGN.md §3). It is
+/// A probe: a TOML recipe naming models and data and a list of runs (docs/formats.md). It is
 /// parsed and validated completely before anything runs.
 public struct Probe: Sendable {
     /// The probe file as the user named it, for messages and the report.

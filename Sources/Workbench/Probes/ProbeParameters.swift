@@ -84,6 +84,17 @@ public struct ProbeParameters: Sendable {
         if case .integers(let s)? = values[key] { return s }
         return nil
     }
+    /// Refuses a `models` list of a length outside `allowed` (`2...2` for a comparison of two).
+    public func checkModelCount(_ allowed: ClosedRange<Int>) throws {
+        guard let n = strings("models")?.count, allowed.contains(n) else {
+            let words = ["no", "one", "two"]
+            let wanted =
+                allowed.lowerBound == allowed.upperBound
+                ? words[allowed.lowerBound] : "\(words[allowed.lowerBound]) or \(words[allowed.upperBound])"
+            throw WorkbenchError("models must name \(wanted) models")
+        }
+    }
+
     /// The most samples a run shows one by one (as maps or templates in a report): more would
     /// be an unreadable page and minutes of work, and is what a typo in a generated list makes.
     public static let maxShownSamples = 64

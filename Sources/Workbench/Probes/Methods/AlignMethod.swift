@@ -19,7 +19,7 @@ public enum AlignMethod: ProbeMethod {
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
-        guard p.strings("models")?.count == 2 else { throw WorkbenchError("models must name two models") }
+        try p.checkModelCount(2...2)
         if let k = p.integer("clusters"), k < 1 { throw WorkbenchError("clusters must be at least 1") }
     }
 

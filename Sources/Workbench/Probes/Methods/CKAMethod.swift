@@ -18,9 +18,7 @@ public enum CKAMethod: ProbeMethod {
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
-        guard let models = p.strings("models"), (1...2).contains(models.count) else {
-            throw WorkbenchError("models must name one or two models")
-        }
+        try p.checkModelCount(1...2)
         if let t = p.number("threshold"), !(t > 0) { throw WorkbenchError("threshold must be positive") }
         if let b = p.integer("batch"), b < 4 { throw WorkbenchError("batch must be at least 4") }
     }

@@ -16,7 +16,7 @@ public enum RebasinMethod: ProbeMethod {
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
-        guard p.strings("models")?.count == 2 else { throw WorkbenchError("models must name two models") }
+        try p.checkModelCount(2...2)
         if let s = p.integer("steps"), s < 2 { throw WorkbenchError("steps must be at least 2") }
     }
 
