@@ -32,7 +32,7 @@ let package = Package(
             name: "Networks", dependencies: ["LinAlg", "TensorIO"],
             exclude: ["Resources/README.md"], resources: [.copy("Resources/digits.npy")], swiftSettings: optimized),
         .target(
-            name: "Interpret", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks"], exclude: ["Alignment/README.md"],
+            name: "Interpret", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks"],
             swiftSettings: optimized),
         .target(name: "TOML"),
         // How results describe their figures, and the one number format and table model every

@@ -54,6 +54,14 @@ public enum LoupeCLI {
         try Loupe.parseAsRoot(NegativeValues.attached(arguments))
     }
 
+    /// The path of every command, the root (`[]`) first, as `help` takes them.
+    public static var commandPaths: [[String]] {
+        func paths(_ command: ParsableCommand.Type, _ path: [String]) -> [[String]] {
+            [path] + command.configuration.subcommands.flatMap { paths($0, path + [$0.configuration.commandName ?? ""]) }
+        }
+        return paths(Loupe.self, [])
+    }
+
     /// The help of the subcommand at `path` (["sae", "train"]), as `--help` prints it, at
     /// `columns` wide; nil for no such subcommand.
     public static func help(_ path: [String], columns: Int = 80) -> String? {

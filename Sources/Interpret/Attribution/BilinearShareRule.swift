@@ -3,7 +3,7 @@ import Networks
 
 /// The LRP rule of the bilinear layer g(a) = (L a + b_l) ⊙ (R a + b_r), which no other tool
 /// has. Each output g_k is a quadratic form ãᵀ B_k ã in ã = [a, 1] (the biases enter as an
-/// input fixed at 1, as in DESIGN.md's bilinear section), and input i's share of it is
+/// input fixed at 1, as in docs/methods.md's bilinear section), and input i's share of it is
 ///
 ///     share_ki = ½ a_i (L_ki r_k + R_ki l_k),   l = L a + b_l,  r = R a + b_r,
 ///

@@ -1,7 +1,7 @@
 import LinAlg
 import Networks
 
-/// Layer-wise relevance propagation (DESIGN.md §5), batched: a batch of explanations is one
+/// Layer-wise relevance propagation (docs/methods.md), batched: a batch of explanations is one
 /// forward pass and, per layer, a few gemms for all samples together.
 ///
 /// The explanation of a target starts at the scores (before a final softmax) with

@@ -1,6 +1,6 @@
 import Networks
 
-/// Which rule each linear and conv2d layer gets (DESIGN.md §5). The Zennit composites keep
+/// Which rule each linear and conv2d layer gets (docs/methods.md). The Zennit composites keep
 /// exactly Zennit's layer maps: a conv2d layer is Zennit's `Convolution`, a linear layer its
 /// `torch.nn.Linear`, and "first layer" is the first layer of the type Zennit's first map names.
 ///

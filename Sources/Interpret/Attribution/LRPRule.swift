@@ -1,7 +1,7 @@
 import Foundation
 
 /// How a linear or conv2d layer hands the relevance of its outputs down to its inputs
-/// (DESIGN.md §5). Each rule computes exactly what Zennit's rule of the same name computes,
+/// (docs/methods.md). Each rule computes exactly what Zennit's rule of the same name computes,
 /// including where its biases enter and how it stabilises a denominator z: z + s·sign(z), with
 /// sign(0) = +1. A parameter left nil takes its value from the `LRPConfiguration` (ε, γ, the
 /// input box), so `epsilon` on the command line follows `--epsilon`.

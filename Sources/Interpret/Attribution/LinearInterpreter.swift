@@ -1,7 +1,7 @@
 import LinAlg
 import Networks
 
-/// The exact linear interpreter of a piecewise-linear network (DESIGN.md §5): with its gates
+/// The exact linear interpreter of a piecewise-linear network (docs/methods.md): with its gates
 /// frozen at x (ReLU masks, max-pool winners) the network is an affine map, so
 ///
 ///     f(x) = A(x)·x + b(x),

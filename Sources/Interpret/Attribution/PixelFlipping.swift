@@ -64,7 +64,7 @@ public struct FlippingCurve: Equatable, Sendable, Codable {
     public var sampleAUC: [Double]
 }
 
-/// Pixel flipping (DESIGN.md §5): remove each sample's inputs most-relevant-first, a fixed
+/// Pixel flipping (docs/methods.md): remove each sample's inputs most-relevant-first, a fixed
 /// number per step, setting them to the baseline, and follow the explained score. Every LRP
 /// configuration asked for is compared with gradient × input and with random orders.
 /// Inputs are removed one element at a time (channels separately); ties in relevance go in

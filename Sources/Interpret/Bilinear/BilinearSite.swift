@@ -2,7 +2,7 @@ import LinAlg
 import Networks
 
 /// A bilinear layer g(h) = (L h + b_l) ⊙ (R h + b_r) of a network, seen from the space its
-/// quadratic forms are written in (DESIGN.md §5, Pearce et al. 2024).
+/// quadratic forms are written in (docs/methods.md, Pearce et al. 2024).
 ///
 /// That space is the earliest activation from which only affine layers lead to the layer: the
 /// network input for an embedding → bilinear model, so that eigenvectors are images. With

@@ -1,7 +1,7 @@
 import LinAlg
 
 /// How much of an SAE's error is a linear function of its input (Engels et al. 2024, "Decomposing
-/// the dark matter of sparse autoencoders"), measured out of sample (DESIGN.md §5).
+/// the dark matter of sparse autoencoders"), measured out of sample (docs/methods.md).
 public struct DarkMatterReport: Codable, Sendable, Equatable {
     public var trainSamples: Int
     public var testSamples: Int

@@ -1,7 +1,7 @@
 import Foundation
 import LinAlg
 
-/// Matching pursuit over unit-norm atoms d_j (the rows of W_dec), as DESIGN.md §5 defines it:
+/// Matching pursuit over unit-norm atoms d_j (the rows of W_dec), as docs/methods.md defines it:
 /// r₀ = x − b_dec; each step takes c = ReLU(D r), j = argmax c, z_j += c_j, r ← r − c_j d_j.
 ///
 /// The correlations c = D r change by one atom per step, c ← c − c_j·G_j with G = D Dᵀ, so after

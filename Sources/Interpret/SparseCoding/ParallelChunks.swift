@@ -8,7 +8,7 @@ func parallelChunkCount(_ n: Int) -> Int {
 
 /// Runs `body(chunk, range)` over `0..<n` split into `parallelChunkCount(n)` contiguous chunks at
 /// once and waits for all. For pure-Swift loops over independent samples only: BLAS keeps its
-/// own thread pool and must not be called from several threads at once (DESIGN.md §2).
+/// own thread pool and must not be called from several threads at once (docs/design.md).
 func parallelChunks(_ n: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
     let chunks = parallelChunkCount(n)
     if chunks == 1 { body(0, 0..<n); return }

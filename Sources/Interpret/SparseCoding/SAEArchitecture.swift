@@ -1,4 +1,4 @@
-/// How a sparse autoencoder turns an activation into a code (DESIGN.md §5). The raw values are
+/// How a sparse autoencoder turns an activation into a code (docs/methods.md). The raw values are
 /// the `architecture` strings of SAELens's `cfg.json`.
 public enum SAEArchitecture: String, Codable, CaseIterable, Sendable {
     /// ReLU, trained with an L1 penalty on f_j·‖W_dec,j‖.

@@ -37,7 +37,7 @@ public struct SAEFileInfo: Codable, Sendable, Equatable {
     }
 }
 
-/// Reads and writes SAEs in SAELens's layout (DESIGN.md §3): a directory with `cfg.json` and
+/// Reads and writes SAEs in SAELens's layout (docs/formats.md): a directory with `cfg.json` and
 /// `sae_weights.safetensors` holding W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec and,
 /// for JumpReLU, threshold; matching pursuit (tied in SAELens) only W_dec and b_dec.
 public enum SAEFile {

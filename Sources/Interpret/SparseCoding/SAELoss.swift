@@ -1,7 +1,7 @@
 import Foundation
 import LinAlg
 
-/// The loss terms of one minibatch (DESIGN.md §5; SAELens's definitions): MSE is the mean over
+/// The loss terms of one minibatch (docs/methods.md; SAELens's definitions): MSE is the mean over
 /// samples of ‖x − x̂‖²; the sparsity term is λ·mean Σ_j f_j‖W_dec,j‖ (standard) or
 /// λ·mean L0 (JumpReLU); the auxiliary term is the auxiliary-k loss (top-k family).
 public struct SAEBatchLoss: Codable, Sendable, Equatable {

@@ -2,7 +2,7 @@ import Foundation
 import LinAlg
 import Networks
 
-/// How well an SAE reconstructs a set of activations and how its latents fire (DESIGN.md §5).
+/// How well an SAE reconstructs a set of activations and how its latents fire (docs/methods.md).
 /// Every sum runs in Float64 over the whole set.
 public struct SAEMetrics: Codable, Sendable, Equatable {
     public var samples: Int

@@ -39,7 +39,7 @@ public struct SAETrainingSummary: Codable, Sendable, Equatable {
     public var seconds: Double
 }
 
-/// Trains sparse autoencoders on streamed minibatches (DESIGN.md §5): Adam with warm-up and
+/// Trains sparse autoencoders on streamed minibatches (docs/methods.md): Adam with warm-up and
 /// decay, gradient clipping, unit-norm decoder rows, b_dec at the geometric median, input
 /// normalisation, dead-latent tracking, the auxiliary-k loss and resampling.
 public enum SAETrainer {

@@ -1,7 +1,7 @@
 import Foundation
 import LinAlg
 
-/// A sparse autoencoder in SAELens's conventions (DESIGN.md §3, §5):
+/// A sparse autoencoder in SAELens's conventions (docs/formats.md, docs/methods.md):
 /// encode(x) = act((x − b_dec·[apply_b_dec_to_input]) W_enc + b_enc), decode(f) = f W_dec + b_dec.
 ///
 /// The encoder is held transposed, as `encoder` = W_encᵀ [d_sae, d_in], so that everything about
@@ -221,7 +221,7 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     }
 }
 
-/// When matching pursuit stops encoding a sample (DESIGN.md §5): after `maxSteps` steps, when
+/// When matching pursuit stops encoding a sample (docs/methods.md): after `maxSteps` steps, when
 /// the residual norm falls below `residualThreshold`, or, with `stopWhenSupportUnchanged`, after
 /// a step that picks an atom already in the code (it refines a coefficient but the support no
 /// longer grows). It always stops when no atom has a positive correlation with the residual.

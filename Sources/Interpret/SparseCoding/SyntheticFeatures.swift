@@ -1,7 +1,7 @@
 import Foundation
 import LinAlg
 
-/// Synthetic activations with known features (DESIGN.md §5): `features` unit-norm directions in
+/// Synthetic activations with known features (docs/methods.md): `features` unit-norm directions in
 /// d dimensions (random, so more features than dimensions are in superposition), each active in a
 /// sample independently with probability meanActive / features and a nonnegative magnitude drawn
 /// uniformly from [0, 1); x = Σ_i a_i f_i. An SAE that learns the features recovers their

@@ -4,7 +4,7 @@ import LinAlg
 import TensorIO
 
 /// Writes a command's numeric result to the file the user named, in the format its extension
-/// says (DESIGN.md §4): `.safetensors` and `.npz` keep every tensor, `.npy` and `.csv` the main one.
+/// says (docs/command-line.md): `.safetensors` and `.npz` keep every tensor, `.npy` and `.csv` the main one.
 enum OutputFile {
     static let formats = ["safetensors", "npz", "npy", "csv"]
 

@@ -3,7 +3,7 @@ import Interpret
 import Networks
 
 /// A one-line progress bar on stderr, redrawn in place at most ten times a second. It draws
-/// nothing when stderr is not a terminal, so logs and pipes stay clean (DESIGN.md §4).
+/// nothing when stderr is not a terminal, so logs and pipes stay clean (docs/command-line.md).
 final class ProgressBar {
     private let title: String
     private let enabled: Bool

@@ -2,7 +2,7 @@ import Interpret
 import Networks
 import Workbench
 
-/// A bilinear layer's class forms (DESIGN.md §5, Pearce et al. 2024): for the chosen class (or
+/// A bilinear layer's class forms (docs/methods.md, Pearce et al. 2024): for the chosen class (or
 /// the contrast of two), the eigenvalue spectrum of its interaction matrix, the strongest
 /// positive and negative eigenvectors as images, the truncation curve (accuracy when every
 /// class keeps its top k eigenvectors) on the workspace's data, and one sample's logit split

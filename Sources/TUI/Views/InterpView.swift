@@ -3,7 +3,7 @@ import Interpret
 import Networks
 import Workbench
 
-/// The exact linear interpreter of a ReLU / max-pool network at one sample (DESIGN.md §5):
+/// The exact linear interpreter of a ReLU / max-pool network at one sample (docs/methods.md):
 /// with the gates frozen at x, f(x) = A(x)·x + b(x). Shown: the sample beside the pixel votes
 /// A_c ⊙ x of the chosen class, the decomposition f_c(x) = Σ votes + b_c(x) with each layer's
 /// share of the bias and the residual of the identity, every class's template A_c(x) as an

@@ -3,7 +3,7 @@ import Interpret
 import Networks
 import Workbench
 
-/// Layer-wise relevance propagation of one sample (DESIGN.md §5): the input beside its
+/// Layer-wise relevance propagation of one sample (docs/methods.md): the input beside its
 /// relevance heatmap (diverging, centred on 0), the conservation readout Σ R against the
 /// explained score f_c(x), the relevance left at each layer, and pixel flipping over the first
 /// samples of the data, for the current composite against gradient × input and random order.

@@ -4,7 +4,7 @@ import Networks
 import Workbench
 
 /// What each model is and how it does on the data: architecture and parameters, accuracy and
-/// loss, and per layer the weight norms and activation statistics (DESIGN.md §6). In compare
+/// loss, and per layer the weight norms and activation statistics (docs/workbench.md). In compare
 /// mode the two models sit side by side (stacked on narrow terminals), and a plot sets their
 /// per-layer activation spread against each other.
 public final class OverviewView: WorkbenchView {

@@ -4,7 +4,7 @@ import Interpret
 import Networks
 import Workbench
 
-/// Sparse dictionary learning on one layer of a model (DESIGN.md §5): train an SAE in the
+/// Sparse dictionary learning on one layer of a model (docs/methods.md): train an SAE in the
 /// background on the workspace data's activations at that layer, with live loss, L0 and FVU
 /// curves; then its metrics, the density of its latents (log10 frequency), the distribution of
 /// active latents per sample (matching pursuit's is the one worth reading), the dark matter of

@@ -2,7 +2,7 @@ import Foundation
 import Networks
 
 /// Runs long work off the UI thread, on one worker thread, so that BLAS is never called from
-/// two threads at once (DESIGN: OpenBLAS has its own thread pool).
+/// two threads at once (docs/design.md: OpenBLAS has its own thread pool).
 ///
 /// Jobs start in the order they were submitted. A job that has run for a while (`patience`)
 /// steps aside at its next progress report to let the jobs waiting behind it run to their end,

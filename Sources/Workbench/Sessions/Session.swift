@@ -1,8 +1,8 @@
 import Foundation
 
-/// A saved workbench (DESIGN.md §3): the models and data by name, path and SHA-256, the open
+/// A saved workbench (docs/formats.md): the models and data by name, path and SHA-256, the open
 /// views with their settings, and the workbench's own settings. Saved as
-/// `Sessions/NAME/session.json`; large results go to `Sessions/NAME/artifacts/`.
+/// `Sessions/NAME/session.json`.
 public struct Session: Codable, Equatable, Sendable {
     public static let format = "loupe.session/1"
 

@@ -19,16 +19,15 @@ public struct SessionStore: Sendable {
 
     public func folder(_ name: String) -> URL { directory.appendingPathComponent(name, isDirectory: true) }
     public func file(_ name: String) -> URL { folder(name).appendingPathComponent("session.json") }
-    public func artifacts(_ name: String) -> URL { folder(name).appendingPathComponent("artifacts", isDirectory: true) }
 
     /// Writes `Sessions/NAME/session.json` atomically (an interrupted save leaves the old file)
-    /// and creates its `artifacts/` folder. Returns the file written.
+    /// and creates its folder if need be. Returns the file written.
     @discardableResult
     public func save(_ session: Session) throws -> URL {
         try SessionStore.validate(name: session.name)
         let url = file(session.name)
         do {
-            try FileManager.default.createDirectory(at: artifacts(session.name), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: folder(session.name), withIntermediateDirectories: true)
         } catch {
             throw WorkbenchError("cannot create the session folder \(folder(session.name).path): \(error.localizedDescription)")
         }

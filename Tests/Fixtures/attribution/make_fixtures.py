@@ -20,7 +20,7 @@ expected.safetensors holds, per model M: "M.x" (5 float32 inputs, uniform in [-1
 "M.targets" (int64 class per sample), "M.direction" (float64 output direction), and for every
 case C of cases.json "M/C", the float64 relevance [5, input shape] that Zennit 0.5.1 gives on
 the model converted to float64, seeded at the output with onehot(target) * output (or
-direction * output), as DESIGN.md §5 defines the start of an explanation.
+direction * output), as docs/methods.md defines the start of an explanation.
 
 cases.json lists the cases in Loupe's own vocabulary (composite name, rule per layer, bias
 switch, epsilon, gamma, target kind), so the Swift test builds each configuration with the
@@ -40,7 +40,7 @@ same parsers the command line uses. The Zennit side of each case:
   bias off  zero_params=['bias'] on every rule
 
 The bilinear layer is not a Zennit type; it gets a Hook written here from its definition in
-DESIGN.md / Loupe's docs: R_in = 1/2 * x * d/dx (s . g(x)) with s = R_out / stabilize(g(x)) held
+docs/methods.md: R_in = 1/2 * x * d/dx (s . g(x)) with s = R_out / stabilize(g(x)) held
 fixed (the share of each input in x^T Q x), and with biases ignored the denominator is g(x)
 minus the bias inputs' share 1/2 (b_l * r + b_r * l). Autograd computes the gradient, so it is
 an independent implementation of Loupe's two-gemm formula.

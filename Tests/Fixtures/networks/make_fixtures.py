@@ -2,7 +2,7 @@
 """Writes the PyTorch parity fixtures for Tests/NetworksTests/PyTorchParityTests.swift.
 
 Three small models are trained briefly with PyTorch (Adam, full batch, on the 8x8 digits at
-/work/shared/data/digits.csv.gz or $DIGITS_CSV: 64 pixels 0..16 then the label; pixels / 16;
+Loupe bundles in Sources/Networks/Resources/digits.npy: 64 pixels 0..16 then the label; pixels / 16;
 samples whose index mod 4 != 3 train), put in eval mode and saved with safetensors:
 
   mlp.safetensors             state_dict of an nn.Sequential MLP 64->32->16->10 using linear,
@@ -34,7 +34,6 @@ another torch version may give slightly different weights, which is fine as long
 are regenerated together.
 """
 import copy
-import gzip
 import json
 import os
 
@@ -44,7 +43,7 @@ import torch.nn as nn
 from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DIGITS = os.environ.get("DIGITS_CSV", "/work/shared/data/digits.csv.gz")
+DIGITS = os.path.join(HERE, "..", "..", "..", "Sources", "Networks", "Resources", "digits.npy")
 CLASSES = [str(i) for i in range(10)]
 STEPS = 300
 
@@ -59,10 +58,7 @@ def path(name):
 
 
 def load_digits():
-    opener = gzip.open if DIGITS.endswith(".gz") else open
-    with opener(DIGITS, "rt") as f:
-        rows = [[float(v) for v in line.split(",")] for line in f if line.strip()]
-    a = np.array(rows, dtype=np.float32)
+    a = np.load(DIGITS).astype(np.float32)
     x, y = a[:, :64] / 16.0, a[:, 64].astype(np.int64)
     idx = np.arange(len(a))
     train, test = idx % 4 != 3, idx % 4 == 3

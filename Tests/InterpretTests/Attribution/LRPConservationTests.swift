@@ -4,7 +4,7 @@ import Networks
 import TestSupport
 import XCTest
 
-/// The identities LRP must keep on the demo models (DESIGN.md §5): conservation without bias
+/// The identities LRP must keep on the demo models (docs/methods.md): conservation without bias
 /// absorption and with ε = 0, a batch equal to its samples one at a time, and LRP-0 equal to
 /// gradient × input on a ReLU / max-pool network.
 final class LRPConservationTests: XCTestCase {

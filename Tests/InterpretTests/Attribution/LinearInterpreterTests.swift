@@ -4,7 +4,7 @@ import Networks
 import TestSupport
 import XCTest
 
-/// f(x) = A(x)·x + b(x) exactly on piecewise-linear networks (DESIGN.md §5).
+/// f(x) = A(x)·x + b(x) exactly on piecewise-linear networks (docs/methods.md).
 final class LinearInterpreterTests: XCTestCase {
     /// Σ_i A_ci x_i + b_c equals the logit for every class and every test sample of the demo
     /// MLP and CNN, and the Float64 logits are the Float32 network's.

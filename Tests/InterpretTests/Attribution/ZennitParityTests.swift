@@ -6,7 +6,7 @@ import TensorIO
 import TestSupport
 import XCTest
 
-/// Every rule and composite gives Zennit's relevance (DESIGN.md §5). The fixtures, the three
+/// Every rule and composite gives Zennit's relevance (docs/methods.md). The fixtures, the three
 /// small models (MLP with batchnorm and tanh, CNN with batchnorm, max- and average pooling, a
 /// bilinear model) and the script that made them with Zennit 0.5.1 are in
 /// Tests/Fixtures/attribution (make_fixtures.py); cases.json lists each case in Loupe's own

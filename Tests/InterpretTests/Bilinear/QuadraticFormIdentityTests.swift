@@ -4,7 +4,7 @@ import Networks
 import XCTest
 
 /// For random bilinear layers (with and without biases, embeddings, readout biases) and random
-/// inputs: u·g(x) = x̃ᵀQx̃ = Σ_i λ_i (v_i·x̃)² in Float64 (DESIGN.md §5), with u·g(x) taken from
+/// inputs: u·g(x) = x̃ᵀQx̃ = Σ_i λ_i (v_i·x̃)² in Float64 (docs/methods.md), with u·g(x) taken from
 /// the network's own forward pass.
 final class QuadraticFormIdentityTests: XCTestCase {
     typealias Options = BilinearTestModels.Options

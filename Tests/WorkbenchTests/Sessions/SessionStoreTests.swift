@@ -24,7 +24,6 @@ final class SessionStoreTests: XCTestCase {
         let saved = try session("run-1", model: model)
         let url = try store.save(saved)
         XCTAssertEqual(url.path, dir.appendingPathComponent("Sessions/run-1/session.json").path)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: store.artifacts("run-1").path))
         let loaded = try store.load("run-1")
         XCTAssertEqual(loaded, saved)
         // SHA-256 of the bytes "weights" (Python hashlib).
@@ -33,9 +32,9 @@ final class SessionStoreTests: XCTestCase {
         XCTAssertEqual(store.names(), ["run-1"])
         struct Settings: Codable, Equatable { var sample: Int; var unitDetail: Bool }
         XCTAssertEqual(try loaded.tabs[1].settings.decode(Settings.self), Settings(sample: 7, unitDetail: true))
-        // The write was atomic: nothing but the file and the artifacts folder is left behind.
+        // The write was atomic: nothing but the file is left behind.
         let entries = try FileManager.default.contentsOfDirectory(atPath: store.folder("run-1").path).sorted()
-        XCTAssertEqual(entries, ["artifacts", "session.json"])
+        XCTAssertEqual(entries, ["session.json"])
         XCTAssertEqual(loaded.changedInputs(), [])
     }
 
