@@ -115,6 +115,11 @@ public struct ReportPlot: Codable, Equatable, Sendable {
         self.title = title
         self.content = content
     }
+
+    /// Curves against one x axis: the plot most runs draw.
+    public static func lines(name: String, title: String, xLabel: String, yLabel: String, series: [LineSeries]) -> ReportPlot {
+        ReportPlot(name: name, title: title, content: .lines(PlotLines(xLabel: xLabel, yLabel: yLabel, series: series)))
+    }
 }
 
 public struct LineSeries: Codable, Equatable, Sendable {

@@ -60,21 +60,17 @@ public enum AlignMethod: ProbeMethod {
         var plots = [
             ReportPlot(name: "correlation", title: "Unit correlations, natural order", content: .heatmap(natural)),
             ReportPlot(name: "aligned", title: "Unit correlations, B in matched order", content: .heatmap(aligned)),
-            ReportPlot(
-                name: "matched", title: "Matched correlations, sorted",
-                content: .lines(PlotLines(xLabel: "rank", yLabel: "correlation", series: matched)))
+            ReportPlot.lines(name: "matched", title: "Matched correlations, sorted", xLabel: "rank", yLabel: "correlation", series: matched)
         ]
         if let s = r.sparse {
             plots.append(
-                ReportPlot(
-                    name: "lasso-path", title: "Sparse prediction: held-out error along the λ path",
-                    content: .lines(
-                        PlotLines(
-                            xLabel: "λ", yLabel: "mean squared error",
-                            series: [
-                                LineSeries(name: "validation", x: s.path.map(\.lambda), y: s.path.map(\.validationMSE)),
-                                LineSeries(name: "training", x: s.path.map(\.lambda), y: s.path.map(\.trainingMSE))
-                            ]))))
+                ReportPlot.lines(
+                    name: "lasso-path", title: "Sparse prediction: held-out error along the λ path", xLabel: "λ",
+                    yLabel: "mean squared error",
+                    series: [
+                        LineSeries(name: "validation", x: s.path.map(\.lambda), y: s.path.map(\.validationMSE)),
+                        LineSeries(name: "training", x: s.path.map(\.lambda), y: s.path.map(\.trainingMSE))
+                    ]))
             tables.append(
                 ReportTable(
                     name: "units-needed", title: "Sparse prediction at the chosen λ: units of A each unit of B needs",

@@ -46,14 +46,11 @@ public enum BilinearMethod: ProbeMethod {
             "mean effective rank": report.spectra.map(\.effectiveRank).reduce(0, +) / Double(max(report.spectra.count, 1))
         ]
         var plots: [ReportPlot] = [
-            ReportPlot(
-                name: "eigenvalues", title: "Eigenvalues of each form, largest first",
-                content: .lines(
-                    PlotLines(
-                        xLabel: "eigenvalue index", yLabel: "λ",
-                        series: report.spectra.map {
-                            LineSeries(name: $0.label, x: $0.eigenvalues.indices.map(Double.init), y: $0.eigenvalues)
-                        })))
+            ReportPlot.lines(
+                name: "eigenvalues", title: "Eigenvalues of each form, largest first", xLabel: "eigenvalue index", yLabel: "λ",
+                series: report.spectra.map {
+                    LineSeries(name: $0.label, x: $0.eigenvalues.indices.map(Double.init), y: $0.eigenvalues)
+                })
         ]
         if let mosaic = ImageMosaic(shape: report.imageShape) {
             let tiles = report.spectra.map { s in [s.positive.first?.vector, s.negative.first?.vector] }
@@ -76,17 +73,15 @@ public enum BilinearMethod: ProbeMethod {
         }
         if let curve = report.truncation {
             plots.append(
-                ReportPlot(
-                    name: "truncation", title: "Accuracy when each form keeps its top k eigenvectors",
-                    content: .lines(
-                        PlotLines(
-                            xLabel: "k (eigenvectors per form)", yLabel: "accuracy",
-                            series: [
-                                LineSeries(name: "truncated", x: curve.ks.map(Double.init), y: curve.accuracy),
-                                LineSeries(
-                                    name: "model", x: [Double(curve.ks.first ?? 1), Double(curve.ks.last ?? 1)],
-                                    y: [curve.modelAccuracy, curve.modelAccuracy])
-                            ]))))
+                ReportPlot.lines(
+                    name: "truncation", title: "Accuracy when each form keeps its top k eigenvectors", xLabel: "k (eigenvectors per form)",
+                    yLabel: "accuracy",
+                    series: [
+                        LineSeries(name: "truncated", x: curve.ks.map(Double.init), y: curve.accuracy),
+                        LineSeries(
+                            name: "model", x: [Double(curve.ks.first ?? 1), Double(curve.ks.last ?? 1)],
+                            y: [curve.modelAccuracy, curve.modelAccuracy])
+                    ]))
             headline["model accuracy"] = curve.modelAccuracy
             if let k = curve.kFor95Percent { headline["k for 95% of accuracy"] = Double(k) }
             text.append(

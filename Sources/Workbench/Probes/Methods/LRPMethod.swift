@@ -92,12 +92,10 @@ public enum LRPMethod: ProbeMethod {
                 progress((Double(configurations.count) + f) / Double(configurations.count + 1), "pixel flipping: \(s)")
             }
             plots.append(
-                ReportPlot(
+                ReportPlot.lines(
                     name: "flipping", title: "Pixel flipping: mean score as the most relevant inputs are removed",
-                    content: .lines(
-                        PlotLines(
-                            xLabel: "fraction of inputs removed", yLabel: "mean explained score",
-                            series: flipping.curves.map { LineSeries(name: $0.method, x: flipping.fractions, y: $0.meanScore) }))))
+                    xLabel: "fraction of inputs removed", yLabel: "mean explained score",
+                    series: flipping.curves.map { LineSeries(name: $0.method, x: flipping.fractions, y: $0.meanScore) }))
             tables.append(
                 ReportTable(
                     name: "flipping-auc", title: "Pixel-flipping area under the curve (lower is better)",

@@ -51,15 +51,12 @@ public enum RebasinMethod: ProbeMethod {
         text += figures.caveats.map { "Note: \($0.text)." }
         let headline = figures.values.filter { $0.key.hasPrefix("barriers.") || $0.key == "accuracy.merged" }
         func curves(_ title: String, _ name: String, _ value: (InterpolationCurve) -> [Double]) -> ReportPlot {
-            ReportPlot(
-                name: name, title: title,
-                content: .lines(
-                    PlotLines(
-                        xLabel: "λ", yLabel: name,
-                        series: [
-                            LineSeries(name: "naive", x: naive.lambdas, y: value(naive)),
-                            LineSeries(name: "permuted", x: permuted.lambdas, y: value(permuted))
-                        ])))
+            ReportPlot.lines(
+                name: name, title: title, xLabel: "λ", yLabel: name,
+                series: [
+                    LineSeries(name: "naive", x: naive.lambdas, y: value(naive)),
+                    LineSeries(name: "permuted", x: permuted.lambdas, y: value(permuted))
+                ])
         }
         return ReportSection(
             title: "Git Re-Basin: \(nameA) and \(nameB)", method: name, text: text,

@@ -44,15 +44,12 @@ public enum SAEMethod: ProbeMethod {
         if let history = r.training?.history, !history.isEmpty {
             let steps = history.map { Double($0.step) }
             plots.append(
-                ReportPlot(
-                    name: "training", title: "Training: FVU and L0 / d_in per step",
-                    content: .lines(
-                        PlotLines(
-                            xLabel: "step", yLabel: "value",
-                            series: [
-                                LineSeries(name: "FVU", x: steps, y: history.map(\.loss.fvu)),
-                                LineSeries(name: "L0 / d_in", x: steps, y: history.map { $0.loss.l0 / Double(r.inputSize) })
-                            ]))))
+                ReportPlot.lines(
+                    name: "training", title: "Training: FVU and L0 / d_in per step", xLabel: "step", yLabel: "value",
+                    series: [
+                        LineSeries(name: "FVU", x: steps, y: history.map(\.loss.fvu)),
+                        LineSeries(name: "L0 / d_in", x: steps, y: history.map { $0.loss.l0 / Double(r.inputSize) })
+                    ]))
         }
         let bins = m.density.counts.indices.map { NumberFormat.readable(m.density.edges[$0], digits: 3) }
         plots.append(

@@ -53,9 +53,7 @@ public enum SAESweepMethod: ProbeMethod {
                     rows: rows)
             ],
             plots: [
-                ReportPlot(
-                    name: "frontier", title: "L0 against FVU",
-                    content: .lines(PlotLines(xLabel: "L0", yLabel: "FVU", series: [all, frontier])))
+                ReportPlot.lines(name: "frontier", title: "L0 against FVU", xLabel: "L0", yLabel: "FVU", series: [all, frontier])
             ],
             headline: headline)
     }
