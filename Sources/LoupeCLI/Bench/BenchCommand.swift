@@ -28,6 +28,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Smaller problem sizes, for a quick check.") var quick = false
     @Option(help: "Comma-separated groups to run (\(groups.map { $0.name }.joined(separator: ", "))).")
     var only: String?
+    @Option(
+        help: ArgumentHelp(
+            "Run only the peer comparison, on the inputs scripts/bench-peers writes into DIR.", valueName: "DIR"))
+    var peerInputs: String?
 
     func validate() throws {
         let known = Set(Self.groups.map { $0.name })
@@ -44,7 +48,11 @@ struct BenchCommand: ParsableCommand {
         var context = BenchmarkContext(quick: quick)
         var records: [BenchmarkRecord] = []
         let progress = ProgressBar("bench")
-        for group in Self.groups where selectedNames.contains(group.name) {
+        if let peerInputs {
+            try LinAlgBenchmarks.run(&context) { records.append($0) }
+            try PeerBenchmarks.run(inputs: URL(fileURLWithPath: peerInputs)) { records.append($0) }
+        }
+        for group in Self.groups where peerInputs == nil && selectedNames.contains(group.name) {
             progress.update(nil, "\(group.name)…", force: true)
             try group.run(&context) { record in
                 records.append(record)

@@ -41,6 +41,29 @@ final class CKATests: XCTestCase {
         }
     }
 
+    /// Float32 activations take Float32 products (summed in Float64 per block): the reference
+    /// values still hold to 1e-6, and so do the Float64 ones on data far from the origin and
+    /// longer than one block, where centring matters most.
+    func testFloat32ActivationsAgreeWithTheFloat64Reference() throws {
+        for (name, c) in try fixtureCases() {
+            let (x, y) = (c.x.converted(to: Float.self), c.y.converted(to: Float.self))
+            for (key, debiased) in [("linear", false), ("linear_debiased", true)] {
+                XCTAssertEqual(
+                    try CKA.similarity(x, y, debiased: debiased), try XCTUnwrap(c.expected[key]), accuracy: 1e-6, "\(name) \(key)")
+            }
+        }
+        var rng = SeededRandom(seed: 12)
+        let n = 3 * TallProducts.float32Block + 5
+        let x: Matrix<Double> = rng.normalMatrix(rows: n, cols: 20)
+        var y = matmul(x, rng.normalMatrix(rows: 20, cols: 12) as Matrix<Double>)
+        y.addToEachRow([Double](repeating: 1000, count: 12))
+        for debiased in [false, true] {
+            XCTAssertEqual(
+                try CKA.similarity(x.converted(to: Float.self), y.converted(to: Float.self), debiased: debiased),
+                try CKA.similarity(x, y, debiased: debiased), accuracy: 1e-6)
+        }
+    }
+
     /// The demo's published figures, to the five digits it prints.
     func testDemoFiguresAsPrinted() throws {
         let c = try XCTUnwrap(try fixtureCases()["demo"])

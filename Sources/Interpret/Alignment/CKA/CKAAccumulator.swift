@@ -65,12 +65,10 @@ public struct CKAAccumulator: Sendable {
             guard m.rows == n else {
                 throw InterpretError("CKA: '\(name)' has \(m.rows) samples, '\(names[0])' has \(n); both must see the same samples")
             }
-            guard !m.hasNonFinite else { throw InterpretError("CKA: '\(name)' contains NaN or infinity") }
         }
         guard n >= Self.minimumSamples else {
             throw InterpretError("CKA needs at least \(Self.minimumSamples) samples per batch, got \(n)")
         }
-        let doubles = all.map { $0.converted(to: Double.self) }
         let varied = all.map(Self.varies)
         let rowCount = rowNames.count
         for i in 0..<rowCount where varied[i] { rowVaried[i] = true }
@@ -79,7 +77,12 @@ public struct CKAAccumulator: Sendable {
         // Feature space whenever it is cheaper or the Gram matrix would not fit.
         let widest = all.map(\.cols).max() ?? 0
         if case .linear = kernel, n > widest || n > Self.maximumGramSamples {
-            try accumulate(doubles.map { CenteredFeatures($0, unbiased: debiased) }, varied: varied, progress: progress)
+            // Centring finds NaN and infinity itself (in the column sums), saving a pass over the data.
+            let features = try zip(all, names).map { m, name in
+                guard let f = CenteredFeatures(m, unbiased: debiased) else { throw Self.nonFinite(name) }
+                return f
+            }
+            try accumulate(features, varied: varied, progress: progress)
         } else {
             guard n <= Self.maximumGramSamples else {
                 throw InterpretError(
@@ -87,7 +90,8 @@ public struct CKAAccumulator: Sendable {
                 )
             }
             var grams: [CenteredGram] = []
-            for (k, m) in doubles.enumerated() {
+            for (m, name) in zip(all, names) where m.hasNonFinite { throw Self.nonFinite(name) }
+            for (k, m) in all.map({ $0.converted(to: Double.self) }).enumerated() {
                 // A constant representation contributes nothing: its centred Gram matrix is 0.
                 let k0 = varied[k] ? try kernel.gram(m, what: "'\(names[k])'") : Matrix(rows: n, cols: n)
                 grams.append(CenteredGram(gram: k0, unbiased: debiased))
@@ -138,6 +142,8 @@ public struct CKAAccumulator: Sendable {
             cross[i, j] / (rowSelf[i] * columnSelf[j]).squareRoot()
         }
     }
+
+    private static func nonFinite(_ name: String) -> InterpretError { InterpretError("CKA: '\(name)' contains NaN or infinity") }
 
     /// Whether any sample differs from the first (exactly: a constant layer is refused, a
     /// nearly constant one is a legitimate representation).

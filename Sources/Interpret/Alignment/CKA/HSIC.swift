@@ -48,17 +48,39 @@ struct CenteredGram: HSICOperand {
 /// Column-centred features for the linear kernel: ⟨XXᵀ, YYᵀ⟩ = ‖XᵀY‖²_F, so nothing n × n
 /// is formed. The unbiased form is the feature-space estimator of the reference demo
 /// (`feature_space_linear_cka(debiased=True)`), equal to ⟨K̃ᵤ, L̃ᵤ⟩.
-struct CenteredFeatures: HSICOperand {
-    let centered: Matrix<Double>
+///
+/// The means and every sum are Float64; the centred features keep the input's scalar, so
+/// Float32 activations are multiplied in Float32 blocks (`TallProducts`) rather than widened.
+struct CenteredFeatures<T: BLASScalar>: HSICOperand {
+    let centered: Matrix<T>
     let unbiased: Bool
-    /// ‖x̃_i‖² for each sample, and their sum (the unbiased estimator's corrections).
+    /// ‖x̃_i‖² for each sample, and their sum (the unbiased estimator's corrections; empty for
+    /// the biased one).
     let rowSquaredNorms: [Double]
     let squaredNorm: Double
 
-    init(_ x: Matrix<Double>, unbiased: Bool) {
-        centered = x.centered()
+    /// Nil when `x` holds NaN or infinity (a column sum that is not finite).
+    init?(_ x: Matrix<T>, unbiased: Bool) {
+        let (n, d) = (x.rows, x.cols)
+        var means = [Double](repeating: 0, count: d)
+        x.withUnsafeBufferPointer { p in
+            for r in 0..<n { for c in 0..<d { means[c] += Double(p[r * d + c]) } }
+        }
+        // Float32 values cannot overflow a Float64 sum; Float64 ones that do are refused too.
+        guard means.allSatisfy(\.isFinite) else { return nil }
+        for c in 0..<d { means[c] /= Double(n) }
+        let centered = [T](unsafeUninitializedCapacity: n * d) { out, count in
+            x.withUnsafeBufferPointer { p in
+                for r in 0..<n { for c in 0..<d { out[r * d + c] = T(Double(p[r * d + c]) - means[c]) } }
+            }
+            count = n * d
+        }
+        self.centered = Matrix(rows: n, cols: d, storage: centered)
         self.unbiased = unbiased
-        rowSquaredNorms = centered.rowNorms().map { $0 * $0 }
+        rowSquaredNorms =
+            unbiased
+            ? (0..<n).map { r in (0..<d).reduce(0.0) { s, c in s + Double(centered[r * d + c]) * Double(centered[r * d + c]) } }
+            : []
         squaredNorm = rowSquaredNorms.reduce(0, +)
     }
 
@@ -73,12 +95,12 @@ struct CenteredFeatures: HSICOperand {
     }
 
     func hsic(with other: CenteredFeatures) -> Double {
-        let cross = matmul(centered, other.centered, transposeA: true)
+        let cross = TallProducts.cross(centered, other.centered)
         return estimate(dot(cross.storage, cross.storage), other)
     }
 
     func selfHSIC() -> Double {
-        let g = gram(centered, transpose: true)
+        let g = TallProducts.gram(centered)
         return estimate(dot(g.storage, g.storage), self)
     }
 }

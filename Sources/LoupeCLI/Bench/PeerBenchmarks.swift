@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Interpret
+import LinAlg
+import Networks
+import TensorIO
+
+/// The rows of the peer comparison (`scripts/bench-peers`), on the inputs that script writes
+/// into a folder, so Loupe and its peers (Zennit, numpy, scipy, PyTorch) work on the same
+/// numbers. Each time is the fastest of several runs in this process, as the script times its
+/// peers in theirs; loading the inputs is timed only where the row says "from .npy".
+enum PeerBenchmarks {
+    static let name = "peers"
+
+    static func run(inputs folder: URL, report: (BenchmarkRecord) -> Void) throws {
+        func file(_ name: String) -> URL { folder.appendingPathComponent(name) }
+        func matrix(_ name: String) throws -> Matrix<Double> {
+            let t = try NPY.read(file(name))
+            guard t.shape.count == 2 else { throw ValidationError("\(name): expected a matrix, got shape \(t.shape)") }
+            return Matrix(rows: t.shape[0], cols: t.shape[1], storage: t.doubles())
+        }
+
+        for model in ["mlp", "cnn"] {
+            let network = try NetworkFile.load(file("\(model).safetensors"), architecture: file("\(model).arch.json"))
+            let x = try DataSource.load(file("\(model)-x.npy").path).x
+            let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: .epsilonPlus))
+            let t = try Stopwatch.best(budget: 2) { _ = try lrp.explain(x, target: .predicted) }
+            report(
+                BenchmarkRecord(
+                    group: name, name: "lrp epsilon-plus \(model)", size: "batch \(x.rows)", seconds: t,
+                    rate: Double(x.rows) / t, unit: "explanations/s"))
+        }
+
+        let tc = try Stopwatch.best(budget: 3, maxRuns: 5) {
+            let x = try DataSource.load(file("cka-x.npy").path).x, y = try DataSource.load(file("cka-y.npy").path).x
+            _ = try CKA.similarity(x, y)
+        }
+        report(BenchmarkRecord(group: name, name: "linear cka from .npy", size: "10000 × 512", seconds: tc, rate: nil, unit: nil))
+
+        for n in [256, 512, 1024] {
+            let cost = try matrix("assignment-\(n).npy")
+            let t = try Stopwatch.best(budget: 2) { _ = try LinearAssignment(cost: cost) }
+            report(BenchmarkRecord(group: name, name: "linear assignment", size: "n \(n)", seconds: t, rate: nil, unit: nil))
+        }
+
+        let a = try NetworkFile.load(file("wm-a.safetensors"), architecture: file("wm.arch.json"))
+        let b = try NetworkFile.load(file("wm-b.safetensors"), architecture: file("wm.arch.json"))
+        let spec = try PermutationSpec(a)
+        let ta = PermutationSpec.tensors(of: a), tb = PermutationSpec.tensors(of: b)
+        var sweeps = 0
+        let tw = try Stopwatch.best(budget: 3, maxRuns: 3) { sweeps = try WeightMatching.run(spec, a: ta, b: tb, seed: 0).sweeps }
+        report(
+            BenchmarkRecord(
+                group: name, name: "weight matching", size: "784-512-512-512-10", seconds: tw, rate: nil, unit: nil,
+                note: "\(sweeps) sweeps"))
+
+        let acts = try DataSource.load(file("sae-x.npy").path).x
+        for (architecture, k) in [(SAEArchitecture.standard, 32), (.topk, 32)] {
+            var session = try SAETrainingSession(
+                source: ActivationMatrix(acts, name: "sae-x"),
+                options: SAETrainingOptions(
+                    architecture: architecture, latents: 8 * acts.cols, k: k, steps: 1000, batchSize: acts.rows, seed: 1))
+            _ = try session.advance()  // the first step allocates the optimiser state
+            let t = try Stopwatch.best(budget: 3, maxRuns: 5) { _ = try session.advance() }
+            report(
+                BenchmarkRecord(
+                    group: name, name: "sae train step \(architecture.rawValue)",
+                    size: "\(acts.cols) → \(8 * acts.cols), batch \(acts.rows)",
+                    seconds: t, rate: Double(acts.rows) / t, unit: "samples/s"))
+        }
+    }
+}
