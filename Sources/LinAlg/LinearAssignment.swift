@@ -59,57 +59,76 @@ public struct LinearAssignment: Sendable {
         var u = [Double](repeating: 0, count: nr)
         var v = [Double](repeating: 0, count: nc)
         var colForRow = [Int](repeating: -1, count: nr)
-        var rowForCol = [Int](repeating: -1, count: nc)
-        var path = [Int](repeating: -1, count: nc)
-        var shortest = [Double](repeating: .infinity, count: nc)
-        var scannedRow = [Bool](repeating: false, count: nr)
-        var scannedCol = [Bool](repeating: false, count: nc)
-        var remaining = [Int](repeating: 0, count: nc)
+        // The search's working arrays, touched O(n²m) times: raw memory, allocated once, so the
+        // inner loop has neither bounds checks nor the boxes of captured arrays.
+        let rowForCol = UnsafeMutableBufferPointer<Int>.allocate(capacity: nc)
+        let path = UnsafeMutableBufferPointer<Int>.allocate(capacity: nc)
+        let remaining = UnsafeMutableBufferPointer<Int>.allocate(capacity: nc)
+        let shortest = UnsafeMutableBufferPointer<Double>.allocate(capacity: nc)
+        let scannedCol = UnsafeMutableBufferPointer<Bool>.allocate(capacity: nc)
+        let scannedRow = UnsafeMutableBufferPointer<Bool>.allocate(capacity: nr)
+        defer {
+            for p in [rowForCol, path, remaining] { p.deallocate() }
+            shortest.deallocate()
+            scannedCol.deallocate()
+            scannedRow.deallocate()
+        }
+        rowForCol.initialize(repeating: -1)
+        path.initialize(repeating: -1)
 
         c.withUnsafeBufferPointer { cost in
-            for currentRow in 0..<nr {
-                // Dijkstra-like search for the shortest augmenting path from currentRow
-                // in the graph of reduced costs.
-                var minVal = 0.0
-                var numRemaining = nc
-                for it in 0..<nc { remaining[it] = nc - it - 1 }
-                for i in 0..<nr { scannedRow[i] = false }
-                for j in 0..<nc { scannedCol[j] = false; shortest[j] = .infinity }
-                var i = currentRow
-                var sink = -1
-                while sink == -1 {
-                    var index = -1
-                    var lowest = Double.infinity
-                    scannedRow[i] = true
-                    for it in 0..<numRemaining {
-                        let j = remaining[it]
-                        let r = minVal + cost[i * nc + j] - u[i] - v[j]
-                        if r < shortest[j] { path[j] = i; shortest[j] = r }
-                        // On ties prefer a free column: it ends the search sooner.
-                        if shortest[j] < lowest || (shortest[j] == lowest && rowForCol[j] == -1) {
-                            lowest = shortest[j]
-                            index = it
+            u.withUnsafeMutableBufferPointer { u in
+                v.withUnsafeMutableBufferPointer { v in
+                    colForRow.withUnsafeMutableBufferPointer { colForRow in
+                        for currentRow in 0..<nr {
+                            // Dijkstra-like search for the shortest augmenting path from currentRow
+                            // in the graph of reduced costs.
+                            var minVal = 0.0
+                            var numRemaining = nc
+                            for it in 0..<nc { remaining[it] = nc - it - 1 }
+                            scannedRow.initialize(repeating: false)
+                            scannedCol.initialize(repeating: false)
+                            shortest.initialize(repeating: .infinity)
+                            var i = currentRow
+                            var sink = -1
+                            while sink == -1 {
+                                var index = -1
+                                var lowest = Double.infinity
+                                scannedRow[i] = true
+                                let row = cost.baseAddress! + i * nc
+                                let offset = minVal - u[i]
+                                for it in 0..<numRemaining {
+                                    let j = remaining[it]
+                                    let r = offset + row[j] - v[j]
+                                    if r < shortest[j] { path[j] = i; shortest[j] = r }
+                                    // On ties prefer a free column: it ends the search sooner.
+                                    if shortest[j] < lowest || (shortest[j] == lowest && rowForCol[j] == -1) {
+                                        lowest = shortest[j]
+                                        index = it
+                                    }
+                                }
+                                minVal = lowest
+                                let j = remaining[index]
+                                if rowForCol[j] == -1 { sink = j } else { i = rowForCol[j] }
+                                scannedCol[j] = true
+                                numRemaining -= 1
+                                remaining[index] = remaining[numRemaining]
+                            }
+                            // Update the duals so reduced costs stay nonnegative, then augment along the path.
+                            u[currentRow] += minVal
+                            for r in 0..<nr where scannedRow[r] && r != currentRow {
+                                u[r] += minVal - shortest[colForRow[r]]
+                            }
+                            for j in 0..<nc where scannedCol[j] { v[j] -= minVal - shortest[j] }
+                            var j = sink
+                            while true {
+                                let r = path[j]
+                                rowForCol[j] = r
+                                swap(&colForRow[r], &j)
+                                if r == currentRow { break }
+                            }
                         }
                     }
-                    minVal = lowest
-                    let j = remaining[index]
-                    if rowForCol[j] == -1 { sink = j } else { i = rowForCol[j] }
-                    scannedCol[j] = true
-                    numRemaining -= 1
-                    remaining[index] = remaining[numRemaining]
-                }
-                // Update the duals so reduced costs stay nonnegative, then augment along the path.
-                u[currentRow] += minVal
-                for r in 0..<nr where scannedRow[r] && r != currentRow {
-                    u[r] += minVal - shortest[colForRow[r]]
-                }
-                for j in 0..<nc where scannedCol[j] { v[j] -= minVal - shortest[j] }
-                var j = sink
-                while true {
-                    let r = path[j]
-                    rowForCol[j] = r
-                    swap(&colForRow[r], &j)
-                    if r == currentRow { break }
                 }
             }
         }
