@@ -80,7 +80,15 @@ public struct LinearAssignment: Sendable {
             u.withUnsafeMutableBufferPointer { u in
                 v.withUnsafeMutableBufferPointer { v in
                     colForRow.withUnsafeMutableBufferPointer { colForRow in
-                        for currentRow in 0..<nr {
+                        var freeRows = Array(0..<nr)
+                        if nr == nc {
+                            freeRows = reduce(cost, n: nr, v: v, colForRow: colForRow, rowForCol: rowForCol)
+                            // Each assigned row's column is one of its cheapest in c − v: with u its
+                            // reduced cost there, every reduced cost is ≥ 0 and 0 on the assignment,
+                            // which is all the searches below need.
+                            for i in 0..<nr where colForRow[i] >= 0 { u[i] = cost[i * nc + colForRow[i]] - v[colForRow[i]] }
+                        }
+                        for currentRow in freeRows {
                             // Dijkstra-like search for the shortest augmenting path from currentRow
                             // in the graph of reduced costs.
                             var minVal = 0.0
@@ -132,6 +140,101 @@ public struct LinearAssignment: Sendable {
                 }
             }
         }
+        // The start may leave positive column potentials; on a square problem shifting every u
+        // up and every v down by the same amount changes no reduced cost and not Σu + Σv, and
+        // gives the v ≤ 0 the certificate documents.
+        if let shift = v.max(), shift > 0, nr == nc {
+            for j in 0..<nc { v[j] -= shift }
+            for i in 0..<nr { u[i] += shift }
+        }
         return (colForRow, u, v)
+    }
+
+    /// Jonker and Volgenant's (1987) start for a square problem: column reduction, reduction
+    /// transfer and two passes of augmenting row reduction. It sets the column potentials `v`
+    /// and assigns most rows, each to a column of least c − v in its row; the rows it leaves free
+    /// are returned for the shortest-path searches, which then have far fewer and shorter paths
+    /// to find. Row reduction is an auction with no minimum bid, so on near ties it could bid for
+    /// a long time: it stops after 4n bids and leaves the rest to the searches, which are exact.
+    private static func reduce(
+        _ cost: UnsafeBufferPointer<Double>, n: Int, v: UnsafeMutableBufferPointer<Double>,
+        colForRow: UnsafeMutableBufferPointer<Int>, rowForCol: UnsafeMutableBufferPointer<Int>
+    ) -> [Int] {
+        // Column reduction: each column's potential is its least cost; a row that is the least of
+        // one column takes it (of several, the column with the least cost).
+        var matches = [Int](repeating: 0, count: n)
+        for j in stride(from: n - 1, through: 0, by: -1) {
+            var best = 0
+            for i in 1..<n where cost[i * n + j] < cost[best * n + j] { best = i }
+            v[j] = cost[best * n + j]
+            matches[best] += 1
+            if matches[best] == 1 {
+                colForRow[best] = j
+                rowForCol[j] = best
+            } else if v[j] < v[colForRow[best]] {
+                rowForCol[colForRow[best]] = -1
+                colForRow[best] = j
+                rowForCol[j] = best
+            }
+        }
+        // Reduction transfer: a row matched once lowers its column's potential until its
+        // second-best column is as cheap, which leaves other rows more room.
+        var free: [Int] = []
+        for i in 0..<n {
+            if matches[i] == 0 {
+                free.append(i)
+            } else if matches[i] == 1 {
+                let j1 = colForRow[i]
+                var least = Double.infinity
+                for j in 0..<n where j != j1 { least = min(least, cost[i * n + j] - v[j]) }
+                if least.isFinite { v[j1] -= least }
+            }
+        }
+        // Augmenting row reduction: each free row takes its cheapest column, lowering its
+        // potential to the second-cheapest, and the row it displaces bids next.
+        var bids = 0
+        for _ in 0..<2 {
+            var k = 0
+            let pending = free
+            free = []
+            var queue = pending
+            while k < queue.count, bids < 4 * n {
+                let i = queue[k]
+                k += 1
+                bids += 1
+                var (least, second) = (cost[i * n] - v[0], Double.infinity)
+                var (j1, j2) = (0, -1)
+                for j in 1..<n {
+                    let h = cost[i * n + j] - v[j]
+                    if h < second {
+                        if h >= least {
+                            second = h
+                            j2 = j
+                        } else {
+                            (second, least, j2, j1) = (least, h, j1, j)
+                        }
+                    }
+                }
+                var displaced = rowForCol[j1]
+                if least < second {
+                    v[j1] -= second - least
+                } else if displaced >= 0, j2 >= 0 {
+                    j1 = j2
+                    displaced = rowForCol[j2]
+                }
+                colForRow[i] = j1
+                rowForCol[j1] = i
+                if displaced >= 0 {
+                    colForRow[displaced] = -1
+                    if least < second {
+                        queue.insert(displaced, at: k)  // it bids again at once
+                    } else {
+                        free.append(displaced)
+                    }
+                }
+            }
+            free += queue[k...]
+        }
+        return free
     }
 }
