@@ -27,6 +27,9 @@ public enum WeightMatching {
             group.axes.map { PermutationSpec.unfold(a[$0.slot], along: $0, units: group.size) }
         }
         var rng = SeededRandom(seed: seed)
+        // One term of a group's similarity per axis, kept between steps and updated only when the
+        // permutations it depends on change (see SimilarityTerm).
+        var terms: [[SimilarityTerm?]] = spec.groups.map { [SimilarityTerm?](repeating: nil, count: $0.axes.count) }
         var sweeps = 0
         while sweeps < maximumSweeps {
             sweeps += 1
@@ -35,13 +38,19 @@ public enum WeightMatching {
                 let n = spec.groups[g].size
                 var similarity = Matrix<Double>(rows: n, cols: n)
                 for (k, axis) in spec.groups[g].axes.enumerated() {
-                    var wb = b[axis.slot]
-                    for other in axesOfSlot[axis.slot] where other.group != g {
-                        wb = PermutationSpec.permute(wb, along: other.axis, by: permutations[other.group])
+                    let others = axesOfSlot[axis.slot].filter { $0.group != g }
+                    let key = others.map { permutations[$0.group] }
+                    if terms[g][k]?.key != key {
+                        var wb = b[axis.slot]
+                        for other in others { wb = PermutationSpec.permute(wb, along: other.axis, by: permutations[other.group]) }
+                        let unfoldedB = PermutationSpec.unfold(wb, along: axis, units: n)
+                        if terms[g][k] == nil {
+                            terms[g][k] = SimilarityTerm(unfoldedA[g][k], unfoldedB, key: key)
+                        } else {
+                            terms[g][k]!.update(unfoldedA[g][k], unfoldedB, key: key)
+                        }
                     }
-                    gemm(
-                        into: &similarity, unfoldedA[g][k],
-                        PermutationSpec.unfold(wb, along: axis, units: n), transposeB: true, beta: 1)
+                    similarity.add(terms[g][k]!.product)
                 }
                 let assignment = try LinearAssignment(cost: similarity, maximize: true).permutation
                 let before = (0..<n).reduce(0.0) { $0 + similarity[$1, permutations[g][$1]] }
@@ -55,5 +64,46 @@ public enum WeightMatching {
             if !improved { break }
         }
         return Result(permutations: permutations, sweeps: sweeps)
+    }
+}
+
+/// One term A·Bᵀ of a group's similarity, A and B a tensor of each network unfolded along the
+/// group's axis, with B's other axes permuted by the other groups. Between two visits of a
+/// group only those permutations change, usually in a few places once the search settles, so
+/// only a few columns of B differ: the product is updated by A[:, changed]·(ΔB[:, changed])ᵀ, a
+/// product of rank the number of changed columns, instead of being formed again. (A tensor
+/// that no other group touches, such as the first layer's, never changes at all.)
+struct SimilarityTerm {
+    private(set) var product: Matrix<Double>
+    /// The permutations of the other groups that B was permuted by.
+    private(set) var key: [[Int]]
+    private var b: Matrix<Double>
+
+    init(_ a: Matrix<Double>, _ b: Matrix<Double>, key: [[Int]]) {
+        product = matmul(a, b, transposeB: true)
+        self.b = b
+        self.key = key
+    }
+
+    mutating func update(_ a: Matrix<Double>, _ newB: Matrix<Double>, key: [[Int]]) {
+        var differs = [Bool](repeating: false, count: b.cols)
+        b.withUnsafeBufferPointer { old in
+            newB.withUnsafeBufferPointer { new in
+                for i in 0..<old.count where old[i] != new[i] { differs[i % b.cols] = true }
+            }
+        }
+        let changed = differs.indices.filter { differs[$0] }
+        // Past a third of the columns the update costs about what forming the product again does.
+        if 3 * changed.count > 2 * b.cols {
+            self = SimilarityTerm(a, newB, key: key)
+            return
+        }
+        if !changed.isEmpty {
+            var delta = newB.columns(changed)
+            delta.add(b.columns(changed), scaledBy: -1)
+            gemm(into: &product, a.columns(changed), delta, transposeB: true, beta: 1)
+        }
+        b = newB
+        self.key = key
     }
 }
