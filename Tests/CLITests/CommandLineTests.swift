@@ -188,6 +188,8 @@ final class CommandLineTests: XCTestCase {
     func testBench() throws {
         assertParses(["bench", "--quick", "--only", "linalg"], as: "BenchCommand")
         assertRefuses(["bench", "--only", "nothing"], ["nothing"])
+        assertRefuses(["bench", "--peer-inputs", "no-such-folder"], ["no-such-folder", "no such folder"])
+        assertRefuses(["bench", "--peer-inputs", ".", "--only", "linalg"], ["--peer-inputs", "--only"])
         let o = try assertJSON(["bench", "--quick", "--only", "linalg"], keys: ["version", "results"])
         XCTAssertFalse((o["results"] as? [Any])?.isEmpty ?? true)
     }

@@ -130,6 +130,14 @@ final class NetworkErrorTests: XCTestCase {
         assertMessage(try Models.load("demo:nope"), contains: ["unknown demo model 'demo:nope'", "demo:mlp-1"])
     }
 
+    /// Data given where the model goes is named as data, not reported as a corrupt model.
+    func testDataFileGivenAsAModel() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("acts-\(UUID()).npy")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try NPY.write(Tensor([Float](repeating: 0, count: 8), shape: [2, 4]), to: url)
+        assertMessage(try Models.load(url.path), contains: [url.lastPathComponent, ".npy file holds data, not a model", "--data"])
+    }
+
     func testDataMismatch() throws {
         let net = try build([fc], tensors: ["fc.weight": zeros([3, 4]), "fc.bias": zeros([3])])
         let wide = Dataset(name: "acts.npy", x: Matrix(rows: 2, cols: 5), labels: nil, sampleShape: [5])

@@ -34,6 +34,15 @@ struct BenchCommand: ParsableCommand {
     var peerInputs: String?
 
     func validate() throws {
+        if let peerInputs {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: peerInputs, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--peer-inputs \(peerInputs): no such folder (scripts/bench-peers writes it)")
+            }
+            guard only == nil, !quick else {
+                throw ValidationError("--peer-inputs runs the peer comparison alone; leave out --only and --quick")
+            }
+        }
         let known = Set(Self.groups.map { $0.name })
         for name in selectedNames where !known.contains(name) {
             throw ValidationError("unknown benchmark group '\(name)'; known: \(known.sorted().joined(separator: ", "))")

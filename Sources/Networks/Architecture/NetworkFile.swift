@@ -7,6 +7,13 @@ import TensorIO
 public enum NetworkFile {
     /// Loads a network; `architecture` is the sidecar JSON, needed when the file has none embedded.
     public static func load(_ url: URL, architecture: URL? = nil) throws -> Network<Float> {
+        // A data file given where the model goes would otherwise be reported as a corrupt
+        // safetensors header.
+        let ext = url.pathExtension.lowercased()
+        if ["npy", "npz", "csv"].contains(ext) {
+            throw NetworkError(
+                "\(url.path): a .\(ext) file holds data, not a model; a model is a .safetensors file (data goes after --data)")
+        }
         let file = try SafeTensors.read(url)
         let spec: ArchitectureSpec
         if let architecture {

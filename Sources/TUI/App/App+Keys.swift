@@ -225,7 +225,9 @@ extension App {
     /// Writes the current result's figures and caveats as CSV (`E`) and says where.
     public func exportFigures() {
         guard let view = currentView else { message = ("no view to export", Theme.dim); return }
-        guard let figures = view.figures else { message = ("\(view.title) has no figures to export (yet)", Theme.dim); return }
+        guard let figures = view.figures else {
+            message = ("\(view.title) has no figures to export now (e exports what it shows)", Theme.dim); return
+        }
         do {
             let url = try ExportFiles.write(in: options.exportDirectory, kinds: ["\(view.kind)-figures"], ext: "csv") {
                 try figures.exactTable.writeCSV(to: $0[0])
