@@ -70,10 +70,21 @@ public func gram<T>(_ a: Matrix<T>, transpose: Bool = true) -> Matrix<T> {
             T.syrk(
                 trans: transpose, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: a.cols,
                 beta: 0, c: pc.baseAddress!, ldc: n)
-            for i in 0..<n { for j in 0..<i { pc[i * n + j] = pc[j * n + i] } }
         }
     }
+    c.fillLowerTriangle()
     return c
+}
+
+extension Matrix {
+    /// Copies the upper triangle of a square matrix into the lower, as after syrk, which
+    /// computes only the upper.
+    mutating func fillLowerTriangle() {
+        let n = rows
+        withUnsafeMutableBufferPointer { p in
+            for i in 0..<n { for j in 0..<i { p[i * n + j] = p[j * n + i] } }
+        }
+    }
 }
 
 /// x·y through BLAS.

@@ -35,9 +35,7 @@ public enum TallProducts {
                 T.syrk(trans: true, n: n, k: count, alpha: 1, a: pa.baseAddress! + start * n, lda: n, beta: 0, c: c, ldc: n)
             }
         }
-        g.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n { for j in 0..<i { p[i * n + j] = p[j * n + i] } }
-        }
+        g.fillLowerTriangle()
         return g
     }
 

@@ -33,7 +33,8 @@ public enum LRPRule: Equatable, Sendable, CustomStringConvertible {
     case gamma(Double?)
 
     /// The rule names `parse` accepts, with their optional parameters.
-    public static let syntax = "lrp0, epsilon[:E], zplus, alphabeta[:A:B], zb[:LOW:HIGH], w2, flat, gamma[:G]"
+    public static let forms = ["lrp0", "epsilon[:E]", "zplus", "alphabeta[:A:B]", "zb[:LOW:HIGH]", "w2", "flat", "gamma[:G]"]
+    public static let syntax = forms.joined(separator: ", ")
 
     /// Parses `NAME[:PARAM[:PARAM]]` as written on the command line: `epsilon:0.25`,
     /// `alphabeta:2:1`, `zb:-1:1`, `gamma`, … (aliases: `0`, `eps`, `z+`, `alpha2beta1`,

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Interpret
 import LinAlg
@@ -14,11 +13,6 @@ enum PeerBenchmarks {
 
     static func run(inputs folder: URL, report: (BenchmarkRecord) -> Void) throws {
         func file(_ name: String) -> URL { folder.appendingPathComponent(name) }
-        func matrix(_ name: String) throws -> Matrix<Double> {
-            let t = try NPY.read(file(name))
-            guard t.shape.count == 2 else { throw ValidationError("\(name): expected a matrix, got shape \(t.shape)") }
-            return Matrix(rows: t.shape[0], cols: t.shape[1], storage: t.doubles())
-        }
 
         for model in ["mlp", "cnn"] {
             let network = try NetworkFile.load(file("\(model).safetensors"), architecture: file("\(model).arch.json"))
@@ -38,7 +32,7 @@ enum PeerBenchmarks {
         report(BenchmarkRecord(group: name, name: "linear cka from .npy", size: "10000 × 512", seconds: tc, rate: nil, unit: nil))
 
         for n in [256, 512, 1024] {
-            let cost = try matrix("assignment-\(n).npy")
+            let cost = try NPY.read(file("assignment-\(n).npy")).matrix(Double.self)
             let t = try Stopwatch.best(budget: 2) { _ = try LinearAssignment(cost: cost) }
             report(BenchmarkRecord(group: name, name: "linear assignment", size: "n \(n)", seconds: t, rate: nil, unit: nil))
         }

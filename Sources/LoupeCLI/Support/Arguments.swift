@@ -20,7 +20,7 @@ extension LRPComposite: ExpressibleByArgument {
         self = c
     }
 
-    public static var allValueStrings: [String] { names + LRPRule.syntax.components(separatedBy: ", ") }
+    public static var allValueStrings: [String] { names + LRPRule.forms }
 }
 
 extension CKAKernel.Kind: ExpressibleByArgument {}
