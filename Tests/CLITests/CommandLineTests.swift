@@ -189,7 +189,8 @@ final class CommandLineTests: XCTestCase {
         assertParses(["bench", "--quick", "--only", "linalg"], as: "BenchCommand")
         assertRefuses(["bench", "--only", "nothing"], ["nothing"])
         assertRefuses(["bench", "--peer-inputs", "no-such-folder"], ["no-such-folder", "no such folder"])
-        assertRefuses(["bench", "--peer-inputs", ".", "--only", "linalg"], ["--peer-inputs", "--only"])
+        assertRefuses(["bench", "--peer-inputs", ".", "--only", "linalg"], ["peer row", "linalg", "lrp-cnn"])
+        assertRefuses(["bench", "--peer-inputs", ".", "--quick"], ["--peer-inputs", "--quick"])
         let o = try assertJSON(["bench", "--quick", "--only", "linalg"], keys: ["version", "results"])
         XCTAssertFalse((o["results"] as? [Any])?.isEmpty ?? true)
     }

@@ -15,6 +15,8 @@ struct BenchCommand: ParsableCommand {
               loupe bench                    every group, full sizes
               loupe bench --only linalg      just the linear-algebra layer
               loupe bench --quick --json     small sizes, as JSON (what CI runs)
+              loupe bench --peer-inputs DIR --only lrp-cnn
+                                             one row of scripts/bench-peers
             """)
     )
 
@@ -26,7 +28,11 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Print the results as one JSON object.") var json = false
     @Flag(help: "Smaller problem sizes, for a quick check.") var quick = false
-    @Option(help: "Comma-separated groups to run (\(groups.map { $0.name }.joined(separator: ", "))).")
+    @Option(
+        help: """
+            Comma-separated groups to run (\(groups.map { $0.name }.joined(separator: ", "))); with --peer-inputs, \
+            rows of the comparison (\(PeerBenchmarks.rows.joined(separator: ", "))).
+            """)
     var only: String?
     @Option(
         help: ArgumentHelp(
@@ -39,18 +45,19 @@ struct BenchCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: peerInputs, isDirectory: &isFolder), isFolder.boolValue else {
                 throw ValidationError("--peer-inputs \(peerInputs): no such folder (scripts/bench-peers writes it)")
             }
-            guard only == nil, !quick else {
-                throw ValidationError("--peer-inputs runs the peer comparison alone; leave out --only and --quick")
+            guard !quick else {
+                throw ValidationError("--peer-inputs runs the peer comparison at its full sizes; leave out --quick")
             }
         }
-        let known = Set(Self.groups.map { $0.name })
+        let (what, known) = peerInputs == nil ? ("group", Self.groups.map { $0.name }) : ("peer row", PeerBenchmarks.rows)
         for name in selectedNames where !known.contains(name) {
-            throw ValidationError("unknown benchmark group '\(name)'; known: \(known.sorted().joined(separator: ", "))")
+            throw ValidationError("unknown benchmark \(what) '\(name)'; known: \(known.joined(separator: ", "))")
         }
     }
 
     private var selectedNames: [String] {
-        only?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? Self.groups.map { $0.name }
+        only?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            ?? (peerInputs == nil ? Self.groups.map { $0.name } : PeerBenchmarks.rows)
     }
 
     func run() throws {
@@ -59,7 +66,7 @@ struct BenchCommand: ParsableCommand {
         let progress = ProgressBar("bench")
         if let peerInputs {
             try LinAlgBenchmarks.run(&context) { records.append($0) }
-            try PeerBenchmarks.run(inputs: URL(fileURLWithPath: peerInputs)) { records.append($0) }
+            try PeerBenchmarks.run(inputs: URL(fileURLWithPath: peerInputs), rows: selectedNames) { records.append($0) }
         }
         for group in Self.groups where peerInputs == nil && selectedNames.contains(group.name) {
             progress.update(nil, "\(group.name)…", force: true)

@@ -10,11 +10,13 @@ import TensorIO
 /// peers in theirs; loading the inputs is timed only where the row says "from .npy".
 enum PeerBenchmarks {
     static let name = "peers"
+    /// The rows, named as scripts/bench-peers names them (its `--only`).
+    static let rows = ["lrp-mlp", "lrp-cnn", "cka", "assignment", "weight-matching", "sae-standard", "sae-topk"]
 
-    static func run(inputs folder: URL, report: (BenchmarkRecord) -> Void) throws {
+    static func run(inputs folder: URL, rows selected: [String], report: (BenchmarkRecord) -> Void) throws {
         func file(_ name: String) -> URL { folder.appendingPathComponent(name) }
 
-        for model in ["mlp", "cnn"] {
+        for model in ["mlp", "cnn"] where selected.contains("lrp-\(model)") {
             let network = try NetworkFile.load(file("\(model).safetensors"), architecture: file("\(model).arch.json"))
             let x = try DataSource.load(file("\(model)-x.npy").path).x
             let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: .epsilonPlus))
@@ -25,35 +27,41 @@ enum PeerBenchmarks {
                     rate: Double(x.rows) / t, unit: "explanations/s"))
         }
 
-        let tc = try Stopwatch.best(budget: 3, maxRuns: 5) {
-            let x = try DataSource.load(file("cka-x.npy").path).x, y = try DataSource.load(file("cka-y.npy").path).x
-            _ = try CKA.similarity(x, y)
+        if selected.contains("cka") {
+            let t = try Stopwatch.best(budget: 3, maxRuns: 5) {
+                let x = try DataSource.load(file("cka-x.npy").path).x, y = try DataSource.load(file("cka-y.npy").path).x
+                _ = try CKA.similarity(x, y)
+            }
+            report(BenchmarkRecord(group: name, name: "linear cka from .npy", size: "10000 × 512", seconds: t, rate: nil, unit: nil))
         }
-        report(BenchmarkRecord(group: name, name: "linear cka from .npy", size: "10000 × 512", seconds: tc, rate: nil, unit: nil))
 
-        for n in [256, 512, 1024] {
+        for n in [256, 512, 1024] where selected.contains("assignment") {
             let cost = try NPY.read(file("assignment-\(n).npy")).matrix(Double.self)
             let t = try Stopwatch.best(budget: 2) { _ = try LinearAssignment(cost: cost) }
             report(BenchmarkRecord(group: name, name: "linear assignment", size: "n \(n)", seconds: t, rate: nil, unit: nil))
         }
 
-        let a = try NetworkFile.load(file("wm-a.safetensors"), architecture: file("wm.arch.json"))
-        let b = try NetworkFile.load(file("wm-b.safetensors"), architecture: file("wm.arch.json"))
-        let spec = try PermutationSpec(a)
-        let ta = PermutationSpec.tensors(of: a), tb = PermutationSpec.tensors(of: b)
-        var sweeps = 0
-        let tw = try Stopwatch.best(budget: 3, maxRuns: 3) { sweeps = try WeightMatching.run(spec, a: ta, b: tb, seed: 0).sweeps }
-        report(
-            BenchmarkRecord(
-                group: name, name: "weight matching", size: "784-512-512-512-10", seconds: tw, rate: nil, unit: nil,
-                note: "\(sweeps) sweeps"))
+        if selected.contains("weight-matching") {
+            let a = try NetworkFile.load(file("wm-a.safetensors"), architecture: file("wm.arch.json"))
+            let b = try NetworkFile.load(file("wm-b.safetensors"), architecture: file("wm.arch.json"))
+            let spec = try PermutationSpec(a)
+            let ta = PermutationSpec.tensors(of: a), tb = PermutationSpec.tensors(of: b)
+            var sweeps = 0
+            let t = try Stopwatch.best(budget: 3, maxRuns: 3) { sweeps = try WeightMatching.run(spec, a: ta, b: tb, seed: 0).sweeps }
+            report(
+                BenchmarkRecord(
+                    group: name, name: "weight matching", size: "784-512-512-512-10", seconds: t, rate: nil, unit: nil,
+                    note: "\(sweeps) sweeps"))
+        }
 
+        let architectures = [(SAEArchitecture.standard, "sae-standard"), (.topk, "sae-topk")].filter { selected.contains($0.1) }
+        guard !architectures.isEmpty else { return }
         let acts = try DataSource.load(file("sae-x.npy").path).x
-        for (architecture, k) in [(SAEArchitecture.standard, 32), (.topk, 32)] {
+        for (architecture, _) in architectures {
             var session = try SAETrainingSession(
                 source: ActivationMatrix(acts, name: "sae-x"),
                 options: SAETrainingOptions(
-                    architecture: architecture, latents: 8 * acts.cols, k: k, steps: 1000, batchSize: acts.rows, seed: 1))
+                    architecture: architecture, latents: 8 * acts.cols, k: 32, steps: 1000, batchSize: acts.rows, seed: 1))
             _ = try session.advance()  // the first step allocates the optimiser state
             let t = try Stopwatch.best(budget: 3, maxRuns: 5) { _ = try session.advance() }
             report(
