@@ -1,5 +1,8 @@
 /// Elementwise operations and reductions. The loops run over raw buffers so the optimiser
 /// vectorises them; anything that is a product goes through BLAS instead (Products.swift).
+/// Two shapes stay scalar and are avoided: Array.map, and buffer subscripts at `base + c`
+/// (row loops index from a row pointer instead). Bodies stay small, so that cross-module
+/// optimisation still specialises them where they are used.
 extension Matrix {
     private func checkSameShape(_ other: Matrix, _ op: String) {
         precondition(
@@ -22,7 +25,13 @@ extension Matrix {
     }
 
     public func map(_ f: (T) -> T) -> Matrix {
-        Matrix(rows: rows, cols: cols, storage: storage.map(f))
+        var out = [T](repeating: 0, count: count)
+        storage.withUnsafeBufferPointer { a in
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<o.count { o[i] = f(a[i]) }
+            }
+        }
+        return Matrix(rows: rows, cols: cols, storage: out)
     }
 
     public static func + (a: Matrix, b: Matrix) -> Matrix { a.zipMap(b, "+", +) }
@@ -62,11 +71,13 @@ extension Matrix {
     private mutating func combineEachRow(with vector: [T], _ caller: StaticString, _ combine: (inout T, T) -> Void) {
         precondition(vector.count == cols, "\(caller): \(vector.count) values for \(cols) columns")
         let cols = self.cols
+        guard rows > 0, cols > 0 else { return }
         vector.withUnsafeBufferPointer { v in
             storage.withUnsafeMutableBufferPointer { s in
+                let pv = v.baseAddress!
                 for r in 0..<rows {
-                    let base = r * cols
-                    for c in 0..<cols { combine(&s[base + c], v[c]) }
+                    let row = s.baseAddress! + r * cols
+                    for c in 0..<cols { combine(&row[c], pv[c]) }
                 }
             }
         }

@@ -3,26 +3,64 @@ import Networks
 
 /// A linear or conv2d layer as the map z = W·a + b, with the two products every LRP rule is
 /// built from: W′·a and W′ᵀ·s for a modified weight W′ of the same shape. Both go through one
-/// gemm for the whole batch (im2col for a convolution). Sums of several products are formed
-/// before a convolution's layout is converted back, so each sum costs one conversion.
+/// gemm for the whole batch (im2col for a convolution), and both stay in the *product layout*:
+/// a row per sample for a dense layer, a row per (sample, output position) with a column per
+/// channel for a convolution, the layout its gemm reads and writes. A rule converts the upper
+/// relevance into it once, forms every quotient there, and only the last product (col2im)
+/// returns to the layer's input layout; the forward pass leaves its im2col patches and its z
+/// in that layout for the rules to reuse.
+///
+/// A convolution on small images runs as the dense matrix it is (`Conv2d.unrolled`): its
+/// products then do up to `unrollingCost` times the multiply-adds, all in one gemm, where the
+/// im2col gather, col2im scatter and layout changes around a convolution's own gemm cost more
+/// than a hundred multiply-adds per patch element on 8×8 images.
 struct AffineLayer<T: BLASScalar>: Sendable {
     enum Kind: Sendable {
         case dense
         case conv(Conv2d<T>)
     }
 
+    /// How products are formed: an unrolled convolution is `.dense`.
     let kind: Kind
-    /// [out, in] (dense) or [out channels, in·kh·kw] (conv).
+    /// The layer's weight and bias as its rules modify them: [out, in] and per output (dense),
+    /// [out channels, in·kh·kw] and per channel (conv, unrolled or not).
+    let layerWeight: Matrix<T>
+    let layerBias: [T]?
+    /// The same in the form products use (`operand`): unrolled for an unrolled convolution.
     let weight: Matrix<T>
     let bias: [T]?
+    /// The convolution whose kernels `operand` unrolls.
+    private let unrolling: Conv2d<T>?
 
-    init?(_ layer: Layer<T>) {
+    /// The most multiply-adds an unrolled convolution may do per multiply-add of the
+    /// convolution itself (its H·W over kh·kw), and the most entries its dense matrix may have.
+    static var unrollingCost: Int { 16 }
+    static var unrollingEntries: Int { 1 << 22 }
+
+    init?(_ layer: Layer<T>, convolutions: LRPConvolutionProducts) {
         switch layer.operation {
-        case .linear(let l): kind = .dense; weight = l.weight; bias = l.bias
-        case .conv2d(let c): kind = .conv(c); weight = c.weight; bias = c.bias
-        default: return nil
+        case .linear(let l):
+            (kind, layerWeight, layerBias, unrolling) = (.dense, l.weight, l.bias, nil)
+        case .conv2d(let c):
+            let g = c.geometry
+            let unroll =
+                convolutions == .fastest
+                && g.height * g.width <= Self.unrollingCost * g.kernel.h * g.kernel.w
+                && g.inputSize <= Self.unrollingEntries / max(c.outputSize, 1)
+            (kind, layerWeight, layerBias, unrolling) = (unroll ? .dense : .conv(c), c.weight, c.bias, unroll ? c : nil)
+        default:
+            return nil
         }
+        let conv = unrolling
+        weight = conv?.unrolled(layerWeight) ?? layerWeight
+        bias = layerBias.map { conv?.perOutputElement($0) ?? $0 }
     }
+
+    /// A weight of the layer's shape in the form products use.
+    func operand(_ w: Matrix<T>) -> Matrix<T> { unrolling?.unrolled(w) ?? w }
+
+    /// A bias of the layer's shape in the form products use.
+    func operand(bias b: [T]?) -> [T]? { b.map { unrolling?.perOutputElement($0) ?? $0 } }
 
     var inputSize: Int {
         switch kind {
@@ -37,6 +75,13 @@ struct AffineLayer<T: BLASScalar>: Sendable {
         let rows: Matrix<T>
     }
 
+    /// What the forward pass leaves for the relevance pass: the prepared input and
+    /// z = W·a + b in the product layout.
+    struct Forward {
+        let input: Input
+        let z: Matrix<T>
+    }
+
     func prepare(_ a: Matrix<T>) -> Input {
         switch kind {
         case .dense: return Input(samples: a.rows, rows: a)
@@ -44,42 +89,57 @@ struct AffineLayer<T: BLASScalar>: Sendable {
         }
     }
 
-    /// Σ_k W_k·a_k + b, one row per sample in the layer's output layout; `bias` is per output
-    /// unit (dense) or per channel (conv).
-    func apply(_ terms: [(input: Input, weight: Matrix<T>)], bias b: [T]? = nil) -> Matrix<T> {
-        let first = terms[0].input.rows
-        var z = Matrix<T>(rows: first.rows, cols: weight.rows)
+    /// The layer's output for `a` (as the layer computes it: the same products in the same
+    /// order), with what the relevance pass reuses.
+    func forward(_ a: Matrix<T>) -> (output: Matrix<T>, kept: Forward) {
+        let input = prepare(a)
+        let z = product([(input, weight)], bias: bias)
+        return (outputLayout(z, samples: a.rows), Forward(input: input, z: z))
+    }
+
+    /// Output-shaped values, one row per sample, in the product layout.
+    func productLayout(_ y: Matrix<T>) -> Matrix<T> {
+        switch kind {
+        case .dense: return y
+        case .conv(let c): return c.channelsToPositions(y)
+        }
+    }
+
+    /// The inverse of `productLayout`.
+    private func outputLayout(_ z: Matrix<T>, samples: Int) -> Matrix<T> {
+        switch kind {
+        case .dense: return z
+        case .conv(let c): return c.positionsToChannels(z, samples: samples)
+        }
+    }
+
+    /// Σ_k W_k·a_k + b in the product layout; `bias` is per output unit (dense) or per channel
+    /// (conv).
+    func product(_ terms: [(input: Input, weight: Matrix<T>)], bias b: [T]? = nil) -> Matrix<T> {
+        var z = Matrix<T>(rows: terms[0].input.rows.rows, cols: weight.rows)
         for (k, term) in terms.enumerated() {
             gemm(into: &z, term.input.rows, term.weight, transposeB: true, beta: k == 0 ? 0 : 1)
         }
         if let b { z.addToEachRow(b) }
+        return z
+    }
+
+    /// Σ_k α_k W_kᵀ·s_k for s_k in the product layout, one row per sample in the layer's input
+    /// layout.
+    func transposedProduct(_ terms: [(s: Matrix<T>, weight: Matrix<T>, scale: T)], samples: Int) -> Matrix<T> {
+        var out = Matrix<T>(rows: terms[0].s.rows, cols: weight.cols)
+        for (k, t) in terms.enumerated() { gemm(into: &out, t.s, t.weight, alpha: t.scale, beta: k == 0 ? 0 : 1) }
         switch kind {
-        case .dense: return z
-        case .conv(let c): return c.positionsToChannels(z, samples: terms[0].input.samples)
+        case .dense: return out
+        case .conv(let c): return c.col2im(out, samples: samples)
         }
     }
 
-    /// Σ_k α_k W_kᵀ·s_k, one row per sample in the layer's input layout.
-    func applyTransposed(_ terms: [(s: Matrix<T>, weight: Matrix<T>, scale: T)]) -> Matrix<T> {
-        let samples = terms[0].s.rows
-        switch kind {
-        case .dense:
-            var out = Matrix<T>(rows: samples, cols: weight.cols)
-            for (k, t) in terms.enumerated() { gemm(into: &out, t.s, t.weight, alpha: t.scale, beta: k == 0 ? 0 : 1) }
-            return out
-        case .conv(let c):
-            var patches = Matrix<T>(rows: samples * c.geometry.outPositions, cols: weight.cols)
-            for (k, t) in terms.enumerated() {
-                gemm(into: &patches, c.channelsToPositions(t.s), t.weight, alpha: t.scale, beta: k == 0 ? 0 : 1)
-            }
-            return c.col2im(patches, samples: samples)
-        }
-    }
-
-    /// One sample whose every input is `value` (a rule's constant reference point: the ones of
-    /// w² and flat, the box corners of zB). Padding stays zero, as in torch.
-    func constantInput(_ value: T) -> Input {
-        prepare(Matrix(rows: 1, cols: inputSize, repeating: value))
+    /// W′·c + b′ for one sample whose every input is `value` (a rule's constant reference
+    /// point: the ones of w² and flat, the box corners of zB), in the product layout (that one
+    /// sample's rows). Padding stays zero, as in torch.
+    func constantProduct(_ value: T, weight w: Matrix<T>, bias b: [T]? = nil) -> Matrix<T> {
+        product([(prepare(Matrix(rows: 1, cols: inputSize, repeating: value)), w)], bias: b)
     }
 }
 
@@ -101,14 +161,33 @@ extension Matrix {
         }
     }
 
-    /// The same row repeated for each of `rows` samples (a sample-independent denominator).
-    func broadcastRows(_ rows: Int) -> Matrix {
-        precondition(self.rows == 1, "broadcastRows: needs one row, has \(self.rows)")
-        return Matrix(rows: rows, cols: cols, storage: Array([[T]](repeating: storage, count: rows).joined()))
+    /// The matrix stacked `times` times: one sample's product-layout rows repeated for each
+    /// sample of a batch (a sample-independent denominator).
+    func stacked(_ times: Int) -> Matrix {
+        Matrix(rows: rows * times, cols: cols, storage: Array([[T]](repeating: storage, count: times).joined()))
     }
 
-    /// Sum of each row, accumulated in Float64.
+    /// Sum of each row, accumulated in Float64 (in four interleaved sums, so that the additions
+    /// do not wait on each other).
     var rowSumsDouble: [Double] {
-        (0..<rows).map { r in row(r).reduce(0.0) { $0 + Double($1) } }
+        withUnsafeBufferPointer { p in
+            (0..<rows).map { r in
+                var sums = (0.0, 0.0, 0.0, 0.0)
+                var i = r * cols
+                let end = i + cols
+                while i + 4 <= end {
+                    sums.0 += Double(p[i])
+                    sums.1 += Double(p[i + 1])
+                    sums.2 += Double(p[i + 2])
+                    sums.3 += Double(p[i + 3])
+                    i += 4
+                }
+                while i < end {
+                    sums.0 += Double(p[i])
+                    i += 1
+                }
+                return (sums.0 + sums.1) + (sums.2 + sums.3)
+            }
+        }
     }
 }

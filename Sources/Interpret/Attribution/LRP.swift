@@ -27,7 +27,12 @@ public struct LRP<T: BLASScalar>: Sendable {
         case pass
     }
 
-    public init(network: Network<T>, configuration: LRPConfiguration = LRPConfiguration()) throws {
+    /// `convolutions` chooses how convolutions are multiplied; the results agree to rounding,
+    /// and `.patches` exists so that tests can hold the two forms to each other.
+    public init(
+        network: Network<T>, configuration: LRPConfiguration = LRPConfiguration(),
+        convolutions: LRPConvolutionProducts = .fastest
+    ) throws {
         let layers = Array(network.layers[0..<network.scoreIndex])
         guard !layers.isEmpty else { throw InterpretError("model '\(network.name)' has no layers to explain") }
         let rules = try configuration.rules(for: layers, network: network.name, inputRange: network.input.range)
@@ -40,7 +45,7 @@ public struct LRP<T: BLASScalar>: Sendable {
             case .linear, .conv2d:
                 step = .affine(
                     AffineRule(
-                        rule: rules[i]!, map: AffineLayer(layer)!, stabilizer: configuration.stabilizer,
+                        rule: rules[i]!, map: AffineLayer(layer, convolutions: convolutions)!, stabilizer: configuration.stabilizer,
                         biasAbsorbsRelevance: configuration.biasAbsorbsRelevance))
                 text = rules[i]!.description
             case .bilinear(let b):
@@ -77,7 +82,7 @@ public struct LRP<T: BLASScalar>: Sendable {
     public func explain(_ x: Matrix<T>, target: AttributionTarget, labels: [Int]? = nil) throws -> LRPBatch<T> {
         try checkInput(x)
         let trace = forward(x)
-        let (directions, classes) = try target.directions(scores: trace[trace.count - 1], labels: labels)
+        let (directions, classes) = try target.directions(scores: trace.scores, labels: labels)
         return propagate(trace: trace, directions: directions, classes: classes)
     }
 
@@ -101,15 +106,44 @@ public struct LRP<T: BLASScalar>: Sendable {
         }
     }
 
-    /// The input and every layer's output up to the scores.
-    private func forward(_ x: Matrix<T>) -> [Matrix<T>] {
-        var trace = [x]
-        for layer in network.layers[0..<steps.count] { trace.append(layer.forward(trace[trace.count - 1])) }
+    /// The input and every layer's output up to the scores, with what each layer's relevance
+    /// pass reuses from its forward pass.
+    private struct Trace {
+        var activations: [Matrix<T>]
+        var kept: [Kept]
+        var scores: Matrix<T> { activations[activations.count - 1] }
+    }
+
+    private enum Kept {
+        case nothing
+        case affine(AffineLayer<T>.Forward)
+        /// Each max-pooling window's winner.
+        case winners([Int32])
+    }
+
+    private func forward(_ x: Matrix<T>) -> Trace {
+        var trace = Trace(activations: [x], kept: [])
+        for (layer, step) in zip(network.layers, steps) {
+            let a = trace.activations[trace.activations.count - 1]
+            switch step {
+            case .affine(let rule):
+                let (output, kept) = rule.map.forward(a)
+                trace.activations.append(output)
+                trace.kept.append(.affine(kept))
+            case .maxPool(let pool):
+                let winners = pool.winners(a)
+                trace.activations.append(pool.gather(a, winners: winners))
+                trace.kept.append(.winners(winners))
+            case .bilinear, .averagePool, .pass:
+                trace.activations.append(layer.forward(a))
+                trace.kept.append(.nothing)
+            }
+        }
         return trace
     }
 
-    private func propagate(trace: [Matrix<T>], directions: Matrix<T>, classes: [Int?]) -> LRPBatch<T> {
-        let scores = trace[steps.count]
+    private func propagate(trace: Trace, directions: Matrix<T>, classes: [Int?]) -> LRPBatch<T> {
+        let scores = trace.scores
         var r = directions.hadamard(scores)
         var totals = Matrix<Double>(rows: r.rows, cols: steps.count + 1)
         func record(_ r: Matrix<T>, at column: Int) {
@@ -117,20 +151,29 @@ public struct LRP<T: BLASScalar>: Sendable {
         }
         record(r, at: steps.count)
         for (i, step) in steps.enumerated().reversed() {
-            let a = trace[i]
-            switch step {
-            case .affine(let rule): r = rule.relevance(input: a, upper: r)
-            case .bilinear(let rule): r = rule.relevance(input: a, upper: r)
-            case .maxPool(let pool): r = pool.distribute(r, samples: a.rows, winners: pool.winners(a))
-            case .averagePool(let pool):
-                let q = r.stabilisedQuotient(trace[i + 1], stabilizer: T(configuration.stabilizer))
+            let a = trace.activations[i]
+            switch (step, trace.kept[i]) {
+            case (.affine(let rule), .affine(let kept)): r = rule.relevance(input: a, forward: kept, upper: r)
+            case (.bilinear(let rule), _): r = rule.relevance(input: a, upper: r)
+            case (.maxPool(let pool), .winners(let winners)): r = pool.distribute(r, samples: a.rows, winners: winners)
+            case (.averagePool(let pool), _):
+                let q = r.stabilisedQuotient(trace.activations[i + 1], stabilizer: T(configuration.stabilizer))
                 r = a.hadamard(pool.distribute(q, samples: a.rows, winners: nil))
-            case .pass: break
+            case (.pass, _): break
+            case (.affine, _), (.maxPool, _): preconditionFailure("LRP: the forward pass kept nothing for layer \(i)")
             }
             record(r, at: i)
         }
         return LRPBatch(relevance: r, scores: scores, directions: directions, classes: classes, layerTotals: totals)
     }
+}
+
+/// How LRP multiplies by a convolution: `.fastest` runs a convolution on small images as its
+/// dense matrix (`Conv2d.unrolled`) and larger ones through im2col patches; `.patches` always
+/// uses patches.
+public enum LRPConvolutionProducts: Sendable {
+    case fastest
+    case patches
 }
 
 /// What one layer does with relevance, for readouts: `fc1`, `linear`, `epsilon:1e-06`.

@@ -139,6 +139,35 @@ public struct Conv2d<T: BLASScalar>: Sendable {
         positionsToChannels(matmul(im2col(x), w, transposeB: true), samples: x.rows)
     }
 
+    /// The convolution with `kernel` (this geometry's [out, in·kh·kw] shape) as the dense
+    /// [out·Ho·Wo, in·H·W] matrix it is on flattened samples: entry (o·P + p, s) is the weight
+    /// that output position p of channel o gives input element s, zero where the window does not
+    /// reach s (padding included). Channels-first samples times its transpose equal the
+    /// convolution without bias.
+    public func unrolled(_ kernel: Matrix<T>) -> Matrix<T> {
+        precondition(kernel.rows == outChannels && kernel.cols == geometry.patchSize, "Conv2d.unrolled: kernel \(kernel.shapeDescription)")
+        let (positions, patch, inputSize) = (geometry.outPositions, geometry.patchSize, geometry.inputSize)
+        var dense = Matrix<T>(rows: outChannels * positions, cols: inputSize)
+        kernel.withUnsafeBufferPointer { w in
+            dense.withUnsafeMutableBufferPointer { d in
+                for o in 0..<outChannels {
+                    for p in 0..<positions {
+                        let row = (o * positions + p) * inputSize
+                        for e in 0..<patch where patchSource[p * patch + e] >= 0 {
+                            d[row + Int(patchSource[p * patch + e])] = w[o * patch + e]
+                        }
+                    }
+                }
+            }
+        }
+        return dense
+    }
+
+    /// A per-channel value (a bias) for every element of a channels-first output.
+    public func perOutputElement(_ perChannel: [T]) -> [T] {
+        perChannel.flatMap { repeatElement($0, count: geometry.outPositions) }
+    }
+
     /// The adjoint of `correlate` in x: the transposed convolution of output-shaped `g`.
     public func correlateTransposed(_ g: Matrix<T>, weight w: Matrix<T>) -> Matrix<T> {
         col2im(matmul(channelsToPositions(g), w), samples: g.rows)

@@ -16,28 +16,62 @@ public struct Pool2d: Equatable, Sendable {
     public var outputSize: Int { geometry.channels * geometry.outPositions }
 
     /// For each output element of each sample, the within-sample index of the input element
-    /// that wins its window (max pooling).
+    /// that wins its window (max pooling): the first maximum, or the last NaN, as torch picks.
     public func winners<T: BLASScalar>(_ x: Matrix<T>) -> [Int32] {
+        // Without NaNs a single comparison decides, which compiles to selects rather than
+        // branches: on real data which element wins is a coin toss the predictor loses.
+        x.storage.contains { $0.isNaN }
+            ? winners(x) { v, best in v > best || v.isNaN }
+            : winners(x) { v, best in v > best }
+    }
+
+    @inline(__always)
+    private func winners<T: BLASScalar>(_ x: Matrix<T>, beats: (T, T) -> Bool) -> [Int32] {
         let g = geometry
-        let (ho, wo) = (g.outHeight, g.outWidth)
-        var out = [Int32](repeating: 0, count: x.rows * outputSize)
-        x.withUnsafeBufferPointer { src in
-            for n in 0..<x.rows {
-                let sample = n * g.inputSize
-                for c in 0..<g.channels {
-                    for oy in 0..<ho {
-                        for ox in 0..<wo {
-                            var best = -1
-                            var bestValue = -T.infinity
-                            for ky in 0..<g.kernel.h {
-                                let rowStart = (c * g.height + oy * g.stride.h + ky) * g.width + ox * g.stride.w
-                                for kx in 0..<g.kernel.w {
-                                    let v = src[sample + rowStart + kx]
-                                    if best < 0 || v > bestValue || v.isNaN { best = rowStart + kx; bestValue = v }
+        let (ho, wo, kh, kw) = (g.outHeight, g.outWidth, g.kernel.h, g.kernel.w)
+        let count = x.rows * outputSize
+        return [Int32](unsafeUninitializedCapacity: count) { out, initialized in
+            x.withUnsafeBufferPointer { src in
+                var o = 0
+                for n in 0..<x.rows {
+                    let sample = src.baseAddress! + n * g.inputSize
+                    for c in 0..<g.channels {
+                        for oy in 0..<ho {
+                            let top = (c * g.height + oy * g.stride.h) * g.width
+                            for ox in 0..<wo {
+                                let corner = top + ox * g.stride.w
+                                var best = corner
+                                var bestValue = sample[corner]
+                                for ky in 0..<kh {
+                                    let row = corner + ky * g.width
+                                    for kx in (ky == 0 ? 1 : 0)..<kw {
+                                        let v = sample[row + kx]
+                                        let wins = beats(v, bestValue)
+                                        best = wins ? row + kx : best
+                                        bestValue = wins ? v : bestValue
+                                    }
                                 }
+                                out[o] = Int32(best)
+                                o += 1
                             }
-                            out[n * outputSize + (c * ho + oy) * wo + ox] = Int32(best)
                         }
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Each output element's winning input (`winners`): the max-pooled output.
+    public func gather<T: BLASScalar>(_ x: Matrix<T>, winners: [Int32]) -> Matrix<T> {
+        precondition(winners.count == x.rows * outputSize, "Pool2d.gather: \(winners.count) winners for \(x.rows) samples")
+        var out = Matrix<T>(rows: x.rows, cols: outputSize)
+        let inSize = geometry.inputSize
+        x.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                winners.withUnsafeBufferPointer { win in
+                    for n in 0..<x.rows {
+                        for o in 0..<outputSize { dst[n * outputSize + o] = src[n * inSize + Int(win[n * outputSize + o])] }
                     }
                 }
             }
@@ -61,31 +95,18 @@ public struct Pool2d: Equatable, Sendable {
     }
 
     public func forward<T: BLASScalar>(_ x: Matrix<T>) -> Matrix<T> {
+        if mode == .max { return gather(x, winners: winners(x)) }
         var out = Matrix<T>(rows: x.rows, cols: outputSize)
         let inSize = geometry.inputSize
-        switch mode {
-        case .max:
-            let win = winners(x)
-            x.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for n in 0..<x.rows {
-                        for o in 0..<outputSize {
-                            dst[n * outputSize + o] = src[n * inSize + Int(win[n * outputSize + o])]
-                        }
-                    }
-                }
-            }
-        case .average:
-            let windows = (0..<outputSize).map(window(ofOutput:))
-            let scale = 1 / T(geometry.kernel.h * geometry.kernel.w)
-            x.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for n in 0..<x.rows {
-                        for o in 0..<outputSize {
-                            var s: T = 0
-                            for i in windows[o] { s += src[n * inSize + i] }
-                            dst[n * outputSize + o] = s * scale
-                        }
+        let windows = (0..<outputSize).map(window(ofOutput:))
+        let scale = 1 / T(geometry.kernel.h * geometry.kernel.w)
+        x.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for n in 0..<x.rows {
+                    for o in 0..<outputSize {
+                        var s: T = 0
+                        for i in windows[o] { s += src[n * inSize + i] }
+                        dst[n * outputSize + o] = s * scale
                     }
                 }
             }

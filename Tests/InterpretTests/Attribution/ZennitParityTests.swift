@@ -36,8 +36,9 @@ final class ZennitParityTests: XCTestCase {
     }
 
     /// Runs every case of every model in the precision `T`, comparing with Zennit's float64
-    /// relevance: |a − b| ≤ tolerance · max(1, |b|).
-    func checkAllCases<T: BLASScalar>(_: T.Type, tolerance: Double) throws {
+    /// relevance: |a − b| ≤ tolerance · max(1, |b|). The CNN's 6×6 convolutions run unrolled
+    /// unless `convolutions` asks for im2col patches.
+    func checkAllCases<T: BLASScalar>(_: T.Type, tolerance: Double, convolutions: LRPConvolutionProducts = .fastest) throws {
         let expected = try SafeTensors.read(Self.folder.appendingPathComponent("expected.safetensors")).tensors
         let all = try cases()
         XCTAssertEqual(all.count, 111)
@@ -47,7 +48,7 @@ final class ZennitParityTests: XCTestCase {
             let targets = try XCTUnwrap(expected["\(model).targets"]).int64s().map { Int($0) }
             let direction = try XCTUnwrap(expected["\(model).direction"]).doubles()
             for c in all where c.model == model {
-                let lrp = try LRP(network: network, configuration: try configuration(c))
+                let lrp = try LRP(network: network, configuration: try configuration(c), convolutions: convolutions)
                 let batch: LRPBatch<T>
                 if c.target == "direction" {
                     batch = try lrp.explain(x, target: .direction(direction))
@@ -67,6 +68,12 @@ final class ZennitParityTests: XCTestCase {
     /// The Float32 path, which the command line uses, agrees to Float32 rounding.
     func testEveryCaseMatchesZennitInFloat32() throws {
         try checkAllCases(Float.self, tolerance: 1e-3)
+    }
+
+    /// Convolutions through im2col patches, the form larger images take, agree as well.
+    func testEveryCaseMatchesZennitThroughPatches() throws {
+        try checkAllCases(Double.self, tolerance: 1e-5, convolutions: .patches)
+        try checkAllCases(Float.self, tolerance: 1e-3, convolutions: .patches)
     }
 
     /// The composites put Zennit's rules on the layers Zennit puts them on.
