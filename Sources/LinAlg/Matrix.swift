@@ -16,6 +16,15 @@ public struct Matrix<T: BLASScalar>: Equatable, Sendable {
         self.storage = [T](repeating: value, count: rows * cols)
     }
 
+    /// A matrix whose elements are not set: only for a result that BLAS overwrites whole (a
+    /// product with β = 0), so that a large one is not zeroed twice.
+    init(unsetRows rows: Int, cols: Int) {
+        precondition(rows >= 0 && cols >= 0, "Matrix: negative shape \(rows)×\(cols)")
+        self.rows = rows
+        self.cols = cols
+        self.storage = [T](unsafeUninitializedCapacity: rows * cols) { _, initialized in initialized = rows * cols }
+    }
+
     public init(rows: Int, cols: Int, storage: [T]) {
         precondition(
             rows >= 0 && cols >= 0 && storage.count == rows * cols,

@@ -97,11 +97,13 @@ extension Matrix {
     public func columnSums() -> [T] {
         var out = [T](repeating: 0, count: cols)
         let cols = self.cols
+        guard rows > 0, cols > 0 else { return out }
         storage.withUnsafeBufferPointer { s in
             out.withUnsafeMutableBufferPointer { o in
+                let po = o.baseAddress!
                 for r in 0..<rows {
-                    let base = r * cols
-                    for c in 0..<cols { o[c] += s[base + c] }
+                    let row = s.baseAddress! + r * cols
+                    for c in 0..<cols { po[c] += row[c] }
                 }
             }
         }

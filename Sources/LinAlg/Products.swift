@@ -7,7 +7,9 @@ public func matmul<T>(
 ) -> Matrix<T> {
     let m = transposeA ? a.cols : a.rows
     let n = transposeB ? b.rows : b.cols
-    var c = Matrix<T>(rows: m, cols: n)
+    let k = transposeA ? a.rows : a.cols
+    // gemm with β = 0 writes every element, unless there is nothing to sum (k = 0).
+    var c = k > 0 ? Matrix<T>(unsetRows: m, cols: n) : Matrix<T>(rows: m, cols: n)
     gemm(into: &c, a, b, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: 0)
     return c
 }

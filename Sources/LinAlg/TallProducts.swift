@@ -8,44 +8,96 @@
 /// √k·2⁻²⁴ relative to Σ|aᵢbᵢ| for k terms in practice (k·2⁻²⁴ at worst); summing blocks of
 /// k = 1024 in Float64 keeps each entry's error at that of a 1024-term sum, about 2e-6
 /// relative, whatever the number of samples. See docs/methods.md (CKA, precision).
+///
+/// Given column means, the products are of the centred matrices (A − 1μ_Aᵀ)ᵀ(B − 1μ_Bᵀ): each
+/// block of rows is centred (in Float64, rounded to the scalar) into a scratch block that stays
+/// in cache, right before its product, so the centred matrix is never formed whole: no second
+/// copy of the data, and no pass that writes one.
 public enum TallProducts {
-    /// Rows per Float32 block.
+    /// Rows per Float32 block, and per block centred into scratch.
     public static let float32Block = 1024
 
-    /// AᵀB, a.cols × b.cols.
-    public static func cross<T: BLASScalar>(_ a: Matrix<T>, _ b: Matrix<T>) -> Matrix<Double> {
+    /// AᵀB, a.cols × b.cols, of A and B with `means` (one per column) subtracted if given.
+    public static func cross<T: BLASScalar>(
+        _ a: Matrix<T>, _ b: Matrix<T>, subtracting means: (a: [Double], b: [Double])? = nil
+    ) -> Matrix<Double> {
         precondition(a.rows == b.rows, "TallProducts.cross: \(a.rows) and \(b.rows) rows")
-        return blocked(rows: a.rows, m: a.cols, n: b.cols) { start, count, c in
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
+        let block = blockRows(a.rows, centring: means != nil, T.self)
+        var scratchA = Scratch(a, means?.a, block), scratchB = Scratch(b, means?.b, block)
+        return blocked(rows: a.rows, block: block, m: a.cols, n: b.cols) { start, count, c in
+            scratchA.withRows(start, count) { pa in
+                scratchB.withRows(start, count) { pb in
                     T.gemm(
                         transA: true, transB: false, m: a.cols, n: b.cols, k: count, alpha: 1,
-                        a: pa.baseAddress! + start * a.cols, lda: a.cols, b: pb.baseAddress! + start * b.cols, ldb: b.cols,
-                        beta: 0, c: c, ldc: b.cols)
+                        a: pa, lda: a.cols, b: pb, ldb: b.cols, beta: 0, c: c, ldc: b.cols)
                 }
             }
         }
     }
 
-    /// AᵀA, a.cols × a.cols, symmetric (syrk computes the upper triangle; the lower is copied).
-    public static func gram<T: BLASScalar>(_ a: Matrix<T>) -> Matrix<Double> {
+    /// AᵀA, a.cols × a.cols, of A with `means` subtracted if given; symmetric (syrk computes the
+    /// upper triangle; the lower is copied).
+    public static func gram<T: BLASScalar>(_ a: Matrix<T>, subtracting means: [Double]? = nil) -> Matrix<Double> {
         let n = a.cols
-        var g = blocked(rows: a.rows, m: n, n: n) { start, count, c in
-            a.withUnsafeBufferPointer { pa in
-                T.syrk(trans: true, n: n, k: count, alpha: 1, a: pa.baseAddress! + start * n, lda: n, beta: 0, c: c, ldc: n)
+        let block = blockRows(a.rows, centring: means != nil, T.self)
+        var scratch = Scratch(a, means, block)
+        var g = blocked(rows: a.rows, block: block, m: n, n: n) { start, count, c in
+            scratch.withRows(start, count) { pa in
+                T.syrk(trans: true, n: n, k: count, alpha: 1, a: pa, lda: n, beta: 0, c: c, ldc: n)
             }
         }
         g.fillLowerTriangle()
         return g
     }
 
+    /// Float64 products of the data as it is take all rows at once; Float32 ones, and any that
+    /// centre into scratch, a block at a time.
+    private static func blockRows<T: BLASScalar>(_ rows: Int, centring: Bool, _: T.Type) -> Int {
+        T.self == Double.self && !centring ? max(rows, 1) : float32Block
+    }
+
+    /// Where a product reads a block of rows: the matrix itself, or the block centred into a
+    /// buffer of its own.
+    private struct Scratch<T: BLASScalar> {
+        let matrix: Matrix<T>
+        let means: [Double]?
+        var buffer: [T]
+
+        init(_ matrix: Matrix<T>, _ means: [Double]?, _ block: Int) {
+            precondition(means == nil || means!.count == matrix.cols, "TallProducts: \(means!.count) means for \(matrix.cols) columns")
+            self.matrix = matrix
+            self.means = means
+            buffer = means == nil ? [] : [T](repeating: 0, count: block * matrix.cols)
+        }
+
+        /// Calls `body` with rows [start, start + count), centred if there are means.
+        mutating func withRows(_ start: Int, _ count: Int, _ body: (UnsafePointer<T>) -> Void) {
+            let d = matrix.cols
+            guard let means else {
+                matrix.withUnsafeBufferPointer { body($0.baseAddress! + start * d) }
+                return
+            }
+            matrix.withUnsafeBufferPointer { src in
+                means.withUnsafeBufferPointer { mu in
+                    buffer.withUnsafeMutableBufferPointer { dst in
+                        let (pm, out) = (mu.baseAddress!, dst.baseAddress!)
+                        for r in 0..<count {
+                            let (row, to) = (src.baseAddress! + (start + r) * d, out + r * d)
+                            for c in 0..<d { to[c] = T(Double(row[c]) - pm[c]) }
+                        }
+                        body(UnsafePointer(out))
+                    }
+                }
+            }
+        }
+    }
+
     /// Σ over blocks of rows of `product(start, count, c)`, an m × n product written into `c`.
     private static func blocked<T: BLASScalar>(
-        rows: Int, m: Int, n: Int, _ product: (Int, Int, UnsafeMutablePointer<T>) -> Void
+        rows: Int, block: Int, m: Int, n: Int, _ product: (Int, Int, UnsafeMutablePointer<T>) -> Void
     ) -> Matrix<Double> {
         var sum = Matrix<Double>(rows: m, cols: n)
         guard rows > 0, m > 0, n > 0 else { return sum }
-        let block = T.self == Double.self ? rows : float32Block
         var part = [T](repeating: 0, count: m * n)
         sum.withUnsafeMutableBufferPointer { s in
             part.withUnsafeMutableBufferPointer { p in

@@ -37,4 +37,31 @@ final class TallProductsTests: XCTestCase {
         let a64 = a.converted(to: Double.self), b64 = matrix(3000, 7, seed: 4).converted(to: Double.self)
         XCTAssertEqual(TallProducts.cross(a64, b64), matmul(a64, b64, transposeA: true))
     }
+
+    /// With column means given, each block is centred before its product: the result is the
+    /// product of the centred matrices (formed here whole, in Float64), on data far from the
+    /// origin, to the rounding of a block's sum of the centred values.
+    func testCentringBlockByBlockIsTheProductOfTheCentredMatrices() {
+        let rows = 3 * TallProducts.float32Block + 9
+        let a = matrix(rows, 10, seed: 5, mean: 1000), b = matrix(rows, 6, seed: 6, mean: -40)
+        func means(_ m: Matrix<Float>) -> [Double] {
+            (0..<m.cols).map { c in (0..<m.rows).reduce(0.0) { $0 + Double(m[$1, c]) } / Double(m.rows) }
+        }
+        func centred(_ m: Matrix<Float>, _ mu: [Double]) -> Matrix<Float> {
+            Matrix(rows: m.rows, cols: m.cols) { r, c in Float(Double(m[r, c]) - mu[c]) }
+        }
+        let (ma, mb) = (means(a), means(b))
+        let (ca, cb) = (centred(a, ma), centred(b, mb))
+        let bound = Double(TallProducts.float32Block) * 0x1p-24
+        XCTAssertLessThan(worstRelativeError(TallProducts.cross(a, b, subtracting: (ma, mb)), ca, cb), bound)
+        XCTAssertLessThan(worstRelativeError(TallProducts.gram(a, subtracting: ma), ca, ca), bound)
+        // Float64 data centred block by block equals the centred product to Float64 rounding.
+        let (a64, b64) = (a.converted(to: Double.self), b.converted(to: Double.self))
+        func centred64(_ m: Matrix<Double>, _ mu: [Double]) -> Matrix<Double> {
+            Matrix(rows: m.rows, cols: m.cols) { r, c in m[r, c] - mu[c] }
+        }
+        let exact = matmul(centred64(a64, ma), centred64(b64, mb), transposeA: true)
+        let blocked = TallProducts.cross(a64, b64, subtracting: (ma, mb))
+        for (x, y) in zip(blocked.storage, exact.storage) { XCTAssertEqual(x, y, accuracy: 1e-9 * max(1, abs(y))) }
+    }
 }

@@ -49,10 +49,13 @@ struct CenteredGram: HSICOperand {
 /// is formed. The unbiased form is the feature-space estimator of the reference demo
 /// (`feature_space_linear_cka(debiased=True)`), equal to ⟨K̃ᵤ, L̃ᵤ⟩.
 ///
-/// The means and every sum are Float64; the centred features keep the input's scalar, so
-/// Float32 activations are multiplied in Float32 blocks (`TallProducts`) rather than widened.
+/// The means and every sum are Float64. The features are kept as given, with their column
+/// means: the products centre them a block of rows at a time (`TallProducts`), in the input's
+/// scalar, so Float32 activations are multiplied in Float32 rather than widened, and no centred
+/// copy of the data is made.
 struct CenteredFeatures<T: BLASScalar>: HSICOperand {
-    let centered: Matrix<T>
+    let features: Matrix<T>
+    let means: [Double]
     let unbiased: Bool
     /// ‖x̃_i‖² for each sample, and their sum (the unbiased estimator's corrections; empty for
     /// the biased one).
@@ -62,29 +65,45 @@ struct CenteredFeatures<T: BLASScalar>: HSICOperand {
     /// Nil when `x` holds NaN or infinity (a column sum that is not finite).
     init?(_ x: Matrix<T>, unbiased: Bool) {
         let (n, d) = (x.rows, x.cols)
+        // Loops over row pointers, so that they vectorise.
         var means = [Double](repeating: 0, count: d)
         x.withUnsafeBufferPointer { p in
-            for r in 0..<n { for c in 0..<d { means[c] += Double(p[r * d + c]) } }
+            means.withUnsafeMutableBufferPointer { m in
+                guard n > 0, d > 0 else { return }
+                let pm = m.baseAddress!
+                for r in 0..<n {
+                    let row = p.baseAddress! + r * d
+                    for c in 0..<d { pm[c] += Double(row[c]) }
+                }
+            }
         }
         // Float32 values cannot overflow a Float64 sum; Float64 ones that do are refused too.
-        guard means.allSatisfy(\.isFinite) else { return nil }
+        guard means.allSatisfy({ $0.isFinite }) else { return nil }
         for c in 0..<d { means[c] /= Double(n) }
-        let centered = [T](unsafeUninitializedCapacity: n * d) { out, count in
-            x.withUnsafeBufferPointer { p in
-                for r in 0..<n { for c in 0..<d { out[r * d + c] = T(Double(p[r * d + c]) - means[c]) } }
-            }
-            count = n * d
-        }
-        self.centered = Matrix(rows: n, cols: d, storage: centered)
+        features = x
+        self.means = means
         self.unbiased = unbiased
+        // ‖x̃_i‖² of the centred values as the products see them (rounded to T).
         rowSquaredNorms =
             unbiased
-            ? (0..<n).map { r in (0..<d).reduce(0.0) { s, c in s + Double(centered[r * d + c]) * Double(centered[r * d + c]) } }
+            ? x.withUnsafeBufferPointer { p in
+                means.withUnsafeBufferPointer { m in
+                    (0..<n).map { r in
+                        let row = p.baseAddress! + r * d
+                        var s = 0.0
+                        for c in 0..<d {
+                            let v = Double(T(Double(row[c]) - m[c]))
+                            s += v * v
+                        }
+                        return s
+                    }
+                }
+            }
             : []
         squaredNorm = rowSquaredNorms.reduce(0, +)
     }
 
-    private var n: Double { Double(centered.rows) }
+    private var n: Double { Double(features.rows) }
 
     private func estimate(_ squaredCross: Double, _ other: CenteredFeatures) -> Double {
         guard unbiased else { return squaredCross / ((n - 1) * (n - 1)) }
@@ -95,12 +114,12 @@ struct CenteredFeatures<T: BLASScalar>: HSICOperand {
     }
 
     func hsic(with other: CenteredFeatures) -> Double {
-        let cross = TallProducts.cross(centered, other.centered)
+        let cross = TallProducts.cross(features, other.features, subtracting: (means, other.means))
         return estimate(dot(cross.storage, cross.storage), other)
     }
 
     func selfHSIC() -> Double {
-        let g = TallProducts.gram(centered)
+        let g = TallProducts.gram(features, subtracting: means)
         return estimate(dot(g.storage, g.storage), self)
     }
 }
