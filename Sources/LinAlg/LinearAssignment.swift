@@ -162,11 +162,20 @@ public struct LinearAssignment: Sendable {
     ) -> [Int] {
         // Column reduction: each column's potential is its least cost; a row that is the least of
         // one column takes it (of several, the column with the least cost).
+        // The least of each column (its first row on ties), found row by row: a column-wise scan
+        // of the row-major matrix would stride across memory.
+        var leastRow = [Int](repeating: 0, count: n)
+        for j in 0..<n { v[j] = cost[j] }
+        for i in stride(from: 1, to: n, by: 1) {
+            let row = cost.baseAddress! + i * n
+            for j in 0..<n where row[j] < v[j] {
+                v[j] = row[j]
+                leastRow[j] = i
+            }
+        }
         var matches = [Int](repeating: 0, count: n)
         for j in stride(from: n - 1, through: 0, by: -1) {
-            var best = 0
-            for i in 1..<n where cost[i * n + j] < cost[best * n + j] { best = i }
-            v[j] = cost[best * n + j]
+            let best = leastRow[j]
             matches[best] += 1
             if matches[best] == 1 {
                 colForRow[best] = j

@@ -104,7 +104,20 @@ public struct Matrix<T: BLASScalar>: Equatable, Sendable {
 
     /// The columns at `indices`, in that order.
     public func columns(_ indices: [Int]) -> Matrix {
-        Matrix(rows: rows, cols: indices.count) { r, j in self[r, indices[j]] }
+        for j in indices { precondition(j >= 0 && j < cols, "Matrix.columns: column \(j) of \(shapeDescription)") }
+        let (m, count) = (indices.count, rows * indices.count)
+        let out = [T](unsafeUninitializedCapacity: count) { dst, initialized in
+            storage.withUnsafeBufferPointer { src in
+                indices.withUnsafeBufferPointer { idx in
+                    for r in 0..<rows {
+                        let (from, to) = (src.baseAddress! + r * cols, dst.baseAddress! + r * m)
+                        for j in 0..<m { to[j] = from[idx[j]] }
+                    }
+                }
+            }
+            initialized = count
+        }
+        return Matrix(rows: rows, cols: m, storage: out)
     }
 
     public func transposed() -> Matrix {

@@ -138,7 +138,8 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
         return out
     }
 
-    /// The tensor as an n × (outer·inner) matrix whose row u holds everything unit u owns.
+    /// The tensor as an n × (outer·inner) matrix whose row u holds everything unit u owns:
+    /// column o·inner + k holds the value at [o, u, k].
     static func unfold(_ values: [Float], along axis: Axis, units n: Int) -> Matrix<Double> {
         let inner = axis.inner
         var m = Matrix<Double>(rows: n, cols: axis.outer * inner)
@@ -151,5 +152,28 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
             }
         }
         return m
+    }
+}
+
+extension PermutationSpec.Axis {
+    /// The flat index, in the tensor, that the value at `flat` comes from once this axis is
+    /// permuted by `p` (new unit u is old unit p[u], as `PermutationSpec.permute` does).
+    func source(ofFlat flat: Int, permutedBy p: [Int]) -> Int {
+        let (o, rest) = flat.quotientAndRemainder(dividingBy: p.count * inner)
+        let (u, k) = rest.quotientAndRemainder(dividingBy: inner)
+        return (o * p.count + p[u]) * inner + k
+    }
+
+    /// For the tensor unfolded along this axis (`PermutationSpec.unfold`) after other axes of
+    /// it were permuted, the column of the unpermuted unfolding that each column holds: the
+    /// permutations move whole columns, the same way for every unit.
+    func unfoldedColumns(units n: Int, permutedBy others: [(axis: PermutationSpec.Axis, permutation: [Int])]) -> [Int] {
+        (0..<(outer * inner)).map { c in
+            let (o, k) = c.quotientAndRemainder(dividingBy: inner)
+            var flat = o * n * inner + k  // unit 0; the others leave this axis alone
+            for other in others { flat = other.axis.source(ofFlat: flat, permutedBy: other.permutation) }
+            let (os, rest) = flat.quotientAndRemainder(dividingBy: n * inner)
+            return os * inner + rest % inner
+        }
     }
 }

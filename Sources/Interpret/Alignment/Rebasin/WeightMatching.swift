@@ -22,13 +22,17 @@ public enum WeightMatching {
         for (g, group) in spec.groups.enumerated() {
             for axis in group.axes { axesOfSlot[axis.slot].append((g, axis)) }
         }
-        // A's side of every product never changes.
+        // Every tensor unfolded along each of its groups' axes, once: A's side never changes,
+        // and B's changes only by the order of its columns.
         let unfoldedA = spec.groups.map { group in
             group.axes.map { PermutationSpec.unfold(a[$0.slot], along: $0, units: group.size) }
         }
+        let unfoldedB = spec.groups.map { group in
+            group.axes.map { PermutationSpec.unfold(b[$0.slot], along: $0, units: group.size) }
+        }
         var rng = SeededRandom(seed: seed)
-        // One term of a group's similarity per axis, kept between steps and updated only when the
-        // permutations it depends on change (see SimilarityTerm).
+        // One term of a group's similarity per axis, kept between steps and updated only where
+        // the permutations it depends on moved its columns (see SimilarityTerm).
         var terms: [[SimilarityTerm?]] = spec.groups.map { [SimilarityTerm?](repeating: nil, count: $0.axes.count) }
         var sweeps = 0
         while sweeps < maximumSweeps {
@@ -38,17 +42,12 @@ public enum WeightMatching {
                 let n = spec.groups[g].size
                 var similarity = Matrix<Double>(rows: n, cols: n)
                 for (k, axis) in spec.groups[g].axes.enumerated() {
-                    let others = axesOfSlot[axis.slot].filter { $0.group != g }
-                    let key = others.map { permutations[$0.group] }
-                    if terms[g][k]?.key != key {
-                        var wb = b[axis.slot]
-                        for other in others { wb = PermutationSpec.permute(wb, along: other.axis, by: permutations[other.group]) }
-                        let unfoldedB = PermutationSpec.unfold(wb, along: axis, units: n)
-                        if terms[g][k] == nil {
-                            terms[g][k] = SimilarityTerm(unfoldedA[g][k], unfoldedB, key: key)
-                        } else {
-                            terms[g][k]!.update(unfoldedA[g][k], unfoldedB, key: key)
-                        }
+                    let others = axesOfSlot[axis.slot].filter { $0.group != g }.map { ($0.axis, permutations[$0.group]) }
+                    let columns = axis.unfoldedColumns(units: n, permutedBy: others)
+                    if terms[g][k] == nil {
+                        terms[g][k] = SimilarityTerm(unfoldedA[g][k], unfoldedB[g][k], columns: columns)
+                    } else if terms[g][k]!.columns != columns {
+                        terms[g][k]!.update(columns: columns)
                     }
                     similarity.add(terms[g][k]!.product)
                 }
