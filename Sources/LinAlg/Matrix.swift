@@ -144,6 +144,20 @@ public struct Matrix<T: BLASScalar>: Equatable, Sendable {
     }
 
     /// Stacks matrices with equal column counts on top of each other.
+    /// The matrix stacked `times` times: a bias row for every sample of a batch, or one
+    /// sample's rows for each sample.
+    public func stacked(_ times: Int) -> Matrix {
+        precondition(times >= 0, "Matrix.stacked: \(times) times")
+        let n = count
+        let out = [T](unsafeUninitializedCapacity: n * times) { dst, initialized in
+            storage.withUnsafeBufferPointer { src in
+                for t in 0..<times where n > 0 { (dst.baseAddress! + t * n).initialize(from: src.baseAddress!, count: n) }
+            }
+            initialized = n * times
+        }
+        return Matrix(rows: rows * times, cols: cols, storage: out)
+    }
+
     public static func vstack(_ parts: [Matrix]) -> Matrix {
         guard let cols = parts.first?.cols else { return Matrix(rows: 0, cols: 0) }
         for p in parts { precondition(p.cols == cols, "Matrix.vstack: \(p.cols) columns next to \(cols)") }

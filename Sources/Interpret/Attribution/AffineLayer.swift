@@ -161,12 +161,6 @@ extension Matrix {
         }
     }
 
-    /// The matrix stacked `times` times: one sample's product-layout rows repeated for each
-    /// sample of a batch (a sample-independent denominator).
-    func stacked(_ times: Int) -> Matrix {
-        Matrix(rows: rows * times, cols: cols, storage: Array([[T]](repeating: storage, count: times).joined()))
-    }
-
     /// Sum of each row, accumulated in Float64 (in four interleaved sums, so that the additions
     /// do not wait on each other).
     var rowSumsDouble: [Double] {

@@ -93,10 +93,7 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     }
 
     func preActivations(ofEncoderInput input: Matrix<T>) -> Matrix<T> {
-        var pre = Matrix<T>(rows: input.rows, cols: latentCount)
-        pre.withUnsafeMutableBufferPointer { p in
-            for b in 0..<input.rows { for j in 0..<latentCount { p[b * latentCount + j] = encoderBias[j] } }
-        }
+        var pre = Matrix(row: encoderBias).stacked(input.rows)
         gemm(into: &pre, input, encoder, transposeB: true, beta: 1)
         return pre
     }
