@@ -80,10 +80,13 @@ public enum TallProducts {
             matrix.withUnsafeBufferPointer { src in
                 means.withUnsafeBufferPointer { mu in
                     buffer.withUnsafeMutableBufferPointer { dst in
-                        let (pm, out) = (mu.baseAddress!, dst.baseAddress!)
-                        for r in 0..<count {
-                            let (row, to) = (src.baseAddress! + (start + r) * d, out + r * d)
-                            for c in 0..<d { to[c] = T(Double(row[c]) - pm[c]) }
+                        let (pm, out, from) = (mu.baseAddress!, dst.baseAddress!, src.baseAddress!)
+                        // On both cores: BLAS's threads wait meanwhile.
+                        parallelChunks(count) { _, rows in
+                            for r in rows {
+                                let (row, to) = (from + (start + r) * d, out + r * d)
+                                for c in 0..<d { to[c] = T(Double(row[c]) - pm[c]) }
+                            }
                         }
                         body(UnsafePointer(out))
                     }
@@ -101,9 +104,12 @@ public enum TallProducts {
         var part = [T](repeating: 0, count: m * n)
         sum.withUnsafeMutableBufferPointer { s in
             part.withUnsafeMutableBufferPointer { p in
+                let (sum, part) = (s.baseAddress!, p.baseAddress!)
                 for start in stride(from: 0, to: rows, by: block) {
-                    product(start, min(block, rows - start), p.baseAddress!)
-                    for i in 0..<(m * n) { s[i] += Double(p[i]) }
+                    product(start, min(block, rows - start), part)
+                    parallelChunks(m * n) { _, range in
+                        for i in range { sum[i] += Double(part[i]) }
+                    }
                 }
             }
         }
