@@ -112,6 +112,12 @@ def main():
         "format": "loupe.arch/1", "name": "b", "input": {"shape": [16]},
         "layers": [{"name": "bl", "kind": "bilinear", "left": "l", "right": "r", "out": 8},
                    {"name": "head", "kind": "linear", "weight": "h", "out": 4}]}))
+    write("arch", "activations.arch.json", json.dumps({
+        "format": "loupe.arch/1", "name": "a", "input": {"shape": [8]},
+        "layers": [{"name": "fc1", "kind": "linear", "weight": "w1", "out": 8}, {"name": "s", "kind": "silu"},
+                   {"name": "e", "kind": "elu", "alpha": 0.5}, {"name": "d", "kind": "dropout"},
+                   {"name": "l", "kind": "leaky_relu", "negative_slope": 0.1},
+                   {"name": "fc2", "kind": "linear", "weight": "w2", "out": 4}]}))
 
     # sae-cfg: SAELens's configs (the fixtures' own, d_in 8, rewritten to d_in 2, d_sae 4).
     for name in sorted(os.listdir(os.path.join(fixtures, "sparse"))):

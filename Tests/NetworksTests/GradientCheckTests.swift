@@ -52,14 +52,17 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testLinearAndSmoothActivations() throws {
-        for kind in ["tanh", "sigmoid", "gelu", "identity"] {
+        for kind in ["tanh", "sigmoid", "gelu", "silu", "elu", "identity", "dropout"] {
             check(try network([5], [linear("a", out: 4), LayerSpec(name: "f", kind: kind), linear("b", out: 3, bias: false)], seed: 1))
         }
     }
 
-    func testReLU() throws {
+    func testReLUAndLeakyReLU() throws {
         // Random inputs almost surely avoid the kink at 0.
         check(try network([6], [linear("a", out: 8), LayerSpec(name: "r", kind: "relu"), linear("b", out: 3)], seed: 2))
+        var leaky = LayerSpec(name: "r", kind: "leaky_relu")
+        leaky.negativeSlope = 0.3
+        check(try network([6], [linear("a", out: 8), leaky, linear("b", out: 3)], seed: 2))
     }
 
     func testBilinearWithBiases() throws {

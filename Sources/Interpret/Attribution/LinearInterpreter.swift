@@ -14,15 +14,16 @@ import Networks
 public struct LinearInterpreter<T: BLASScalar>: Sendable {
     public let network: Network<T>
 
-    /// Refuses networks that are not piecewise linear: anything but linear, conv2d, ReLU,
-    /// identity, pooling and flatten before the scores.
+    /// Refuses networks that are not piecewise linear: anything but linear, conv2d, (leaky)
+    /// ReLU, identity, dropout, pooling and flatten before the scores.
     public init(network: Network<T>) throws {
         for layer in network.layers[0..<network.scoreIndex] {
             switch layer.operation {
-            case .linear, .conv2d, .pool, .flatten, .activation(.relu), .activation(.identity): continue
+            case .linear, .conv2d, .pool, .flatten: continue
+            case .activation(let a) where a.isPiecewiseLinear: continue
             default:
                 throw InterpretError(
-                    "the linear interpreter needs a piecewise-linear network (linear, conv2d, relu, identity, max/avg-pool, flatten), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)"
+                    "the linear interpreter needs a piecewise-linear network (linear, conv2d, relu, leaky_relu, identity, dropout, max/avg-pool, flatten), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)"
                 )
             }
         }
@@ -75,8 +76,9 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
             case .pool(let pool):
                 let winners = pool.mode == .max ? repeatEach(pool.winners(a), times: c, block: pool.outputSize) : nil
                 g = pool.distribute(g, samples: g.rows, winners: winners)
-            case .activation(.relu):
-                let mask = a.map { $0 > 0 ? 1 : 0 }
+            case .activation(let activation) where activation.slopeBelowZero != nil:
+                let slope = T(activation.slopeBelowZero!)
+                let mask = a.map { $0 > 0 ? 1 : slope }
                 g = g.hadamard(Matrix(rows: g.rows, cols: g.cols, storage: repeatEach(mask.storage, times: c, block: g.cols)))
             default:
                 break

@@ -16,7 +16,7 @@ struct AffineMap {
         switch operation {
         case .linear, .conv2d, .flatten: return true
         case .pool(let pool): return pool.mode == .average
-        case .activation(let activation): return activation == .identity
+        case .activation(let activation): return activation == .identity || activation == .dropout
         case .bilinear, .softmax: return false
         }
     }

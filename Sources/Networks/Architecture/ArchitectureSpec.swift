@@ -98,9 +98,13 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var padding: IntPair?
     /// Output features (linear, bilinear) or channels (conv2d), for building untrained layers.
     public var out: Int?
+    /// ELU's α and leaky ReLU's negative slope (torch's `alpha`, `negative_slope`).
+    public var alpha: Double?
+    public var negativeSlope: Double?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, out
+        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, out, alpha
+        case negativeSlope = "negative_slope"
         case leftBias = "left_bias", rightBias = "right_bias"
         case runningMean = "running_mean", runningVar = "running_var"
     }

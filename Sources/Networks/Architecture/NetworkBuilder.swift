@@ -162,10 +162,17 @@ struct NetworkBuilder {
         case "softmax":
             return Layer(name: s.name, operation: .softmax, inputShape: inputShape, outputShape: inputShape)
         default:
-            guard let activation = Activation(rawValue: s.kind) else {
-                throw NetworkError(
-                    "\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: linear, bilinear, conv2d, maxpool2d, avgpool2d, batchnorm, flatten, relu, tanh, sigmoid, gelu, identity, softmax"
-                )
+            guard let activation = Activation(kind: s.kind, alpha: s.alpha, slope: s.negativeSlope) else {
+                let known =
+                    ["linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "batchnorm", "flatten"] + Activation.kinds + ["softmax"]
+                throw NetworkError("\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: \(known.joined(separator: ", "))")
+            }
+            for (field, value) in [("alpha", s.alpha), ("negative_slope", s.negativeSlope)] {
+                if let value, !value.isFinite { throw NetworkError("\(source): \(what): \(field) must be a finite number") }
+            }
+            if s.alpha != nil, s.kind != "elu" { throw NetworkError("\(source): \(what): alpha belongs to elu layers") }
+            if s.negativeSlope != nil, s.kind != "leaky_relu" {
+                throw NetworkError("\(source): \(what): negative_slope belongs to leaky_relu layers")
             }
             return Layer(name: s.name, operation: .activation(activation), inputShape: inputShape, outputShape: inputShape)
         }

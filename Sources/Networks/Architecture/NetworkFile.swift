@@ -76,6 +76,10 @@ public enum NetworkFile {
             case .pool(let p):
                 s.kernel = p.geometry.kernel
                 s.stride = p.geometry.stride
+            case .activation(.elu(let alpha)):
+                s.alpha = alpha
+            case .activation(.leakyReLU(let slope)):
+                s.negativeSlope = slope
             case .flatten, .activation, .softmax:
                 break
             }

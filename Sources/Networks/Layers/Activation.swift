@@ -1,9 +1,66 @@
 import Foundation
 import LinAlg
 
-/// Elementwise nonlinearities. GELU is the exact (erf) form, torch's default.
-public enum Activation: String, CaseIterable, Sendable {
-    case relu, tanh, sigmoid, gelu, identity
+/// Elementwise nonlinearities, with PyTorch's definitions: GELU is the exact (erf) form,
+/// torch's default; SiLU is x·σ(x); ELU is x for x > 0 and α(eˣ − 1) otherwise; leaky ReLU is x
+/// for x > 0 and s·x otherwise; dropout is the identity, as at evaluation.
+public enum Activation: Equatable, Sendable {
+    case relu, tanh, sigmoid, gelu, silu, identity, dropout
+    case elu(alpha: Double)
+    case leakyReLU(slope: Double)
+
+    /// Every activation, with torch's defaults for its parameters (ELU's α = 1, leaky ReLU's
+    /// slope 0.01), in the order docs/formats.md lists them.
+    public static let all: [Activation] = [
+        .relu, .tanh, .sigmoid, .gelu, .silu, .elu(alpha: 1), .leakyReLU(slope: 0.01), .identity, .dropout
+    ]
+
+    /// The JSON kinds.
+    public static var kinds: [String] { all.map(\.kind) }
+
+    /// The activation a JSON layer of `kind` names; `alpha` (ELU) and `slope` (leaky ReLU) as the
+    /// layer gives them, nil for torch's defaults.
+    public init?(kind: String, alpha: Double? = nil, slope: Double? = nil) {
+        guard let standard = Self.all.first(where: { $0.kind == kind }) else { return nil }
+        switch standard {
+        case .elu(let a): self = .elu(alpha: alpha ?? a)
+        case .leakyReLU(let s): self = .leakyReLU(slope: slope ?? s)
+        default: self = standard
+        }
+    }
+
+    /// The JSON kind.
+    public var kind: String {
+        switch self {
+        case .relu: return "relu"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case .gelu: return "gelu"
+        case .silu: return "silu"
+        case .elu: return "elu"
+        case .leakyReLU: return "leaky_relu"
+        case .identity: return "identity"
+        case .dropout: return "dropout"
+        }
+    }
+
+    /// Whether the function is linear on each side of 0, so that a network of them, linear
+    /// layers and pooling is exactly a linear map around each input (the linear interpreter).
+    public var isPiecewiseLinear: Bool {
+        switch self {
+        case .relu, .leakyReLU, .identity, .dropout: return true
+        case .tanh, .sigmoid, .gelu, .silu, .elu: return false
+        }
+    }
+
+    /// For the ReLU family, the slope left of 0 (0 for ReLU); nil for any other activation.
+    public var slopeBelowZero: Double? {
+        switch self {
+        case .relu: return 0
+        case .leakyReLU(let slope): return slope
+        default: return nil
+        }
+    }
 
     public func apply<T: BLASScalar>(_ x: Matrix<T>) -> Matrix<T> {
         switch self {
@@ -14,7 +71,15 @@ public enum Activation: String, CaseIterable, Sendable {
             return x.map { v in
                 let d = Double(v); return T(0.5 * d * (1 + erf(d / 2.0.squareRoot())))
             }
-        case .identity: return x
+        case .silu:
+            return x.map { v in
+                let d = Double(v); return T(d / (1 + exp(-d)))
+            }
+        case .elu(let alpha): return x.map { v in v > 0 ? v : T(alpha * expm1(Double(v))) }
+        case .leakyReLU(let slope):
+            let s = T(slope)
+            return x.map { v in v > 0 ? v : s * v }
+        case .identity, .dropout: return x
         }
     }
 
@@ -37,7 +102,17 @@ public enum Activation: String, CaseIterable, Sendable {
                 let pdf = exp(-z * z / 2) / (2 * Double.pi).squareRoot()
                 return d * T(cdf + z * pdf)
             }
-        case .identity: return g
+        case .silu:
+            return x.zipMap(g) { v, d in
+                let z = Double(v)
+                let s = 1 / (1 + exp(-z))
+                return d * T(s * (1 + z * (1 - s)))
+            }
+        case .elu(let alpha): return x.zipMap(g) { v, d in v > 0 ? d : d * T(alpha * exp(Double(v))) }
+        case .leakyReLU(let slope):
+            let s = T(slope)
+            return x.zipMap(g) { v, d in v > 0 ? d : s * d }
+        case .identity, .dropout: return g
         }
     }
 }

@@ -19,7 +19,7 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
         case .conv2d: return "conv2d"
         case .pool(let p): return p.mode == .max ? "maxpool2d" : "avgpool2d"
         case .flatten: return "flatten"
-        case .activation(let a): return a.rawValue
+        case .activation(let a): return a.kind
         case .softmax: return "softmax"
         }
     }

@@ -82,6 +82,33 @@ final class LinearInterpreterTests: XCTestCase {
         XCTAssertEqual(r.predicted, r.scores.indices.max { r.scores[$0] < r.scores[$1] })
     }
 
+    /// Leaky ReLU and dropout are piecewise linear too: the identity holds on a network of them
+    /// (random weights; a linear layer on the input, so the bias shares are real).
+    func testLeakyReLUAndDropoutNetwork() throws {
+        func layer(_ name: String, _ kind: String, out: Int? = nil) -> LayerSpec {
+            var s = LayerSpec(name: name, kind: kind, weight: out == nil ? nil : "\(name).w", bias: out == nil ? nil : "\(name).b")
+            s.out = out
+            return s
+        }
+        var leaky = layer("leaky1", "leaky_relu")
+        leaky.negativeSlope = 0.2
+        let spec = ArchitectureSpec(
+            name: "leaky", input: InputSpec(shape: [64]),
+            layers: [layer("fc1", "linear", out: 24), leaky, layer("drop", "dropout"), layer("fc2", "linear", out: 10)])
+        let network = try NetworkFile.untrained(spec, seed: 5)
+        let data = try DataSource.load("builtin:digits:test")
+        let result = try LinearInterpretation.compute(network: network, data: data, samples: Array(0..<20))
+        // (With the slope taken as 0, a plain ReLU's mask, these residuals would be large.)
+        for r in result { XCTAssertLessThanOrEqual(r.maxResidual, 1e-5, "sample \(r.sample)") }
+        assertThrowsMessage(
+            try LinearInterpreter(
+                network: NetworkFile.untrained(
+                    ArchitectureSpec(
+                        name: "smooth", input: InputSpec(shape: [4]), layers: [layer("fc", "linear", out: 3), layer("s", "silu")]),
+                    seed: 1)),
+            contains: ["piecewise-linear", "is silu"])
+    }
+
     func testRefusesNetworksThatAreNotPiecewiseLinear() throws {
         assertThrowsMessage(
             try LinearInterpreter(network: DemoModels.load("bilinear")),

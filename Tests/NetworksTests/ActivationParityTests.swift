@@ -1,0 +1,80 @@
+import Foundation
+import LinAlg
+import Networks
+import TensorIO
+import XCTest
+
+/// SiLU, ELU, leaky ReLU and dropout as PyTorch computes them, forward and backward
+/// (Tests/Fixtures/networks/make_activation_fixtures.py made the fixture).
+final class ActivationParityTests: XCTestCase {
+    static let file = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/networks/activations.safetensors")
+
+    func tensor(_ name: String) throws -> Tensor {
+        try XCTUnwrap(try SafeTensors.read(Self.file).tensors[name], "no \(name)")
+    }
+
+    func assertClose(_ actual: [Double], _ expected: [Double], _ tolerance: Double, _ what: String, line: UInt = #line) {
+        XCTAssertEqual(actual.count, expected.count, what, line: line)
+        let worst = zip(actual, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, tolerance, what, line: line)
+    }
+
+    /// Each activation on a grid over [−5, 5] (0 included), and its derivative.
+    func testEachActivationAndItsDerivative() throws {
+        let grid: Matrix<Double> = try tensor("grid").matrix()
+        let ones = Matrix<Double>(rows: 1, cols: grid.cols, repeating: 1)
+        let cases: [(String, Activation)] = [
+            ("silu", .silu), ("elu", .elu(alpha: 1)), ("elu_0.7", .elu(alpha: 0.7)),
+            ("leaky_relu", .leakyReLU(slope: 0.01)), ("leaky_relu_0.2", .leakyReLU(slope: 0.2))
+        ]
+        for (key, activation) in cases {
+            assertClose(activation.apply(grid).storage, try tensor("grid.\(key)").doubles(), 1e-12, key)
+            assertClose(
+                activation.backward(input: grid, gradOutput: ones).storage, try tensor("grid.\(key).grad").doubles(), 1e-12,
+                "\(key) derivative")
+        }
+        XCTAssertEqual(Activation.dropout.apply(grid), grid)
+    }
+
+    /// The model loads with its embedded architecture (parameters read from the JSON, torch's
+    /// defaults where it has none), gives torch's logits in Float32 and Float64, and its
+    /// backward pass gives torch's input gradient.
+    func testNetworkForwardAndBackward() throws {
+        let net = try NetworkFile.load(Self.file)
+        XCTAssertEqual(
+            net.layers.map(\.operation.kind),
+            ["linear", "silu", "linear", "elu", "dropout", "linear", "leaky_relu", "linear", "elu", "linear", "leaky_relu", "linear"])
+        guard case .activation(.elu(let alpha)) = net.layers[3].operation,
+            case .activation(.leakyReLU(let slope)) = net.layers[10].operation
+        else { return XCTFail("activations read as \(net.layers.map(\.operation.kind))") }
+        XCTAssertEqual(alpha, 0.7)
+        XCTAssertEqual(slope, 0.01)
+        let x: Matrix<Float> = try tensor("x").matrix()
+        assertClose(net.forward(x).storage.map(Double.init), try tensor("logits").doubles(), 1e-5, "Float32 logits")
+        let net64 = net.converted(to: Double.self)
+        let x64 = x.converted(to: Double.self)
+        let trace = net64.trace(x64)
+        assertClose(trace[trace.count - 1].storage, try tensor("logits_f64").doubles(), 1e-10, "Float64 logits")
+        let direction: Matrix<Double> = try tensor("direction").matrix()
+        let gradient = net64.backward(trace: trace, gradient: direction).input
+        assertClose(gradient.storage, try tensor("input_grad").doubles(), 1e-10, "input gradient")
+        // Saved with its architecture, it reads back the same.
+        let again = try NetworkFile.build(
+            NetworkFile.architecture(of: net), tensors: try SafeTensors.read(Self.file).tensors, source: "again")
+        XCTAssertEqual(again.forward(x), net.forward(x))
+    }
+
+    func testBadParametersAreRefused() throws {
+        for (layer, message) in [
+            (#"{"name": "a", "kind": "relu", "alpha": 1}"#, "alpha belongs to elu"),
+            (#"{"name": "a", "kind": "elu", "negative_slope": 0.1}"#, "negative_slope belongs to leaky_relu"),
+            (#"{"name": "a", "kind": "swish"}"#, "leaky_relu")
+        ] {
+            let json = #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": [4]}, "layers": ["# + layer + "]}"
+            let spec = try ArchitectureSpec.decode(Data(json.utf8), source: "m.json")
+            XCTAssertThrowsError(try NetworkFile.untrained(spec, seed: 1)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+    }
+}
