@@ -141,6 +141,9 @@ def main():
         write("arch", f"padding-{p}.arch.json", json.dumps(conv))
     write("arch", "huge-input.arch.json", json.dumps({"format": "loupe.arch/1", "name": "h", "input": {"shape": [1, 100000, 100000]},
                                                       "layers": [{"name": "f", "kind": "flatten"}]}))
+    bilinear = json.load(open(os.path.join(fixtures, "networks", "bilinear_split.arch.json")))
+    bilinear["input"]["image"] = [2**63 - 1, 8, 8]  # found by loupe-fuzz: the product overflowed
+    write("arch", "image-overflow.arch.json", json.dumps(bilinear))
     write("arch", "no-layers.arch.json", json.dumps({"format": "loupe.arch/1", "name": "e", "input": {"shape": [64]}, "layers": []}))
     write("arch", "huge-width.arch.json", json.dumps({"format": "loupe.arch/1", "name": "w", "input": {"shape": [64]},
                                                       "layers": [{"name": "fc", "kind": "linear", "weight": "w", "out": 1000000000}]}))

@@ -4,8 +4,9 @@ import Networks
 import TensorIO
 import XCTest
 
-/// SiLU, ELU, leaky ReLU and dropout as PyTorch computes them, forward and backward
-/// (Tests/Fixtures/networks/make_activation_fixtures.py made the fixture).
+/// SiLU, ELU, leaky ReLU, dropout and adaptive average pooling as PyTorch computes them,
+/// forward and backward (Tests/Fixtures/networks/make_activation_fixtures.py and
+/// make_pooling_fixtures.py made the fixtures).
 final class ActivationParityTests: XCTestCase {
     static let file = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -73,6 +74,36 @@ final class ActivationParityTests: XCTestCase {
             (#"{"name": "a", "kind": "swish"}"#, "leaky_relu")
         ] {
             let json = #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": [4]}, "layers": ["# + layer + "]}"
+            let spec = try ArchitectureSpec.decode(Data(json.utf8), source: "m.json")
+            XCTAssertThrowsError(try NetworkFile.untrained(spec, seed: 1)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+    }
+
+    /// AdaptiveAvgPool2d((3, 2)) on a 6×4 input and global average pooling (output 1, the
+    /// default) give torch's logits and input gradient in Float64.
+    func testAdaptiveAveragePooling() throws {
+        let url = Self.file.deletingLastPathComponent().appendingPathComponent("pooling.safetensors")
+        let file = try SafeTensors.read(url)
+        func matrix(_ name: String) throws -> Matrix<Double> { try XCTUnwrap(file.tensors[name], "no \(name)").matrix() }
+        let x = try matrix("x"), direction = try matrix("direction")
+        for (name, pooled) in [("adaptive", [4, 3, 2]), ("global", [4, 1, 1])] {
+            let spec = try ArchitectureSpec.decode(Data(try XCTUnwrap(file.metadata["\(name).arch"]).utf8), source: name)
+            let net = try NetworkFile.build(spec, tensors: file.tensors, source: name).converted(to: Double.self)
+            XCTAssertEqual(try net.shape(of: "pool"), pooled, name)
+            let trace = net.trace(x)
+            assertClose(trace[trace.count - 1].storage, try matrix("\(name).logits").storage, 1e-12, "\(name) logits")
+            let gradient = net.backward(trace: trace, gradient: direction).input
+            assertClose(gradient.storage, try matrix("\(name).input_grad").storage, 1e-12, "\(name) input gradient")
+        }
+    }
+
+    func testAdaptivePoolingThatDoesNotDivideIsRefused() throws {
+        for (layer, message) in [
+            (#"{"name": "p", "kind": "adaptive_avgpool2d", "output_size": [4, 2]}"#, "must divide the 6×4 input"),
+            (#"{"name": "p", "kind": "adaptive_avgpool2d", "kernel": 2}"#, "not kernel or stride"),
+            (#"{"name": "p", "kind": "avgpool2d", "kernel": 2, "output_size": 1}"#, "output_size belongs to adaptive_avgpool2d")
+        ] {
+            let json = #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": [1, 6, 4]}, "layers": ["# + layer + "]}"
             let spec = try ArchitectureSpec.decode(Data(json.utf8), source: "m.json")
             XCTAssertThrowsError(try NetworkFile.untrained(spec, seed: 1)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
         }

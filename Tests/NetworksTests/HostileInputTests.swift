@@ -44,6 +44,15 @@ final class HostileInputTests: XCTestCase {
     }
 
     /// Fewer class names than outputs once crashed `interp` and made `inspect` report 1 output.
+    /// An input.image whose product overflows Int once trapped (found by loupe-fuzz).
+    func testImageShapeThatOverflows() {
+        for image in [[Int.max, 8, 8], [-1, -8, 8], [0, 8, 8]] {
+            let spec = ArchitectureSpec(
+                name: "t", input: InputSpec(shape: [64], image: image), layers: [LayerSpec(name: "f", kind: "flatten")])
+            assertThrowsMessage(try build(spec, [:]), contains: ["input.image", "must be [channels, height, width]"])
+        }
+    }
+
     func testClassesMustNameEveryOutput() {
         let fc = LayerSpec(name: "fc", kind: "linear", weight: "w")
         let spec = ArchitectureSpec(name: "t", input: InputSpec(shape: [4]), classes: ["a"], layers: [fc])

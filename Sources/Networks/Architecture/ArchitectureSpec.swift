@@ -101,10 +101,12 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     /// ELU's α and leaky ReLU's negative slope (torch's `alpha`, `negative_slope`).
     public var alpha: Double?
     public var negativeSlope: Double?
+    /// Adaptive average pooling's output height and width.
+    public var outputSize: IntPair?
 
     enum CodingKeys: String, CodingKey {
         case name, kind, weight, bias, left, right, eps, kernel, stride, padding, out, alpha
-        case negativeSlope = "negative_slope"
+        case negativeSlope = "negative_slope", outputSize = "output_size"
         case leftBias = "left_bias", rightBias = "right_bias"
         case runningMean = "running_mean", runningVar = "running_var"
     }

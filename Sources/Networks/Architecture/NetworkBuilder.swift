@@ -24,7 +24,10 @@ struct NetworkBuilder {
             MemoryBudget.product(spec.input.shape + [MemoryLayout<Float>.size]),
             for: "\(source): one input sample of shape \(shapeText(spec.input.shape))")
         if !untrained { try checkTensorMemory() }
-        if let image = spec.input.image, image.count != 3 || image.reduce(1, *) != spec.input.shape.reduce(1, *) {
+        // The product is taken without overflow: the numbers come from a file.
+        if let image = spec.input.image,
+            image.count != 3 || !image.allSatisfy({ $0 > 0 }) || MemoryBudget.product(image) != spec.input.shape.reduce(1, *)
+        {
             throw NetworkError(
                 "\(source): input.image \(shapeText(image)) must be [channels, height, width] with as many values as input.shape \(shapeText(spec.input.shape))"
             )
@@ -60,7 +63,9 @@ struct NetworkBuilder {
                 throw NetworkError("\(source): softmax '\(layers.last!.name)' must be the last layer, but '\(layerSpec.name)' follows it")
             }
             // A network whose input is drawn as an image may start with a convolution on flat samples.
-            if index == 0, shape.count == 1, ["conv2d", "maxpool2d", "avgpool2d"].contains(layerSpec.kind), let image = spec.input.image {
+            if index == 0, shape.count == 1, ["conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d"].contains(layerSpec.kind),
+                let image = spec.input.image
+            {
                 shape = image
             }
             let layer = try makeLayer(layerSpec, inputShape: shape)
@@ -141,17 +146,17 @@ struct NetworkBuilder {
             return Layer(
                 name: s.name, operation: .conv2d(Conv2d(weight: weight, bias: b, geometry: g)), inputShape: inputShape,
                 outputShape: [out, g.outHeight, g.outWidth], tensorNames: [s.weight!] + (s.bias.map { [$0] } ?? []))
-        case "maxpool2d", "avgpool2d":
+        case "maxpool2d", "avgpool2d", "adaptive_avgpool2d":
             guard inputShape.count == 3 else {
                 throw NetworkError("\(source): \(what) needs [channels, height, width] input, got \(shapeText(inputShape))")
             }
-            guard let kernel = s.kernel else { throw NetworkError("\(source): \(what) needs 'kernel'") }
+            let (kernel, stride) = try poolingWindow(s, height: inputShape[1], width: inputShape[2], what)
             if let p = s.padding, p.h != 0 || p.w != 0 {
                 throw NetworkError("\(source): \(what): padding on pooling layers is not supported")
             }
             let g = WindowGeometry(
                 channels: inputShape[0], height: inputShape[1], width: inputShape[2],
-                kernel: kernel, stride: s.stride ?? kernel, padding: IntPair(0))
+                kernel: kernel, stride: stride, padding: IntPair(0))
             if let problem = g.problem { throw NetworkError("\(source): \(what): \(problem)") }
             let pool = Pool2d(mode: s.kind == "maxpool2d" ? .max : .average, geometry: g)
             return Layer(
@@ -164,7 +169,8 @@ struct NetworkBuilder {
         default:
             guard let activation = Activation(kind: s.kind, alpha: s.alpha, slope: s.negativeSlope) else {
                 let known =
-                    ["linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "batchnorm", "flatten"] + Activation.kinds + ["softmax"]
+                    ["linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm", "flatten"]
+                    + Activation.kinds + ["softmax"]
                 throw NetworkError("\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: \(known.joined(separator: ", "))")
             }
             for (field, value) in [("alpha", s.alpha), ("negative_slope", s.negativeSlope)] {
@@ -176,6 +182,29 @@ struct NetworkBuilder {
             }
             return Layer(name: s.name, operation: .activation(activation), inputShape: inputShape, outputShape: inputShape)
         }
+    }
+
+    /// A pooling layer's kernel and stride. Adaptive average pooling (torch's
+    /// `AdaptiveAvgPool2d`, global average pooling at its default output 1×1) is the plain
+    /// average pooling whose windows tile the input, when the output size divides it; torch's
+    /// uneven windows for other sizes are not supported.
+    private func poolingWindow(_ s: LayerSpec, height: Int, width: Int, _ what: String) throws -> (IntPair, IntPair) {
+        guard s.kind == "adaptive_avgpool2d" else {
+            guard let kernel = s.kernel else { throw NetworkError("\(source): \(what) needs 'kernel'") }
+            if s.outputSize != nil { throw NetworkError("\(source): \(what): output_size belongs to adaptive_avgpool2d layers") }
+            return (kernel, s.stride ?? kernel)
+        }
+        if s.kernel != nil || s.stride != nil {
+            throw NetworkError("\(source): \(what) takes output_size (default 1), not kernel or stride")
+        }
+        let out = s.outputSize ?? IntPair(1)
+        guard out.h > 0, out.w > 0, height % out.h == 0, width % out.w == 0 else {
+            throw NetworkError(
+                "\(source): \(what): output size \(out.h)×\(out.w) must divide the \(height)×\(width) input (uneven windows are not supported)"
+            )
+        }
+        let window = IntPair(height / out.h, width / out.w)
+        return (window, window)
     }
 
     private func makeBilinear(_ s: LayerSpec, inputShape: [Int], _ what: String) throws -> Layer<Float> {
