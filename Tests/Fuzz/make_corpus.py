@@ -139,6 +139,10 @@ def main():
     for p in [10000, 1000000, 1000000000000]:
         conv["layers"][0]["padding"] = p
         write("arch", f"padding-{p}.arch.json", json.dumps(conv))
+    for layer in conv["layers"]:
+        if layer["kind"] == "conv2d":
+            layer["dilation"], layer["padding"] = [2, 1], 2
+    write("arch", "dilated.arch.json", json.dumps(conv))
     write("arch", "huge-input.arch.json", json.dumps({"format": "loupe.arch/1", "name": "h", "input": {"shape": [1, 100000, 100000]},
                                                       "layers": [{"name": "f", "kind": "flatten"}]}))
     bilinear = json.load(open(os.path.join(fixtures, "networks", "bilinear_split.arch.json")))

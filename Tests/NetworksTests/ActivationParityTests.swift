@@ -4,9 +4,9 @@ import Networks
 import TensorIO
 import XCTest
 
-/// SiLU, ELU, leaky ReLU, dropout and adaptive average pooling as PyTorch computes them,
-/// forward and backward (Tests/Fixtures/networks/make_activation_fixtures.py and
-/// make_pooling_fixtures.py made the fixtures).
+/// SiLU, ELU, leaky ReLU, dropout, adaptive average pooling and dilated convolutions as
+/// PyTorch computes them, forward and backward (Tests/Fixtures/networks/
+/// make_activation_fixtures.py and make_window_fixtures.py made the fixtures).
 final class ActivationParityTests: XCTestCase {
     static let file = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -79,17 +79,21 @@ final class ActivationParityTests: XCTestCase {
         }
     }
 
-    /// AdaptiveAvgPool2d((3, 2)) on a 6×4 input and global average pooling (output 1, the
-    /// default) give torch's logits and input gradient in Float64.
-    func testAdaptiveAveragePooling() throws {
-        let url = Self.file.deletingLastPathComponent().appendingPathComponent("pooling.safetensors")
+    /// AdaptiveAvgPool2d((3, 2)) on a 6×4 input, global average pooling (output 1, the
+    /// default) and a convolution dilated (2, 1) with stride (1, 2) and padding 2 give torch's
+    /// logits and input gradient in Float64; saved and read back, they compute the same.
+    func testAdaptivePoolingAndDilatedConvolution() throws {
+        let url = Self.file.deletingLastPathComponent().appendingPathComponent("windows.safetensors")
         let file = try SafeTensors.read(url)
         func matrix(_ name: String) throws -> Matrix<Double> { try XCTUnwrap(file.tensors[name], "no \(name)").matrix() }
         let x = try matrix("x"), direction = try matrix("direction")
-        for (name, pooled) in [("adaptive", [4, 3, 2]), ("global", [4, 1, 1])] {
+        for (name, layer, shape) in [("adaptive", "pool", [4, 3, 2]), ("global", "pool", [4, 1, 1]), ("dilated", "conv", [4, 6, 3])] {
             let spec = try ArchitectureSpec.decode(Data(try XCTUnwrap(file.metadata["\(name).arch"]).utf8), source: name)
-            let net = try NetworkFile.build(spec, tensors: file.tensors, source: name).converted(to: Double.self)
-            XCTAssertEqual(try net.shape(of: "pool"), pooled, name)
+            let loaded = try NetworkFile.build(spec, tensors: file.tensors, source: name)
+            let again = try NetworkFile.build(NetworkFile.architecture(of: loaded), tensors: file.tensors, source: name)
+            XCTAssertEqual(again.forward(x.converted(to: Float.self)), loaded.forward(x.converted(to: Float.self)), name)
+            let net = loaded.converted(to: Double.self)
+            XCTAssertEqual(try net.shape(of: layer), shape, name)
             let trace = net.trace(x)
             assertClose(trace[trace.count - 1].storage, try matrix("\(name).logits").storage, 1e-12, "\(name) logits")
             let gradient = net.backward(trace: trace, gradient: direction).input
@@ -101,7 +105,14 @@ final class ActivationParityTests: XCTestCase {
         for (layer, message) in [
             (#"{"name": "p", "kind": "adaptive_avgpool2d", "output_size": [4, 2]}"#, "must divide the 6×4 input"),
             (#"{"name": "p", "kind": "adaptive_avgpool2d", "kernel": 2}"#, "not kernel or stride"),
-            (#"{"name": "p", "kind": "avgpool2d", "kernel": 2, "output_size": 1}"#, "output_size belongs to adaptive_avgpool2d")
+            (#"{"name": "p", "kind": "avgpool2d", "kernel": 2, "output_size": 1}"#, "output_size belongs to adaptive_avgpool2d"),
+            (#"{"name": "p", "kind": "maxpool2d", "kernel": 2, "dilation": 2}"#, "dilation on pooling layers"),
+            (#"{"name": "c", "kind": "conv2d", "weight": "w", "out": 2, "kernel": 3, "dilation": 3}"#, "does not fit the 6×4 input"),
+            (
+                #"{"name": "c", "kind": "conv2d", "weight": "w", "out": 2, "kernel": 3, "dilation": 2, "padding": 5}"#,
+                "smaller than the 5×5 span of the 3×3 kernel dilated 2×2"
+            ),
+            (#"{"name": "c", "kind": "conv2d", "weight": "w", "out": 2, "kernel": 3, "dilation": 0}"#, "dilation 0×0 must be positive")
         ] {
             let json = #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": [1, 6, 4]}, "layers": ["# + layer + "]}"
             let spec = try ArchitectureSpec.decode(Data(json.utf8), source: "m.json")

@@ -75,6 +75,8 @@ final class GradientCheckTests: XCTestCase {
         var c = LayerSpec(name: "c", kind: "conv2d", weight: "c.w", bias: "c.b")
         c.out = 3; c.kernel = IntPair(3, 2); c.stride = IntPair(2, 1); c.padding = IntPair(1, 0)
         check(try network([2, 5, 4], [c, LayerSpec(name: "f", kind: "flatten"), linear("o", out: 2)], seed: 4))
+        c.dilation = IntPair(2, 1)
+        check(try network([2, 6, 4], [c, LayerSpec(name: "f", kind: "flatten"), linear("o", out: 2)], seed: 4))
     }
 
     func testPooling() throws {

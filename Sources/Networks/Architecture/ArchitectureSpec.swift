@@ -103,9 +103,11 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var negativeSlope: Double?
     /// Adaptive average pooling's output height and width.
     public var outputSize: IntPair?
+    /// A convolution's dilation (default 1).
+    public var dilation: IntPair?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, out, alpha
+        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, out, alpha
         case negativeSlope = "negative_slope", outputSize = "output_size"
         case leftBias = "left_bias", rightBias = "right_bias"
         case runningMean = "running_mean", runningVar = "running_var"

@@ -138,7 +138,7 @@ struct NetworkBuilder {
             let g = WindowGeometry(
                 channels: inputShape[0], height: inputShape[1], width: inputShape[2],
                 kernel: IntPair(w.shape[2], w.shape[3]), stride: s.stride ?? IntPair(1),
-                padding: s.padding ?? IntPair(0))
+                padding: s.padding ?? IntPair(0), dilation: s.dilation ?? IntPair(1))
             if let problem = g.problem { throw NetworkError("\(source): \(what): \(problem)") }
             let out = w.shape[0]
             let b = try s.bias.map { try vector($0, length: out, what) }
@@ -153,6 +153,9 @@ struct NetworkBuilder {
             let (kernel, stride) = try poolingWindow(s, height: inputShape[1], width: inputShape[2], what)
             if let p = s.padding, p.h != 0 || p.w != 0 {
                 throw NetworkError("\(source): \(what): padding on pooling layers is not supported")
+            }
+            if let d = s.dilation, d.h != 1 || d.w != 1 {
+                throw NetworkError("\(source): \(what): dilation on pooling layers is not supported")
             }
             let g = WindowGeometry(
                 channels: inputShape[0], height: inputShape[1], width: inputShape[2],

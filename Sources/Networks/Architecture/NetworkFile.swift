@@ -66,6 +66,7 @@ public enum NetworkFile {
                 s.kernel = c.geometry.kernel
                 s.stride = c.geometry.stride
                 s.padding = c.geometry.padding
+                s.dilation = c.geometry.dilation == IntPair(1) ? nil : c.geometry.dilation
             case .bilinear(let b):
                 s.left = names[0]
                 s.right = names[1]

@@ -9,19 +9,33 @@ public struct WindowGeometry: Equatable, Sendable {
     public let kernel: IntPair
     public let stride: IntPair
     public let padding: IntPair
+    /// The spacing of a window's taps (torch's `dilation`; 1 for adjacent taps).
+    public let dilation: IntPair
 
-    public init(channels: Int, height: Int, width: Int, kernel: IntPair, stride: IntPair, padding: IntPair) {
+    public init(
+        channels: Int, height: Int, width: Int, kernel: IntPair, stride: IntPair, padding: IntPair,
+        dilation: IntPair = IntPair(1)
+    ) {
         self.channels = channels
         self.height = height
         self.width = width
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
+        self.dilation = dilation
     }
 
+    /// "3×3 kernel", or "5×5 span of the 3×3 kernel dilated 2×2".
+    private var kernelText: String {
+        let k = "\(kernel.h)×\(kernel.w) kernel"
+        return dilation == IntPair(1) ? k : "\(span.h)×\(span.w) span of the \(k) dilated \(dilation.h)×\(dilation.w)"
+    }
+
+    /// The height and width a window spans: d·(k − 1) + 1.
+    public var span: IntPair { IntPair(dilation.h * (kernel.h - 1) + 1, dilation.w * (kernel.w - 1) + 1) }
     /// Output height and width, as torch computes them (floor).
-    public var outHeight: Int { (height + 2 * padding.h - kernel.h) / stride.h + 1 }
-    public var outWidth: Int { (width + 2 * padding.w - kernel.w) / stride.w + 1 }
+    public var outHeight: Int { (height + 2 * padding.h - span.h) / stride.h + 1 }
+    public var outWidth: Int { (width + 2 * padding.w - span.w) / stride.w + 1 }
     public var outPositions: Int { outHeight * outWidth }
     public var inputSize: Int { channels * height * width }
     /// Elements of one patch: C·kh·kw, in the order of torch's flattened [out, in, kh, kw] weight.
@@ -32,17 +46,22 @@ public struct WindowGeometry: Equatable, Sendable {
         guard kernel.h > 0, kernel.w > 0 else { return "the kernel \(kernel.h)×\(kernel.w) must be positive" }
         guard stride.h > 0, stride.w > 0 else { return "the stride \(stride.h)×\(stride.w) must be positive" }
         guard padding.h >= 0, padding.w >= 0 else { return "the padding \(padding.h)×\(padding.w) must not be negative" }
+        // Bounded so that the span, and twice the padding below it, cannot overflow.
+        let limit = 1 << 24
+        guard dilation.h > 0, dilation.w > 0, dilation.h <= limit, dilation.w <= limit, kernel.h <= limit, kernel.w <= limit
+        else { return "the dilation \(dilation.h)×\(dilation.w) must be positive (kernel and dilation at most 2²⁴)" }
         // A window that lies wholly in the padding sees no input at all: padding as wide as the
         // kernel has no use, and refusing it bounds every size below by the input's.
-        guard padding.h < kernel.h, padding.w < kernel.w else {
+        guard padding.h < span.h, padding.w < span.w else {
             return
-                "the padding \(padding.h)×\(padding.w) must be smaller than the \(kernel.h)×\(kernel.w) kernel (wider padding adds windows that see only padding)"
+                "the padding \(padding.h)×\(padding.w) must be smaller than the \(kernelText) (wider padding adds windows that see only padding)"
         }
         guard let size = MemoryBudget.product([channels, height, width]), size <= Int(Int32.max) else {
             return "the input [\(channels), \(height), \(width)] has more than \(Int32.max) elements"
         }
-        guard height + 2 * padding.h >= kernel.h, width + 2 * padding.w >= kernel.w else {
-            return "a \(kernel.h)×\(kernel.w) kernel with padding \(padding.h)×\(padding.w) does not fit the \(height)×\(width) input"
+        guard height + 2 * padding.h >= span.h, width + 2 * padding.w >= span.w else {
+            return
+                "a \(kernel.h)×\(kernel.w) kernel\(dilation == IntPair(1) ? "" : " dilated \(dilation.h)×\(dilation.w)") with padding \(padding.h)×\(padding.w) does not fit the \(height)×\(width) input"
         }
         return nil
     }
@@ -73,7 +92,8 @@ public struct Conv2d<T: BLASScalar>: Sendable {
                 for c in 0..<g.channels {
                     for ky in 0..<g.kernel.h {
                         for kx in 0..<g.kernel.w {
-                            let iy = oy * g.stride.h - g.padding.h + ky, ix = ox * g.stride.w - g.padding.w + kx
+                            let iy = oy * g.stride.h - g.padding.h + ky * g.dilation.h
+                            let ix = ox * g.stride.w - g.padding.w + kx * g.dilation.w
                             if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
                                 source[row + (c * g.kernel.h + ky) * g.kernel.w + kx] = Int32((c * g.height + iy) * g.width + ix)
                             }
