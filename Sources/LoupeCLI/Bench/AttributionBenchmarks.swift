@@ -3,8 +3,9 @@ import LinAlg
 import Networks
 
 /// Explanations per second of LRP on the demo MLP and CNN (a batch of 256, one gemm pass per
-/// layer for the whole batch), beside the forward pass of the same batch; the linear
-/// interpreter (Float64, every class) and pixel flipping.
+/// layer for the whole batch), beside the forward pass of the same batch, and on the CNN with
+/// its convolutions through im2col patches (the form larger images take) as well as unrolled;
+/// the linear interpreter (Float64, every class) and pixel flipping.
 enum AttributionBenchmarks: BenchmarkGroup {
     static let name = "attribution"
 
@@ -16,13 +17,15 @@ enum AttributionBenchmarks: BenchmarkGroup {
             let network = try DemoModels.load(model)
             let forward = Stopwatch.best { _ = network.forward(x) }
             let composites: [LRPComposite] = context.quick ? [.epsilonPlus] : [.epsilonPlus, .epsilonGammaBox, .deepTaylor]
-            for composite in composites {
-                let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: composite))
+            let forms: [(LRPComposite, LRPConvolutionProducts)] =
+                composites.map { ($0, .fastest) } + (model == "cnn" ? [(.epsilonPlus, .patches)] : [])
+            for (composite, convolutions) in forms {
+                let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: composite), convolutions: convolutions)
                 let t = try Stopwatch.best { _ = try lrp.explain(x, target: .predicted) }
                 report(
                     BenchmarkRecord(
-                        group: name, name: "lrp \(composite) demo:\(model)", size: "batch \(batch)", seconds: t,
-                        rate: Double(batch) / t, unit: "explanations/s",
+                        group: name, name: "lrp \(composite) demo:\(model)\(convolutions == .patches ? " (im2col)" : "")",
+                        size: "batch \(batch)", seconds: t, rate: Double(batch) / t, unit: "explanations/s",
                         note: String(format: "%.1f× a forward pass", t / forward)))
             }
             let interpreter = try LinearInterpreter(network: network.converted(to: Double.self))
