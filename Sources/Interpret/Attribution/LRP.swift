@@ -65,6 +65,9 @@ public struct LRP<T: BLASScalar>: Sendable {
                 text = "pass"
             case .softmax:
                 throw InterpretError("model '\(network.name)': softmax '\(layer.name)' must be the last layer")
+            case .layerNorm:
+                throw InterpretError(
+                    "LRP: model '\(network.name)' has layernorm '\(layer.name)', which no rule here covers yet (Zennit has none either)")
             }
             steps.append(step)
             described.append(LRPLayerRule(layer: layer.name, kind: layer.operation.kind, rule: text))

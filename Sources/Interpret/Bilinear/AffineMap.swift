@@ -17,7 +17,7 @@ struct AffineMap {
         case .linear, .conv2d, .flatten: return true
         case .pool(let pool): return pool.mode == .average
         case .activation(let activation): return activation == .identity || activation == .dropout
-        case .bilinear, .softmax: return false
+        case .bilinear, .layerNorm, .softmax: return false
         }
     }
 

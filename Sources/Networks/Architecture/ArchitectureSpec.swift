@@ -105,10 +105,12 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var outputSize: IntPair?
     /// A convolution's dilation (default 1).
     public var dilation: IntPair?
+    /// The trailing axes a layernorm normalises (default: all of its input's).
+    public var normalizedShape: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, out, alpha
-        case negativeSlope = "negative_slope", outputSize = "output_size"
+        case negativeSlope = "negative_slope", outputSize = "output_size", normalizedShape = "normalized_shape"
         case leftBias = "left_bias", rightBias = "right_bias"
         case runningMean = "running_mean", runningVar = "running_var"
     }

@@ -165,6 +165,8 @@ struct NetworkBuilder {
             return Layer(
                 name: s.name, operation: .pool(pool), inputShape: inputShape,
                 outputShape: [g.channels, g.outHeight, g.outWidth])
+        case "layernorm":
+            return try makeLayerNorm(s, inputShape: inputShape, what)
         case "flatten":
             return Layer(name: s.name, operation: .flatten, inputShape: inputShape, outputShape: [inputShape.reduce(1, *)])
         case "softmax":
@@ -172,7 +174,7 @@ struct NetworkBuilder {
         default:
             guard let activation = Activation(kind: s.kind, alpha: s.alpha, slope: s.negativeSlope) else {
                 let known =
-                    ["linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm", "flatten"]
+                    ["linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm", "layernorm", "flatten"]
                     + Activation.kinds + ["softmax"]
                 throw NetworkError("\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: \(known.joined(separator: ", "))")
             }
@@ -208,6 +210,32 @@ struct NetworkBuilder {
         }
         let window = IntPair(height / out.h, width / out.w)
         return (window, window)
+    }
+
+    /// torch's LayerNorm over the trailing `normalized_shape` axes of the input (default: all of
+    /// them); `weight` and `bias` of that shape are each optional.
+    private func makeLayerNorm(_ s: LayerSpec, inputShape: [Int], _ what: String) throws -> Layer<Float> {
+        let shape = s.normalizedShape ?? inputShape
+        guard !shape.isEmpty, shape.count <= inputShape.count, Array(inputShape.suffix(shape.count)) == shape else {
+            throw NetworkError(
+                "\(source): \(what): normalized_shape \(shapeText(shape)) must be the last axes of its input \(shapeText(inputShape))")
+        }
+        let eps = s.eps ?? 1e-5
+        guard eps.isFinite, eps > 0 else { throw NetworkError("\(source): \(what): eps must be a positive number") }
+        let m = shape.reduce(1, *)
+        func parameter(_ name: String?, _ field: String) throws -> [Float]? {
+            guard let name else { return nil }
+            let t = try tensor(name, field: field, what, fresh: shape)
+            guard t.shape == shape || t.shape == [m] else {
+                throw NetworkError("\(source): \(what): tensor '\(name)' has shape \(shapeText(t.shape)), expected \(shapeText(shape))")
+            }
+            return t.floats()
+        }
+        let norm = LayerNorm(
+            normalizedShape: shape, eps: eps, weight: try parameter(s.weight, "weight"), bias: try parameter(s.bias, "bias"))
+        return Layer(
+            name: s.name, operation: .layerNorm(norm), inputShape: inputShape, outputShape: inputShape,
+            tensorNames: [s.weight, s.bias].compactMap { $0 })
     }
 
     private func makeBilinear(_ s: LayerSpec, inputShape: [Int], _ what: String) throws -> Layer<Float> {

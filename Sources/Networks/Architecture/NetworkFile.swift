@@ -77,6 +77,12 @@ public enum NetworkFile {
             case .pool(let p):
                 s.kernel = p.geometry.kernel
                 s.stride = p.geometry.stride
+            case .layerNorm(let n):
+                var next = 0
+                if n.weight != nil { s.weight = names[next]; next += 1 }
+                if n.bias != nil { s.bias = names[next] }
+                s.normalizedShape = n.normalizedShape
+                s.eps = n.eps
             case .activation(.elu(let alpha)):
                 s.alpha = alpha
             case .activation(.leakyReLU(let slope)):

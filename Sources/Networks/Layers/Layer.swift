@@ -1,12 +1,13 @@
 import LinAlg
 
 /// What a layer computes. Batchnorm does not appear: it is folded into the layer before it
-/// when the network is loaded.
+/// when the network is loaded. Layer normalisation does, since it depends on each sample.
 public enum LayerOperation<T: BLASScalar>: Sendable {
     case linear(Linear<T>)
     case bilinear(Bilinear<T>)
     case conv2d(Conv2d<T>)
     case pool(Pool2d)
+    case layerNorm(LayerNorm<T>)
     case flatten
     case activation(Activation)
     case softmax
@@ -18,6 +19,7 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
         case .bilinear: return "bilinear"
         case .conv2d: return "conv2d"
         case .pool(let p): return p.mode == .max ? "maxpool2d" : "avgpool2d"
+        case .layerNorm: return "layernorm"
         case .flatten: return "flatten"
         case .activation(let a): return a.kind
         case .softmax: return "softmax"
@@ -49,6 +51,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .conv2d(let c): roles = c.bias == nil ? ["weight"] : ["weight", "bias"]
         case .bilinear(let b):
             roles = ["left", "right"] + (b.leftBias == nil ? [] : ["left_bias"]) + (b.rightBias == nil ? [] : ["right_bias"])
+        case .layerNorm(let n): roles = n.parameters.map(\.role)
         case .pool, .flatten, .activation, .softmax: roles = []
         }
         precondition(
@@ -66,6 +69,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .bilinear(let b): return b.forward(x)
         case .conv2d(let c): return c.forward(x)
         case .pool(let p): return p.forward(x)
+        case .layerNorm(let n): return n.forward(x)
         case .flatten: return x
         case .activation(let a): return a.apply(x)
         case .softmax: return Networks.softmax(x)
@@ -79,6 +83,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .bilinear(let b): return b.backward(input: x, gradOutput: g)
         case .conv2d(let c): return c.backward(input: x, gradOutput: g)
         case .pool(let p): return (p.backward(input: x, gradOutput: g), [])
+        case .layerNorm(let n): return n.backward(input: x, gradOutput: g)
         case .flatten: return (g, [])
         case .activation(let a): return (a.backward(input: x, gradOutput: g), [])
         case .softmax: return (softmaxBackward(output: y, gradOutput: g), [])
@@ -91,6 +96,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .linear(let l): return l.parameters
         case .bilinear(let b): return b.parameters
         case .conv2d(let c): return c.parameters
+        case .layerNorm(let n): return n.parameters
         case .pool, .flatten, .activation, .softmax: return []
         }
     }
@@ -101,6 +107,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .linear(var l): l.setParameters(values); operation = .linear(l)
         case .bilinear(var b): b.setParameters(values); operation = .bilinear(b)
         case .conv2d(var c): c.setParameters(values); operation = .conv2d(c)
+        case .layerNorm(var n): n.setParameters(values); operation = .layerNorm(n)
         case .pool, .flatten, .activation, .softmax: break
         }
     }
@@ -119,6 +126,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .conv2d(let c):
             op = .conv2d(Conv2d(weight: c.weight.converted(), bias: c.bias?.map { U($0) }, geometry: c.geometry))
         case .pool(let p): op = .pool(p)
+        case .layerNorm(let n): op = .layerNorm(n.converted())
         case .flatten: op = .flatten
         case .activation(let a): op = .activation(a)
         case .softmax: op = .softmax

@@ -9,6 +9,11 @@ extension Network where T == Float {
         for i in layers.indices {
             let params = layers[i].parameters
             guard !params.isEmpty else { continue }
+            if case .layerNorm = layers[i].operation {
+                // As torch initialises LayerNorm: the identity map, weight 1 and bias 0.
+                layers[i].setParameters(params.map { p in p.values.map { _ in p.role == "weight" ? 1 : 0 } })
+                continue
+            }
             let fanIn = params[0].shape.dropFirst().reduce(1, *)
             let bound = 1 / Double(fanIn).squareRoot()
             layers[i].setParameters(params.map { p in p.values.map { _ in Float(rng.uniform(-bound, bound)) } })

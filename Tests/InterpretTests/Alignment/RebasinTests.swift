@@ -73,6 +73,50 @@ final class RebasinTests: XCTestCase {
         }
     }
 
+    /// Layernorm weights and biases move with the units they scale: over a flat layer, over all
+    /// of a convolution's [C, H, W] (in blocks of H·W), and not at all when they span only the
+    /// last axis; the permuted network computes the same, and weight matching undoes a shuffle.
+    func testLayerNormFollowsItsUnits() throws {
+        func layer(_ name: String, _ kind: String, out: Int? = nil, norm: [Int]? = nil) -> LayerSpec {
+            var s = LayerSpec(name: name, kind: kind)
+            if out != nil || kind == "layernorm" { (s.weight, s.bias) = ("\(name).w", "\(name).b") }
+            s.out = out
+            s.normalizedShape = norm
+            if kind == "conv2d" { (s.kernel, s.padding) = (IntPair(3), IntPair(1)) }
+            return s
+        }
+        let specs = [
+            ArchitectureSpec(
+                name: "mlp-ln", input: InputSpec(shape: [64]),
+                layers: [
+                    layer("fc1", "linear", out: 24), layer("ln1", "layernorm"), layer("gelu", "gelu"),
+                    layer("fc2", "linear", out: 10)
+                ]),
+            ArchitectureSpec(
+                name: "cnn-ln", input: InputSpec(shape: [1, 8, 8]),
+                layers: [
+                    layer("conv", "conv2d", out: 4), layer("ln1", "layernorm", norm: [4, 8, 8]), layer("relu", "relu"),
+                    layer("ln2", "layernorm", norm: [8]), layer("flatten", "flatten"), layer("fc", "linear", out: 10)
+                ])
+        ]
+        let x = try Digits.load(.test).x.rows(in: 0..<50)
+        for spec in specs {
+            var model = try NetworkFile.untrained(spec, seed: 4)
+            var rng = SeededRandom(seed: 5)
+            model.setFlatParameters(model.flatParameters.map { _ in Float(rng.normal()) })  // layernorms not the identity
+            let permutations = try PermutationSpec(model)
+            XCTAssertEqual(
+                permutations.groups[0].axes.map(\.tensor),
+                spec.name == "mlp-ln" ? ["fc1.w", "fc1.b", "ln1.w", "ln1.b", "fc2.w"] : ["conv.w", "conv.b", "ln1.w", "ln1.b", "fc.w"])
+            let shuffle = randomPermutations(permutations, seed: 6)
+            let b = permutations.apply(shuffle, to: model)
+            assertSameLogits(b, model, on: x, spec.name)
+            let found = try WeightMatching.run(
+                permutations, a: PermutationSpec.tensors(of: model), b: PermutationSpec.tensors(of: b), seed: 1)
+            XCTAssertEqual(permutations.apply(found.permutations, to: b).flatParameters, model.flatParameters, spec.name)
+        }
+    }
+
     /// B is A with its hidden units shuffled: both matchings find the shuffle exactly, and
     /// permuting B by what they found gives A back.
     func testMatchingRecoversAKnownPermutation() throws {

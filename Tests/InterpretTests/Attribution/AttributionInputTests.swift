@@ -51,6 +51,13 @@ final class AttributionInputTests: XCTestCase {
             try LRP(network: noRange, configuration: LRPConfiguration(composite: .epsilonGammaBox)),
             contains: ["zB on layer 'conv1'", "no input.range"])
         XCTAssertNoThrow(try LRP(network: noRange, configuration: LRPConfiguration(composite: .epsilonGammaBox, inputBox: 0...1)))
+        // No LRP rule covers layer normalisation yet: refused by name, not explained wrongly.
+        var fc = LayerSpec(name: "fc", kind: "linear", weight: "fc.w", bias: "fc.b")
+        fc.out = 10
+        let normed = try NetworkFile.untrained(
+            ArchitectureSpec(name: "normed", input: InputSpec(shape: [64]), layers: [LayerSpec(name: "ln", kind: "layernorm"), fc]), seed: 1
+        )
+        assertThrowsMessage(try LRP(network: normed), contains: ["layernorm 'ln'", "no rule"])
     }
 
     func testTargets() throws {

@@ -9,7 +9,8 @@ import Networks
 /// parametrised layer leaves the network's function unchanged: elementwise activations and
 /// per-channel pooling commute with it, and a flatten turns a permutation of C channels into
 /// one of C blocks of H·W inputs. The last parametrised layer's outputs (the logits) stay.
-/// Batchnorm is already folded into the layer before it.
+/// Batchnorm is already folded into the layer before it; a layernorm's weight and bias move
+/// with the units they scale.
 public struct PermutationSpec: Codable, Equatable, Sendable {
     /// One axis of one parameter tensor, seen as [outer, units, inner]: a unit owns the
     /// `inner` consecutive values at its index in each of the `outer` slices.
@@ -42,7 +43,12 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
             let s = slot(layer, role)
             return Axis(tensor: slots[s].tensorName, slot: s, outer: outer, inner: inner)
         }
-        let parametrised = network.layers.indices.filter { !network.layers[$0].parameters.isEmpty }
+        // The layers whose outputs are units of their own (a layernorm's follow its input's).
+        func makesUnits(_ layer: Layer<T>) -> Bool {
+            if case .layerNorm = layer.operation { return false }
+            return !layer.parameters.isEmpty
+        }
+        let parametrised = network.layers.indices.filter { makesUnits(network.layers[$0]) }
         guard parametrised.count >= 2 else {
             throw InterpretError(
                 "model '\(network.name)' has \(parametrised.count) parametrised layer(s); Re-Basin needs hidden units between two")
@@ -84,12 +90,22 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
                 }
             case .activation, .pool:
                 if let g = incoming { groups[g].activationLayer = layer.name }
+            case .layerNorm(let n):
+                // Normalising commutes with permuting the units; its weight and bias follow them
+                // when they span the units' axis (each unit owning the same number of values).
+                if let g = incoming {
+                    groups[g].activationLayer = layer.name
+                    if n.normalizedShape.count == layer.inputShape.count {
+                        let inner = n.normalizedSize / groups[g].size
+                        for role in roles { groups[g].axes.append(axis(i, role, outer: 1, inner: inner)) }
+                    }
+                }
             case .flatten:
                 if incoming != nil && layer.inputShape.count == 3 { block = layer.inputShape[1] * layer.inputShape[2] }
             case .softmax:
                 break
             }
-            if !layer.parameters.isEmpty {
+            if makesUnits(layer) {
                 incoming = i == parametrised.last ? nil : groups.count - 1
                 block = 1
             }
