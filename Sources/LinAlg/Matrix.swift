@@ -143,7 +143,6 @@ public struct Matrix<T: BLASScalar>: Equatable, Sendable {
         return Matrix(rows: newRows, cols: newCols, storage: storage)
     }
 
-    /// Stacks matrices with equal column counts on top of each other.
     /// The matrix stacked `times` times: a bias row for every sample of a batch, or one
     /// sample's rows for each sample.
     public func stacked(_ times: Int) -> Matrix {
@@ -158,6 +157,7 @@ public struct Matrix<T: BLASScalar>: Equatable, Sendable {
         return Matrix(rows: rows * times, cols: cols, storage: out)
     }
 
+    /// Stacks matrices with equal column counts on top of each other.
     public static func vstack(_ parts: [Matrix]) -> Matrix {
         guard let cols = parts.first?.cols else { return Matrix(rows: 0, cols: 0) }
         for p in parts { precondition(p.cols == cols, "Matrix.vstack: \(p.cols) columns next to \(cols)") }

@@ -101,7 +101,8 @@ final class ActivationParityTests: XCTestCase {
         }
     }
 
-    func testAdaptivePoolingThatDoesNotDivideIsRefused() throws {
+    /// Pooling and convolution windows that do not fit, or whose output would not fit the budget.
+    func testBadWindowsAreRefused() throws {
         for (layer, message) in [
             (#"{"name": "p", "kind": "adaptive_avgpool2d", "output_size": [4, 2]}"#, "must divide the 6×4 input"),
             (#"{"name": "p", "kind": "adaptive_avgpool2d", "kernel": 2}"#, "not kernel or stride"),
@@ -112,11 +113,25 @@ final class ActivationParityTests: XCTestCase {
                 #"{"name": "c", "kind": "conv2d", "weight": "w", "out": 2, "kernel": 3, "dilation": 2, "padding": 5}"#,
                 "smaller than the 5×5 span of the 3×3 kernel dilated 2×2"
             ),
-            (#"{"name": "c", "kind": "conv2d", "weight": "w", "out": 2, "kernel": 3, "dilation": 0}"#, "dilation 0×0 must be positive")
+            (#"{"name": "c", "kind": "conv2d", "weight": "w", "out": 2, "kernel": 3, "dilation": 0}"#, "dilation 0×0 must be positive"),
+            // Found in review: a wide dilation with as much padding made a 65537² output from a 6×4
+            // input, a 69 GB patch map built before any memory check.
+            (
+                #"{"name": "c", "kind": "conv2d", "weight": "w", "out": 1, "kernel": 2, "dilation": 65536, "padding": 65536}"#,
+                "larger than 2147483647 entries"
+            )
         ] {
             let json = #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": [1, 6, 4]}, "layers": ["# + layer + "]}"
             let spec = try ArchitectureSpec.decode(Data(json.utf8), source: "m.json")
             XCTAssertThrowsError(try NetworkFile.untrained(spec, seed: 1)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+        // Within Int32 but not within the budget: a 16390 × 16388 output's patch map is 4.3 GB.
+        MemoryBudget.set(1 << 30)
+        defer { MemoryBudget.set(nil) }
+        let json =
+            #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": [1, 6, 4]}, "layers": [{"name": "c", "kind": "conv2d", "weight": "w", "out": 1, "kernel": 2, "dilation": 16384, "padding": 16384}]}"#
+        XCTAssertThrowsError(try NetworkFile.untrained(try ArchitectureSpec.decode(Data(json.utf8), source: "m.json"), seed: 1)) {
+            XCTAssertTrue("\($0)".contains("its patch map") && "\($0)".contains("memory budget"), "\($0)")
         }
     }
 }

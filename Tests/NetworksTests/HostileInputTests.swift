@@ -43,7 +43,6 @@ final class HostileInputTests: XCTestCase {
         assertThrowsMessage(try build(overflow, [:]), contains: ["more memory than can be addressed"])
     }
 
-    /// Fewer class names than outputs once crashed `interp` and made `inspect` report 1 output.
     /// An input.image whose product overflows Int once trapped (found by loupe-fuzz).
     func testImageShapeThatOverflows() {
         for image in [[Int.max, 8, 8], [-1, -8, 8], [0, 8, 8]] {
@@ -53,6 +52,7 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// Fewer class names than outputs once crashed `interp` and made `inspect` report 1 output.
     func testClassesMustNameEveryOutput() {
         let fc = LayerSpec(name: "fc", kind: "linear", weight: "w")
         let spec = ArchitectureSpec(name: "t", input: InputSpec(shape: [4]), classes: ["a"], layers: [fc])

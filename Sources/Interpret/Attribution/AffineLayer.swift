@@ -89,8 +89,9 @@ struct AffineLayer<T: BLASScalar>: Sendable {
         }
     }
 
-    /// The layer's output for `a` (as the layer computes it: the same products in the same
-    /// order), with what the relevance pass reuses.
+    /// The layer's output for `a`, with what the relevance pass reuses. An unrolled convolution
+    /// sums the same products in another order than `Conv2d.forward`, so its output (and the
+    /// scores an explanation starts from) equal the network's to rounding.
     func forward(_ a: Matrix<T>) -> (output: Matrix<T>, kept: Forward) {
         let input = prepare(a)
         let z = product([(input, weight)], bias: bias)

@@ -140,6 +140,10 @@ struct NetworkBuilder {
                 kernel: IntPair(w.shape[2], w.shape[3]), stride: s.stride ?? IntPair(1),
                 padding: s.padding ?? IntPair(0), dilation: s.dilation ?? IntPair(1))
             if let problem = g.problem { throw NetworkError("\(source): \(what): \(problem)") }
+            // The map from patch entries to inputs is built with the layer, before the check of
+            // one sample's activations below.
+            try MemoryBudget.check(
+                MemoryBudget.product(g.outPositions, g.patchSize, MemoryLayout<Int32>.size), for: "\(source): \(what): its patch map")
             let out = w.shape[0]
             let b = try s.bias.map { try vector($0, length: out, what) }
             let weight = Matrix<Float>(rows: out, cols: g.patchSize, storage: w.floats())

@@ -51,7 +51,8 @@ public struct WindowGeometry: Equatable, Sendable {
         guard dilation.h > 0, dilation.w > 0, dilation.h <= limit, dilation.w <= limit, kernel.h <= limit, kernel.w <= limit
         else { return "the dilation \(dilation.h)×\(dilation.w) must be positive (kernel and dilation at most 2²⁴)" }
         // A window that lies wholly in the padding sees no input at all: padding as wide as the
-        // kernel has no use, and refusing it bounds every size below by the input's.
+        // kernel's span has no use. (A dilated span can still make the output larger than the
+        // input; its size is checked below, and against the memory budget by the builder.)
         guard padding.h < span.h, padding.w < span.w else {
             return
                 "the padding \(padding.h)×\(padding.w) must be smaller than the \(kernelText) (wider padding adds windows that see only padding)"
@@ -62,6 +63,9 @@ public struct WindowGeometry: Equatable, Sendable {
         guard height + 2 * padding.h >= span.h, width + 2 * padding.w >= span.w else {
             return
                 "a \(kernel.h)×\(kernel.w) kernel\(dilation == IntPair(1) ? "" : " dilated \(dilation.h)×\(dilation.w)") with padding \(padding.h)×\(padding.w) does not fit the \(height)×\(width) input"
+        }
+        guard let cells = MemoryBudget.product([outHeight, outWidth, patchSize]), cells <= Int(Int32.max) else {
+            return "the output \(outHeight)×\(outWidth) with patches of \(patchSize) values is larger than \(Int32.max) entries"
         }
         return nil
     }
