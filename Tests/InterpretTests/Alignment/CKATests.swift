@@ -164,6 +164,14 @@ final class CKATests: XCTestCase {
         // Each entry is the pairwise CKA of the two layers' activations.
         let acts = try LayerActivations.collect(model, data.x, layers: ["relu1", "fc3"])
         XCTAssertEqual(m.values[1][4], try CKA.similarity(acts[0], acts[1]), accuracy: 1e-12)
+        // Copies of their input (flatten, dropout) and a final softmax are left out.
+        let layers = ["fc1", "drop", "relu", "flatten", "fc2", "softmax"].map { name -> LayerSpec in
+            var s = LayerSpec(name: name, kind: ["fc1", "fc2"].contains(name) ? "linear" : name == "drop" ? "dropout" : name)
+            if s.kind == "linear" { (s.weight, s.out) = ("\(name).w", 4) }
+            return s
+        }
+        let copies = try NetworkFile.untrained(ArchitectureSpec(name: "c", input: InputSpec(shape: [6]), layers: layers), seed: 1)
+        XCTAssertEqual(LayerCKA.defaultLayers(copies), ["fc1", "relu", "fc2"])
     }
 
     func testLayerMatrixBetweenModelsAndMinibatches() throws {
