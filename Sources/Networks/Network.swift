@@ -157,7 +157,7 @@ extension Network {
             case .linear(let l): return total + 2 * Double(l.inFeatures * l.outFeatures)
             case .bilinear(let b): return total + 4 * Double(b.inFeatures * b.outFeatures)
             case .conv2d(let c): return total + 2 * Double(c.geometry.patchSize * c.outChannels * c.geometry.outPositions)
-            case .pool, .layerNorm, .flatten, .activation, .softmax: return total
+            case .pool, .layerNorm, .flatten, .reshape, .activation, .softmax: return total
             }
         }
     }

@@ -113,6 +113,7 @@ def main():
         "layers": [{"name": "bl", "kind": "bilinear", "left": "l", "right": "r", "out": 8},
                    {"name": "head", "kind": "linear", "weight": "h", "out": 4}]}))
     write("arch", "layernorm.arch.json", json.dumps({"format": "loupe.arch/1", "name": "n", "input": {"shape": [1, 8, 8]}, "layers": [{"name": "c1", "kind": "conv2d", "weight": "c1.w", "bias": "c1.b", "out": 4, "kernel": 3, "padding": 1}, {"name": "ln1", "kind": "layernorm", "weight": "ln1.w", "bias": "ln1.b", "normalized_shape": [4, 8, 8]}, {"name": "ln2", "kind": "layernorm", "normalized_shape": [8], "eps": 0.001}, {"name": "f", "kind": "flatten"}, {"name": "fc", "kind": "linear", "weight": "fc.w", "out": 10}]}))
+    write("arch", "reshape.arch.json", json.dumps({"format": "loupe.arch/1", "name": "r", "input": {"shape": [64]}, "layers": [{"name": "fc1", "kind": "linear", "weight": "fc1.w", "out": 32}, {"name": "r", "kind": "reshape", "shape": [2, 4, -1]}, {"name": "c", "kind": "conv2d", "weight": "c.w", "out": 2, "kernel": 3, "padding": 1}, {"name": "f", "kind": "flatten"}, {"name": "fc2", "kind": "linear", "weight": "fc2.w", "out": 10}]}))
     write("arch", "activations.arch.json", json.dumps({
         "format": "loupe.arch/1", "name": "a", "input": {"shape": [8]},
         "layers": [{"name": "fc1", "kind": "linear", "weight": "w1", "out": 8}, {"name": "s", "kind": "silu"},

@@ -80,14 +80,19 @@ final class ActivationParityTests: XCTestCase {
     }
 
     /// AdaptiveAvgPool2d((3, 2)) on a 6×4 input, global average pooling (output 1, the
-    /// default) and a convolution dilated (2, 1) with stride (1, 2) and padding 2 give torch's
+    /// default), a convolution dilated (2, 1) with stride (1, 2) and padding 2, and a reshape of
+    /// flat features into [2, 4, 4] (torch's Unflatten; the JSON's −1 inferred) give torch's
     /// logits and input gradient in Float64; saved and read back, they compute the same.
     func testAdaptivePoolingAndDilatedConvolution() throws {
         let url = Self.file.deletingLastPathComponent().appendingPathComponent("windows.safetensors")
         let file = try SafeTensors.read(url)
         func matrix(_ name: String) throws -> Matrix<Double> { try XCTUnwrap(file.tensors[name], "no \(name)").matrix() }
         let x = try matrix("x"), direction = try matrix("direction")
-        for (name, layer, shape) in [("adaptive", "pool", [4, 3, 2]), ("global", "pool", [4, 1, 1]), ("dilated", "conv", [4, 6, 3])] {
+        let cases = [
+            ("adaptive", "pool", [4, 3, 2]), ("global", "pool", [4, 1, 1]), ("dilated", "conv", [4, 6, 3]),
+            ("unflatten", "unflatten", [2, 4, 4])
+        ]
+        for (name, layer, shape) in cases {
             let spec = try ArchitectureSpec.decode(Data(try XCTUnwrap(file.metadata["\(name).arch"]).utf8), source: name)
             let loaded = try NetworkFile.build(spec, tensors: file.tensors, source: name)
             let again = try NetworkFile.build(NetworkFile.architecture(of: loaded), tensors: file.tensors, source: name)
@@ -108,6 +113,9 @@ final class ActivationParityTests: XCTestCase {
             (#"{"name": "p", "kind": "adaptive_avgpool2d", "kernel": 2}"#, "not kernel or stride"),
             (#"{"name": "p", "kind": "avgpool2d", "kernel": 2, "output_size": 1}"#, "output_size belongs to adaptive_avgpool2d"),
             (#"{"name": "p", "kind": "maxpool2d", "kernel": 2, "dilation": 2}"#, "dilation on pooling layers"),
+            (#"{"name": "r", "kind": "reshape", "shape": [5, -1]}"#, "does not hold the 24 values of its input [1, 6, 4]"),
+            (#"{"name": "r", "kind": "reshape", "shape": [-1, -1]}"#, "one of them at most −1"),
+            (#"{"name": "r", "kind": "reshape"}"#, "needs 'shape'"),
             (#"{"name": "c", "kind": "conv2d", "weight": "w", "out": 2, "kernel": 3, "dilation": 3}"#, "does not fit the 6×4 input"),
             (
                 #"{"name": "c", "kind": "conv2d", "weight": "w", "out": 2, "kernel": 3, "dilation": 2, "padding": 5}"#,

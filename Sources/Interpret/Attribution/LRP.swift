@@ -60,7 +60,7 @@ public struct LRP<T: BLASScalar>: Sendable {
             case .pool(let p):
                 step = .averagePool(p)
                 text = "z-rule (bias-free linear)"
-            case .flatten, .activation:
+            case .flatten, .reshape, .activation:
                 step = .pass
                 text = "pass"
             case .softmax:

@@ -15,15 +15,15 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
     public let network: Network<T>
 
     /// Refuses networks that are not piecewise linear: anything but linear, conv2d, (leaky)
-    /// ReLU, identity, dropout, pooling and flatten before the scores.
+    /// ReLU, identity, dropout, pooling, flatten and reshape before the scores.
     public init(network: Network<T>) throws {
         for layer in network.layers[0..<network.scoreIndex] {
             switch layer.operation {
-            case .linear, .conv2d, .pool, .flatten: continue
+            case .linear, .conv2d, .pool, .flatten, .reshape: continue
             case .activation(let a) where a.isPiecewiseLinear: continue
             default:
                 throw InterpretError(
-                    "the linear interpreter needs a piecewise-linear network (linear, conv2d, relu, leaky_relu, identity, dropout, max/avg-pool, flatten), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)"
+                    "the linear interpreter needs a piecewise-linear network (linear, conv2d, relu, leaky_relu, identity, dropout, max/avg-pool, flatten, reshape), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)"
                 )
             }
         }

@@ -107,9 +107,11 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var dilation: IntPair?
     /// The trailing axes a layernorm normalises (default: all of its input's).
     public var normalizedShape: [Int]?
+    /// A reshape's per-sample output shape (one entry may be −1: whatever the others leave).
+    public var shape: [Int]?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, out, alpha
+        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, out, alpha, shape
         case negativeSlope = "negative_slope", outputSize = "output_size", normalizedShape = "normalized_shape"
         case leftBias = "left_bias", rightBias = "right_bias"
         case runningMean = "running_mean", runningVar = "running_var"

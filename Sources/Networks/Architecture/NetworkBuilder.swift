@@ -173,12 +173,17 @@ struct NetworkBuilder {
             return try makeLayerNorm(s, inputShape: inputShape, what)
         case "flatten":
             return Layer(name: s.name, operation: .flatten, inputShape: inputShape, outputShape: [inputShape.reduce(1, *)])
+        case "reshape":
+            return Layer(name: s.name, operation: .reshape, inputShape: inputShape, outputShape: try reshaped(s, inputShape, what))
         case "softmax":
             return Layer(name: s.name, operation: .softmax, inputShape: inputShape, outputShape: inputShape)
         default:
             guard let activation = Activation(kind: s.kind, alpha: s.alpha, slope: s.negativeSlope) else {
                 let known =
-                    ["linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm", "layernorm", "flatten"]
+                    [
+                        "linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm", "layernorm", "flatten",
+                        "reshape"
+                    ]
                     + Activation.kinds + ["softmax"]
                 throw NetworkError("\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: \(known.joined(separator: ", "))")
             }
@@ -214,6 +219,24 @@ struct NetworkBuilder {
         }
         let window = IntPair(height / out.h, width / out.w)
         return (window, window)
+    }
+
+    /// A reshape's output shape: `shape`, with at most one −1 standing for what the input's
+    /// size leaves, holding as many values as the input.
+    private func reshaped(_ s: LayerSpec, _ inputShape: [Int], _ what: String) throws -> [Int] {
+        guard var shape = s.shape, !shape.isEmpty else { throw NetworkError("\(source): \(what) needs 'shape', e.g. [2, 4, 4]") }
+        let size = inputShape.reduce(1, *)
+        let unknown = shape.indices.filter { shape[$0] == -1 }
+        let known = shape.filter { $0 != -1 }
+        guard unknown.count <= 1, known.allSatisfy({ $0 > 0 }), let product = MemoryBudget.product(known) else {
+            throw NetworkError("\(source): \(what): shape \(shapeText(shape)) must be positive sizes, one of them at most −1")
+        }
+        if let i = unknown.first, product > 0, size % product == 0 { shape[i] = size / product }
+        guard shape.reduce(1, *) == size, !shape.contains(-1) else {
+            throw NetworkError(
+                "\(source): \(what): shape \(shapeText(s.shape!)) does not hold the \(size) values of its input \(shapeText(inputShape))")
+        }
+        return shape
     }
 
     /// torch's LayerNorm over the trailing `normalized_shape` axes of the input (default: all of

@@ -87,6 +87,8 @@ public enum NetworkFile {
                 s.alpha = alpha
             case .activation(.leakyReLU(let slope)):
                 s.negativeSlope = slope
+            case .reshape:
+                s.shape = layer.outputShape
             case .flatten, .activation, .softmax:
                 break
             }

@@ -9,6 +9,8 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
     case pool(Pool2d)
     case layerNorm(LayerNorm<T>)
     case flatten
+    /// The same values in C order under another shape (torch's `reshape`, `nn.Unflatten`).
+    case reshape
     case activation(Activation)
     case softmax
 
@@ -21,6 +23,7 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
         case .pool(let p): return p.mode == .max ? "maxpool2d" : "avgpool2d"
         case .layerNorm: return "layernorm"
         case .flatten: return "flatten"
+        case .reshape: return "reshape"
         case .activation(let a): return a.kind
         case .softmax: return "softmax"
         }
@@ -52,7 +55,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .bilinear(let b):
             roles = ["left", "right"] + (b.leftBias == nil ? [] : ["left_bias"]) + (b.rightBias == nil ? [] : ["right_bias"])
         case .layerNorm(let n): roles = n.parameters.map(\.role)
-        case .pool, .flatten, .activation, .softmax: roles = []
+        case .pool, .flatten, .reshape, .activation, .softmax: roles = []
         }
         precondition(
             tensorNames == nil || tensorNames!.count == roles.count,
@@ -70,7 +73,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .conv2d(let c): return c.forward(x)
         case .pool(let p): return p.forward(x)
         case .layerNorm(let n): return n.forward(x)
-        case .flatten: return x
+        case .flatten, .reshape: return x
         case .activation(let a): return a.apply(x)
         case .softmax: return Networks.softmax(x)
         }
@@ -84,7 +87,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .conv2d(let c): return c.backward(input: x, gradOutput: g)
         case .pool(let p): return (p.backward(input: x, gradOutput: g), [])
         case .layerNorm(let n): return n.backward(input: x, gradOutput: g)
-        case .flatten: return (g, [])
+        case .flatten, .reshape: return (g, [])
         case .activation(let a): return (a.backward(input: x, gradOutput: g), [])
         case .softmax: return (softmaxBackward(output: y, gradOutput: g), [])
         }
@@ -97,7 +100,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .bilinear(let b): return b.parameters
         case .conv2d(let c): return c.parameters
         case .layerNorm(let n): return n.parameters
-        case .pool, .flatten, .activation, .softmax: return []
+        case .pool, .flatten, .reshape, .activation, .softmax: return []
         }
     }
 
@@ -108,7 +111,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .bilinear(var b): b.setParameters(values); operation = .bilinear(b)
         case .conv2d(var c): c.setParameters(values); operation = .conv2d(c)
         case .layerNorm(var n): n.setParameters(values); operation = .layerNorm(n)
-        case .pool, .flatten, .activation, .softmax: break
+        case .pool, .flatten, .reshape, .activation, .softmax: break
         }
     }
 
@@ -128,6 +131,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .pool(let p): op = .pool(p)
         case .layerNorm(let n): op = .layerNorm(n.converted())
         case .flatten: op = .flatten
+        case .reshape: op = .reshape
         case .activation(let a): op = .activation(a)
         case .softmax: op = .softmax
         }

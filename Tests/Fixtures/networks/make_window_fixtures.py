@@ -9,6 +9,11 @@ Three small CNNs with random weights (seeded) on [2, 6, 4] inputs, in eval mode:
   dilated:   Conv2d(2->4, k3, stride (1, 2), padding 2, dilation (2, 1)) -> ReLU -> Flatten
              -> Linear(4*6*3->5)
 
+and one on flat [48] inputs (the same numbers):
+
+  unflatten: Linear(48->32) -> ReLU -> Unflatten(1, (2, 4, 4)) (a reshape) -> Conv2d(2->3, k3, p1)
+             -> ReLU -> Flatten -> Linear(48->5)
+
 Tensors are "<model>.<state_dict key>"; each model's loupe.arch/1 JSON is in the metadata under
 "<model>.arch"; "x" [5, 48] float64 inputs, "<model>.logits" [5, 5] float64 (the models run in
 float64), and "<model>.input_grad" [5, 48], d(sum(c * logits))/dx for "direction" c [5, 5].
@@ -53,11 +58,20 @@ models["dilated"] = (
     [conv_layer("dilated", stride=[1, 2], padding=2, dilation=[2, 1]), {"name": "relu", "kind": "relu"},
      {"name": "flatten", "kind": "flatten"}, head("dilated", 3)])
 
+models["unflatten"] = (
+    nn.Sequential(nn.Linear(48, 32), nn.ReLU(), nn.Unflatten(1, (2, 4, 4)), nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(),
+                  nn.Flatten(), nn.Linear(48, 5)),
+    [head("unflatten", 0) | {"name": "fc1"}, {"name": "relu1", "kind": "relu"},
+     {"name": "unflatten", "kind": "reshape", "shape": [2, 4, -1]},
+     {"name": "conv", "kind": "conv2d", "weight": "unflatten.3.weight", "bias": "unflatten.3.bias", "padding": 1},
+     {"name": "relu2", "kind": "relu"}, {"name": "flatten", "kind": "flatten"}, head("unflatten", 6)])
+
 for name, (model, layers) in models.items():
     model = model.double().eval()
-    arch = {"format": "loupe.arch/1", "name": name, "input": {"shape": [2, 6, 4]}, "layers": layers}
+    shape = [48] if name == "unflatten" else [2, 6, 4]
+    arch = {"format": "loupe.arch/1", "name": name, "input": {"shape": shape}, "layers": layers}
     xg = x.clone().requires_grad_(True)
-    logits = model(xg.reshape(5, 2, 6, 4))
+    logits = model(xg.reshape(5, *shape))
     (logits * direction).sum().backward()
     tensors.update({f"{name}.{k}": v.detach().contiguous() for k, v in model.state_dict().items()})
     tensors[f"{name}.logits"] = logits.detach()

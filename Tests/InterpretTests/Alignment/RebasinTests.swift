@@ -117,6 +117,38 @@ final class RebasinTests: XCTestCase {
         }
     }
 
+    /// A reshape that keeps the channels outermost (back from flat to [C, H, W]) lets their
+    /// permutation through; one that splits a linear layer's features into channels is refused.
+    func testReshapeKeepsChannelsOrIsRefused() throws {
+        func layer(_ name: String, _ kind: String, out: Int? = nil, shape: [Int]? = nil) -> LayerSpec {
+            var s = LayerSpec(name: name, kind: kind, weight: out == nil ? nil : "\(name).w", bias: out == nil ? nil : "\(name).b")
+            s.out = out
+            s.shape = shape
+            if kind == "conv2d" { (s.kernel, s.padding) = (IntPair(3), IntPair(1)) }
+            return s
+        }
+        let through = try NetworkFile.untrained(
+            ArchitectureSpec(
+                name: "through", input: InputSpec(shape: [1, 8, 8]),
+                layers: [
+                    layer("c1", "conv2d", out: 4), layer("relu", "relu"), layer("flat", "flatten"),
+                    layer("back", "reshape", shape: [4, 8, 8]), layer("c2", "conv2d", out: 3), layer("f", "flatten"),
+                    layer("fc", "linear", out: 10)
+                ]), seed: 2)
+        let spec = try PermutationSpec(through)
+        let permuted = spec.apply(randomPermutations(spec, seed: 3), to: through)
+        XCTAssertNotEqual(permuted.flatParameters, through.flatParameters)
+        assertSameLogits(permuted, through, on: try Digits.load(.test).x.rows(in: 0..<50), "through a reshape")
+        let split = try NetworkFile.untrained(
+            ArchitectureSpec(
+                name: "split", input: InputSpec(shape: [64]),
+                layers: [
+                    layer("fc1", "linear", out: 32), layer("r", "reshape", shape: [2, 4, 4]), layer("c", "conv2d", out: 2),
+                    layer("f", "flatten"), layer("fc2", "linear", out: 10)
+                ]), seed: 2)
+        assertThrowsMessage(try PermutationSpec(split), contains: ["reshape 'r'", "[32] into [2, 4, 4]", "32 units of 'fc1'"])
+    }
+
     /// B is A with its hidden units shuffled: both matchings find the shuffle exactly, and
     /// permuting B by what they found gives A back.
     func testMatchingRecoversAKnownPermutation() throws {

@@ -62,12 +62,12 @@ public struct CKAMatrix: Codable, Equatable, Sendable {
 
 /// CKA over the layers of networks on a data set.
 public enum LayerCKA {
-    /// The layers compared by default: every layer output except flatten and dropout (copies
-    /// of their input) and a final softmax (the logits before it are compared instead).
+    /// The layers compared by default: every layer output except flatten, reshape and dropout
+    /// (copies of their input) and a final softmax (the logits before it are compared instead).
     public static func defaultLayers<T>(_ network: Network<T>) -> [String] {
         network.layers.compactMap { layer in
             switch layer.operation {
-            case .flatten, .activation(.dropout), .softmax: return nil
+            case .flatten, .reshape, .activation(.dropout), .softmax: return nil
             default: return layer.name
             }
         }

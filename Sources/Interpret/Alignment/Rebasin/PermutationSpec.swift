@@ -100,8 +100,21 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
                         for role in roles { groups[g].axes.append(axis(i, role, outer: 1, inner: inner)) }
                     }
                 }
-            case .flatten:
-                if incoming != nil && layer.inputShape.count == 3 { block = layer.inputShape[1] * layer.inputShape[2] }
+            case .flatten, .reshape:
+                // Units survive a reshape that keeps them the outermost axis: flattening makes each
+                // a block of consecutive values, and a shape whose first axis is the units makes
+                // them channels again. Any other shape splits or mixes them.
+                guard let g = incoming else { break }
+                let units = groups[g].size
+                if layer.outputShape.count == 1 {
+                    if layer.inputShape.count > 1 { block = layer.outputSize / units }
+                } else if layer.outputShape[0] == units {
+                    block = 1
+                } else {
+                    throw InterpretError(
+                        "Re-Basin: \(layer.operation.kind) '\(layer.name)' turns \(shapeText(layer.inputShape)) into \(shapeText(layer.outputShape)), which splits the \(units) units of '\(groups[g].layer)'; they cannot be permuted through it"
+                    )
+                }
             case .softmax:
                 break
             }
