@@ -136,6 +136,11 @@ final class NetworkErrorTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: url) }
         try NPY.write(Tensor([Float](repeating: 0, count: 8), shape: [2, 4]), to: url)
         assertMessage(try Models.load(url.path), contains: [url.lastPathComponent, ".npy file holds data, not a model", "--data"])
+        // An architecture alone has no weights.
+        let arch = FileManager.default.temporaryDirectory.appendingPathComponent("net-\(UUID()).arch.json")
+        defer { try? FileManager.default.removeItem(at: arch) }
+        try Data(ArchitectureSpec(name: "n", input: InputSpec(shape: [4]), layers: [fc]).encoded().utf8).write(to: arch)
+        assertMessage(try Models.load(arch.path), contains: [arch.lastPathComponent, "has no weights", "--arch \(arch.lastPathComponent)"])
     }
 
     func testDataMismatch() throws {

@@ -14,6 +14,11 @@ public enum NetworkFile {
             throw NetworkError(
                 "\(url.path): a .\(ext) file holds data, not a model; a model is a .safetensors file (data goes after --data)")
         }
+        if ext == "json" {
+            throw NetworkError(
+                "\(url.path): an architecture JSON has no weights; give the model's .safetensors (with --arch \(url.lastPathComponent) if it has no architecture of its own), or train one: loupe train --arch \(url.lastPathComponent)"
+            )
+        }
         let file = try SafeTensors.read(url)
         let spec: ArchitectureSpec
         if let architecture {
