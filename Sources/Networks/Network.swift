@@ -14,8 +14,9 @@ public struct ParameterSlot: Equatable, Sendable {
     public var range: Range<Int> { offset..<(offset + count) }
 }
 
-/// A feed-forward network: layers in order, each sample a row of the batch matrix, each
-/// activation flattened in PyTorch's C·H·W order. Generic so that gradient checks can run the
+/// A feed-forward network: a directed acyclic graph of layers in topological order (a chain
+/// when each reads the one before), each sample a row of the batch matrix, each activation
+/// flattened in PyTorch's C·H·W order. Generic so that gradient checks can run the
 /// same code in Float64; models themselves are Float32.
 public struct Network<T: BLASScalar>: Sendable {
     public var name: String
@@ -33,6 +34,38 @@ public struct Network<T: BLASScalar>: Sendable {
     public var inputSize: Int { input.shape.reduce(1, *) }
     public var outputSize: Int { layers.last?.outputSize ?? inputSize }
     public var classNames: [String] { classes ?? (0..<outputSize).map(String.init) }
+
+    // MARK: The graph
+
+    /// The trace indices layer `i` reads: its `inputs`, or the output of the layer before it.
+    public func inputIndices(of i: Int) -> [Int] { layers[i].inputs ?? [i] }
+
+    /// The name of the activation at a trace index: `input`, or the layer's.
+    public func activationName(at index: Int) -> String { index == 0 ? "input" : layers[index - 1].name }
+
+    /// The first layer that reads anything but the output of the layer before it, described
+    /// ("'add1' reads 'conv2', 'input'"); nil for a chain.
+    public var branching: String? {
+        guard let i = layers.indices.first(where: { inputIndices(of: $0) != [$0] }) else { return nil }
+        return "'\(layers[i].name)' reads " + inputIndices(of: i).map { "'\(activationName(at: $0))'" }.joined(separator: ", ")
+    }
+
+    public var isChain: Bool { branching == nil }
+
+    /// Throws, naming the first branch, when the network is not a chain of layers: for the
+    /// methods that walk the layers one after another.
+    public func requireChain(for method: String) throws {
+        if let branching {
+            throw NetworkError("\(method) runs on chains of layers so far; '\(name)' is a graph (\(branching))")
+        }
+    }
+
+    /// Whether everything after the activation at trace index `index` depends on it alone: no
+    /// later layer reads an earlier activation (a residual stream between blocks, any point of
+    /// a chain). The rest of the network can then run from that activation by itself.
+    public func isCut(_ index: Int) -> Bool {
+        (index..<layers.count).allSatisfy { j in inputIndices(of: j).allSatisfy { $0 >= index } }
+    }
 
     // MARK: Activations by name
 
@@ -59,17 +92,29 @@ public struct Network<T: BLASScalar>: Sendable {
     @_specialize(exported:true,where T == Double)
     public func forward(_ x: Matrix<T>) -> Matrix<T> {
         precondition(x.cols == inputSize, "Network.forward: samples of \(x.cols) values, input is \(inputSize)")
-        return layers.reduce(x) { $1.forward($0) }
+        return forward(x, to: layers.count)
+    }
+
+    /// The activation at trace index `end` (0: the input itself). A chain keeps one activation
+    /// at a time; a graph keeps the trace up to `end`.
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
+    public func forward(_ x: Matrix<T>, to end: Int) -> Matrix<T> {
+        guard isChain else { return trace(x, through: end)[end] }
+        return layers[0..<end].reduce(x) { $1.forward($0) }
     }
 
     /// Every activation of the batch: element 0 is the input, element i + 1 layer i's output.
     @_specialize(exported:true,where T == Float)
     @_specialize(exported:true,where T == Double)
-    public func trace(_ x: Matrix<T>) -> [Matrix<T>] {
+    public func trace(_ x: Matrix<T>) -> [Matrix<T>] { trace(x, through: layers.count) }
+
+    /// The trace up to and including index `end`.
+    public func trace(_ x: Matrix<T>, through end: Int) -> [Matrix<T>] {
         precondition(x.cols == inputSize, "Network.trace: samples of \(x.cols) values, input is \(inputSize)")
         var acts = [x]
-        acts.reserveCapacity(layers.count + 1)
-        for layer in layers { acts.append(layer.forward(acts[acts.count - 1])) }
+        acts.reserveCapacity(end + 1)
+        for i in 0..<end { acts.append(layers[i].forward(inputIndices(of: i).map { acts[$0] })) }
         return acts
     }
 
@@ -77,38 +122,46 @@ public struct Network<T: BLASScalar>: Sendable {
     /// output itself is not wanted.
     public func forward(_ x: Matrix<T>, capturing names: [String]) throws -> [String: Matrix<T>] {
         let wanted = try Dictionary(names.map { ($0, try traceIndex(of: $0)) }, uniquingKeysWith: { a, _ in a })
-        let last = wanted.values.max() ?? 0
-        var captured: [String: Matrix<T>] = [:]
-        var a = x
-        for i in 0...last {
-            if i > 0 { a = layers[i - 1].forward(a) }
-            for (name, index) in wanted where index == i { captured[name] = a }
-        }
-        return captured
+        let acts = trace(x, through: wanted.values.max() ?? 0)
+        return wanted.mapValues { acts[$0] }
     }
 
-    /// Runs the network from the activation at trace index `start` (not the input) onwards:
-    /// used to replace a layer's activations (by an SAE reconstruction, say) and see the effect.
-    public func forward(from start: Int, _ activation: Matrix<T>) -> Matrix<T> {
-        layers[start...].reduce(activation) { $1.forward($0) }
+    /// Runs the network from the activation at trace index `start` (not the input) up to trace
+    /// index `end` (the output by default): used to replace a layer's activations (by an SAE
+    /// reconstruction, say) and see the effect. `start` must be a cut (`isCut`).
+    public func forward(from start: Int, _ activation: Matrix<T>, to end: Int? = nil) -> Matrix<T> {
+        precondition(isCut(start), "Network.forward(from:): '\(activationName(at: start))' is not a cut of '\(name)'")
+        let end = end ?? layers.count
+        var acts = [activation]
+        for i in start..<end { acts.append(layers[i].forward(inputIndices(of: i).map { acts[$0 - start] })) }
+        return acts[end - start]
     }
 
     /// Back-propagates a gradient through a trace: given dL/d(trace[index]) (the output by
     /// default), returns dL/d(input) and dL/dθ as a flat vector laid out as `parameterSlots`
-    /// (zero for layers after `index`).
+    /// (zero for layers after `index`). Where an activation is read by several layers, their
+    /// gradients add.
     @_specialize(exported:true,where T == Float)
     @_specialize(exported:true,where T == Double)
     public func backward(trace: [Matrix<T>], gradient: Matrix<T>, at index: Int? = nil) -> (input: Matrix<T>, parameters: [T]) {
         precondition(trace.count == layers.count + 1, "Network.backward: trace of \(trace.count) for \(layers.count) layers")
         let end = index ?? layers.count
-        var g = gradient
+        var gradients = [Matrix<T>?](repeating: nil, count: end + 1)
+        gradients[end] = gradient
         var perLayer = layers.map { $0.parameters.map { [T](repeating: 0, count: $0.values.count) } }
         for i in (0..<end).reversed() {
-            let (gx, gp) = layers[i].backward(input: trace[i], output: trace[i + 1], gradOutput: g)
+            // A layer whose output does not reach `index` has no gradient.
+            guard let g = gradients[i + 1] else { continue }
+            gradients[i + 1] = nil
+            let reads = inputIndices(of: i)
+            let (gx, gp) = layers[i].backward(inputs: reads.map { trace[$0] }, output: trace[i + 1], gradOutput: g)
             perLayer[i] = gp
-            g = gx
+            for (k, r) in reads.enumerated() {
+                if gradients[r] == nil { gradients[r] = gx[k] } else { gradients[r]!.add(gx[k]) }
+            }
         }
-        return (g, perLayer.flatMap { $0.flatMap { $0 } })
+        let input = gradients[0] ?? Matrix(rows: gradient.rows, cols: inputSize)
+        return (input, perLayer.flatMap { $0.flatMap { $0 } })
     }
 
     // MARK: Parameters
@@ -157,7 +210,7 @@ extension Network {
             case .linear(let l): return total + 2 * Double(l.inFeatures * l.outFeatures)
             case .bilinear(let b): return total + 4 * Double(b.inFeatures * b.outFeatures)
             case .conv2d(let c): return total + 2 * Double(c.geometry.patchSize * c.outChannels * c.geometry.outPositions)
-            case .pool, .layerNorm, .flatten, .reshape, .activation, .softmax: return total
+            case .pool, .layerNorm, .batchNorm, .merge, .flatten, .reshape, .activation, .softmax: return total
             }
         }
     }

@@ -59,13 +59,21 @@ final class NetworkErrorTests: XCTestCase {
             contains: ["softmax 's' must be the last layer", "'r'"])
     }
 
-    func testBatchnormPlacement() {
+    /// A batchnorm with nothing to fold into (first, or after a relu) is kept as a node; its
+    /// tensors are then checked like any layer's.
+    func testBatchnormThatCannotBeFoldedIsANode() throws {
         var bn = LayerSpec(name: "bn", kind: "batchnorm", weight: "bn.weight", bias: "bn.bias")
         bn.runningMean = "bn.running_mean"; bn.runningVar = "bn.running_var"
-        assertMessage(try build([bn], tensors: [:]), contains: ["batchnorm 'bn'", "comes first"])
+        let ones = Tensor([Float](repeating: 1, count: 3), shape: [3])
+        let tensors = ["bn.weight": ones, "bn.bias": ones, "bn.running_mean": ones, "bn.running_var": ones]
+        for layers in [[bn], [LayerSpec(name: "r", kind: "relu"), bn]] {
+            let net = try build(layers, tensors: tensors, input: InputSpec(shape: [3]))
+            XCTAssertEqual(net.layers.last?.operation.kind, "batchnorm")
+        }
         assertMessage(
-            try build([LayerSpec(name: "r", kind: "relu"), bn], tensors: [:]),
-            contains: ["batchnorm 'bn'", "follows relu 'r'"])
+            try build([bn], tensors: tensors.merging(["bn.running_var": Tensor([1, -2, 1] as [Float], shape: [3])]) { $1 }, input: InputSpec(shape: [3])),
+            contains: ["layer 'bn' (batchnorm)", "running_var + eps must be positive"])
+        assertMessage(try build([bn], tensors: [:], input: InputSpec(shape: [3])), contains: ["tensor 'bn.running_var' is missing"])
     }
 
     func testLinearAfterConvolutionNeedsFlatten() {

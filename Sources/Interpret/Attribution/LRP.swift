@@ -33,6 +33,7 @@ public struct LRP<T: BLASScalar>: Sendable {
         network: Network<T>, configuration: LRPConfiguration = LRPConfiguration(),
         convolutions: LRPConvolutionProducts = .fastest
     ) throws {
+        try network.requireChain(for: "LRP")
         let layers = Array(network.layers[0..<network.scoreIndex])
         guard !layers.isEmpty else { throw InterpretError("model '\(network.name)' has no layers to explain") }
         let rules = try configuration.rules(for: layers, network: network.name, inputRange: network.input.range)
@@ -68,6 +69,12 @@ public struct LRP<T: BLASScalar>: Sendable {
             case .layerNorm:
                 throw InterpretError(
                     "LRP: model '\(network.name)' has layernorm '\(layer.name)', which no rule here covers yet (Zennit has none either)")
+            case .batchNorm:
+                throw InterpretError(
+                    "LRP: model '\(network.name)' has batchnorm '\(layer.name)' that is not folded into a linear or conv2d layer before it, which no rule here covers yet"
+                )
+            case .merge:
+                preconditionFailure("a chain has no merges")
             }
             steps.append(step)
             described.append(LRPLayerRule(layer: layer.name, kind: layer.operation.kind, rule: text))

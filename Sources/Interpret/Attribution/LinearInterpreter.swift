@@ -14,33 +14,37 @@ import Networks
 public struct LinearInterpreter<T: BLASScalar>: Sendable {
     public let network: Network<T>
 
-    /// Refuses networks that are not piecewise linear: anything but linear, conv2d, (leaky)
-    /// ReLU, identity, dropout, pooling, flatten and reshape before the scores.
+    /// Refuses networks that are not piecewise linear: anything but linear, conv2d, batchnorm,
+    /// (leaky) ReLU, identity, dropout, pooling, flatten, reshape, add and concat before the scores.
     public init(network: Network<T>) throws {
         for layer in network.layers[0..<network.scoreIndex] {
             switch layer.operation {
-            case .linear, .conv2d, .pool, .flatten, .reshape: continue
+            case .linear, .conv2d, .batchNorm, .pool, .flatten, .reshape, .merge(.add), .merge(.concat): continue
             case .activation(let a) where a.isPiecewiseLinear: continue
             default:
                 throw InterpretError(
-                    "the linear interpreter needs a piecewise-linear network (linear, conv2d, relu, leaky_relu, identity, dropout, max/avg-pool, flatten, reshape), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)"
+                    "the linear interpreter needs a piecewise-linear network (linear, conv2d, batchnorm, relu, leaky_relu, identity, dropout, max/avg-pool, flatten, reshape, add, concat), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)"
                 )
             }
         }
         self.network = network
     }
 
-    /// The layers with a bias, whose shares make up b(x), in order.
+    /// The layers with a bias (a batchnorm's shift is one), whose shares make up b(x), in order.
     public var biasLayers: [String] {
         network.layers[0..<network.scoreIndex].filter { layer in
             switch layer.operation {
             case .linear(let l): return l.bias != nil
             case .conv2d(let c): return c.bias != nil
+            case .batchNorm: return true
             default: return false
             }
         }.map(\.name)
     }
 
+    /// The backward pass of the identity runs through the graph like any gradient: where an
+    /// activation feeds several layers (a residual stream), their Jacobians add; an add passes
+    /// its Jacobian to each summand, a concat splits it.
     @_specialize(exported:true,where T == Float)
     @_specialize(exported:true,where T == Double)
     public func interpret(_ x: Matrix<T>) throws -> LinearMaps<T> {
@@ -49,18 +53,24 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
                 "linear interpreter: samples of \(x.cols) values, but model '\(network.name)' expects input \(shapeText(network.input.shape))"
             )
         }
-        let layers = network.layers[0..<network.scoreIndex]
-        var trace = [x]
-        for layer in layers { trace.append(layer.forward(trace[trace.count - 1])) }
-        let scores = trace[trace.count - 1]
+        let end = network.scoreIndex
+        let trace = network.trace(x, through: end)
+        let scores = trace[end]
         let (n, c) = (x.rows, scores.cols)
         // Row n·C + k starts as e_k: the Jacobian of score k of sample n.
-        var g = Matrix<T>(rows: n * c, cols: c)
-        for row in 0..<(n * c) { g[row, row % c] = 1 }
+        var start = Matrix<T>(rows: n * c, cols: c)
+        for row in 0..<(n * c) { start[row, row % c] = 1 }
+        var jacobians = [Matrix<T>?](repeating: nil, count: end + 1)
+        jacobians[end] = start
         var shares: [Matrix<T>] = []
-        for (i, layer) in layers.enumerated().reversed() {
-            let a = trace[i]
-            switch layer.operation {
+        for i in (0..<end).reversed() {
+            // A branch that does not reach the scores has a zero Jacobian (and bias share).
+            var g = jacobians[i + 1] ?? Matrix(rows: n * c, cols: network.layers[i].outputSize)
+            jacobians[i + 1] = nil
+            let reads = network.inputIndices(of: i)
+            let a = trace[reads[0]]
+            var parts: [Matrix<T>]? = nil
+            switch network.layers[i].operation {
             case .linear(let l):
                 if let b = l.bias { shares.append(perRow(matvec(g, b), samples: n, classes: c)) }
                 g = matmul(g, l.weight)
@@ -73,6 +83,9 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
                         perRow(matvec(Matrix(rows: g.rows, cols: conv.outChannels, storage: channelSums), b), samples: n, classes: c))
                 }
                 g = conv.correlateTransposed(g, weight: conv.weight)
+            case .batchNorm(let norm):
+                shares.append(perRow(matvec(g, norm.columnShift), samples: n, classes: c))
+                g.scaleColumns(norm.columnScale)
             case .pool(let pool):
                 let winners = pool.mode == .max ? repeatEach(pool.winners(a), times: c, block: pool.outputSize) : nil
                 g = pool.distribute(g, samples: g.rows, winners: winners)
@@ -80,11 +93,19 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
                 let slope = T(activation.slopeBelowZero!)
                 let mask = a.map { $0 > 0 ? 1 : slope }
                 g = g.hadamard(Matrix(rows: g.rows, cols: g.cols, storage: repeatEach(mask.storage, times: c, block: g.cols)))
+            case .merge(let merge):
+                // add and concat only (checked at init): neither reads its inputs' values.
+                parts = merge.backward(inputs: reads.map { trace[$0] }, gradOutput: g)
             default:
                 break
             }
+            for (k, r) in reads.enumerated() {
+                let part = parts?[k] ?? g
+                if jacobians[r] == nil { jacobians[r] = part } else { jacobians[r]!.add(part) }
+            }
         }
-        return LinearMaps(jacobian: g, biasShares: Array(shares.reversed()), scores: scores, input: x)
+        let jacobian = jacobians[0] ?? Matrix(rows: n * c, cols: x.cols)
+        return LinearMaps(jacobian: jacobian, biasShares: Array(shares.reversed()), scores: scores, input: x)
     }
 
     /// A vector of n·C values (row n·C + k) as an n × C matrix.

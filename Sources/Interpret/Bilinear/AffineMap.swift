@@ -14,10 +14,10 @@ struct AffineMap {
     /// Whether a layer computes an affine function of its input.
     static func isAffine<T>(_ operation: LayerOperation<T>) -> Bool {
         switch operation {
-        case .linear, .conv2d, .flatten, .reshape: return true
+        case .linear, .conv2d, .batchNorm, .flatten, .reshape: return true
         case .pool(let pool): return pool.mode == .average
         case .activation(let activation): return activation == .identity || activation == .dropout
-        case .bilinear, .layerNorm, .softmax: return false
+        case .bilinear, .layerNorm, .merge, .softmax: return false
         }
     }
 
@@ -38,6 +38,11 @@ struct AffineMap {
         switch layer.operation {
         case .linear(let l): operation = .linear(Linear(weight: l.weight, bias: nil))
         case .conv2d(let c): operation = .conv2d(Conv2d(weight: c.weight, bias: nil, geometry: c.geometry))
+        case .batchNorm(let n):
+            // The scale alone: γ/√(σ² + ε) with β = μ = 0.
+            let zeros = [Double](repeating: 0, count: n.channels)
+            operation = .batchNorm(
+                BatchNorm(weight: n.weight, bias: zeros, runningMean: zeros, runningVar: n.runningVar, eps: n.eps, positions: n.positions))
         default: return layer
         }
         return Layer(name: layer.name, operation: operation, inputShape: layer.inputShape, outputShape: layer.outputShape)

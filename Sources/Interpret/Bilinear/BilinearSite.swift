@@ -40,6 +40,7 @@ public struct BilinearSite: Sendable {
     /// (default: as early as affine layers allow); only affine layers may lie between it and
     /// the bilinear layer.
     public init<T: BLASScalar>(network: Network<T>, layer name: String, space: String? = nil) throws {
+        try network.requireChain(for: "the bilinear decomposition")
         let model = network.converted(to: Double.self)
         let bilinearNames = Self.bilinearLayers(in: network)
         let listing =

@@ -92,7 +92,7 @@ public struct LayerActivationSource: ActivationSource, Sendable {
 
     public func rows(in range: Range<Int>) throws -> Matrix<Float> {
         let x = data.x.rows(in: range)
-        return traceIndex == 0 ? x : network.layers[0..<traceIndex].reduce(x) { $1.forward($0) }
+        return network.forward(x, to: traceIndex)
     }
 }
 

@@ -51,7 +51,8 @@ extension SparseAutoencoder where T == Float {
 
     /// The effect of latent `latent` on each class score through the rest of the network: over
     /// (at most `maxSamples` of) the samples it fires on, the mean of scores(x̂) − scores(x̂ − f_j d_j),
-    /// the change its removal from the reconstruction makes. Nil when it never fires there.
+    /// the change its removal from the reconstruction makes. Nil when it never fires there, or
+    /// when the layer is not a cut of the network (`Network.isCut`).
     public func logitEffect(
         of latent: Int, on source: LayerActivationSource, maxSamples: Int = 256,
         batchSize: Int = 1024
@@ -76,8 +77,14 @@ extension SparseAutoencoder where T == Float {
         var wanted = [Bool](repeating: latents == nil, count: latentCount)
         for j in latents ?? [] where wanted.indices.contains(j) { wanted[j] = true }
         let network = source.network
-        guard source.traceIndex <= network.scoreIndex else { return [[Double]?](repeating: nil, count: latentCount) }
-        let rest = network.layers[source.traceIndex..<network.scoreIndex]
+        // Past the scores, or inside a residual block (where the scores also depend on activations
+        // before the layer), the effect is not the layer's alone.
+        guard source.traceIndex <= network.scoreIndex, network.isCut(source.traceIndex) else {
+            return [[Double]?](repeating: nil, count: latentCount)
+        }
+        func rest(_ activation: Matrix<Float>) -> Matrix<Float> {
+            network.forward(from: source.traceIndex, activation, to: network.scoreIndex)
+        }
         let prepared = atomGram()
         var sums = [[Double]](repeating: [], count: latentCount)
         var used = [Int](repeating: 0, count: latentCount)
@@ -99,7 +106,7 @@ extension SparseAutoencoder where T == Float {
             }
             if !samples.isEmpty {
                 let reconstruction = decode(codes)
-                let withLatent = rest.reduce(reconstruction) { $1.forward($0) }
+                let withLatent = rest(reconstruction)
                 // Removing a latent from x̂, a bounded block of pairs at a time.
                 for block in stride(from: 0, to: samples.count, by: 4096) {
                     let pairs = block..<min(block + 4096, samples.count)
@@ -107,7 +114,7 @@ extension SparseAutoencoder where T == Float {
                     for (r, p) in pairs.enumerated() {
                         without.setRow(r, zip(without.row(r), decoder.row(owners[p])).map { $0 - values[p] * $1 })
                     }
-                    let scores = rest.reduce(without) { $1.forward($0) }
+                    let scores = rest(without)
                     for (r, p) in pairs.enumerated() {
                         let difference = zip(withLatent.row(samples[p]), scores.row(r)).map { Double($0 - $1) }
                         let j = owners[p]

@@ -198,9 +198,13 @@ private struct DownstreamAccumulator {
     var agreeing = 0
     var count = 0
 
-    /// Nil when the data has no labels or the layer is past the scores a loss is taken on.
+    /// Nil when the data has no labels, the layer is past the scores a loss is taken on, or
+    /// the rest of the network also reads activations before the layer (inside a residual
+    /// block), so that the layer's activations alone do not determine the scores.
     init?(_ source: LayerActivationSource) {
-        guard let labels = source.data.labels, source.traceIndex <= source.network.scoreIndex else { return nil }
+        guard let labels = source.data.labels, source.traceIndex <= source.network.scoreIndex,
+            source.network.isCut(source.traceIndex)
+        else { return nil }
         network = source.network
         layer = source.layer
         start = source.traceIndex
@@ -212,7 +216,7 @@ private struct DownstreamAccumulator {
         let variants = [clean, reconstruction, Matrix(rows: clean.rows, cols: clean.cols)]
         var predictions: [[Int]] = []
         for (v, activation) in variants.enumerated() {
-            let scores = network.layers[start..<network.scoreIndex].reduce(activation) { $1.forward($0) }
+            let scores = network.forward(from: start, activation, to: network.scoreIndex)
             lossSums[v] += crossEntropy(logits: scores, labels: y).loss * Double(y.count)
             let predicted = scores.rowArgmax()
             predictions.append(predicted)

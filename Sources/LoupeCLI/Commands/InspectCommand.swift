@@ -37,15 +37,19 @@ struct InspectCommand: ParsableCommand {
         )
         // Activation statistics need data; without it their columns are left out.
         let statistics = data != nil
+        // A graph's layers say what they read; side branches are marked.
+        let graph = summary.layers.contains { $0.inputs != nil }
         var table = Table(
-            ["layer", "kind", "input", "output", "parameters", "‖W‖"] + (statistics ? ["mean", "std", "zeros", "dead"] : []),
-            rightAligned: [4, 5, 6, 7, 8, 9])
+            ["layer", "kind"] + (graph ? ["reads"] : []) + ["input", "output", "parameters", "‖W‖"]
+                + (statistics ? ["mean", "std", "zeros", "dead"] : []),
+            rightAligned: Set((graph ? 5 : 4)...(graph ? 10 : 9)))
         for l in summary.layers {
             let a = l.activations
-            let row = [
-                l.name, l.kind, shapeText(l.inputShape), shapeText(l.outputShape), l.parameters > 0 ? "\(l.parameters)" : "",
-                l.weightNorm.map { String(format: "%.3f", $0) } ?? ""
-            ]
+            let row =
+                [(l.branch == true ? "┆ " : "") + l.name, l.kind] + (graph ? [l.inputs?.joined(separator: ", ") ?? ""] : []) + [
+                    shapeText(l.inputShape), shapeText(l.outputShape), l.parameters > 0 ? "\(l.parameters)" : "",
+                    l.weightNorm.map { String(format: "%.3f", $0) } ?? ""
+                ]
             let activations = [
                 a.map { String(format: "%.3f", $0.mean) } ?? "", a.map { String(format: "%.3f", $0.std) } ?? "",
                 a.map { String(format: "%.1f %%", 100 * $0.zeroFraction) } ?? "", a.map { "\($0.deadUnits)/\($0.units)" } ?? ""

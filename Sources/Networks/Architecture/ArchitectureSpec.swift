@@ -1,8 +1,8 @@
 import Foundation
 
 /// The `loupe.arch/1` JSON that describes a network (docs/formats.md): what the input is, the
-/// class names, and the layers in order with the names of their tensors in the safetensors
-/// file. It is stored in the file's `__metadata__` under `loupe.arch`, or given as a sidecar.
+/// class names, and the layers (each reading the one before, or the `inputs` it names) with
+/// the names of their tensors in the safetensors file. It is stored in the file's `__metadata__` under `loupe.arch`, or given as a sidecar.
 public struct ArchitectureSpec: Codable, Equatable, Sendable {
     public static let formatTag = "loupe.arch/1"
     public static let metadataKey = "loupe.arch"
@@ -109,9 +109,12 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var normalizedShape: [Int]?
     /// A reshape's per-sample output shape (one entry may be −1: whatever the others leave).
     public var shape: [Int]?
+    /// The activations the layer reads, by name ("input" or a layer's): several for add, mul
+    /// and concat. Default: the layer listed before it (or the input, for the first).
+    public var inputs: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, out, alpha, shape
+        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, out, alpha, shape, inputs
         case negativeSlope = "negative_slope", outputSize = "output_size", normalizedShape = "normalized_shape"
         case leftBias = "left_bias", rightBias = "right_bias"
         case runningMean = "running_mean", runningVar = "running_var"

@@ -35,40 +35,53 @@ struct NetworkBuilder {
         if let range = spec.input.range, range.count != 2 || !(range[0] < range[1]) {
             throw NetworkError("\(source): input.range must be [low, high] with low < high")
         }
-        var names = Set<String>()
+        let order = try topologicalOrder()
+        // Where each name's activation sits in the trace; a batchnorm folded into the layer
+        // before it names that layer's output.
+        var traceIndex = ["input": 0]
+        var shapes = [spec.input.shape]
         var layers: [Layer<Float>] = []
-        var shape = spec.input.shape
+        let readers = Dictionary(spec.layers.indices.flatMap { resolvedInputs($0) }.map { ($0, 1) }, uniquingKeysWith: +)
         // One sample's activations (and a convolution's patch matrix) must fit the budget before
         // any layer reserves memory for them.
         var sampleElements: Int? = spec.input.shape.reduce(1, *)
-        for (index, layerSpec) in spec.layers.enumerated() {
-            guard !layerSpec.name.isEmpty, names.insert(layerSpec.name).inserted,
-                !["input", "logits"].contains(layerSpec.name) || (layerSpec.name == "logits" && index == spec.layers.count - 1)
-            else {
-                throw NetworkError("\(source): layer \(index) has an empty, repeated or reserved name '\(layerSpec.name)'")
+        for (position, index) in order.enumerated() {
+            let layerSpec = spec.layers[index]
+            if layerSpec.name == "logits" && position != order.count - 1 {
+                throw NetworkError("\(source): only the last layer may be named 'logits'")
             }
-            if layerSpec.kind == "batchnorm" {
+            if let softmax = layers.first(where: { if case .softmax = $0.operation { return true } else { return false } }) {
+                throw NetworkError("\(source): softmax '\(softmax.name)' must be the last layer, but '\(layerSpec.name)' follows it")
+            }
+            let reads = resolvedInputs(index).map { traceIndex[$0]! }
+            // A network whose input is drawn as an image may start with a convolution on flat samples.
+            var inputShapes = reads.map { shapes[$0] }
+            if let image = spec.input.image, ["conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm2d"].contains(layerSpec.kind) {
+                for k in reads.indices where reads[k] == 0 && inputShapes[k].count == 1 { inputShapes[k] = image }
+            }
+            if NetworkBuilder.batchNormKinds.contains(layerSpec.kind) {
                 if untrained {
                     throw NetworkError(
-                        "\(source): batchnorm '\(layerSpec.name)' cannot be trained by Loupe (it is folded at load); leave it out of a training architecture"
+                        "\(source): batchnorm '\(layerSpec.name)' cannot be trained by Loupe (it needs batch statistics); leave it out of a training architecture"
                     )
                 }
-                guard let previous = layers.popLast() else {
-                    throw NetworkError("\(source): batchnorm '\(layerSpec.name)' must follow a linear or conv2d layer, but it comes first")
+                try requireOneInput(layerSpec, reads)
+                // Folded into a linear or conv2d layer that feeds it alone; kept as a node otherwise.
+                let p = reads[0]
+                if p > 0, ["linear", "conv2d"].contains(layers[p - 1].operation.kind), readers[layers[p - 1].name] == 1 {
+                    layers[p - 1] = try fold(layerSpec, into: layers[p - 1])
+                    traceIndex[layerSpec.name] = p
+                    continue
                 }
-                layers.append(try fold(layerSpec, into: previous))
-                continue
             }
-            if layers.last.map({ if case .softmax = $0.operation { return true } else { return false } }) ?? false {
-                throw NetworkError("\(source): softmax '\(layers.last!.name)' must be the last layer, but '\(layerSpec.name)' follows it")
+            var layer: Layer<Float>
+            if ["add", "mul", "concat"].contains(layerSpec.kind) {
+                layer = try makeMerge(layerSpec, inputShapes: inputShapes, reads: reads)
+            } else {
+                try requireOneInput(layerSpec, reads)
+                layer = try makeLayer(layerSpec, inputShape: inputShapes[0])
             }
-            // A network whose input is drawn as an image may start with a convolution on flat samples.
-            if index == 0, shape.count == 1, ["conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d"].contains(layerSpec.kind),
-                let image = spec.input.image
-            {
-                shape = image
-            }
-            let layer = try makeLayer(layerSpec, inputShape: shape)
+            layer.inputs = reads == [layers.count] ? nil : reads
             var scratch = 0
             if case .conv2d(let c) = layer.operation { scratch = c.geometry.patchSize * c.geometry.outPositions }
             sampleElements = MemoryBudget.sum([sampleElements, MemoryBudget.product(layer.outputShape), scratch])
@@ -76,8 +89,10 @@ struct NetworkBuilder {
                 sampleElements.flatMap { MemoryBudget.product($0, MemoryLayout<Float>.size) },
                 for: "\(source): one sample's activations up to layer '\(layerSpec.name)'")
             layers.append(layer)
-            shape = layer.outputShape
+            shapes.append(layer.outputShape)
+            traceIndex[layerSpec.name] = layers.count
         }
+        let shape = shapes[layers.count]
         if let classes = spec.classes {
             let outputs = shape.reduce(1, *)
             guard classes.count == outputs else {
@@ -89,6 +104,124 @@ struct NetworkBuilder {
         let network = Network(name: spec.name, input: spec.input, classes: spec.classes, layers: layers)
         if !untrained { try checkFinite(network) }
         return network
+    }
+
+    // MARK: The graph
+
+    static let batchNormKinds = ["batchnorm", "batchnorm1d", "batchnorm2d"]
+
+    /// The names layer `k` of the file reads: its `inputs`, or the layer listed before it.
+    private func resolvedInputs(_ k: Int) -> [String] {
+        spec.layers[k].inputs ?? [k == 0 ? "input" : spec.layers[k - 1].name]
+    }
+
+    /// The order the layers run in: as listed wherever each comes after its inputs (a file
+    /// written in topological order keeps it), after checking every name and every input.
+    private func topologicalOrder() throws -> [Int] {
+        var position: [String: Int] = [:]
+        for (k, layer) in spec.layers.enumerated() {
+            guard !layer.name.isEmpty, layer.name != "input", position[layer.name] == nil else {
+                throw NetworkError("\(source): layer \(k) has an empty, repeated or reserved name '\(layer.name)'")
+            }
+            position[layer.name] = k
+        }
+        var waitingOn = [Int](repeating: 0, count: spec.layers.count)
+        var readBy = [[Int]](repeating: [], count: spec.layers.count)
+        for k in spec.layers.indices {
+            let inputs = resolvedInputs(k)
+            guard !inputs.isEmpty else { throw NetworkError("\(source): layer '\(spec.layers[k].name)' has an empty \"inputs\" list") }
+            for name in inputs where name != "input" {
+                guard let j = position[name] else {
+                    throw NetworkError(
+                        "\(source): layer '\(spec.layers[k].name)' reads '\(name)', which is neither 'input' nor a layer of the network")
+                }
+                waitingOn[k] += 1
+                readBy[j].append(k)
+            }
+        }
+        // Kahn's algorithm, always taking the earliest listed layer that is ready.
+        var ready = Set(spec.layers.indices.filter { waitingOn[$0] == 0 })
+        var order: [Int] = []
+        while let k = ready.min() {
+            ready.remove(k)
+            order.append(k)
+            for r in readBy[k] {
+                waitingOn[r] -= 1
+                if waitingOn[r] == 0 { ready.insert(r) }
+            }
+        }
+        guard order.count == spec.layers.count else { throw NetworkError("\(source): \(describeCycle(among: waitingOn))") }
+        return order
+    }
+
+    /// A cycle among the layers still waiting on an input, as "'a' reads 'b', 'b' reads 'a'".
+    private func describeCycle(among waitingOn: [Int]) -> String {
+        let position = Dictionary(spec.layers.indices.map { (spec.layers[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
+        // Walking back through inputs that are themselves waiting must come round to a layer seen.
+        var k = waitingOn.firstIndex { $0 > 0 }!
+        var path: [Int] = []
+        while !path.contains(k) {
+            path.append(k)
+            k = resolvedInputs(k).compactMap { position[$0] }.first { waitingOn[$0] > 0 }!
+        }
+        let cycle = path[path.firstIndex(of: k)!...] + [k]
+        let steps = zip(cycle, cycle.dropFirst()).map { "'\(spec.layers[$0].name)' reads '\(spec.layers[$1].name)'" }
+        return "the layers form a cycle (\(steps.joined(separator: ", "))); a network must be acyclic"
+    }
+
+    private func requireOneInput(_ s: LayerSpec, _ reads: [Int]) throws {
+        guard reads.count == 1 else {
+            throw NetworkError(
+                "\(source): layer '\(s.name)' (\(s.kind)) takes one input, but \"inputs\" names \(reads.count); add, mul and concat combine several")
+        }
+    }
+
+    /// add and mul take inputs of one shape; concat joins them along their first axis.
+    private func makeMerge(_ s: LayerSpec, inputShapes: [[Int]], reads: [Int]) throws -> Layer<Float> {
+        let what = "layer '\(s.name)' (\(s.kind))"
+        let needed = s.kind == "mul" ? 2...2 : 2...Int.max
+        guard needed.contains(reads.count) else {
+            throw NetworkError(
+                "\(source): \(what) needs \(s.kind == "mul" ? "two inputs" : "two or more inputs") in \"inputs\", got \(reads.count)")
+        }
+        let listing = inputShapes.map(shapeText).joined(separator: ", ")
+        let merge: Merge
+        let shape: [Int]
+        if s.kind == "concat" {
+            guard inputShapes.allSatisfy({ $0.count == inputShapes[0].count && $0.dropFirst() == inputShapes[0].dropFirst() }) else {
+                throw NetworkError("\(source): \(what) joins inputs along their first axis, so the rest must agree; got \(listing)")
+            }
+            merge = .concat(sizes: inputShapes.map { $0.reduce(1, *) })
+            shape = [inputShapes.map { $0[0] }.reduce(0, +)] + inputShapes[0].dropFirst()
+        } else {
+            guard inputShapes.allSatisfy({ $0 == inputShapes[0] }) else {
+                throw NetworkError("\(source): \(what) needs inputs of one shape, got \(listing)")
+            }
+            merge = s.kind == "add" ? .add : .mul
+            shape = inputShapes[0]
+        }
+        return Layer(name: s.name, operation: .merge(merge), inputShape: inputShapes[0], outputShape: shape)
+    }
+
+    /// A batchnorm that stays a node: its tensors hold one value per channel (the first axis).
+    private func makeBatchNorm(_ s: LayerSpec, inputShape: [Int], _ what: String) throws -> Layer<Float> {
+        let channels = inputShape[0]
+        func field(_ name: String?, _ label: String) throws -> [Float] {
+            guard let name else { throw NetworkError("\(source): \(what) needs '\(label)'") }
+            return try vector(name, length: channels, what)
+        }
+        let variance = try field(s.runningVar, "running_var")
+        let eps = s.eps ?? 1e-5
+        guard eps.isFinite, eps >= 0, variance.allSatisfy({ Double($0) + eps > 0 }) else {
+            throw NetworkError("\(source): \(what): running_var + eps must be positive")
+        }
+        let norm = BatchNorm(
+            weight: try field(s.weight, "weight"), bias: try field(s.bias, "bias"),
+            runningMean: try field(s.runningMean, "running_mean"), runningVar: variance, eps: eps,
+            positions: inputShape.dropFirst().reduce(1, *))
+        return Layer(
+            name: s.name, operation: .batchNorm(norm), inputShape: inputShape, outputShape: inputShape,
+            tensorNames: [s.weight!, s.bias!, s.runningMean!, s.runningVar!])
     }
 
     /// A network whose weights overflow Float32 computes infinity or NaN on any input. One
@@ -171,6 +304,8 @@ struct NetworkBuilder {
                 outputShape: [g.channels, g.outHeight, g.outWidth])
         case "layernorm":
             return try makeLayerNorm(s, inputShape: inputShape, what)
+        case "batchnorm", "batchnorm1d", "batchnorm2d":
+            return try makeBatchNorm(s, inputShape: inputShape, what)
         case "flatten":
             return Layer(name: s.name, operation: .flatten, inputShape: inputShape, outputShape: [inputShape.reduce(1, *)])
         case "reshape":
@@ -181,8 +316,8 @@ struct NetworkBuilder {
             guard let activation = Activation(kind: s.kind, alpha: s.alpha, slope: s.negativeSlope) else {
                 let known =
                     [
-                        "linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm", "layernorm", "flatten",
-                        "reshape"
+                        "linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm", "batchnorm1d",
+                        "batchnorm2d", "layernorm", "add", "mul", "concat", "flatten", "reshape"
                     ]
                     + Activation.kinds + ["softmax"]
                 throw NetworkError("\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: \(known.joined(separator: ", "))")
@@ -315,10 +450,7 @@ struct NetworkBuilder {
         switch previous.operation {
         case .linear(let l): channels = l.outFeatures
         case .conv2d(let c): channels = c.outChannels
-        default:
-            throw NetworkError(
-                "\(source): \(what) must follow a linear or conv2d layer to be folded, but follows \(previous.operation.kind) '\(previous.name)'"
-            )
+        default: preconditionFailure("only a linear or conv2d layer takes a batchnorm in")
         }
         func field(_ name: String?, _ label: String) throws -> [Float] {
             guard let name else { throw NetworkError("\(source): \(what) needs '\(label)'") }

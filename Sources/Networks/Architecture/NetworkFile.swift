@@ -54,10 +54,12 @@ public enum NetworkFile {
         return network
     }
 
-    /// The architecture of a (loaded, batchnorm-folded) network, naming its tensors.
+    /// The architecture of a (loaded, batchnorm-folded) network, naming its tensors and, where
+    /// a layer does not read the one before it, its inputs.
     public static func architecture(of network: Network<Float>) -> ArchitectureSpec {
         let layers = network.layers.map { layer -> LayerSpec in
             var s = LayerSpec(name: layer.name, kind: layer.operation.kind)
+            s.inputs = layer.inputs?.map(network.activationName(at:))
             let names = layer.tensorNames
             switch layer.operation {
             case .linear(let l):
@@ -88,13 +90,16 @@ public enum NetworkFile {
                 if n.bias != nil { s.bias = names[next] }
                 s.normalizedShape = n.normalizedShape
                 s.eps = n.eps
+            case .batchNorm(let n):
+                (s.weight, s.bias, s.runningMean, s.runningVar) = (names[0], names[1], names[2], names[3])
+                s.eps = n.eps
             case .activation(.elu(let alpha)):
                 s.alpha = alpha
             case .activation(.leakyReLU(let slope)):
                 s.negativeSlope = slope
             case .reshape:
                 s.shape = layer.outputShape
-            case .flatten, .activation, .softmax:
+            case .merge, .flatten, .activation, .softmax:
                 break
             }
             return s

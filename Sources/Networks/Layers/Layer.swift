@@ -1,13 +1,18 @@
 import LinAlg
 
-/// What a layer computes. Batchnorm does not appear: it is folded into the layer before it
-/// when the network is loaded. Layer normalisation does, since it depends on each sample.
+/// What a layer computes. A batchnorm right after a linear or convolution layer does not
+/// appear: it is folded into that layer when the network is loaded. Layer normalisation does,
+/// since it depends on each sample.
 public enum LayerOperation<T: BLASScalar>: Sendable {
     case linear(Linear<T>)
     case bilinear(Bilinear<T>)
     case conv2d(Conv2d<T>)
     case pool(Pool2d)
     case layerNorm(LayerNorm<T>)
+    /// A batchnorm that could not be folded (after an add, or on the input).
+    case batchNorm(BatchNorm<T>)
+    /// Several inputs combined: add, mul, concat.
+    case merge(Merge)
     case flatten
     /// The same values in C order under another shape (torch's `reshape`, `nn.Unflatten`).
     case reshape
@@ -22,6 +27,8 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
         case .conv2d: return "conv2d"
         case .pool(let p): return p.mode == .max ? "maxpool2d" : "avgpool2d"
         case .layerNorm: return "layernorm"
+        case .batchNorm: return "batchnorm"
+        case .merge(let m): return m.kind
         case .flatten: return "flatten"
         case .reshape: return "reshape"
         case .activation(let a): return a.kind
@@ -30,24 +37,30 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
     }
 }
 
-/// One named layer with the shapes of one sample going in and coming out.
+/// One named layer with the shapes of one sample going in and coming out: a node of the
+/// network's graph, reading the activations `inputs` names.
 public struct Layer<T: BLASScalar>: Sendable {
     public let name: String
     public var operation: LayerOperation<T>
+    /// The shape of its (first) input.
     public let inputShape: [Int]
     public let outputShape: [Int]
+    /// The trace indices it reads (0 is the network's input, i + 1 layer i's output), nil for
+    /// the output of the layer before it: a chain needs none.
+    public internal(set) var inputs: [Int]?
     /// The safetensors names of the layer's tensors, in the order of `parameters`, so that a
     /// saved network keeps the names it was loaded with (and opens in the user's PyTorch code).
     public let tensorNames: [String]
 
     public init(
         name: String, operation: LayerOperation<T>, inputShape: [Int], outputShape: [Int],
-        tensorNames: [String]? = nil
+        tensorNames: [String]? = nil, inputs: [Int]? = nil
     ) {
         self.name = name
         self.operation = operation
         self.inputShape = inputShape
         self.outputShape = outputShape
+        self.inputs = inputs
         let roles: [String]
         switch operation {
         case .linear(let l): roles = l.bias == nil ? ["weight"] : ["weight", "bias"]
@@ -55,7 +68,8 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .bilinear(let b):
             roles = ["left", "right"] + (b.leftBias == nil ? [] : ["left_bias"]) + (b.rightBias == nil ? [] : ["right_bias"])
         case .layerNorm(let n): roles = n.parameters.map(\.role)
-        case .pool, .flatten, .reshape, .activation, .softmax: roles = []
+        case .batchNorm(let n): roles = n.parameters.map(\.role)
+        case .pool, .merge, .flatten, .reshape, .activation, .softmax: roles = []
         }
         precondition(
             tensorNames == nil || tensorNames!.count == roles.count,
@@ -66,6 +80,7 @@ public struct Layer<T: BLASScalar>: Sendable {
     public var inputSize: Int { inputShape.reduce(1, *) }
     public var outputSize: Int { outputShape.reduce(1, *) }
 
+    /// The output of a layer with one input.
     public func forward(_ x: Matrix<T>) -> Matrix<T> {
         switch operation {
         case .linear(let l): return l.forward(x)
@@ -73,13 +88,22 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .conv2d(let c): return c.forward(x)
         case .pool(let p): return p.forward(x)
         case .layerNorm(let n): return n.forward(x)
+        case .batchNorm(let n): return n.forward(x)
+        case .merge(let m): return m.forward([x])
         case .flatten, .reshape: return x
         case .activation(let a): return a.apply(x)
         case .softmax: return Networks.softmax(x)
         }
     }
 
-    /// dL/d(input) and dL/d(parameters) (in the order of `parameters`) from dL/d(output).
+    /// The output from the activations `inputs` names, in that order.
+    public func forward(_ xs: [Matrix<T>]) -> Matrix<T> {
+        if case .merge(let m) = operation { return m.forward(xs) }
+        return forward(xs[0])
+    }
+
+    /// dL/d(input) and dL/d(parameters) (in the order of `parameters`) from dL/d(output), for
+    /// a layer with one input.
     public func backward(input x: Matrix<T>, output y: Matrix<T>, gradOutput g: Matrix<T>) -> (input: Matrix<T>, parameters: [[T]]) {
         switch operation {
         case .linear(let l): return l.backward(input: x, gradOutput: g)
@@ -87,10 +111,19 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .conv2d(let c): return c.backward(input: x, gradOutput: g)
         case .pool(let p): return (p.backward(input: x, gradOutput: g), [])
         case .layerNorm(let n): return n.backward(input: x, gradOutput: g)
+        case .batchNorm(let n): return n.backward(input: x, gradOutput: g)
+        case .merge(let m): return (m.backward(inputs: [x], gradOutput: g)[0], [])
         case .flatten, .reshape: return (g, [])
         case .activation(let a): return (a.backward(input: x, gradOutput: g), [])
         case .softmax: return (softmaxBackward(output: y, gradOutput: g), [])
         }
+    }
+
+    /// dL/d(each input) and dL/d(parameters) from dL/d(output).
+    public func backward(inputs xs: [Matrix<T>], output y: Matrix<T>, gradOutput g: Matrix<T>) -> (inputs: [Matrix<T>], parameters: [[T]]) {
+        if case .merge(let m) = operation { return (m.backward(inputs: xs, gradOutput: g), []) }
+        let (gx, gp) = backward(input: xs[0], output: y, gradOutput: g)
+        return ([gx], gp)
     }
 
     /// The trainable tensors of the layer: role ("weight", "bias", "left", …), PyTorch shape, values.
@@ -100,7 +133,8 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .bilinear(let b): return b.parameters
         case .conv2d(let c): return c.parameters
         case .layerNorm(let n): return n.parameters
-        case .pool, .flatten, .reshape, .activation, .softmax: return []
+        case .batchNorm(let n): return n.parameters
+        case .pool, .merge, .flatten, .reshape, .activation, .softmax: return []
         }
     }
 
@@ -111,7 +145,8 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .bilinear(var b): b.setParameters(values); operation = .bilinear(b)
         case .conv2d(var c): c.setParameters(values); operation = .conv2d(c)
         case .layerNorm(var n): n.setParameters(values); operation = .layerNorm(n)
-        case .pool, .flatten, .reshape, .activation, .softmax: break
+        case .batchNorm(var n): n.setParameters(values); operation = .batchNorm(n)
+        case .pool, .merge, .flatten, .reshape, .activation, .softmax: break
         }
     }
 
@@ -130,6 +165,8 @@ public struct Layer<T: BLASScalar>: Sendable {
             op = .conv2d(Conv2d(weight: c.weight.converted(), bias: c.bias?.map { U($0) }, geometry: c.geometry))
         case .pool(let p): op = .pool(p)
         case .layerNorm(let n): op = .layerNorm(n.converted())
+        case .batchNorm(let n): op = .batchNorm(n.converted())
+        case .merge(let m): op = .merge(m)
         case .flatten: op = .flatten
         case .reshape: op = .reshape
         case .activation(let a): op = .activation(a)
@@ -137,6 +174,6 @@ public struct Layer<T: BLASScalar>: Sendable {
         }
         return Layer<U>(
             name: name, operation: op, inputShape: inputShape, outputShape: outputShape,
-            tensorNames: tensorNames)
+            tensorNames: tensorNames, inputs: inputs)
     }
 }

@@ -30,12 +30,10 @@ extension Network {
     /// The trace index of the scores a loss is computed from: the output, or what goes into a
     /// final softmax (so the loss never takes the log of a rounded probability).
     public var scoreIndex: Int {
-        if case .softmax = layers.last?.operation { return layers.count - 1 }
+        if case .softmax = layers.last?.operation { return inputIndices(of: layers.count - 1)[0] }
         return layers.count
     }
 
     /// The pre-softmax scores of a batch.
-    public func scores(_ x: Matrix<T>) -> Matrix<T> {
-        layers[0..<scoreIndex].reduce(x) { $1.forward($0) }
-    }
+    public func scores(_ x: Matrix<T>) -> Matrix<T> { forward(x, to: scoreIndex) }
 }

@@ -132,8 +132,15 @@ extension App {
                 if model.shortName != model.reference {
                     items.append(ListItem(model.reference, depth: 1, style: Theme.dim, elision: .middle))
                 }
-                for layer in model.network.layers {
-                    items.append(ListItem(layer.name, depth: 1, detail: shapeText(layer.outputShape)))
+                // A graph's side branches (a shortcut's layers, a gate) are indented under the
+                // main path, and a layer that joins branches is marked with what else it reads.
+                let network = model.network
+                let mainPath = network.mainPath
+                for (i, layer) in network.layers.enumerated() {
+                    let others = network.inputIndices(of: i).filter { $0 != i }.map(network.activationName(at:))
+                    let joins = network.inputIndices(of: i).count > 1 ? "⊕ " : ""
+                    let text = (mainPath.contains(i) ? "" : "┆ ") + joins + layer.name + (others.isEmpty ? "" : " ← " + others.joined(separator: ", "))
+                    items.append(ListItem(text, depth: mainPath.contains(i) ? 1 : 2, detail: shapeText(layer.outputShape)))
                 }
             }
             items.append(ListItem("Data", style: Theme.heading))

@@ -18,6 +18,12 @@ public struct ModelSummary: Codable, Equatable, Sendable {
         public var biasNorm: Double?
         /// Statistics of the layer's output over the data, when data was given.
         public var activations: ActivationStatistics?
+        /// What the layer reads when it is not the layer before it (a graph's merges and
+        /// branches), by name.
+        public var inputs: [String]?
+        /// True when it lies off the network's main path (`Network.mainPath`), on a shortcut or
+        /// a gate; nil on the main path (a summary saved before graphs reads as all main path).
+        public var branch: Bool?
     }
 
     public var model: String
@@ -119,6 +125,7 @@ extension ModelSummary {
                 progress(Double(Swift.min(start + batchSize, data.count)) / Double(data.count))
             }
         }
+        let mainPath = network.mainPath
         let layers = network.layers.enumerated().map { i, layer -> Layer in
             let params = layer.parameters
             let bias = params.first { $0.role == "bias" }
@@ -127,7 +134,8 @@ extension ModelSummary {
                 parameters: params.reduce(0) { $0 + $1.values.count },
                 weightNorm: params.first.map { Double(norm($0.values)) },
                 biasNorm: bias.map { Double(norm($0.values)) },
-                activations: data == nil ? nil : accumulators[i].statistics)
+                activations: data == nil ? nil : accumulators[i].statistics,
+                inputs: layer.inputs?.map(network.activationName(at:)), branch: mainPath.contains(i) ? nil : true)
         }
         return ModelSummary(
             model: reference, name: network.name, parameters: network.parameterCount, inputShape: network.input.shape,

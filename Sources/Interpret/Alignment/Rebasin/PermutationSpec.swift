@@ -9,8 +9,8 @@ import Networks
 /// parametrised layer leaves the network's function unchanged: elementwise activations and
 /// per-channel pooling commute with it, and a flatten turns a permutation of C channels into
 /// one of C blocks of H·W inputs. The last parametrised layer's outputs (the logits) stay.
-/// Batchnorm is already folded into the layer before it; a layernorm's weight and bias move
-/// with the units they scale.
+/// Batchnorm is folded into the layer before it where it can be; the parameters of one that
+/// is not, and a layernorm's weight and bias, move with the units they scale.
 public struct PermutationSpec: Codable, Equatable, Sendable {
     /// One axis of one parameter tensor, seen as [outer, units, inner]: a unit owns the
     /// `inner` consecutive values at its index in each of the `outer` slices.
@@ -35,6 +35,7 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
     public var groups: [Group]
 
     public init<T>(_ network: Network<T>) throws {
+        try network.requireChain(for: "Re-Basin")
         let slots = network.parameterSlots
         func slot(_ layer: Int, _ role: String) -> Int {
             slots.firstIndex { $0.layer == layer && $0.role == role }!
@@ -43,10 +44,13 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
             let s = slot(layer, role)
             return Axis(tensor: slots[s].tensorName, slot: s, outer: outer, inner: inner)
         }
-        // The layers whose outputs are units of their own (a layernorm's follow its input's).
+        // The layers whose outputs are units of their own (a layernorm's or batchnorm's follow
+        // its input's).
         func makesUnits(_ layer: Layer<T>) -> Bool {
-            if case .layerNorm = layer.operation { return false }
-            return !layer.parameters.isEmpty
+            switch layer.operation {
+            case .layerNorm, .batchNorm: return false
+            default: return !layer.parameters.isEmpty
+            }
         }
         let parametrised = network.layers.indices.filter { makesUnits(network.layers[$0]) }
         guard parametrised.count >= 2 else {
@@ -100,6 +104,19 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
                         for role in roles { groups[g].axes.append(axis(i, role, outer: 1, inner: inner)) }
                     }
                 }
+            case .batchNorm(let n):
+                // Each channel's four values move with the channel.
+                if let g = incoming {
+                    groups[g].activationLayer = layer.name
+                    guard n.channels == groups[g].size else {
+                        throw InterpretError(
+                            "Re-Basin: batchnorm '\(layer.name)' has \(n.channels) channels, but the \(groups[g].size) units of '\(groups[g].layer)' reach it; they cannot be permuted through it"
+                        )
+                    }
+                    for role in roles { groups[g].axes.append(axis(i, role, outer: 1, inner: 1)) }
+                }
+            case .merge:
+                preconditionFailure("a chain has no merges")
             case .flatten, .reshape:
                 // Units survive a reshape that keeps them the outermost axis: flattening makes each
                 // a block of consecutive values, and a shape whose first axis is the units makes

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Writes graphs.safetensors for Tests/NetworksTests/GraphParityTests.swift.
+
+Two small networks that are graphs, not chains, with random weights (seeded, rounded to
+float32 as Loupe holds them), run in float64, in eval mode:
+
+  resmlp: [10] -> fc1 -> relu1 -> fc2; add1 = relu1 + fc2; gate = sigmoid(fcg(add1));
+          mul = add1 * gate; bn = BatchNorm1d(16)(mul) (after a mul: kept as a node);
+          relu2 -> fc3 (16 -> 4)
+  rescnn: [3, 6, 6] -> bn0 = BatchNorm2d(3) on the input (kept as a node); conv1 (3 -> 8, k3,
+          p1) + bn1 (folded) -> relu1; conv2 + bn2 (folded) -> relu2 -> conv3 + bn3 (folded);
+          add2 = relu1 + bn3; bn4 = BatchNorm2d(8)(add2) (after an add: kept); relu3;
+          conv4 (8 -> 4, k1) -> relu4; cat = concat(relu3, relu4) (12 channels);
+          pool = AdaptiveAvgPool2d(1); flatten; fc (12 -> 5)
+
+Every batchnorm has random running statistics, weight and bias, so that folding and the kept
+nodes are really tested. Tensors are "<model>.<state_dict key>"; each model's loupe.arch/1 JSON
+is in the metadata under "<model>.arch"; "<model>.x" inputs [6, size]; "<model>.node.<layer>"
+each Loupe layer's output (a folded convolution's is the batchnorm's); "<model>.logits" [6, k];
+"<model>.input_grad" d(sum(c * logits))/dx for "<model>.direction" c; "<model>.grad.<key>" the
+same loss's gradient for every parameter.
+
+Run (needs torch, safetensors; never in CI):
+    pip install torch safetensors
+    python3 Tests/Fixtures/networks/make_graph_fixtures.py
+Made with torch 2.15.0 (CPU), safetensors 0.8.0.
+"""
+import json
+import os
+
+import torch
+import torch.nn as nn
+from safetensors.torch import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+torch.manual_seed(16)
+
+
+def randomize_batchnorms(model):
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+                m.running_mean.normal_(0, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+
+
+class ResMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fcg = nn.Linear(10, 16), nn.Linear(16, 16), nn.Linear(16, 16)
+        self.bn, self.fc3 = nn.BatchNorm1d(16), nn.Linear(16, 4)
+
+    def forward(self, x):
+        n = {}
+        n["fc1"] = self.fc1(x)
+        n["relu1"] = torch.relu(n["fc1"])
+        n["fc2"] = self.fc2(n["relu1"])
+        n["add1"] = n["relu1"] + n["fc2"]
+        n["fcg"] = self.fcg(n["add1"])
+        n["gate"] = torch.sigmoid(n["fcg"])
+        n["mul"] = n["add1"] * n["gate"]
+        n["bn"] = self.bn(n["mul"])
+        n["relu2"] = torch.relu(n["bn"])
+        n["fc3"] = self.fc3(n["relu2"])
+        return n["fc3"], n
+
+
+def linear(name, key, **extra):
+    return {"name": name, "kind": "linear", "weight": f"resmlp.{key}.weight", "bias": f"resmlp.{key}.bias", **extra}
+
+
+def batchnorm(model, name, key, **extra):
+    return {"name": name, "kind": "batchnorm", "weight": f"{model}.{key}.weight", "bias": f"{model}.{key}.bias",
+            "running_mean": f"{model}.{key}.running_mean", "running_var": f"{model}.{key}.running_var", **extra}
+
+
+resmlp_layers = [
+    linear("fc1", "fc1"), {"name": "relu1", "kind": "relu"}, linear("fc2", "fc2"),
+    {"name": "add1", "kind": "add", "inputs": ["relu1", "fc2"]},
+    linear("fcg", "fcg"), {"name": "gate", "kind": "sigmoid"},
+    {"name": "mul", "kind": "mul", "inputs": ["add1", "gate"]},
+    batchnorm("resmlp", "bn", "bn"), {"name": "relu2", "kind": "relu"}, linear("fc3", "fc3"),
+]
+
+
+class ResCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bn0 = nn.BatchNorm2d(3)
+        self.conv1, self.bn1 = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.conv2, self.bn2 = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.conv3, self.bn3 = nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8)
+        self.bn4 = nn.BatchNorm2d(8)
+        self.conv4 = nn.Conv2d(8, 4, 1)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        n = {}
+        n["bn0"] = self.bn0(x)
+        n["conv1"] = self.bn1(self.conv1(n["bn0"]))
+        n["relu1"] = torch.relu(n["conv1"])
+        n["conv2"] = self.bn2(self.conv2(n["relu1"]))
+        n["relu2"] = torch.relu(n["conv2"])
+        n["conv3"] = self.bn3(self.conv3(n["relu2"]))
+        n["add2"] = n["relu1"] + n["conv3"]
+        n["bn4"] = self.bn4(n["add2"])
+        n["relu3"] = torch.relu(n["bn4"])
+        n["conv4"] = self.conv4(n["relu3"])
+        n["relu4"] = torch.relu(n["conv4"])
+        n["cat"] = torch.cat([n["relu3"], n["relu4"]], dim=1)
+        n["pool"] = nn.functional.adaptive_avg_pool2d(n["cat"], 1)
+        n["flatten"] = n["pool"].flatten(1)
+        n["fc"] = self.fc(n["flatten"])
+        return n["fc"], n
+
+
+def conv(name, key, bias=True, **extra):
+    layer = {"name": name, "kind": "conv2d", "weight": f"rescnn.{key}.weight", **extra}
+    if bias:
+        layer["bias"] = f"rescnn.{key}.bias"
+    return layer
+
+
+rescnn_layers = [
+    batchnorm("rescnn", "bn0", "bn0", kind="batchnorm2d"),
+    conv("conv1", "conv1", padding=1), batchnorm("rescnn", "bn1", "bn1"), {"name": "relu1", "kind": "relu"},
+    conv("conv2", "conv2", padding=1), batchnorm("rescnn", "bn2", "bn2"), {"name": "relu2", "kind": "relu"},
+    conv("conv3", "conv3", bias=False, padding=1), batchnorm("rescnn", "bn3", "bn3"),
+    {"name": "add2", "kind": "add", "inputs": ["relu1", "bn3"]},
+    batchnorm("rescnn", "bn4", "bn4"), {"name": "relu3", "kind": "relu"},
+    conv("conv4", "conv4"), {"name": "relu4", "kind": "relu"},
+    {"name": "cat", "kind": "concat", "inputs": ["relu3", "relu4"]},
+    {"name": "pool", "kind": "adaptive_avgpool2d"}, {"name": "flatten", "kind": "flatten"},
+    {"name": "fc", "kind": "linear", "weight": "rescnn.fc.weight", "bias": "rescnn.fc.bias"},
+]
+
+models = {
+    "resmlp": ([10], ResMLP(), resmlp_layers),
+    "rescnn": ([3, 6, 6], ResCNN(), rescnn_layers),
+}
+
+tensors, metadata = {}, {}
+for name, (shape, model, layers) in models.items():
+    randomize_batchnorms(model)
+    model = model.float().double().eval()  # weights Loupe's Float32 models hold exactly, computed in float64
+    size = 1
+    for s in shape:
+        size *= s
+    x = torch.randn(6, size, dtype=torch.float64, requires_grad=True)
+    logits, nodes = model(x.reshape(6, *shape))
+    direction = torch.randn(*logits.shape, dtype=torch.float64)
+    (logits * direction).sum().backward()
+    for k, v in model.state_dict().items():
+        if not k.endswith("num_batches_tracked"):
+            tensors[f"{name}.{k}"] = v.detach().contiguous()
+    for k, p in model.named_parameters():
+        tensors[f"{name}.grad.{k}"] = p.grad.detach().contiguous()
+    for k, v in nodes.items():
+        tensors[f"{name}.node.{k}"] = v.detach().reshape(6, -1).clone()
+    tensors[f"{name}.x"] = x.detach()
+    tensors[f"{name}.logits"] = logits.detach().clone()
+    tensors[f"{name}.direction"] = direction
+    tensors[f"{name}.input_grad"] = x.grad.detach()
+    metadata[f"{name}.arch"] = json.dumps({"format": "loupe.arch/1", "name": name, "input": {"shape": shape},
+                                           "layers": layers})
+
+save_file(tensors, os.path.join(HERE, "graphs.safetensors"), metadata=metadata)
+print("wrote graphs.safetensors")

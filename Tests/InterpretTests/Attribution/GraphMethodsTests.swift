@@ -1,0 +1,68 @@
+import Foundation
+import Interpret
+import LinAlg
+import Networks
+import TensorIO
+import TestSupport
+import XCTest
+
+/// The methods on networks that are graphs (the residual CNN and MLP of
+/// Tests/Fixtures/networks/make_graph_fixtures.py): the linear interpreter is exact through
+/// add, concat and kept batchnorms; the methods that walk a chain say so in one line.
+final class GraphMethodsTests: XCTestCase {
+    static let file = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/networks/graphs.safetensors")
+
+    private func load(_ name: String) throws -> (SafeTensorsFile, Network<Float>) {
+        let file = try SafeTensors.read(Self.file)
+        let spec = try ArchitectureSpec.decode(Data(try XCTUnwrap(file.metadata["\(name).arch"]).utf8), source: name)
+        return (file, try NetworkFile.build(spec, tensors: file.tensors, source: name))
+    }
+
+    /// f(x) = A(x)·x + b(x) on a residual CNN with a batchnorm on its input and one after the
+    /// add; and Σ_k c_k A_k(x) is torch's gradient of c·f at x.
+    func testInterpreterIsExactOnAResidualNetwork() throws {
+        let (file, net) = try load("rescnn")
+        let x: Matrix<Double> = try XCTUnwrap(file.tensors["rescnn.x"]).matrix()
+        let interpreter = try LinearInterpreter(network: net.converted(to: Double.self))
+        XCTAssertEqual(interpreter.biasLayers, ["bn0", "conv1", "conv2", "conv3", "bn4", "conv4", "fc"])
+        let maps = try interpreter.interpret(x)
+        XCTAssertEqual(maps.biasShares.count, interpreter.biasLayers.count)
+        XCTAssertLessThanOrEqual(maps.residuals.maxAbs(), 1e-10)
+        let direction: Matrix<Double> = try XCTUnwrap(file.tensors["rescnn.direction"]).matrix()
+        let expected: Matrix<Double> = try XCTUnwrap(file.tensors["rescnn.input_grad"]).matrix()
+        for n in 0..<x.rows {
+            let gradient = matvec(maps.templates(sample: n).transposed(), Array(direction.row(n)))
+            let worst = zip(gradient, expected.row(n)).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+            XCTAssertLessThanOrEqual(worst, 1e-6, "sample \(n)")
+        }
+    }
+
+    func testInterpreterRefusesAGate() throws {
+        let (_, net) = try load("resmlp")
+        assertThrowsMessage(try LinearInterpreter(network: net), contains: ["piecewise-linear", "layer 'gate'", "is sigmoid"])
+    }
+
+    func testChainMethodsNameTheBranch() throws {
+        let (_, net) = try load("rescnn")
+        let branch = "'rescnn' is a graph ('add2' reads 'relu1', 'conv3')"
+        assertThrowsMessage(try LRP(network: net), contains: ["LRP runs on chains of layers so far", branch])
+        assertThrowsMessage(try GitRebasin.run(net, net), contains: ["Re-Basin runs on chains of layers so far", branch])
+        let (_, mlp) = try load("resmlp")
+        assertThrowsMessage(
+            try BilinearSite(network: mlp, layer: "fc3"), contains: ["the bilinear decomposition runs on chains of layers so far"])
+    }
+
+    /// Activations of any node, and the part of the network after a cut, for SAEs and CKA.
+    func testActivationsOfAnyNode() throws {
+        let (file, net) = try load("rescnn")
+        let x: Matrix<Float> = try XCTUnwrap(file.tensors["rescnn.x"]).matrix()
+        let data = Dataset(name: "x", x: x, labels: nil, sampleShape: [3, 6, 6])
+        let trace = net.trace(x)
+        for layer in ["conv3", "add2", "cat"] {
+            let source = try LayerActivationSource(network: net, layer: layer, data: data)
+            XCTAssertEqual(try source.rows(in: 0..<x.rows), trace[try net.traceIndex(of: layer)], layer)
+        }
+    }
+}

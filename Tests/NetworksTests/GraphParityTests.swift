@@ -1,0 +1,145 @@
+import Foundation
+import LinAlg
+import Networks
+import TensorIO
+import XCTest
+
+/// Networks that are graphs: add, mul, concat, batchnorm kept as a node (on the input, after an
+/// add or a mul) and folded where it follows a convolution, against torch forward and backward
+/// (Tests/Fixtures/networks/make_graph_fixtures.py made the fixture), and the architecture
+/// checks of a graph.
+final class GraphParityTests: XCTestCase {
+    static let file = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/networks/graphs.safetensors")
+
+    private func load(_ name: String) throws -> (SafeTensorsFile, ArchitectureSpec, Network<Float>) {
+        let file = try SafeTensors.read(Self.file)
+        let spec = try ArchitectureSpec.decode(Data(try XCTUnwrap(file.metadata["\(name).arch"]).utf8), source: name)
+        return (file, spec, try NetworkFile.build(spec, tensors: file.tensors, source: name))
+    }
+
+    func testEveryNodeGradientAndParameterGradientMatchTorch() throws {
+        for name in ["resmlp", "rescnn"] {
+            let (file, _, loaded) = try load(name)
+            XCTAssertFalse(loaded.isChain, name)
+            func matrix(_ key: String) throws -> Matrix<Double> { try XCTUnwrap(file.tensors["\(name).\(key)"], "no \(key)").matrix() }
+            let net = loaded.converted(to: Double.self)
+            let x = try matrix("x")
+            let trace = net.trace(x)
+            // A folded batchnorm's weights are rounded to Float32 once folded: 1e-6, not 1e-12.
+            for (i, layer) in net.layers.enumerated() {
+                assertClose(trace[i + 1].storage, try matrix("node.\(layer.name)").storage, 1e-6, "\(name) \(layer.name)")
+            }
+            assertClose(trace[net.layers.count].storage, try matrix("logits").storage, 1e-6, "\(name) logits")
+            let (input, parameters) = net.backward(trace: trace, gradient: try matrix("direction"))
+            assertClose(input.storage, try matrix("input_grad").storage, 1e-6, "\(name) input gradient")
+            // The layers that are torch's own (a folded convolution's gradient is another one's).
+            for slot in net.parameterSlots where !["conv1", "conv2", "conv3"].contains(net.layers[slot.layer].name) {
+                let key = String(slot.tensorName.dropFirst(name.count + 1))
+                guard let expected = file.tensors["\(name).grad.\(key)"]?.doubles() else {
+                    // Running statistics are not learned: torch has no gradient, Loupe's is zero.
+                    XCTAssertTrue(key.hasSuffix("running_mean") || key.hasSuffix("running_var"), key)
+                    XCTAssertEqual(parameters[slot.range].map(abs).max(), 0, key)
+                    continue
+                }
+                assertClose(Array(parameters[slot.range]), expected, 1e-6, "\(name) gradient of \(slot.tensorName)")
+            }
+        }
+    }
+
+    /// Folded where a batchnorm follows a convolution that feeds nothing else; kept on the
+    /// input and after an add or a mul.
+    func testBatchnormsAreFoldedOnlyWhereTheyCanBe() throws {
+        let (_, _, cnn) = try load("rescnn")
+        XCTAssertEqual(cnn.layers.filter { $0.operation.kind == "batchnorm" }.map(\.name), ["bn0", "bn4"])
+        XCTAssertEqual(cnn.layers.map(\.name).filter { $0.hasPrefix("bn") }, ["bn0", "bn4"])
+        // A layer that read the folded batchnorm reads the convolution it was folded into.
+        XCTAssertEqual(cnn.inputIndices(of: try cnn.traceIndex(of: "add2") - 1), [try cnn.traceIndex(of: "relu1"), try cnn.traceIndex(of: "conv3")])
+        let (_, _, mlp) = try load("resmlp")
+        XCTAssertEqual(mlp.layers.filter { $0.operation.kind == "batchnorm" }.map(\.name), ["bn"])
+    }
+
+    /// Saved with its architecture (inputs by name) and read back, a graph computes the same;
+    /// listed in any order, its layers run in an order where each follows its inputs.
+    func testGraphsSurviveSavingAndAnyListedOrder() throws {
+        for name in ["resmlp", "rescnn"] {
+            let (file, spec, net) = try load(name)
+            let x: Matrix<Float> = try XCTUnwrap(file.tensors["\(name).x"]).matrix()
+            let expected = net.forward(x)
+            let saved = NetworkFile.architecture(of: net)
+            XCTAssertEqual(try NetworkFile.build(saved, tensors: NetworkFile.tensors(of: net), source: name).forward(x), expected, name)
+            // Every input spelled out, then the list shuffled.
+            var explicit = spec
+            for k in explicit.layers.indices where explicit.layers[k].inputs == nil {
+                explicit.layers[k].inputs = [k == 0 ? "input" : explicit.layers[k - 1].name]
+            }
+            var rng = SeededRandom(seed: 7)
+            for _ in 0..<3 {
+                var shuffled = explicit
+                shuffled.layers = explicit.layers.indices.map { ($0, rng.uniform(0, 1)) }.sorted { $0.1 < $1.1 }.map { explicit.layers[$0.0] }
+                let rebuilt = try NetworkFile.build(shuffled, tensors: file.tensors, source: name)
+                XCTAssertEqual(rebuilt.forward(x), expected, name)
+            }
+        }
+    }
+
+    /// The rest of the network runs from a cut (everything after it reads nothing before it),
+    /// and nothing else is one.
+    func testCutsOfAResidualNetwork() throws {
+        let (file, _, net) = try load("rescnn")
+        let x: Matrix<Float> = try XCTUnwrap(file.tensors["rescnn.x"]).matrix()
+        let trace = net.trace(x)
+        let cuts = (0...net.layers.count).filter { net.isCut($0) }.map(net.activationName(at:))
+        // Inside the block (relu2, conv3) the add still reads relu1; conv4's output is read by
+        // cat beside relu3.
+        XCTAssertEqual(cuts, ["input", "bn0", "conv1", "relu1", "add2", "bn4", "relu3", "cat", "pool", "flatten", "fc"])
+        let relu3 = try net.traceIndex(of: "relu3")
+        XCTAssertEqual(net.forward(from: relu3, trace[relu3]), trace.last)
+        XCTAssertEqual(net.forward(x, to: relu3), trace[relu3])
+    }
+
+    func testBadGraphsAreRefusedInOneLine() throws {
+        let fc = #"{"name": "fc", "kind": "linear", "out": 4, "weight": "w", "bias": "b"}"#
+        func refused(_ layers: [String], input: [Int] = [4], _ message: String, line: UInt = #line) throws {
+            let json = #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": \#(input)}, "layers": [\#(layers.joined(separator: ","))]}"#
+            let spec = try ArchitectureSpec.decode(Data(json.utf8), source: "m.json")
+            XCTAssertThrowsError(try NetworkFile.untrained(spec, seed: 1), line: line) {
+                XCTAssertTrue("\($0)".contains(message), "\($0)", line: line)
+                XCTAssertFalse("\($0)".contains("\n"), line: line)
+            }
+        }
+        try refused(
+            [#"{"name": "a", "kind": "relu", "inputs": ["b"]}"#, #"{"name": "b", "kind": "relu", "inputs": ["a"]}"#],
+            "architecture: the layers form a cycle ('a' reads 'b', 'b' reads 'a')")
+        try refused([#"{"name": "a", "kind": "relu", "inputs": ["a"]}"#], "cycle ('a' reads 'a')")
+        try refused([fc, #"{"name": "s", "kind": "add", "inputs": ["fc", "fc2"]}"#], "layer 's' reads 'fc2', which is neither 'input' nor a layer")
+        try refused([fc, #"{"name": "s", "kind": "add", "inputs": []}"#], "layer 's' has an empty \"inputs\" list")
+        try refused([fc, #"{"name": "s", "kind": "add", "inputs": ["fc"]}"#], "layer 's' (add) needs two or more inputs")
+        try refused([fc, #"{"name": "g", "kind": "mul", "inputs": ["fc", "fc", "input"]}"#], "layer 'g' (mul) needs two inputs")
+        try refused(
+            [#"{"name": "fc", "kind": "linear", "out": 3, "weight": "w"}"#, #"{"name": "s", "kind": "add", "inputs": ["fc", "input"]}"#],
+            "layer 's' (add) needs inputs of one shape, got [3], [4]")
+        try refused(
+            [#"{"name": "c", "kind": "conv2d", "out": 2, "kernel": 3, "weight": "w"}"#, #"{"name": "j", "kind": "concat", "inputs": ["c", "input"]}"#],
+            input: [1, 5, 5], "layer 'j' (concat) joins inputs along their first axis, so the rest must agree; got [2, 3, 3], [1, 5, 5]")
+        try refused([fc, #"{"name": "r", "kind": "relu", "inputs": ["fc", "input"]}"#], "layer 'r' (relu) takes one input, but \"inputs\" names 2")
+    }
+
+    /// Two branches of one stream: the gradient of the input is the sum of both paths' (a
+    /// hand-computed case: y = relu(x) + 2x at x = (−1, 3) has dy/dx = (2, 3)).
+    func testGradientsOfABranchingStreamAdd() throws {
+        var scale = LayerSpec(name: "double", kind: "linear", weight: "w")
+        scale.inputs = ["input"]
+        let spec = ArchitectureSpec(
+            name: "m", input: InputSpec(shape: [2]),
+            layers: [
+                LayerSpec(name: "relu", kind: "relu"), scale,
+                { var s = LayerSpec(name: "sum", kind: "add"); s.inputs = ["relu", "double"]; return s }()
+            ])
+        let net = try NetworkFile.build(spec, tensors: ["w": Tensor([2, 0, 0, 2] as [Float], shape: [2, 2])], source: "m")
+        let x = Matrix<Float>([[-1, 3]])
+        XCTAssertEqual(net.forward(x), Matrix([[-2, 9]]))
+        XCTAssertEqual(net.backward(trace: net.trace(x), gradient: Matrix([[1, 1]])).input, Matrix([[2, 3]]))
+    }
+}
