@@ -126,6 +126,42 @@ final class GraphParityTests: XCTestCase {
         try refused([fc, #"{"name": "r", "kind": "relu", "inputs": ["fc", "input"]}"#], "layer 'r' (relu) takes one input, but \"inputs\" names 2")
     }
 
+    /// A batchnorm normalising by its batch, as torch's `model.train()`: forward, backward
+    /// (through the batch's mean and variance) and the running statistics after the batch.
+    func testBatchnormInTrainingMatchesTorch() throws {
+        let file = try SafeTensors.read(Self.file)
+        func tensor(_ key: String) throws -> Tensor { try XCTUnwrap(file.tensors["bntrain.\(key)"], "no \(key)") }
+        var conv = LayerSpec(name: "conv", kind: "conv2d", weight: "bntrain.0.weight")
+        (conv.out, conv.kernel, conv.padding) = (3, IntPair(3), IntPair(1))
+        var bn = LayerSpec(name: "bn", kind: "batchnorm2d", weight: "bntrain.1.weight", bias: "bntrain.1.bias")
+        (bn.runningMean, bn.runningVar) = ("bntrain.1.running_mean", "bntrain.1.running_var")
+        var fc = LayerSpec(name: "fc", kind: "linear", weight: "bntrain.4.weight", bias: "bntrain.4.bias")
+        fc.out = 3
+        let spec = ArchitectureSpec(
+            name: "bntrain", input: InputSpec(shape: [2, 4, 4]),
+            layers: [conv, bn, LayerSpec(name: "relu", kind: "relu"), LayerSpec(name: "flatten", kind: "flatten"), fc])
+        // Built for training, the batchnorm stays a layer; its statistics start where torch's did.
+        var net = try NetworkFile.untrained(spec, seed: 1).converted(to: Double.self)
+        XCTAssertEqual(net.layers.map { $0.operation.kind }, ["conv2d", "batchnorm", "relu", "flatten", "linear"])
+        let before = ["bntrain.1.running_mean": "before.running_mean", "bntrain.1.running_var": "before.running_var"]
+        net.setFlatParameters(try net.parameterSlots.flatMap { try tensor(before[$0.tensorName] ?? String($0.tensorName.dropFirst(8))).doubles() })
+        net.useBatchStatistics(true)
+        let x: Matrix<Double> = try tensor("x").matrix()
+        let trace = net.trace(x)
+        assertClose(trace.last!.storage, try tensor("logits").doubles(), 1e-10, "logits")
+        let (input, parameters) = net.backward(trace: trace, gradient: try tensor("direction").matrix())
+        assertClose(input.storage, try tensor("input_grad").doubles(), 1e-10, "input gradient")
+        for slot in net.parameterSlots where !slot.role.hasPrefix("running") {
+            let key = String(slot.tensorName.dropFirst(8))
+            assertClose(Array(parameters[slot.range]), try tensor("grad.\(key)").doubles(), 1e-10, "gradient of \(key)")
+        }
+        net.updateRunningStatistics(trace: trace)
+        let after = net.flatParameters
+        for slot in net.parameterSlots where slot.role.hasPrefix("running") {
+            assertClose(Array(after[slot.range]), try tensor(String(slot.tensorName.dropFirst(8))).doubles(), 1e-12, slot.tensorName)
+        }
+    }
+
     /// Two branches of one stream: the gradient of the input is the sum of both paths' (a
     /// hand-computed case: y = relu(x) + 2x at x = (−1, 3) has dy/dx = (2, 3)).
     func testGradientsOfABranchingStreamAdd() throws {

@@ -168,5 +168,24 @@ final class NetworkErrorTests: XCTestCase {
         assertMessage(try ShortSpec.parse("cnn:8x8-c16-10"), contains: ["C×H×W"])
         assertMessage(try ShortSpec.parse("cnn:1x8x8-c16-q2-10"), contains: ["'q2'"])
         assertMessage(try ShortSpec.parse("rnn:1-2"), contains: ["unknown kind 'rnn'"])
+        assertMessage(try ShortSpec.parse("cnn:1x8x8-c16-r-10"), contains: ["'r' is not cN, cNkK, pK, aK, g or a linear size"])
+        assertMessage(try ShortSpec.parse("resnet:1x8x8-r-10"), contains: ["'r' needs a convolution before it"])
+    }
+
+    /// A residual block reads the layer before it twice: through its convolutions, and added.
+    func testResNetShortSpec() throws {
+        let spec = try ShortSpec.parse("resnet:1x8x8-c4-r-g-10")
+        XCTAssertEqual(
+            spec.layers.map(\.name),
+            [
+                "conv1", "bn1", "relu1", "block1.conv1", "block1.bn1", "block1.relu1", "block1.conv2", "block1.bn2", "block1.add",
+                "block1.relu2", "gap", "flatten", "fc1"
+            ])
+        XCTAssertEqual(spec.layers[3].inputs, ["relu1"])
+        XCTAssertEqual(spec.layers[8].inputs, ["relu1", "block1.bn2"])
+        XCTAssertEqual(spec.layers[0].bias, nil, "a convolution before a batchnorm has no bias")
+        let net = try NetworkFile.untrained(spec, seed: 1)
+        XCTAssertEqual(net.layers.filter { $0.operation.kind == "batchnorm" }.count, 3, "kept for training")
+        XCTAssertEqual(net.outputSize, 10)
     }
 }

@@ -6,7 +6,7 @@ import TensorIO
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a small network (MLP, bilinear MLP or CNN) with cross-entropy.",
+        abstract: "Train a small network (MLP, bilinear MLP, CNN or ResNet) with cross-entropy.",
         discussion: reflow(
             """
             --arch takes a short spec or a loupe.arch JSON file whose linear, bilinear and conv2d
@@ -15,7 +15,14 @@ struct TrainCommand: ParsableCommand {
               bilinear:64-64-10            bilinear 64→64, linear readout 64→10
               bilinear:64-64-64-10         linear embedding, bilinear, readout
               cnn:1x8x8-c16-p2-c32-p2-10   cN conv 3×3 + ReLU (cNkK for K×K), pK max-pool,
-                                           aK avg-pool, then linear sizes
+                                           aK avg-pool, g global avg-pool, then linear sizes
+              resnet:1x8x8-c16-r-p2-c32-r-g-10
+                                           the same with batchnorm after each conv, and r a
+                                           residual block (conv-bn-ReLU-conv-bn, + input, ReLU)
+
+            Batchnorm layers normalise each batch by its own statistics while training and
+            keep running statistics (momentum 0.1) for evaluation, as torch does; the saved
+            model has them folded into the convolutions before them.
 
             Examples:
               loupe train --arch mlp:64-128-10 --data builtin:digits:train --epochs 20 \\

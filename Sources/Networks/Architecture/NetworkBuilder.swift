@@ -60,15 +60,11 @@ struct NetworkBuilder {
                 for k in reads.indices where reads[k] == 0 && inputShapes[k].count == 1 { inputShapes[k] = image }
             }
             if NetworkBuilder.batchNormKinds.contains(layerSpec.kind) {
-                if untrained {
-                    throw NetworkError(
-                        "\(source): batchnorm '\(layerSpec.name)' cannot be trained by Loupe (it needs batch statistics); leave it out of a training architecture"
-                    )
-                }
                 try requireOneInput(layerSpec, reads)
-                // Folded into a linear or conv2d layer that feeds it alone; kept as a node otherwise.
+                // Folded into a linear or conv2d layer that feeds it alone; kept as a node
+                // otherwise, and in a network to be trained (which normalises by each batch).
                 let p = reads[0]
-                if p > 0, ["linear", "conv2d"].contains(layers[p - 1].operation.kind), readers[layers[p - 1].name] == 1 {
+                if !untrained, p > 0, ["linear", "conv2d"].contains(layers[p - 1].operation.kind), readers[layers[p - 1].name] == 1 {
                     layers[p - 1] = try fold(layerSpec, into: layers[p - 1])
                     traceIndex[layerSpec.name] = p
                     continue

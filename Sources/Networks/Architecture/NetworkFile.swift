@@ -54,6 +54,12 @@ public enum NetworkFile {
         return network
     }
 
+    /// The network as it reads back from its file: a trained network's batchnorms folded into
+    /// the convolutions before them, as every later load has them.
+    public static func reloaded(_ network: Network<Float>) throws -> Network<Float> {
+        try build(architecture(of: network), tensors: tensors(of: network), source: network.name)
+    }
+
     /// The architecture of a (loaded, batchnorm-folded) network, naming its tensors and, where
     /// a layer does not read the one before it, its inputs.
     public static func architecture(of network: Network<Float>) -> ArchitectureSpec {

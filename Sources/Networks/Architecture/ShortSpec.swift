@@ -4,12 +4,19 @@
 ///   bilinear:64-64-10            bilinear 64→64, then a linear readout 64→10
 ///   bilinear:64-64-64-10         linear embedding 64→64, bilinear 64→64, readout 64→10
 ///   cnn:1x8x8-c16-p2-c32-p2-10   conv 3×3 (padding 1) + ReLU, max-pool 2, …, flatten, linear layers
+///   resnet:1x8x8-c16-r-p2-c32-r-g-10
+///                                conv + batchnorm + ReLU, residual blocks, global pooling, linear
 ///
 /// In `cnn:` the first item is the input C×H×W; `cN` is a conv with N channels (`cNkK` for a
-/// K×K kernel, padding K/2), `pK` max-pooling, `aK` average pooling, a plain number a linear
-/// layer (ReLU between linear layers, none after the last).
+/// K×K kernel, padding K/2), `pK` max-pooling, `aK` average pooling, `g` global average pooling,
+/// a plain number a linear layer (ReLU between linear layers, none after the last). `resnet:`
+/// is the same with a batchnorm after every convolution (which then has no bias, as in
+/// torchvision), and `r`, a residual block on the current channels as torchvision's BasicBlock:
+/// conv-bn-ReLU-conv-bn, added to the block's input, then ReLU.
 public enum ShortSpec {
-    public static let examples = ["mlp:64-256-256-10", "bilinear:64-64-10", "bilinear:64-64-64-10", "cnn:1x8x8-c16-p2-c32-p2-10"]
+    public static let examples = [
+        "mlp:64-256-256-10", "bilinear:64-64-10", "bilinear:64-64-64-10", "cnn:1x8x8-c16-p2-c32-p2-10", "resnet:1x8x8-c16-r-p2-c32-r-g-10"
+    ]
 
     /// Parses a short spec; `input` says how to draw samples (the digits' by default).
     public static func parse(
@@ -42,16 +49,16 @@ public enum ShortSpec {
             l.append(b)
             l.append(linear("head", out: dims[dims.count - 1], bias: false))
             layers = l
-        case "cnn":
+        case "cnn", "resnet":
             guard let first = items.first else { throw error(text, "missing the input size C×H×W") }
             let chw = first.split(separator: "x").compactMap { Int($0) }
             guard chw.count == 3, chw.allSatisfy({ $0 > 0 }) else {
                 throw error(text, "the first item must be the input C×H×W, e.g. 1x8x8")
             }
             inputShape = chw
-            layers = try convolutional(Array(items.dropFirst()), text)
+            layers = try convolutional(Array(items.dropFirst()), text, residual: parts[0] == "resnet")
         default:
-            throw error(text, "unknown kind '\(parts[0])'; use mlp, bilinear or cnn")
+            throw error(text, "unknown kind '\(parts[0])'; use mlp, bilinear, cnn or resnet")
         }
         let isImage = inputShape.count == 3
         let input = image ?? (isImage ? InputSpec(shape: inputShape, image: inputShape, range: nil) : InputSpec(shape: inputShape))
@@ -86,9 +93,40 @@ public enum ShortSpec {
         return layers
     }
 
-    private static func convolutional(_ items: [String], _ text: String) throws -> [LayerSpec] {
+    /// A K×K convolution with padding K/2 (and, in a residual network, no bias: a batchnorm follows).
+    private static func convolution(_ name: String, out: Int, kernel k: Int, bias: Bool) -> LayerSpec {
+        var s = LayerSpec(name: name, kind: "conv2d", weight: "\(name).weight", bias: bias ? "\(name).bias" : nil)
+        s.out = out
+        s.kernel = IntPair(k)
+        s.padding = IntPair(k / 2)
+        return s
+    }
+
+    private static func batchnorm(_ name: String) -> LayerSpec {
+        var s = LayerSpec(name: name, kind: "batchnorm", weight: "\(name).weight", bias: "\(name).bias")
+        s.runningMean = "\(name).running_mean"
+        s.runningVar = "\(name).running_var"
+        return s
+    }
+
+    /// torchvision's BasicBlock on `channels` channels, reading `input`.
+    private static func residualBlock(_ b: Int, channels: Int, input: String) -> [LayerSpec] {
+        let p = "block\(b)"
+        var first = convolution("\(p).conv1", out: channels, kernel: 3, bias: false)
+        first.inputs = [input]
+        var add = LayerSpec(name: "\(p).add", kind: "add")
+        add.inputs = [input, "\(p).bn2"]
+        return [
+            first, batchnorm("\(p).bn1"), LayerSpec(name: "\(p).relu1", kind: "relu"),
+            convolution("\(p).conv2", out: channels, kernel: 3, bias: false), batchnorm("\(p).bn2"), add,
+            LayerSpec(name: "\(p).relu2", kind: "relu")
+        ]
+    }
+
+    private static func convolutional(_ items: [String], _ text: String, residual: Bool) throws -> [LayerSpec] {
         var layers: [LayerSpec] = []
-        var conv = 0, pool = 0
+        var conv = 0, pool = 0, block = 0
+        var channels: Int?
         var denseSizes: [Int] = []
         for item in items {
             if let n = Int(item), n > 0 { denseSizes.append(n); continue }
@@ -98,18 +136,24 @@ public enum ShortSpec {
             switch kind {
             case "c":
                 let pieces = rest.split(separator: "k").map(String.init)
-                guard let channels = Int(pieces.first ?? ""), channels > 0,
+                guard let n = Int(pieces.first ?? ""), n > 0,
                     pieces.count <= 2, let k = pieces.count == 2 ? Int(pieces[1]) : 3, k > 0
                 else {
                     throw error(text, "'\(item)' should be cN or cNkK (N channels, K×K kernel)")
                 }
                 conv += 1
-                var s = LayerSpec(name: "conv\(conv)", kind: "conv2d", weight: "conv\(conv).weight", bias: "conv\(conv).bias")
-                s.out = channels
-                s.kernel = IntPair(k)
-                s.padding = IntPair(k / 2)
-                layers.append(s)
+                layers.append(convolution("conv\(conv)", out: n, kernel: k, bias: !residual))
+                if residual { layers.append(batchnorm("bn\(conv)")) }
                 layers.append(LayerSpec(name: "relu\(conv)", kind: "relu"))
+                channels = n
+            case "r" where residual && rest.isEmpty:
+                guard let channels, let input = layers.last?.name else {
+                    throw error(text, "a residual block 'r' needs a convolution before it to set its channels")
+                }
+                block += 1
+                layers += residualBlock(block, channels: channels, input: input)
+            case "g" where rest.isEmpty:
+                layers.append(LayerSpec(name: "gap", kind: "adaptive_avgpool2d"))
             case "p", "a":
                 guard let k = Int(rest), k > 0 else { throw error(text, "'\(item)' should be pK or aK (K×K pooling)") }
                 pool += 1
@@ -117,7 +161,7 @@ public enum ShortSpec {
                 s.kernel = IntPair(k)
                 layers.append(s)
             default:
-                throw error(text, "'\(item)' is not cN, cNkK, pK, aK or a linear size")
+                throw error(text, "'\(item)' is not cN, cNkK, pK, aK, g\(residual ? ", r" : "") or a linear size")
             }
         }
         guard !denseSizes.isEmpty else { throw error(text, "a CNN needs at least one linear layer (the number of classes) at the end") }

@@ -30,7 +30,11 @@ public enum DemoModels {
                 seed: 3, maxGradientNorm: 1, inputNoise: 0.2)),
         Recipe(
             name: "cnn", architecture: "cnn:1x8x8-c16-p2-c32-p2-10", about: "two conv + max-pool blocks, linear head",
-            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 4))
+            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 4)),
+        Recipe(
+            name: "resnet", architecture: "resnet:1x8x8-c16-r-r-p2-c32-r-g-10",
+            about: "three residual blocks with batchnorm, global average pooling",
+            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 5))
     ]
 
     public static var names: [String] { recipes.map(\.name) }
@@ -77,7 +81,7 @@ public enum DemoModels {
 
     /// The architecture of a recipe's model, known without training it.
     public static func architecture(_ recipe: Recipe) throws -> ArchitectureSpec {
-        let isImage = recipe.architecture.hasPrefix("cnn:")
+        let isImage = recipe.architecture.hasPrefix("cnn:") || recipe.architecture.hasPrefix("resnet:")
         return try ShortSpec.parse(
             recipe.architecture, name: "demo:\(recipe.name)",
             input: InputSpec(shape: isImage ? Digits.sampleShape : [64], image: Digits.sampleShape, range: [0, 1]),
@@ -89,7 +93,7 @@ public enum DemoModels {
         let data = try Digits.load(.train)
         var network = try NetworkFile.untrained(architecture(recipe), seed: recipe.options.seed)
         try Trainer.train(&network, on: data, options: recipe.options, progress: progress)
-        return network
+        return try NetworkFile.reloaded(network)
     }
 }
 

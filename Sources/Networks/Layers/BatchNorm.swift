@@ -13,6 +13,9 @@ public struct BatchNorm<T: BLASScalar>: Sendable {
     public let eps: Double
     /// Values per channel in a sample.
     public let positions: Int
+    /// Normalise with the batch's own statistics (training, torch's `model.train()`) instead of
+    /// the running ones.
+    public var usesBatchStatistics = false
 
     public init(weight: [T], bias: [T], runningMean: [T], runningVar: [T], eps: Double, positions: Int) {
         let c = weight.count
@@ -52,28 +55,83 @@ public struct BatchNorm<T: BLASScalar>: Sendable {
 
     public func forward(_ x: Matrix<T>) -> Matrix<T> {
         var y = x
-        y.scaleColumns(columnScale)
-        y.addToEachRow(columnShift)
+        if usesBatchStatistics {
+            let (mean, variance) = batchStatistics(x)
+            let scale = (0..<channels).map { Double(weight[$0]) / (variance[$0] + eps).squareRoot() }
+            y.scaleColumns(perColumn(scale))
+            y.addToEachRow(perColumn((0..<channels).map { Double(bias[$0]) - mean[$0] * scale[$0] }))
+        } else {
+            y.scaleColumns(columnScale)
+            y.addToEachRow(columnShift)
+        }
         return y
     }
 
-    /// dx = g·scale; dγ_c = Σ g (x − μ_c) / √(σ²_c + ε), dβ_c = Σ g over samples and positions.
-    /// The running statistics are not learned (zero gradient): Loupe trains a batchnorm node in
-    /// evaluation mode.
-    public func backward(input x: Matrix<T>, gradOutput g: Matrix<T>) -> (input: Matrix<T>, parameters: [[T]]) {
-        var gx = g
-        gx.scaleColumns(columnScale)
-        let gSums = g.columnSums(), gxSums = g.hadamard(x).columnSums()
-        var gWeight = [T](repeating: 0, count: channels), gBias = gWeight
+    /// Each channel's mean and biased variance over a batch (every row and position), in Float64.
+    public func batchStatistics(_ x: Matrix<T>) -> (mean: [Double], variance: [Double]) {
+        let sums = x.columnSums(), squares = x.hadamard(x).columnSums()
+        let m = Double(x.rows * positions)
+        var mean = [Double](repeating: 0, count: channels), variance = mean
         for c in 0..<channels {
-            var sumG = 0.0, sumGX = 0.0
+            var s = 0.0, q = 0.0
             for p in (c * positions)..<((c + 1) * positions) {
+                s += Double(sums[p])
+                q += Double(squares[p])
+            }
+            mean[c] = s / m
+            variance[c] = max(0, q / m - mean[c] * mean[c])
+        }
+        return (mean, variance)
+    }
+
+    /// Moves the running statistics towards a batch's as torch does: r ← (1 − m)·r + m·batch,
+    /// the batch's variance unbiased (× n/(n − 1), n its values per channel).
+    public mutating func updateRunningStatistics(from x: Matrix<T>, momentum: Double) {
+        let (mean, variance) = batchStatistics(x)
+        let n = Double(x.rows * positions)
+        let unbiased = n > 1 ? n / (n - 1) : 1
+        for c in 0..<channels {
+            runningMean[c] = T((1 - momentum) * Double(runningMean[c]) + momentum * mean[c])
+            runningVar[c] = T((1 - momentum) * Double(runningVar[c]) + momentum * variance[c] * unbiased)
+        }
+    }
+
+    /// With the running statistics: dx = g·scale; dγ_c = Σ g (x − μ_c) / √(σ²_c + ε),
+    /// dβ_c = Σ g over samples and positions. With the batch's (μ_B, σ²_B, over m values per
+    /// channel), which depend on x too: x̂ = (x − μ_B)/σ_B and
+    /// dx = γ/σ_B · (g − Σg/m − x̂ · Σ(g x̂)/m), written as g·a + x·b + c per column.
+    /// The running statistics are not learned (zero gradient; `updateRunningStatistics` moves them).
+    public func backward(input x: Matrix<T>, gradOutput g: Matrix<T>) -> (input: Matrix<T>, parameters: [[T]]) {
+        let (mean, variance) =
+            usesBatchStatistics ? batchStatistics(x) : (runningMean.map(Double.init), runningVar.map(Double.init))
+        let gSums = g.columnSums(), gxSums = g.hadamard(x).columnSums()
+        let m = Double(x.rows * positions)
+        var gWeight = [T](repeating: 0, count: channels), gBias = gWeight
+        var a = [Double](repeating: 0, count: channels), b = a, c = a
+        for ch in 0..<channels {
+            var sumG = 0.0, sumGX = 0.0
+            for p in (ch * positions)..<((ch + 1) * positions) {
                 sumG += Double(gSums[p])
                 sumGX += Double(gxSums[p])
             }
-            let inverseStd = 1 / (Double(runningVar[c]) + eps).squareRoot()
-            gWeight[c] = T((sumGX - Double(runningMean[c]) * sumG) * inverseStd)
-            gBias[c] = T(sumG)
+            let inverseStd = 1 / (variance[ch] + eps).squareRoot()
+            let sumGNormalized = (sumGX - mean[ch] * sumG) * inverseStd
+            gWeight[ch] = T(sumGNormalized)
+            gBias[ch] = T(sumG)
+            let gamma = Double(weight[ch])
+            a[ch] = gamma * inverseStd
+            if usesBatchStatistics {
+                b[ch] = -gamma * inverseStd * inverseStd * sumGNormalized / m
+                c[ch] = gamma * inverseStd * (-sumG / m + mean[ch] * inverseStd * sumGNormalized / m)
+            }
+        }
+        var gx = g
+        gx.scaleColumns(perColumn(a))
+        if usesBatchStatistics {
+            var fromX = x
+            fromX.scaleColumns(perColumn(b))
+            gx.add(fromX)
+            gx.addToEachRow(perColumn(c))
         }
         let still = [T](repeating: 0, count: channels)
         return (gx, [gWeight, gBias, still, still])
@@ -95,8 +153,10 @@ public struct BatchNorm<T: BLASScalar>: Sendable {
     }
 
     func converted<U: BLASScalar>(to: U.Type = U.self) -> BatchNorm<U> {
-        BatchNorm<U>(
+        var converted = BatchNorm<U>(
             weight: weight.map { U($0) }, bias: bias.map { U($0) }, runningMean: runningMean.map { U($0) },
             runningVar: runningVar.map { U($0) }, eps: eps, positions: positions)
+        converted.usesBatchStatistics = usesBatchStatistics
+        return converted
     }
 }

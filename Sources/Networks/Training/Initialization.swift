@@ -9,10 +9,13 @@ extension Network where T == Float {
         for i in layers.indices {
             let params = layers[i].parameters
             guard !params.isEmpty else { continue }
-            if case .layerNorm = layers[i].operation {
-                // As torch initialises LayerNorm: the identity map, weight 1 and bias 0.
-                layers[i].setParameters(params.map { p in p.values.map { _ in p.role == "weight" ? 1 : 0 } })
+            switch layers[i].operation {
+            case .layerNorm, .batchNorm:
+                // As torch initialises LayerNorm and BatchNorm: the identity map, weight 1 and
+                // bias 0 (and running mean 0, variance 1).
+                layers[i].setParameters(params.map { p in p.values.map { _ in ["weight", "running_var"].contains(p.role) ? 1 : 0 } })
                 continue
+            default: break
             }
             let fanIn = params[0].shape.dropFirst().reduce(1, *)
             let bound = 1 / Double(fanIn).squareRoot()

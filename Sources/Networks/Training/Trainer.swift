@@ -62,6 +62,11 @@ public enum Trainer {
         var rng: SeededRandom? = SeededRandom(seed: options.seed)
         var noise = SeededRandom(seed: options.seed ^ 0x5EED_0F_4015E)
         var optimizer = Optimizer(options.optimizer, parameterCount: network.parameterCount)
+        // Batchnorms normalise each batch by its own statistics while training, and are
+        // evaluated (validation, and the network returned) with the running ones.
+        network.useBatchStatistics(true)
+        defer { network.useBatchStatistics(false) }
+        let statistics = network.runningStatisticRanges
         var theta = network.flatParameters
         let stepsPerEpoch = (data.count + options.batchSize - 1) / options.batchSize
         let totalSteps = stepsPerEpoch * options.epochs
@@ -78,6 +83,11 @@ public enum Trainer {
                 if let maxNorm = options.maxGradientNorm { clipGradient(&grad, maxNorm: maxNorm) }
                 let scale = options.cosineDecay ? 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps))) : 1
                 optimizer.update(&theta, gradient: grad, learningRateScale: scale)
+                if !statistics.isEmpty {
+                    network.updateRunningStatistics(trace: trace)
+                    let updated = network.flatParameters
+                    for range in statistics { theta.replaceSubrange(range, with: updated[range]) }
+                }
                 network.setFlatParameters(theta)
                 step += 1
                 lossSum += loss * Double(batch.count)
@@ -90,7 +100,11 @@ public enum Trainer {
             var summary = TrainingProgress(
                 epoch: epoch, epochs: options.epochs, step: step, totalSteps: totalSteps,
                 loss: lossSum / Double(max(seen, 1)), validation: nil)
-            if let validation { summary.validation = network.evaluate(validation.x, labels: validation.labels) }
+            if let validation {
+                var evaluated = network
+                evaluated.useBatchStatistics(false)
+                summary.validation = evaluated.evaluate(validation.x, labels: validation.labels)
+            }
             history.append(summary)
             if !progress(summary) { throw TrainingCancelled() }
         }

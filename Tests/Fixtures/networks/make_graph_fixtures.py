@@ -13,6 +13,12 @@ float32 as Loupe holds them), run in float64, in eval mode:
           conv4 (8 -> 4, k1) -> relu4; cat = concat(relu3, relu4) (12 channels);
           pool = AdaptiveAvgPool2d(1); flatten; fc (12 -> 5)
 
+bntrain: [2, 4, 4] -> conv (2 -> 3, k3, p1, no bias) -> BatchNorm2d(3) -> ReLU -> flatten ->
+          linear (48 -> 3), in training mode: "bntrain.<key>" holds the weights and the running
+          statistics *after* the batch (torch updates them in the forward pass),
+          "bntrain.before.running_mean/var" those before; the other tensors as for the models
+          above, with the architecture left to the test.
+
 Every batchnorm has random running statistics, weight and bias, so that folding and the kept
 nodes are really tested. Tensors are "<model>.<state_dict key>"; each model's loupe.arch/1 JSON
 is in the metadata under "<model>.arch"; "<model>.x" inputs [6, size]; "<model>.node.<layer>"
@@ -166,5 +172,26 @@ for name, (shape, model, layers) in models.items():
     metadata[f"{name}.arch"] = json.dumps({"format": "loupe.arch/1", "name": name, "input": {"shape": shape},
                                            "layers": layers})
 
+# Training mode: a batchnorm normalising by its batch (torch's model.train()), forward and
+# backward, and its running statistics after that one batch (momentum 0.1).
+bntrain = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, bias=False), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(48, 3))
+randomize_batchnorms(bntrain)
+bntrain = bntrain.float().double().train()
+for k in ["running_mean", "running_var"]:
+    tensors[f"bntrain.before.{k}"] = getattr(bntrain[1], k).detach().clone()
+x = torch.randn(6, 32, dtype=torch.float64, requires_grad=True)
+logits = bntrain(x.reshape(6, 2, 4, 4))
+direction = torch.randn(*logits.shape, dtype=torch.float64)
+(logits * direction).sum().backward()
+for k, v in bntrain.state_dict().items():
+    if not k.endswith("num_batches_tracked"):
+        tensors[f"bntrain.{k}"] = v.detach().clone()
+for k, p in bntrain.named_parameters():
+    tensors[f"bntrain.grad.{k}"] = p.grad.detach().contiguous()
+tensors["bntrain.x"] = x.detach()
+tensors["bntrain.logits"] = logits.detach().clone()
+tensors["bntrain.direction"] = direction
+tensors["bntrain.input_grad"] = x.grad.detach()
 save_file(tensors, os.path.join(HERE, "graphs.safetensors"), metadata=metadata)
 print("wrote graphs.safetensors")
