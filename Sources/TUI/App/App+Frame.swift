@@ -133,14 +133,18 @@ extension App {
                     items.append(ListItem(model.reference, depth: 1, style: Theme.dim, elision: .middle))
                 }
                 // A graph's side branches (a shortcut's layers, a gate) are indented under the
-                // main path, and a layer that joins branches is marked with what else it reads.
+                // main path; a layer that joins branches is marked, with what else it reads on
+                // the line below.
                 let network = model.network
                 let mainPath = network.mainPath
                 for (i, layer) in network.layers.enumerated() {
+                    let depth = mainPath.contains(i) ? 1 : 2
+                    let joins = network.inputIndices(of: i).count > 1
+                    items.append(
+                        ListItem(
+                            (depth == 1 ? "" : "┆ ") + (joins ? "⊕ " : "") + layer.name, depth: depth, detail: shapeText(layer.outputShape)))
                     let others = network.inputIndices(of: i).filter { $0 != i }.map(network.activationName(at:))
-                    let joins = network.inputIndices(of: i).count > 1 ? "⊕ " : ""
-                    let text = (mainPath.contains(i) ? "" : "┆ ") + joins + layer.name + (others.isEmpty ? "" : " ← " + others.joined(separator: ", "))
-                    items.append(ListItem(text, depth: mainPath.contains(i) ? 1 : 2, detail: shapeText(layer.outputShape)))
+                    if !others.isEmpty { items.append(ListItem("← " + others.joined(separator: ", "), depth: depth + 1, style: Theme.dim)) }
                 }
             }
             items.append(ListItem("Data", style: Theme.heading))

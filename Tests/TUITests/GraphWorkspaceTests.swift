@@ -1,0 +1,53 @@
+import Foundation
+import Networks
+import TUI
+import TestSupport
+import Workbench
+import XCTest
+
+/// The workbench on demo:resnet, a network that is a graph: the sidebar shows where branches
+/// join, and every view either works on it or says in one line why it does not apply.
+final class GraphWorkspaceTests: XCTestCase {
+    private func makeResNetApp() throws -> App {
+        let dir = try temporaryDirectory(self)
+        let plan = WorkspacePlan(models: ["demo:resnet"], data: "builtin:digits:test")
+        let options = AppOptions(sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir)
+        let app = App(workspace: try plan.load(), options: options)
+        app.finishJobs()
+        return app
+    }
+
+    func testSidebarMarksWhereBranchesJoin() throws {
+        let app = try makeResNetApp()
+        let grid = app.frame(200, 60)
+        // The add of each block, marked, with the shortcut it reads (the block's input) below it.
+        for (add, shortcut) in [("block1.add", "relu1"), ("block2.add", "block1.relu2"), ("block3.add", "relu2")] {
+            let at = try XCTUnwrap(grid.find("⊕ \(add)"), grid.text)
+            XCTAssertEqual(grid.find("← \(shortcut)")?.y, at.y + 1, add)
+        }
+        XCTAssertNil(grid.find("⊕ block1.conv1"), "only layers that join branches are marked")
+    }
+
+    func testEveryViewWorksOrSaysWhy() throws {
+        let app = try makeResNetApp()
+        var seen: [String: String] = [:]
+        for title in app.tabTitles {
+            settle(app)
+            seen[title] = app.frame(200, 60).text
+            app.handle(.tab)
+        }
+        XCTAssertTrue(seen["Overview"]?.contains("accuracy 99.55 %") ?? false)
+        XCTAssertTrue(seen["Activations"]?.contains("conv1 [16, 8, 8]") ?? false)
+        XCTAssertTrue(
+            seen["LRP"]?.contains("LRP runs on chains of layers so far; 'demo:resnet' is a graph ('block1.add' reads 'relu1', 'block1.conv2')")
+                ?? false, seen["LRP"] ?? "")
+        // The interpreter is exact on it: a residual of rounding only.
+        let interp = try XCTUnwrap(seen["Interpreter"])
+        let residual = try XCTUnwrap(interp.range(of: #"max \|residual\| [0-9.e+-]+"#, options: .regularExpression).map { interp[$0] })
+        XCTAssertLessThan(try XCTUnwrap(Double(residual.split(separator: " ").last!)), 1e-9, String(residual))
+        XCTAssertTrue(seen["CKA"]?.contains("rows: layers of A demo:resnet") ?? false)
+        XCTAssertTrue(seen["Align"]?.contains("Align compares two models") ?? false)
+        XCTAssertTrue(seen["Re-Basin"]?.contains("Re-Basin compares two models") ?? false)
+        XCTAssertTrue(seen["SAE"]?.contains("demo:resnet") ?? false)
+    }
+}
