@@ -162,6 +162,17 @@ final class GraphParityTests: XCTestCase {
         }
     }
 
+    /// torch's limits on pooling padding (torchvision's ResNet stem pads its max-pooling by one;
+    /// Tests/InterpretTests/Attribution/ResNetParityTests.swift holds it to torch).
+    func testPoolingPaddingIsCheckedAsTorchChecksIt() throws {
+        try assertLayerRefused(#"{"name": "p", "kind": "maxpool2d", "kernel": 3, "padding": 2}"#, input: [1, 6, 6], "at most half the 3×3 kernel")
+        try assertLayerRefused(#"{"name": "p", "kind": "avgpool2d", "kernel": 2, "padding": 1}"#, input: [1, 6, 6], "padding on average pooling")
+        // A window hanging over the edge takes the largest input it covers, negative or not.
+        let json = #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": [1, 2, 2]}, "layers": [{"name": "p", "kind": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1}]}"#
+        let net = try NetworkFile.untrained(try ArchitectureSpec.decode(Data(json.utf8), source: "m"), seed: 1)
+        XCTAssertEqual(net.forward(Matrix([[-4, -3, -2, -1]])), Matrix([[-1]]))
+    }
+
     /// Two branches of one stream: the gradient of the input is the sum of both paths' (a
     /// hand-computed case: y = relu(x) + 2x at x = (−1, 3) has dy/dx = (2, 3)).
     func testGradientsOfABranchingStreamAdd() throws {

@@ -11,7 +11,11 @@ import Networks
 /// window's winner, average pooling as a bias-free linear layer under the stabilised z-rule
 /// (Zennit's `Norm`); activations and flatten pass relevance through unchanged (Zennit's `Pass`).
 /// Batchnorm was folded into the layer before it when the network was loaded, which equals
-/// Zennit with its `SequentialMergeBatchNorm` canonizer.
+/// Zennit with its `SequentialMergeBatchNorm` canonizer; one that could not be folded passes
+/// relevance through (Zennit's `Pass` for batchnorm). On a graph relevance flows back along
+/// every edge: an add splits it among its summands in proportion to their contributions
+/// (Zennit's `Norm` on the `Sum` its ResNet canonizers insert), a concat among its parts, and
+/// the relevance of an activation read by several layers is the sum of what each returns.
 public struct LRP<T: BLASScalar>: Sendable {
     public let network: Network<T>
     public let configuration: LRPConfiguration
@@ -24,6 +28,9 @@ public struct LRP<T: BLASScalar>: Sendable {
         case bilinear(BilinearShareRule<T>)
         case maxPool(Pool2d)
         case averagePool(Pool2d)
+        /// An add: relevance in proportion to each summand (Zennit's `Norm`).
+        case sum
+        case concat(Merge)
         case pass
     }
 
@@ -33,7 +40,6 @@ public struct LRP<T: BLASScalar>: Sendable {
         network: Network<T>, configuration: LRPConfiguration = LRPConfiguration(),
         convolutions: LRPConvolutionProducts = .fastest
     ) throws {
-        try network.requireChain(for: "LRP")
         let layers = Array(network.layers[0..<network.scoreIndex])
         guard !layers.isEmpty else { throw InterpretError("model '\(network.name)' has no layers to explain") }
         let rules = try configuration.rules(for: layers, network: network.name, inputRange: network.input.range)
@@ -70,11 +76,19 @@ public struct LRP<T: BLASScalar>: Sendable {
                 throw InterpretError(
                     "LRP: model '\(network.name)' has layernorm '\(layer.name)', which no rule here covers yet (Zennit has none either)")
             case .batchNorm:
-                throw InterpretError(
-                    "LRP: model '\(network.name)' has batchnorm '\(layer.name)' that is not folded into a linear or conv2d layer before it, which no rule here covers yet"
-                )
+                // One that could not be folded (on the input, after an add) passes relevance on,
+                // as Zennit's composites do with a batchnorm its canonizer did not merge.
+                step = .pass
+                text = "pass"
+            case .merge(.add):
+                step = .sum
+                text = "in proportion to each summand"
+            case .merge(let merge) where merge.kind == "concat":
+                step = .concat(merge)
+                text = "split among its parts"
             case .merge:
-                preconditionFailure("a chain has no merges")
+                throw InterpretError(
+                    "LRP: model '\(network.name)' has mul '\(layer.name)' (a gate), which no rule here covers yet")
             }
             steps.append(step)
             described.append(LRPLayerRule(layer: layer.name, kind: layer.operation.kind, rule: text))
@@ -133,8 +147,9 @@ public struct LRP<T: BLASScalar>: Sendable {
 
     private func forward(_ x: Matrix<T>) -> Trace {
         var trace = Trace(activations: [x], kept: [])
-        for (layer, step) in zip(network.layers, steps) {
-            let a = trace.activations[trace.activations.count - 1]
+        for (i, (layer, step)) in zip(network.layers, steps).enumerated() {
+            let reads = network.inputIndices(of: i)
+            let a = trace.activations[reads[0]]
             switch step {
             case .affine(let rule):
                 let (output, kept) = rule.map.forward(a)
@@ -147,33 +162,54 @@ public struct LRP<T: BLASScalar>: Sendable {
             case .bilinear, .averagePool, .pass:
                 trace.activations.append(layer.forward(a))
                 trace.kept.append(.nothing)
+            case .sum, .concat:
+                trace.activations.append(layer.forward(reads.map { trace.activations[$0] }))
+                trace.kept.append(.nothing)
             }
         }
         return trace
     }
 
+    /// Walks back from the scores; `relevance[t]` gathers what the layers reading activation t
+    /// return to it, complete once every one of them (all later in the order) has run.
     private func propagate(trace: Trace, directions: Matrix<T>, classes: [Int?]) -> LRPBatch<T> {
         let scores = trace.scores
-        var r = directions.hadamard(scores)
-        var totals = Matrix<Double>(rows: r.rows, cols: steps.count + 1)
-        func record(_ r: Matrix<T>, at column: Int) {
+        var relevance = [Matrix<T>?](repeating: nil, count: steps.count + 1)
+        relevance[steps.count] = directions.hadamard(scores)
+        var totals = Matrix<Double>(rows: scores.rows, cols: steps.count + 1)
+        func record(_ r: Matrix<T>?, at column: Int) {
+            guard let r else { return }
             for (n, s) in r.rowSumsDouble.enumerated() { totals[n, column] = s }
         }
-        record(r, at: steps.count)
         for (i, step) in steps.enumerated().reversed() {
-            let a = trace.activations[i]
+            record(relevance[i + 1], at: i + 1)
+            // A branch that does not reach the scores receives no relevance.
+            guard let r = relevance[i + 1] else { continue }
+            relevance[i + 1] = nil
+            let reads = network.inputIndices(of: i)
+            let a = trace.activations[reads[0]]
+            let parts: [Matrix<T>]
             switch (step, trace.kept[i]) {
-            case (.affine(let rule), .affine(let kept)): r = rule.relevance(input: a, forward: kept, upper: r)
-            case (.bilinear(let rule), _): r = rule.relevance(input: a, upper: r)
-            case (.maxPool(let pool), .winners(let winners)): r = pool.distribute(r, samples: a.rows, winners: winners)
+            case (.affine(let rule), .affine(let kept)): parts = [rule.relevance(input: a, forward: kept, upper: r)]
+            case (.bilinear(let rule), _): parts = [rule.relevance(input: a, upper: r)]
+            case (.maxPool(let pool), .winners(let winners)): parts = [pool.distribute(r, samples: a.rows, winners: winners)]
             case (.averagePool(let pool), _):
                 let q = r.stabilisedQuotient(trace.activations[i + 1], stabilizer: T(configuration.stabilizer))
-                r = a.hadamard(pool.distribute(q, samples: a.rows, winners: nil))
-            case (.pass, _): break
+                parts = [a.hadamard(pool.distribute(q, samples: a.rows, winners: nil))]
+            case (.sum, _):
+                // R_k = x_k · R / (Σ_j x_j), stabilised as Zennit's Norm rule.
+                let q = r.stabilisedQuotient(trace.activations[i + 1], stabilizer: T(configuration.stabilizer))
+                parts = reads.map { trace.activations[$0].hadamard(q) }
+            case (.concat(let merge), _): parts = merge.backward(inputs: reads.map { trace.activations[$0] }, gradOutput: r)
+            case (.pass, _): parts = [r]
             case (.affine, _), (.maxPool, _): preconditionFailure("LRP: the forward pass kept nothing for layer \(i)")
             }
-            record(r, at: i)
+            for (k, t) in reads.enumerated() {
+                if relevance[t] == nil { relevance[t] = parts[k] } else { relevance[t]!.add(parts[k]) }
+            }
         }
+        let r = relevance[0] ?? Matrix(rows: scores.rows, cols: network.inputSize)
+        record(r, at: 0)
         return LRPBatch(relevance: r, scores: scores, directions: directions, classes: classes, layerTotals: totals)
     }
 }
@@ -204,7 +240,9 @@ public struct LRPBatch<T: BLASScalar>: Sendable {
     /// Each sample's target class; nil for a direction.
     public let classes: [Int?]
     /// [samples, layers up to the scores + 1]: total relevance at the input of each layer, the
-    /// last column at the scores (the explained value). Where it drops, biases absorbed.
+    /// last column at the scores (the explained value). Where it drops, biases absorbed. On a
+    /// graph column t holds the relevance that flows through activation t (trace index t): all
+    /// of it at a cut (`Network.isCut`), a branch's share elsewhere.
     public let layerTotals: Matrix<Double>
 
     /// The explained value u·f(x) of each sample: the relevance the explanation starts with.

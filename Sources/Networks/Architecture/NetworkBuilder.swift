@@ -284,15 +284,21 @@ struct NetworkBuilder {
                 throw NetworkError("\(source): \(what) needs [channels, height, width] input, got \(shapeText(inputShape))")
             }
             let (kernel, stride) = try poolingWindow(s, height: inputShape[1], width: inputShape[2], what)
-            if let p = s.padding, p.h != 0 || p.w != 0 {
-                throw NetworkError("\(source): \(what): padding on pooling layers is not supported")
+            let padding = s.padding ?? IntPair(0)
+            if padding != IntPair(0) {
+                guard s.kind == "maxpool2d" else { throw NetworkError("\(source): \(what): padding on average pooling is not supported") }
+                // As torch: padding at most half the kernel, so that every window holds an input.
+                guard padding.h >= 0, padding.w >= 0, 2 * padding.h <= kernel.h, 2 * padding.w <= kernel.w else {
+                    throw NetworkError(
+                        "\(source): \(what): padding \(padding.h)×\(padding.w) must be at most half the \(kernel.h)×\(kernel.w) kernel")
+                }
             }
             if let d = s.dilation, d.h != 1 || d.w != 1 {
                 throw NetworkError("\(source): \(what): dilation on pooling layers is not supported")
             }
             let g = WindowGeometry(
                 channels: inputShape[0], height: inputShape[1], width: inputShape[2],
-                kernel: kernel, stride: stride, padding: IntPair(0))
+                kernel: kernel, stride: stride, padding: padding)
             if let problem = g.problem { throw NetworkError("\(source): \(what): \(problem)") }
             let pool = Pool2d(mode: s.kind == "maxpool2d" ? .max : .average, geometry: g)
             return Layer(
@@ -476,7 +482,7 @@ struct NetworkBuilder {
         }
         return Layer(
             name: previous.name, operation: op, inputShape: previous.inputShape,
-            outputShape: previous.outputShape, tensorNames: names)
+            outputShape: previous.outputShape, tensorNames: names, inputs: previous.inputs)
     }
 
     // MARK: Tensors

@@ -90,6 +90,7 @@ public enum NetworkFile {
             case .pool(let p):
                 s.kernel = p.geometry.kernel
                 s.stride = p.geometry.stride
+                s.padding = p.geometry.padding == IntPair(0) ? nil : p.geometry.padding
             case .layerNorm(let n):
                 var next = 0
                 if n.weight != nil { s.weight = names[next]; next += 1 }

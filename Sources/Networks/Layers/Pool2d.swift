@@ -1,8 +1,9 @@
 import LinAlg
 
-/// Max or average pooling over [C, H, W] samples, as torch's MaxPool2d / AvgPool2d with
-/// no padding. Average pooling is linear; max pooling routes everything through the winner
-/// of each window (the first maximum, as torch picks it).
+/// Max or average pooling over [C, H, W] samples, as torch's MaxPool2d / AvgPool2d (max
+/// pooling may pad, as torch does with −∞; average pooling has no padding). Average pooling is
+/// linear; max pooling routes everything through the winner of each window (the first maximum,
+/// as torch picks it).
 public struct Pool2d: Equatable, Sendable {
     public enum Mode: String, Sendable { case max, average }
     public let mode: Mode
@@ -18,9 +19,10 @@ public struct Pool2d: Equatable, Sendable {
     /// For each output element of each sample, the within-sample index of the input element
     /// that wins its window (max pooling): the first maximum, or the last NaN, as torch picks.
     public func winners<T: BLASScalar>(_ x: Matrix<T>) -> [Int32] {
+        if geometry.padding != IntPair(0) { return paddedWinners(x) }
         // Without NaNs a single comparison decides, which compiles to selects rather than
         // branches: on real data which element wins is a coin toss the predictor loses.
-        x.storage.contains { $0.isNaN }
+        return x.storage.contains { $0.isNaN }
             ? winners(x) { v, best in v > best || v.isNaN }
             : winners(x) { v, best in v > best }
     }
@@ -60,6 +62,44 @@ public struct Pool2d: Equatable, Sendable {
             }
             initialized = count
         }
+    }
+
+    /// `winners` when windows reach into the padding, which never wins (torch pads with −∞): each
+    /// window is clipped to the input, whose first cell starts as the best.
+    private func paddedWinners<T: BLASScalar>(_ x: Matrix<T>) -> [Int32] {
+        let g = geometry
+        var out = [Int32](repeating: 0, count: x.rows * outputSize)
+        x.withUnsafeBufferPointer { src in
+            var o = 0
+            for n in 0..<x.rows {
+                let sample = src.baseAddress! + n * g.inputSize
+                for c in 0..<g.channels {
+                    for oy in 0..<g.outHeight {
+                        let top = oy * g.stride.h - g.padding.h
+                        let rows = max(top, 0)..<min(top + g.kernel.h, g.height)
+                        for ox in 0..<g.outWidth {
+                            let left = ox * g.stride.w - g.padding.w
+                            let cols = max(left, 0)..<min(left + g.kernel.w, g.width)
+                            var best = (c * g.height + rows.lowerBound) * g.width + cols.lowerBound
+                            var bestValue = sample[best]
+                            for y in rows {
+                                for xx in cols {
+                                    let i = (c * g.height + y) * g.width + xx
+                                    let v = sample[i]
+                                    if v > bestValue || (v.isNaN && !bestValue.isNaN) {
+                                        best = i
+                                        bestValue = v
+                                    }
+                                }
+                            }
+                            out[o] = Int32(best)
+                            o += 1
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Each output element's winning input (`winners`): the max-pooled output.

@@ -47,9 +47,12 @@ final class GraphMethodsTests: XCTestCase {
     func testChainMethodsNameTheBranch() throws {
         let (_, net) = try load("rescnn")
         let branch = "'rescnn' is a graph ('add2' reads 'relu1', 'conv3')"
-        assertThrowsMessage(try LRP(network: net), contains: ["LRP runs on chains of layers so far", branch])
         assertThrowsMessage(try GitRebasin.run(net, net), contains: ["Re-Basin runs on chains of layers so far", branch])
+        // LRP follows the graph (a kept batchnorm passes relevance on, as in Zennit), but has no
+        // rule for a gate.
+        XCTAssertEqual(try LRP(network: net).layerRules.first { $0.layer == "bn0" }?.rule, "pass")
         let (_, mlp) = try load("resmlp")
+        assertThrowsMessage(try LRP(network: mlp), contains: ["mul 'mul' (a gate), which no rule here covers yet"])
         assertThrowsMessage(
             try BilinearSite(network: mlp, layer: "fc3"), contains: ["the bilinear decomposition runs on chains of layers so far"])
     }

@@ -19,22 +19,30 @@ final class LRPConservationTests: XCTestCase {
     /// activation is all bias has a zero bias-free denominator: the relevance it receives has
     /// nowhere to go, in Zennit as here. For the same reason αβ, which conserves only where an
     /// output has both positive and negative contributions, and zB on every layer, which sends
-    /// relevance to inactive units whose blank windows have z = 0, are left out on the CNN.)
+    /// relevance to inactive units whose blank windows have z = 0, are left out on the CNN. On the
+    /// ResNet, flat and w² also send relevance to positions where an add sums to 0, which its
+    /// proportional rule cannot pass on: left out there, as in Zennit.)
     func testConservation() throws {
         let x = try testData().converted(to: Double.self)
-        for model in ["mlp-1", "cnn", "bilinear"] {
+        for model in ["mlp-1", "cnn", "bilinear", "resnet"] {
             let network = try DemoModels.load(model).converted(to: Double.self)
+            let convolutional = ["cnn", "resnet"].contains(model)
             var variants = [("\(model) bias-free", withoutBiases(network))]
-            if model != "cnn" { variants.append(("\(model) biases off", network)) }
+            if !convolutional { variants.append(("\(model) biases off", network)) }
+            // On a graph all of the relevance passes the cuts; a branch carries a share.
+            let cuts = (0...network.scoreIndex).filter(network.isCut)
             for (what, network) in variants {
-                for name in Self.composites where model != "cnn" || !["alpha2-beta1", "alphabeta:2:1", "zb"].contains(name) {
+                for name in Self.composites
+                where (!convolutional || !["alpha2-beta1", "alphabeta:2:1", "zb"].contains(name))
+                    && (model != "resnet" || !["flat", "w2", "deep-taylor"].contains(name))
+                {
                     let config = LRPConfiguration(
                         composite: try LRPComposite.parse(name), epsilon: 0, stabilizer: 0,
                         biasAbsorbsRelevance: false)
                     let batch = try LRP(network: network, configuration: config).explain(x, target: .predicted)
                     for n in 0..<x.rows {
-                        // Every layer boundary holds the explained value, the input included.
-                        for total in batch.layerTotals.row(n) {
+                        // Every layer boundary (cut) holds the explained value, the input included.
+                        for total in cuts.map({ batch.layerTotals[n, $0] }) {
                             XCTAssertEqual(
                                 total, batch.explained[n], accuracy: 1e-5 * max(1, abs(batch.explained[n])), "\(what) \(name) sample \(n)")
                         }
@@ -91,10 +99,11 @@ final class LRPConservationTests: XCTestCase {
     }
 
     /// LRP-0 with biases is gradient × input on ReLU / max-pool networks (its backward pass is
-    /// the gradient's), and gradient × input is the linear interpreter's pixel votes.
+    /// the gradient's; through an add, R_k = x_k·R/z with R = z·∂f/∂z is x_k·∂f/∂x_k), and
+    /// gradient × input is the linear interpreter's pixel votes.
     func testLRP0EqualsGradientTimesInputAndTheVotes() throws {
         let x = try testData().rows(in: 0..<16).converted(to: Double.self)
-        for model in ["mlp-1", "cnn"] {
+        for model in ["mlp-1", "cnn", "resnet"] {
             let network = try DemoModels.load(model).converted(to: Double.self)
             let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: .uniform(.zero), stabilizer: 0))
             let batch = try lrp.explain(x, target: .classIndex(3))
