@@ -1,6 +1,25 @@
 /// Column statistics of a samples × features matrix. Anything that accumulates over many
 /// samples is computed in Float64 (docs/design.md); callers convert Float32 activations first.
 extension Matrix {
+    /// Each channel's mean and (biased) variance over all rows and its `positions` columns, for
+    /// rows that hold `channels` blocks of `positions` values (C·H·W activations), in Float64.
+    public func channelStatistics(channels: Int, positions: Int) -> (mean: [Double], variance: [Double]) {
+        precondition(cols == channels * positions, "Matrix.channelStatistics: \(cols) columns are not \(channels) × \(positions)")
+        let sums = columnSums(), squares = hadamard(self).columnSums()
+        let m = Double(rows * positions)
+        var mean = [Double](repeating: 0, count: channels), variance = mean
+        for c in 0..<channels {
+            var s = 0.0, q = 0.0
+            for p in (c * positions)..<((c + 1) * positions) {
+                s += Double(sums[p])
+                q += Double(squares[p])
+            }
+            mean[c] = s / m
+            variance[c] = Swift.max(0, q / m - mean[c] * mean[c])
+        }
+        return (mean, variance)
+    }
+
     /// Each column minus its mean.
     public func centered() -> Matrix {
         var out = self

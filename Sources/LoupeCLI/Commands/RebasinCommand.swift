@@ -18,7 +18,11 @@ struct RebasinCommand: ParsableCommand {
             activation matching on --data. The permuted B computes exactly B's
             function and is saved with B's tensor names. With labelled --data, it
             reports loss and accuracy along (1−λ)θ_A + λθ_B, naive and permuted, and
-            the loss barrier max_λ L(λ) − ½(L(0) + L(1)).
+            the loss barrier max_λ L(λ) − ½(L(0) + L(1)). --repair adds the permuted
+            curve with REPAIR (each channel's mean and spread reset at every λ to the
+            interpolation of A's and B's: without it, barriers of networks with
+            batchnorm stay high), and repairs the merged model. On a ResNet, the
+            layers an add sums share one permutation (the residual stream).
 
             Examples:
               loupe rebasin demo:mlp-1 demo:mlp-2 --out b.safetensors
@@ -26,6 +30,8 @@ struct RebasinCommand: ParsableCommand {
                   --out b.safetensors --merge merged.safetensors --lmc lmc.csv
               loupe rebasin demo:cnn cnn-b.safetensors --method activation \\
                   --data builtin:digits:train --out b.safetensors --json
+              loupe rebasin demo:resnet demo:resnet-2 --data builtin:digits:test \\
+                  --repair --out b.safetensors --merge merged.safetensors
             """)
     )
 
@@ -44,6 +50,7 @@ struct RebasinCommand: ParsableCommand {
     @Option(help: "Points on each interpolation curve.") var steps: Int = RebasinOptions.defaultInterpolationSteps
     @Option(help: "Most sweeps of weight matching.") var maxSweeps: Int = RebasinOptions().maximumSweeps
     @Option(help: "Seed of weight matching's layer order.") var seed: UInt64 = 0
+    @Flag(help: "Also interpolate with REPAIR, and repair the merged model (needs --data).") var repair = false
     @Flag(help: "Print the result as one JSON object.") var json = false
     @OptionGroup var memory: MemoryOption
 
@@ -60,6 +67,7 @@ struct RebasinCommand: ParsableCommand {
         guard steps >= 2 else { throw ValidationError("--steps must be at least 2") }
         guard maxSweeps >= 1 else { throw ValidationError("--max-sweeps must be at least 1") }
         if method == .activation && dataOptions.data == nil { throw ValidationError("--method activation needs --data") }
+        if repair && dataOptions.data == nil { throw ValidationError("--repair needs --data (it measures each channel on it)") }
     }
 
     func run() throws {
@@ -75,7 +83,7 @@ struct RebasinCommand: ParsableCommand {
         let bar = ProgressBar("rebasin")
         let options = RebasinOptions(
             method: method, seed: seed, maximumSweeps: maxSweeps,
-            interpolationSteps: data?.labels == nil ? nil : steps)
+            interpolationSteps: data?.labels == nil ? nil : steps, repair: repair)
         let outcome = try GitRebasin.run(a, b, data: data, options: options, progress: bar.handler)
         bar.finish()
         let r = outcome.result
@@ -85,23 +93,20 @@ struct RebasinCommand: ParsableCommand {
             try NetworkFile.save(
                 outcome.merged, to: URL(fileURLWithPath: merge), extraMetadata: ["loupe.rebasin": "λ = ½ merge after \(how)"])
         }
-        if let lmc, let naive = r.naive, let permuted = r.permuted { try writeCurves(naive, permuted, to: lmc) }
+        if let lmc { try writeCurves(r, to: lmc) }
         if json { try printJSON(r, figures: r.figures); return }
         Console.print(TerminalText.rebasin(r))
         Console.print("wrote \([out, merge, lmc].compactMap { $0 }.joined(separator: ", "))")
     }
 
-    private func writeCurves(_ naive: InterpolationCurve, _ permuted: InterpolationCurve, to path: String) throws {
-        let header = ["lambda", "loss_naive", "accuracy_naive", "loss_permuted", "accuracy_permuted"]
-        let rows = naive.lambdas.indices.map { k in
-            [naive.lambdas[k], naive.loss[k], naive.accuracy[k], permuted.loss[k], permuted.accuracy[k]]
-        }
-        try OutputFile.write(
-            main: ("lmc", Tensor(Matrix<Double>(rows))), csvHeader: header,
-            metadata: [
-                "loupe.columns": header.joined(separator: ","), "loupe.model_a": modelA, "loupe.model_b": modelB,
-                "loupe.loss_barrier_naive": "\(naive.lossBarrier)", "loupe.loss_barrier_permuted": "\(permuted.lossBarrier)"
-            ],
-            to: path)
+    /// The curves (naive, permuted and, with --repair, repaired), with the barriers in the metadata.
+    private func writeCurves(_ r: RebasinResult, to path: String) throws {
+        guard let (header, rows) = r.curveColumns, let naive = r.naive, let permuted = r.permuted else { return }
+        var metadata = [
+            "loupe.columns": header.joined(separator: ","), "loupe.model_a": modelA, "loupe.model_b": modelB,
+            "loupe.loss_barrier_naive": "\(naive.lossBarrier)", "loupe.loss_barrier_permuted": "\(permuted.lossBarrier)"
+        ]
+        if let repaired = r.repaired { metadata["loupe.loss_barrier_repaired"] = "\(repaired.lossBarrier)" }
+        try OutputFile.write(main: ("lmc", Tensor(Matrix<Double>(rows))), csvHeader: header, metadata: metadata, to: path)
     }
 }

@@ -32,9 +32,13 @@ public enum DemoModels {
             name: "cnn", architecture: "cnn:1x8x8-c16-p2-c32-p2-10", about: "two conv + max-pool blocks, linear head",
             options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 4)),
         Recipe(
-            name: "resnet", architecture: "resnet:1x8x8-c16-r-r-p2-c32-r-g-10",
+            name: "resnet", architecture: "resnet:1x8x8-c32-r-r-p2-c64-r-g-10",
             about: "three residual blocks with batchnorm, global average pooling",
-            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 5))
+            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 5)),
+        // A second seed, so that Re-Basin and the comparison views have two ResNets.
+        Recipe(
+            name: "resnet-2", architecture: "resnet:1x8x8-c32-r-r-p2-c64-r-g-10", about: "the same ResNet, seed 6",
+            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 6))
     ]
 
     public static var names: [String] { recipes.map(\.name) }

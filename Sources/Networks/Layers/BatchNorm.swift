@@ -69,19 +69,7 @@ public struct BatchNorm<T: BLASScalar>: Sendable {
 
     /// Each channel's mean and biased variance over a batch (every row and position), in Float64.
     public func batchStatistics(_ x: Matrix<T>) -> (mean: [Double], variance: [Double]) {
-        let sums = x.columnSums(), squares = x.hadamard(x).columnSums()
-        let m = Double(x.rows * positions)
-        var mean = [Double](repeating: 0, count: channels), variance = mean
-        for c in 0..<channels {
-            var s = 0.0, q = 0.0
-            for p in (c * positions)..<((c + 1) * positions) {
-                s += Double(sums[p])
-                q += Double(squares[p])
-            }
-            mean[c] = s / m
-            variance[c] = max(0, q / m - mean[c] * mean[c])
-        }
-        return (mean, variance)
+        x.channelStatistics(channels: channels, positions: positions)
     }
 
     /// Moves the running statistics towards a batch's as torch does: r ← (1 − m)·r + m·batch,

@@ -150,6 +150,21 @@ public struct Layer<T: BLASScalar>: Sendable {
         }
     }
 
+    /// Makes a linear or conv2d layer with a bias compute y·scale + shift per output unit
+    /// (channel): its weight rows scaled, its bias b·scale + shift.
+    public mutating func scaleOutputs(by scale: [Double], adding shift: [Double]) {
+        func rows(_ w: Matrix<T>) -> Matrix<T> { Matrix(rows: w.rows, cols: w.cols) { r, c in w[r, c] * T(scale[r]) } }
+        func bias(_ b: [T]) -> [T] { b.indices.map { T(Double(b[$0]) * scale[$0] + shift[$0]) } }
+        switch operation {
+        case .linear(let l) where l.bias != nil:
+            operation = .linear(Linear(weight: rows(l.weight), bias: bias(l.bias!)))
+        case .conv2d(let c) where c.bias != nil:
+            operation = .conv2d(Conv2d(weight: rows(c.weight), bias: bias(c.bias!), geometry: c.geometry))
+        default:
+            preconditionFailure("Layer.scaleOutputs: '\(name)' is not a linear or conv2d layer with a bias")
+        }
+    }
+
     /// The same layer in another precision.
     public func converted<U: BLASScalar>(to: U.Type = U.self) -> Layer<U> {
         let op: LayerOperation<U>

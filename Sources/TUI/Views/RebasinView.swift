@@ -16,6 +16,9 @@ public final class RebasinView: WorkbenchView {
         public var steps = RebasinOptions.defaultInterpolationSteps
         /// Orders weight matching's coordinate descent.
         public var seed: UInt64 = 0
+        /// Also interpolate with REPAIR (and repair the merged model). Optional so that
+        /// sessions saved before it existed still open (nil: off).
+        public var repair: Bool?
         public init() {}
     }
 
@@ -35,11 +38,12 @@ public final class RebasinView: WorkbenchView {
     public var title: String { "Re-Basin" }
 
     /// What the view's keys do.
-    public enum Action: Sendable, Equatable { case method, write, retry }
+    public enum Action: Sendable, Equatable { case method, repair, write, retry }
 
     public var keyBindings: [KeyBinding<Action>] {
         [
             KeyBinding([.char("m")], .method, "matching: weights ↔ activations on the data"),
+            KeyBinding([.char("R")], .repair, "REPAIR on or off: reset each channel's statistics along λ (and in the merged model)"),
             KeyBinding([.char("w")], .write, "write the permuted B and the merged model to the export folder"),
             KeyBinding([.char("r")], .retry, "run again after a cancel or failure")
         ]
@@ -52,8 +56,9 @@ public final class RebasinView: WorkbenchView {
         let (a, b, data, settings) = (workspace.models[0].network, workspace.models[1].network, workspace.data, settings)
         let options = RebasinOptions(
             method: settings.method, seed: settings.seed,
-            interpolationSteps: data.labels == nil ? nil : settings.steps)
-        results.request(settings, title: "Re-Basin (\(settings.method.rawValue) matching)", context) { job in
+            interpolationSteps: data.labels == nil ? nil : settings.steps, repair: settings.repair == true)
+        let title = "Re-Basin (\(settings.method.rawValue) matching\(settings.repair == true ? ", REPAIR" : ""))"
+        results.request(settings, title: title, context) { job in
             try GitRebasin.run(a, b, data: data, options: options, progress: job.progress)
         }
     }
@@ -63,6 +68,9 @@ public final class RebasinView: WorkbenchView {
         switch action {
         case .method:
             settings.method = settings.method == .weight ? .activation : .weight
+            compute(context)
+        case .repair:
+            settings.repair = !(settings.repair ?? false)
             compute(context)
         case .retry:
             guard results.retry(settings) else { return false }
@@ -106,15 +114,10 @@ public final class RebasinView: WorkbenchView {
 
     public var figures: FigureSheet? { current?.figures }
 
-    /// The two curves, as `loupe rebasin --lmc` writes them.
+    /// The curves, as `loupe rebasin --lmc` writes them.
     public func exportTable() -> Table? {
-        guard let r = results[settings]?.result, let naive = r.naive, let permuted = r.permuted else { return nil }
-        let names = ["lambda", "loss_naive", "accuracy_naive", "loss_permuted", "accuracy_permuted"]
-        return Table(
-            columns: names.map { Table.Column($0) },
-            rows: naive.lambdas.indices.map { k in
-                [naive.lambdas[k], naive.loss[k], naive.accuracy[k], permuted.loss[k], permuted.accuracy[k]].map(Table.Value.number)
-            })
+        guard let (names, rows) = results[settings]?.result.curveColumns else { return nil }
+        return Table(columns: names.map { Table.Column($0) }, rows: rows.map { $0.map(Table.Value.number) })
     }
 
     // MARK: Drawing
@@ -141,12 +144,14 @@ public final class RebasinView: WorkbenchView {
         if let naive, let permuted {
             facts.append(
                 (
-                    "loss barrier: naive \(String(format: "%.4f", naive.lossBarrier)) · permuted \(String(format: "%.4f", permuted.lossBarrier))",
+                    "loss barrier: naive \(String(format: "%.4f", naive.lossBarrier)) · permuted \(String(format: "%.4f", permuted.lossBarrier))"
+                        + (r.repaired.map { " · permuted + REPAIR \(String(format: "%.4f", $0.lossBarrier))" } ?? ""),
                     Theme.accent, 2
                 ))
             facts.append(
                 (
-                    "accuracy barrier: naive \(NumberFormat.percent(naive.accuracyBarrier, digits: 2)) · permuted \(NumberFormat.percent(permuted.accuracyBarrier, digits: 2))",
+                    "accuracy barrier: naive \(NumberFormat.percent(naive.accuracyBarrier, digits: 2)) · permuted \(NumberFormat.percent(permuted.accuracyBarrier, digits: 2))"
+                        + (r.repaired.map { " · permuted + REPAIR \(NumberFormat.percent($0.accuracyBarrier, digits: 2))" } ?? ""),
                     Theme.accent, 3
                 ))
         } else {
@@ -160,7 +165,8 @@ public final class RebasinView: WorkbenchView {
             models.append("naive midpoint \(NumberFormat.percent(naive.accuracy[half], digits: 2))")
         }
         if let m = r.evaluationMerged {
-            models.append("merged (λ = ½, permuted) \(NumberFormat.percent(m.accuracy, digits: 2)), loss \(String(format: "%.4f", m.loss))")
+            let how = r.mergedRepaired == true ? "permuted, REPAIR" : "permuted"
+            models.append("merged (λ = ½, \(how)) \(NumberFormat.percent(m.accuracy, digits: 2)), loss \(String(format: "%.4f", m.loss))")
         }
         if !models.isEmpty { facts.append(("accuracy: " + models.joined(separator: " · "), .plain, 4)) }
         var distances = "‖θ_A − θ_B‖ \(NumberFormat.readable(r.distanceNaive)) naive, \(NumberFormat.readable(r.distancePermuted)) permuted"
@@ -208,20 +214,21 @@ public final class RebasinView: WorkbenchView {
         let area = Rect(x: 0, y: y + 1, width: canvas.width, height: plotRows)
         let panels = sideBySide ? area.columns(2, gap: 3) : area.rows(2, gap: 0)
         for (panel, (what, value)) in zip(panels, [("loss", \InterpolationCurve.loss), ("accuracy", \InterpolationCurve.accuracy)]) {
-            LinePlot(title: "\(what) along λ", series: Self.series(naive, permuted, value))
+            LinePlot(title: "\(what) along λ", series: Self.series(naive, permuted, r.repaired, value))
                 .render(canvas.sub(panel))
         }
     }
 
-    /// Both curves, and each barrier as a vertical stroke at the λ where it peaks: from the
-    /// mean of the end points to the curve (upwards for loss, downwards for accuracy).
+    /// The curves (with REPAIR's when it ran), and each barrier as a vertical stroke at the λ
+    /// where it peaks: from the mean of the end points to the curve (upwards for loss,
+    /// downwards for accuracy).
     static func series(
-        _ naive: InterpolationCurve, _ permuted: InterpolationCurve,
+        _ naive: InterpolationCurve, _ permuted: InterpolationCurve, _ repaired: InterpolationCurve?,
         _ value: KeyPath<InterpolationCurve, [Double]>
     ) -> [LinePlot.Series] {
         let worstIsHighest = value == \InterpolationCurve.loss
         var strokes = (x: [Double](), y: [Double]())
-        for curve in [naive, permuted] {
+        for curve in [naive, permuted] + (repaired.map { [$0] } ?? []) {
             let v = curve[keyPath: value]
             let k = worstIsHighest ? v.indices.max { v[$0] < v[$1] }! : v.indices.min { v[$0] < v[$1] }!
             strokes.x += [curve.lambdas[k], curve.lambdas[k], .nan]
@@ -229,7 +236,8 @@ public final class RebasinView: WorkbenchView {
         }
         return [
             LinePlot.Series("naive", x: naive.lambdas, y: naive[keyPath: value]),
-            LinePlot.Series("permuted", x: permuted.lambdas, y: permuted[keyPath: value]),
+            LinePlot.Series("permuted", x: permuted.lambdas, y: permuted[keyPath: value])
+        ] + (repaired.map { [LinePlot.Series("permuted + REPAIR", x: $0.lambdas, y: $0[keyPath: value])] } ?? []) + [
             LinePlot.Series("barrier", x: strokes.x, y: strokes.y)
         ]
     }

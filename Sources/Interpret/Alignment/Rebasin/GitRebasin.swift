@@ -16,12 +16,19 @@ public struct RebasinOptions: Codable, Equatable, Sendable {
     public var interpolationSteps: Int?
     /// The points on each curve when there is labelled data to draw them from.
     public static let defaultInterpolationSteps = 25
+    /// Also interpolate with REPAIR (`Repair`): each channel's statistics reset to the
+    /// interpolation of the endpoints'; the merged model is repaired too. Needs data.
+    public var repair: Bool
 
-    public init(method: Method = .weight, seed: UInt64 = 0, maximumSweeps: Int = 100, interpolationSteps: Int? = nil) {
+    public init(
+        method: Method = .weight, seed: UInt64 = 0, maximumSweeps: Int = 100, interpolationSteps: Int? = nil,
+        repair: Bool = false
+    ) {
         self.method = method
         self.seed = seed
         self.maximumSweeps = maximumSweeps
         self.interpolationSteps = interpolationSteps
+        self.repair = repair
     }
 }
 
@@ -58,6 +65,10 @@ public struct RebasinResult: Codable, Equatable, Sendable {
     /// Loss and accuracy from A to B, and from A to permuted B.
     public var naive: InterpolationCurve?
     public var permuted: InterpolationCurve?
+    /// From A to permuted B with REPAIR at every λ (`RebasinOptions.repair`).
+    public var repaired: InterpolationCurve?
+    /// Whether the merged model was repaired.
+    public var mergedRepaired: Bool?
 }
 
 /// A Re-Basin run's result and the two networks it makes.
@@ -96,7 +107,17 @@ public enum GitRebasin {
         }
         var permuted = spec.apply(permutations, to: b)
         permuted.name = "\(b.name) permuted to \(a.name)"
+        // REPAIR measures each channel in A and permuted B once, and corrects the network at λ.
+        var repair: ((Network<Float>, Double) -> Network<Float>)?
+        if options.repair {
+            guard let data else { throw InterpretError("REPAIR needs data (--data) to measure each channel's mean and spread") }
+            let x = data.x.rows(in: 0..<min(data.count, Self.repairSamples))
+            let layers = Repair.layers(of: a)
+            let (statsA, statsB) = (Repair.statistics(a, layers: layers, x: x), Repair.statistics(permuted, layers: layers, x: x))
+            repair = { Repair.repaired($0, lambda: $1, a: statsA, b: statsB, x: x) }
+        }
         var merged = ModeConnectivity.interpolate(a, permuted, lambda: 0.5)
+        if let repair { merged = repair(merged, 0.5) }
         merged.name = "merge of \(a.name) and \(b.name)"
 
         var result = RebasinResult(
@@ -106,7 +127,8 @@ public enum GitRebasin {
                     layer: group.layer, size: group.size, permutation: p,
                     fixedUnits: p.enumerated().filter { $0.offset == $0.element }.count)
             },
-            sweeps: sweeps, distanceNaive: distance(a, b), distancePermuted: distance(a, permuted))
+            sweeps: sweeps, distanceNaive: distance(a, b), distancePermuted: distance(a, permuted),
+            mergedRepaired: options.repair ? true : nil)
         if let data {
             let original = b.scores(data.x), moved = permuted.scores(data.x)
             result.maxLogitDifference = zip(original.storage, moved.storage).reduce(0.0) { worst, pair in
@@ -119,13 +141,22 @@ public enum GitRebasin {
                 result.naive = try ModeConnectivity.curve(a, b, data: data, steps: steps) { f, s in
                     progress?(0.3 + 0.35 * f, "naive interpolation \(s)") ?? true
                 }
+                let share = repair == nil ? 0.35 : 0.175
                 result.permuted = try ModeConnectivity.curve(a, permuted, data: data, steps: steps) { f, s in
-                    progress?(0.65 + 0.35 * f, "permuted interpolation \(s)") ?? true
+                    progress?(0.65 + share * f, "permuted interpolation \(s)") ?? true
+                }
+                if let repair {
+                    result.repaired = try ModeConnectivity.curve(a, permuted, data: data, steps: steps, adjusting: repair) { f, s in
+                        progress?(0.825 + share * f, "permuted interpolation with REPAIR \(s)") ?? true
+                    }
                 }
             }
         }
         return RebasinOutcome(result: result, permuted: permuted, merged: merged)
     }
+
+    /// The samples REPAIR measures channels on (the first of the data).
+    static let repairSamples = 4096
 
     /// Refuses two networks whose layers or tensors differ, naming the first difference.
     public static func checkSameArchitecture(_ a: Network<Float>, _ b: Network<Float>) throws {
@@ -136,7 +167,8 @@ public enum GitRebasin {
         }
         for (la, lb) in zip(a.layers, b.layers) {
             let shapesA = la.parameters.map(\.shape), shapesB = lb.parameters.map(\.shape)
-            guard la.operation.kind == lb.operation.kind, la.outputShape == lb.outputShape, shapesA == shapesB else {
+            guard la.operation.kind == lb.operation.kind, la.outputShape == lb.outputShape, shapesA == shapesB, la.inputs == lb.inputs
+            else {
                 throw InterpretError(
                     "'\(a.name)' and '\(b.name)' differ at layer '\(la.name)': \(la.operation.kind) \(shapeText(la.outputShape)) against '\(lb.name)' \(lb.operation.kind) \(shapeText(lb.outputShape)); Re-Basin needs one architecture"
                 )

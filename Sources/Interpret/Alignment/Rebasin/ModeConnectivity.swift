@@ -25,10 +25,11 @@ public enum ModeConnectivity {
         return out
     }
 
-    /// The curve at `steps` evenly spaced λ (at least 2: the end points) on labelled data.
+    /// The curve at `steps` evenly spaced λ (at least 2: the end points) on labelled data;
+    /// `adjusting` changes the network at each λ before it is evaluated (REPAIR).
     public static func curve(
         _ a: Network<Float>, _ b: Network<Float>, data: Dataset, steps: Int,
-        progress: ProgressHandler? = nil
+        adjusting adjust: ((Network<Float>, Double) -> Network<Float>)? = nil, progress: ProgressHandler? = nil
     ) throws -> InterpolationCurve {
         guard steps >= 2 else { throw InterpretError("an interpolation curve needs at least 2 steps, got \(steps)") }
         guard data.labels != nil else { throw InterpretError("data '\(data.name)' has no labels; loss and accuracy along λ need them") }
@@ -36,7 +37,8 @@ public enum ModeConnectivity {
         let lambdas = (0..<steps).map { Double($0) / Double(steps - 1) }
         var loss: [Double] = [], accuracy: [Double] = []
         for (k, lambda) in lambdas.enumerated() {
-            let e = interpolate(a, b, lambda: lambda).evaluate(data.x, labels: data.labels)!
+            let network = interpolate(a, b, lambda: lambda)
+            let e = (adjust?(network, lambda) ?? network).evaluate(data.x, labels: data.labels)!
             loss.append(e.loss)
             accuracy.append(e.accuracy)
             if let progress, !progress(Double(k + 1) / Double(steps), "λ = \(lambda)") { throw CancellationError() }

@@ -8,7 +8,9 @@ import Networks
 /// layer alike) and, with the same permutation, the matching input axis of the next
 /// parametrised layer leaves the network's function unchanged: elementwise activations and
 /// per-channel pooling commute with it, and a flatten turns a permutation of C channels into
-/// one of C blocks of H·W inputs. The last parametrised layer's outputs (the logits) stay.
+/// one of C blocks of H·W inputs. The logits stay. On a graph the layers whose outputs an add
+/// sums must be permuted alike: their units are one group, the residual stream, and every
+/// layer reading the stream takes its permutation.
 /// Batchnorm is folded into the layer before it where it can be; the parameters of one that
 /// is not, and a layernorm's weight and bias, move with the units they scale.
 public struct PermutationSpec: Codable, Equatable, Sendable {
@@ -35,7 +37,6 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
     public var groups: [Group]
 
     public init<T>(_ network: Network<T>) throws {
-        try network.requireChain(for: "Re-Basin")
         let slots = network.parameterSlots
         func slot(_ layer: Int, _ role: String) -> Int {
             slots.firstIndex { $0.layer == layer && $0.role == role }!
@@ -57,90 +58,109 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
             throw InterpretError(
                 "model '\(network.name)' has \(parametrised.count) parametrised layer(s); Re-Basin needs hidden units between two")
         }
-        var groups: [Group] = []
-        // The group whose order the activation flowing forward has, and how many consecutive
-        // flat inputs each of its units covers (H·W after a flatten of channels, else 1).
-        var incoming: Int?
-        var block = 1
+        var streams = Streams()
+        // carried[t]: the group whose order the units of activation t have, and how many
+        // consecutive values each unit covers (H·W after a flatten of channels, else 1).
+        var carried: [(group: Int, block: Int)?] = [nil]
         for (i, layer) in network.layers.enumerated() {
+            let reads = network.inputIndices(of: i)
+            let incoming = carried[reads[0]]
             let roles = layer.parameters.map(\.role)
+            var outgoing = incoming
+            func follow(_ inner: Int) {
+                guard let g = incoming?.group else { return }
+                streams.rename(g, activation: layer.name)
+                for role in roles { streams.append(axis(i, role, outer: 1, inner: inner), to: g) }
+            }
             switch layer.operation {
             case .linear(let l):
-                if let g = incoming { groups[g].axes.append(axis(i, "weight", outer: l.outFeatures, inner: block)) }
-                if i != parametrised.last {
-                    groups.append(
+                if let c = incoming { streams.append(axis(i, "weight", outer: l.outFeatures, inner: c.block), to: c.group) }
+                outgoing = (
+                    streams.open(
                         Group(
                             layer: layer.name, size: l.outFeatures, activationLayer: layer.name,
-                            axes: roles.map { axis(i, $0, outer: 1, inner: $0 == "weight" ? l.inFeatures : 1) }))
-                }
+                            axes: roles.map { axis(i, $0, outer: 1, inner: $0 == "weight" ? l.inFeatures : 1) })), 1
+                )
             case .bilinear(let b):
-                if let g = incoming {
-                    for role in ["left", "right"] { groups[g].axes.append(axis(i, role, outer: b.outFeatures, inner: block)) }
+                if let c = incoming {
+                    for role in ["left", "right"] { streams.append(axis(i, role, outer: b.outFeatures, inner: c.block), to: c.group) }
                 }
-                if i != parametrised.last {
-                    groups.append(
+                outgoing = (
+                    streams.open(
                         Group(
                             layer: layer.name, size: b.outFeatures, activationLayer: layer.name,
-                            axes: roles.map { axis(i, $0, outer: 1, inner: $0.hasSuffix("bias") ? 1 : b.inFeatures) }))
-                }
+                            axes: roles.map { axis(i, $0, outer: 1, inner: $0.hasSuffix("bias") ? 1 : b.inFeatures) })), 1
+                )
             case .conv2d(let c):
                 let kernelArea = c.geometry.kernel.h * c.geometry.kernel.w
-                if let g = incoming { groups[g].axes.append(axis(i, "weight", outer: c.outChannels, inner: kernelArea)) }
-                if i != parametrised.last {
-                    groups.append(
+                if let g = incoming?.group { streams.append(axis(i, "weight", outer: c.outChannels, inner: kernelArea), to: g) }
+                outgoing = (
+                    streams.open(
                         Group(
                             layer: layer.name, size: c.outChannels, activationLayer: layer.name,
-                            axes: roles.map { axis(i, $0, outer: 1, inner: $0 == "weight" ? c.geometry.patchSize : 1) }))
-                }
+                            axes: roles.map { axis(i, $0, outer: 1, inner: $0 == "weight" ? c.geometry.patchSize : 1) })), 1
+                )
             case .activation, .pool:
-                if let g = incoming { groups[g].activationLayer = layer.name }
+                follow(1)
             case .layerNorm(let n):
                 // Normalising commutes with permuting the units; its weight and bias follow them
                 // when they span the units' axis (each unit owning the same number of values).
-                if let g = incoming {
-                    groups[g].activationLayer = layer.name
+                if let g = incoming?.group {
+                    streams.rename(g, activation: layer.name)
                     if n.normalizedShape.count == layer.inputShape.count {
-                        let inner = n.normalizedSize / groups[g].size
-                        for role in roles { groups[g].axes.append(axis(i, role, outer: 1, inner: inner)) }
+                        let inner = n.normalizedSize / streams.size(of: g)
+                        for role in roles { streams.append(axis(i, role, outer: 1, inner: inner), to: g) }
                     }
                 }
             case .batchNorm(let n):
                 // Each channel's four values move with the channel.
-                if let g = incoming {
-                    groups[g].activationLayer = layer.name
-                    guard n.channels == groups[g].size else {
-                        throw InterpretError(
-                            "Re-Basin: batchnorm '\(layer.name)' has \(n.channels) channels, but the \(groups[g].size) units of '\(groups[g].layer)' reach it; they cannot be permuted through it"
-                        )
-                    }
-                    for role in roles { groups[g].axes.append(axis(i, role, outer: 1, inner: 1)) }
+                if let g = incoming?.group, n.channels != streams.size(of: g) {
+                    throw InterpretError(
+                        "Re-Basin: batchnorm '\(layer.name)' has \(n.channels) channels, but the \(streams.size(of: g)) units of '\(streams.name(of: g))' reach it; they cannot be permuted through it"
+                    )
                 }
+                follow(1)
+            case .merge(.concat):
+                throw InterpretError(
+                    "Re-Basin: concat '\(layer.name)' puts the units of several layers side by side; permuting through it is not supported yet"
+                )
             case .merge:
-                preconditionFailure("a chain has no merges")
+                // An add (or a gate's product) sums units position by position: every input must
+                // be permuted alike, so their groups become one (a residual stream). Summed with
+                // the network's input, which no permutation moves, the stream stays as it is.
+                let inputs = reads.map { carried[$0] }
+                if inputs.contains(where: { $0 == nil }) || Set(inputs.map { $0!.block }).count > 1 {
+                    for c in inputs.compactMap({ $0 }) { streams.fix(c.group) }
+                    outgoing = inputs.compactMap { $0 }.first
+                } else {
+                    let groups = inputs.map { $0!.group }
+                    for g in groups.dropFirst() { try streams.join(groups[0], g, at: layer.name) }
+                    outgoing = inputs[0]
+                }
+                if let g = outgoing?.group { streams.rename(g, activation: layer.name) }
             case .flatten, .reshape:
                 // Units survive a reshape that keeps them the outermost axis: flattening makes each
                 // a block of consecutive values, and a shape whose first axis is the units makes
                 // them channels again. Any other shape splits or mixes them.
-                guard let g = incoming else { break }
-                let units = groups[g].size
+                guard let c = incoming else { break }
+                let units = streams.size(of: c.group)
                 if layer.outputShape.count == 1 {
-                    if layer.inputShape.count > 1 { block = layer.outputSize / units }
+                    if layer.inputShape.count > 1 { outgoing = (c.group, layer.outputSize / units) }
                 } else if layer.outputShape[0] == units {
-                    block = 1
+                    outgoing = (c.group, 1)
                 } else {
                     throw InterpretError(
-                        "Re-Basin: \(layer.operation.kind) '\(layer.name)' turns \(shapeText(layer.inputShape)) into \(shapeText(layer.outputShape)), which splits the \(units) units of '\(groups[g].layer)'; they cannot be permuted through it"
+                        "Re-Basin: \(layer.operation.kind) '\(layer.name)' turns \(shapeText(layer.inputShape)) into \(shapeText(layer.outputShape)), which splits the \(units) units of '\(streams.name(of: c.group))'; they cannot be permuted through it"
                     )
                 }
             case .softmax:
                 break
             }
-            if makesUnits(layer) {
-                incoming = i == parametrised.last ? nil : groups.count - 1
-                block = 1
-            }
+            carried.append(outgoing)
         }
-        self.groups = groups
+        // The outputs (the logits) keep their order.
+        if let out = carried[network.layers.count] { streams.fix(out.group) }
+        self.groups = streams.free
     }
 
     /// Parameter tensors (in `parameterSlots` order) with `permutations[g]` applied to group g:
@@ -221,5 +241,55 @@ extension PermutationSpec.Axis {
             let (os, rest) = flat.quotientAndRemainder(dividingBy: n * inner)
             return os * inner + rest % inner
         }
+    }
+}
+
+/// The groups of units found while walking a network: each layer that makes units opens one,
+/// an add joins those it sums (union-find, the earlier group absorbing the later), and some are
+/// fixed (the logits, a stream summed with the input), which no permutation may move.
+private struct Streams {
+    private var groups: [PermutationSpec.Group] = []
+    private var parent: [Int] = []
+    private var fixed: [Bool] = []
+
+    private func root(_ g: Int) -> Int {
+        var g = g
+        while parent[g] != g { g = parent[g] }
+        return g
+    }
+
+    mutating func open(_ group: PermutationSpec.Group) -> Int {
+        groups.append(group)
+        parent.append(groups.count - 1)
+        fixed.append(false)
+        return groups.count - 1
+    }
+
+    func size(of g: Int) -> Int { groups[root(g)].size }
+    func name(of g: Int) -> String { groups[root(g)].layer }
+
+    mutating func append(_ axis: PermutationSpec.Axis, to g: Int) { groups[root(g)].axes.append(axis) }
+
+    /// The activation that now carries the group's units (what activation matching compares).
+    mutating func rename(_ g: Int, activation: String) { groups[root(g)].activationLayer = activation }
+
+    mutating func fix(_ g: Int) { fixed[root(g)] = true }
+
+    mutating func join(_ a: Int, _ b: Int, at layer: String) throws {
+        let (ra, rb) = (root(a), root(b))
+        guard ra != rb else { return }
+        guard groups[ra].size == groups[rb].size else {
+            throw InterpretError(
+                "Re-Basin: '\(layer)' sums the \(groups[ra].size) units of '\(groups[ra].layer)' with the \(groups[rb].size) of '\(groups[rb].layer)'")
+        }
+        let (keep, merge) = (min(ra, rb), max(ra, rb))
+        groups[keep].axes += groups[merge].axes
+        fixed[keep] = fixed[keep] || fixed[merge]
+        parent[merge] = keep
+    }
+
+    /// The groups that may be permuted, in the order they were opened.
+    var free: [PermutationSpec.Group] {
+        groups.indices.filter { parent[$0] == $0 && !fixed[$0] }.map { groups[$0] }
     }
 }

@@ -12,7 +12,8 @@ public enum RebasinMethod: ProbeMethod {
         ProbeParameter(
             "matching", .string, choices: RebasinOptions.Method.allCases.map(\.rawValue),
             about: "weight or activation matching (default \(RebasinOptions().method.rawValue))"),
-        ProbeParameter("steps", .integer, about: "points along λ in [0, 1] (default \(RebasinOptions.defaultInterpolationSteps))")
+        ProbeParameter("steps", .integer, about: "points along λ in [0, 1] (default \(RebasinOptions.defaultInterpolationSteps))"),
+        ProbeParameter("repair", .boolean, about: "also interpolate with REPAIR, and repair the merged model (default false)")
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
@@ -28,7 +29,7 @@ public enum RebasinMethod: ProbeMethod {
             context.network(aliases[0]), context.network(aliases[1]), data: context.data(for: run),
             options: RebasinOptions(
                 method: method, seed: context.seed(for: run),
-                interpolationSteps: p.integer("steps") ?? RebasinOptions.defaultInterpolationSteps),
+                interpolationSteps: p.integer("steps") ?? RebasinOptions.defaultInterpolationSteps, repair: p.boolean("repair") ?? false),
             progress: progress)
         return try section(outcome.result, names: (context.reference(aliases[0]), context.reference(aliases[1])))
     }
@@ -56,7 +57,7 @@ public enum RebasinMethod: ProbeMethod {
                 series: [
                     LineSeries(name: "naive", x: naive.lambdas, y: value(naive)),
                     LineSeries(name: "permuted", x: permuted.lambdas, y: value(permuted))
-                ])
+                ] + (r.repaired.map { [LineSeries(name: "permuted + REPAIR", x: $0.lambdas, y: value($0))] } ?? []))
         }
         return ReportSection(
             title: "Git Re-Basin: \(nameA) and \(nameB)", method: name, text: text,
