@@ -16,7 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
-        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0")
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0")
     ],
     targets: [
         .systemLibrary(name: "CLinAlg", path: "Sources/CLinAlg"),
@@ -29,7 +30,7 @@ let package = Package(
                 "LinAlg", "ZIPFoundation", .product(name: "CSV", package: "CSV.swift")
             ], swiftSettings: optimized),
         .target(
-            name: "Networks", dependencies: ["LinAlg", "TensorIO"],
+            name: "Networks", dependencies: ["LinAlg", "TensorIO", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Resources/README.md"], resources: [.copy("Resources/digits.npy")], swiftSettings: optimized),
         .target(
             name: "Interpret", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks"],

@@ -25,7 +25,7 @@ public struct Loupe: ParsableCommand {
             """),
         version: version,
         subcommands: [
-            TUICommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self,
+            TUICommand.self, InspectCommand.self, ForwardCommand.self, TrainCommand.self, DemoCommand.self, ImportCommand.self,
             SAECommand.self, LRPCommand.self, InterpCommand.self,
             BilinearCommand.self, CKACommand.self, AlignCommand.self, RebasinCommand.self,
             ReportCommand.self, BenchCommand.self

@@ -40,6 +40,10 @@ struct FuzzTarget {
             let spec = try ArchitectureSpec.decode(data, source: "fuzz.arch.json")
             _ = try NetworkFile.untrained(spec, seed: 0)
         },
+        FuzzTarget(name: "onnx", about: "an ONNX model, read from a file as every command opens one") { data in
+            try data.write(to: scratchONNX)
+            _ = try NetworkFile.load(scratchONNX)
+        },
         FuzzTarget(name: "sae-cfg", about: "an SAE's cfg.json, beside small weights of d_in 2, d_sae 4") { data in
             _ = try SAEFile.decode(config: data, configPath: "fuzz/cfg.json", weightsPath: "fuzz/sae_weights.safetensors") { saeWeights }
         },
@@ -54,6 +58,7 @@ struct FuzzTarget {
 
 /// Where a target that reads from a file gets its bytes.
 private let scratchFile = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-fuzz-\(getpid()).npz")
+private let scratchONNX = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-fuzz-\(getpid()).onnx")
 
 /// The weights the cfg.json target reads: every tensor an SAE of d_in 2, d_sae 4 may name.
 private let saeWeights = SafeTensorsFile(tensors: [

@@ -1,4 +1,5 @@
 import Foundation
+import Networks
 import TUI
 import TestSupport
 import Workbench
@@ -41,5 +42,14 @@ extension App {
 
     func type(_ text: String) {
         for c in text.unicodeScalars { handle(.char(c)) }
+    }
+}
+
+/// Presses `key` (m or M, a view's next or previous model) until the demo models after
+/// demo:cnn have gone by: from demo:cnn to the workspace's first model, or back.
+func stepPastTheLaterDemos(_ app: App, _ key: Unicode.Scalar) {
+    for _ in DemoModels.names.drop(while: { $0 != "cnn" }) {
+        app.handle(.char(key))
+        app.finishJobs()
     }
 }

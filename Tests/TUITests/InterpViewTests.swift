@@ -96,13 +96,11 @@ final class InterpViewTests: XCTestCase {
         XCTAssertTrue(text.contains("sample 11 of 0…448 · label \(data.labels![11])"), text)
         app.type("Pp")
         XCTAssertTrue(app.frame().text.contains("sample 0 of 0…448"))
-        app.handle(.char("m"))  // after demo:cnn: the workspace's MLP
-        app.finishJobs()
+        stepPastTheLaterDemos(app, "m")  // after demo:cnn and the later demos: the workspace's MLP
         text = app.frame().text
         XCTAssertTrue(text.contains("demo:mlp-1 · sample 0 of 0…448"), text)
         XCTAssertTrue(text.contains("bias from fc3"))
-        app.handle(.char("M"))
-        app.finishJobs()
+        stepPastTheLaterDemos(app, "M")
         XCTAssertTrue(app.frame().text.contains("demo:cnn · sample 0 of 0…448"))
     }
 

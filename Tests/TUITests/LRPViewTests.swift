@@ -151,8 +151,7 @@ final class LRPViewTests: XCTestCase {
             cnn.layerTotals[0, 1] - cnn.layerTotals[0, 0], -cnn.conservationErrors[0], accuracy: 1e-4,
             "all of it is lost at conv1")
 
-        app.handle(.char("m"))  // demo:mlp-1
-        app.finishJobs()
+        stepPastTheLaterDemos(app, "m")  // demo:mlp-1
         grid = app.frame()
         XCTAssertTrue(grid.text.contains("demo:mlp-1 · sample 0 of"))
         let f = Double(try DemoModels.load("mlp-1").scores(data.x.rows([0])).storage.max()!)
@@ -210,15 +209,13 @@ final class LRPViewTests: XCTestCase {
         app.handle(.char("v"))
         XCTAssertEqual(app.currentView?.exportTable()?.header.last, "relevance_lost")
 
-        // m: the next model (after demo:cnn come the workspace's models).
-        app.handle(.char("m"))
-        app.finishJobs()
+        // m: the next model (after demo:cnn and the later demos come the workspace's models).
+        stepPastTheLaterDemos(app, "m")
         grid = app.frame()
         XCTAssertTrue(grid.text.contains("demo:mlp-1 · sample 0 of 0…448"), grid.text)
         XCTAssertTrue(grid.text.contains("fc1 "))
         XCTAssertNil(grid.find("conv1"))
-        app.handle(.char("M"))
-        app.finishJobs()
+        stepPastTheLaterDemos(app, "M")
         XCTAssertTrue(app.frame().text.contains("demo:cnn · sample 0 of 0…448"))
     }
 

@@ -11,11 +11,11 @@ final class ModelPickerTests: XCTestCase {
     func testCandidatesAreTheWorkspaceThenTheOtherDemoModels() throws {
         let picker = ModelPicker(workspace: try workspace(), preferred: nil, fallback: "demo:cnn")
         XCTAssertTrue(picker.candidates.allSatisfy { $0.hasPrefix("demo:") })
-        XCTAssertEqual(picker.candidates, ["demo:mlp-1", "demo:mlp-2", "demo:bilinear", "demo:cnn"])
+        XCTAssertEqual(picker.candidates, ["demo:mlp-1", "demo:mlp-2", "demo:bilinear", "demo:cnn", "demo:resnet", "demo:resnet-2"])
         XCTAssertEqual(picker.reference, "demo:mlp-1")
         XCTAssertNotNil(picker.network)
         picker.step(-1)
-        XCTAssertEqual(picker.reference, "demo:cnn")
+        XCTAssertEqual(picker.reference, "demo:resnet-2")
         picker.step(1)
         XCTAssertEqual(picker.reference, "demo:mlp-1")
     }

@@ -50,8 +50,8 @@ final class ProbeParserTests: XCTestCase {
     func testModels() {
         assertThrowsMessage(try parse("[[run]]\nmethod = \"summary\"\nmodel = \"a\"\n"), contains: ["missing [models]"])
         assertThrowsMessage(
-            try parse(good.replacingOccurrences(of: "demo:mlp-1", with: "demo:resnet")),
-            contains: ["p.toml:5:", "model 'a'", "unknown demo model 'demo:resnet'"])
+            try parse(good.replacingOccurrences(of: "demo:mlp-1", with: "demo:vit")),
+            contains: ["p.toml:5:", "model 'a'", "unknown demo model 'demo:vit'"])
         assertThrowsMessage(
             try parse(good.replacingOccurrences(of: "demo:mlp-1", with: "/no/such/model.safetensors")),
             contains: ["p.toml:5:", "no such model file"])

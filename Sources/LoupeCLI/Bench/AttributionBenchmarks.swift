@@ -5,7 +5,8 @@ import Networks
 /// Explanations per second of LRP on the demo MLP and CNN (a batch of 256, one gemm pass per
 /// layer for the whole batch), beside the forward pass of the same batch, and on the CNN with
 /// its convolutions through im2col patches (the form larger images take) as well as unrolled;
-/// the linear interpreter (Float64, every class) and pixel flipping.
+/// the linear interpreter (Float64, every class) and pixel flipping; and LRP on torchvision's
+/// ResNet-18 (3×32×32, batch 64).
 enum AttributionBenchmarks: BenchmarkGroup {
     static let name = "attribution"
 
@@ -36,6 +37,14 @@ enum AttributionBenchmarks: BenchmarkGroup {
                     group: name, name: "linear interpreter demo:\(model)", size: "batch \(batch), 10 classes",
                     seconds: ti, rate: Double(batch) / ti, unit: "samples/s"))
         }
+        let (resnet, images) = try NetworkBenchmarks.resnet18(batch: context.quick ? 8 : 64)
+        let lrp = try LRP(network: resnet, configuration: LRPConfiguration(composite: .epsilonPlus))
+        let forward = Stopwatch.best { _ = resnet.forward(images) }
+        let t = try Stopwatch.best { _ = try lrp.explain(images, target: .predicted) }
+        report(
+            BenchmarkRecord(
+                group: name, name: "lrp epsilon-plus resnet18", size: "3×32×32, batch \(images.rows)", seconds: t,
+                rate: Double(images.rows) / t, unit: "explanations/s", note: String(format: "%.1f× a forward pass", t / forward)))
         let cnn = try DemoModels.load("cnn")
         let options = PixelFlippingOptions(steps: 16, randomOrders: context.quick ? 2 : 10)
         let tf = try Stopwatch.best(budget: 1, maxRuns: 3) {

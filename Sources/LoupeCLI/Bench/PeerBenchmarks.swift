@@ -11,7 +11,9 @@ import TensorIO
 enum PeerBenchmarks {
     static let name = "peers"
     /// The rows, named as scripts/bench-peers names them (its `--only`).
-    static let rows = ["lrp-mlp", "lrp-cnn", "cka", "assignment", "weight-matching", "sae-standard", "sae-topk"]
+    static let rows = [
+        "lrp-mlp", "lrp-cnn", "resnet18-forward", "resnet18-lrp", "cka", "assignment", "weight-matching", "sae-standard", "sae-topk"
+    ]
 
     static func run(inputs folder: URL, rows selected: [String], report: (BenchmarkRecord) -> Void) throws {
         func file(_ name: String) -> URL { folder.appendingPathComponent(name) }
@@ -25,6 +27,26 @@ enum PeerBenchmarks {
                 BenchmarkRecord(
                     group: name, name: "lrp epsilon-plus \(model)", size: "batch \(x.rows)", seconds: t,
                     rate: Double(x.rows) / t, unit: "explanations/s"))
+        }
+
+        if selected.contains("resnet18-forward") || selected.contains("resnet18-lrp") {
+            // torchvision's state_dict, opened with the architecture Loupe knows it by.
+            let network = try NetworkFile.build(
+                TorchvisionResNet.resnet18(classes: 10, input: [3, 32, 32]), tensors: try SafeTensors.read(file("resnet18.safetensors")).tensors,
+                source: "resnet18.safetensors")
+            let x = try DataSource.load(file("resnet18-x.npy").path).x
+            if selected.contains("resnet18-forward") {
+                let t = Stopwatch.best(budget: 2) { _ = network.forward(x) }
+                report(BenchmarkRecord(group: name, name: "forward resnet18", size: "batch \(x.rows)", seconds: t, rate: Double(x.rows) / t, unit: "samples/s"))
+            }
+            if selected.contains("resnet18-lrp") {
+                let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: .epsilonPlus))
+                let t = try Stopwatch.best(budget: 2) { _ = try lrp.explain(x, target: .predicted) }
+                report(
+                    BenchmarkRecord(
+                        group: name, name: "lrp epsilon-plus resnet18", size: "batch \(x.rows)", seconds: t, rate: Double(x.rows) / t,
+                        unit: "explanations/s"))
+            }
         }
 
         if selected.contains("cka") {

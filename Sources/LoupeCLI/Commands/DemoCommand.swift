@@ -6,7 +6,7 @@ import Networks
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Train and cache the demo models (demo:mlp-1, demo:mlp-2, demo:bilinear, demo:cnn).",
+        abstract: "Train and cache the demo models (demo:mlp-1, demo:mlp-2, demo:bilinear, demo:cnn, demo:resnet, demo:resnet-2).",
         discussion: reflow(
             """
             The demo models are trained on builtin:digits:train with fixed seeds and cached under

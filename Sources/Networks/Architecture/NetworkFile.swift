@@ -3,7 +3,8 @@ import LinAlg
 import TensorIO
 
 /// Networks on disk: a `.safetensors` file whose `__metadata__` holds the architecture under
-/// `loupe.arch`, or a plain PyTorch `state_dict` file with the architecture in a sidecar JSON.
+/// `loupe.arch`, a plain PyTorch `state_dict` file with the architecture in a sidecar JSON, or
+/// an ONNX model (`ONNXImport`).
 public enum NetworkFile {
     /// Loads a network; `architecture` is the sidecar JSON, needed when the file has none embedded.
     public static func load(_ url: URL, architecture: URL? = nil) throws -> Network<Float> {
@@ -18,6 +19,10 @@ public enum NetworkFile {
             throw NetworkError(
                 "\(url.path): an architecture JSON has no weights; give the model's .safetensors (with --arch \(url.lastPathComponent) if it has no architecture of its own), or train one: loupe train --arch \(url.lastPathComponent)"
             )
+        }
+        if ext == "onnx" {
+            let (spec, tensors) = try ONNXImport.read(url)
+            return try NetworkBuilder(spec: spec, tensors: tensors, source: url.path).build()
         }
         let file = try SafeTensors.read(url)
         let spec: ArchitectureSpec

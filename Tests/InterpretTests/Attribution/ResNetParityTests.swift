@@ -52,11 +52,27 @@ final class ResNetParityTests: XCTestCase {
         return tensors
     }
 
-    private func load() throws -> (SafeTensorsFile, Network<Float>) {
+    /// The fixture, and the network built from the architecture the script wrote with the
+    /// weights made here (or from Loupe's own `TorchvisionResNet.resnet18`).
+    private func load(builtIn: Bool = false) throws -> (SafeTensorsFile, Network<Float>) {
         let file = try SafeTensors.read(Self.file)
         let shapes = try JSONDecoder().decode([String: [Int]].self, from: Data(try XCTUnwrap(file.metadata["tensors"]).utf8))
-        let spec = try ArchitectureSpec.decode(Data(try XCTUnwrap(file.metadata["loupe.arch"]).utf8), source: "resnet18")
+        var spec = try ArchitectureSpec.decode(Data(try XCTUnwrap(file.metadata["loupe.arch"]).utf8), source: "resnet18")
+        if builtIn {
+            let range = spec.input.range
+            spec = TorchvisionResNet.resnet18(classes: 10, input: [3, 32, 32], batchnormEps: 0)
+            spec.input.range = range
+        }
         return (file, try NetworkFile.build(spec, tensors: Self.weights(shapes: shapes), source: "resnet18"))
+    }
+
+    /// Loupe's own description of torchvision's resnet18 opens its state_dict and computes the same.
+    func testBuiltInArchitectureIsTorchvisions() throws {
+        let (file, net) = try load()
+        let (_, builtIn) = try load(builtIn: true)
+        let x: Matrix<Float> = try XCTUnwrap(file.tensors["x"]).matrix()
+        XCTAssertEqual(builtIn.layers.map(\.name), net.layers.map(\.name))
+        XCTAssertEqual(builtIn.forward(x), net.forward(x))
     }
 
     /// |a − b| ≤ tolerance · max|b| over the whole array.
