@@ -71,11 +71,18 @@ public struct WindowGeometry: Equatable, Sendable {
     }
 }
 
-/// Cross-correlation as torch's Conv2d computes it, through im2col and one gemm per batch.
+/// Cross-correlation as torch's Conv2d computes it, through im2col and one gemm per batch; or,
+/// on a feature map no larger than the kernel (the last stages of a ResNet), as the dense matrix
+/// it is, which has fewer entries than the patches and weight multiply out to.
 public struct Conv2d<T: BLASScalar>: Sendable {
     /// [out, in·kh·kw]: torch's [out, in, kh, kw] weight with the last three axes flattened.
-    public var weight: Matrix<T>
+    public var weight: Matrix<T> {
+        didSet { dense = Self.prefersDense(geometry, outChannels: weight.rows) ? unrolled(weight) : nil }
+    }
     public var bias: [T]?
+    /// `unrolled(weight)` where one product with it costs no more than im2col's (the input's
+    /// C·H·W values times the output's, against the output positions × patch × channels).
+    private var dense: Matrix<T>?
     public let geometry: WindowGeometry
     /// For output position p and patch element e, the input element (within a sample) that
     /// entry (p, e) of the patch matrix reads, or −1 where the window lies on the padding.
@@ -107,6 +114,14 @@ public struct Conv2d<T: BLASScalar>: Sendable {
             }
         }
         patchSource = source
+        dense = Self.prefersDense(geometry, outChannels: weight.rows) ? unrolled(weight) : nil
+    }
+
+    /// Whether the dense form has no more entries than a product through patches costs, and few
+    /// enough to keep (2²²).
+    static func prefersDense(_ g: WindowGeometry, outChannels: Int) -> Bool {
+        let entries = g.inputSize * outChannels * g.outPositions
+        return entries <= g.outPositions * g.patchSize * outChannels && entries <= 1 << 22
     }
 
     public var outChannels: Int { weight.rows }
@@ -119,9 +134,12 @@ public struct Conv2d<T: BLASScalar>: Sendable {
         x.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 patchSource.withUnsafeBufferPointer { map in
-                    for n in 0..<x.rows {
-                        let (from, to) = (n * inputSize, n * perSample)
-                        for i in 0..<perSample where map[i] >= 0 { dst[to + i] = src[from + Int(map[i])] }
+                    // Samples are independent, and a gather is memory-bound: both cores.
+                    parallelChunks(x.rows) { _, samples in
+                        for n in samples {
+                            let (from, to) = (n * inputSize, n * perSample)
+                            for i in 0..<perSample where map[i] >= 0 { dst[to + i] = src[from + Int(map[i])] }
+                        }
                     }
                 }
             }
@@ -198,6 +216,12 @@ public struct Conv2d<T: BLASScalar>: Sendable {
     }
 
     public func forward(_ x: Matrix<T>) -> Matrix<T> {
+        if let dense {
+            // Channels first straight out of the product: no patches, no transpose.
+            var y = matmul(x, dense, transposeB: true)
+            if let bias { y.addToEachRow(perOutputElement(bias)) }
+            return y
+        }
         var z = matmul(im2col(x), weight, transposeB: true)
         if let bias { z.addToEachRow(bias) }
         return positionsToChannels(z, samples: x.rows)

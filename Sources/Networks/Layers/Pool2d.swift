@@ -64,42 +64,38 @@ public struct Pool2d: Equatable, Sendable {
         }
     }
 
-    /// `winners` when windows reach into the padding, which never wins (torch pads with −∞): each
-    /// window is clipped to the input, whose first cell starts as the best.
+    /// `winners` when windows reach into the padding, which never wins (torch pads with −∞):
+    /// the input is copied into a −∞ frame, searched as unpadded, and each winner's index moved
+    /// back. (A padding cell can only come first in a window of −∞ or NaN; it is moved to the
+    /// nearest input cell, which lies in the same window since every window holds one.)
     private func paddedWinners<T: BLASScalar>(_ x: Matrix<T>) -> [Int32] {
         let g = geometry
-        var out = [Int32](repeating: 0, count: x.rows * outputSize)
+        let (ph, pw) = (g.padding.h, g.padding.w)
+        let (height, width) = (g.height + 2 * ph, g.width + 2 * pw)
+        let framed = WindowGeometry(
+            channels: g.channels, height: height, width: width, kernel: g.kernel, stride: g.stride, padding: IntPair(0))
+        var padded = Matrix<T>(rows: x.rows, cols: framed.inputSize, repeating: -T.infinity)
         x.withUnsafeBufferPointer { src in
-            var o = 0
-            for n in 0..<x.rows {
-                let sample = src.baseAddress! + n * g.inputSize
-                for c in 0..<g.channels {
-                    for oy in 0..<g.outHeight {
-                        let top = oy * g.stride.h - g.padding.h
-                        let rows = max(top, 0)..<min(top + g.kernel.h, g.height)
-                        for ox in 0..<g.outWidth {
-                            let left = ox * g.stride.w - g.padding.w
-                            let cols = max(left, 0)..<min(left + g.kernel.w, g.width)
-                            var best = (c * g.height + rows.lowerBound) * g.width + cols.lowerBound
-                            var bestValue = sample[best]
-                            for y in rows {
-                                for xx in cols {
-                                    let i = (c * g.height + y) * g.width + xx
-                                    let v = sample[i]
-                                    if v > bestValue || (v.isNaN && !bestValue.isNaN) {
-                                        best = i
-                                        bestValue = v
-                                    }
-                                }
-                            }
-                            out[o] = Int32(best)
-                            o += 1
+            padded.withUnsafeMutableBufferPointer { dst in
+                for n in 0..<x.rows {
+                    for c in 0..<g.channels {
+                        for y in 0..<g.height {
+                            let from = src.baseAddress! + n * g.inputSize + (c * g.height + y) * g.width
+                            let to = dst.baseAddress! + n * framed.inputSize + (c * height + y + ph) * width + pw
+                            to.update(from: from, count: g.width)
                         }
                     }
                 }
             }
         }
-        return out
+        var winners = Pool2d(mode: .max, geometry: framed).winners(padded)
+        for k in winners.indices {
+            let i = Int(winners[k])
+            let (c, y, x) = (i / (height * width), (i / width) % height, i % width)
+            let (yy, xx) = (min(max(y - ph, 0), g.height - 1), min(max(x - pw, 0), g.width - 1))
+            winners[k] = Int32((c * g.height + yy) * g.width + xx)
+        }
+        return winners
     }
 
     /// Each output element's winning input (`winners`): the max-pooled output.
