@@ -37,7 +37,7 @@ struct AffineMap {
         let operation: LayerOperation<Double>
         switch layer.operation {
         case .linear(let l): operation = .linear(Linear(weight: l.weight, bias: nil))
-        case .conv2d(let c): operation = .conv2d(Conv2d(weight: c.weight, bias: nil, geometry: c.geometry))
+        case .conv2d(let c): operation = .conv2d(c.replacing(weight: c.weight, bias: nil))
         case .batchNorm(let n):
             // The scale alone: γ/√(σ² + ε) with β = μ = 0.
             let zeros = [Double](repeating: 0, count: n.channels)

@@ -105,6 +105,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var outputSize: IntPair?
     /// A convolution's dilation (default 1).
     public var dilation: IntPair?
+    /// A convolution's groups (default 1; its input channels for a depthwise one).
+    public var groups: Int?
     /// The trailing axes a layernorm normalises (default: all of its input's).
     public var normalizedShape: [Int]?
     /// A reshape's per-sample output shape (one entry may be −1: whatever the others leave).
@@ -114,7 +116,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var inputs: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, out, alpha, shape, inputs
+        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, groups, out, alpha, shape, inputs
         case negativeSlope = "negative_slope", outputSize = "output_size", normalizedShape = "normalized_shape"
         case leftBias = "left_bias", rightBias = "right_bias"
         case runningMean = "running_mean", runningVar = "running_var"

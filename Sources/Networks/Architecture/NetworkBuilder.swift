@@ -255,14 +255,21 @@ struct NetworkBuilder {
             guard inputShape.count == 3 else {
                 throw NetworkError("\(source): \(what) needs [channels, height, width] input, got \(shapeText(inputShape))")
             }
+            // torch's groups: each of `groups` slices of the channels convolved apart.
+            let groups = s.groups ?? 1
+            guard groups >= 1, inputShape[0] % groups == 0, s.out.map({ $0 % groups == 0 }) ?? true else {
+                throw NetworkError(
+                    "\(source): \(what): groups \(groups) must divide its \(inputShape[0]) input channels and its output channels")
+            }
             let w = try tensor(
                 s.weight, field: "weight", what,
                 fresh: s.out.flatMap { out in
-                    s.kernel.map { [out, inputShape[0], $0.h, $0.w] }
+                    s.kernel.map { [out, inputShape[0] / groups, $0.h, $0.w] }
                 })
-            guard w.shape.count == 4, w.shape[1] == inputShape[0] else {
+            guard w.shape.count == 4, w.shape[1] == inputShape[0] / groups, w.shape[0] % groups == 0 else {
                 throw NetworkError(
-                    "\(source): \(what): tensor '\(s.weight!)' has shape \(shapeText(w.shape)), expected [out, \(inputShape[0]), kh, kw]")
+                    "\(source): \(what): tensor '\(s.weight!)' has shape \(shapeText(w.shape)), expected [out, \(inputShape[0] / groups), kh, kw]\(groups > 1 ? " with out a multiple of \(groups)" : "")"
+                )
             }
             let g = WindowGeometry(
                 channels: inputShape[0], height: inputShape[1], width: inputShape[2],
@@ -274,10 +281,12 @@ struct NetworkBuilder {
             try MemoryBudget.check(
                 MemoryBudget.product(g.outPositions, g.patchSize, MemoryLayout<Int32>.size), for: "\(source): \(what): its patch map")
             let out = w.shape[0]
+            // A grouped convolution's weight is held whole (zeros outside the groups).
+            try MemoryBudget.check(MemoryBudget.product(out, g.patchSize, MemoryLayout<Float>.size), for: "\(source): \(what): its weight")
             let b = try s.bias.map { try vector($0, length: out, what) }
-            let weight = Matrix<Float>(rows: out, cols: g.patchSize, storage: w.floats())
+            let weight = Conv2d<Float>.whole(w.floats(), outChannels: out, geometry: g, groups: groups)
             return Layer(
-                name: s.name, operation: .conv2d(Conv2d(weight: weight, bias: b, geometry: g)), inputShape: inputShape,
+                name: s.name, operation: .conv2d(Conv2d(weight: weight, bias: b, geometry: g, groups: groups)), inputShape: inputShape,
                 outputShape: [out, g.outHeight, g.outWidth], tensorNames: [s.weight!] + (s.bias.map { [$0] } ?? []))
         case "maxpool2d", "avgpool2d", "adaptive_avgpool2d":
             guard inputShape.count == 3 else {
@@ -477,7 +486,7 @@ struct NetworkBuilder {
         let op: LayerOperation<Float>
         switch previous.operation {
         case .linear(let l): op = .linear(Linear(weight: scaleRows(l.weight), bias: foldedBias(l.bias)))
-        case .conv2d(let c): op = .conv2d(Conv2d(weight: scaleRows(c.weight), bias: foldedBias(c.bias), geometry: c.geometry))
+        case .conv2d(let c): op = .conv2d(c.replacing(weight: scaleRows(c.weight), bias: foldedBias(c.bias)))
         default: preconditionFailure("checked above")
         }
         return Layer(

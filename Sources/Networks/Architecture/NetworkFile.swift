@@ -85,6 +85,7 @@ public enum NetworkFile {
                 s.stride = c.geometry.stride
                 s.padding = c.geometry.padding
                 s.dilation = c.geometry.dilation == IntPair(1) ? nil : c.geometry.dilation
+                s.groups = c.groups == 1 ? nil : c.groups
             case .bilinear(let b):
                 s.left = names[0]
                 s.right = names[1]

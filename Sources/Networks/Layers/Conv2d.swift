@@ -84,16 +84,25 @@ public struct Conv2d<T: BLASScalar>: Sendable {
     /// C·H·W values times the output's, against the output positions × patch × channels).
     private var dense: Matrix<T>?
     public let geometry: WindowGeometry
+    /// torch's `groups`: the channels split into this many groups, each output channel seeing
+    /// only its group's inputs (a depthwise convolution has one group per channel). The weight
+    /// is held whole, [out, in·kh·kw] with zeros outside each output's group, so that every
+    /// method treats it as any convolution; only its tensor is torch's [out, in/groups, kh, kw].
+    public let groups: Int
     /// For output position p and patch element e, the input element (within a sample) that
     /// entry (p, e) of the patch matrix reads, or −1 where the window lies on the padding.
     /// im2col gathers through it and col2im scatters back through it. It costs what one
     /// sample's patch matrix costs, and saves recomputing the window arithmetic per sample.
     private let patchSource: [Int32]
 
-    public init(weight: Matrix<T>, bias: [T]?, geometry: WindowGeometry) {
+    public init(weight: Matrix<T>, bias: [T]?, geometry: WindowGeometry, groups: Int = 1) {
         precondition(weight.cols == geometry.patchSize, "Conv2d: weight \(weight.shapeDescription) for patches of \(geometry.patchSize)")
+        precondition(
+            groups >= 1 && geometry.channels % groups == 0 && weight.rows % groups == 0,
+            "Conv2d: \(groups) groups for \(geometry.channels) → \(weight.rows) channels")
         self.weight = weight
         self.bias = bias
+        self.groups = groups
         self.geometry = geometry
         let g = geometry
         var source = [Int32](repeating: -1, count: g.outPositions * g.patchSize)
@@ -232,20 +241,55 @@ public struct Conv2d<T: BLASScalar>: Sendable {
         let gz = channelsToPositions(g)
         let gw = matmul(gz, patches, transposeA: true)
         let gx = col2im(matmul(gz, weight), samples: x.rows)
-        return (gx, bias == nil ? [gw.storage] : [gw.storage, gz.columnSums()])
+        // Only the entries inside each output's group are parameters.
+        return (gx, bias == nil ? [compact(gw)] : [compact(gw), gz.columnSums()])
+    }
+
+    /// The same convolution with another weight (whole, [out, in·kh·kw]) and bias.
+    public func replacing(weight: Matrix<T>, bias: [T]?) -> Conv2d {
+        Conv2d(weight: weight, bias: bias, geometry: geometry, groups: groups)
+    }
+
+    /// The entries of a whole [out, in·kh·kw] matrix inside each output's group, in torch's
+    /// [out, in/groups, kh, kw] order.
+    private func compact(_ whole: Matrix<T>) -> [T] {
+        guard groups > 1 else { return whole.storage }
+        let width = geometry.patchSize / groups, perGroup = outChannels / groups
+        return (0..<outChannels).flatMap { o in
+            let start = o * geometry.patchSize + (o / perGroup) * width
+            return whole.storage[start..<(start + width)]
+        }
+    }
+
+    /// torch's [out, in/groups, kh, kw] weight as the whole matrix, zero outside the groups.
+    public static func whole(_ compact: [T], outChannels: Int, geometry: WindowGeometry, groups: Int) -> Matrix<T> {
+        guard groups > 1 else { return Matrix(rows: outChannels, cols: geometry.patchSize, storage: compact) }
+        let width = geometry.patchSize / groups, perGroup = outChannels / groups
+        var m = Matrix<T>(rows: outChannels, cols: geometry.patchSize)
+        m.withUnsafeMutableBufferPointer { dst in
+            for o in 0..<outChannels {
+                let start = o * geometry.patchSize + (o / perGroup) * width
+                for k in 0..<width { dst[start + k] = compact[o * width + k] }
+            }
+        }
+        return m
     }
 
     var parameters: [(role: String, shape: [Int], values: [T])] {
         let g = geometry
         var p: [(role: String, shape: [Int], values: [T])] = [
-            ("weight", [outChannels, g.channels, g.kernel.h, g.kernel.w], weight.storage)
+            ("weight", [outChannels, g.channels / groups, g.kernel.h, g.kernel.w], compact(weight))
         ]
         if let bias { p.append(("bias", [bias.count], bias)) }
         return p
     }
 
     mutating func setParameters(_ values: [[T]]) {
-        weight.replaceStorage(values[0])
+        if groups == 1 {
+            weight.replaceStorage(values[0])
+        } else {
+            weight = Self.whole(values[0], outChannels: outChannels, geometry: geometry, groups: groups)
+        }
         if bias != nil { bias = values[1] }
     }
 }

@@ -159,7 +159,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .linear(let l) where l.bias != nil:
             operation = .linear(Linear(weight: rows(l.weight), bias: bias(l.bias!)))
         case .conv2d(let c) where c.bias != nil:
-            operation = .conv2d(Conv2d(weight: rows(c.weight), bias: bias(c.bias!), geometry: c.geometry))
+            operation = .conv2d(c.replacing(weight: rows(c.weight), bias: bias(c.bias!)))
         default:
             preconditionFailure("Layer.scaleOutputs: '\(name)' is not a linear or conv2d layer with a bias")
         }
@@ -177,7 +177,7 @@ public struct Layer<T: BLASScalar>: Sendable {
                     left: b.left.converted(), right: b.right.converted(),
                     leftBias: b.leftBias?.map { U($0) }, rightBias: b.rightBias?.map { U($0) }))
         case .conv2d(let c):
-            op = .conv2d(Conv2d(weight: c.weight.converted(), bias: c.bias?.map { U($0) }, geometry: c.geometry))
+            op = .conv2d(Conv2d(weight: c.weight.converted(), bias: c.bias?.map { U($0) }, geometry: c.geometry, groups: c.groups))
         case .pool(let p): op = .pool(p)
         case .layerNorm(let n): op = .layerNorm(n.converted())
         case .batchNorm(let n): op = .batchNorm(n.converted())

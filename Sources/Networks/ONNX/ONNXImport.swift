@@ -176,7 +176,6 @@ private struct Importer {
             layer.kind = "linear"
             layer.weight = register("\(layer.name).weight", transposed(w))
         case "Conv":
-            guard int("group", 1) == 1 else { throw refuse("grouped convolution (group = \(int("group", 1))) is not supported yet") }
             let (wName, w) = try weight(1)
             guard w.shape.count == 4 else { throw refuse("weight '\(wName)' has shape \(shapeText(w.shape)), expected [out, in, kh, kw]") }
             layer.kind = "conv2d"
@@ -187,6 +186,7 @@ private struct Importer {
             }
             try window(&layer, attributes: ints, refuse: refuse)
             if let d = ints("dilations"), d.count == 2 { layer.dilation = IntPair(d[0], d[1]) }
+            if int("group", 1) != 1 { layer.groups = int("group", 1) }
         case "MaxPool", "AveragePool":
             guard int("ceil_mode", 0) == 0 else { throw refuse("ceil_mode = 1 is not supported") }
             if let d = ints("dilations"), d.contains(where: { $0 != 1 }) { throw refuse("dilated pooling is not supported") }

@@ -19,6 +19,9 @@ bntrain: [2, 4, 4] -> conv (2 -> 3, k3, p1, no bias) -> BatchNorm2d(3) -> ReLU -
           "bntrain.before.running_mean/var" those before; the other tensors as for the models
           above, with the architecture left to the test.
 
+  grouped: [4, 5, 5] -> Conv2d(4, 6, 3, padding=1, groups=2) -> ReLU -> Conv2d(6, 6, 3, padding=1,
+          groups=6) (depthwise) -> ReLU -> flatten -> Linear(150, 3)
+
 Every batchnorm has random running statistics, weight and bias, so that folding and the kept
 nodes are really tested. Tensors are "<model>.<state_dict key>"; each model's loupe.arch/1 JSON
 is in the metadata under "<model>.arch"; "<model>.x" inputs [6, size]; "<model>.node.<layer>"
@@ -142,12 +145,58 @@ rescnn_layers = [
     {"name": "fc", "kind": "linear", "weight": "rescnn.fc.weight", "bias": "rescnn.fc.bias"},
 ]
 
+class Grouped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(4, 6, 3, padding=1, groups=2)
+        self.conv2 = nn.Conv2d(6, 6, 3, padding=1, groups=6)
+        self.fc = nn.Linear(150, 3)
+
+    def forward(self, x):
+        n = {}
+        n["conv1"] = self.conv1(x)
+        n["relu1"] = torch.relu(n["conv1"])
+        n["conv2"] = self.conv2(n["relu1"])
+        n["relu2"] = torch.relu(n["conv2"])
+        n["flatten"] = n["relu2"].flatten(1)
+        n["fc"] = self.fc(n["flatten"])
+        return n["fc"], n
+
+
+grouped_layers = [
+    {"name": "conv1", "kind": "conv2d", "weight": "grouped.conv1.weight", "bias": "grouped.conv1.bias", "padding": 1, "groups": 2},
+    {"name": "relu1", "kind": "relu"},
+    {"name": "conv2", "kind": "conv2d", "weight": "grouped.conv2.weight", "bias": "grouped.conv2.bias", "padding": 1, "groups": 6},
+    {"name": "relu2", "kind": "relu"}, {"name": "flatten", "kind": "flatten"},
+    {"name": "fc", "kind": "linear", "weight": "grouped.fc.weight", "bias": "grouped.fc.bias"},
+]
+
 models = {
     "resmlp": ([10], ResMLP(), resmlp_layers),
     "rescnn": ([3, 6, 6], ResCNN(), rescnn_layers),
+    "grouped": ([4, 5, 5], Grouped(), grouped_layers),
 }
 
 tensors, metadata = {}, {}
+
+
+def record(name, model, x, logits):
+    """Backpropagates a random direction through logits and stores the weights (state_dict,
+    so the running statistics too), every parameter's gradient, x, the logits, the direction and
+    the input's gradient under "<name>."."""
+    direction = torch.randn(*logits.shape, dtype=torch.float64)
+    (logits * direction).sum().backward()
+    for k, v in model.state_dict().items():
+        if not k.endswith("num_batches_tracked"):
+            tensors[f"{name}.{k}"] = v.detach().clone()
+    for k, p in model.named_parameters():
+        tensors[f"{name}.grad.{k}"] = p.grad.detach().contiguous()
+    tensors[f"{name}.x"] = x.detach()
+    tensors[f"{name}.logits"] = logits.detach().clone()
+    tensors[f"{name}.direction"] = direction
+    tensors[f"{name}.input_grad"] = x.grad.detach()
+
+
 for name, (shape, model, layers) in models.items():
     randomize_batchnorms(model)
     model = model.float().double().eval()  # weights Loupe's Float32 models hold exactly, computed in float64
@@ -156,19 +205,9 @@ for name, (shape, model, layers) in models.items():
         size *= s
     x = torch.randn(6, size, dtype=torch.float64, requires_grad=True)
     logits, nodes = model(x.reshape(6, *shape))
-    direction = torch.randn(*logits.shape, dtype=torch.float64)
-    (logits * direction).sum().backward()
-    for k, v in model.state_dict().items():
-        if not k.endswith("num_batches_tracked"):
-            tensors[f"{name}.{k}"] = v.detach().contiguous()
-    for k, p in model.named_parameters():
-        tensors[f"{name}.grad.{k}"] = p.grad.detach().contiguous()
+    record(name, model, x, logits)
     for k, v in nodes.items():
         tensors[f"{name}.node.{k}"] = v.detach().reshape(6, -1).clone()
-    tensors[f"{name}.x"] = x.detach()
-    tensors[f"{name}.logits"] = logits.detach().clone()
-    tensors[f"{name}.direction"] = direction
-    tensors[f"{name}.input_grad"] = x.grad.detach()
     metadata[f"{name}.arch"] = json.dumps({"format": "loupe.arch/1", "name": name, "input": {"shape": shape},
                                            "layers": layers})
 
@@ -181,17 +220,6 @@ bntrain = bntrain.float().double().train()
 for k in ["running_mean", "running_var"]:
     tensors[f"bntrain.before.{k}"] = getattr(bntrain[1], k).detach().clone()
 x = torch.randn(6, 32, dtype=torch.float64, requires_grad=True)
-logits = bntrain(x.reshape(6, 2, 4, 4))
-direction = torch.randn(*logits.shape, dtype=torch.float64)
-(logits * direction).sum().backward()
-for k, v in bntrain.state_dict().items():
-    if not k.endswith("num_batches_tracked"):
-        tensors[f"bntrain.{k}"] = v.detach().clone()
-for k, p in bntrain.named_parameters():
-    tensors[f"bntrain.grad.{k}"] = p.grad.detach().contiguous()
-tensors["bntrain.x"] = x.detach()
-tensors["bntrain.logits"] = logits.detach().clone()
-tensors["bntrain.direction"] = direction
-tensors["bntrain.input_grad"] = x.grad.detach()
+record("bntrain", bntrain, x, bntrain(x.reshape(6, 2, 4, 4)))
 save_file(tensors, os.path.join(HERE, "graphs.safetensors"), metadata=metadata)
 print("wrote graphs.safetensors")

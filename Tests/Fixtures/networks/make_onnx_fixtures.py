@@ -10,7 +10,7 @@ default exporter), and what torch computes on them:
                 -> Flatten -> Linear(8, 5)
   graph.onnx    [4, 6, 6] -> stem Conv2d(4, 8, 3, padding=1) -> ReLU; a residual block
                 (conv-bn-relu-conv-bn, + the stem, ReLU); concat with a 1x1 branch (SiLU); a
-                sigmoid gate (x * sigmoid(conv(x))); global average pooling; LayerNorm(12); GELU;
+                depthwise 3x3 convolution (groups 12); a sigmoid gate (x * sigmoid(conv(x))); global average pooling; LayerNorm(12); GELU;
                 Linear(12, 3)
   unsupported.onnx  [5] -> Linear(5, 5) -> cumsum (an operator Loupe does not map)
   matmul.onnx   written with onnx.helper: MatMul + Add (a bias), Tanh, Identity, MatMul; numpy's
@@ -53,6 +53,7 @@ class Graph(nn.Module):
         self.conv1, self.bn1 = nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8)
         self.conv2, self.bn2 = nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8)
         self.branch = nn.Conv2d(8, 4, 1)
+        self.depthwise = nn.Conv2d(12, 12, 3, padding=1, groups=12)
         self.gate = nn.Conv2d(12, 12, 1)
         self.norm = nn.LayerNorm(12)
         self.head = nn.Linear(12, 3)
@@ -61,6 +62,7 @@ class Graph(nn.Module):
         s = torch.relu(self.stem(x))
         y = torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(s))))) + s)
         y = torch.cat([y, nn.functional.silu(self.branch(y))], dim=1)
+        y = self.depthwise(y)
         y = y * torch.sigmoid(self.gate(y))
         y = nn.functional.adaptive_avg_pool2d(y, 1).flatten(1)
         return self.head(nn.functional.gelu(self.norm(y)))

@@ -56,6 +56,21 @@ final class GraphMethodsTests: XCTestCase {
             try BilinearSite(network: mlp, layer: "fc3"), contains: ["the bilinear decomposition runs on chains of layers so far"])
     }
 
+    /// A grouped (and a depthwise) convolution is an ordinary one with zeros outside its groups
+    /// to the interpreter and to LRP; Re-Basin refuses to mix its groups.
+    func testGroupedConvolutions() throws {
+        let (file, net) = try load("grouped")
+        let x: Matrix<Double> = try XCTUnwrap(file.tensors["grouped.x"]).matrix()
+        XCTAssertLessThanOrEqual(try LinearInterpreter(network: net.converted(to: Double.self)).interpret(x).residuals.maxAbs(), 1e-10)
+        let lrp = try LRP(
+            network: net.converted(to: Double.self),
+            configuration: LRPConfiguration(composite: .uniform(.zero), stabilizer: 0, biasAbsorbsRelevance: true))
+        let batch = try lrp.explain(x, target: .predicted)
+        let gradient = GradientTimesInput.explain(network: net.converted(to: Double.self), x: x, directions: batch.directions)
+        assertClose(batch.relevance, gradient, tolerance: 1e-9, "LRP-0 against gradient × input")
+        assertThrowsMessage(try PermutationSpec(net), contains: ["'conv1' is a grouped convolution (2 groups)"])
+    }
+
     /// Activations of any node, and the part of the network after a cut, for SAEs and CKA.
     func testActivationsOfAnyNode() throws {
         let (file, net) = try load("rescnn")

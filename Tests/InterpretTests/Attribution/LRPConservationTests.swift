@@ -58,7 +58,7 @@ final class LRPConservationTests: XCTestCase {
         for i in network.layers.indices {
             switch network.layers[i].operation {
             case .linear(let l): network.layers[i].operation = .linear(Linear(weight: l.weight, bias: nil))
-            case .conv2d(let c): network.layers[i].operation = .conv2d(Conv2d(weight: c.weight, bias: nil, geometry: c.geometry))
+            case .conv2d(let c): network.layers[i].operation = .conv2d(c.replacing(weight: c.weight, bias: nil))
             case .bilinear(let b): network.layers[i].operation = .bilinear(Bilinear(left: b.left, right: b.right))
             default: break
             }

@@ -92,6 +92,11 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
                             axes: roles.map { axis(i, $0, outer: 1, inner: $0.hasSuffix("bias") ? 1 : b.inFeatures) })), 1
                 )
             case .conv2d(let c):
+                guard c.groups == 1 else {
+                    throw InterpretError(
+                        "Re-Basin: '\(layer.name)' is a grouped convolution (\(c.groups) groups); permuting its channels would mix the groups"
+                    )
+                }
                 let kernelArea = c.geometry.kernel.h * c.geometry.kernel.w
                 if let g = incoming?.group { streams.append(axis(i, "weight", outer: c.outChannels, inner: kernelArea), to: g) }
                 outgoing = (
