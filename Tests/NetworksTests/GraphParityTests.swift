@@ -5,8 +5,8 @@ import TensorIO
 import XCTest
 
 /// Networks that are graphs: add, mul, concat, batchnorm kept as a node (on the input, after an
-/// add or a mul) and folded where it follows a convolution, and grouped and depthwise
-/// convolutions, against torch forward and backward
+/// add or a mul) and folded where it follows a convolution, grouped and depthwise convolutions,
+/// and permutes, against torch forward and backward
 /// (Tests/Fixtures/networks/make_graph_fixtures.py made the fixture), and the architecture
 /// checks of a graph.
 final class GraphParityTests: XCTestCase {
@@ -21,9 +21,9 @@ final class GraphParityTests: XCTestCase {
     }
 
     func testEveryNodeGradientAndParameterGradientMatchTorch() throws {
-        for name in ["resmlp", "rescnn", "grouped"] {
+        for name in ["resmlp", "rescnn", "grouped", "permuted"] {
             let (file, _, loaded) = try load(name)
-            XCTAssertEqual(loaded.isChain, name == "grouped", name)
+            XCTAssertEqual(loaded.isChain, ["grouped", "permuted"].contains(name), name)
             func matrix(_ key: String) throws -> Matrix<Double> { try XCTUnwrap(file.tensors["\(name).\(key)"], "no \(key)").matrix() }
             let net = loaded.converted(to: Double.self)
             let x = try matrix("x")
@@ -65,7 +65,7 @@ final class GraphParityTests: XCTestCase {
     /// Saved with its architecture (inputs by name) and read back, a graph computes the same;
     /// listed in any order, its layers run in an order where each follows its inputs.
     func testGraphsSurviveSavingAndAnyListedOrder() throws {
-        for name in ["resmlp", "rescnn", "grouped"] {
+        for name in ["resmlp", "rescnn", "grouped", "permuted"] {
             let (file, spec, net) = try load(name)
             let x: Matrix<Float> = try XCTUnwrap(file.tensors["\(name).x"]).matrix()
             let expected = net.forward(x)
@@ -162,6 +162,12 @@ final class GraphParityTests: XCTestCase {
         for slot in net.parameterSlots where slot.role.hasPrefix("running") {
             assertClose(Array(after[slot.range]), try tensor(String(slot.tensorName.dropFirst(8))).doubles(), 1e-12, slot.tensorName)
         }
+    }
+
+    func testBadPermutesAreRefused() throws {
+        try assertLayerRefused(#"{"name": "p", "kind": "permute", "dims": [1, 0, 2, 3]}"#, input: [2, 3, 4], "a permutation of 0…3 starting with the batch axis 0")
+        try assertLayerRefused(#"{"name": "p", "kind": "permute", "dims": [0, 1, 1]}"#, input: [2, 3], "needs 'dims'")
+        try assertLayerRefused(#"{"name": "p", "kind": "permute"}"#, input: [2, 3], "needs 'dims'")
     }
 
     /// torch's limits on pooling padding (torchvision's ResNet stem pads its max-pooling by one;

@@ -34,7 +34,7 @@ final class ONNXImportTests: XCTestCase {
     func testGraphStructureSurvives() throws {
         let graph = try NetworkFile.load(model("graph"))
         let kinds = graph.layers.map(\.operation.kind)
-        for kind in ["add", "concat", "mul", "layernorm", "gelu", "sigmoid", "avgpool2d"] {
+        for kind in ["add", "concat", "mul", "layernorm", "gelu", "sigmoid", "avgpool2d", "permute"] {
             XCTAssertTrue(kinds.contains(kind), "\(kind) in \(kinds)")
         }
         XCTAssertFalse(graph.isChain)

@@ -31,6 +31,7 @@ public struct LRP<T: BLASScalar>: Sendable {
         /// An add: relevance in proportion to each summand (Zennit's `Norm`).
         case sum
         case concat(Merge)
+        case permute(Permute)
         case pass
     }
 
@@ -67,6 +68,9 @@ public struct LRP<T: BLASScalar>: Sendable {
             case .pool(let p):
                 step = .averagePool(p)
                 text = "z-rule (bias-free linear)"
+            case .permute(let p):
+                step = .permute(p)
+                text = "pass (reordered)"
             case .flatten, .reshape, .activation:
                 step = .pass
                 text = "pass"
@@ -159,7 +163,7 @@ public struct LRP<T: BLASScalar>: Sendable {
                 let winners = pool.winners(a)
                 trace.activations.append(pool.gather(a, winners: winners))
                 trace.kept.append(.winners(winners))
-            case .bilinear, .averagePool, .pass:
+            case .bilinear, .averagePool, .permute, .pass:
                 trace.activations.append(layer.forward(a))
                 trace.kept.append(.nothing)
             case .sum, .concat:
@@ -201,6 +205,7 @@ public struct LRP<T: BLASScalar>: Sendable {
                 let q = r.stabilisedQuotient(trace.activations[i + 1], stabilizer: T(configuration.stabilizer))
                 parts = reads.map { trace.activations[$0].hadamard(q) }
             case (.concat(let merge), _): parts = merge.backward(inputs: reads.map { trace.activations[$0] }, gradOutput: r)
+            case (.permute(let p), _): parts = [p.backward(r)]
             case (.pass, _): parts = [r]
             case (.affine, _), (.maxPool, _): preconditionFailure("LRP: the forward pass kept nothing for layer \(i)")
             }

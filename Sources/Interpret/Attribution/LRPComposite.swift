@@ -83,7 +83,7 @@ public enum LRPComposite: Equatable, Sendable, CustomStringConvertible {
     private func deepTaylorRule<T>(after i: Int, in layers: [Layer<T>]) -> LRPRule {
         let next = layers[(i + 1)...].first { layer in
             switch layer.operation {
-            case .pool, .flatten, .reshape, .softmax, .activation(.identity), .activation(.dropout): return false
+            case .pool, .flatten, .reshape, .permute, .softmax, .activation(.identity), .activation(.dropout): return false
             default: return true
             }
         }

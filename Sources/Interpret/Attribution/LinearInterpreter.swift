@@ -15,15 +15,16 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
     public let network: Network<T>
 
     /// Refuses networks that are not piecewise linear: anything but linear, conv2d, batchnorm,
-    /// (leaky) ReLU, identity, dropout, pooling, flatten, reshape, add and concat before the scores.
+    /// (leaky) ReLU, identity, dropout, pooling, flatten, reshape, permute, add and concat before
+    /// the scores.
     public init(network: Network<T>) throws {
         for layer in network.layers[0..<network.scoreIndex] {
             switch layer.operation {
-            case .linear, .conv2d, .batchNorm, .pool, .flatten, .reshape, .merge(.add), .merge(.concat): continue
+            case .linear, .conv2d, .batchNorm, .pool, .flatten, .reshape, .permute, .merge(.add), .merge(.concat): continue
             case .activation(let a) where a.isPiecewiseLinear: continue
             default:
                 throw InterpretError(
-                    "the linear interpreter needs a piecewise-linear network (linear, conv2d, batchnorm, relu, leaky_relu, identity, dropout, max/avg-pool, flatten, reshape, add, concat), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)"
+                    "the linear interpreter needs a piecewise-linear network (linear, conv2d, batchnorm, relu, leaky_relu, identity, dropout, max/avg-pool, flatten, reshape, permute, add, concat), but layer '\(layer.name)' of '\(network.name)' is \(layer.operation.kind)"
                 )
             }
         }
@@ -93,6 +94,8 @@ public struct LinearInterpreter<T: BLASScalar>: Sendable {
                 let slope = T(activation.slopeBelowZero!)
                 let mask = a.map { $0 > 0 ? 1 : slope }
                 g = g.hadamard(Matrix(rows: g.rows, cols: g.cols, storage: repeatEach(mask.storage, times: c, block: g.cols)))
+            case .permute(let p):
+                g = p.backward(g)
             case .merge(let merge):
                 // add and concat only (checked at init): neither reads its inputs' values.
                 parts = merge.backward(inputs: reads.map { trace[$0] }, gradOutput: g)

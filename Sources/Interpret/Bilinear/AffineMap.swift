@@ -14,7 +14,7 @@ struct AffineMap {
     /// Whether a layer computes an affine function of its input.
     static func isAffine<T>(_ operation: LayerOperation<T>) -> Bool {
         switch operation {
-        case .linear, .conv2d, .batchNorm, .flatten, .reshape: return true
+        case .linear, .conv2d, .batchNorm, .flatten, .reshape, .permute: return true
         case .pool(let pool): return pool.mode == .average
         case .activation(let activation): return activation == .identity || activation == .dropout
         case .bilinear, .layerNorm, .merge, .softmax: return false

@@ -15,8 +15,9 @@ struct ImportCommand: ParsableCommand {
             reading the protobuf each time. Operators: Gemm, MatMul (+ Add of a bias), Conv,
             Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Elu, Add, Mul, Sum, Concat (channels),
             BatchNormalization, LayerNormalization, MaxPool, AveragePool, GlobalAveragePool,
-            ReduceMean over height and width, Flatten, Reshape to a constant shape, Softmax,
-            Identity, Dropout, Constant; any other is refused naming the node.
+            ReduceMean over height and width, Flatten, Reshape to a constant shape, Transpose
+            keeping the batch axis first, Softmax, Identity, Dropout, Constant; any other is
+            refused naming the node.
 
             Examples:
               loupe import resnet.onnx --out resnet.safetensors

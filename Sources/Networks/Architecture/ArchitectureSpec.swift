@@ -114,9 +114,11 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     /// The activations the layer reads, by name ("input" or a layer's): several for add, mul
     /// and concat. Default: the layer listed before it (or the input, for the first).
     public var inputs: [String]?
+    /// A permute's order of axes, as torch's `permute` takes it (the batch axis 0 first).
+    public var dims: [Int]?
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, groups, out, alpha, shape, inputs
+        case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, groups, out, alpha, shape, inputs, dims
         case negativeSlope = "negative_slope", outputSize = "output_size", normalizedShape = "normalized_shape"
         case leftBias = "left_bias", rightBias = "right_bias"
         case runningMean = "running_mean", runningVar = "running_var"

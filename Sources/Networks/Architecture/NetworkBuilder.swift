@@ -321,6 +321,15 @@ struct NetworkBuilder {
             return Layer(name: s.name, operation: .flatten, inputShape: inputShape, outputShape: [inputShape.reduce(1, *)])
         case "reshape":
             return Layer(name: s.name, operation: .reshape, inputShape: inputShape, outputShape: try reshaped(s, inputShape, what))
+        case "permute":
+            // torch's dims, the batch axis 0 first and staying first.
+            guard let dims = s.dims, dims.first == 0, dims.sorted() == Array(0...inputShape.count) else {
+                throw NetworkError(
+                    "\(source): \(what) needs 'dims', a permutation of 0…\(inputShape.count) starting with the batch axis 0 (its input is \(shapeText(inputShape)) per sample)"
+                )
+            }
+            let permute = Permute(axes: dims.dropFirst().map { $0 - 1 }, inputShape: inputShape)
+            return Layer(name: s.name, operation: .permute(permute), inputShape: inputShape, outputShape: permute.outputShape(inputShape))
         case "softmax":
             return Layer(name: s.name, operation: .softmax, inputShape: inputShape, outputShape: inputShape)
         default:
@@ -328,7 +337,7 @@ struct NetworkBuilder {
                 let known =
                     [
                         "linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm", "batchnorm1d",
-                        "batchnorm2d", "layernorm", "add", "mul", "concat", "flatten", "reshape"
+                        "batchnorm2d", "layernorm", "add", "mul", "concat", "flatten", "reshape", "permute"
                     ]
                     + Activation.kinds + ["softmax"]
                 throw NetworkError("\(source): layer '\(s.name)' has unknown kind '\(s.kind)'; known: \(known.joined(separator: ", "))")

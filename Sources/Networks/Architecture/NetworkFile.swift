@@ -112,6 +112,8 @@ public enum NetworkFile {
                 s.negativeSlope = slope
             case .reshape:
                 s.shape = layer.outputShape
+            case .permute(let p):
+                s.dims = [0] + p.axes.map { $0 + 1 }
             case .merge, .flatten, .activation, .softmax:
                 break
             }

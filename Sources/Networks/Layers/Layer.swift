@@ -16,6 +16,8 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
     case flatten
     /// The same values in C order under another shape (torch's `reshape`, `nn.Unflatten`).
     case reshape
+    /// A sample's axes in another order (torch's `permute`).
+    case permute(Permute)
     case activation(Activation)
     case softmax
 
@@ -31,6 +33,7 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
         case .merge(let m): return m.kind
         case .flatten: return "flatten"
         case .reshape: return "reshape"
+        case .permute: return "permute"
         case .activation(let a): return a.kind
         case .softmax: return "softmax"
         }
@@ -69,7 +72,7 @@ public struct Layer<T: BLASScalar>: Sendable {
             roles = ["left", "right"] + (b.leftBias == nil ? [] : ["left_bias"]) + (b.rightBias == nil ? [] : ["right_bias"])
         case .layerNorm(let n): roles = n.parameters.map(\.role)
         case .batchNorm(let n): roles = n.parameters.map(\.role)
-        case .pool, .merge, .flatten, .reshape, .activation, .softmax: roles = []
+        case .pool, .merge, .flatten, .reshape, .permute, .activation, .softmax: roles = []
         }
         precondition(
             tensorNames == nil || tensorNames!.count == roles.count,
@@ -91,6 +94,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .batchNorm(let n): return n.forward(x)
         case .merge(let m): return m.forward([x])
         case .flatten, .reshape: return x
+        case .permute(let p): return p.forward(x)
         case .activation(let a): return a.apply(x)
         case .softmax: return Networks.softmax(x)
         }
@@ -114,6 +118,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .batchNorm(let n): return n.backward(input: x, gradOutput: g)
         case .merge(let m): return (m.backward(inputs: [x], gradOutput: g)[0], [])
         case .flatten, .reshape: return (g, [])
+        case .permute(let p): return (p.backward(g), [])
         case .activation(let a): return (a.backward(input: x, gradOutput: g), [])
         case .softmax: return (softmaxBackward(output: y, gradOutput: g), [])
         }
@@ -134,7 +139,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .conv2d(let c): return c.parameters
         case .layerNorm(let n): return n.parameters
         case .batchNorm(let n): return n.parameters
-        case .pool, .merge, .flatten, .reshape, .activation, .softmax: return []
+        case .pool, .merge, .flatten, .reshape, .permute, .activation, .softmax: return []
         }
     }
 
@@ -146,7 +151,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .conv2d(var c): c.setParameters(values); operation = .conv2d(c)
         case .layerNorm(var n): n.setParameters(values); operation = .layerNorm(n)
         case .batchNorm(var n): n.setParameters(values); operation = .batchNorm(n)
-        case .pool, .merge, .flatten, .reshape, .activation, .softmax: break
+        case .pool, .merge, .flatten, .reshape, .permute, .activation, .softmax: break
         }
     }
 
@@ -184,6 +189,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .merge(let m): op = .merge(m)
         case .flatten: op = .flatten
         case .reshape: op = .reshape
+        case .permute(let p): op = .permute(p)
         case .activation(let a): op = .activation(a)
         case .softmax: op = .softmax
         }

@@ -11,7 +11,7 @@ import TensorIO
 /// Gemm, MatMul (+ Add of a bias), Conv, Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Elu, Add, Mul,
 /// Sum, Concat (channels), BatchNormalization, LayerNormalization, MaxPool, AveragePool,
 /// GlobalAveragePool, ReduceMean over height and width, Flatten, Reshape (to a constant shape),
-/// Softmax, Identity, Dropout, Constant. Anything else is refused in one line naming the operator, the node and its inputs.
+/// Transpose (the batch axis first), Softmax, Identity, Dropout, Constant. Anything else is refused in one line naming the operator, the node and its inputs.
 ///
 /// `onnx.pb.swift` beside this file is generated, once, from the `onnx.proto` of the onnx
 /// Python package 1.23.2 (IR version 14), with swift-protobuf 1.39.0's plugin (never built in
@@ -25,7 +25,7 @@ enum ONNXImport {
     static let operators = [
         "Add", "AveragePool", "BatchNormalization", "Concat", "Constant", "Conv", "Dropout", "Elu", "Flatten", "Gelu", "Gemm",
         "GlobalAveragePool", "Identity", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mul", "ReduceMean", "Relu", "Reshape",
-        "Sigmoid", "Softmax", "Sum", "Tanh"
+        "Sigmoid", "Softmax", "Sum", "Tanh", "Transpose"
     ]
 
     static func read(_ url: URL) throws -> (ArchitectureSpec, [String: Tensor]) {
@@ -215,6 +215,10 @@ private struct Importer {
                 producer[output] = layer.name
                 return
             }
+        case "Transpose":
+            guard let perm = ints("perm"), perm.first == 0 else { throw refuse("only a permutation that keeps the batch axis first is supported") }
+            layer.kind = "permute"
+            layer.dims = perm
         case "Flatten":
             guard int("axis", 1) == 1 else { throw refuse("flattens from axis \(int("axis", 1)); Loupe keeps the batch axis alone") }
             layer.kind = "flatten"

@@ -22,6 +22,10 @@ bntrain: [2, 4, 4] -> conv (2 -> 3, k3, p1, no bias) -> BatchNorm2d(3) -> ReLU -
   grouped: [4, 5, 5] -> Conv2d(4, 6, 3, padding=1, groups=2) -> ReLU -> Conv2d(6, 6, 3, padding=1,
           groups=6) (depthwise) -> ReLU -> flatten -> Linear(150, 3)
 
+  permuted: [3, 4, 5] -> Conv2d(3, 4, 3, padding=1) -> permute(0, 2, 3, 1) -> LayerNorm(4) (over
+          channels, channels-last, as ConvNeXt) -> permute(0, 3, 1, 2) -> ReLU -> flatten ->
+          Linear(80, 3)
+
 Every batchnorm has random running statistics, weight and bias, so that folding and the kept
 nodes are really tested. Tensors are "<model>.<state_dict key>"; each model's loupe.arch/1 JSON
 is in the metadata under "<model>.arch"; "<model>.x" inputs [6, size]; "<model>.node.<layer>"
@@ -171,10 +175,40 @@ grouped_layers = [
     {"name": "fc", "kind": "linear", "weight": "grouped.fc.weight", "bias": "grouped.fc.bias"},
 ]
 
+class Permuted(nn.Module):
+    """ConvNeXt's pattern: a layernorm over channels, applied channels-last between two permutes."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.norm = nn.LayerNorm(4)
+        self.fc = nn.Linear(80, 3)
+
+    def forward(self, x):
+        n = {}
+        n["conv"] = self.conv(x)
+        n["nhwc"] = n["conv"].permute(0, 2, 3, 1)
+        n["norm"] = self.norm(n["nhwc"])
+        n["nchw"] = n["norm"].permute(0, 3, 1, 2)
+        n["relu"] = torch.relu(n["nchw"])
+        n["flatten"] = n["relu"].flatten(1)
+        n["fc"] = self.fc(n["flatten"])
+        return n["fc"], n
+
+
+permuted_layers = [
+    {"name": "conv", "kind": "conv2d", "weight": "permuted.conv.weight", "bias": "permuted.conv.bias", "padding": 1},
+    {"name": "nhwc", "kind": "permute", "dims": [0, 2, 3, 1]},
+    {"name": "norm", "kind": "layernorm", "weight": "permuted.norm.weight", "bias": "permuted.norm.bias", "normalized_shape": [4]},
+    {"name": "nchw", "kind": "permute", "dims": [0, 3, 1, 2]},
+    {"name": "relu", "kind": "relu"}, {"name": "flatten", "kind": "flatten"},
+    {"name": "fc", "kind": "linear", "weight": "permuted.fc.weight", "bias": "permuted.fc.bias"},
+]
+
 models = {
     "resmlp": ([10], ResMLP(), resmlp_layers),
     "rescnn": ([3, 6, 6], ResCNN(), rescnn_layers),
     "grouped": ([4, 5, 5], Grouped(), grouped_layers),
+    "permuted": ([3, 4, 5], Permuted(), permuted_layers),
 }
 
 tensors, metadata = {}, {}

@@ -10,7 +10,8 @@ default exporter), and what torch computes on them:
                 -> Flatten -> Linear(8, 5)
   graph.onnx    [4, 6, 6] -> stem Conv2d(4, 8, 3, padding=1) -> ReLU; a residual block
                 (conv-bn-relu-conv-bn, + the stem, ReLU); concat with a 1x1 branch (SiLU); a
-                depthwise 3x3 convolution (groups 12); a sigmoid gate (x * sigmoid(conv(x))); global average pooling; LayerNorm(12); GELU;
+                depthwise 3x3 convolution (groups 12) with a layernorm over channels between two
+                permutes (ConvNeXt's); a sigmoid gate (x * sigmoid(conv(x))); global average pooling; LayerNorm(12); GELU;
                 Linear(12, 3)
   unsupported.onnx  [5] -> Linear(5, 5) -> cumsum (an operator Loupe does not map)
   matmul.onnx   written with onnx.helper: MatMul + Add (a bias), Tanh, Identity, MatMul; numpy's
@@ -54,6 +55,7 @@ class Graph(nn.Module):
         self.conv2, self.bn2 = nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8)
         self.branch = nn.Conv2d(8, 4, 1)
         self.depthwise = nn.Conv2d(12, 12, 3, padding=1, groups=12)
+        self.channel_norm = nn.LayerNorm(12)
         self.gate = nn.Conv2d(12, 12, 1)
         self.norm = nn.LayerNorm(12)
         self.head = nn.Linear(12, 3)
@@ -62,7 +64,7 @@ class Graph(nn.Module):
         s = torch.relu(self.stem(x))
         y = torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(s))))) + s)
         y = torch.cat([y, nn.functional.silu(self.branch(y))], dim=1)
-        y = self.depthwise(y)
+        y = self.channel_norm(self.depthwise(y).permute(0, 2, 3, 1)).permute(0, 3, 1, 2).contiguous()
         y = y * torch.sigmoid(self.gate(y))
         y = nn.functional.adaptive_avg_pool2d(y, 1).flatten(1)
         return self.head(nn.functional.gelu(self.norm(y)))
@@ -89,8 +91,11 @@ tensors = {}
 for name, (shape, model) in models.items():
     model = randomize_batchnorms(model).eval()
     x = torch.randn(4, *shape)
+    # A dynamic batch axis, except for the graph: its permutes would make the exporter compute
+    # the later reshape's shape from the input's at run time (Shape, Gather, …), which Loupe
+    # does not evaluate; with a fixed batch the shape is a constant.
     torch.onnx.export(model, (x,), os.path.join(HERE, f"{name}.onnx"), input_names=["x"], output_names=["logits"],
-                      dynamic_axes={"x": {0: "batch"}}, external_data=False)
+                      dynamic_axes=None if name == "graph" else {"x": {0: "batch"}}, external_data=False)
     with torch.no_grad():
         tensors[f"{name}.x"] = x.reshape(4, -1).contiguous()
         tensors[f"{name}.logits"] = model(x).contiguous()

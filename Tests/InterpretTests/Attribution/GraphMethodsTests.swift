@@ -39,6 +39,16 @@ final class GraphMethodsTests: XCTestCase {
         }
     }
 
+    /// On demo:resnet (folded batchnorms, three residual adds, max and average pooling) the
+    /// affine maps reproduce every logit of every test sample.
+    func testInterpreterReproducesDemoResNetLogits() throws {
+        let net = try DemoModels.load("resnet").converted(to: Double.self)
+        let x = try DataSource.load("builtin:digits:test").x.converted(to: Double.self)
+        let maps = try LinearInterpreter(network: net).interpret(x)
+        XCTAssertLessThanOrEqual(maps.residuals.maxAbs(), 1e-5 * max(1, maps.scores.maxAbs()))
+        XCTAssertEqual(maps.scores, net.scores(x))
+    }
+
     func testInterpreterRefusesAGate() throws {
         let (_, net) = try load("resmlp")
         assertThrowsMessage(try LinearInterpreter(network: net), contains: ["piecewise-linear", "layer 'gate'", "is sigmoid"])

@@ -67,7 +67,7 @@ public enum LayerCKA {
     public static func defaultLayers<T>(_ network: Network<T>) -> [String] {
         network.layers.compactMap { layer in
             switch layer.operation {
-            case .flatten, .reshape, .activation(.dropout), .softmax: return nil
+            case .flatten, .reshape, .permute, .activation(.dropout), .softmax: return nil
             default: return layer.name
             }
         }

@@ -158,6 +158,15 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
                         "Re-Basin: \(layer.operation.kind) '\(layer.name)' turns \(shapeText(layer.inputShape)) into \(shapeText(layer.outputShape)), which splits the \(units) units of '\(streams.name(of: c.group))'; they cannot be permuted through it"
                     )
                 }
+            case .permute(let p):
+                // The units stay the outermost axis (their values move within each unit), or they
+                // are mixed with the others.
+                guard let c = incoming else { break }
+                guard p.axes.first == 0, c.block == 1 else {
+                    throw InterpretError(
+                        "Re-Basin: permute '\(layer.name)' moves the units of '\(streams.name(of: c.group))' off the first axis; they cannot be permuted through it"
+                    )
+                }
             case .softmax:
                 break
             }
