@@ -57,7 +57,8 @@ final class GraphParityTests: XCTestCase {
         XCTAssertEqual(cnn.layers.filter { $0.operation.kind == "batchnorm" }.map(\.name), ["bn0", "bn4"])
         XCTAssertEqual(cnn.layers.map(\.name).filter { $0.hasPrefix("bn") }, ["bn0", "bn4"])
         // A layer that read the folded batchnorm reads the convolution it was folded into.
-        XCTAssertEqual(cnn.inputIndices(of: try cnn.traceIndex(of: "add2") - 1), [try cnn.traceIndex(of: "relu1"), try cnn.traceIndex(of: "conv3")])
+        XCTAssertEqual(
+            cnn.inputIndices(of: try cnn.traceIndex(of: "add2") - 1), [try cnn.traceIndex(of: "relu1"), try cnn.traceIndex(of: "conv3")])
         let (_, _, mlp) = try load("resmlp")
         XCTAssertEqual(mlp.layers.filter { $0.operation.kind == "batchnorm" }.map(\.name), ["bn"])
     }
@@ -79,7 +80,9 @@ final class GraphParityTests: XCTestCase {
             var rng = SeededRandom(seed: 7)
             for _ in 0..<3 {
                 var shuffled = explicit
-                shuffled.layers = explicit.layers.indices.map { ($0, rng.uniform(0, 1)) }.sorted { $0.1 < $1.1 }.map { explicit.layers[$0.0] }
+                shuffled.layers = explicit.layers.indices.map { ($0, rng.uniform(0, 1)) }.sorted { $0.1 < $1.1 }.map {
+                    explicit.layers[$0.0]
+                }
                 let rebuilt = try NetworkFile.build(shuffled, tensors: file.tensors, source: name)
                 XCTAssertEqual(rebuilt.forward(x), expected, name)
             }
@@ -104,7 +107,8 @@ final class GraphParityTests: XCTestCase {
     func testBadGraphsAreRefusedInOneLine() throws {
         let fc = #"{"name": "fc", "kind": "linear", "out": 4, "weight": "w", "bias": "b"}"#
         func refused(_ layers: [String], input: [Int] = [4], _ message: String, line: UInt = #line) throws {
-            let json = #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": \#(input)}, "layers": [\#(layers.joined(separator: ","))]}"#
+            let json =
+                #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": \#(input)}, "layers": [\#(layers.joined(separator: ","))]}"#
             let spec = try ArchitectureSpec.decode(Data(json.utf8), source: "m.json")
             XCTAssertThrowsError(try NetworkFile.untrained(spec, seed: 1), line: line) {
                 XCTAssertTrue("\($0)".contains(message), "\($0)", line: line)
@@ -115,7 +119,8 @@ final class GraphParityTests: XCTestCase {
             [#"{"name": "a", "kind": "relu", "inputs": ["b"]}"#, #"{"name": "b", "kind": "relu", "inputs": ["a"]}"#],
             "architecture: the layers form a cycle ('a' reads 'b', 'b' reads 'a')")
         try refused([#"{"name": "a", "kind": "relu", "inputs": ["a"]}"#], "cycle ('a' reads 'a')")
-        try refused([fc, #"{"name": "s", "kind": "add", "inputs": ["fc", "fc2"]}"#], "layer 's' reads 'fc2', which is neither 'input' nor a layer")
+        try refused(
+            [fc, #"{"name": "s", "kind": "add", "inputs": ["fc", "fc2"]}"#], "layer 's' reads 'fc2', which is neither 'input' nor a layer")
         try refused([fc, #"{"name": "s", "kind": "add", "inputs": []}"#], "layer 's' has an empty \"inputs\" list")
         try refused([fc, #"{"name": "s", "kind": "add", "inputs": ["fc"]}"#], "layer 's' (add) needs two or more inputs")
         try refused([fc, #"{"name": "g", "kind": "mul", "inputs": ["fc", "fc", "input"]}"#], "layer 'g' (mul) needs two inputs")
@@ -123,9 +128,13 @@ final class GraphParityTests: XCTestCase {
             [#"{"name": "fc", "kind": "linear", "out": 3, "weight": "w"}"#, #"{"name": "s", "kind": "add", "inputs": ["fc", "input"]}"#],
             "layer 's' (add) needs inputs of one shape, got [3], [4]")
         try refused(
-            [#"{"name": "c", "kind": "conv2d", "out": 2, "kernel": 3, "weight": "w"}"#, #"{"name": "j", "kind": "concat", "inputs": ["c", "input"]}"#],
+            [
+                #"{"name": "c", "kind": "conv2d", "out": 2, "kernel": 3, "weight": "w"}"#,
+                #"{"name": "j", "kind": "concat", "inputs": ["c", "input"]}"#
+            ],
             input: [1, 5, 5], "layer 'j' (concat) joins inputs along their first axis, so the rest must agree; got [2, 3, 3], [1, 5, 5]")
-        try refused([fc, #"{"name": "r", "kind": "relu", "inputs": ["fc", "input"]}"#], "layer 'r' (relu) takes one input, but \"inputs\" names 2")
+        try refused(
+            [fc, #"{"name": "r", "kind": "relu", "inputs": ["fc", "input"]}"#], "layer 'r' (relu) takes one input, but \"inputs\" names 2")
     }
 
     /// A batchnorm normalising by its batch, as torch's `model.train()`: forward, backward
@@ -146,7 +155,8 @@ final class GraphParityTests: XCTestCase {
         var net = try NetworkFile.untrained(spec, seed: 1).converted(to: Double.self)
         XCTAssertEqual(net.layers.map { $0.operation.kind }, ["conv2d", "batchnorm", "relu", "flatten", "linear"])
         let before = ["bntrain.1.running_mean": "before.running_mean", "bntrain.1.running_var": "before.running_var"]
-        net.setFlatParameters(try net.parameterSlots.flatMap { try tensor(before[$0.tensorName] ?? String($0.tensorName.dropFirst(8))).doubles() })
+        net.setFlatParameters(
+            try net.parameterSlots.flatMap { try tensor(before[$0.tensorName] ?? String($0.tensorName.dropFirst(8))).doubles() })
         net.useBatchStatistics(true)
         let x: Matrix<Double> = try tensor("x").matrix()
         let trace = net.trace(x)
@@ -165,7 +175,9 @@ final class GraphParityTests: XCTestCase {
     }
 
     func testBadPermutesAreRefused() throws {
-        try assertLayerRefused(#"{"name": "p", "kind": "permute", "dims": [1, 0, 2, 3]}"#, input: [2, 3, 4], "a permutation of 0…3 starting with the batch axis 0")
+        try assertLayerRefused(
+            #"{"name": "p", "kind": "permute", "dims": [1, 0, 2, 3]}"#, input: [2, 3, 4],
+            "a permutation of 0…3 starting with the batch axis 0")
         try assertLayerRefused(#"{"name": "p", "kind": "permute", "dims": [0, 1, 1]}"#, input: [2, 3], "needs 'dims'")
         try assertLayerRefused(#"{"name": "p", "kind": "permute"}"#, input: [2, 3], "needs 'dims'")
     }
@@ -173,10 +185,13 @@ final class GraphParityTests: XCTestCase {
     /// torch's limits on pooling padding (torchvision's ResNet stem pads its max-pooling by one;
     /// Tests/InterpretTests/Attribution/ResNetParityTests.swift holds it to torch).
     func testPoolingPaddingIsCheckedAsTorchChecksIt() throws {
-        try assertLayerRefused(#"{"name": "p", "kind": "maxpool2d", "kernel": 3, "padding": 2}"#, input: [1, 6, 6], "at most half the 3×3 kernel")
-        try assertLayerRefused(#"{"name": "p", "kind": "avgpool2d", "kernel": 2, "padding": 1}"#, input: [1, 6, 6], "padding on average pooling")
+        try assertLayerRefused(
+            #"{"name": "p", "kind": "maxpool2d", "kernel": 3, "padding": 2}"#, input: [1, 6, 6], "at most half the 3×3 kernel")
+        try assertLayerRefused(
+            #"{"name": "p", "kind": "avgpool2d", "kernel": 2, "padding": 1}"#, input: [1, 6, 6], "padding on average pooling")
         // A window hanging over the edge takes the largest input it covers, negative or not.
-        let json = #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": [1, 2, 2]}, "layers": [{"name": "p", "kind": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1}]}"#
+        let json =
+            #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": [1, 2, 2]}, "layers": [{"name": "p", "kind": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1}]}"#
         let net = try NetworkFile.untrained(try ArchitectureSpec.decode(Data(json.utf8), source: "m"), seed: 1)
         XCTAssertEqual(net.forward(Matrix([[-4, -3, -2, -1]])), Matrix([[-1]]))
     }
@@ -190,7 +205,9 @@ final class GraphParityTests: XCTestCase {
             name: "m", input: InputSpec(shape: [2]),
             layers: [
                 LayerSpec(name: "relu", kind: "relu"), scale,
-                { var s = LayerSpec(name: "sum", kind: "add"); s.inputs = ["relu", "double"]; return s }()
+                {
+                    var s = LayerSpec(name: "sum", kind: "add"); s.inputs = ["relu", "double"]; return s
+                }()
             ])
         let net = try NetworkFile.build(spec, tensors: ["w": Tensor([2, 0, 0, 2] as [Float], shape: [2, 2])], source: "m")
         let x = Matrix<Float>([[-1, 3]])

@@ -71,7 +71,9 @@ final class NetworkErrorTests: XCTestCase {
             XCTAssertEqual(net.layers.last?.operation.kind, "batchnorm")
         }
         assertMessage(
-            try build([bn], tensors: tensors.merging(["bn.running_var": Tensor([1, -2, 1] as [Float], shape: [3])]) { $1 }, input: InputSpec(shape: [3])),
+            try build(
+                [bn], tensors: tensors.merging(["bn.running_var": Tensor([1, -2, 1] as [Float], shape: [3])]) { $1 },
+                input: InputSpec(shape: [3])),
             contains: ["layer 'bn' (batchnorm)", "running_var + eps must be positive"])
         assertMessage(try build([bn], tensors: [:], input: InputSpec(shape: [3])), contains: ["tensor 'bn.running_var' is missing"])
     }

@@ -32,12 +32,16 @@ enum PeerBenchmarks {
         if selected.contains("resnet18-forward") || selected.contains("resnet18-lrp") {
             // torchvision's state_dict, opened with the architecture Loupe knows it by.
             let network = try NetworkFile.build(
-                TorchvisionResNet.resnet18(classes: 10, input: [3, 32, 32]), tensors: try SafeTensors.read(file("resnet18.safetensors")).tensors,
+                TorchvisionResNet.resnet18(classes: 10, input: [3, 32, 32]),
+                tensors: try SafeTensors.read(file("resnet18.safetensors")).tensors,
                 source: "resnet18.safetensors")
             let x = try DataSource.load(file("resnet18-x.npy").path).x
             if selected.contains("resnet18-forward") {
                 let t = Stopwatch.best(budget: 2) { _ = network.forward(x) }
-                report(BenchmarkRecord(group: name, name: "forward resnet18", size: "batch \(x.rows)", seconds: t, rate: Double(x.rows) / t, unit: "samples/s"))
+                report(
+                    BenchmarkRecord(
+                        group: name, name: "forward resnet18", size: "batch \(x.rows)", seconds: t, rate: Double(x.rows) / t,
+                        unit: "samples/s"))
             }
             if selected.contains("resnet18-lrp") {
                 let lrp = try LRP(network: network, configuration: LRPConfiguration(composite: .epsilonPlus))

@@ -56,7 +56,9 @@ struct NetworkBuilder {
             let reads = resolvedInputs(index).map { traceIndex[$0]! }
             // A network whose input is drawn as an image may start with a convolution on flat samples.
             var inputShapes = reads.map { shapes[$0] }
-            if let image = spec.input.image, ["conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm2d"].contains(layerSpec.kind) {
+            if let image = spec.input.image,
+                ["conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm2d"].contains(layerSpec.kind)
+            {
                 for k in reads.indices where reads[k] == 0 && inputShapes[k].count == 1 { inputShapes[k] = image }
             }
             if NetworkBuilder.batchNormKinds.contains(layerSpec.kind) {
@@ -168,7 +170,8 @@ struct NetworkBuilder {
     private func requireOneInput(_ s: LayerSpec, _ reads: [Int]) throws {
         guard reads.count == 1 else {
             throw NetworkError(
-                "\(source): layer '\(s.name)' (\(s.kind)) takes one input, but \"inputs\" names \(reads.count); add, mul and concat combine several")
+                "\(source): layer '\(s.name)' (\(s.kind)) takes one input, but \"inputs\" names \(reads.count); add, mul and concat combine several"
+            )
         }
     }
 

@@ -19,7 +19,9 @@ public enum TorchvisionResNet {
         }
         var pool = LayerSpec(name: "maxpool", kind: "maxpool2d")
         (pool.kernel, pool.stride, pool.padding) = (IntPair(3), IntPair(2), IntPair(1))
-        var layers = [conv("conv1", out: 64, kernel: 7, stride: 2, padding: 3), batchnorm("bn1"), LayerSpec(name: "relu", kind: "relu"), pool]
+        var layers = [
+            conv("conv1", out: 64, kernel: 7, stride: 2, padding: 3), batchnorm("bn1"), LayerSpec(name: "relu", kind: "relu"), pool
+        ]
         var previous = "maxpool"
         for (stage, channels) in [64, 128, 256, 512].enumerated() {
             for block in 0..<2 {
@@ -32,7 +34,10 @@ public enum TorchvisionResNet {
                 ]
                 var shortcut = previous
                 if stride != 1 {
-                    layers += [conv("\(p).downsample.0", out: channels, kernel: 1, stride: stride, padding: 0, reading: previous), batchnorm("\(p).downsample.1")]
+                    layers += [
+                        conv("\(p).downsample.0", out: channels, kernel: 1, stride: stride, padding: 0, reading: previous),
+                        batchnorm("\(p).downsample.1")
+                    ]
                     shortcut = "\(p).downsample.1"
                 }
                 var add = LayerSpec(name: "\(p).add", kind: "add")

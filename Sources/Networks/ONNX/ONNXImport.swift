@@ -114,7 +114,9 @@ private struct Importer {
         }
         func weight(_ position: Int) throws -> (name: String, tensor: Tensor) {
             guard position < node.input.count, let t = constants[node.input[position]] else {
-                throw refuse("input \(position) must be a constant (an initializer); it is '\(position < node.input.count ? node.input[position] : "missing")'")
+                throw refuse(
+                    "input \(position) must be a constant (an initializer); it is '\(position < node.input.count ? node.input[position] : "missing")'"
+                )
             }
             return (node.input[position], t)
         }
@@ -141,7 +143,9 @@ private struct Importer {
             }
             layer.kind = "gelu"
         case "Softmax":
-            guard [-1, 1].contains(int("axis", -1)) else { throw refuse("softmax over axis \(int("axis", -1)); Loupe's runs over the features") }
+            guard [-1, 1].contains(int("axis", -1)) else {
+                throw refuse("softmax over axis \(int("axis", -1)); Loupe's runs over the features")
+            }
             layer.kind = "softmax"
         case "Add", "Sum", "Mul":
             if values.count == 1, node.opType == "Add", let bias = constantInputs.compactMap({ $0 }).first,
@@ -151,7 +155,9 @@ private struct Importer {
                 return
             }
             guard values.count == node.input.count, values.count >= 2 else {
-                throw refuse("with a constant operand (inputs \(node.input.joined(separator: ", "))) it is not supported; only a bias added to a MatMul is")
+                throw refuse(
+                    "with a constant operand (inputs \(node.input.joined(separator: ", "))) it is not supported; only a bias added to a MatMul is"
+                )
             }
             layer.kind = node.opType == "Mul" ? "mul" : "add"
         case "Concat":
@@ -216,7 +222,9 @@ private struct Importer {
                 return
             }
         case "Transpose":
-            guard let perm = ints("perm"), perm.first == 0 else { throw refuse("only a permutation that keeps the batch axis first is supported") }
+            guard let perm = ints("perm"), perm.first == 0 else {
+                throw refuse("only a permutation that keeps the batch axis first is supported")
+            }
             layer.kind = "permute"
             layer.dims = perm
         case "Flatten":
@@ -322,7 +330,8 @@ private struct Importer {
         }
         let types: [Int32: DType] = [1: .f32, 11: .f64, 10: .f16, 16: .bf16, 7: .i64, 6: .i32]
         guard let dtype = types[t.dataType] else {
-            throw NetworkError("\(source): \(what) has ONNX data type \(t.dataType); Loupe reads float, double, float16, bfloat16, int64 and int32")
+            throw NetworkError(
+                "\(source): \(what) has ONNX data type \(t.dataType); Loupe reads float, double, float16, bfloat16, int64 and int32")
         }
         do {
             if !t.rawData.isEmpty || count == 0 { return try Tensor(shape: shape, dtype: dtype, bytes: t.rawData) }

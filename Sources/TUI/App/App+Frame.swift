@@ -142,7 +142,8 @@ extension App {
                     let joins = network.inputIndices(of: i).count > 1
                     items.append(
                         ListItem(
-                            (depth == 1 ? "" : "┆ ") + (joins ? "⊕ " : "") + layer.name, depth: depth, detail: shapeText(layer.outputShape)))
+                            (depth == 1 ? "" : "┆ ") + (joins ? "⊕ " : "") + layer.name, depth: depth, detail: shapeText(layer.outputShape))
+                    )
                     let others = network.inputIndices(of: i).filter { $0 != i }.map(network.activationName(at:))
                     if !others.isEmpty { items.append(ListItem("← " + others.joined(separator: ", "), depth: depth + 1, style: Theme.dim)) }
                 }

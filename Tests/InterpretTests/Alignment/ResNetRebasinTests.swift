@@ -49,7 +49,9 @@ final class ResNetRebasinTests: XCTestCase {
             XCTAssertEqual(repaired.loss.first!, naive.loss.first!, accuracy: 1e-4)
             XCTAssertEqual(repaired.loss.last!, permuted.loss.last!, accuracy: 1e-4)
             XCTAssertEqual(r.mergedRepaired, true)
-            XCTAssertEqual(try XCTUnwrap(r.evaluationMerged).accuracy, repaired.accuracy[4], accuracy: 1e-9, "the merged model is the repaired midpoint")
+            XCTAssertEqual(
+                try XCTUnwrap(r.evaluationMerged).accuracy, repaired.accuracy[4], accuracy: 1e-9,
+                "the merged model is the repaired midpoint")
         }
         assertThrowsMessage(try GitRebasin.run(a, b, options: RebasinOptions(repair: true)), contains: ["REPAIR needs data"])
     }

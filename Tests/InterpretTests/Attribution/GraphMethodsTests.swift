@@ -56,7 +56,8 @@ final class GraphMethodsTests: XCTestCase {
 
     func testWhatEachMethodDoesWithABranch() throws {
         let (_, net) = try load("rescnn")
-        assertThrowsMessage(try GitRebasin.run(net, net), contains: ["Re-Basin: concat 'cat' puts the units of several layers side by side"])
+        assertThrowsMessage(
+            try GitRebasin.run(net, net), contains: ["Re-Basin: concat 'cat' puts the units of several layers side by side"])
         // LRP follows the graph (a kept batchnorm passes relevance on, as in Zennit), but has no
         // rule for a gate.
         XCTAssertEqual(try LRP(network: net).layerRules.first { $0.layer == "bn0" }?.rule, "pass")

@@ -89,9 +89,11 @@ final class ResNetParityTests: XCTestCase {
         let blocks = (1...4).flatMap { stage in (0...1).map { "layer\(stage).\($0)" } }
         let captured = try net.forward(x, capturing: blocks + ["logits"])
         for name in blocks {
-            assertClose(try XCTUnwrap(captured[name]).storage.map(Double.init), try XCTUnwrap(file.tensors["block.\(name)"]).doubles(), 1e-4, name)
+            assertClose(
+                try XCTUnwrap(captured[name]).storage.map(Double.init), try XCTUnwrap(file.tensors["block.\(name)"]).doubles(), 1e-4, name)
         }
-        assertClose(try XCTUnwrap(captured["logits"]).storage.map(Double.init), try XCTUnwrap(file.tensors["logits"]).doubles(), 1e-4, "logits")
+        assertClose(
+            try XCTUnwrap(captured["logits"]).storage.map(Double.init), try XCTUnwrap(file.tensors["logits"]).doubles(), 1e-4, "logits")
         // Every batchnorm was folded into the convolution before it, as Zennit merges them.
         XCTAssertFalse(net.layers.contains { $0.operation.kind == "batchnorm" })
         XCTAssertEqual(net.layers.filter { $0.operation.kind == "add" }.count, 8)

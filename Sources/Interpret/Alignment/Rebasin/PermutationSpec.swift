@@ -294,7 +294,8 @@ private struct Streams {
         guard ra != rb else { return }
         guard groups[ra].size == groups[rb].size else {
             throw InterpretError(
-                "Re-Basin: '\(layer)' sums the \(groups[ra].size) units of '\(groups[ra].layer)' with the \(groups[rb].size) of '\(groups[rb].layer)'")
+                "Re-Basin: '\(layer)' sums the \(groups[ra].size) units of '\(groups[ra].layer)' with the \(groups[rb].size) of '\(groups[rb].layer)'"
+            )
         }
         let (keep, merge) = (min(ra, rb), max(ra, rb))
         groups[keep].axes += groups[merge].axes

@@ -39,7 +39,8 @@ public enum Repair {
         while t > i + 1 {
             let layer = network.layers[t - 1]
             switch layer.operation {
-            case .flatten, .reshape, .permute, .softmax, .activation(.identity), .activation(.dropout): t = network.inputIndices(of: t - 1)[0]
+            case .flatten, .reshape, .permute, .softmax, .activation(.identity), .activation(.dropout):
+                t = network.inputIndices(of: t - 1)[0]
             default: return false
             }
         }
