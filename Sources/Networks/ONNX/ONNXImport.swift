@@ -6,8 +6,9 @@ import TensorIO
 /// An ONNX model (what `torch.onnx.export` writes) read as a `loupe.arch/1` architecture and
 /// its tensors, so that every command opens a `.onnx` file and `loupe import` converts one.
 /// The graph's nodes become layers named after the nodes (torch names them by module path:
-/// `/layer1/layer1.0/conv1/Conv`), reading the layers that make their inputs; initializers and
-/// Constant nodes are the tensors; Identity and Dropout are looked through. Operators (opset ≤ 22):
+/// `/layer1/layer1.0/conv1/Conv`), reading the layers that make their inputs; initializers (also
+/// stored apart, in a file beside the model) and Constant nodes are the tensors; Identity and
+/// Dropout are looked through. Operators (opset ≤ 22):
 /// Gemm, MatMul (+ Add of a bias), Conv, Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Elu, Add, Mul,
 /// Sum, Concat (channels), BatchNormalization, LayerNormalization, MaxPool, AveragePool,
 /// GlobalAveragePool, ReduceMean over height and width, Flatten, Reshape (to a constant shape),
@@ -42,7 +43,9 @@ enum ONNXImport {
         } catch {
             throw NetworkError("\(url.path): not a readable ONNX model (the protobuf is truncated or corrupt)")
         }
-        var importer = Importer(graph: model.graph, source: url.path, name: url.deletingPathExtension().lastPathComponent)
+        var importer = Importer(
+            graph: model.graph, source: url.path, name: url.deletingPathExtension().lastPathComponent,
+            folder: url.deletingLastPathComponent())
         return try importer.run()
     }
 }
@@ -52,6 +55,8 @@ private struct Importer {
     let graph: Onnx_GraphProto
     let source: String
     let name: String
+    /// Where tensors stored in external files (beside the model) are looked for.
+    let folder: URL
     var constants: [String: Tensor] = [:]
     /// The Loupe activation (input or layer name) each ONNX value is.
     var producer: [String: String] = [:]
@@ -61,10 +66,11 @@ private struct Importer {
     /// How many nodes read each value (a MatMul's output read only by an Add takes its bias).
     var readers: [String: Int] = [:]
 
-    init(graph: Onnx_GraphProto, source: String, name: String) {
+    init(graph: Onnx_GraphProto, source: String, name: String, folder: URL) {
         self.graph = graph
         self.source = source
         self.name = name
+        self.folder = folder
     }
 
     mutating func run() throws -> (ArchitectureSpec, [String: Tensor]) {
@@ -127,7 +133,13 @@ private struct Importer {
             constants[output] = try tensor(t.t, what: "\(what) value")
             return
         case "Identity", "Dropout":
-            producer[output] = try activation()
+            // Of a weight (torch's TorchScript exporter aliases batchnorm tensors so), or of an
+            // activation: either way only a new name.
+            if values.isEmpty, let t = constantInputs.first ?? nil {
+                constants[output] = t
+            } else {
+                producer[output] = try activation()
+            }
             return
         case "Relu", "Sigmoid", "Tanh":
             layer.kind = node.opType.lowercased()
@@ -321,9 +333,6 @@ private struct Importer {
 
     /// A TensorProto as a tensor: float, double, half, bfloat16, int64 or int32, raw or typed.
     private func tensor(_ t: Onnx_TensorProto, what: String) throws -> Tensor {
-        guard t.externalData.isEmpty, t.dataLocation != .external else {
-            throw NetworkError("\(source): \(what) is stored in an external file; re-export the model with its weights inside")
-        }
         let shape = t.dims.map { Int($0) }
         guard shape.allSatisfy({ $0 >= 0 }), let count = MemoryBudget.product(shape) else {
             throw NetworkError("\(source): \(what) has shape \(shape), expected non-negative sizes")
@@ -334,6 +343,9 @@ private struct Importer {
                 "\(source): \(what) has ONNX data type \(t.dataType); Loupe reads float, double, float16, bfloat16, int64 and int32")
         }
         do {
+            if t.dataLocation == .external || !t.externalData.isEmpty {
+                return try Tensor(shape: shape, dtype: dtype, bytes: try externalBytes(t, count: count * dtype.byteSize, what: what))
+            }
             if !t.rawData.isEmpty || count == 0 { return try Tensor(shape: shape, dtype: dtype, bytes: t.rawData) }
             switch dtype {
             case .f32 where t.floatData.count == count: return Tensor(t.floatData, shape: shape)
@@ -346,5 +358,33 @@ private struct Importer {
             throw NetworkError("\(source): \(what): \(error)")
         }
         throw NetworkError("\(source): \(what): \(count) values of shape \(shape) expected, the file holds another number")
+    }
+
+    /// A tensor's bytes from the file its `external_data` names (`location` beside the model,
+    /// `offset`, `length`), as torch and onnx write models with their weights apart.
+    private func externalBytes(_ t: Onnx_TensorProto, count: Int, what: String) throws -> Data {
+        let fields = Dictionary(t.externalData.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard let location = fields["location"], !location.isEmpty, !location.hasPrefix("/"),
+            !location.split(separator: "/").contains("..")
+        else {
+            throw NetworkError(
+                "\(source): \(what) is stored apart, but not in a file beside the model (location '\(fields["location"] ?? "")')")
+        }
+        let offset = fields["offset"].map { Int($0) ?? -1 } ?? 0
+        let length = fields["length"].map { Int($0) ?? -1 } ?? count
+        guard offset >= 0, length == count else {
+            throw NetworkError(
+                "\(source): \(what): external offset \(fields["offset"] ?? "0") and length \(fields["length"] ?? "-") do not give its \(count) bytes"
+            )
+        }
+        let url = folder.appendingPathComponent(location)
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+            throw NetworkError("\(source): \(what) is stored in \(url.path), which cannot be read")
+        }
+        guard offset <= data.count, count <= data.count - offset else {
+            throw NetworkError("\(source): \(what): \(url.path) has \(data.count) bytes, fewer than offset \(offset) + \(count)")
+        }
+        return data.subdata(in: offset..<(offset + count))
     }
 }

@@ -24,10 +24,13 @@ explanation. Computed in float64 on the float32 weights, stored as float32. Meta
 the loupe.arch/1 architecture (batchnorms as layers, folded at load), "tensors" a JSON object of
 every tensor's name and shape.
 
-Run (needs torch, torchvision, zennit, safetensors, numpy; never in CI):
-    pip install torch torchvision zennit safetensors numpy
+Also onnx/resnet18.onnx: the same model exported to ONNX with its weights stored apart, kept
+without them (see the end of this script).
+
+Run (needs torch, torchvision, zennit, safetensors, numpy, onnx; never in CI):
+    pip install torch torchvision zennit safetensors numpy onnx
     python3 Tests/Fixtures/networks/make_resnet_fixtures.py
-Made with torch 2.15.0 (CPU), torchvision 0.29.2, zennit 0.5.1, safetensors 0.8.0.
+Made with torch 2.15.0 (CPU), torchvision 0.29.2, zennit 0.5.1, safetensors 0.8.0, onnx 1.23.2.
 """
 import json
 import os
@@ -151,3 +154,36 @@ for name, composite in composites.items():
 save_file(tensors, os.path.join(HERE, "resnet18.safetensors"),
           metadata={"loupe.arch": json.dumps(arch), "tensors": json.dumps(shapes)})
 print("wrote resnet18.safetensors", {k: float(v.abs().max()) for k, v in tensors.items() if k.startswith("relevance")})
+
+# The same model as an ONNX file from torch's TorchScript exporter (batchnorms kept, not folded
+# by the exporter), its weights stored apart in "resnet18.weights" as torch does for large
+# models. Only the graph (onnx/resnet18.onnx) and where each tensor lies in the weights file
+# (onnx/resnet18-external.json: name, byte offset) are kept: the test writes the weights file
+# from the same hash and opens the model.
+import onnx  # noqa: E402
+
+onnx_model = torchvision.models.resnet18(num_classes=10)
+onnx_modules = dict(onnx_model.named_modules())
+with torch.no_grad():
+    for name, t in onnx_model.state_dict().items():
+        if not name.endswith("num_batches_tracked"):
+            t.copy_(value(name, list(t.shape), onnx_modules[name.rsplit(".", 1)[0]]))
+for m in onnx_model.modules():
+    if isinstance(m, torch.nn.BatchNorm2d):
+        m.eps = 0.0
+onnx_model.eval()
+folder = os.path.join(HERE, "onnx")
+whole = os.path.join(folder, "resnet18-whole.onnx")
+torch.onnx.export(onnx_model, (x32.reshape(SAMPLES, 3, 32, 32),), whole, dynamo=False, do_constant_folding=False,
+                  opset_version=17, input_names=["x"], output_names=["logits"], dynamic_axes={"x": {0: "batch"}})
+onnx.save_model(onnx.load(whole), os.path.join(folder, "resnet18.onnx"), save_as_external_data=True,
+                all_tensors_to_one_file=True, location="resnet18.weights", size_threshold=0)
+os.remove(whole)
+os.remove(os.path.join(folder, "resnet18.weights"))
+graph_only = onnx.load(os.path.join(folder, "resnet18.onnx"), load_external_data=False)
+external = [[t.name, int(dict((e.key, e.value) for e in t.external_data).get("offset", 0))] for t in graph_only.graph.initializer]
+unknown = [name for name, _ in external if name not in shapes]
+assert not unknown, f"initializers that are not state_dict tensors: {unknown}"
+with open(os.path.join(folder, "resnet18-external.json"), "w") as f:
+    json.dump({"location": "resnet18.weights", "tensors": external}, f)
+print("wrote onnx/resnet18.onnx", os.path.getsize(os.path.join(folder, "resnet18.onnx")), "bytes")

@@ -3,6 +3,7 @@ import Interpret
 import LinAlg
 import Networks
 import TensorIO
+import TestSupport
 import XCTest
 
 /// torchvision's resnet18 (random weights, 3×32×32 inputs) against torch and Zennit
@@ -97,6 +98,63 @@ final class ResNetParityTests: XCTestCase {
         // Every batchnorm was folded into the convolution before it, as Zennit merges them.
         XCTAssertFalse(net.layers.contains { $0.operation.kind == "batchnorm" })
         XCTAssertEqual(net.layers.filter { $0.operation.kind == "add" }.count, 8)
+    }
+
+    /// The same network exported by torch.onnx.export (TorchScript exporter, batchnorms kept),
+    /// its weights stored apart as torch stores a large model's: written here from the hash
+    /// beside the committed graph, then opened as every command opens a .onnx.
+    func testONNXExportComputesTorchsLogitsAndZennitsRelevance() throws {
+        let file = try SafeTensors.read(Self.file)
+        let shapes = try JSONDecoder().decode([String: [Int]].self, from: Data(try XCTUnwrap(file.metadata["tensors"]).utf8))
+        let folder = Self.file.deletingLastPathComponent().appendingPathComponent("onnx")
+        struct External: Decodable {
+            let location: String
+            let tensors: [[ExternalEntry]]
+        }
+        enum ExternalEntry: Decodable {
+            case name(String), offset(Int)
+            init(from decoder: Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                if let n = try? c.decode(Int.self) { self = .offset(n) } else { self = .name(try c.decode(String.self)) }
+            }
+        }
+        let layout = try JSONDecoder().decode(
+            External.self, from: Data(contentsOf: folder.appendingPathComponent("resnet18-external.json")))
+        let weights = Self.weights(shapes: shapes)
+        var bytes = Data()
+        for entry in layout.tensors {
+            guard case .name(let name) = entry[0], case .offset(let offset) = entry[1] else { return XCTFail("bad layout entry") }
+            let t = try XCTUnwrap(weights[name], name)
+            if bytes.count < offset + t.bytes.count { bytes.append(Data(count: offset + t.bytes.count - bytes.count)) }
+            bytes.replaceSubrange(offset..<(offset + t.bytes.count), with: t.bytes)
+        }
+        let dir = try temporaryDirectory(self)
+        try bytes.write(to: dir.appendingPathComponent(layout.location))
+        try FileManager.default.copyItem(
+            at: folder.appendingPathComponent("resnet18.onnx"), to: dir.appendingPathComponent("resnet18.onnx"))
+        var net = try NetworkFile.load(dir.appendingPathComponent("resnet18.onnx"))
+        XCTAssertEqual(net.layers.filter { $0.operation.kind == "add" }.count, 8)
+        XCTAssertFalse(net.layers.contains { $0.operation.kind == "batchnorm" }, "folded into the convolutions")
+        let x: Matrix<Float> = try XCTUnwrap(file.tensors["x"]).matrix()
+        assertClose(net.forward(x).storage.map(Double.init), try XCTUnwrap(file.tensors["logits"]).doubles(), 1e-4, "logits from ONNX")
+        // Each block's output is its second ReLU, named by torch's module path.
+        let blocks = (1...4).flatMap { stage in (0...1).map { "layer\(stage).\($0)" } }
+        let captured = try net.forward(x, capturing: blocks.map { "\($0.split(separator: ".")[0])/\($0)/relu_1/Relu" })
+        for block in blocks {
+            let output = try XCTUnwrap(captured["\(block.split(separator: ".")[0])/\(block)/relu_1/Relu"], block)
+            assertClose(
+                output.storage.map(Double.init), try XCTUnwrap(file.tensors["block.\(block)"]).doubles(), 1e-4, "\(block) from ONNX")
+        }
+        net.input.range = [-1, 1]
+        let lrp = try LRP(network: net.converted(to: Double.self), configuration: LRPConfiguration(composite: .epsilonPlus))
+        assertClose(
+            try lrp.explain(x.converted(to: Double.self), target: .predicted).relevance.storage,
+            try XCTUnwrap(file.tensors["relevance.epsilon-plus"]).doubles(), 1e-4, "epsilon-plus from ONNX")
+        // Without its weights file the model is refused, naming where it looked.
+        try FileManager.default.removeItem(at: dir.appendingPathComponent(layout.location))
+        XCTAssertThrowsError(try NetworkFile.load(dir.appendingPathComponent("resnet18.onnx"))) {
+            XCTAssertTrue("\($0)".contains("resnet18.weights, which cannot be read"), "\($0)")
+        }
     }
 
     /// Relevance equal to Zennit's for EpsilonPlus, EpsilonGammaBox and EpsilonAlpha2Beta1 with
