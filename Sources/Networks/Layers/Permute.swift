@@ -34,30 +34,27 @@ public struct Permute: Equatable, Sendable {
 
     public func outputShape(_ inputShape: [Int]) -> [Int] { axes.map { inputShape[$0] } }
 
-    public func forward<T: BLASScalar>(_ x: Matrix<T>) -> Matrix<T> {
-        var y = Matrix<T>(rows: x.rows, cols: x.cols)
-        x.withUnsafeBufferPointer { src in
-            y.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<x.rows {
-                    let (from, to) = (src.baseAddress! + n * x.cols, dst.baseAddress! + n * x.cols)
-                    for i in source.indices { to[i] = from[Int(source[i])] }
-                }
-            }
-        }
-        return y
-    }
+    public func forward<T: BLASScalar>(_ x: Matrix<T>) -> Matrix<T> { moved(x, gathering: true) }
 
     /// Output-shaped values (a gradient, relevance) back in the input's order.
-    public func backward<T: BLASScalar>(_ g: Matrix<T>) -> Matrix<T> {
-        var x = Matrix<T>(rows: g.rows, cols: g.cols)
-        g.withUnsafeBufferPointer { src in
-            x.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<g.rows {
-                    let (from, to) = (src.baseAddress! + n * g.cols, dst.baseAddress! + n * g.cols)
-                    for i in source.indices { to[Int(source[i])] = from[i] }
+    public func backward<T: BLASScalar>(_ g: Matrix<T>) -> Matrix<T> { moved(g, gathering: false) }
+
+    /// Each row reordered through `source`: gathered (out[i] = in[source[i]]) or scattered back
+    /// (out[source[i]] = in[i]).
+    private func moved<T: BLASScalar>(_ m: Matrix<T>, gathering: Bool) -> Matrix<T> {
+        var out = Matrix<T>(rows: m.rows, cols: m.cols)
+        m.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for n in 0..<m.rows {
+                    let (from, to) = (src.baseAddress! + n * m.cols, dst.baseAddress! + n * m.cols)
+                    if gathering {
+                        for i in source.indices { to[i] = from[Int(source[i])] }
+                    } else {
+                        for i in source.indices { to[Int(source[i])] = from[i] }
+                    }
                 }
             }
         }
-        return x
+        return out
     }
 }
