@@ -4,20 +4,17 @@ extension Matrix {
     /// Each channel's mean and (biased) variance over all rows and its `positions` columns, for
     /// rows that hold `channels` blocks of `positions` values (C·H·W activations), in Float64.
     public func channelStatistics(channels: Int, positions: Int) -> (mean: [Double], variance: [Double]) {
-        precondition(cols == channels * positions, "Matrix.channelStatistics: \(cols) columns are not \(channels) × \(positions)")
-        let sums = columnSums(), squares = hadamard(self).columnSums()
         let m = Double(rows * positions)
-        var mean = [Double](repeating: 0, count: channels), variance = mean
-        for c in 0..<channels {
-            var s = 0.0, q = 0.0
-            for p in (c * positions)..<((c + 1) * positions) {
-                s += Double(sums[p])
-                q += Double(squares[p])
-            }
-            mean[c] = s / m
-            variance[c] = Swift.max(0, q / m - mean[c] * mean[c])
-        }
-        return (mean, variance)
+        let mean = channelSums(channels: channels, positions: positions).map { $0 / m }
+        let squares = hadamard(self).channelSums(channels: channels, positions: positions)
+        return (mean, zip(squares, mean).map { Swift.max(0, $0 / m - $1 * $1) })
+    }
+
+    /// Each channel's sum over all rows and its `positions` columns, in Float64.
+    public func channelSums(channels: Int, positions: Int) -> [Double] {
+        precondition(cols == channels * positions, "Matrix.channelSums: \(cols) columns are not \(channels) × \(positions)")
+        let sums = columnSums()
+        return (0..<channels).map { c in sums[(c * positions)..<((c + 1) * positions)].reduce(0.0) { $0 + Double($1) } }
     }
 
     /// Each column minus its mean.

@@ -87,8 +87,8 @@ public struct LRP<T: BLASScalar>: Sendable {
             case .merge(.add):
                 step = .sum
                 text = "in proportion to each summand"
-            case .merge(let merge) where merge.kind == "concat":
-                step = .concat(merge)
+            case .merge(.concat(let sizes)):
+                step = .concat(.concat(sizes: sizes))
                 text = "split among its parts"
             case .merge:
                 throw InterpretError(

@@ -92,16 +92,13 @@ public struct BatchNorm<T: BLASScalar>: Sendable {
     public func backward(input x: Matrix<T>, gradOutput g: Matrix<T>) -> (input: Matrix<T>, parameters: [[T]]) {
         let (mean, variance) =
             usesBatchStatistics ? batchStatistics(x) : (runningMean.map(Double.init), runningVar.map(Double.init))
-        let gSums = g.columnSums(), gxSums = g.hadamard(x).columnSums()
+        let gSums = g.channelSums(channels: channels, positions: positions)
+        let gxSums = g.hadamard(x).channelSums(channels: channels, positions: positions)
         let m = Double(x.rows * positions)
         var gWeight = [T](repeating: 0, count: channels), gBias = gWeight
         var a = [Double](repeating: 0, count: channels), b = a, c = a
         for ch in 0..<channels {
-            var sumG = 0.0, sumGX = 0.0
-            for p in (ch * positions)..<((ch + 1) * positions) {
-                sumG += Double(gSums[p])
-                sumGX += Double(gxSums[p])
-            }
+            let (sumG, sumGX) = (gSums[ch], gxSums[ch])
             let inverseStd = 1 / (variance[ch] + eps).squareRoot()
             let sumGNormalized = (sumGX - mean[ch] * sumG) * inverseStd
             gWeight[ch] = T(sumGNormalized)

@@ -237,7 +237,7 @@ public final class RebasinView: WorkbenchView {
         return [
             LinePlot.Series("naive", x: naive.lambdas, y: naive[keyPath: value]),
             LinePlot.Series("permuted", x: permuted.lambdas, y: permuted[keyPath: value])
-        ] + (repaired.map { [LinePlot.Series("permuted + REPAIR", x: $0.lambdas, y: $0[keyPath: value])] } ?? []) + [
+        ] + (repaired.map { [LinePlot.Series("REPAIR", x: $0.lambdas, y: $0[keyPath: value])] } ?? []) + [
             LinePlot.Series("barrier", x: strokes.x, y: strokes.y)
         ]
     }
