@@ -50,7 +50,8 @@ public struct Network<T: BLASScalar>: Sendable {
         return "'\(layers[i].name)' reads " + inputIndices(of: i).map { "'\(activationName(at: $0))'" }.joined(separator: ", ")
     }
 
-    public var isChain: Bool { branching == nil }
+    /// Each layer reads the one before it (checked without describing a branch: `forward` asks).
+    public var isChain: Bool { layers.indices.allSatisfy { inputIndices(of: $0) == [$0] } }
 
     /// Throws, naming the first branch, when the network is not a chain of layers: for the
     /// methods that walk the layers one after another.
