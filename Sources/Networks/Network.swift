@@ -211,7 +211,9 @@ extension Network {
             case .linear(let l): return total + 2 * Double(l.inFeatures * l.outFeatures)
             case .bilinear(let b): return total + 4 * Double(b.inFeatures * b.outFeatures)
             case .conv2d(let c): return total + 2 * Double(c.geometry.patchSize * c.outChannels * c.geometry.outPositions)
-            case .pool, .layerNorm, .batchNorm, .merge, .flatten, .reshape, .permute, .activation, .softmax: return total
+            // A lookup multiplies nothing.
+            case .embedding, .pool, .layerNorm, .batchNorm, .merge, .flatten, .reshape, .permute, .activation, .softmax:
+                return total
             }
         }
     }

@@ -6,7 +6,7 @@ import XCTest
 
 /// Networks that are graphs: add, mul, concat, batchnorm kept as a node (on the input, after an
 /// add or a mul) and folded where it follows a convolution, grouped and depthwise convolutions,
-/// and permutes, against torch forward and backward
+/// permutes and an embedding, against torch forward and backward
 /// (Tests/Fixtures/networks/make_graph_fixtures.py made the fixture), and the architecture
 /// checks of a graph.
 final class GraphParityTests: XCTestCase {
@@ -21,9 +21,9 @@ final class GraphParityTests: XCTestCase {
     }
 
     func testEveryNodeGradientAndParameterGradientMatchTorch() throws {
-        for name in ["resmlp", "rescnn", "grouped", "permuted"] {
+        for name in ["resmlp", "rescnn", "grouped", "permuted", "embedded"] {
             let (file, _, loaded) = try load(name)
-            XCTAssertEqual(loaded.isChain, ["grouped", "permuted"].contains(name), name)
+            XCTAssertEqual(loaded.isChain, ["grouped", "permuted", "embedded"].contains(name), name)
             func matrix(_ key: String) throws -> Matrix<Double> { try XCTUnwrap(file.tensors["\(name).\(key)"], "no \(key)").matrix() }
             let net = loaded.converted(to: Double.self)
             let x = try matrix("x")
@@ -66,7 +66,7 @@ final class GraphParityTests: XCTestCase {
     /// Saved with its architecture (inputs by name) and read back, a graph computes the same;
     /// listed in any order, its layers run in an order where each follows its inputs.
     func testGraphsSurviveSavingAndAnyListedOrder() throws {
-        for name in ["resmlp", "rescnn", "grouped", "permuted"] {
+        for name in ["resmlp", "rescnn", "grouped", "permuted", "embedded"] {
             let (file, spec, net) = try load(name)
             let x: Matrix<Float> = try XCTUnwrap(file.tensors["\(name).x"]).matrix()
             let expected = net.forward(x)

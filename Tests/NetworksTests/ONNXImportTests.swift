@@ -16,10 +16,12 @@ final class ONNXImportTests: XCTestCase {
 
     func testExportedModelsComputeWhatTorchComputes() throws {
         let expected = try SafeTensors.read(Self.folder.appendingPathComponent("expected.safetensors"))
-        for name in ["mlp", "cnn", "graph", "matmul"] {
+        // erf-ts is erf's model through torch's older exporter.
+        for name in ["mlp", "cnn", "graph", "matmul", "erf", "erf-ts", "embedding"] {
             let net = try NetworkFile.load(model(name))
-            let x: Matrix<Float> = try XCTUnwrap(expected.tensors["\(name).x"]).matrix()
-            let logits = try XCTUnwrap(expected.tensors["\(name).logits"]).doubles()
+            let fixture = name == "erf-ts" ? "erf" : name
+            let x: Matrix<Float> = try XCTUnwrap(expected.tensors["\(fixture).x"]).matrix()
+            let logits = try XCTUnwrap(expected.tensors["\(fixture).logits"]).doubles()
             assertClose(net.forward(x).storage.map(Double.init), logits, 1e-4, name)
             // Imported once and saved, it opens as a Loupe model and computes the same.
             let saved = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-onnx-\(UUID().uuidString).safetensors")
@@ -45,6 +47,27 @@ final class ONNXImportTests: XCTestCase {
         let matmul = try NetworkFile.load(model("matmul"))
         XCTAssertEqual(matmul.layers.map(\.name), ["fc1", "tanh", "fc2"])
         XCTAssertEqual(matmul.layers[0].tensorNames, ["fc1.weight", "fc1.bias"])
+    }
+
+    /// GELU spelled out in arithmetic (opset < 20, both of torch's exporters' orders) and SiLU
+    /// as x · Sigmoid(x) arrive as one layer each; a Gather of a table by the ids, as an embedding.
+    func testSpelledOutActivationsAndEmbeddingsBecomeLayers() throws {
+        for name in ["erf", "erf-ts"] {
+            XCTAssertEqual(
+                try NetworkFile.load(model(name)).layers.map(\.operation.kind), ["linear", "gelu", "linear", "silu", "linear"], name)
+        }
+        let embedded = try NetworkFile.load(model("embedding"))
+        XCTAssertEqual(embedded.layers.map(\.operation.kind), ["embedding", "reshape", "linear"])
+        XCTAssertEqual(embedded.layers[0].outputShape, [5, 4])
+        // Arithmetic that only starts like GELU is refused where it stops being it.
+        assertThrowsMessage(
+            try NetworkFile.load(model("not-gelu")),
+            contains: ["not-gelu.onnx: node 'erf' (Erf): Erf of 'd' is arithmetic Loupe maps only where it spells GELU"])
+        assertThrowsMessage(
+            try NetworkFile.load(model("half-gelu")),
+            contains: [
+                "half-gelu.onnx: node 'fc' (MatMul): input 'e' is a step of arithmetic (x/√2, Erf, …) that Loupe reads only as a whole GELU"
+            ])
     }
 
     func testUnsupportedOperatorIsRefusedNamingTheNode() throws {

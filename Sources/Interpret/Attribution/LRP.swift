@@ -32,6 +32,8 @@ public struct LRP<T: BLASScalar>: Sendable {
         case sum
         case concat(Merge)
         case permute(Permute)
+        /// Each token's relevance is the sum over its vector's.
+        case tokens(dimension: Int)
         case pass
     }
 
@@ -71,6 +73,9 @@ public struct LRP<T: BLASScalar>: Sendable {
             case .permute(let p):
                 step = .permute(p)
                 text = "pass (reordered)"
+            case .embedding(let e):
+                step = .tokens(dimension: e.dimension)
+                text = "summed over each token's vector"
             case .flatten, .reshape, .activation:
                 step = .pass
                 text = "pass"
@@ -163,7 +168,7 @@ public struct LRP<T: BLASScalar>: Sendable {
                 let winners = pool.winners(a)
                 trace.activations.append(pool.gather(a, winners: winners))
                 trace.kept.append(.winners(winners))
-            case .bilinear, .averagePool, .permute, .pass:
+            case .bilinear, .averagePool, .permute, .tokens, .pass:
                 trace.activations.append(layer.forward(a))
                 trace.kept.append(.nothing)
             case .sum, .concat:
@@ -206,6 +211,8 @@ public struct LRP<T: BLASScalar>: Sendable {
                 parts = reads.map { trace.activations[$0].hadamard(q) }
             case (.concat(let merge), _): parts = merge.backward(inputs: reads.map { trace.activations[$0] }, gradOutput: r)
             case (.permute(let p), _): parts = [p.backward(r)]
+            case (.tokens(let d), _):
+                parts = [Matrix(rows: a.rows, cols: a.cols, storage: Matrix(rows: r.count / d, cols: d, storage: r.storage).rowSums())]
             case (.pass, _): parts = [r]
             case (.affine, _), (.maxPool, _): preconditionFailure("LRP: the forward pass kept nothing for layer \(i)")
             }

@@ -111,6 +111,12 @@ public struct PixelFlippingResult: Sendable, Codable {
         case .value(let v): baseline = [Float](repeating: Float(v), count: d)
         case .dataMean: baseline = data.x.columnMeans()
         }
+        // Flipped inputs of a model that reads token ids must stay ids.
+        if let k = network.firstInvalidTokenId(in: baseline) {
+            throw InterpretError(
+                "pixel flipping: the baseline \(baseline[k]) is not a token id of model '\(network.name)'; give --baseline a whole number inside its table"
+            )
+        }
         let flipper = Flipper(network: network, baseline: baseline, steps: options.steps)
         let names = methods.map(\.name) + [gradientMethod, randomMethod]
         var perSample = [[[Double]]](repeating: [], count: names.count)  // method → sample → curve

@@ -17,7 +17,7 @@ struct AffineMap {
         case .linear, .conv2d, .batchNorm, .flatten, .reshape, .permute: return true
         case .pool(let pool): return pool.mode == .average
         case .activation(let activation): return activation == .identity || activation == .dropout
-        case .bilinear, .layerNorm, .merge, .softmax: return false
+        case .bilinear, .embedding, .layerNorm, .merge, .softmax: return false
         }
     }
 

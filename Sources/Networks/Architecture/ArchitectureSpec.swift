@@ -96,8 +96,11 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var kernel: IntPair?
     public var stride: IntPair?
     public var padding: IntPair?
-    /// Output features (linear, bilinear) or channels (conv2d), for building untrained layers.
+    /// Output features (linear, bilinear), channels (conv2d) or an embedding's dimension, for
+    /// building untrained layers.
     public var out: Int?
+    /// An embedding's vocabulary (torch's `num_embeddings`), for building an untrained one.
+    public var numEmbeddings: Int?
     /// ELU's α and leaky ReLU's negative slope (torch's `alpha`, `negative_slope`).
     public var alpha: Double?
     public var negativeSlope: Double?
@@ -119,6 +122,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, kind, weight, bias, left, right, eps, kernel, stride, padding, dilation, groups, out, alpha, shape, inputs, dims
+        case numEmbeddings = "num_embeddings"
         case negativeSlope = "negative_slope", outputSize = "output_size", normalizedShape = "normalized_shape"
         case leftBias = "left_bias", rightBias = "right_bias"
         case runningMean = "running_mean", runningVar = "running_var"

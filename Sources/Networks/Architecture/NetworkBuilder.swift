@@ -77,6 +77,11 @@ struct NetworkBuilder {
                 layer = try makeMerge(layerSpec, inputShapes: inputShapes, reads: reads)
             } else {
                 try requireOneInput(layerSpec, reads)
+                if layerSpec.kind == "embedding", reads != [0] {
+                    throw NetworkError(
+                        "\(source): layer '\(layerSpec.name)' (embedding) looks up token ids, so it must read the network's input, not '\(resolvedInputs(index)[0])'"
+                    )
+                }
                 layer = try makeLayer(layerSpec, inputShape: inputShapes[0])
             }
             layer.inputs = reads == [layers.count] ? nil : reads
@@ -227,7 +232,9 @@ struct NetworkBuilder {
     /// sample at the top of the input box (ones when the architecture gives none) finds that at
     /// load, naming the layer, instead of letting non-finite values into every figure.
     private func checkFinite(_ network: Network<Float>) throws {
-        let value = Float(spec.input.range?.last ?? 1)
+        // Token ids: 0 is in every table.
+        let readsIds = network.layers.contains { if case .embedding = $0.operation { return true } else { return false } }
+        let value = readsIds ? 0 : Float(spec.input.range?.last ?? 1)
         let trace = network.trace(Matrix(rows: 1, cols: network.inputSize, repeating: value))
         if let i = trace.indices.dropFirst().first(where: { trace[$0].hasNonFinite }) {
             throw NetworkError(
@@ -254,6 +261,21 @@ struct NetworkBuilder {
                 outputShape: [out], tensorNames: [s.weight!] + (s.bias.map { [$0] } ?? []))
         case "bilinear":
             return try makeBilinear(s, inputShape: inputShape, what)
+        case "embedding":
+            guard inputShape.count == 1 else {
+                throw NetworkError("\(source): \(what) takes a [positions] sample of token ids, got \(shapeText(inputShape))")
+            }
+            if let v = s.numEmbeddings, !(1...Int(Int32.max)).contains(v) {
+                throw NetworkError("\(source): \(what): 'num_embeddings' is \(v); it must be between 1 and \(Int32.max)")
+            }
+            let w = try tensor(s.weight, field: "weight", what, fresh: s.numEmbeddings.flatMap { v in s.out.map { [v, $0] } })
+            guard w.shape.count == 2, w.shape.allSatisfy({ $0 > 0 }) else {
+                throw NetworkError(
+                    "\(source): \(what): tensor '\(s.weight!)' has shape \(shapeText(w.shape)), expected [num_embeddings, embedding_dim]")
+            }
+            return Layer(
+                name: s.name, operation: .embedding(Embedding(weight: w.matrix())), inputShape: inputShape,
+                outputShape: [inputShape[0], w.shape[1]], tensorNames: [s.weight!])
         case "conv2d":
             guard inputShape.count == 3 else {
                 throw NetworkError("\(source): \(what) needs [channels, height, width] input, got \(shapeText(inputShape))")
@@ -339,7 +361,8 @@ struct NetworkBuilder {
             guard let activation = Activation(kind: s.kind, alpha: s.alpha, slope: s.negativeSlope) else {
                 let known =
                     [
-                        "linear", "bilinear", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm", "batchnorm1d",
+                        "linear", "bilinear", "conv2d", "embedding", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "batchnorm",
+                        "batchnorm1d",
                         "batchnorm2d", "layernorm", "add", "mul", "concat", "flatten", "reshape", "permute"
                     ]
                     + Activation.kinds + ["softmax"]
@@ -531,9 +554,10 @@ struct NetworkBuilder {
         guard let name else { throw NetworkError("\(source): \(what) needs '\(field)' (the name of its tensor)") }
         if untrained {
             guard let shape else {
-                throw NetworkError(
-                    "\(source): \(what) needs 'out'\(field == "weight" && what.contains("conv2d") ? " and 'kernel'" : "") to be built untrained"
-                )
+                let sizes =
+                    what.hasSuffix("(conv2d)")
+                    ? "'out' and 'kernel'" : what.hasSuffix("(embedding)") ? "'num_embeddings' and 'out'" : "'out'"
+                throw NetworkError("\(source): \(what) needs \(sizes) to be built untrained")
             }
             guard shape.allSatisfy({ $0 > 0 }) else {
                 throw NetworkError("\(source): \(what): '\(field)' would have shape \(shapeText(shape)); sizes must be positive")

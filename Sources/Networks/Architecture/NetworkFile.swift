@@ -93,6 +93,9 @@ public enum NetworkFile {
                 if b.leftBias != nil { s.leftBias = names[next]; next += 1 }
                 if b.rightBias != nil { s.rightBias = names[next] }
                 s.out = b.outFeatures
+            case .embedding(let e):
+                s.weight = names[0]
+                (s.numEmbeddings, s.out) = (e.vocabulary, e.dimension)
             case .pool(let p):
                 s.kernel = p.geometry.kernel
                 s.stride = p.geometry.stride

@@ -34,6 +34,12 @@ public struct Dataset: Sendable {
                 "data '\(name)' has samples of \(x.cols) values \(shapeText(sampleShape)), but model '\(network.name)' expects input \(shapeText(network.input.shape))"
             )
         }
+        if let k = network.firstInvalidTokenId(in: x.storage.map { T($0) }) {
+            let vocabulary = network.tokenTables.map(\.vocabulary).min()!
+            throw NetworkError(
+                "data '\(name)': sample \(k / x.cols), position \(k % x.cols) holds \(x.storage[k]), but model '\(network.name)' reads token ids, whole numbers from 0 to \(vocabulary - 1)"
+            )
+        }
         if let labels, let bad = labels.first(where: { $0 < 0 || $0 >= network.outputSize }) {
             throw NetworkError("data '\(name)' has label \(bad), but model '\(network.name)' has \(network.outputSize) outputs")
         }

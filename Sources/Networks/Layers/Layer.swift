@@ -7,6 +7,8 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
     case linear(Linear<T>)
     case bilinear(Bilinear<T>)
     case conv2d(Conv2d<T>)
+    /// A lookup table from token ids to vectors (torch's `nn.Embedding`).
+    case embedding(Embedding<T>)
     case pool(Pool2d)
     case layerNorm(LayerNorm<T>)
     /// A batchnorm that could not be folded (after an add, or on the input).
@@ -27,6 +29,7 @@ public enum LayerOperation<T: BLASScalar>: Sendable {
         case .linear: return "linear"
         case .bilinear: return "bilinear"
         case .conv2d: return "conv2d"
+        case .embedding: return "embedding"
         case .pool(let p): return p.mode == .max ? "maxpool2d" : "avgpool2d"
         case .layerNorm: return "layernorm"
         case .batchNorm: return "batchnorm"
@@ -68,6 +71,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         switch operation {
         case .linear(let l): roles = l.bias == nil ? ["weight"] : ["weight", "bias"]
         case .conv2d(let c): roles = c.bias == nil ? ["weight"] : ["weight", "bias"]
+        case .embedding: roles = ["weight"]
         case .bilinear(let b):
             roles = ["left", "right"] + (b.leftBias == nil ? [] : ["left_bias"]) + (b.rightBias == nil ? [] : ["right_bias"])
         case .layerNorm(let n): roles = n.parameters.map(\.role)
@@ -89,6 +93,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .linear(let l): return l.forward(x)
         case .bilinear(let b): return b.forward(x)
         case .conv2d(let c): return c.forward(x)
+        case .embedding(let e): return e.forward(x)
         case .pool(let p): return p.forward(x)
         case .layerNorm(let n): return n.forward(x)
         case .batchNorm(let n): return n.forward(x)
@@ -113,6 +118,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .linear(let l): return l.backward(input: x, gradOutput: g)
         case .bilinear(let b): return b.backward(input: x, gradOutput: g)
         case .conv2d(let c): return c.backward(input: x, gradOutput: g)
+        case .embedding(let e): return e.backward(input: x, gradOutput: g)
         case .pool(let p): return (p.backward(input: x, gradOutput: g), [])
         case .layerNorm(let n): return n.backward(input: x, gradOutput: g)
         case .batchNorm(let n): return n.backward(input: x, gradOutput: g)
@@ -137,6 +143,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .linear(let l): return l.parameters
         case .bilinear(let b): return b.parameters
         case .conv2d(let c): return c.parameters
+        case .embedding(let e): return e.parameters
         case .layerNorm(let n): return n.parameters
         case .batchNorm(let n): return n.parameters
         case .pool, .merge, .flatten, .reshape, .permute, .activation, .softmax: return []
@@ -149,6 +156,7 @@ public struct Layer<T: BLASScalar>: Sendable {
         case .linear(var l): l.setParameters(values); operation = .linear(l)
         case .bilinear(var b): b.setParameters(values); operation = .bilinear(b)
         case .conv2d(var c): c.setParameters(values); operation = .conv2d(c)
+        case .embedding(var e): e.setParameters(values); operation = .embedding(e)
         case .layerNorm(var n): n.setParameters(values); operation = .layerNorm(n)
         case .batchNorm(var n): n.setParameters(values); operation = .batchNorm(n)
         case .pool, .merge, .flatten, .reshape, .permute, .activation, .softmax: break
@@ -183,6 +191,7 @@ public struct Layer<T: BLASScalar>: Sendable {
                     leftBias: b.leftBias?.map { U($0) }, rightBias: b.rightBias?.map { U($0) }))
         case .conv2d(let c):
             op = .conv2d(Conv2d(weight: c.weight.converted(), bias: c.bias?.map { U($0) }, geometry: c.geometry, groups: c.groups))
+        case .embedding(let e): op = .embedding(Embedding(weight: e.weight.converted()))
         case .pool(let p): op = .pool(p)
         case .layerNorm(let n): op = .layerNorm(n.converted())
         case .batchNorm(let n): op = .batchNorm(n.converted())

@@ -9,10 +9,13 @@ import TensorIO
 /// `/layer1/layer1.0/conv1/Conv`), reading the layers that make their inputs; initializers (also
 /// stored apart, in a file beside the model) and Constant nodes are the tensors; Identity and
 /// Dropout are looked through. Operators (opset ≤ 22):
-/// Gemm, MatMul (+ Add of a bias), Conv, Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Elu, Add, Mul,
-/// Sum, Concat (channels), BatchNormalization, LayerNormalization, MaxPool, AveragePool,
-/// GlobalAveragePool, ReduceMean over height and width, Flatten, Reshape (to a constant shape),
-/// Transpose (the batch axis first), Softmax, Identity, Dropout, Constant. Anything else is refused in one line naming the operator, the node and its inputs.
+/// Gemm, MatMul (+ Add of a bias), Conv, Relu, LeakyRelu, Sigmoid, Tanh, Gelu (and the Div, Erf,
+/// Add, Mul it is spelled as below opset 20), Elu, SiLU (x · Sigmoid(x)), Add, Mul, Sum, Concat
+/// (channels), BatchNormalization, LayerNormalization, MaxPool, AveragePool, GlobalAveragePool,
+/// ReduceMean over height and width, Flatten, Reshape (to a constant shape), Transpose (the
+/// batch axis first), Softmax, Gather of a table by the input's token ids (an embedding),
+/// Identity, Dropout, Constant. Anything else is refused in one line naming the operator, the
+/// node and its inputs.
 ///
 /// `onnx.pb.swift` beside this file is generated, once, from the `onnx.proto` of the onnx
 /// Python package 1.23.2 (IR version 14), with swift-protobuf 1.39.0's plugin (never built in
@@ -24,8 +27,9 @@ import TensorIO
 enum ONNXImport {
     /// The operators the import maps, for the refusal message.
     static let operators = [
-        "Add", "AveragePool", "BatchNormalization", "Concat", "Constant", "Conv", "Dropout", "Elu", "Flatten", "Gelu", "Gemm",
-        "GlobalAveragePool", "Identity", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mul", "ReduceMean", "Relu", "Reshape",
+        "Add", "AveragePool", "BatchNormalization", "Concat", "Constant", "Conv", "Div", "Dropout", "Elu", "Erf", "Flatten", "Gather",
+        "Gelu", "Gemm", "GlobalAveragePool", "Identity", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mul", "ReduceMean",
+        "Relu", "Reshape",
         "Sigmoid", "Softmax", "Sum", "Tanh", "Transpose"
     ]
 
@@ -65,6 +69,9 @@ private struct Importer {
     var names = Set(["input", "logits"])
     /// How many nodes read each value (a MatMul's output read only by an Add takes its bias).
     var readers: [String: Int] = [:]
+    /// Values that are steps of an elementwise function spelled out in arithmetic (GELU below
+    /// opset 20), not activations of their own.
+    var partials: [String: ONNXElementwise] = [:]
 
     init(graph: Onnx_GraphProto, source: String, name: String, folder: URL) {
         self.graph = graph
@@ -113,6 +120,9 @@ private struct Importer {
         let values = node.input.filter { !$0.isEmpty && constants[$0] == nil }
         let constantInputs = node.input.map { constants[$0] }
         func activation(_ k: Int = 0) throws -> String {
+            if k < values.count, partials[values[k]] != nil {
+                throw refuse("input '\(values[k])' is a step of arithmetic (x/√2, Erf, …) that Loupe reads only as a whole GELU")
+            }
             guard k < values.count, let p = producer[values[k]] else {
                 throw refuse("input '\(k < values.count ? values[k] : "?")' is made by no earlier node")
             }
@@ -126,6 +136,7 @@ private struct Importer {
             }
             return (node.input[position], t)
         }
+        if try followElementwise(node, index: index, what: what) { return }
         var layer = LayerSpec(name: try layerName(node, index: index), kind: "")
         switch node.opType {
         case "Constant":
@@ -171,6 +182,12 @@ private struct Importer {
                     "with a constant operand (inputs \(node.input.joined(separator: ", "))) it is not supported; only a bias added to a MatMul is"
                 )
             }
+            if node.opType == "Mul", let silu = sigmoidGate(values[0], values[1]) ?? sigmoidGate(values[1], values[0]) {
+                // x · Sigmoid(x), with the sigmoid read by nothing else: SiLU.
+                layers[silu].kind = "silu"
+                producer[output] = layers[silu].name
+                return
+            }
             layer.kind = node.opType == "Mul" ? "mul" : "add"
         case "Concat":
             guard int("axis", 1) == 1 else { throw refuse("concatenates along axis \(int("axis", 1)); Loupe joins channels (axis 1)") }
@@ -193,6 +210,14 @@ private struct Importer {
             guard w.shape.count == 2 else { throw refuse("weight '\(wName)' has shape \(shapeText(w.shape)), expected a matrix") }
             layer.kind = "linear"
             layer.weight = register("\(layer.name).weight", transposed(w))
+        case "Gather":
+            // An embedding: rows of a constant table picked by the ids the network reads.
+            let (wName, w) = try weight(0)
+            guard int("axis", 0) == 0, w.shape.count == 2 else {
+                throw refuse("only a Gather of the rows of a [rows, dimension] table (axis 0), an embedding, is supported")
+            }
+            layer.kind = "embedding"
+            layer.weight = register(wName, w)
         case "Conv":
             let (wName, w) = try weight(1)
             guard w.shape.count == 4 else { throw refuse("weight '\(wName)' has shape \(shapeText(w.shape)), expected [out, in, kh, kw]") }
@@ -276,12 +301,59 @@ private struct Importer {
                 "operator \(node.opType) (inputs \(node.input.joined(separator: ", "))) is not supported; supported: \(ONNXImport.operators.joined(separator: ", "))"
             )
         }
-        let reads = try values.indices.map { try activation($0) }
+        append(layer, reading: try values.indices.map { try activation($0) }, output: output)
+    }
+
+    private mutating func append(_ layer: LayerSpec, reading reads: [String], output: String) {
+        var layer = layer
         // A layer reading the one listed before it needs no inputs (a chain stays a chain).
         if reads != [layers.last?.name ?? "input"] { layer.inputs = reads }
         layers.append(layer)
         names.insert(layer.name)
         producer[output] = layer.name
+    }
+
+    /// Div, Mul, Add and Erf as steps of an elementwise function (`ONNXElementwise`): true when
+    /// the node was one, having recorded the step or, at its last, added the layer. A Mul of
+    /// two activations and an Add of a bias to one are left to the layers.
+    private mutating func followElementwise(_ node: Onnx_NodeProto, index: Int, what: String) throws -> Bool {
+        guard ["Div", "Mul", "Add", "Erf"].contains(node.opType), let output = node.output.first else { return false }
+        let inputs = node.input.filter { !$0.isEmpty }
+        let scalar = inputs.compactMap { constants[$0] }.first { $0.elementCount == 1 }.map { Double($0.floats()[0]) }
+        let terms = inputs.filter { constants[$0] == nil }.map { partials[$0] ?? producer[$0].map(ONNXElementwise.init(of:)) }
+        let stepped = inputs.contains { partials[$0] != nil }
+        guard terms.allSatisfy({ $0 != nil }) else { return false }
+        var result: ONNXElementwise?
+        switch (node.opType, terms.count, scalar) {
+        case ("Erf", 1, _): result = terms[0]!.erf()
+        case ("Div", 1, let c?) where inputs.count == 2 && constants[inputs[1]] != nil && c != 0: result = terms[0]!.times(1 / c)
+        case ("Mul", 1, let c?) where inputs.count == 2: result = terms[0]!.times(c)
+        case ("Mul", 2, _) where stepped: result = terms[0]!.times(terms[1]!)
+        case ("Add", 1, let c?) where stepped && inputs.count == 2: result = terms[0]!.adding(c)
+        default:
+            guard !stepped else { break }
+            return false
+        }
+        guard let result else {
+            throw NetworkError(
+                "\(source): \(what): \(node.opType) of \(inputs.map { "'\($0)'" }.joined(separator: ", ")) is arithmetic Loupe maps only where it spells GELU (x · ½(1 + erf(x/√2)))"
+            )
+        }
+        if result.isGELU {
+            append(LayerSpec(name: try layerName(node, index: index), kind: "gelu"), reading: [result.x], output: output)
+        } else {
+            partials[output] = result
+        }
+        return true
+    }
+
+    /// The index of the sigmoid layer that makes `gate` from `x`'s activation, when nothing
+    /// else reads the gate.
+    private func sigmoidGate(_ x: String, _ gate: String) -> Int? {
+        guard readers[gate] == 1, let g = producer[gate], let k = layers.firstIndex(where: { $0.name == g }), layers[k].kind == "sigmoid",
+            let source = producer[x]
+        else { return nil }
+        return (layers[k].inputs ?? [k == 0 ? "input" : layers[k - 1].name]) == [source] ? k : nil
     }
 
     /// Stride and symmetric padding from `strides` and `pads` ([top, left, bottom, right]).

@@ -3,7 +3,7 @@ import LinAlg
 
 extension Network where T == Float {
     /// Draws fresh parameters as PyTorch initialises Linear and Conv2d layers: weights and
-    /// biases uniform in ±1/√fan_in (kaiming_uniform with a = √5).
+    /// biases uniform in ±1/√fan_in (kaiming_uniform with a = √5); the others as noted.
     public mutating func initializeParameters(seed: UInt64) {
         var rng = SeededRandom(seed: seed)
         for i in layers.indices {
@@ -14,6 +14,10 @@ extension Network where T == Float {
                 // As torch initialises LayerNorm and BatchNorm: the identity map, weight 1 and
                 // bias 0 (and running mean 0, variance 1).
                 layers[i].setParameters(params.map { p in p.values.map { _ in ["weight", "running_var"].contains(p.role) ? 1 : 0 } })
+                continue
+            case .embedding:
+                // As torch initialises Embedding: N(0, 1).
+                layers[i].setParameters(params.map { p in p.values.map { _ in Float(rng.normal()) } })
                 continue
             default: break
             }

@@ -59,6 +59,9 @@ public enum Trainer {
         if let validation { try validation.check(against: network) }
         guard let labels = data.labels else { throw NetworkError("data '\(data.name)' has no labels to train on") }
         guard options.epochs > 0, options.batchSize > 0 else { throw NetworkError("epochs and batch size must be positive") }
+        if options.inputNoise != nil, !network.tokenTables.isEmpty {
+            throw NetworkError("input noise would turn the token ids model '\(network.name)' reads into other numbers; train it without")
+        }
         var rng: SeededRandom? = SeededRandom(seed: options.seed)
         var noise = SeededRandom(seed: options.seed ^ 0x5EED_0F_4015E)
         var optimizer = Optimizer(options.optimizer, parameterCount: network.parameterCount)

@@ -22,6 +22,9 @@ bntrain: [2, 4, 4] -> conv (2 -> 3, k3, p1, no bias) -> BatchNorm2d(3) -> ReLU -
   grouped: [4, 5, 5] -> Conv2d(4, 6, 3, padding=1, groups=2) -> ReLU -> Conv2d(6, 6, 3, padding=1,
           groups=6) (depthwise) -> ReLU -> flatten -> Linear(150, 3)
 
+  embedded: [5] token ids in 0..<12 -> Embedding(12, 4) -> LayerNorm(4) per token -> flatten ->
+          Linear(20, 3) (the input gradient is zero: ids are not differentiable)
+
   permuted: [3, 4, 5] -> Conv2d(3, 4, 3, padding=1) -> permute(0, 2, 3, 1) -> LayerNorm(4) (over
           channels, channels-last, as ConvNeXt) -> permute(0, 3, 1, 2) -> ReLU -> flatten ->
           Linear(80, 3)
@@ -204,11 +207,36 @@ permuted_layers = [
     {"name": "fc", "kind": "linear", "weight": "permuted.fc.weight", "bias": "permuted.fc.bias"},
 ]
 
+class Embedded(nn.Module):
+    """Token ids through an embedding table, a layernorm per token and a linear readout."""
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(12, 4)
+        self.norm = nn.LayerNorm(4)
+        self.fc = nn.Linear(20, 3)
+
+    def forward(self, ids):
+        n = {}
+        n["embed"] = self.embed(ids.long())
+        n["norm"] = self.norm(n["embed"])
+        n["flatten"] = n["norm"].flatten(1)
+        n["fc"] = self.fc(n["flatten"])
+        return n["fc"], n
+
+
+embedded_layers = [
+    {"name": "embed", "kind": "embedding", "weight": "embedded.embed.weight"},
+    {"name": "norm", "kind": "layernorm", "weight": "embedded.norm.weight", "bias": "embedded.norm.bias", "normalized_shape": [4]},
+    {"name": "flatten", "kind": "flatten"},
+    {"name": "fc", "kind": "linear", "weight": "embedded.fc.weight", "bias": "embedded.fc.bias"},
+]
+
 models = {
     "resmlp": ([10], ResMLP(), resmlp_layers),
     "rescnn": ([3, 6, 6], ResCNN(), rescnn_layers),
     "grouped": ([4, 5, 5], Grouped(), grouped_layers),
     "permuted": ([3, 4, 5], Permuted(), permuted_layers),
+    "embedded": ([5], Embedded(), embedded_layers),
 }
 
 tensors, metadata = {}, {}
@@ -228,7 +256,8 @@ def record(name, model, x, logits):
     tensors[f"{name}.x"] = x.detach()
     tensors[f"{name}.logits"] = logits.detach().clone()
     tensors[f"{name}.direction"] = direction
-    tensors[f"{name}.input_grad"] = x.grad.detach()
+    # Token ids are not differentiable: no gradient reaches them.
+    tensors[f"{name}.input_grad"] = torch.zeros_like(x) if x.grad is None else x.grad.detach()
 
 
 for name, (shape, model, layers) in models.items():
@@ -237,7 +266,11 @@ for name, (shape, model, layers) in models.items():
     size = 1
     for s in shape:
         size *= s
-    x = torch.randn(6, size, dtype=torch.float64, requires_grad=True)
+    if name == "embedded":  # token ids, repeated so that the table's gradient adds rows
+        x = torch.randint(0, 12, (6, size)).double()
+        x[0, 1] = x[0, 0]
+    else:
+        x = torch.randn(6, size, dtype=torch.float64, requires_grad=True)
     logits, nodes = model(x.reshape(6, *shape))
     record(name, model, x, logits)
     for k, v in nodes.items():

@@ -13,6 +13,15 @@ default exporter), and what torch computes on them:
                 depthwise 3x3 convolution (groups 12) with a layernorm over channels between two
                 permutes (ConvNeXt's); a sigmoid gate (x * sigmoid(conv(x))); global average pooling; LayerNorm(12); GELU;
                 Linear(12, 3)
+  erf.onnx      [6] -> Linear(6, 8) -> GELU -> Linear(8, 8) -> SiLU -> Linear(8, 3), exported at
+                opset 18, where GELU has no operator of its own: x/√2, Erf, +1, ·0.5, ·x, and SiLU
+                is x · Sigmoid(x)
+  erf-ts.onnx   the same model through torch's older TorchScript exporter (dynamo=False, opset
+                17), which writes the same GELU in another order: ·x before ·0.5
+  embedding.onnx [5] token ids (int64) -> Embedding(12, 4) -> Flatten -> Linear(20, 3): a Gather
+                of the table; "embedding.x" holds the ids as float32
+  not-gelu.onnx, half-gelu.onnx  written with onnx.helper: erf(x/2), and erf(x/√2) read by a
+                MatMul: arithmetic that is not GELU, which the import refuses
   unsupported.onnx  [5] -> Linear(5, 5) -> cumsum (an operator Loupe does not map)
   matmul.onnx   written with onnx.helper: MatMul + Add (a bias), Tanh, Identity, MatMul; numpy's
                 output
@@ -70,6 +79,16 @@ class Graph(nn.Module):
         return self.head(nn.functional.gelu(self.norm(y)))
 
 
+class Embedded(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(12, 4)
+        self.fc = nn.Linear(20, 3)
+
+    def forward(self, ids):
+        return self.fc(self.embed(ids).flatten(1))
+
+
 class CumSum(nn.Module):
     def __init__(self):
         super().__init__()
@@ -99,6 +118,21 @@ for name, (shape, model) in models.items():
     with torch.no_grad():
         tensors[f"{name}.x"] = x.reshape(4, -1).contiguous()
         tensors[f"{name}.logits"] = model(x).contiguous()
+# GELU and SiLU as opset 18 spells them, through both exporters.
+erf = nn.Sequential(nn.Linear(6, 8), nn.GELU(), nn.Linear(8, 8), nn.SiLU(), nn.Linear(8, 3)).eval()
+x = torch.randn(4, 6)
+for name, dynamo, opset in [("erf", True, 18), ("erf-ts", False, 17)]:
+    torch.onnx.export(erf, (x,), os.path.join(HERE, f"{name}.onnx"), input_names=["x"], output_names=["logits"],
+                      dynamic_axes={"x": {0: "batch"}}, opset_version=opset, dynamo=dynamo, external_data=False)
+with torch.no_grad():
+    tensors["erf.x"], tensors["erf.logits"] = x, erf(x).contiguous()
+embedded = Embedded().eval()
+ids = torch.randint(0, 12, (4, 5))
+torch.onnx.export(embedded, (ids,), os.path.join(HERE, "embedding.onnx"), input_names=["ids"], output_names=["logits"],
+                  dynamic_axes={"ids": {0: "batch"}}, external_data=False)
+with torch.no_grad():
+    tensors["embedding.x"], tensors["embedding.logits"] = ids.float(), embedded(ids).contiguous()
+
 # MatMul followed by the Add of a bias (how a Linear layer appears in some exports), written
 # with onnx.helper; its expected output from numpy.
 import numpy as np
@@ -119,6 +153,16 @@ onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]),
 x = rng.standard_normal((4, 6)).astype(np.float32)
 tensors["matmul.x"] = torch.from_numpy(x)
 tensors["matmul.logits"] = torch.from_numpy(np.tanh(x @ w1 + b1) @ w2)
+
+# Arithmetic that is not GELU, which Loupe must refuse: erf(x/2), and erf(x/√2) read by a MatMul.
+for name, divisor, read in [("not-gelu", 2.0, "e"), ("half-gelu", 2.0 ** 0.5, "e")]:
+    graph = helper.make_graph(
+        [helper.make_node("Div", ["x", "c"], ["d"], name="div"), helper.make_node("Erf", ["d"], ["e"], name="erf"),
+         helper.make_node("MatMul", [read, "w2"], ["logits"], name="fc")],
+        name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3])],
+        [numpy_helper.from_array(np.array(divisor, dtype=np.float32), "c"), numpy_helper.from_array(w2, "w2")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), os.path.join(HERE, f"{name}.onnx"))
 
 save_file(tensors, os.path.join(HERE, "expected.safetensors"))
 print("wrote", sorted(os.listdir(HERE)))

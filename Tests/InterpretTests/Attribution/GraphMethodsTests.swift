@@ -82,6 +82,54 @@ final class GraphMethodsTests: XCTestCase {
         assertThrowsMessage(try PermutationSpec(net), contains: ["'conv1' is a grouped convolution (2 groups)"])
     }
 
+    /// Relevance reaches token ids as the sum over each token's vector: with LRP-0 that is the
+    /// gradient × input of the rest of the network at the looked-up vectors, token by token.
+    /// The interpreter and Re-Basin say why they do not apply.
+    func testLRPSumsEachTokensVector() throws {
+        func spec(_ input: String, _ layers: [String]) throws -> ArchitectureSpec {
+            let json =
+                #"{"format": "loupe.arch/1", "name": "m", "input": {"shape": \#(input)}, "layers": [\#(layers.joined(separator: ","))]}"#
+            return try ArchitectureSpec.decode(Data(json.utf8), source: "m.json")
+        }
+        let rest = [
+            #"{"name": "flat", "kind": "flatten"}"#, #"{"name": "fc1", "kind": "linear", "out": 4, "weight": "w1", "bias": "b1"}"#,
+            #"{"name": "relu", "kind": "relu"}"#, #"{"name": "fc2", "kind": "linear", "out": 3, "weight": "w2", "bias": "b2"}"#
+        ]
+        let embed = #"{"name": "embed", "kind": "embedding", "num_embeddings": 5, "out": 2, "weight": "wte"}"#
+        let net = try NetworkFile.untrained(try spec("[3]", [embed] + rest), seed: 11)
+        let tail = try NetworkFile.build(try spec("[3, 2]", rest), tensors: NetworkFile.tensors(of: net), source: "tail")
+        let ids = Matrix<Double>(rows: 4, cols: 3, storage: [4, 0, 4, 1, 2, 3, 0, 0, 0, 3, 3, 1])
+        let lrp = try LRP(
+            network: net.converted(to: Double.self),
+            configuration: LRPConfiguration(composite: .uniform(.zero), stabilizer: 0, biasAbsorbsRelevance: true))
+        XCTAssertEqual(lrp.layerRules.first?.rule, "summed over each token's vector")
+        let batch = try lrp.explain(ids, target: .predicted)
+        let vectors = net.converted(to: Double.self).layers[0].forward(ids)
+        let gradient = GradientTimesInput.explain(network: tail.converted(to: Double.self), x: vectors, directions: batch.directions)
+        let perToken = Matrix(
+            rows: ids.rows, cols: ids.cols, storage: Matrix(rows: ids.count, cols: 2, storage: gradient.storage).rowSums())
+        assertClose(batch.relevance, perToken, tolerance: 1e-12, "LRP-0 per token against gradient × input of the vectors")
+        XCTAssertGreaterThan(batch.relevance.maxAbs(), 1e-3)
+        // Pixel flipping sets tokens to the baseline, which must be an id.
+        let data = Dataset(name: "ids", x: ids.converted(), labels: nil, sampleShape: [3])
+        for (baseline, refused) in [(0.0, false), (0.5, true), (5, true)] {
+            let flip = {
+                try PixelFlippingResult.compute(
+                    network: net, data: data, samples: [0, 1], methods: [LRPConfiguration()],
+                    options: PixelFlippingOptions(steps: 3, baseline: .value(baseline), randomOrders: 1))
+            }
+            if refused {
+                assertThrowsMessage(
+                    try flip(), contains: ["pixel flipping: the baseline \(Float(baseline)) is not a token id of model 'm'"])
+            } else {
+                XCTAssertEqual(try flip().curves.first?.meanScore.count, 4)
+            }
+        }
+        assertThrowsMessage(try LinearInterpreter(network: net), contains: ["layer 'embed' of 'm' is embedding"])
+        assertThrowsMessage(
+            try PermutationSpec(net), contains: ["Re-Basin: embedding 'embed' lays its units along the last axis of [3, 2]"])
+    }
+
     /// Activations of any node, and the part of the network after a cut, for SAEs and CKA.
     func testActivationsOfAnyNode() throws {
         let (file, net) = try load("rescnn")

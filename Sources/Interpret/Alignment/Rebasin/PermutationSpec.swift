@@ -125,6 +125,10 @@ public struct PermutationSpec: Codable, Equatable, Sendable {
                     )
                 }
                 follow(1)
+            case .embedding:
+                throw InterpretError(
+                    "Re-Basin: embedding '\(layer.name)' lays its units along the last axis of \(shapeText(layer.outputShape)), one vector per token; permuting through it is not supported yet"
+                )
             case .merge(.concat):
                 throw InterpretError(
                     "Re-Basin: concat '\(layer.name)' puts the units of several layers side by side; permuting through it is not supported yet"
