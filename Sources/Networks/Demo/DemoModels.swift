@@ -13,7 +13,7 @@ public enum DemoModels {
     }
 
     /// Bump when a recipe changes, so caches of the old models are not used.
-    static let version = 2
+    static let version = 3
 
     public static let recipes: [Recipe] = [
         Recipe(
@@ -31,14 +31,16 @@ public enum DemoModels {
         Recipe(
             name: "cnn", architecture: "cnn:1x8x8-c16-p2-c32-p2-10", about: "two conv + max-pool blocks, linear head",
             options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 4)),
+        // Weight decay, as Git Re-Basin's models are trained with: without it the two seeds'
+        // permuted midpoint was worse than the naive one (loss barrier 3.17 against 2.86).
         Recipe(
             name: "resnet", architecture: "resnet:1x8x8-c32-r-r-p2-c64-r-g-10",
             about: "three residual blocks with batchnorm, global average pooling",
-            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 5)),
+            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3, weightDecay: 0.1), seed: 5)),
         // A second seed, so that Re-Basin and the comparison views have two ResNets.
         Recipe(
             name: "resnet-2", architecture: "resnet:1x8x8-c32-r-r-p2-c64-r-g-10", about: "the same ResNet, seed 6",
-            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3), seed: 6))
+            options: TrainingOptions(epochs: 30, batchSize: 32, optimizer: .adam(learningRate: 2e-3, weightDecay: 0.1), seed: 6))
     ]
 
     public static var names: [String] { recipes.map(\.name) }

@@ -32,8 +32,9 @@ final class ResNetRebasinTests: XCTestCase {
         assertClose(spec.apply(permutations, to: net).forward(x), net.forward(x), tolerance: 1e-5, "permuted ResNet")
     }
 
-    /// Two ResNets from different seeds: permuted B computes B; with REPAIR the loss barrier
-    /// falls far below both the naive and the permuted one (batchnorm leaves those high).
+    /// Two ResNets from different seeds: permuted B computes B; the permuted barriers are below
+    /// the naive ones, and with REPAIR the loss barrier falls far below both (variance collapse
+    /// leaves those high).
     func testBarrierFallsWithRepair() throws {
         let (a, b) = (try DemoModels.load("resnet"), try DemoModels.load("resnet-2"))
         let data = try DataSource.load("builtin:digits:test")
@@ -43,7 +44,8 @@ final class ResNetRebasinTests: XCTestCase {
             XCTAssertLessThanOrEqual(try XCTUnwrap(r.maxLogitDifference), 1e-5, "\(method)")
             let (naive, permuted, repaired) = (try XCTUnwrap(r.naive), try XCTUnwrap(r.permuted), try XCTUnwrap(r.repaired))
             XCTAssertLessThan(permuted.accuracyBarrier, naive.accuracyBarrier, "\(method)")
-            XCTAssertLessThan(repaired.lossBarrier, min(naive.lossBarrier, permuted.lossBarrier) / 2, "\(method)")
+            XCTAssertLessThan(permuted.lossBarrier, naive.lossBarrier, "\(method)")
+            XCTAssertLessThan(repaired.lossBarrier, permuted.lossBarrier / 2, "\(method)")
             XCTAssertLessThan(repaired.accuracyBarrier, permuted.accuracyBarrier / 2, "\(method)")
             // The repaired curve ends at A and B themselves: REPAIR at λ = 0 and 1 changes nothing.
             XCTAssertEqual(repaired.loss.first!, naive.loss.first!, accuracy: 1e-4)
