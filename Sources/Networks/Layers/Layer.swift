@@ -88,6 +88,8 @@ public struct Layer<T: BLASScalar>: Sendable {
     public var outputSize: Int { outputShape.reduce(1, *) }
 
     /// The output of a layer with one input.
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func forward(_ x: Matrix<T>) -> Matrix<T> {
         switch operation {
         case .linear(let l): return l.forward(x)
@@ -106,6 +108,8 @@ public struct Layer<T: BLASScalar>: Sendable {
     }
 
     /// The output from the activations `inputs` names, in that order.
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func forward(_ xs: [Matrix<T>]) -> Matrix<T> {
         if case .merge(let m) = operation { return m.forward(xs) }
         return forward(xs[0])
@@ -113,6 +117,8 @@ public struct Layer<T: BLASScalar>: Sendable {
 
     /// dL/d(input) and dL/d(parameters) (in the order of `parameters`) from dL/d(output), for
     /// a layer with one input.
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func backward(input x: Matrix<T>, output y: Matrix<T>, gradOutput g: Matrix<T>) -> (input: Matrix<T>, parameters: [[T]]) {
         switch operation {
         case .linear(let l): return l.backward(input: x, gradOutput: g)
@@ -131,6 +137,8 @@ public struct Layer<T: BLASScalar>: Sendable {
     }
 
     /// dL/d(each input) and dL/d(parameters) from dL/d(output).
+    @_specialize(exported:true,where T == Float)
+    @_specialize(exported:true,where T == Double)
     public func backward(inputs xs: [Matrix<T>], output y: Matrix<T>, gradOutput g: Matrix<T>) -> (inputs: [Matrix<T>], parameters: [[T]]) {
         if case .merge(let m) = operation { return (m.backward(inputs: xs, gradOutput: g), []) }
         let (gx, gp) = backward(input: xs[0], output: y, gradOutput: g)

@@ -18,43 +18,51 @@ public struct Pool2d: Equatable, Sendable {
 
     /// For each output element of each sample, the within-sample index of the input element
     /// that wins its window (max pooling): the first maximum, or the last NaN, as torch picks.
+    /// Padding never wins (torch pads with −∞): a window is searched where it overlaps the
+    /// input, from its first cell there, as torch's kernel does.
     public func winners<T: BLASScalar>(_ x: Matrix<T>) -> [Int32] {
-        if geometry.padding != IntPair(0) { return paddedWinners(x) }
         // Without NaNs a single comparison decides, which compiles to selects rather than
         // branches: on real data which element wins is a coin toss the predictor loses.
-        return x.storage.contains { $0.isNaN }
-            ? winners(x) { v, best in v > best || v.isNaN }
-            : winners(x) { v, best in v > best }
+        x.storage.contains { $0.isNaN } ? winners(x, nans: true) : winners(x, nans: false)
     }
 
     @inline(__always)
-    private func winners<T: BLASScalar>(_ x: Matrix<T>, beats: (T, T) -> Bool) -> [Int32] {
+    private func winners<T: BLASScalar>(_ x: Matrix<T>, nans: Bool) -> [Int32] {
         let g = geometry
         let (ho, wo, kh, kw) = (g.outHeight, g.outWidth, g.kernel.h, g.kernel.w)
+        // Each output row's and column's first input row and column, and the kernel rows and
+        // columns inside the input.
+        func span(_ o: Int, stride: Int, padding: Int, kernel: Int, size: Int) -> (start: Int, taps: Range<Int>) {
+            let first = o * stride - padding
+            return (first, max(0, -first)..<min(kernel, size - first))
+        }
+        let rows = (0..<ho).map { span($0, stride: g.stride.h, padding: g.padding.h, kernel: kh, size: g.height) }
+        let cols = (0..<wo).map { span($0, stride: g.stride.w, padding: g.padding.w, kernel: kw, size: g.width) }
         let count = x.rows * outputSize
         return [Int32](unsafeUninitializedCapacity: count) { out, initialized in
             x.withUnsafeBufferPointer { src in
-                var o = 0
-                for n in 0..<x.rows {
-                    let sample = src.baseAddress! + n * g.inputSize
-                    for c in 0..<g.channels {
-                        for oy in 0..<ho {
-                            let top = (c * g.height + oy * g.stride.h) * g.width
-                            for ox in 0..<wo {
-                                let corner = top + ox * g.stride.w
-                                var best = corner
-                                var bestValue = sample[corner]
-                                for ky in 0..<kh {
-                                    let row = corner + ky * g.width
-                                    for kx in (ky == 0 ? 1 : 0)..<kw {
-                                        let v = sample[row + kx]
-                                        let wins = beats(v, bestValue)
-                                        best = wins ? row + kx : best
-                                        bestValue = wins ? v : bestValue
+                // Samples are independent: both cores.
+                parallelChunks(x.rows) { _, samples in
+                    var o = samples.lowerBound * outputSize
+                    for n in samples {
+                        let sample = src.baseAddress! + n * g.inputSize
+                        for c in 0..<g.channels {
+                            for (y0, ys) in rows {
+                                for (x0, xs) in cols {
+                                    var best = (c * g.height + y0 + ys.lowerBound) * g.width + x0 + xs.lowerBound
+                                    var bestValue = sample[best]
+                                    for ky in ys {
+                                        let row = (c * g.height + y0 + ky) * g.width + x0
+                                        for kx in xs {
+                                            let v = sample[row + kx]
+                                            let wins = v > bestValue || (nans && v.isNaN)
+                                            best = wins ? row + kx : best
+                                            bestValue = wins ? v : bestValue
+                                        }
                                     }
+                                    out[o] = Int32(best)
+                                    o += 1
                                 }
-                                out[o] = Int32(best)
-                                o += 1
                             }
                         }
                     }
@@ -62,40 +70,6 @@ public struct Pool2d: Equatable, Sendable {
             }
             initialized = count
         }
-    }
-
-    /// `winners` when windows reach into the padding, which never wins (torch pads with −∞):
-    /// the input is copied into a −∞ frame, searched as unpadded, and each winner's index moved
-    /// back. (A padding cell can only come first in a window of −∞ or NaN; it is moved to the
-    /// nearest input cell, which lies in the same window since every window holds one.)
-    private func paddedWinners<T: BLASScalar>(_ x: Matrix<T>) -> [Int32] {
-        let g = geometry
-        let (ph, pw) = (g.padding.h, g.padding.w)
-        let (height, width) = (g.height + 2 * ph, g.width + 2 * pw)
-        let framed = WindowGeometry(
-            channels: g.channels, height: height, width: width, kernel: g.kernel, stride: g.stride, padding: IntPair(0))
-        var padded = Matrix<T>(rows: x.rows, cols: framed.inputSize, repeating: -T.infinity)
-        x.withUnsafeBufferPointer { src in
-            padded.withUnsafeMutableBufferPointer { dst in
-                for n in 0..<x.rows {
-                    for c in 0..<g.channels {
-                        for y in 0..<g.height {
-                            let from = src.baseAddress! + n * g.inputSize + (c * g.height + y) * g.width
-                            let to = dst.baseAddress! + n * framed.inputSize + (c * height + y + ph) * width + pw
-                            to.update(from: from, count: g.width)
-                        }
-                    }
-                }
-            }
-        }
-        var winners = Pool2d(mode: .max, geometry: framed).winners(padded)
-        for k in winners.indices {
-            let i = Int(winners[k])
-            let (c, y, x) = (i / (height * width), (i / width) % height, i % width)
-            let (yy, xx) = (min(max(y - ph, 0), g.height - 1), min(max(x - pw, 0), g.width - 1))
-            winners[k] = Int32((c * g.height + yy) * g.width + xx)
-        }
-        return winners
     }
 
     /// Each output element's winning input (`winners`): the max-pooled output.
