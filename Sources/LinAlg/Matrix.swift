@@ -16,9 +16,10 @@ public struct Matrix<T: BLASScalar>: Equatable, Sendable {
         self.storage = [T](repeating: value, count: rows * cols)
     }
 
-    /// A matrix whose elements are not set: only for a result that BLAS overwrites whole (a
-    /// product with β = 0), so that a large one is not zeroed twice.
-    init(unsetRows rows: Int, cols: Int) {
+    /// A matrix whose elements are not set: only for a result that is overwritten whole (a
+    /// BLAS product with β = 0, a gather that writes every entry), so that a large one is not
+    /// zeroed first.
+    public init(unsetRows rows: Int, cols: Int) {
         precondition(rows >= 0 && cols >= 0, "Matrix: negative shape \(rows)×\(cols)")
         self.rows = rows
         self.cols = cols

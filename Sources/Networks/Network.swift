@@ -97,12 +97,22 @@ public struct Network<T: BLASScalar>: Sendable {
     }
 
     /// The activation at trace index `end` (0: the input itself). A chain keeps one activation
-    /// at a time; a graph keeps the trace up to `end`.
+    /// at a time; a graph keeps each until the last layer that reads it has run, so that its
+    /// memory is reused rather than fresh pages faulted in for every layer.
     @_specialize(exported:true,where T == Float)
     @_specialize(exported:true,where T == Double)
     public func forward(_ x: Matrix<T>, to end: Int) -> Matrix<T> {
-        guard isChain else { return trace(x, through: end)[end] }
-        return layers[0..<end].reduce(x) { $1.forward($0) }
+        guard !isChain else { return layers[0..<end].reduce(x) { $1.forward($0) } }
+        var lastReader = [Int](repeating: -1, count: end + 1)
+        for i in 0..<end { for r in inputIndices(of: i) { lastReader[r] = i } }
+        var acts: [Matrix<T>?] = [x]
+        acts.reserveCapacity(end + 1)
+        for i in 0..<end {
+            let reads = inputIndices(of: i)
+            acts.append(layers[i].forward(reads.map { acts[$0]! }))
+            for r in reads where lastReader[r] == i { acts[r] = nil }
+        }
+        return acts[end]!
     }
 
     /// Every activation of the batch: element 0 is the input, element i + 1 layer i's output.

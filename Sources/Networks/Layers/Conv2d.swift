@@ -139,15 +139,20 @@ public struct Conv2d<T: BLASScalar>: Sendable {
     /// Every patch of every sample as a row: (N·Ho·Wo) × (C·kh·kw); padding reads as 0.
     public func im2col(_ x: Matrix<T>) -> Matrix<T> {
         let perSample = patchSource.count, inputSize = geometry.inputSize
-        var out = Matrix<T>(rows: x.rows * geometry.outPositions, cols: geometry.patchSize)
+        // Every entry is written below: padding as a select, not a branch.
+        var out = Matrix<T>(unsetRows: x.rows * geometry.outPositions, cols: geometry.patchSize)
         x.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 patchSource.withUnsafeBufferPointer { map in
                     // Samples are independent, and a gather is memory-bound: both cores.
                     parallelChunks(x.rows) { _, samples in
                         for n in samples {
-                            let (from, to) = (n * inputSize, n * perSample)
-                            for i in 0..<perSample where map[i] >= 0 { dst[to + i] = src[from + Int(map[i])] }
+                            let (from, to) = (src.baseAddress! + n * inputSize, dst.baseAddress! + n * perSample)
+                            for i in 0..<perSample {
+                                let m = Int(map[i])
+                                let v = from[max(m, 0)]
+                                to[i] = m >= 0 ? v : 0
+                            }
                         }
                     }
                 }
@@ -231,9 +236,24 @@ public struct Conv2d<T: BLASScalar>: Sendable {
             if let bias { y.addToEachRow(perOutputElement(bias)) }
             return y
         }
-        var z = matmul(im2col(x), weight, transposeB: true)
-        if let bias { z.addToEachRow(bias) }
-        return positionsToChannels(z, samples: x.rows)
+        // One product gives each output channel's values at every sample's positions in a row
+        // ([O, N·P]); each sample's run of P values is then copied into place with the bias,
+        // rather than transposing element by element.
+        let y = matmul(weight, im2col(x), transposeB: true)
+        let (p, o) = (geometry.outPositions, outChannels)
+        var out = Matrix<T>(unsetRows: x.rows, cols: o * p)
+        y.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for n in 0..<x.rows {
+                    for c in 0..<o {
+                        let (from, to) = (src.baseAddress! + c * y.cols + n * p, dst.baseAddress! + (n * o + c) * p)
+                        let b = bias?[c] ?? 0
+                        for i in 0..<p { to[i] = from[i] + b }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     public func backward(input x: Matrix<T>, gradOutput g: Matrix<T>) -> (input: Matrix<T>, parameters: [[T]]) {
