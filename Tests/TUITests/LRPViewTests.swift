@@ -4,6 +4,8 @@ import Interpret
 import LinAlg
 import Networks
 import TUI
+import TensorIO
+import TestSupport
 import Workbench
 import XCTest
 
@@ -135,6 +137,25 @@ final class LRPViewTests: XCTestCase {
     /// MLP. On the CNN it is not: conv1 units over blank patches fire on their bias alone, so
     /// with the bias left out their relevance has nowhere to go, and the layer table shows it
     /// lost at conv1.
+    /// On the user's own data, which no demo model fits, a workspace without a CNN opens both
+    /// attribution views on its own model (demo:cnn only on the built-in digits).
+    func testOpensOnTheWorkspaceModelOnItsOwnData() throws {
+        let dir = try temporaryDirectory(self)
+        let json =
+            #"{"format": "loupe.arch/1", "name": "six", "input": {"shape": [6]}, "layers": [{"name": "fc", "kind": "linear", "out": 3, "weight": "w", "bias": "b"}]}"#
+        let model = dir.appendingPathComponent("six.safetensors"), data = dir.appendingPathComponent("x.npy")
+        try NetworkFile.save(try NetworkFile.untrained(try ArchitectureSpec.decode(Data(json.utf8), source: "six"), seed: 1), to: model)
+        try NPY.write(Tensor([Float](repeating: 0.5, count: 12), shape: [2, 6]), to: data)
+        let options = AppOptions(sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir)
+        let app = App(workspace: try WorkspacePlan(models: [model.path], data: data.path).load(), options: options)
+        for key in ["3", "4"] {
+            press(app, key)
+            let text = app.frame(160, 40).text
+            XCTAssertTrue(text.contains("six.safetensors · sample 0"), text)
+            XCTAssertFalse(text.contains("demo:cnn"), text)
+        }
+    }
+
     func testConservationWithLRP0AndNoBias() throws {
         let (app, _) = try makeLRPApp(self)
         // c steps through the five composites, then the single rules: lrp0 is the sixth.

@@ -51,10 +51,7 @@ public final class InterpView: WorkbenchView {
         // The CNN by default, as in the LRP view, so that the two explain the same model; but a
         // workspace model the interpreter cannot take is shown first, with the reason, rather
         // than passed over in silence. `m` reaches every model, and refuses those it must.
-        let cnn =
-            workspace.models.first {
-                InterpView.refusal($0.network) == nil && $0.network.layers.contains { $0.operation.kind == "conv2d" }
-            }?.reference ?? "demo:cnn"
+        let cnn = AttributionChoices.defaultModel(in: workspace) { InterpView.refusal($0) == nil }
         let refused = workspace.models.first { InterpView.refusal($0.network) != nil }?.reference
         picker = ModelPicker(workspace: workspace, preferred: settings.model ?? refused ?? cnn, fallback: cnn)
         settings.model = picker.reference

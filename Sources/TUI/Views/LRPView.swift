@@ -54,8 +54,7 @@ public final class LRPView: WorkbenchView {
     public required init(workspace: Workspace, settings: Settings?) {
         self.workspace = workspace
         var settings = settings ?? Settings()
-        // A CNN by default: its maps are the ones LRP is known for.
-        let cnn = workspace.models.first { $0.network.layers.contains { $0.operation.kind == "conv2d" } }?.reference ?? "demo:cnn"
+        let cnn = AttributionChoices.defaultModel(in: workspace)
         picker = ModelPicker(workspace: workspace, preferred: settings.model ?? cnn, fallback: cnn)
         settings.model = picker.reference
         self.settings = settings

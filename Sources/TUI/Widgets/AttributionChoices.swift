@@ -33,6 +33,15 @@ enum AttributionChoices {
         return settings
     }
 
+    /// The model the LRP and interpreter views open on: a CNN of the workspace that `suits`
+    /// (its maps are the ones LRP is known for); else demo:cnn on the built-in digits it was
+    /// trained on; else, on the user's own data, the workspace's first model, which that data
+    /// fits (a demo model would not).
+    static func defaultModel(in workspace: Workspace, suits: (Network<Float>) -> Bool = { _ in true }) -> String {
+        let cnn = workspace.models.first { suits($0.network) && $0.network.layers.contains { $0.operation.kind == "conv2d" } }
+        return cnn?.reference ?? (workspace.dataFile == nil ? "demo:cnn" : workspace.models[0].reference)
+    }
+
     /// The targets `t` steps through: the predicted class, the label (when the data has
     /// labels), each class.
     static func targets(_ network: Network<Float>, _ data: Dataset) -> [AttributionTarget] {
