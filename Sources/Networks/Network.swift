@@ -189,7 +189,12 @@ public struct Network<T: BLASScalar>: Sendable {
         return slots
     }
 
+    /// Every value of `flatParameters`, running statistics included.
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.values.count } } }
+
+    /// The learned values, as torch's `sum(p.numel() for p in model.parameters())` counts them:
+    /// what summaries and messages report.
+    public var learnedParameterCount: Int { layers.reduce(0) { $0 + $1.learnedParameterCount } }
 
     /// All trainable values in one vector (layer by layer, in `parameterSlots` order).
     public var flatParameters: [T] { layers.flatMap { $0.parameters.flatMap(\.values) } }

@@ -50,6 +50,16 @@ final class GraphParityTests: XCTestCase {
         }
     }
 
+    /// The learned values are counted as torch counts `model.parameters()` (those with a
+    /// gradient): a kept batchnorm's running statistics are buffers, though they travel with
+    /// the weights.
+    func testLearnedParametersAreCountedAsTorchCountsThem() throws {
+        let (file, _, net) = try load("resmlp")
+        let torch = file.tensors.filter { $0.key.hasPrefix("resmlp.grad.") }.values.reduce(0) { $0 + $1.elementCount }
+        XCTAssertEqual(net.learnedParameterCount, torch)
+        XCTAssertEqual(net.parameterCount, torch + 2 * 16, "the kept batchnorm's running mean and variance")
+    }
+
     /// Folded where a batchnorm follows a convolution that feeds nothing else; kept on the
     /// input and after an add or a mul.
     func testBatchnormsAreFoldedOnlyWhereTheyCanBe() throws {

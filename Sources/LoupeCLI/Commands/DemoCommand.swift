@@ -47,7 +47,7 @@ struct DemoCommand: ParsableCommand {
             let e = network.evaluate(test.x, labels: test.labels)!
             rows.append(
                 Row(
-                    model: "demo:\(recipe.name)", architecture: recipe.architecture, parameters: network.parameterCount,
+                    model: "demo:\(recipe.name)", architecture: recipe.architecture, parameters: network.learnedParameterCount,
                     testAccuracy: e.accuracy, testLoss: e.loss, trainSeconds: seconds, file: url.path))
         }
         if json { try printJSON(["models": rows]); return }

@@ -44,6 +44,7 @@ struct ImportCommand: ParsableCommand {
         try NetworkFile.save(
             network, to: URL(fileURLWithPath: out), extraMetadata: ["loupe.imported": URL(fileURLWithPath: model).lastPathComponent])
         Console.print(
-            "wrote \(out): \(network.layers.count) layers, \(network.parameterCount) parameters, input \(shapeText(network.input.shape))")
+            "wrote \(out): \(network.layers.count) layers, \(network.learnedParameterCount) parameters, input \(shapeText(network.input.shape))"
+        )
     }
 }

@@ -85,12 +85,13 @@ struct TrainCommand: ParsableCommand {
             let file: String; let parameters: Int; let train: Evaluation; let validation: Evaluation?; let finalLoss: Double
         }
         let result = Output(
-            file: out, parameters: network.parameterCount, train: train, validation: lastValidation,
+            file: out, parameters: network.learnedParameterCount, train: train, validation: lastValidation,
             finalLoss: history.last?.loss ?? .nan)
         if json { try printJSON(result); return }
         Console.print(
             String(
-                format: "saved %@ (%d parameters): train accuracy %.2f %%, loss %.4f", out, network.parameterCount, 100 * train.accuracy,
+                format: "saved %@ (%d parameters): train accuracy %.2f %%, loss %.4f", out, network.learnedParameterCount,
+                100 * train.accuracy,
                 train.loss)
                 + (lastValidation.map { String(format: "; validation accuracy %.2f %%, loss %.4f", 100 * $0.accuracy, $0.loss) } ?? ""))
     }

@@ -158,6 +158,12 @@ public struct Layer<T: BLASScalar>: Sendable {
         }
     }
 
+    /// How many of its values are learned, as torch counts `parameters()`: a batchnorm's running
+    /// statistics are buffers.
+    public var learnedParameterCount: Int {
+        parameters.filter { !$0.role.hasPrefix("running_") }.reduce(0) { $0 + $1.values.count }
+    }
+
     /// Replaces the trainable tensors, given in the order of `parameters`.
     public mutating func setParameters(_ values: [[T]]) {
         switch operation {

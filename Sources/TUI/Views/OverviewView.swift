@@ -142,7 +142,7 @@ public final class OverviewView: WorkbenchView {
         canvas.text(0, 0, model.title, Theme.heading)
         let name = net.name == model.reference ? "" : "\(net.name) · "
         let facts =
-            "  \(name)\(NumberFormat.grouped(net.parameterCount)) parameters · input \(shapeText(net.input.shape)) · \(net.outputSize) outputs"
+            "  \(name)\(NumberFormat.grouped(net.learnedParameterCount)) parameters · input \(shapeText(net.input.shape)) · \(net.outputSize) outputs"
         canvas.text(model.title.unicodeScalars.count, 0, facts)
         guard let summary else {
             canvas.text(0, 1, "computing statistics on \(workspace.data.name)…", Theme.dim)

@@ -131,14 +131,14 @@ extension ModelSummary {
             let bias = params.first { $0.role == "bias" }
             return Layer(
                 name: layer.name, kind: layer.operation.kind, inputShape: layer.inputShape, outputShape: layer.outputShape,
-                parameters: params.reduce(0) { $0 + $1.values.count },
+                parameters: layer.learnedParameterCount,
                 weightNorm: params.first.map { Double(norm($0.values)) },
                 biasNorm: bias.map { Double(norm($0.values)) },
                 activations: data == nil ? nil : accumulators[i].statistics,
                 inputs: layer.inputs?.map(network.activationName(at:)), branch: mainPath.contains(i) ? nil : true)
         }
         return ModelSummary(
-            model: reference, name: network.name, parameters: network.parameterCount, inputShape: network.input.shape,
+            model: reference, name: network.name, parameters: network.learnedParameterCount, inputShape: network.input.shape,
             classes: network.classNames, data: data?.name, samples: data?.count ?? 0,
             evaluation: data.flatMap { network.evaluate($0.x, labels: $0.labels) }, layers: layers)
     }
