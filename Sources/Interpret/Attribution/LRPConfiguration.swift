@@ -62,9 +62,12 @@ public struct LRPConfiguration: Equatable, Sendable, Codable {
             try rule.validate()
             rules[i] = rule
         }
+        // A model that reads token ids has their range as its input.range; the layers after its
+        // embedding read vectors, whose box that is not.
+        let readsIds = layers.contains { if case .embedding = $0.operation { return true } else { return false } }
         let box =
             try inputBox
-            ?? inputRange.map { range -> ClosedRange<Double> in
+            ?? (readsIds ? nil : inputRange).map { range -> ClosedRange<Double> in
                 guard range.count == 2, range[0] <= range[1] else {
                     throw InterpretError("model '\(network)': input.range must be [low, high], got \(range)")
                 }
@@ -74,7 +77,9 @@ public struct LRPConfiguration: Equatable, Sendable, Codable {
         for (i, rule) in rules.sorted(by: { $0.key < $1.key }) {
             guard let r = rule.resolved(epsilon: epsilon, gamma: gamma, box: box) else {
                 throw InterpretError(
-                    "zB on layer '\(layers[i].name)' needs the box of valid inputs, but model '\(network)' has no input.range; give one (e.g. --box 0,1 or the rule zb:LOW:HIGH)"
+                    readsIds
+                        ? "zB on layer '\(layers[i].name)' needs the box of the values it reads, but model '\(network)' reads token ids, whose range is not that box; give one (e.g. --box -3,3 or the rule zb:LOW:HIGH)"
+                        : "zB on layer '\(layers[i].name)' needs the box of valid inputs, but model '\(network)' has no input.range; give one (e.g. --box 0,1 or the rule zb:LOW:HIGH)"
                 )
             }
             resolved[i] = r

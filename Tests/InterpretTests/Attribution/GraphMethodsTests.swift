@@ -125,6 +125,14 @@ final class GraphMethodsTests: XCTestCase {
                 XCTAssertEqual(try flip().curves.first?.meanScore.count, 4)
             }
         }
+        // zB's box is of what its layer reads: after an embedding, vectors, not the ids' range.
+        var ranged = try spec("[3]", [embed] + rest)
+        ranged.input.range = [0, 4]
+        let withRange = try NetworkFile.build(ranged, tensors: NetworkFile.tensors(of: net), source: "m")
+        assertThrowsMessage(
+            try LRP(network: withRange, configuration: LRPConfiguration(composite: .deepTaylor)),
+            contains: ["zB on layer 'fc1' needs the box of the values it reads, but model 'm' reads token ids"])
+        XCTAssertNoThrow(try LRP(network: withRange, configuration: LRPConfiguration(composite: .deepTaylor, inputBox: -3...3)))
         assertThrowsMessage(try LinearInterpreter(network: net), contains: ["layer 'embed' of 'm' is embedding"])
         assertThrowsMessage(
             try PermutationSpec(net), contains: ["Re-Basin: embedding 'embed' lays its units along the last axis of [3, 2]"])
