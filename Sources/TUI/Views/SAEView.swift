@@ -178,15 +178,18 @@ public final class SAEView: WorkbenchView {
         if settings.layer.map({ !layers.contains($0) }) ?? true { settings.layer = Self.defaultLayer(of: network) }
     }
 
-    /// The input and every layer up to the scores, flatten layers left out (they repeat the layer before).
+    /// The input (unless it is token ids, which are no representation) and every layer up to
+    /// the scores, flatten layers left out (they repeat the layer before).
     static func layers(of network: Network<Float>) -> [String] {
-        ["input"] + network.layers[0..<network.scoreIndex].filter { $0.operation.kind != "flatten" }.map(\.name)
+        (network.tokenTables.isEmpty ? ["input"] : [])
+            + network.layers[0..<network.scoreIndex].filter { $0.operation.kind != "flatten" }.map(\.name)
     }
 
-    /// The first nonlinearity's output (the first hidden representation), else the input.
+    /// The first nonlinearity's output (the first hidden representation), else the first layer
+    /// offered (the input, or the embedding of token ids).
     static func defaultLayer(of network: Network<Float>) -> String {
         network.layers[0..<network.scoreIndex].first { if case .activation = $0.operation { return true } else { return false } }?.name
-            ?? "input"
+            ?? layers(of: network)[0]
     }
 
     /// The training options the settings describe.
