@@ -1,6 +1,7 @@
 import Foundation
 import Networks
 import TUI
+import TensorIO
 import TestSupport
 import Workbench
 import XCTest
@@ -17,6 +18,17 @@ func makeApp(
     let app = App(workspace: try plan.load(), tabs: tabs, activeTab: activeTab, options: options, colors: colors)
     if finishingJobs { app.finishJobs() }
     return (app, dir)
+}
+
+/// A workbench on a user's own model (an untrained network of the `loupe.arch/1` JSON, saved as
+/// `file`) and own data (`data` as an .npy), both in a temporary folder.
+func makeUserApp(_ test: XCTestCase, architecture json: String, file: String, data: Tensor) throws -> App {
+    let dir = try temporaryDirectory(test)
+    let model = dir.appendingPathComponent(file), x = dir.appendingPathComponent("x.npy")
+    try NetworkFile.save(try NetworkFile.untrained(try ArchitectureSpec.decode(Data(json.utf8), source: file), seed: 1), to: model)
+    try NPY.write(data, to: x)
+    let options = AppOptions(sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir)
+    return App(workspace: try WorkspacePlan(models: [model.path], data: x.path).load(), options: options)
 }
 
 /// Runs jobs until none is left: a delivery may start the next one.

@@ -140,14 +140,10 @@ final class LRPViewTests: XCTestCase {
     /// On the user's own data, which no demo model fits, a workspace without a CNN opens both
     /// attribution views on its own model (demo:cnn only on the built-in digits).
     func testOpensOnTheWorkspaceModelOnItsOwnData() throws {
-        let dir = try temporaryDirectory(self)
         let json =
             #"{"format": "loupe.arch/1", "name": "six", "input": {"shape": [6]}, "layers": [{"name": "fc", "kind": "linear", "out": 3, "weight": "w", "bias": "b"}]}"#
-        let model = dir.appendingPathComponent("six.safetensors"), data = dir.appendingPathComponent("x.npy")
-        try NetworkFile.save(try NetworkFile.untrained(try ArchitectureSpec.decode(Data(json.utf8), source: "six"), seed: 1), to: model)
-        try NPY.write(Tensor([Float](repeating: 0.5, count: 12), shape: [2, 6]), to: data)
-        let options = AppOptions(sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir)
-        let app = App(workspace: try WorkspacePlan(models: [model.path], data: data.path).load(), options: options)
+        let app = try makeUserApp(
+            self, architecture: json, file: "six.safetensors", data: Tensor([Float](repeating: 0.5, count: 12), shape: [2, 6]))
         for key in ["3", "4"] {
             press(app, key)
             let text = app.frame(160, 40).text

@@ -476,14 +476,10 @@ final class SAEViewTests: XCTestCase {
     /// Token ids are no representation: on a model that reads them the view opens on the
     /// embedding (its first layer offered), and `L` never offers the input.
     func testTokenIdsAreNotOffered() throws {
-        let dir = try temporaryDirectory(self)
         let json =
             #"{"format": "loupe.arch/1", "name": "ids", "input": {"shape": [5]}, "layers": [{"name": "embed", "kind": "embedding", "num_embeddings": 12, "out": 4, "weight": "e"}, {"name": "flat", "kind": "flatten"}, {"name": "fc", "kind": "linear", "out": 3, "weight": "w"}]}"#
-        let model = dir.appendingPathComponent("ids.safetensors"), data = dir.appendingPathComponent("ids.npy")
-        try NetworkFile.save(try NetworkFile.untrained(try ArchitectureSpec.decode(Data(json.utf8), source: "ids"), seed: 1), to: model)
-        try NPY.write(Tensor((0..<200).map { Float($0 % 12) }, shape: [40, 5]), to: data)
-        let options = AppOptions(sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir)
-        let app = App(workspace: try WorkspacePlan(models: [model.path], data: data.path).load(), options: options)
+        let app = try makeUserApp(
+            self, architecture: json, file: "ids.safetensors", data: Tensor((0..<200).map { Float($0 % 12) }, shape: [40, 5]))
         press(app, "6")
         XCTAssertTrue(app.frame(160, 40).text.contains("ids.safetensors · embed [20]"), app.frame(160, 40).text)
         for _ in 0..<3 {

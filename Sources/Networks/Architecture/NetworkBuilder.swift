@@ -233,8 +233,7 @@ struct NetworkBuilder {
     /// load, naming the layer, instead of letting non-finite values into every figure.
     private func checkFinite(_ network: Network<Float>) throws {
         // Token ids: 0 is in every table.
-        let readsIds = network.layers.contains { if case .embedding = $0.operation { return true } else { return false } }
-        let value = readsIds ? 0 : Float(spec.input.range?.last ?? 1)
+        let value = network.tokenTables.isEmpty ? Float(spec.input.range?.last ?? 1) : 0
         let trace = network.trace(Matrix(rows: 1, cols: network.inputSize, repeating: value))
         if let i = trace.indices.dropFirst().first(where: { trace[$0].hasNonFinite }) {
             throw NetworkError(

@@ -72,8 +72,8 @@ public struct WindowGeometry: Equatable, Sendable {
 }
 
 /// Cross-correlation as torch's Conv2d computes it, through im2col and one gemm per batch; or,
-/// on a feature map no larger than the kernel (the last stages of a ResNet), as the dense matrix
-/// it is, which has fewer entries than the patches and weight multiply out to.
+/// on a small feature map (the last stages of a ResNet), as the dense matrix it is, when that
+/// has no more entries than the patches and weight multiply out to (`prefersDense`).
 public struct Conv2d<T: BLASScalar>: Sendable {
     /// [out, in·kh·kw]: torch's [out, in, kh, kw] weight with the last three axes flattened.
     public var weight: Matrix<T> {
