@@ -36,6 +36,8 @@ let package = Package(
             name: "Interpret", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks"],
             swiftSettings: optimized),
         .target(name: "TOML"),
+        // Hugging Face tokenizer.json: byte-level BPE and WordPiece, as the Python `tokenizers` encodes.
+        .target(name: "Tokenizers", swiftSettings: optimized),
         // How results describe their figures, and the one number format and table model every
         // front end draws them with.
         .target(name: "Figures"),
@@ -57,9 +59,10 @@ let package = Package(
             ]),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
         // Every loader under fuzzing: a seeded mutation fuzzer, or a libFuzzer target (scripts/fuzz).
-        .executableTarget(name: "LoupeFuzz", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench"]),
+        .executableTarget(name: "LoupeFuzz", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "Tokenizers"]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -2,6 +2,7 @@ import Foundation
 import Interpret
 import Networks
 import TensorIO
+import Tokenizers
 import Workbench
 
 /// One loader under fuzzing: the bytes of a file go in, and the loader either reads them or
@@ -47,6 +48,11 @@ struct FuzzTarget {
         FuzzTarget(name: "sae-cfg", about: "an SAE's cfg.json, beside small weights of d_in 2, d_sae 4") { data in
             _ = try SAEFile.decode(config: data, configPath: "fuzz/cfg.json", weightsPath: "fuzz/sae_weights.safetensors") { saeWeights }
         },
+        FuzzTarget(name: "tokenizer", about: "a tokenizer.json, read, then encoding and decoding a text of many scripts") { data in
+            let tokenizer = try Tokenizer(json: data, source: "fuzz/tokenizer.json")
+            let ids = try tokenizer.encode(tokenizerText)
+            _ = tokenizer.decode(ids, skipSpecialTokens: false)
+        },
         FuzzTarget(name: "probe", about: "a probe (TOML), parsed and checked") { data in
             guard let text = String(data: data, encoding: .utf8) else { return }
             _ = try Probe.parse(text, source: "fuzz.toml")
@@ -55,6 +61,10 @@ struct FuzzTarget {
 
     static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 }
+
+/// What the tokenizer target encodes: cases, accents, CJK, emoji, digits, whitespace runs,
+/// contractions and special tokens.
+private let tokenizerText = "Hello, WORLD! Ça va? 你好 🤖👩‍💻 12345 \t\t  don't <|endoftext|> [CLS] e\u{301}"
 
 /// Where a target that reads from a file gets its bytes.
 private let scratchFile = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-fuzz-\(getpid()).npz")

@@ -59,7 +59,11 @@ def npy(a, **kw):
 
 
 def main():
-    shutil.rmtree(corpus, ignore_errors=True)
+    # Every folder this script fills starts empty; onnx/ holds exports copied from
+    # Tests/Fixtures/networks/onnx (torch's exporter, which this script does not need), kept.
+    for target in os.listdir(corpus) if os.path.isdir(corpus) else []:
+        if target != "onnx":
+            shutil.rmtree(os.path.join(corpus, target))
     rng = np.random.default_rng(1)
 
     # safetensors: the PyTorch fixture networks with their architectures embedded, and data.
@@ -135,6 +139,17 @@ def main():
     for name in sorted(os.listdir(os.path.join(repo, "Probes"))):
         if name.endswith(".toml"):
             shutil.copy(os.path.join(repo, "Probes", name), os.path.join(folder("probe"), name))
+
+    # Tokenizers: the fixtures' tokenizer.json files cut to their first few hundred tokens.
+    for name, keep in [("bert", 1100), ("llama3", 300), ("qwen2", 300), ("gpt2", 300)]:
+        spec = json.load(open(os.path.join(fixtures, "tokenizers", f"{name}.json"), encoding="utf-8"))
+        model = spec["model"]
+        model["vocab"] = {t: i for t, i in model["vocab"].items() if i < keep}
+        if "merges" in model:
+            vocab = model["vocab"]
+            model["merges"] = [m for m in model["merges"] if m[0] in vocab and m[1] in vocab and m[0] + m[1] in vocab]
+        spec["added_tokens"] = [t for t in spec["added_tokens"] if t["id"] < keep or name == "gpt2"]
+        write("tokenizer", f"{name}.json", json.dumps(spec, ensure_ascii=False))
 
     # Inputs that once crashed or hung Loupe (issue 13), and findings of the fuzzer since.
     conv = json.load(open(os.path.join(corpus, "arch", "conv.arch.json")))
