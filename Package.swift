@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "TOML"),
         // Hugging Face tokenizer.json: byte-level BPE and WordPiece, as the Python `tokenizers` encodes.
         .target(name: "Tokenizers", swiftSettings: optimized),
+        // GPT-2, BERT and Llama-family checkpoints run with TransformerLens's hook points.
+        .target(name: "Transformers", dependencies: ["LinAlg", "TensorIO", "Networks", "Tokenizers"], swiftSettings: optimized),
         // How results describe their figures, and the one number format and table model every
         // front end draws them with.
         .target(name: "Figures"),
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
+        .testTarget(name: "TransformersTests", dependencies: ["Transformers", "LinAlg", "TensorIO", "Tokenizers", "TestSupport"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

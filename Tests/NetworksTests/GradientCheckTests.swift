@@ -52,7 +52,7 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testLinearAndSmoothActivations() throws {
-        for kind in ["tanh", "sigmoid", "gelu", "silu", "elu", "identity", "dropout"] {
+        for kind in ["tanh", "sigmoid", "gelu", "gelu_tanh", "silu", "elu", "identity", "dropout"] {
             check(try network([5], [linear("a", out: 4), LayerSpec(name: "f", kind: kind), linear("b", out: 3, bias: false)], seed: 1))
         }
     }

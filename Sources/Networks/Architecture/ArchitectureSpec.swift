@@ -46,21 +46,10 @@ public struct ArchitectureSpec: Codable, Equatable, Sendable {
     }
 
     private static func describe(_ error: DecodingError) -> String {
-        func path(_ ctx: DecodingError.Context) -> String {
-            ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-                .trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        if case .keyNotFound(let key, let ctx) = error, key.stringValue == "format", ctx.codingPath.isEmpty {
+            return error.fieldDescription + " (\"format\": \"\(formatTag)\")"
         }
-        switch error {
-        case .keyNotFound(let key, let ctx):
-            let at = path(ctx)
-            let hint = key.stringValue == "format" && at.isEmpty ? " (\"format\": \"\(formatTag)\")" : ""
-            return "missing field '\(key.stringValue)'" + (at.isEmpty ? " at the top level" : " in \(at)") + hint
-        case .typeMismatch(let type, let ctx): return "field '\(path(ctx))' should be \(type)"
-        case .valueNotFound(let type, let ctx): return "field '\(path(ctx))' should be \(type), found null"
-        case .dataCorrupted(let ctx):
-            return ctx.codingPath.isEmpty ? "not valid JSON" : "field '\(path(ctx))': \(ctx.debugDescription)"
-        @unknown default: return "\(error)"
-        }
+        return error.fieldDescription
     }
 }
 

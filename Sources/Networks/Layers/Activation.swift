@@ -2,18 +2,22 @@ import Foundation
 import LinAlg
 
 /// Elementwise nonlinearities, with PyTorch's definitions: GELU is the exact (erf) form,
-/// torch's default; SiLU is x·σ(x); ELU is x for x > 0 and α(eˣ − 1) otherwise; leaky ReLU is x
-/// for x > 0 and s·x otherwise; dropout is the identity, as at evaluation.
+/// torch's default, and gelu_tanh its tanh approximation (GPT-2's "gelu_new"); SiLU is x·σ(x);
+/// ELU is x for x > 0 and α(eˣ − 1) otherwise; leaky ReLU is x for x > 0 and s·x otherwise;
+/// dropout is the identity, as at evaluation.
 public enum Activation: Equatable, Sendable {
-    case relu, tanh, sigmoid, gelu, silu, identity, dropout
+    case relu, tanh, sigmoid, gelu, geluTanh, silu, identity, dropout
     case elu(alpha: Double)
     case leakyReLU(slope: Double)
 
     /// Every activation, with torch's defaults for its parameters (ELU's α = 1, leaky ReLU's
     /// slope 0.01), in the order docs/formats.md lists them.
     public static let all: [Activation] = [
-        .relu, .tanh, .sigmoid, .gelu, .silu, .elu(alpha: 1), .leakyReLU(slope: 0.01), .identity, .dropout
+        .relu, .tanh, .sigmoid, .gelu, .geluTanh, .silu, .elu(alpha: 1), .leakyReLU(slope: 0.01), .identity, .dropout
     ]
+
+    /// √(2/π), the scale inside gelu_tanh.
+    static let tanhScale = (2 / Double.pi).squareRoot()
 
     /// The JSON kinds.
     public static var kinds: [String] { all.map(\.kind) }
@@ -36,6 +40,7 @@ public enum Activation: Equatable, Sendable {
         case .tanh: return "tanh"
         case .sigmoid: return "sigmoid"
         case .gelu: return "gelu"
+        case .geluTanh: return "gelu_tanh"
         case .silu: return "silu"
         case .elu: return "elu"
         case .leakyReLU: return "leaky_relu"
@@ -49,7 +54,7 @@ public enum Activation: Equatable, Sendable {
     public var isPiecewiseLinear: Bool {
         switch self {
         case .relu, .leakyReLU, .identity, .dropout: return true
-        case .tanh, .sigmoid, .gelu, .silu, .elu: return false
+        case .tanh, .sigmoid, .gelu, .geluTanh, .silu, .elu: return false
         }
     }
 
@@ -70,6 +75,11 @@ public enum Activation: Equatable, Sendable {
         case .gelu:
             return x.map { v in
                 let d = Double(v); return T(0.5 * d * (1 + erf(d / 2.0.squareRoot())))
+            }
+        case .geluTanh:
+            return x.map { v in
+                let d = Double(v)
+                return T(0.5 * d * (1 + Foundation.tanh(Activation.tanhScale * (d + 0.044715 * d * d * d))))
             }
         case .silu:
             return x.map { v in
@@ -101,6 +111,12 @@ public enum Activation: Equatable, Sendable {
                 let cdf = 0.5 * (1 + erf(z / 2.0.squareRoot()))
                 let pdf = exp(-z * z / 2) / (2 * Double.pi).squareRoot()
                 return d * T(cdf + z * pdf)
+            }
+        case .geluTanh:
+            return x.zipMap(g) { v, d in
+                let z = Double(v)
+                let t = Foundation.tanh(Activation.tanhScale * (z + 0.044715 * z * z * z))
+                return d * T(0.5 * (1 + t) + 0.5 * z * (1 - t * t) * Activation.tanhScale * (1 + 3 * 0.044715 * z * z))
             }
         case .silu:
             return x.zipMap(g) { v, d in

@@ -1,0 +1,85 @@
+import Foundation
+import LinAlg
+import Networks
+import TensorIO
+
+/// The tensors of a Hugging Face checkpoint: model.safetensors, or the files a sharded
+/// model.safetensors.index.json maps them to, memory-mapped. Names are looked up under the
+/// prefix the checkpoint uses for its body ("transformer." for GPT2LMHeadModel, "bert." for
+/// BertForMaskedLM, none for a bare GPT2Model or BertModel).
+struct CheckpointTensors {
+    let tensors: [String: Tensor]
+    /// What to call the weights in messages: "gpt2/model.safetensors".
+    let source: String
+    var prefix = ""
+
+    static func read(_ folder: URL, label: String) throws -> CheckpointTensors {
+        let single = folder.appendingPathComponent("model.safetensors")
+        let index = folder.appendingPathComponent("model.safetensors.index.json")
+        let manager = FileManager.default
+        if manager.fileExists(atPath: single.path) {
+            return CheckpointTensors(tensors: try SafeTensors.read(single).tensors, source: "\(label)/model.safetensors")
+        }
+        guard manager.fileExists(atPath: index.path) else {
+            let hint =
+                manager.fileExists(atPath: folder.appendingPathComponent("pytorch_model.bin").path)
+                ? " (it has pytorch_model.bin: save it again with safe_serialization=True)" : ""
+            throw TransformerError("\(label): no model.safetensors or model.safetensors.index.json\(hint)")
+        }
+        struct Index: Decodable {
+            let weightMap: [String: String]
+            enum CodingKeys: String, CodingKey { case weightMap = "weight_map" }
+        }
+        let map: Index
+        do {
+            map = try JSONDecoder().decode(Index.self, from: Data(contentsOf: index))
+        } catch let error as DecodingError {
+            throw TransformerError("\(label)/model.safetensors.index.json: \(error.fieldDescription)")
+        }
+        var tensors: [String: Tensor] = [:]
+        for file in Set(map.weightMap.values).sorted() {
+            // Shards are named inside the folder, never outside it.
+            guard !file.contains("/"), !file.hasPrefix(".") else {
+                throw TransformerError(
+                    "\(label)/model.safetensors.index.json: shard \"\(file)\" is not a file name in the checkpoint's folder")
+            }
+            let shard = try SafeTensors.read(folder.appendingPathComponent(file))
+            tensors.merge(shard.tensors) { first, _ in first }
+        }
+        for (name, file) in map.weightMap where tensors[name] == nil {
+            throw TransformerError("\(label)/\(file): no tensor '\(name)', which model.safetensors.index.json puts there")
+        }
+        return CheckpointTensors(tensors: tensors, source: "\(label)/model.safetensors")
+    }
+
+    /// The same tensors, looked up under whichever of `prefixes` holds `probe`.
+    func under(_ prefixes: [String], probe: String) throws -> CheckpointTensors {
+        guard let p = prefixes.first(where: { tensors[$0 + probe] != nil }) else {
+            throw TransformerError("\(source): no tensor '\(probe)' (under any of \(prefixes.map { "'\($0)'" }.joined(separator: ", ")))")
+        }
+        var copy = self
+        copy.prefix = p
+        return copy
+    }
+
+    func has(_ name: String) -> Bool { tensors[prefix + name] != nil }
+
+    private func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
+        guard let t = tensors[prefix + name] else { throw TransformerError("\(source): no tensor '\(prefix + name)'") }
+        guard t.shape == shape else {
+            throw TransformerError(
+                "\(source): tensor '\(prefix + name)' is \(shapeText(t.shape)), config.json makes it \(shapeText(shape))")
+        }
+        guard t.dtype.isFloatingPoint else {
+            throw TransformerError("\(source): tensor '\(prefix + name)' is \(t.dtype.rawValue), expected floating point weights")
+        }
+        return t
+    }
+
+    /// A [rows, cols] weight in Float32 (half-precision weights widened).
+    func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> Matrix<Float> {
+        try tensor(name, [rows, cols]).matrix(Float.self)
+    }
+
+    func vector(_ name: String, _ count: Int) throws -> [Float] { try tensor(name, [count]).floats() }
+}

@@ -1,0 +1,67 @@
+import LinAlg
+
+/// What one forward pass gave: the hook points asked for, [tokens, width] each (a pattern
+/// [heads·tokens, tokens]), and the logits [tokens, vocabulary] when asked for.
+public struct TransformerActivations: Sendable {
+    public var hooks: [String: Matrix<Float>] = [:]
+}
+
+extension Transformer {
+    /// Runs one context of token ids and keeps the hook points named in `wanted` ("logits"
+    /// among them). The pass stops after the last block a wanted hook point needs.
+    public func run(_ ids: [Int], keeping wanted: Set<String>) throws -> TransformerActivations {
+        guard !ids.isEmpty else { throw TransformerError("model '\(name)': a context needs at least one token") }
+        if positions != nil, ids.count > config.maxPositions {
+            throw TransformerError(
+                "model '\(name)': a context of \(ids.count) tokens is longer than its \(config.maxPositions) learned positions")
+        }
+        if let bad = ids.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
+            throw TransformerError("model '\(name)': token id \(bad) is outside its vocabulary of \(config.vocabSize)")
+        }
+        for w in wanted { _ = try hookPoint(w) }
+        let lastBlock =
+            wanted.contains("logits") || wanted.contains("ln_final.hook_normalized")
+            ? blocks.count - 1 : wanted.compactMap(Self.blockIndex).max() ?? -1
+
+        var out = TransformerActivations()
+        func record(_ hook: String, _ value: @autoclosure () -> Matrix<Float>) {
+            if wanted.contains(hook) { out.hooks[hook] = value() }
+        }
+        var x = embedding.rows(ids)
+        record("hook_embed", x)
+        if let positions {
+            let p = positions.rows(in: 0..<ids.count)
+            record("hook_pos_embed", p)
+            x = x + p
+        }
+        if let tokenType {
+            record(
+                "hook_token_type_embed",
+                Matrix(rows: ids.count, cols: tokenType.count, storage: Array((0..<ids.count).map { _ in tokenType }.joined())))
+            x.addToEachRow(tokenType)
+        }
+        if let embeddingNorm { x = embeddingNorm(x) }
+        for (i, block) in blocks.enumerated() where i <= lastBlock {
+            x = block(x) { hook, value in record("blocks.\(i).\(hook)", value()) }
+        }
+        guard lastBlock == blocks.count - 1 else { return out }
+        if let finalNorm {
+            x = finalNorm(x)
+            record("ln_final.hook_normalized", x)
+        }
+        if wanted.contains("logits"), let head {
+            if let (dense, activation, norm) = head.transform { x = norm(activation.apply(dense(x))) }
+            var logits = matmul(x, head.decoder, transposeB: true)
+            if let bias = head.bias { logits.addToEachRow(bias) }
+            out.hooks["logits"] = logits
+        }
+        return out
+    }
+
+    /// 3 for "blocks.3.hook_resid_post"; nil for hook points outside the blocks.
+    static func blockIndex(_ hook: String) -> Int? {
+        let parts = hook.split(separator: ".")
+        guard parts.count > 2, parts[0] == "blocks" else { return nil }
+        return Int(parts[1])
+    }
+}
