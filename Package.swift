@@ -61,7 +61,8 @@ let package = Package(
             ]),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
         // Every loader under fuzzing: a seeded mutation fuzzer, or a libFuzzer target (scripts/fuzz).
-        .executableTarget(name: "LoupeFuzz", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "Tokenizers"]),
+        .executableTarget(
+            name: "LoupeFuzz", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "Tokenizers", "Transformers"]),
         .testTarget(name: "LinAlgTests", dependencies: ["LinAlg"]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),

@@ -3,6 +3,7 @@ import Interpret
 import Networks
 import TensorIO
 import Tokenizers
+import Transformers
 import Workbench
 
 /// One loader under fuzzing: the bytes of a file go in, and the loader either reads them or
@@ -53,6 +54,12 @@ struct FuzzTarget {
             let ids = try tokenizer.encode(tokenizerText)
             _ = tokenizer.decode(ids, skipSpecialTokens: false)
         },
+        FuzzTarget(name: "hf-config", about: "a checkpoint's config.json beside a tiny GPT-2's weights, loaded and run on three tokens") {
+            data in
+            try data.write(to: tinyCheckpoint.appendingPathComponent("config.json"))
+            let model = try Transformer.load(tinyCheckpoint)
+            _ = try model.run([0, 1, 2], keeping: Set(model.hookPoints.map(\.name)))
+        },
         FuzzTarget(name: "probe", about: "a probe (TOML), parsed and checked") { data in
             guard let text = String(data: data, encoding: .utf8) else { return }
             _ = try Probe.parse(text, source: "fuzz.toml")
@@ -69,6 +76,27 @@ private let tokenizerText = "Hello, WORLD! Ça va? 你好 🤖👩‍💻 12345 
 /// Where a target that reads from a file gets its bytes.
 private let scratchFile = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-fuzz-\(getpid()).npz")
 private let scratchONNX = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-fuzz-\(getpid()).onnx")
+
+/// A checkpoint folder holding a GPT-2 of width 8 (1 layer, 2 heads, MLP 16, 16 tokens, 8
+/// positions), written once; the hf-config target puts each config.json beside it.
+private let tinyCheckpoint: URL = {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-fuzz-\(getpid())-checkpoint")
+    try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let shapes: [String: [Int]] = [
+        "wte.weight": [16, 8], "wpe.weight": [8, 8], "ln_f.weight": [8], "ln_f.bias": [8],
+        "h.0.ln_1.weight": [8], "h.0.ln_1.bias": [8], "h.0.ln_2.weight": [8], "h.0.ln_2.bias": [8],
+        "h.0.attn.c_attn.weight": [8, 24], "h.0.attn.c_attn.bias": [24], "h.0.attn.c_proj.weight": [8, 8], "h.0.attn.c_proj.bias": [8],
+        "h.0.mlp.c_fc.weight": [8, 16], "h.0.mlp.c_fc.bias": [16], "h.0.mlp.c_proj.weight": [16, 8], "h.0.mlp.c_proj.bias": [8]
+    ]
+    let tensors = shapes.mapValues { shape in
+        let count = shape.reduce(1, *)
+        return Tensor((0..<count).map { Float(($0 * 37) % 17 - 8) / 16 }, shape: shape)
+    }
+    try! SafeTensors.write(
+        SafeTensorsFile(tensors: Dictionary(uniqueKeysWithValues: tensors.map { ("transformer." + $0.key, $0.value) })),
+        to: folder.appendingPathComponent("model.safetensors"))
+    return folder
+}()
 
 /// The weights the cfg.json target reads: every tensor an SAE of d_in 2, d_sae 4 may name.
 private let saeWeights = SafeTensorsFile(tensors: [

@@ -39,6 +39,12 @@ public struct Tokenizer: Sendable {
         self.source = source
         let json = try JSONFields.parse(data, source: source)
         let modelJSON = try json.object("model")
+        // WordPiece files often leave the type out; a vocab with merges is BPE.
+        let type = try modelJSON.optionalString("type") ?? (modelJSON.values["merges"] != nil ? "BPE" : "WordPiece")
+        guard type == "BPE" || type == "WordPiece" else {
+            throw TokenizerError(
+                "\(source): model.type: \"\(type)\" models are not supported (Loupe reads BPE and WordPiece: GPT-2, Llama 3, Qwen2, BERT)")
+        }
         let vocabJSON = try modelJSON.object("vocab")
         var vocabulary: [String: Int] = [:]
         vocabulary.reserveCapacity(vocabJSON.values.count)
@@ -50,15 +56,8 @@ public struct Tokenizer: Sendable {
             }
             vocabulary[token] = id
         }
-        // WordPiece files often leave the type out; a vocab with merges is BPE.
-        let type = try modelJSON.optionalString("type") ?? (modelJSON.values["merges"] != nil ? "BPE" : "WordPiece")
-        switch type {
-        case "BPE": model = .bpe(try BPE(modelJSON, vocabulary: vocabulary))
-        case "WordPiece": model = .wordPiece(try WordPiece(modelJSON, vocabulary: vocabulary))
-        default:
-            throw TokenizerError(
-                "\(source): model.type: \"\(type)\" models are not supported (Loupe reads BPE and WordPiece: GPT-2, Llama 3, Qwen2, BERT)")
-        }
+        model =
+            type == "BPE" ? .bpe(try BPE(modelJSON, vocabulary: vocabulary)) : .wordPiece(try WordPiece(modelJSON, vocabulary: vocabulary))
         normalizer = try json.optionalObject("normalizer").map(Normalizer.init)
         preTokenizer = try json.optionalObject("pre_tokenizer").map(PreTokenizer.init)
         postProcessor = try json.optionalObject("post_processor").map(PostProcessor.init)

@@ -126,9 +126,13 @@ public struct TransformerConfig: Sendable, Equatable {
             throw TransformerError(
                 "\(source): model_type \"\(type)\" is not supported (Loupe runs \(Self.supportedTypes.joined(separator: ", ")))")
         }
-        headDim = try need(raw.headDim ?? (dModel / heads), "head_dim", limit: 1 << 16)
+        // GPT-2 and BERT split the width into the heads; a Llama's heads may be wider or narrower.
         guard family == .llama || dModel % heads == 0 else {
             throw TransformerError("\(source): the width \(dModel) does not split into \(heads) heads")
+        }
+        headDim = try need(family == .llama ? raw.headDim ?? (dModel / heads) : dModel / heads, "head_dim", limit: 1 << 16)
+        if let written = raw.headDim, written != headDim {
+            throw TransformerError("\(source): head_dim is \(written), but \(type) heads are the width \(dModel) split \(heads) ways")
         }
         guard family != .llama || headDim % 2 == 0 else {
             throw TransformerError("\(source): head_dim \(headDim) is odd; rotary positions rotate pairs")

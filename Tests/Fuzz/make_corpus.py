@@ -151,6 +151,14 @@ def main():
         spec["added_tokens"] = [t for t in spec["added_tokens"] if t["id"] < keep or name == "gpt2"]
         write("tokenizer", f"{name}.json", json.dumps(spec, ensure_ascii=False))
 
+    # Checkpoint configs: the tiny GPT-2 the hf-config target writes weights for, and the
+    # other families' configs (their tensors are missing: refusals to reach).
+    tiny = {"model_type": "gpt2", "n_embd": 8, "n_layer": 1, "n_head": 2, "n_inner": 16, "n_positions": 8,
+            "vocab_size": 16, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5}
+    write("hf-config", "gpt2.json", json.dumps(tiny))
+    for name in ["bert", "llama", "qwen2"]:
+        shutil.copy(os.path.join(fixtures, "transformers", name, "config.json"), os.path.join(folder("hf-config"), f"{name}.json"))
+
     # Inputs that once crashed or hung Loupe (issue 13), and findings of the fuzzer since.
     conv = json.load(open(os.path.join(corpus, "arch", "conv.arch.json")))
     for p in [10000, 1000000, 1000000000000]:
@@ -173,6 +181,7 @@ def main():
     write("sae-cfg", "loupe-number.json", json.dumps({"architecture": "standard", "d_in": 2, "d_sae": 4, "loupe": 5}))
     write("sae-cfg", "no-architecture-k.json", json.dumps({"d_in": 2, "d_sae": 4, "k": 2}))
     write("probe", "bad-table-header.toml", "[\\")
+    write("hf-config", "gpt2-head-dim.json", json.dumps({**tiny, "head_dim": 16}))  # found by loupe-fuzz: heads wider than the width
 
 
 if __name__ == "__main__":
