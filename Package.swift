@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "LoupeCLI",
             dependencies: [
-                "Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI",
+                "Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TUI", "Tokenizers", "Transformers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
@@ -77,8 +77,8 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "loupe", "LoupeCLI", "Figures", "Networks", "TensorIO", "Interpret", "Workbench", "TUI",
-                "TestSupport"
+                "loupe", "LoupeCLI", "Figures", "Networks", "TensorIO", "Interpret", "Workbench", "TUI", "Tokenizers",
+                "Transformers", "LinAlg", "TestSupport"
             ]),
         .testTarget(name: "TUITests", dependencies: ["Figures", "LinAlg", "Networks", "Interpret", "Workbench", "TUI", "TestSupport"])
     ],

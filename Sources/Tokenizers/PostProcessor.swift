@@ -54,10 +54,14 @@ enum PostProcessor: Sendable {
         return id
     }
 
-    func callAsFunction(_ ids: [Int]) -> [Int] {
+    /// The ids put before and after a text.
+    var around: (before: [Int], after: [Int]) {
         switch self {
-        case .around(let before, let after): return before + ids + after
-        case .sequence(let steps): return steps.reduce(ids) { $1($0) }
+        case .around(let before, let after): return (before, after)
+        case .sequence(let steps):
+            return steps.reduce(([], [])) { sum, step in (step.around.before + sum.0, sum.1 + step.around.after) }
         }
     }
+
+    func callAsFunction(_ ids: [Int]) -> [Int] { around.before + ids + around.after }
 }

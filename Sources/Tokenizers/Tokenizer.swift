@@ -117,6 +117,10 @@ public struct Tokenizer: Sendable {
         return decoder(pieces).joined()
     }
 
+    /// The special tokens the post-processor puts around a text: [CLS] and [SEP] for BERT, a BOS
+    /// for Llama 3, none for GPT-2.
+    public var specialTokens: (before: [Int], after: [Int]) { postProcessor?.around ?? ([], []) }
+
     /// The token an id stands for.
     public func token(_ id: Int) -> String? { tokens[id] }
 

@@ -31,6 +31,18 @@ public struct Transformer: Sendable {
         let bias: [Float]?
     }
 
+    /// Whether `path` is a checkpoint folder (a directory with a config.json).
+    public static func isCheckpoint(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+            && FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("config.json").path)
+    }
+
+    /// The files of a checkpoint folder Loupe reads (none of them may be an output).
+    public static func files(of folder: URL) -> [URL] {
+        ["config.json", "model.safetensors", "model.safetensors.index.json", "tokenizer.json"].map { folder.appendingPathComponent($0) }
+    }
+
     /// Opens a checkpoint folder: config.json, model.safetensors (or a sharded index), and
     /// tokenizer.json when present.
     public static func load(_ folder: URL) throws -> Transformer {

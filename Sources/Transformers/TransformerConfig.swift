@@ -39,6 +39,8 @@ public struct TransformerConfig: Sendable, Equatable {
     public let mlpBias: Bool
     /// BERT's token-type vocabulary.
     public let tokenTypes: Int
+    /// config.json's `bos_token_id`, when it names a token of the vocabulary.
+    public let bosTokenID: Int?
     /// Mistral's sliding window: a token attends to at most this many tokens, itself included.
     public let slidingWindow: Int?
 
@@ -146,6 +148,8 @@ public struct TransformerConfig: Sendable, Equatable {
         guard ropeTheta > 0, normEps >= 0, normEps.isFinite else {
             throw TransformerError("\(source): rope_theta and the norm's eps must be positive")
         }
+        let vocabulary = vocabSize
+        bosTokenID = raw.bosTokenId.flatMap { $0 >= 0 && $0 < vocabulary ? $0 : nil }
         let windowed = type == "mistral" || raw.useSlidingWindow == true
         slidingWindow = windowed ? raw.slidingWindow : nil
         if let w = slidingWindow, w < 1 { throw TransformerError("\(source): sliding_window is \(w), expected at least 1") }
@@ -170,7 +174,7 @@ private struct RawConfig: Decodable {
     var activationFunction: String?
     var scaleAttnByInverseLayerIdx, reorderAndUpcastAttn, scaleAttnWeights: Bool?
     var hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, intermediateSize, maxPositionEmbeddings: Int?
-    var headDim, vocabSize, typeVocabSize, slidingWindow: Int?
+    var headDim, vocabSize, typeVocabSize, slidingWindow, bosTokenId: Int?
     var layerNormEps, rmsNormEps, ropeTheta: Double?
     var hiddenAct, positionEmbeddingType: String?
     var tieWordEmbeddings, attentionBias, mlpBias, useSlidingWindow: Bool?
@@ -197,6 +201,6 @@ private struct RawConfig: Decodable {
         case layerNormEps = "layer_norm_eps", rmsNormEps = "rms_norm_eps", ropeTheta = "rope_theta", hiddenAct = "hidden_act"
         case positionEmbeddingType = "position_embedding_type", tieWordEmbeddings = "tie_word_embeddings"
         case attentionBias = "attention_bias", mlpBias = "mlp_bias", useSlidingWindow = "use_sliding_window"
-        case ropeScaling = "rope_scaling", ropeParameters = "rope_parameters"
+        case ropeScaling = "rope_scaling", ropeParameters = "rope_parameters", bosTokenId = "bos_token_id"
     }
 }

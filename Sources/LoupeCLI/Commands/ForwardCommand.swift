@@ -3,6 +3,7 @@ import Foundation
 import LinAlg
 import Networks
 import TensorIO
+import Transformers
 
 struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,13 @@ struct ForwardCommand: ParsableCommand {
             .npz files also hold the labels as 'y' (when the data has them) and the activations as
             'x', so they can be used as data again (e.g. `loupe sae train --acts`).
 
+            A transformer checkpoint (a Hugging Face folder: config.json, model.safetensors,
+            tokenizer.json; GPT-2, BERT, Llama, Qwen2, Mistral) runs on --text instead of --data,
+            and --layer takes a hook point as TransformerLens names it (`loupe inspect` lists
+            them). A sample is a token: the .npy gets one row per token, streamed to disk, and
+            NAME.tokens.npy beside it the document (its line), context, position and token id of
+            each row.
+
             Examples:
               loupe forward demo:mlp-1 --data builtin:digits:test --layer relu1 \\
                   --out relu1.npy
@@ -21,13 +29,17 @@ struct ForwardCommand: ParsableCommand {
                   --out logits.csv
               loupe forward model.safetensors --data x.npy --layer fc2 \\
                   --out acts.safetensors
+              loupe forward ./gpt2 --text corpus.jsonl \\
+                  --layer blocks.3.hook_resid_post --ctx 128 --out acts.npy
             """)
     )
 
-    @Argument(help: "A .safetensors model or demo:NAME.") var model: String
+    @Argument(help: "A .safetensors model, demo:NAME, or a transformer checkpoint folder.") var model: String
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
-    @Option(help: "The layer whose output to save: a layer name, 'input' or 'logits'.") var layer: String = "logits"
+    @OptionGroup var text: TextOptions
+    @Option(help: "The layer whose output to save: a layer name, 'input' or 'logits'; a hook point of a transformer.") var layer: String =
+        "logits"
     @Option(help: "Output file: .npy, .csv, .safetensors or .npz.") var out: String
     @OptionGroup var overwrite: OverwriteOption
     @Option(help: "Samples per batch.") var batch: Int = 512
@@ -40,6 +52,13 @@ struct ForwardCommand: ParsableCommand {
     }
 
     func run() throws {
+        if Transformer.isCheckpoint(model) {
+            guard dataOptions.data == nil, let corpus = try text.corpus() else {
+                throw ValidationError("\(model) is a transformer checkpoint: give it --text FILE (.txt or .jsonl), not --data")
+            }
+            return try runOnText(corpus)
+        }
+        guard text.text == nil else { throw ValidationError("--text is read by a transformer checkpoint folder; \(model) is not one") }
         let (network, data) = try openModelAndData(model, modelOptions, dataOptions, outputs: [("--out", out)], force: overwrite.force)
         try data.check(against: network)
         let shape = try network.shape(of: layer)

@@ -3,6 +3,7 @@ import Figures
 import Foundation
 import LinAlg
 import Networks
+import Transformers
 import Workbench
 
 struct InspectCommand: ParsableCommand {
@@ -16,16 +17,18 @@ struct InspectCommand: ParsableCommand {
               loupe inspect demo:mlp-1 --data builtin:digits:test
               loupe inspect model.safetensors --arch model.arch.json --data test.npz \\
                   --json
+              loupe inspect ./gpt2        (a checkpoint: its sizes and every hook point)
             """)
     )
 
-    @Argument(help: "A .safetensors model or demo:NAME.") var model: String
+    @Argument(help: "A .safetensors model, demo:NAME, or a transformer checkpoint folder.") var model: String
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
     @OptionGroup var memory: MemoryOption
 
     func run() throws {
+        if Transformer.isCheckpoint(model) { return try inspectCheckpoint() }
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load(required: false)
         let bar = ProgressBar("inspect")
@@ -65,5 +68,45 @@ struct InspectCommand: ParsableCommand {
                 Console.print("\(data.name): \(data.count) samples, no labels")
             }
         }
+    }
+}
+
+extension InspectCommand {
+    /// A transformer checkpoint: its sizes, its tokenizer's special tokens, and every hook point
+    /// with its width per token.
+    func inspectCheckpoint() throws {
+        guard dataOptions.data == nil else {
+            throw ValidationError("\(model) is a transformer checkpoint: `loupe forward --text` runs it on text")
+        }
+        let transformer = try Transformer.load(URL(fileURLWithPath: model))
+        let c = transformer.config
+        struct Output: Encodable {
+            let model, modelType: String
+            let layers, dModel, heads, kvHeads, headDim, dMLP, vocabulary, positions: Int
+            let tokenizer: Bool
+            let hookPoints: [Point]
+            struct Point: Encodable { let name: String, width: Int?, about: String }
+        }
+        let points = transformer.hookPoints.map { Output.Point(name: $0.name, width: $0.isPattern ? nil : $0.width, about: $0.about) }
+        let output = Output(
+            model: model, modelType: c.modelType, layers: c.layers, dModel: c.dModel, heads: c.heads, kvHeads: c.kvHeads,
+            headDim: c.headDim,
+            dMLP: c.dMLP, vocabulary: c.vocabSize, positions: c.maxPositions, tokenizer: transformer.tokenizer != nil, hookPoints: points)
+        if json { return try printJSON(output) }
+        let heads = c.kvHeads < c.heads ? "\(c.heads) heads sharing \(c.kvHeads) key/value heads" : "\(c.heads) heads"
+        Console.print(
+            "\(model)  (\(c.modelType))  \(c.layers) layers, d_model \(c.dModel), \(heads) of \(c.headDim), MLP \(c.dMLP), vocabulary \(c.vocabSize), \(c.maxPositions) positions"
+        )
+        if let tokenizer = transformer.tokenizer {
+            let (before, after) = tokenizer.specialTokens
+            let names = { (ids: [Int]) in ids.map { tokenizer.token($0) ?? "\($0)" }.joined(separator: " ") }
+            Console.print(
+                "tokenizer.json: a text becomes " + ([names(before), "…", names(after)].filter { !$0.isEmpty }.joined(separator: " ")))
+        } else {
+            Console.print("no tokenizer.json: --text cannot be read")
+        }
+        var table = Table(["hook point", "width", "what"], rightAligned: [1])
+        for p in points { table.append([p.name, p.width.map(String.init) ?? "ctx", p.about]) }
+        Console.print(table.text)
     }
 }

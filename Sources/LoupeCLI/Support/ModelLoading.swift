@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Networks
+import Transformers
 
 /// Options shared by every command that opens a model and data.
 struct ModelOptions: ParsableArguments {
@@ -41,6 +42,11 @@ func openModelAndData(
 
 /// Opens a model (training a demo model on first use, with a progress bar).
 func openModel(_ reference: String, _ options: ModelOptions) throws -> Network<Float> {
+    if Transformer.isCheckpoint(reference) {
+        throw ValidationError(
+            "\(reference) is a transformer checkpoint: `loupe forward --text` and `loupe inspect` run it; this command does not apply to transformers yet"
+        )
+    }
     let bar = ProgressBar("training \(reference) (first use)")
     defer { bar.finish() }
     return try Models.load(reference, architecture: options.architecture.map { URL(fileURLWithPath: $0) }, progress: bar.training())

@@ -3,6 +3,7 @@ import Foundation
 import Interpret
 import Networks
 import TensorIO
+import Transformers
 
 /// `--force`: the one way to let a command replace a file that exists. Inputs are never
 /// replaced, with or without it.
@@ -15,6 +16,11 @@ enum CommandInputs {
     /// A model reference (a demo model's cache file included) and its architecture sidecar.
     static func model(_ reference: String?, arch: String? = nil) -> [OutputCheck.Input] {
         (reference.map { [OutputCheck.Input("the model \($0)", Models.file(of: $0))] } ?? []) + file("the architecture", arch)
+    }
+
+    /// A checkpoint folder's files.
+    static func checkpoint(_ path: String) -> [OutputCheck.Input] {
+        Transformer.files(of: URL(fileURLWithPath: path)).map { OutputCheck.Input("the checkpoint \(path)", $0) }
     }
 
     /// A data file (built-in data has none).

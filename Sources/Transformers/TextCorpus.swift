@@ -1,0 +1,118 @@
+import Foundation
+
+/// Text to run a model on, read a piece at a time so that a corpus larger than memory streams:
+/// a .txt file with one document per line (or, `wholeFile`, one document), or a .jsonl file with
+/// one JSON object per line whose `field` holds the document. Documents are numbered by their
+/// line (from 0), so that every result traces back to the text; blank lines are skipped.
+public struct TextCorpus: Sendable {
+    public enum Layout: Sendable, Equatable {
+        case lines
+        case wholeFile
+        case jsonl(field: String)
+    }
+
+    public let url: URL
+    public let layout: Layout
+
+    /// The layout a file's extension and the options give; .jsonl takes `field` ("text").
+    public init(_ url: URL, wholeFile: Bool, field: String?) throws {
+        self.url = url
+        let ext = url.pathExtension.lowercased()
+        switch ext {
+        case "jsonl":
+            guard !wholeFile else {
+                throw TransformerError("\(url.path): --whole-file reads a .txt file; a .jsonl file has a document per line")
+            }
+            layout = .jsonl(field: field ?? "text")
+        case "txt":
+            guard field == nil else {
+                throw TransformerError("\(url.path): --text-field names a field of a .jsonl file, not of a .txt file")
+            }
+            layout = wholeFile ? .wholeFile : .lines
+        default:
+            throw TransformerError(
+                "\(url.path): text must be a .txt file (a document per line) or a .jsonl file (a \"text\" field per line)")
+        }
+    }
+
+    /// Calls `body(document, text)` for each document in order; `progress` gets the fraction of
+    /// the file read.
+    public func forEachDocument(progress: (Double) -> Void = { _ in }, _ body: (Int, String) throws -> Void) throws {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { throw TransformerError("\(url.path): cannot be read") }
+        defer { try? handle.close() }
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        if layout == .wholeFile {
+            let data = handle.readDataToEndOfFile()
+            try body(0, try text(data, line: nil))
+            progress(1)
+            return
+        }
+        var pending = Data(), line = 0, consumed = 0
+        func emit(_ bytes: Data) throws {
+            defer { line += 1 }
+            let raw = try text(bytes.last == 0x0D ? bytes.dropLast() : bytes, line: line)
+            guard !raw.allSatisfy(\.isWhitespace) else { return }
+            try body(line, try document(raw, line: line))
+        }
+        while true {
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { break }
+            consumed += chunk.count
+            pending.append(chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                try emit(pending[start..<newline])
+                start = newline + 1
+            }
+            pending = Data(pending[start...])
+            progress(size > 0 ? Double(consumed) / Double(size) : 1)
+        }
+        if !pending.isEmpty { try emit(pending) }
+        progress(1)
+    }
+
+    private func text(_ bytes: Data, line: Int?) throws -> String {
+        guard let s = String(data: bytes, encoding: .utf8) else {
+            throw TransformerError("\(url.path)\(line.map { " line \($0 + 1)" } ?? ""): not UTF-8 text")
+        }
+        return s
+    }
+
+    private func document(_ raw: String, line: Int) throws -> String {
+        guard case .jsonl(let field) = layout else { return raw }
+        let at = "\(url.path) line \(line + 1)"
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) as? [String: Any] else {
+            throw TransformerError("\(at): not a JSON object")
+        }
+        guard let text = object[field] as? String else {
+            throw TransformerError("\(at): no \"\(field)\" field holding a string (--text-field names another)")
+        }
+        return text
+    }
+}
+
+/// How documents become contexts: each document's tokens cut into runs that fit `length` with
+/// the special tokens the checkpoint's tokenizer puts around a text ([CLS] … [SEP], a BOS), each
+/// run wrapped in them; a longer document continues in the next context.
+public struct ContextCutter: Sendable {
+    public let length: Int
+    public let before: [Int]
+    public let after: [Int]
+
+    public init(length: Int, before: [Int], after: [Int]) throws {
+        guard length > before.count + after.count else {
+            throw TransformerError("--ctx \(length) leaves no room for text between \(before.count + after.count) special tokens")
+        }
+        self.length = length
+        self.before = before
+        self.after = after
+    }
+
+    /// The contexts of one document's tokens (without special tokens).
+    public func contexts(_ ids: [Int]) -> [[Int]] {
+        let room = length - before.count - after.count
+        return stride(from: 0, to: max(ids.count, 1), by: room).map { start in
+            before + ids[start..<min(start + room, ids.count)] + after
+        }
+    }
+}
