@@ -34,6 +34,22 @@ extension Matrix {
         return Matrix(rows: rows, cols: cols, storage: out)
     }
 
+    /// `map` on both cores, for an `f` that costs more than a memory pass (exp, tanh, erf):
+    /// a transformer's MLP applies one to millions of values per batch.
+    public func parallelMap(_ f: (T) -> T) -> Matrix {
+        var out = Matrix(unsetRows: rows, cols: cols)
+        storage.withUnsafeBufferPointer { a in
+            out.withUnsafeMutableBufferPointer { o in
+                let (source, target) = (a.baseAddress!, o.baseAddress!)
+                parallelChunks(count / 4096 + 1) { _, blocks in
+                    let range = (blocks.lowerBound * 4096)..<min(blocks.upperBound * 4096, count)
+                    for i in range { target[i] = f(source[i]) }
+                }
+            }
+        }
+        return out
+    }
+
     public static func + (a: Matrix, b: Matrix) -> Matrix { a.zipMap(b, "+", +) }
     public static func - (a: Matrix, b: Matrix) -> Matrix { a.zipMap(b, "-", -) }
     /// The Hadamard (elementwise) product; the matrix product is `matmul`.

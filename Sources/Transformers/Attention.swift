@@ -13,48 +13,63 @@ struct Attention: Sendable {
     let causal: Bool
     let slidingWindow: Int?
 
-    /// The attention output; `record` receives q, k, v (before rotary), z and the pattern.
-    func callAsFunction(_ x: Matrix<Float>, record: (String, @autoclosure () -> Matrix<Float>) -> Void) -> Matrix<Float> {
-        let tokens = x.rows
+    /// The attention output for contexts stacked in rows (`contexts` their row ranges): every
+    /// projection is one product over all of them, each context attends only within itself.
+    /// `record` receives q, k, v (before rotary), z, and a single context's pattern.
+    func callAsFunction(
+        _ x: Matrix<Float>, contexts: [Range<Int>], record: (String, @autoclosure () -> Matrix<Float>) -> Void
+    ) -> Matrix<Float> {
         var queries = q(x), keys = k(x)
         let values = v(x)
         record("attn.hook_q", queries)
         record("attn.hook_k", keys)
         record("attn.hook_v", values)
         if let ropeTheta {
-            rotate(&queries, heads: heads, theta: ropeTheta)
-            rotate(&keys, heads: kvHeads, theta: ropeTheta)
+            rotate(&queries, heads: heads, contexts: contexts, theta: ropeTheta)
+            rotate(&keys, heads: kvHeads, contexts: contexts, theta: ropeTheta)
         }
         let group = heads / kvHeads
         let scale = 1 / Float(headDim).squareRoot()
-        var z = Matrix<Float>(rows: tokens, cols: heads * headDim)
-        var pattern = Matrix<Float>(unsetRows: heads * tokens, cols: tokens)
+        let (width, kvWidth) = (heads * headDim, kvHeads * headDim)
+        var z = Matrix<Float>(rows: x.rows, cols: width)
+        let longest = contexts.map(\.count).max() ?? 0
+        var pattern = Matrix<Float>(unsetRows: heads * longest, cols: longest)
         queries.withUnsafeBufferPointer { qp in
             keys.withUnsafeBufferPointer { kp in
                 values.withUnsafeBufferPointer { vp in
                     z.withUnsafeMutableBufferPointer { zp in
                         pattern.withUnsafeMutableBufferPointer { pp in
-                            for h in 0..<heads {
-                                let kv = h / group
-                                let scores = pp.baseAddress! + h * tokens * tokens
-                                // scores = q_h·k_hᵀ/√d straight from the heads' columns.
-                                Float.gemm(
-                                    transA: false, transB: true, m: tokens, n: tokens, k: headDim, alpha: scale,
-                                    a: qp.baseAddress! + h * headDim, lda: heads * headDim,
-                                    b: kp.baseAddress! + kv * headDim, ldb: kvHeads * headDim,
-                                    beta: 0, c: scores, ldc: tokens)
-                                for i in 0..<tokens { softmaxRow(scores + i * tokens, query: i, count: tokens) }
-                                Float.gemm(
-                                    transA: false, transB: false, m: tokens, n: headDim, k: tokens, alpha: 1,
-                                    a: scores, lda: tokens, b: vp.baseAddress! + kv * headDim, ldb: kvHeads * headDim,
-                                    beta: 0, c: zp.baseAddress! + h * headDim, ldc: heads * headDim)
+                            for rows in contexts {
+                                let (tokens, first) = (rows.count, rows.lowerBound)
+                                let all = pp.baseAddress!
+                                for h in 0..<heads {
+                                    // scores = q_h·k_hᵀ/√d straight from the heads' columns.
+                                    Float.gemm(
+                                        transA: false, transB: true, m: tokens, n: tokens, k: headDim, alpha: scale,
+                                        a: qp.baseAddress! + first * width + h * headDim, lda: width,
+                                        b: kp.baseAddress! + first * kvWidth + (h / group) * headDim, ldb: kvWidth,
+                                        beta: 0, c: all + h * tokens * tokens, ldc: tokens)
+                                }
+                                // Every head's softmax at once, on both cores (BLAS stays on this thread).
+                                parallelChunks(heads * tokens) { _, rows in
+                                    for r in rows { softmaxRow(all + r * tokens, query: r % tokens, count: tokens) }
+                                }
+                                for h in 0..<heads {
+                                    let kv = h / group
+                                    let scores = all + h * tokens * tokens
+                                    Float.gemm(
+                                        transA: false, transB: false, m: tokens, n: headDim, k: tokens, alpha: 1,
+                                        a: scores, lda: tokens, b: vp.baseAddress! + first * kvWidth + kv * headDim, ldb: kvWidth,
+                                        beta: 0, c: zp.baseAddress! + first * width + h * headDim, ldc: width)
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        record("attn.hook_pattern", pattern)
+        // The pattern buffer holds the last context's: it is recorded only for one context.
+        if contexts.count == 1 { record("attn.hook_pattern", pattern) }
         record("attn.hook_z", z)
         return o(z)
     }
@@ -79,14 +94,16 @@ struct Attention: Sendable {
         for j in 0..<count { row[j] = keep.contains(j) ? row[j] / sum : 0 }
     }
 
-    /// Rotates each head's pairs (i, i + d/2) of token t by the angle t·θ^(−2i/d), as
+    /// Rotates each head's pairs (i, i + d/2) of the token at position t by the angle t·θ^(−2i/d), as
     /// transformers' rotate_half arranges them.
-    private func rotate(_ m: inout Matrix<Float>, heads: Int, theta: Double) {
-        let (half, width, tokens) = (headDim / 2, m.cols, m.rows)
+    private func rotate(_ m: inout Matrix<Float>, heads: Int, contexts: [Range<Int>], theta: Double) {
+        let (half, width) = (headDim / 2, m.cols)
         let frequencies = (0..<half).map { pow(theta, -2 * Double($0) / Double(headDim)) }
+        // Row r of a context starting at row s is position r − s.
+        let positions = contexts.flatMap { rows in rows.map { $0 - rows.lowerBound } }
         m.withUnsafeMutableBufferPointer { p in
-            for t in 0..<tokens {
-                let angles = frequencies.map { Double(t) * $0 }
+            for (t, position) in positions.enumerated() {
+                let angles = frequencies.map { Double(position) * $0 }
                 let cosines = angles.map { Float(cos($0)) }, sines = angles.map { Float(sin($0)) }
                 for h in 0..<heads {
                     let head = p.baseAddress! + t * width + h * headDim

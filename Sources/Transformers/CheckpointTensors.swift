@@ -12,6 +12,20 @@ struct CheckpointTensors {
     /// What to call the weights in messages: "gpt2/model.safetensors".
     let source: String
     var prefix = ""
+    /// Untrained weights instead of a file's: every matrix drawn from N(0, 0.02²) (transformers'
+    /// initialisation), norm scales 1, biases 0.
+    var draws: WeightDraws?
+
+    /// Weights for a network of `config`'s shapes that no file holds.
+    static func untrained(seed: UInt64) -> CheckpointTensors {
+        CheckpointTensors(tensors: [:], source: "untrained", draws: WeightDraws(seed: seed))
+    }
+
+    /// The generator behind untrained weights, shared by the copies `under` makes.
+    final class WeightDraws: @unchecked Sendable {
+        var random: SeededRandom
+        init(seed: UInt64) { random = SeededRandom(seed: seed) }
+    }
 
     static func read(_ folder: URL, label: String) throws -> CheckpointTensors {
         let single = folder.appendingPathComponent("model.safetensors")
@@ -54,6 +68,7 @@ struct CheckpointTensors {
 
     /// The same tensors, looked up under whichever of `prefixes` holds `probe`.
     func under(_ prefixes: [String], probe: String) throws -> CheckpointTensors {
+        if draws != nil { return self }
         guard let p = prefixes.first(where: { tensors[$0 + probe] != nil }) else {
             throw TransformerError("\(source): no tensor '\(probe)' (under any of \(prefixes.map { "'\($0)'" }.joined(separator: ", ")))")
         }
@@ -62,7 +77,8 @@ struct CheckpointTensors {
         return copy
     }
 
-    func has(_ name: String) -> Bool { tensors[prefix + name] != nil }
+    /// Untrained weights have an untied unembedding and no masked-LM head.
+    func has(_ name: String) -> Bool { draws.map { _ in name == "lm_head.weight" } ?? (tensors[prefix + name] != nil) }
 
     private func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
         guard let t = tensors[prefix + name] else { throw TransformerError("\(source): no tensor '\(prefix + name)'") }
@@ -78,8 +94,12 @@ struct CheckpointTensors {
 
     /// A [rows, cols] weight in Float32 (half-precision weights widened).
     func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> Matrix<Float> {
-        try tensor(name, [rows, cols]).matrix(Float.self)
+        if let draws { return draws.random.normalMatrix(rows: rows, cols: cols, std: 0.02) }
+        return try tensor(name, [rows, cols]).matrix(Float.self)
     }
 
-    func vector(_ name: String, _ count: Int) throws -> [Float] { try tensor(name, [count]).floats() }
+    func vector(_ name: String, _ count: Int) throws -> [Float] {
+        if draws != nil { return [Float](repeating: name.hasSuffix("weight") ? 1 : 0, count: count) }
+        return try tensor(name, [count]).floats()
+    }
 }

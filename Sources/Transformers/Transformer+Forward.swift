@@ -10,15 +10,32 @@ extension Transformer {
     /// Runs one context of token ids and keeps the hook points named in `wanted` ("logits"
     /// among them). The pass stops after the last block a wanted hook point needs.
     public func run(_ ids: [Int], keeping wanted: Set<String>) throws -> TransformerActivations {
-        guard !ids.isEmpty else { throw TransformerError("model '\(name)': a context needs at least one token") }
-        if positions != nil, ids.count > config.maxPositions {
-            throw TransformerError(
-                "model '\(name)': a context of \(ids.count) tokens is longer than its \(config.maxPositions) learned positions")
+        try run(contexts: [ids], keeping: wanted)
+    }
+
+    /// Runs several contexts at once, their tokens stacked in rows (each context attends only
+    /// within itself; every other step is one product over all rows): each hook point kept is
+    /// every context's rows in order. An attention pattern is kept for a single context only.
+    public func run(contexts: [[Int]], keeping wanted: Set<String>) throws -> TransformerActivations {
+        guard !contexts.isEmpty, contexts.allSatisfy({ !$0.isEmpty }) else {
+            throw TransformerError("model '\(name)': a context needs at least one token")
         }
+        let longest = contexts.map(\.count).max()!
+        if positions != nil, longest > config.maxPositions {
+            throw TransformerError(
+                "model '\(name)': a context of \(longest) tokens is longer than its \(config.maxPositions) learned positions")
+        }
+        let ids = contexts.flatMap { $0 }
         if let bad = ids.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
             throw TransformerError("model '\(name)': token id \(bad) is outside its vocabulary of \(config.vocabSize)")
         }
-        for w in wanted { _ = try hookPoint(w) }
+        for w in wanted {
+            if try hookPoint(w).isPattern, contexts.count > 1 {
+                throw TransformerError("\(w): an attention pattern is kept for one context at a time")
+            }
+        }
+        var ranges: [Range<Int>] = []
+        for c in contexts { ranges.append((ranges.last?.upperBound ?? 0)..<((ranges.last?.upperBound ?? 0) + c.count)) }
         let lastBlock =
             wanted.contains("logits") || wanted.contains("ln_final.hook_normalized")
             ? blocks.count - 1 : wanted.compactMap(Self.blockIndex).max() ?? -1
@@ -30,7 +47,7 @@ extension Transformer {
         var x = embedding.rows(ids)
         record("hook_embed", x)
         if let positions {
-            let p = positions.rows(in: 0..<ids.count)
+            let p = positions.rows(contexts.flatMap { Array(0..<$0.count) })
             record("hook_pos_embed", p)
             x = x + p
         }
@@ -42,7 +59,7 @@ extension Transformer {
         }
         if let embeddingNorm { x = embeddingNorm(x) }
         for (i, block) in blocks.enumerated() where i <= lastBlock {
-            x = block(x) { hook, value in record("blocks.\(i).\(hook)", value()) }
+            x = block(x, contexts: ranges) { hook, value in record("blocks.\(i).\(hook)", value()) }
         }
         guard lastBlock == blocks.count - 1 else { return out }
         if let finalNorm {

@@ -55,6 +55,18 @@ public struct Transformer: Sendable {
         let tensors = try CheckpointTensors.read(folder, label: label)
         let tokenizerURL = folder.appendingPathComponent("tokenizer.json")
         let tokenizer = FileManager.default.fileExists(atPath: tokenizerURL.path) ? try Tokenizer.load(tokenizerURL) : nil
+        return try build(label, config, tensors, tokenizer)
+    }
+
+    /// A network of `config`'s shapes with transformers' initial weights (N(0, 0.02²) matrices,
+    /// unit norm scales, zero biases), for benchmarks: no file, no tokenizer.
+    public static func untrained(_ config: TransformerConfig, name: String = "untrained", seed: UInt64 = 0) throws -> Transformer {
+        try build(name, config, .untrained(seed: seed), nil)
+    }
+
+    private static func build(_ label: String, _ config: TransformerConfig, _ tensors: CheckpointTensors, _ tokenizer: Tokenizer?) throws
+        -> Transformer
+    {
         switch config.family {
         case .gpt2: return try gpt2(label, config, tensors, tokenizer)
         case .bert: return try bert(label, config, tensors, tokenizer)

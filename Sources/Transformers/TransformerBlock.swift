@@ -32,9 +32,11 @@ struct TransformerBlock: Sendable {
     let norm1, norm2: TokenNorm
     let postNorm: Bool
 
-    func callAsFunction(_ x: Matrix<Float>, record: (String, @autoclosure () -> Matrix<Float>) -> Void) -> Matrix<Float> {
+    func callAsFunction(
+        _ x: Matrix<Float>, contexts: [Range<Int>], record: (String, @autoclosure () -> Matrix<Float>) -> Void
+    ) -> Matrix<Float> {
         record("hook_resid_pre", x)
-        let attended = attention(postNorm ? x : norm1(x), record: record)
+        let attended = attention(postNorm ? x : norm1(x), contexts: contexts, record: record)
         record("hook_attn_out", attended)
         var mid = x + attended
         if postNorm { mid = norm1(mid) }

@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
     )
 
     static let groups: [any BenchmarkGroup.Type] = [
-        LinAlgBenchmarks.self, NetworkBenchmarks.self,
+        LinAlgBenchmarks.self, NetworkBenchmarks.self, TransformerBenchmarks.self,
         SAEBenchmarks.self, AttributionBenchmarks.self, BilinearBenchmarks.self, AlignmentBenchmarks.self,
         TUIBenchmarks.self
     ]

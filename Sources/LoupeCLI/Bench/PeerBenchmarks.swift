@@ -12,7 +12,8 @@ enum PeerBenchmarks {
     static let name = "peers"
     /// The rows, named as scripts/bench-peers names them (its `--only`).
     static let rows = [
-        "lrp-mlp", "lrp-cnn", "resnet18-forward", "resnet18-lrp", "cka", "assignment", "weight-matching", "sae-standard", "sae-topk"
+        "lrp-mlp", "lrp-cnn", "resnet18-forward", "resnet18-lrp", "gpt2-forward", "cka", "assignment", "weight-matching", "sae-standard",
+        "sae-topk"
     ]
 
     static func run(inputs folder: URL, rows selected: [String], report: (BenchmarkRecord) -> Void) throws {
@@ -51,6 +52,15 @@ enum PeerBenchmarks {
                         group: name, name: "lrp epsilon-plus resnet18", size: "batch \(x.rows)", seconds: t, rate: Double(x.rows) / t,
                         unit: "explanations/s"))
             }
+        }
+
+        if selected.contains("gpt2-forward") {
+            // Random weights on both sides: the shapes make the work, not the values.
+            let (model, contexts) = try TransformerBenchmarks.gpt2(quick: false)
+            let t = try TransformerBenchmarks.time(model, contexts)
+            report(
+                BenchmarkRecord(
+                    group: name, name: "forward gpt2-small", size: "8 × 128 tokens", seconds: t, rate: 1024 / t, unit: "tokens/s"))
         }
 
         if selected.contains("cka") {

@@ -68,28 +68,45 @@ public enum Activation: Equatable, Sendable {
     }
 
     public func apply<T: BLASScalar>(_ x: Matrix<T>) -> Matrix<T> {
+        // Float in Float arithmetic (what torch computes in), on both cores.
+        if let xf = x as? Matrix<Float>, let smooth = floatForm { return xf.parallelMap(smooth) as! Matrix<T> }
         switch self {
         case .relu: return x.map { $0 > 0 ? $0 : 0 }
-        case .tanh: return x.map { T(Foundation.tanh(Double($0))) }
-        case .sigmoid: return x.map { T(1 / (1 + exp(-Double($0)))) }
+        case .tanh: return x.parallelMap { T(Foundation.tanh(Double($0))) }
+        case .sigmoid: return x.parallelMap { T(1 / (1 + exp(-Double($0)))) }
         case .gelu:
-            return x.map { v in
+            return x.parallelMap { v in
                 let d = Double(v); return T(0.5 * d * (1 + erf(d / 2.0.squareRoot())))
             }
         case .geluTanh:
-            return x.map { v in
+            return x.parallelMap { v in
                 let d = Double(v)
                 return T(0.5 * d * (1 + Foundation.tanh(Activation.tanhScale * (d + 0.044715 * d * d * d))))
             }
         case .silu:
-            return x.map { v in
+            return x.parallelMap { v in
                 let d = Double(v); return T(d / (1 + exp(-d)))
             }
-        case .elu(let alpha): return x.map { v in v > 0 ? v : T(alpha * expm1(Double(v))) }
+        case .elu(let alpha): return x.parallelMap { v in v > 0 ? v : T(alpha * expm1(Double(v))) }
         case .leakyReLU(let slope):
             let s = T(slope)
             return x.map { v in v > 0 ? v : s * v }
         case .identity, .dropout: return x
+        }
+    }
+
+    /// The smooth activations in Float arithmetic; nil for the piecewise-linear ones.
+    private var floatForm: ((Float) -> Float)? {
+        let scale = Float(Activation.tanhScale)
+        switch self {
+        case .tanh: return { Foundation.tanh($0) }
+        case .sigmoid: return { 1 / (1 + Foundation.exp(-$0)) }
+        case .gelu: return { 0.5 * $0 * (1 + Foundation.erf($0 * Float(0.5.squareRoot()))) }
+        // ½v(1 + tanh u) = v·σ(2u): one exp instead of tanh's two.
+        case .geluTanh: return { v in v / (1 + Foundation.exp(-2 * scale * (v + 0.044715 * v * v * v))) }
+        case .silu: return { $0 / (1 + Foundation.exp(-$0)) }
+        case .elu(let alpha): return { v in v > 0 ? v : Float(alpha) * Foundation.expm1(v) }
+        case .relu, .leakyReLU, .identity, .dropout: return nil
         }
     }
 
