@@ -44,13 +44,16 @@ final class TextForwardTests: XCTestCase {
         XCTAssertEqual(rows, expected.flatMap { $0 })
         XCTAssertTrue(
             r.stdout.contains("\"contexts\":\(contexts.count)") || r.stdout.contains("\"contexts\" : \(contexts.count)"), r.stdout)
-        // Rows of the first, a middle and the last context equal the library's run of it.
+        // Rows of the first, a middle and the last context equal the library's run of it alone.
         let values = acts.floats()
         var offset = 0
         for (i, context) in contexts.enumerated() {
             if [0, contexts.count / 2, contexts.count - 1].contains(i) {
                 let want = try model.run(context, keeping: ["blocks.1.hook_resid_post"]).hooks["blocks.1.hook_resid_post"]!.storage
-                XCTAssertEqual(Array(values[(offset * 64)..<((offset + context.count) * 64)]), want, "context \(i)")
+                // Contexts run in batches, whose products round differently from one alone.
+                let got = values[(offset * 64)..<((offset + context.count) * 64)]
+                let scale = want.reduce(0) { max($0, abs($1)) }
+                XCTAssertLessThan(zip(got, want).reduce(0) { max($0, abs($1.0 - $1.1)) }, 1e-5 * scale, "context \(i)")
             }
             offset += context.count
         }

@@ -4,6 +4,9 @@ import Transformers
 
 /// `loupe forward CHECKPOINT --text FILE`: one row per token, streamed to disk.
 extension ForwardCommand {
+    /// Contexts run together: enough rows for efficient products, few enough to bound memory.
+    static let contextsPerBatch = 8
+
     /// Runs every context of the text and streams the hook point's rows to `out` (.npy) and, per
     /// row, (document, context, position, token id) to the `.tokens.npy` beside it; memory
     /// holds one context at a time, however large the corpus.
@@ -28,15 +31,27 @@ extension ForwardCommand {
         let replacing = overwrite.force
         let rows = try NPYStream.write(to: URL(fileURLWithPath: out), width: point.width, dtype: .f32, replacing: replacing) { acts in
             try NPYStream.write(to: URL(fileURLWithPath: tokensOut), width: 4, dtype: .i64, replacing: replacing) { records in
+                // Contexts run in batches (one product per projection over all their tokens).
+                var batch: [(document: Int, context: Int, ids: [Int])] = []
+                func flush() throws {
+                    guard !batch.isEmpty else { return }
+                    let run = try transformer.run(contexts: batch.map(\.ids), keeping: [layer])
+                    try acts.append(run.hooks[layer]!.storage)
+                    try records.append(
+                        batch.flatMap { c in
+                            c.ids.enumerated().flatMap { [Int64(c.document), Int64(c.context), Int64($0.offset), Int64($0.element)] }
+                        })
+                    contexts += batch.count
+                    batch.removeAll(keepingCapacity: true)
+                }
                 try corpus.forEachDocument(progress: { bar.update($0, "\(documents) documents, \(acts.rows) tokens") }) { document, body in
                     documents += 1
                     for (c, ids) in cutter.contexts(try tokenizer.encode(body, addSpecialTokens: false)).enumerated() {
-                        let run = try transformer.run(ids, keeping: [layer])
-                        try acts.append(run.hooks[layer]!.storage)
-                        try records.append(ids.enumerated().flatMap { [Int64(document), Int64(c), Int64($0.offset), Int64($0.element)] })
-                        contexts += 1
+                        batch.append((document, c, ids))
+                        if batch.count == Self.contextsPerBatch { try flush() }
                     }
                 }
+                try flush()
             }
         }
         bar.finish()
