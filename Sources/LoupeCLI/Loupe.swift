@@ -40,6 +40,7 @@ public enum LoupeCLI {
     /// one line on stderr.
     public static func main(_ arguments: [String]) -> Never {
         TemporaryFiles.removeOnSignals()
+        keepLargeBlocksMapped()
         do {
             var command = try parse(arguments)
             try command.run()
@@ -47,6 +48,19 @@ public enum LoupeCLI {
         } catch {
             exit(reporting: error)
         }
+    }
+
+    /// Blocks up to 256 MB come from the heap and freed memory stays mapped, so that the large
+    /// temporaries of a forward pass (a batch's logits, an MLP's activations) reuse pages rather
+    /// than fault fresh zeroed ones in on every call (glibc would map each such block anew).
+    /// (glibc's mallopt, looked up by name: Swift's Glibc module leaves malloc.h out.)
+    static func keepLargeBlocksMapped() {
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        let (trimThreshold, mmapThreshold): (Int32, Int32) = (-1, -3)  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+        _ = mallopt(mmapThreshold, 256 << 20)
+        _ = mallopt(trimThreshold, 512 << 20)
     }
 
     /// The command `arguments` ask for (a negative number after an option is its value).
