@@ -8,8 +8,8 @@ import LinAlg
 struct Attention: Sendable {
     let q, k, v, o: Dense
     let heads, kvHeads, headDim: Int
-    /// Rotary positions (Llama): each head's pairs (i, i + d/2) rotated by t·θ^(−2i/d).
-    let ropeTheta: Double?
+    /// Rotary positions (Llama).
+    let rotary: RotaryPositions?
     let causal: Bool
     let slidingWindow: Int?
 
@@ -24,9 +24,10 @@ struct Attention: Sendable {
         record("attn.hook_q", queries)
         record("attn.hook_k", keys)
         record("attn.hook_v", values)
-        if let ropeTheta {
-            rotate(&queries, heads: heads, contexts: contexts, theta: ropeTheta)
-            rotate(&keys, heads: kvHeads, contexts: contexts, theta: ropeTheta)
+        if let rotary {
+            let frequencies = rotary.frequencies(headDim)
+            rotate(&queries, heads: heads, contexts: contexts, frequencies: frequencies)
+            rotate(&keys, heads: kvHeads, contexts: contexts, frequencies: frequencies)
         }
         let group = heads / kvHeads
         let scale = 1 / Float(headDim).squareRoot()
@@ -94,17 +95,16 @@ struct Attention: Sendable {
         for j in 0..<count { row[j] = keep.contains(j) ? row[j] / sum : 0 }
     }
 
-    /// Rotates each head's pairs (i, i + d/2) of the token at position t by the angle t·θ^(−2i/d), as
+    /// Rotates each head's pairs (i, i + d/2) of the token at position t by the angle t·ωᵢ, as
     /// transformers' rotate_half arranges them.
-    private func rotate(_ m: inout Matrix<Float>, heads: Int, contexts: [Range<Int>], theta: Double) {
+    private func rotate(_ m: inout Matrix<Float>, heads: Int, contexts: [Range<Int>], frequencies: [Float]) {
         let (half, width) = (headDim / 2, m.cols)
-        let frequencies = (0..<half).map { pow(theta, -2 * Double($0) / Double(headDim)) }
         // Row r of a context starting at row s is position r − s.
         let positions = contexts.flatMap { rows in rows.map { $0 - rows.lowerBound } }
         m.withUnsafeMutableBufferPointer { p in
             for (t, position) in positions.enumerated() {
-                let angles = frequencies.map { Double(position) * $0 }
-                let cosines = angles.map { Float(cos($0)) }, sines = angles.map { Float(sin($0)) }
+                let angles = frequencies.map { Float(position) * $0 }
+                let cosines = angles.map { Foundation.cos($0) }, sines = angles.map { Foundation.sin($0) }
                 for h in 0..<heads {
                     let head = p.baseAddress! + t * width + h * headDim
                     for i in 0..<half {

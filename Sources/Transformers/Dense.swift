@@ -45,9 +45,11 @@ enum TokenNorm: Sendable {
             out.withUnsafeMutableBufferPointer { p in
                 for r in 0..<x.rows {
                     let row = p.baseAddress! + r * d
-                    var squares: Float = 0
-                    for i in 0..<d { squares += row[i] * row[i] }
-                    let scale = 1 / (squares / Float(d) + eps).squareRoot()
+                    // Accumulated in Double, as LayerNorm's statistics are: torch's mean sums
+                    // pairwise, more exactly than a Float running sum.
+                    var squares = 0.0
+                    for i in 0..<d { squares += Double(row[i]) * Double(row[i]) }
+                    let scale = Float(1 / (squares / Double(d) + Double(eps)).squareRoot())
                     for i in 0..<d { row[i] = weight[i] * (row[i] * scale) }
                 }
             }

@@ -99,7 +99,7 @@ public struct Transformer: Sendable {
             return TransformerBlock(
                 attention: Attention(
                     q: part(0), k: part(1), v: part(2), o: try Dense.conv1D(t, b + "attn.c_proj", in: d, out: d),
-                    heads: c.heads, kvHeads: c.heads, headDim: c.headDim, ropeTheta: nil, causal: true, slidingWindow: nil),
+                    heads: c.heads, kvHeads: c.heads, headDim: c.headDim, rotary: nil, causal: true, slidingWindow: nil),
                 feedForward: .plain(
                     up: try Dense.conv1D(t, b + "mlp.c_fc", in: d, out: c.dMLP), activation: c.activation,
                     down: try Dense.conv1D(t, b + "mlp.c_proj", in: c.dMLP, out: d)),
@@ -125,7 +125,7 @@ public struct Transformer: Sendable {
                     k: try .linear(t, b + "attention.self.key", in: d, out: d, bias: true),
                     v: try .linear(t, b + "attention.self.value", in: d, out: d, bias: true),
                     o: try .linear(t, b + "attention.output.dense", in: d, out: d, bias: true),
-                    heads: c.heads, kvHeads: c.heads, headDim: c.headDim, ropeTheta: nil, causal: false, slidingWindow: nil),
+                    heads: c.heads, kvHeads: c.heads, headDim: c.headDim, rotary: nil, causal: false, slidingWindow: nil),
                 feedForward: .plain(
                     up: try .linear(t, b + "intermediate.dense", in: d, out: c.dMLP, bias: true), activation: c.activation,
                     down: try .linear(t, b + "output.dense", in: c.dMLP, out: d, bias: true)),
@@ -165,7 +165,7 @@ public struct Transformer: Sendable {
                     k: try .linear(t, b + "self_attn.k_proj", in: d, out: kvWidth, bias: c.qkvBias),
                     v: try .linear(t, b + "self_attn.v_proj", in: d, out: kvWidth, bias: c.qkvBias),
                     o: try .linear(t, b + "self_attn.o_proj", in: width, out: d, bias: c.outputBias),
-                    heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeTheta: c.ropeTheta, causal: true,
+                    heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, rotary: c.rotary, causal: true,
                     slidingWindow: c.slidingWindow),
                 feedForward: .gated(
                     gate: try .linear(t, b + "mlp.gate_proj", in: d, out: c.dMLP, bias: c.mlpBias),

@@ -29,8 +29,8 @@ public struct TransformerConfig: Sendable, Equatable {
     public let maxPositions: Int
     public let normEps: Double
     public let activation: Activation
-    /// The rotary base θ (Llama family).
-    public let ropeTheta: Double
+    /// Rotary positions: base θ and any rescaling of the frequencies (Llama family; nil otherwise).
+    public let rotary: RotaryPositions?
     /// Whether the unembedding is the token embedding's transpose.
     public let tiedEmbeddings: Bool
     /// Biases on the q, k and v projections (Qwen2; Llama's `attention_bias` adds one to o too).
@@ -72,6 +72,7 @@ public struct TransformerConfig: Sendable, Equatable {
             return value
         }
         modelType = type
+        var rotaryScaling: RotaryPositions.Scaling?
         switch type {
         case "gpt2":
             family = .gpt2
@@ -120,10 +121,7 @@ public struct TransformerConfig: Sendable, Equatable {
             qkvBias = type == "qwen2" || attentionBias
             outputBias = attentionBias
             mlpBias = raw.mlpBias ?? false
-            let scaling = raw.ropeParameters?.type ?? raw.ropeScaling?.type
-            if let scaling, scaling != "default" {
-                throw TransformerError("\(source): rope scaling \"\(scaling)\" is not supported yet (Loupe applies plain rotary positions)")
-            }
+            rotaryScaling = try Self.scaling(raw.ropeParameters ?? raw.ropeScaling, source: source)
         default:
             throw TransformerError(
                 "\(source): model_type \"\(type)\" is not supported (Loupe runs \(Self.supportedTypes.joined(separator: ", ")))")
@@ -144,8 +142,9 @@ public struct TransformerConfig: Sendable, Equatable {
         }
         vocabSize = try need(raw.vocabSize, "vocab_size", limit: 1 << 24)
         tokenTypes = family == .bert ? try need(raw.typeVocabSize ?? 2, "type_vocab_size", limit: 1 << 16) : 0
-        ropeTheta = raw.ropeParameters?.theta ?? raw.ropeTheta ?? 10_000
-        guard ropeTheta > 0, normEps >= 0, normEps.isFinite else {
+        let theta = raw.ropeParameters?.theta ?? raw.ropeTheta ?? 10_000
+        rotary = family == .llama ? RotaryPositions(theta: theta, scaling: rotaryScaling) : nil
+        guard theta > 0, normEps >= 0, normEps.isFinite else {
             throw TransformerError("\(source): rope_theta and the norm's eps must be positive")
         }
         let vocabulary = vocabSize
@@ -153,6 +152,30 @@ public struct TransformerConfig: Sendable, Equatable {
         let windowed = type == "mistral" || raw.useSlidingWindow == true
         slidingWindow = windowed ? raw.slidingWindow : nil
         if let w = slidingWindow, w < 1 { throw TransformerError("\(source): sliding_window is \(w), expected at least 1") }
+    }
+
+    /// `rope_parameters` (transformers 5) or `rope_scaling`: none, "default", "linear" or "llama3".
+    private static func scaling(_ rope: RawConfig.Rope?, source: String) throws -> RotaryPositions.Scaling? {
+        guard let rope, let type = rope.type, type != "default" else { return nil }
+        func need(_ value: Double?, _ key: String) throws -> Double {
+            guard let value, value > 0, value.isFinite else {
+                throw TransformerError("\(source): rope scaling \"\(type)\" needs a positive \(key)")
+            }
+            return value
+        }
+        switch type {
+        case "linear": return .linear(factor: try need(rope.factor, "factor"))
+        case "llama3":
+            let (low, high) = (try need(rope.lowFreqFactor, "low_freq_factor"), try need(rope.highFreqFactor, "high_freq_factor"))
+            guard high > low else {
+                throw TransformerError("\(source): rope scaling \"llama3\" needs high_freq_factor above low_freq_factor")
+            }
+            return .llama3(
+                factor: try need(rope.factor, "factor"), lowFrequency: low, highFrequency: high,
+                original: try need(rope.originalMaxPositionEmbeddings.map(Double.init), "original_max_position_embeddings"))
+        default:
+            throw TransformerError("\(source): rope scaling \"\(type)\" is not supported (Loupe applies linear and llama3 scaling)")
+        }
     }
 
     private static func activation(_ name: String, key: String, source: String) throws -> Activation {
@@ -182,11 +205,13 @@ private struct RawConfig: Decodable {
 
     struct Rope: Decodable {
         var ropeType, kind: String?
-        var theta: Double?
+        var theta, factor, lowFreqFactor, highFreqFactor: Double?
+        var originalMaxPositionEmbeddings: Int?
         /// transformers 5 writes `rope_type`; older configs `type`.
         var type: String? { ropeType ?? kind }
         enum CodingKeys: String, CodingKey {
-            case ropeType = "rope_type", kind = "type", theta = "rope_theta"
+            case ropeType = "rope_type", kind = "type", theta = "rope_theta", factor, lowFreqFactor = "low_freq_factor"
+            case highFreqFactor = "high_freq_factor", originalMaxPositionEmbeddings = "original_max_position_embeddings"
         }
     }
 

@@ -55,10 +55,14 @@ final class CheckpointRefusalTests: XCTestCase {
         try FileManager.default.copyItem(at: fixtures.appendingPathComponent("transformers/llama"), to: folder)
         let url = folder.appendingPathComponent("config.json")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        config["rope_parameters"] = ["rope_type": "yarn", "rope_theta": 500000.0, "factor": 8.0]
+        try FileManager.default.removeItem(at: url)
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+        assertThrowsMessage(try Transformer.load(folder), contains: ["llama/config.json", "rope scaling \"yarn\"", "linear and llama3"])
         config["rope_parameters"] = ["rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0]
         try FileManager.default.removeItem(at: url)
         try JSONSerialization.data(withJSONObject: config).write(to: url)
-        assertThrowsMessage(try Transformer.load(folder), contains: ["llama/config.json", "rope scaling \"llama3\""])
+        assertThrowsMessage(try Transformer.load(folder), contains: ["rope scaling \"llama3\" needs a positive low_freq_factor"])
     }
 
     func testUnsupportedTokenizer() throws {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the transformer fixtures of Tests/TransformersTests into this folder.
 
-Four randomly initialised models (seeded), 2 layers, d_model 64, 4 heads, saved with
+Five randomly initialised models (seeded), 2 layers, d_model 64, 4 heads, saved with
 `save_pretrained` beside a tokenizer.json, each in its own folder as a Hugging Face checkpoint:
 
   gpt2/   GPT2LMHeadModel: learned positions, pre-LayerNorm, gelu_new, Conv1D weights, tied
@@ -12,9 +12,14 @@ Four randomly initialised models (seeded), 2 layers, d_model 64, 4 heads, saved 
   llama/  LlamaForCausalLM: RMSNorm, rotary positions, SwiGLU, grouped-query attention (4 query
           heads, 2 key/value heads), untied unembedding; bfloat16 weights; ../tokenizers/llama3.json
   qwen2/  Qwen2ForCausalLM: Llama with biases on q, k and v; float16 weights; ../tokenizers/qwen2.json
+  llama31/ LlamaForCausalLM with Llama 3.1's rope scaling (rope_type llama3, θ 500 000, factor 8,
+          frequency factors 1 and 4, original context 16: most frequencies rescaled); bfloat16;
+          ../tokenizers/llama3.json
 
-A tokenizer.json that is one of ../tokenizers' is a symbolic link to it. Weights are rounded to their saved dtype before the reference runs, which computes in float32
-with eager attention. For each of 8 texts (tokenised by the folder's tokenizer.json with its
+A tokenizer.json that is one of ../tokenizers' is a symbolic link to it. Weights are rounded
+to their saved dtype before the reference runs, which computes in float64 with eager attention:
+the exact value of the saved weights' network, which both float32 runs (torch's and Loupe's)
+approximate. For each of 8 texts (tokenised by the folder's tokenizer.json with its
 special tokens), expected.safetensors holds, under "<model>.<text>.<hook>", every hook point as
 Loupe names it (TransformerLens's names; [tokens, width], heads side by side), "ids", and
 "logits" of the last token:
@@ -71,7 +76,7 @@ def small_bert_tokenizer():
 
 
 def build(name):
-    torch.manual_seed({"gpt2": 1, "bert": 2, "llama": 3, "qwen2": 4}[name])
+    torch.manual_seed({"gpt2": 1, "bert": 2, "llama": 3, "qwen2": 4, "llama31": 5}[name])
     common = dict(attn_implementation="eager")
     if name == "gpt2":
         config = transformers.GPT2Config(vocab_size=4001, n_positions=64, n_embd=D, n_layer=LAYERS, n_head=HEADS,
@@ -81,6 +86,13 @@ def build(name):
         config = transformers.BertConfig(vocab_size=3000, hidden_size=D, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
                                          intermediate_size=128, max_position_embeddings=64, hidden_act="gelu", **common)
         return transformers.BertForMaskedLM(config), torch.float32, small_bert_tokenizer()
+    if name == "llama31":
+        rope = {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                "original_max_position_embeddings": 16}
+        config = transformers.LlamaConfig(vocab_size=4000, hidden_size=D, intermediate_size=128, num_hidden_layers=LAYERS,
+                                          num_attention_heads=HEADS, num_key_value_heads=2, max_position_embeddings=64,
+                                          rms_norm_eps=1e-6, rope_parameters=rope, tie_word_embeddings=False, **common)
+        return transformers.LlamaForCausalLM(config), torch.bfloat16, "llama3.json"
     if name == "llama":
         config = transformers.LlamaConfig(vocab_size=4000, hidden_size=D, intermediate_size=128, num_hidden_layers=LAYERS,
                                           num_attention_heads=HEADS, num_key_value_heads=2, max_position_embeddings=64,
@@ -168,14 +180,14 @@ def capture(name, model):
 
 def main():
     tensors = {}
-    for name in ["gpt2", "bert", "llama", "qwen2"]:
+    for name in ["gpt2", "bert", "llama", "qwen2", "llama31"]:
         model, dtype, tokenizer_json = build(name)
         model.eval()
         round_weights(model, dtype)
         folder = os.path.join(HERE, name)
         shutil.rmtree(folder, ignore_errors=True)
         model.to(dtype).save_pretrained(folder, safe_serialization=True)
-        model.to(torch.float32)
+        model.to(torch.float64)
         if tokenizer_json.endswith(".json"):
             os.symlink(os.path.join("..", "..", "tokenizers", tokenizer_json), os.path.join(folder, "tokenizer.json"))
             tokenizer_json = open(os.path.join(TOKENIZERS, tokenizer_json), encoding="utf-8").read()
