@@ -118,6 +118,42 @@ final class TextForwardTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("a.tokens.npy").path))
     }
 
+    /// CKA between hook points of two models on one text, through the files: both runs cut the
+    /// text the same way, so row i is the same token in both; `loupe cka --acts` gives the
+    /// linear CKA computed here in Float64 from the two arrays.
+    func testCKABetweenHookPointsOfTwoModels() throws {
+        let dir = try temporaryDirectory(self)
+        try corpus[0..<80].joined(separator: "\n").write(to: dir.appendingPathComponent("c.txt"), atomically: true, encoding: .utf8)
+        let llama31 = fixtures.appendingPathComponent("transformers/llama31").path
+        for (model, hook, out) in [(llama, "blocks.0.hook_resid_post", "a.npy"), (llama31, "blocks.1.hook_resid_post", "b.npy")] {
+            XCTAssertEqual(try LoupeProcess.run(["forward", model, "--text", "c.txt", "--layer", hook, "--out", out], in: dir).status, 0)
+        }
+        XCTAssertEqual(
+            try NPY.read(dir.appendingPathComponent("a.tokens.npy")).int64s(),
+            try NPY.read(dir.appendingPathComponent("b.tokens.npy")).int64s())
+        let r = try LoupeProcess.run(["cka", "--acts", "a.npy", "b.npy", "--json"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let figures = json["figures"] as! [[String: Any]]
+        let reported = try XCTUnwrap(figures.first { $0["key"] as? String == "a.npy|b.npy" }?["value"] as? Double)
+        // ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F) on centred columns.
+        func centred(_ name: String) throws -> Matrix<Double> {
+            let t = try NPY.read(dir.appendingPathComponent(name))
+            var m = Matrix<Double>(rows: t.shape[0], cols: t.shape[1], storage: t.doubles())
+            let means = m.columnMeans()
+            for r in 0..<m.rows { for c in 0..<m.cols { m[r, c] -= means[c] } }
+            return m
+        }
+        let (x, y) = (try centred("a.npy"), try centred("b.npy"))
+        func squaredNorm(_ m: Matrix<Double>) -> Double { m.storage.reduce(0) { $0 + $1 * $1 } }
+        let expected =
+            squaredNorm(matmul(y, x, transposeA: true))
+            / (squaredNorm(matmul(x, x, transposeA: true)).squareRoot() * squaredNorm(matmul(y, y, transposeA: true)).squareRoot())
+        XCTAssertEqual(reported, expected, accuracy: 1e-6)
+        XCTAssertGreaterThan(expected, 0.05)
+        XCTAssertLessThan(expected, 0.99)
+    }
+
     /// Runs loupe (paths in `arguments` absolute) and returns its exit status and its own peak RSS in bytes, from
     /// wait4's accounting of that one child (Foundation's Process reaps its children itself).
     static func runMeasuringMemory(_ arguments: [String]) throws -> (status: Int32, rss: Int) {
