@@ -53,6 +53,10 @@ public struct Transformer: Sendable {
         }
         let config = try TransformerConfig.decode(configData, source: "\(label)/config.json")
         let tensors = try CheckpointTensors.read(folder, label: label)
+        // Every weight becomes a Float32 matrix: refuse before any is made if they cannot fit.
+        try MemoryBudget.check(
+            MemoryBudget.sum(tensors.tensors.values.map { MemoryBudget.product($0.elementCount, 4) }),
+            for: "the weights of \(label) in float32")
         let tokenizerURL = folder.appendingPathComponent("tokenizer.json")
         let tokenizer = FileManager.default.fileExists(atPath: tokenizerURL.path) ? try Tokenizer.load(tokenizerURL) : nil
         return try build(label, config, tensors, tokenizer)

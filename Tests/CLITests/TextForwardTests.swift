@@ -112,6 +112,8 @@ final class TextForwardTests: XCTestCase {
         try LoupeProcess.refuses(
             ["sae", "train", gpt2, "--data", "builtin:digits", "--layer", "x", "--out", "s"], in: dir, ["transformer checkpoint"])
         try LoupeProcess.refuses(["forward", gpt2, "--text", "c.txt", "--out", "old.npy"], in: dir, ["old.npy"])
+        try LoupeProcess.refuses(
+            ["inspect", gpt2, "--max-memory", "1M"], in: dir, ["the weights of gpt2 in float32 needs 1.4 MB", "1.0 MB memory budget"])
         XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("old.npy"), encoding: .utf8), "keep me")
         // A failure part-way leaves no output behind.
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("a.npy").path))
