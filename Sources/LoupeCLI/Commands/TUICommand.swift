@@ -78,6 +78,7 @@ struct TUICommand: ParsableCommand {
             let models = model.map { [$0] + (compare.map { [$0] } ?? []) } ?? ["demo:mlp-1", compare ?? "demo:mlp-2"]
             plan = WorkspacePlan(models: models, data: data ?? "builtin:digits:test")
         }
+        for reference in plan.models { try refuseCheckpoint(reference, in: "the workbench") }
         plan.architecture = architecture.map { URL(fileURLWithPath: $0) }
         // The user's own files are read here, so a wrong path or bad file is one line on stderr;
         // demo models (trained on first use) and built-in data load inside the workbench, whose

@@ -42,12 +42,17 @@ func openModelAndData(
 
 /// Opens a model (training a demo model on first use, with a progress bar).
 func openModel(_ reference: String, _ options: ModelOptions) throws -> Network<Float> {
-    if Transformer.isCheckpoint(reference) {
-        throw ValidationError(
-            "\(reference) is a transformer checkpoint: `loupe forward --text` and `loupe inspect` run it; this command does not apply to transformers yet"
-        )
-    }
+    try refuseCheckpoint(reference)
     let bar = ProgressBar("training \(reference) (first use)")
     defer { bar.finish() }
     return try Models.load(reference, architecture: options.architecture.map { URL(fileURLWithPath: $0) }, progress: bar.training())
+}
+
+/// Refuses a transformer checkpoint folder where only Loupe's own models are read (every
+/// command but forward --text and inspect, and the workbench).
+func refuseCheckpoint(_ reference: String, in what: String = "this command") throws {
+    guard Transformer.isCheckpoint(reference) else { return }
+    throw ValidationError(
+        "\(reference) is a transformer checkpoint: `loupe forward --text` and `loupe inspect` run it; \(what) does not apply to transformers yet"
+    )
 }
