@@ -45,7 +45,8 @@ public struct LRP<T: BLASScalar>: Sendable {
     ) throws {
         let layers = Array(network.layers[0..<network.scoreIndex])
         guard !layers.isEmpty else { throw InterpretError("model '\(network.name)' has no layers to explain") }
-        let rules = try configuration.rules(for: layers, network: network.name, inputRange: network.input.range)
+        let rules = try configuration.rules(
+            for: layers, network: network.name, inputRange: network.input.range, readsTokenIds: !network.tokenTables.isEmpty)
         var steps: [Step] = []
         var described: [LRPLayerRule] = []
         for (i, layer) in layers.enumerated() {

@@ -41,7 +41,8 @@ public struct LRPConfiguration: Equatable, Sendable, Codable {
 
     /// The resolved rule of every linear and conv2d layer among `layers`, by layer index, after
     /// checking that the overrides name such layers and that every parameter is valid.
-    func rules<T>(for layers: [Layer<T>], network: String, inputRange: [Double]?) throws -> [Int: LRPRule] {
+    /// `readsTokenIds`: the network's input is token ids (its input.range is theirs).
+    func rules<T>(for layers: [Layer<T>], network: String, inputRange: [Double]?, readsTokenIds: Bool) throws -> [Int: LRPRule] {
         for (key, value) in [("ε", epsilon), ("γ", gamma), ("stabiliser", stabilizer)] where !(value >= 0 && value.isFinite) {
             throw InterpretError("LRP: \(key) must be a finite number ≥ 0, got \(value)")
         }
@@ -64,10 +65,9 @@ public struct LRPConfiguration: Equatable, Sendable, Codable {
         }
         // A model that reads token ids has their range as its input.range; the layers after its
         // embedding read vectors, whose box that is not.
-        let readsIds = layers.contains { if case .embedding = $0.operation { return true } else { return false } }
         let box =
             try inputBox
-            ?? (readsIds ? nil : inputRange).map { range -> ClosedRange<Double> in
+            ?? (readsTokenIds ? nil : inputRange).map { range -> ClosedRange<Double> in
                 guard range.count == 2, range[0] <= range[1] else {
                     throw InterpretError("model '\(network)': input.range must be [low, high], got \(range)")
                 }
@@ -77,7 +77,7 @@ public struct LRPConfiguration: Equatable, Sendable, Codable {
         for (i, rule) in rules.sorted(by: { $0.key < $1.key }) {
             guard let r = rule.resolved(epsilon: epsilon, gamma: gamma, box: box) else {
                 throw InterpretError(
-                    readsIds
+                    readsTokenIds
                         ? "zB on layer '\(layers[i].name)' needs the box of the values it reads, but model '\(network)' reads token ids, whose range is not that box; give one (e.g. --box -3,3 or the rule zb:LOW:HIGH)"
                         : "zB on layer '\(layers[i].name)' needs the box of valid inputs, but model '\(network)' has no input.range; give one (e.g. --box 0,1 or the rule zb:LOW:HIGH)"
                 )
