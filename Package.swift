@@ -50,7 +50,8 @@ let package = Package(
                 "LinAlg", "TensorIO", "Networks", "Interpret", "TOML", "CCrypto"
             ], swiftSettings: optimized),
         .target(
-            name: "TUI", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "CCurses"],
+            name: "TUI",
+            dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "Tokenizers", "Transformers", "CCurses"],
             swiftSettings: optimized),
         // The command line, as a library its tests call; the `loupe` executable only runs it.
         .target(
@@ -80,7 +81,9 @@ let package = Package(
                 "loupe", "LoupeCLI", "Figures", "Networks", "TensorIO", "Interpret", "Workbench", "TUI", "Tokenizers",
                 "Transformers", "LinAlg", "TestSupport"
             ]),
-        .testTarget(name: "TUITests", dependencies: ["Figures", "LinAlg", "Networks", "Interpret", "Workbench", "TUI", "TestSupport"])
+        .testTarget(
+            name: "TUITests",
+            dependencies: ["Figures", "LinAlg", "Networks", "Interpret", "Workbench", "TUI", "Tokenizers", "Transformers", "TestSupport"])
     ],
     swiftLanguageModes: [.v5]
 )

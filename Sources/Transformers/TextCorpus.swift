@@ -108,6 +108,47 @@ public struct ContextCutter: Sendable {
         self.after = after
     }
 
+    /// Which special tokens wrap each context.
+    public enum Specials: Sendable, Equatable {
+        /// Those the checkpoint's tokenizer puts around a text.
+        case tokenizer
+        /// The tokenizer's, starting with config.json's bos_token_id (`--prepend-bos`).
+        case prependBOS
+        /// None (`--no-bos`).
+        case none
+    }
+
+    /// The default context length: 128 tokens, or a model's learned positions if fewer.
+    public static let defaultLength = 128
+
+    /// `defaultLength`, or fewer when that is more than `model`'s learned positions.
+    public static func defaultLength(for model: Transformer) -> Int {
+        model.config.family == .llama ? defaultLength : min(defaultLength, model.config.maxPositions)
+    }
+
+    /// How documents become contexts for `model`: `length` tokens (default `defaultLength`),
+    /// never more than its learned positions.
+    public init(for model: Transformer, length: Int?, specials: Specials) throws {
+        guard let tokenizer = model.tokenizer else {
+            throw TransformerError("\(model.name): no tokenizer.json beside the checkpoint, so its text cannot be read")
+        }
+        let length = length ?? Self.defaultLength(for: model)
+        if model.config.family != .llama, length > model.config.maxPositions {
+            throw TransformerError("--ctx \(length) is longer than \(model.name)'s \(model.config.maxPositions) learned positions")
+        }
+        var (before, after) = tokenizer.specialTokens
+        switch specials {
+        case .tokenizer: break
+        case .none: (before, after) = ([], [])
+        case .prependBOS:
+            guard let bos = model.config.bosTokenID else {
+                throw TransformerError("\(model.name)/config.json names no bos_token_id inside its vocabulary for --prepend-bos")
+            }
+            if before.first != bos { before.insert(bos, at: 0) }
+        }
+        try self.init(length: length, before: before, after: after)
+    }
+
     /// The contexts of one document's tokens (without special tokens).
     public func contexts(_ ids: [Int]) -> [[Int]] {
         let room = length - before.count - after.count

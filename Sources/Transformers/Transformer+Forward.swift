@@ -66,13 +66,19 @@ extension Transformer {
             x = finalNorm(x)
             record("ln_final.hook_normalized", x)
         }
-        if wanted.contains("logits"), let head {
-            if let (dense, activation, norm) = head.transform { x = norm(activation.apply(dense(x))) }
-            var logits = matmul(x, head.decoder, transposeB: true)
-            if let bias = head.bias { logits.addToEachRow(bias) }
-            out.hooks["logits"] = logits
-        }
+        if wanted.contains("logits"), let head { out.hooks["logits"] = head(x) }
         return out
+    }
+
+    /// Whether the checkpoint has an unembedding (a language-model head).
+    public var hasHead: Bool { head != nil }
+
+    /// The logits of residual-stream rows read as if they left the last block: the final norm,
+    /// then the head. This is the logit lens; of the last block's `hook_resid_post` it gives the
+    /// logits themselves.
+    public func unembed(_ residual: Matrix<Float>) throws -> Matrix<Float> {
+        guard let head else { throw TransformerError("model '\(name)': the checkpoint has no language-model head to unembed with") }
+        return head(finalNorm.map { $0(residual) } ?? residual)
     }
 
     /// 3 for "blocks.3.hook_resid_post"; nil for hook points outside the blocks.

@@ -29,6 +29,15 @@ public struct Transformer: Sendable {
         /// [vocabulary, d]: the unembedding (the token embedding itself when tied).
         let decoder: Matrix<Float>
         let bias: [Float]?
+
+        /// The logits of final-normalised rows.
+        func callAsFunction(_ x: Matrix<Float>) -> Matrix<Float> {
+            var x = x
+            if let (dense, activation, norm) = transform { x = norm(activation.apply(dense(x))) }
+            var logits = matmul(x, decoder, transposeB: true)
+            if let bias { logits.addToEachRow(bias) }
+            return logits
+        }
     }
 
     /// Whether `path` is a checkpoint folder (a directory with a config.json).

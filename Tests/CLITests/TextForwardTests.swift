@@ -138,22 +138,72 @@ final class TextForwardTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let figures = json["figures"] as! [[String: Any]]
         let reported = try XCTUnwrap(figures.first { $0["key"] as? String == "a.npy|b.npy" }?["value"] as? Double)
-        // ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F) on centred columns.
-        func centred(_ name: String) throws -> Matrix<Double> {
-            let t = try NPY.read(dir.appendingPathComponent(name))
-            var m = Matrix<Double>(rows: t.shape[0], cols: t.shape[1], storage: t.doubles())
+        let expected = try Self.linearCKA(dir.appendingPathComponent("a.npy"), dir.appendingPathComponent("b.npy"))
+        XCTAssertEqual(reported, expected, accuracy: 1e-6)
+        XCTAssertGreaterThan(expected, 0.05)
+        XCTAssertLessThan(expected, 0.99)
+    }
+
+    /// Linear CKA of two activation files' first `rows` rows in Float64:
+    /// ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F) on centred columns.
+    static func linearCKA(_ a: URL, _ b: URL, rows: Int? = nil) throws -> Double {
+        func centred(_ url: URL) throws -> Matrix<Double> {
+            let t = try NPY.read(url)
+            let n = rows ?? t.shape[0]
+            var m = Matrix<Double>(rows: n, cols: t.shape[1], storage: Array(t.doubles()[0..<(n * t.shape[1])]))
             let means = m.columnMeans()
             for r in 0..<m.rows { for c in 0..<m.cols { m[r, c] -= means[c] } }
             return m
         }
-        let (x, y) = (try centred("a.npy"), try centred("b.npy"))
+        let (x, y) = (try centred(a), try centred(b))
         func squaredNorm(_ m: Matrix<Double>) -> Double { m.storage.reduce(0) { $0 + $1 * $1 } }
-        let expected =
-            squaredNorm(matmul(y, x, transposeA: true))
+        return squaredNorm(matmul(y, x, transposeA: true))
             / (squaredNorm(matmul(x, x, transposeA: true)).squareRoot() * squaredNorm(matmul(y, y, transposeA: true)).squareRoot())
-        XCTAssertEqual(reported, expected, accuracy: 1e-6)
-        XCTAssertGreaterThan(expected, 0.05)
-        XCTAssertLessThan(expected, 0.99)
+    }
+
+    /// CKA, Align and SAE training read hook points of checkpoints straight from --text: the
+    /// first --max-tokens tokens, the same rows `loupe forward --text` streams, both models on
+    /// the same token ids.
+    func testCKAAlignAndSAEReadTextDirectly() throws {
+        let dir = try temporaryDirectory(self)
+        try corpus[0..<80].joined(separator: "\n").write(to: dir.appendingPathComponent("c.txt"), atomically: true, encoding: .utf8)
+        let llama31 = fixtures.appendingPathComponent("transformers/llama31").path
+        let (hookA, hookB) = ("blocks.0.hook_resid_post", "blocks.1.mlp.hook_post")
+        for (model, hook, out) in [(llama, hookA, "a.npy"), (llama31, hookB, "b.npy")] {
+            XCTAssertEqual(try LoupeProcess.run(["forward", model, "--text", "c.txt", "--layer", hook, "--out", out], in: dir).status, 0)
+        }
+        let r = try LoupeProcess.run(
+            ["cka", llama, llama31, "--text", "c.txt", "--layers", hookA, "--layers-b", hookB, "--max-tokens", "300", "--json"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["samples"] as? Int, 300)
+        let values = try XCTUnwrap(json["values"] as? [[Double]])
+        let expected = try Self.linearCKA(dir.appendingPathComponent("a.npy"), dir.appendingPathComponent("b.npy"), rows: 300)
+        XCTAssertEqual(values[0][0], expected, accuracy: 1e-6)
+
+        let align = try LoupeProcess.run(
+            ["align", llama, llama31, "--text", "c.txt", "--layer-a", hookA, "--layer-b", hookB, "--max-tokens", "300", "--json"], in: dir)
+        XCTAssertEqual(align.status, 0, align.stderr)
+        let aligned = try JSONSerialization.jsonObject(with: Data(align.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(aligned["observations"] as? Int, 300)
+        XCTAssertEqual(aligned["unitsA"] as? Int, 64)
+        XCTAssertEqual(aligned["unitsB"] as? Int, try Transformer.load(URL(fileURLWithPath: llama31)).hookPoint(hookB).width)
+
+        let sae = try LoupeProcess.run(
+            [
+                "sae", "train", llama, "--text", "c.txt", "--layer", hookA, "--max-tokens", "300", "-a", "topk", "--k", "4", "--d-sae",
+                "64",
+                "--steps", "50", "--out", "sae"
+            ], in: dir)
+        XCTAssertEqual(sae.status, 0, sae.stderr)
+        XCTAssertTrue(sae.stdout.contains("300 tokens"), sae.stdout)
+
+        try LoupeProcess.refuses(["cka", gpt2, llama, "--text", "c.txt"], in: dir, ["tokenises line 1", "differently"])
+        try LoupeProcess.refuses(["cka", gpt2, "--data", "builtin:digits"], in: dir, ["give --text FILE"])
+        try LoupeProcess.refuses(
+            ["align", gpt2, "demo:mlp-1", "--text", "c.txt", "--layer-a", "x", "--layer-b", "y"], in: dir, ["not one of each"])
+        try LoupeProcess.refuses(["tui", gpt2, "--data", "builtin:digits"], in: dir, ["give --text FILE instead of --data"])
+        try LoupeProcess.refuses(["tui", "demo:cnn", "--text", "c.txt"], in: dir, ["demo:cnn is a network"])
     }
 
     /// Runs loupe (paths in `arguments` absolute) and returns its exit status and its own peak RSS in bytes, from

@@ -5,6 +5,7 @@ import Interpret
 import LinAlg
 import Networks
 import TensorIO
+import Transformers
 
 struct AlignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +34,12 @@ struct AlignCommand: ParsableCommand {
                   --layer-a relu1 --layer-b relu1 --method sparse --json
               loupe align demo:cnn cnn-b.safetensors --data builtin:digits \\
                   --layer-a relu2 --layer-b relu2 --method spectral --clusters 8
+              loupe align gpt2/ gpt2-seed2/ --text corpus.txt \\
+                  --layer-a blocks.1.mlp.hook_post --layer-b blocks.1.mlp.hook_post
+
+            Transformer checkpoints (Hugging Face folders) are compared on --text, each token an
+            observation (the first --max-tokens of the text, both models on the same token ids);
+            their layers are hook points.
             """)
     )
 
@@ -40,6 +47,7 @@ struct AlignCommand: ParsableCommand {
     @Argument(help: "Model B.") var modelB: String
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var textSample: TextSampleOptions
     @Option(name: .customLong("layer-a"), help: "The layer of A.") var layerA: String
     @Option(name: .customLong("layer-b"), help: "The layer of B.") var layerB: String
     @Option(help: "How units are matched or grouped.") var method: ConvergentOptions.Method = .bipartite
@@ -63,22 +71,16 @@ struct AlignCommand: ParsableCommand {
         try checkOutputs(
             [("--out", out)],
             inputs: CommandInputs.model(modelA, arch: modelOptions.architecture) + CommandInputs.model(modelB)
-                + CommandInputs.data(dataOptions.data), force: overwrite.force)
-        let a = try openModel(modelA, modelOptions), b = try openModel(modelB, modelOptions)
-        let data = try dataOptions.load()!
-        let bar = ProgressBar("align")
+                + CommandInputs.data(dataOptions.data) + CommandInputs.file("the text", textSample.text.text), force: overwrite.force)
         let options = ConvergentOptions(
             methods: [method], clusters: clusters,
             sparse: SparsePredictionOptions(lambdaCount: lambdas, lambdaRatio: lambdaRatio), seed: seed)
-        let result = try ConvergentLearning.compare(
-            a, b, data: data, layerA: layerA, layerB: layerB,
-            options: options, progress: bar.handler)
-        bar.finish()
+        let result = try TextModels.isTextModel(modelA) || TextModels.isTextModel(modelB) ? onText(options) : onData(options)
         if let out { try write(result, to: out) }
         if json { try printJSON(Output(result, method: method)); return }
         let c = result.correlation
         Console.print(
-            "\(modelA) \(layerA) (\(c.unitsA) units) against \(modelB) \(layerB) (\(c.unitsB) units) on \(data.name), \(c.observations) observations"
+            "\(modelA) \(layerA) (\(c.unitsA) units) against \(modelB) \(layerB) (\(c.unitsB) units) on \(result.data), \(c.observations) observations"
         )
         if !c.constantUnitsA.isEmpty || !c.constantUnitsB.isEmpty {
             Console.print("constant units left out: \(c.constantUnitsA.count) of A, \(c.constantUnitsB.count) of B")
@@ -90,6 +92,33 @@ struct AlignCommand: ParsableCommand {
         case .spectral: printClusters(result.spectral!)
         }
         if let out { Console.print("wrote \(out)") }
+    }
+
+    private func onData(_ options: ConvergentOptions) throws -> ConvergentLearningResult {
+        let a = try openModel(modelA, modelOptions), b = try openModel(modelB, modelOptions)
+        let data = try dataOptions.load()!
+        let bar = ProgressBar("align")
+        defer { bar.finish() }
+        return try ConvergentLearning.compare(a, b, data: data, layerA: layerA, layerB: layerB, options: options, progress: bar.handler)
+    }
+
+    /// Two transformers' hook points on the same tokens of the text.
+    private func onText(_ options: ConvergentOptions) throws -> ConvergentLearningResult {
+        guard TextModels.isTextModel(modelA), TextModels.isTextModel(modelB) else {
+            throw ValidationError("align compares two networks or two transformer checkpoints, not one of each")
+        }
+        guard textSample.text.text != nil, dataOptions.data == nil else {
+            throw ValidationError("transformer checkpoints are compared on text: give --text FILE (not --data)")
+        }
+        let text = try textSample.collect([(TextModels.load(modelA), [layerA]), (TextModels.load(modelB), [layerB])])
+        let bar = ProgressBar("align")
+        defer { bar.finish() }
+        var result = try ConvergentLearning.compare(
+            units: text.values[0][layerA]!.converted(to: Double.self), text.values[1][layerB]!.converted(to: Double.self),
+            layerA: layerA, layerB: layerB, options: options, progress: bar.handler)
+        (result.modelA, result.modelB) = (modelA, modelB)
+        result.data = "\(textSample.text.text!) (\(text.tokens) tokens in \(text.contexts) contexts)"
+        return result
     }
 
     /// What --json prints: the chosen method's result and the correlation summary.

@@ -5,6 +5,7 @@ import Interpret
 import LinAlg
 import Networks
 import TensorIO
+import Transformers
 
 struct CKACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +30,13 @@ struct CKACommand: ParsableCommand {
                   --layers relu1,relu2 --debiased --json
               loupe cka demo:cnn --data builtin:digits --batch 256 --epochs 5
               loupe cka --acts x.npy y.npy --debiased
+              loupe cka gpt2/ --text corpus.txt --max-tokens 2048
+              loupe cka gpt2/ gpt2-seed2/ --text corpus.jsonl \\
+                  --layers blocks.0.hook_resid_post,blocks.1.hook_resid_post
+
+            Transformer checkpoints (Hugging Face folders) are compared on --text, each token a
+            sample (the first --max-tokens of the text, both models on the same token ids);
+            their layers are hook points, by default every block's hook_resid_post.
             """)
     )
 
@@ -40,7 +48,11 @@ struct CKACommand: ParsableCommand {
     var acts: [String] = []
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
-    @Option(help: ArgumentHelp("Layers of A, comma-separated (default: every layer but flatten and softmax).", valueName: "NAMES"))
+    @OptionGroup var textSample: TextSampleOptions
+    @Option(
+        help: ArgumentHelp(
+            "Layers of A, comma-separated (default: every layer but flatten and softmax; a transformer's hook_resid_post of every block).",
+            valueName: "NAMES"))
     var layers: String?
     @Option(
         name: .customLong("layers-b"), help: ArgumentHelp("Layers of B (default: those of --layers, or every layer).", valueName: "NAMES"))
@@ -77,11 +89,13 @@ struct CKACommand: ParsableCommand {
     func run() throws {
         let inputs =
             models.flatMap { CommandInputs.model($0, arch: modelOptions.architecture) } + CommandInputs.data(dataOptions.data)
-            + acts.flatMap { CommandInputs.file("the activations", $0) }
+            + acts.flatMap { CommandInputs.file("the activations", $0) } + CommandInputs.file("the text", textSample.text.text)
         try checkOutputs([("--out", out)], inputs: inputs, force: overwrite.force)
         let bar = ProgressBar("cka")
         let result: CKAMatrix
-        if acts.isEmpty {
+        if models.contains(where: TextModels.isTextModel) {
+            result = try onText(progress: bar)
+        } else if acts.isEmpty {
             let a = try openModel(models[0], modelOptions)
             let b = try models.count == 2 ? openModel(models[1], modelOptions) : nil
             let data = try dataOptions.load()!
@@ -98,6 +112,32 @@ struct CKACommand: ParsableCommand {
         if json { try printJSON(result, figures: result.figures); return }
         Console.print(TerminalText.cka(result, activations: !acts.isEmpty))
         if let out { Console.print("wrote \(out)") }
+    }
+
+    /// CKA between hook points of one or two transformers, each token of the text a sample.
+    private func onText(progress bar: ProgressBar) throws -> CKAMatrix {
+        guard textSample.text.text != nil, dataOptions.data == nil else {
+            throw ValidationError("transformer checkpoints are compared on text: give --text FILE (not --data)")
+        }
+        let opened = try models.map { reference -> Transformer in
+            guard TextModels.isTextModel(reference) else {
+                throw ValidationError(
+                    "\(reference) is a network and \(models[0]) a transformer checkpoint; CKA on text compares checkpoints")
+            }
+            return try TextModels.load(reference)
+        }
+        let rows = LabelledOutput.names(layers) ?? (0..<opened[0].config.layers).map { "blocks.\($0).hook_resid_post" }
+        let columns =
+            LabelledOutput.names(layersB)
+            ?? (opened.count == 2 ? (0..<opened[1].config.layers).map { "blocks.\($0).hook_resid_post" } : rows)
+        let symmetric = opened.count == 1 && rows == columns
+        let wanted = opened.count == 2 ? [(opened[0], rows), (opened[1], columns)] : [(opened[0], Array(Set(rows + columns)))]
+        let text = try textSample.collect(wanted)
+        let b = text.values.count - 1
+        return try LayerCKA.compute(
+            rows: rows.map { ($0, text.values[0][$0]!) }, columns: symmetric ? nil : columns.map { ($0, text.values[b][$0]!) },
+            models: (models[0], models.count == 2 ? models[1] : nil),
+            data: "\(textSample.text.text!) (\(text.tokens) tokens in \(text.contexts) contexts)", options: options, progress: bar.handler)
     }
 
     private func write(_ r: CKAMatrix, to path: String) throws {

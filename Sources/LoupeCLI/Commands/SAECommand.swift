@@ -5,6 +5,7 @@ import Interpret
 import LinAlg
 import Networks
 import TensorIO
+import Transformers
 
 /// `loupe sae …`: sparse autoencoders in SAELens's layout.
 struct SAECommand: ParsableCommand {
@@ -36,7 +37,8 @@ struct ActivationOptions: ParsableArguments {
     @Argument(help: "A .safetensors model or demo:NAME whose layer to use (or give --acts).") var model: String?
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
-    @Option(help: "The model's layer: a layer name, 'input' or 'logits'.") var layer: String?
+    @OptionGroup var textSample: TextSampleOptions
+    @Option(help: "The model's layer: a layer name, 'input' or 'logits'; a transformer's hook point.") var layer: String?
     @Option(help: ArgumentHelp("Activations [N, d]: .npy (memory-mapped), or .safetensors/.npz with 'x'.", valueName: "FILE"))
     var acts: String?
 
@@ -44,7 +46,7 @@ struct ActivationOptions: ParsableArguments {
     func inputs(recorded info: SAEFileInfo? = nil) -> [OutputCheck.Input] {
         CommandInputs.file("the activations", acts ?? (model == nil && info?.layer == nil ? info?.data : nil))
             + CommandInputs.model(model ?? info?.model, arch: modelOptions.architecture)
-            + CommandInputs.data(dataOptions.data ?? info?.data)
+            + CommandInputs.data(dataOptions.data ?? info?.data) + CommandInputs.file("the text", textSample.text.text)
     }
 
     /// The activations, falling back on what an SAE's cfg.json records (model, layer, data).
@@ -66,11 +68,21 @@ struct ActivationOptions: ParsableArguments {
             throw ValidationError("no activations: give MODEL --layer NAME --data DATA, or --acts FILE")
         }
         guard let layer = layer ?? info?.layer else { throw ValidationError("missing --layer (the layer whose activations to use)") }
+        if TextModels.isTextModel(reference) { return try textSource(reference, layer) }
         let dataSpec = dataOptions.data ?? info?.data
         guard let dataSpec else { throw ValidationError("missing --data (e.g. --data builtin:digits:test)") }
         let network = try openModel(reference, modelOptions)
         let data = try DataSource.load(dataSpec, labelColumn: dataOptions.labelColumn)
         return try LayerActivationSource(network: network, layer: layer, data: data)
+    }
+
+    /// A transformer's hook point on the first tokens of --text, one row per token.
+    private func textSource(_ reference: String, _ layer: String) throws -> ActivationSource {
+        guard let path = textSample.text.text, dataOptions.data == nil else {
+            throw ValidationError("\(reference) is a transformer checkpoint: give --text FILE (not --data)")
+        }
+        let text = try textSample.collect([(TextModels.load(reference), [layer])])
+        return ActivationMatrix(text.values[0][layer]!, name: "\(reference) \(layer) on \(path) (\(text.tokens) tokens)")
     }
 
     private func activationFile(_ path: String) throws -> ActivationSource {

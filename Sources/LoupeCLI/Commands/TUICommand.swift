@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TUI
 import TensorIO
+import Transformers
 import Workbench
 
 struct TUICommand: ParsableCommand {
@@ -23,10 +24,17 @@ struct TUICommand: ParsableCommand {
               loupe tui demo:cnn --data builtin:digits:test
               loupe tui model.safetensors --compare other.safetensors --data test.npz
               loupe tui --session mine                      reopen a saved session
+              loupe tui gpt2/ --text corpus.txt             a transformer checkpoint on text
+
+            A transformer checkpoint (a Hugging Face folder: config.json, model.safetensors,
+            tokenizer.json) opens on the first \(TextSample.maxContexts) contexts of --text, with views of
+            its own: Overview (next-token loss, the residual stream by block), Activations (each
+            token coloured by a unit of any hook point), Logit lens and Attention. The views of
+            network methods say why they do not apply.
             """)
     )
 
-    @Argument(help: "A .safetensors model or demo:NAME (default: the demo workspace).") var model: String?
+    @Argument(help: "A .safetensors model, demo:NAME or a transformer checkpoint folder (default: the demo workspace).") var model: String?
     @Option(help: ArgumentHelp("A second model to compare with the first.", valueName: "MODEL_B")) var compare: String?
     @Option(
         help: ArgumentHelp(
@@ -42,11 +50,20 @@ struct TUICommand: ParsableCommand {
     var sessionsDir: String?
     @Option(help: ArgumentHelp("Where `e` writes CSV files (default: the current directory).", valueName: "DIR"))
     var exportDir: String?
+    @OptionGroup var text: TextOptions
     @OptionGroup var memory: MemoryOption
 
     func validate() throws {
         if session != nil, model != nil || compare != nil || data != nil {
             throw ValidationError("--session restores its own models and data; give either --session or models and --data")
+        }
+        let models = [model, compare].compactMap { $0 }
+        if models.contains(where: TextModels.isTextModel), data != nil {
+            throw ValidationError("a transformer checkpoint reads text: give --text FILE instead of --data")
+        }
+        if let first = models.first(where: { !TextModels.isTextModel($0) }) ?? (models.isEmpty ? "demo:mlp-1" : nil), text.text != nil {
+            throw ValidationError(
+                "--text is read by transformer checkpoints (a folder with config.json); \(first) is a network: give --data")
         }
     }
 
@@ -76,9 +93,13 @@ struct TUICommand: ParsableCommand {
             if case .bool(let shown)? = saved.settings["sidebar"] { options.showSidebar = shown }
         } else {
             let models = model.map { [$0] + (compare.map { [$0] } ?? []) } ?? ["demo:mlp-1", compare ?? "demo:mlp-2"]
-            plan = WorkspacePlan(models: models, data: data ?? "builtin:digits:test")
+            plan = WorkspacePlan(models: models, data: text.text ?? data ?? "builtin:digits:test")
         }
-        for reference in plan.models { try refuseCheckpoint(reference, in: "the workbench") }
+        plan.textReading.wholeFile = text.wholeFile
+        plan.textReading.field = text.textField
+        plan.textReading.length = text.ctx
+        plan.textReading.specials = text.specials
+        options.registry = plan.isText ? .text : .standard
         plan.architecture = architecture.map { URL(fileURLWithPath: $0) }
         // The user's own files are read here, so a wrong path or bad file is one line on stderr;
         // demo models (trained on first use) and built-in data load inside the workbench, whose

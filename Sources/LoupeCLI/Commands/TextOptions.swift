@@ -15,7 +15,7 @@ struct TextOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Tokens per context, special tokens included; a longer document continues in the next context (default: \(TextOptions.defaultContext), or the model's positions if fewer).",
+            "Tokens per context, special tokens included; a longer document continues in the next context (default: \(ContextCutter.defaultLength), or the model's positions if fewer).",
             valueName: "N"))
     var ctx: Int?
 
@@ -23,8 +23,6 @@ struct TextOptions: ParsableArguments {
     var prependBos = false
 
     @Flag(help: "Add no special tokens (no BOS, [CLS] or [SEP]).") var noBos = false
-
-    static let defaultContext = 128
 
     func validate() throws {
         guard ctx.map({ $0 > 0 }) ?? true else { throw ValidationError("--ctx must be positive") }
@@ -37,24 +35,30 @@ struct TextOptions: ParsableArguments {
         return try TextCorpus(URL(fileURLWithPath: text), wholeFile: wholeFile, field: textField)
     }
 
+    /// Which special tokens wrap each context.
+    var specials: ContextCutter.Specials { noBos ? .none : prependBos ? .prependBOS : .tokenizer }
+
     /// How documents become contexts for `model`.
     func cutter(for model: Transformer) throws -> ContextCutter {
-        guard let tokenizer = model.tokenizer else {
-            throw TransformerError("\(model.name): no tokenizer.json beside the checkpoint, so --text cannot be read")
-        }
-        let learned = model.config.family != .llama
-        let length = ctx ?? (learned ? min(Self.defaultContext, model.config.maxPositions) : Self.defaultContext)
-        if learned, length > model.config.maxPositions {
-            throw TransformerError("--ctx \(length) is longer than \(model.name)'s \(model.config.maxPositions) learned positions")
-        }
-        var (before, after) = tokenizer.specialTokens
-        if noBos { (before, after) = ([], []) }
-        if prependBos {
-            guard let bos = model.config.bosTokenID else {
-                throw TransformerError("\(model.name)/config.json names no bos_token_id inside its vocabulary for --prepend-bos")
-            }
-            if before.first != bos { before.insert(bos, at: 0) }
-        }
-        return try ContextCutter(length: length, before: before, after: after)
+        try ContextCutter(for: model, length: ctx, specials: specials)
+    }
+}
+
+/// `--text` for commands that hold a transformer's hook points in memory (CKA, Align, SAE):
+/// the text options, and how many tokens (the samples) to read.
+struct TextSampleOptions: ParsableArguments {
+    @OptionGroup var text: TextOptions
+    @Option(help: ArgumentHelp("Tokens of --text to read: the samples (default \(TextSampleOptions.defaultTokens)).", valueName: "N"))
+    var maxTokens = TextSampleOptions.defaultTokens
+
+    static let defaultTokens = 4096
+
+    /// Each model's hook points over the first `maxTokens` tokens of the text, with progress.
+    func collect(_ models: [(transformer: Transformer, hooks: [String])]) throws -> TextActivations {
+        guard let corpus = try text.corpus() else { throw ValidationError("missing --text FILE") }
+        let bar = ProgressBar("reading \(corpus.url.lastPathComponent)")
+        defer { bar.finish() }
+        return try TextActivations.collect(
+            models, corpus: corpus, cutter: text.cutter(for: models[0].transformer), maxTokens: maxTokens, progress: { bar.update($0, $1) })
     }
 }

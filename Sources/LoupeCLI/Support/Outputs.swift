@@ -15,7 +15,8 @@ struct OverwriteOption: ParsableArguments {
 enum CommandInputs {
     /// A model reference (a demo model's cache file included) and its architecture sidecar.
     static func model(_ reference: String?, arch: String? = nil) -> [OutputCheck.Input] {
-        (reference.map { [OutputCheck.Input("the model \($0)", Models.file(of: $0))] } ?? []) + file("the architecture", arch)
+        if let reference, Transformer.isCheckpoint(reference) { return checkpoint(reference) }
+        return (reference.map { [OutputCheck.Input("the model \($0)", Models.file(of: $0))] } ?? []) + file("the architecture", arch)
     }
 
     /// A checkpoint folder's files.

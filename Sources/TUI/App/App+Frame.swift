@@ -59,7 +59,7 @@ extension App {
         }
         var right = tag
         if let workspace {
-            right += (tag.isEmpty ? "" : " ") + workspace.models.map(\.shortName).joined(separator: " vs ") + " · " + workspace.data.name
+            right += (tag.isEmpty ? "" : " ") + workspace.shortNames.joined(separator: " vs ") + " · " + workspace.data.name
         }
         let room = canvas.width - x - 2
         guard room > 0, room >= tag.unicodeScalars.count else { return }
@@ -126,7 +126,9 @@ extension App {
     private func renderSidebar(_ canvas: Canvas) {
         var items: [ListItem] = []
         items.append(ListItem("Models", style: Theme.heading))
-        if let workspace {
+        if let workspace, workspace.isText {
+            items += textSidebarItems(workspace)
+        } else if let workspace {
             for model in workspace.models {
                 items.append(ListItem(model.title, depth: 0, style: Theme.title, elision: .middle))
                 if model.shortName != model.reference {

@@ -202,8 +202,7 @@ extension App {
     /// The session as it stands: inputs with their digests, open tabs and their settings.
     public func session(named name: String) throws -> Session {
         guard let workspace else { throw WorkbenchError("nothing to save while the models are loading") }
-        let models = try workspace.models.map { try InputFile.recording($0.reference, file: $0.file) }
-        let data = try InputFile.recording(workspace.data.name, file: workspace.dataFile)
+        let (models, data) = try workspace.inputs()
         return Session(
             name: name, models: models, data: data,
             tabs: tabs.map { Session.Tab(kind: $0.kind, settings: $0.settingsJSON) },

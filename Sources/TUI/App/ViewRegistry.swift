@@ -13,7 +13,7 @@ public struct ViewRegistry {
 
     public init() {}
 
-    public mutating func register<V: WorkbenchView>(_ type: V.Type) {
+    public mutating func register<V: RegisteredView>(_ type: V.Type) {
         kinds.append(
             ViewKind(name: V.kind, summary: V.summary) { workspace, settings in
                 V(workspace: workspace, settings: try settings.map { try $0.decode(V.Settings.self) })
@@ -32,6 +32,59 @@ public struct ViewRegistry {
         r.register(CKAView.self)
         r.register(AlignView.self)
         r.register(RebasinView.self)
+        return r
+    }
+
+    /// Registers `type`'s kind as a view that says, in one line, why it does not apply to the
+    /// workspace's models.
+    public mutating func registerUnavailable<V: RegisteredView>(_ type: V.Type, title: String, because reason: String) {
+        kinds.append(
+            ViewKind(name: V.kind, summary: V.summary) { _, _ in
+                UnavailableView(kind: V.kind, title: title, reason: reason)
+            })
+    }
+
+    /// The views of a text workspace (transformer checkpoints on text): those that read tokens,
+    /// and the network methods saying why they do not apply yet.
+    public static var text: ViewRegistry {
+        var r = ViewRegistry()
+        r.register(TextOverviewView.self)
+        r.register(TokenActivationsView.self)
+        r.register(LogitLensView.self)
+        r.register(AttentionView.self)
+        r.registerUnavailable(
+            SAEView.self, title: "SAE",
+            because:
+                "The SAE view trains on a network's layers; on a transformer, train from the command line: loupe sae train CHECKPOINT --text FILE --layer HOOK --out DIR."
+        )
+        r.registerUnavailable(
+            CKAView.self, title: "CKA",
+            because:
+                "The CKA view compares a network's layers; between a transformer's hook points, run loupe cka CHECKPOINT [CHECKPOINT_B] --text FILE."
+        )
+        r.registerUnavailable(
+            AlignView.self, title: "Align",
+            because:
+                "The Align view matches a network's units; for two transformers, run loupe align A B --text FILE --layer-a HOOK --layer-b HOOK."
+        )
+        r.registerUnavailable(
+            LRPView.self, title: "LRP",
+            because:
+                "LRP does not apply to transformers yet: Loupe's relevance rules cover linear, convolution and pooling layers, not attention, layer norm or the token embedding."
+        )
+        r.registerUnavailable(
+            InterpView.self, title: "Interp",
+            because:
+                "The linear interpreter does not apply to transformers yet: it needs a network that is piecewise linear in its input, and attention and layer norm are not."
+        )
+        r.registerUnavailable(
+            BilinearView.self, title: "Bilinear",
+            because: "The bilinear view needs a bilinear layer; GPT-2, BERT and Llama MLPs are GELU or SwiGLU, not bilinear.")
+        r.registerUnavailable(
+            RebasinView.self, title: "Re-Basin",
+            because:
+                "Re-Basin does not apply to transformers yet: it permutes the units of dense and convolution networks; attention heads and residual streams need their own permutation rules."
+        )
         return r
     }
 

@@ -6,8 +6,8 @@ import Workbench
 /// table (which the `?` help lists beside the workbench's), exports the numbers it shows, keeps
 /// its settings in sessions, and starts long work as background jobs through its context.
 ///
-/// Adding an analysis to the workbench means writing one of these and registering it in
-/// `ViewRegistry.standard`; the frame, sessions, export and help need no change.
+/// Adding an analysis to the workbench means writing one of these (a `RegisteredView`) and
+/// registering it in `ViewRegistry.standard`; the frame, sessions, export and help need no change.
 public protocol WorkbenchView: AnyObject {
     /// What a session stores to reopen the view as it was.
     associatedtype Settings: Codable
@@ -19,8 +19,8 @@ public protocol WorkbenchView: AnyObject {
     /// One line for the command palette.
     static var summary: String { get }
 
-    init(workspace: Workspace, settings: Settings?)
-
+    /// The name of this view's kind; `Self.kind` unless one type stands for several kinds.
+    var kind: String { get }
     var settings: Settings { get }
     var title: String { get }
     /// Keys this view answers to, beyond the workbench's own.
@@ -40,6 +40,11 @@ public protocol WorkbenchView: AnyObject {
     /// The figures and caveats of the result on screen, as the command line and reports give
     /// them, for `E` (nil for views without such a result, or while it is computed).
     var figures: FigureSheet? { get }
+}
+
+/// A view the registry makes by its kind's name, from the workspace and saved settings.
+public protocol RegisteredView: WorkbenchView {
+    init(workspace: Workspace, settings: Settings?)
 }
 
 extension WorkbenchView {

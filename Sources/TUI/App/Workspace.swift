@@ -1,6 +1,7 @@
 import Foundation
 import LinAlg
 import Networks
+import Transformers
 import Workbench
 
 /// A model open in the workbench: A, or B when comparing.
@@ -48,13 +49,44 @@ public final class Workspace {
     /// The data's file; nil for built-in data.
     public let dataFile: URL?
 
+    /// Transformer checkpoints, when the workspace is a text workspace (then `models` is empty).
+    public let textModels: [LoadedTextModel]
+    /// The text they read (nil for networks on data).
+    public let text: TextSample?
+
     public init(models: [LoadedModel], data: Dataset, dataFile: URL?) {
         self.models = models
         self.data = data
         self.dataFile = dataFile
+        textModels = []
+        text = nil
     }
 
-    public var isComparison: Bool { models.count > 1 }
+    /// A text workspace: transformer checkpoints on the first contexts of a text file.
+    public init(textModels: [LoadedTextModel], text: TextSample, textFile: URL?) {
+        models = []
+        data = Dataset(name: text.name, x: Matrix(rows: 0, cols: 0), labels: nil, sampleShape: [0])
+        dataFile = textFile
+        self.textModels = textModels
+        self.text = text
+    }
+
+    public var isComparison: Bool { models.count > 1 || textModels.count > 1 }
+
+    /// Whether the models are transformer checkpoints reading text.
+    public var isText: Bool { text != nil }
+
+    /// The models' names as the tab bar shows them.
+    public var shortNames: [String] { isText ? textModels.map(\.shortName) : models.map(\.shortName) }
+
+    /// The models and data as a session records them.
+    func inputs() throws -> (models: [InputFile], data: InputFile) {
+        let models =
+            isText
+            ? try textModels.map { try InputFile.recording($0.reference, file: $0.file) }
+            : try models.map { try InputFile.recording($0.reference, file: $0.file) }
+        return (models, try InputFile.recording(data.name, file: dataFile))
+    }
 }
 
 /// What to open: model references and data. Loading can take a while (training demo models
@@ -65,8 +97,11 @@ public struct WorkspacePlan: Sendable {
     public var models: [String]
     public var data: String
     public var architecture: URL?
+    /// How a text file becomes contexts, for transformer checkpoints.
+    public var textReading = TextReading()
     private var loadedModels: [String: Network<Float>] = [:]
     private var loadedData: Dataset?
+    var loadedTextModels: [String: Transformer] = [:]
 
     public init(models: [String], data: String, architecture: URL? = nil) {
         self.models = models
@@ -77,6 +112,7 @@ public struct WorkspacePlan: Sendable {
     /// Reads the model and data files the user named (not demo models or built-in data), and
     /// checks that they fit each other.
     public mutating func preload() throws {
+        if isText { return try preloadText() }
         for reference in models where !reference.hasPrefix("demo:") {
             loadedModels[reference] = try Models.load(reference, architecture: architecture)
         }
@@ -95,6 +131,7 @@ public struct WorkspacePlan: Sendable {
 
     /// Loads everything not preloaded; training progress (and the loss as a live curve) goes to `job`.
     public func load(_ job: JobControl? = nil) throws -> Workspace {
+        if isText { return try loadText(job) }
         let data = try loadedData ?? DataSource.load(self.data)
         var loaded: [LoadedModel] = []
         let names = LoadedModel.shortNames(models)

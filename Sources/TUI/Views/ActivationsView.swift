@@ -8,7 +8,7 @@ import Workbench
 /// layer's activations as heatmaps; or, for one unit, its activation histogram over the data
 /// and the samples that excite it most. In compare mode both models are shown side by side
 /// for the same sample and unit.
-public final class ActivationsView: WorkbenchView {
+public final class ActivationsView: RegisteredView {
     public struct Settings: Codable, Equatable {
         public var sample = 0
         /// Index into the shown layers (flatten layers are skipped).

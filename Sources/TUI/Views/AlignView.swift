@@ -9,7 +9,7 @@ import Workbench
 /// the diagonal, fitted to the screen (or one cell per unit, scrolling); the sorted correlations
 /// of the one-to-one and best-partner matchings with their means; and spectral clusters of the
 /// units of both layers.
-public final class AlignView: WorkbenchView {
+public final class AlignView: RegisteredView {
     public struct Settings: Codable, Equatable {
         /// nil: the first hidden activation (relu1 of an MLP).
         public var layerA: String?

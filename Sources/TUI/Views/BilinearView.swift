@@ -12,7 +12,7 @@ import Workbench
 /// models; demo:bilinear by default). The decomposition and the truncation curve run as a
 /// background job; a contrast form is one more job. A sample's contributions are one small
 /// product per form, computed when the sample or form changes, never while drawing.
-public final class BilinearView: WorkbenchView {
+public final class BilinearView: RegisteredView {
     /// The parts of the view; the focused one is what `e` exports and what a small terminal shows.
     public enum Panel: String, Codable, CaseIterable, Sendable {
         case spectrum, eigenvectors, truncation, contributions

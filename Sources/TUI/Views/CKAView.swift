@@ -8,7 +8,7 @@ import Workbench
 /// A with itself when the workspace has one model), as the heatmap of Kornblith et al. (2019):
 /// layer names on both axes, each block coloured and labelled with its CKA, the cell under the
 /// cursor named with its value, and for two models the layer of B most like each layer of A.
-public final class CKAView: WorkbenchView {
+public final class CKAView: RegisteredView {
     public struct Settings: Codable, Equatable {
         public var kernel: CKAKernel = .linear
         /// The unbiased HSIC estimator.

@@ -9,7 +9,7 @@ import Workbench
 /// share of the bias and the residual of the identity, every class's template A_c(x) as an
 /// image on one shared scale (or every class's votes), and the table of all classes. One
 /// sample's interpretation takes a fraction of a millisecond, so it is computed on the spot.
-public final class InterpView: WorkbenchView {
+public final class InterpView: RegisteredView {
     /// What the grid of small maps shows for every class.
     public enum Grid: String, Codable, Sendable {
         case templates, votes

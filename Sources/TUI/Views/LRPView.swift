@@ -10,7 +10,7 @@ import Workbench
 /// Composite (or one rule everywhere), target and the bias switch change the map at once: one
 /// explanation takes well under a millisecond (`loupe bench --only tui`), so it is computed
 /// on the spot; pixel flipping runs in the background and draws its curves as they grow.
-public final class LRPView: WorkbenchView {
+public final class LRPView: RegisteredView {
     /// The panels `e` can export; `v` moves between them.
     public enum Panel: String, Codable, CaseIterable, Sendable {
         case map, layers, flipping

@@ -7,7 +7,7 @@ import Workbench
 /// loss, and per layer the weight norms and activation statistics (docs/workbench.md). In compare
 /// mode the two models sit side by side (stacked on narrow terminals), and a plot sets their
 /// per-layer activation spread against each other.
-public final class OverviewView: WorkbenchView {
+public final class OverviewView: RegisteredView {
     public struct Settings: Codable, Equatable {
         public var table = TableState()
         public var filter = ""

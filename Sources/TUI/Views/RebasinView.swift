@@ -9,7 +9,7 @@ import Workbench
 /// permuted onto A's by weight or activation matching, then loss and accuracy along the
 /// straight line from A to B, naive and permuted, with each barrier drawn where it peaks; the
 /// merged model's accuracy; and a key that saves the permuted and merged models.
-public final class RebasinView: WorkbenchView {
+public final class RebasinView: RegisteredView {
     public struct Settings: Codable, Hashable {
         public var method = RebasinOptions().method
         /// Points along λ ∈ [0, 1] on each curve.

@@ -17,7 +17,7 @@ import Workbench
 /// `t`. Esc stops training and keeps the SAE as it was at that step (it is then analysed like
 /// a finished one). Sessions keep the settings, not the SAE: a restored view trains again, and
 /// since training is seeded the same settings give the same SAE.
-public final class SAEView: WorkbenchView {
+public final class SAEView: RegisteredView {
     /// The parts of the view; the focused one is what `e` exports and what a small terminal shows.
     public enum Panel: String, Codable, CaseIterable, Sendable {
         case training, metrics, density, latents, latent

@@ -112,21 +112,38 @@ public enum LayerCKA {
         _ x: Matrix<Float>, _ y: Matrix<Float>, names: (String, String) = ("X", "Y"),
         options: CKAOptions = CKAOptions(), progress: ProgressHandler? = nil
     ) throws -> CKAMatrix {
+        try compute(
+            rows: [(names.0, x)], columns: [(names.1, y)], models: (names.0, names.1), data: "\(names.0), \(names.1)",
+            options: options, progress: progress)
+    }
+
+    /// CKA between named activation matrices of the same samples: `rows` against `columns`, or
+    /// against each other when `columns` is nil (a transformer's hook points on a text).
+    public static func compute(
+        rows: [(name: String, values: Matrix<Float>)], columns: [(name: String, values: Matrix<Float>)]?,
+        models: (a: String, b: String?), data: String, options: CKAOptions = CKAOptions(), progress: ProgressHandler? = nil
+    ) throws -> CKAMatrix {
         try options.validate()
-        guard x.rows == y.rows else {
-            throw InterpretError("CKA: '\(names.0)' has \(x.rows) samples, '\(names.1)' has \(y.rows); both must hold the same samples")
+        let all = rows + (columns ?? [])
+        guard let first = all.first, !rows.isEmpty, columns.map({ !$0.isEmpty }) ?? true else {
+            throw InterpretError("CKA: no layers to compare")
+        }
+        if let other = all.first(where: { $0.values.rows != first.values.rows }) {
+            throw InterpretError(
+                "CKA: '\(first.name)' has \(first.values.rows) samples, '\(other.name)' has \(other.values.rows); both must hold the same samples"
+            )
         }
         var accumulator = CKAAccumulator(
-            kernel: options.kernel, debiased: options.usesUnbiasedEstimator,
-            rows: [names.0], columns: [names.1])
-        try run(&accumulator, samples: x.rows, options: options, progress: progress) { indices in
-            ([indices.map { x.rows($0) } ?? x], [indices.map { y.rows($0) } ?? y])
+            kernel: options.kernel, debiased: options.usesUnbiasedEstimator, rows: rows.map(\.name), columns: columns?.map(\.name))
+        try run(&accumulator, samples: first.values.rows, options: options, progress: progress) { indices in
+            func pick(_ m: Matrix<Float>) -> Matrix<Float> { indices.map { m.rows($0) } ?? m }
+            return (rows.map { pick($0.values) }, columns?.map { pick($0.values) })
         }
         return CKAMatrix(
-            modelA: names.0, modelB: names.1, rowLayers: [names.0], columnLayers: [names.1],
+            modelA: models.a, modelB: models.b, rowLayers: rows.map(\.name), columnLayers: (columns ?? rows).map(\.name),
             values: try rowsOf(accumulator.values()), kernel: options.kernel,
             debiased: options.usesUnbiasedEstimator, batchSize: options.batchSize,
-            batches: accumulator.batches, samples: x.rows, data: "\(names.0), \(names.1)")
+            batches: accumulator.batches, samples: first.values.rows, data: data)
     }
 
     /// Feeds the accumulator every sample at once, or the minibatches of `options`.

@@ -1,0 +1,76 @@
+import Foundation
+import LinAlg
+import TensorIO
+
+/// Hook points of one or more transformers over the first tokens of a text, held in memory: the
+/// samples CKA, Align and SAE training read when given `--text` (a sample is a token). Every
+/// model reads the same token ids, so the rows of one model's hook point and another's are the
+/// same tokens; models whose tokenizers cut the text differently are refused.
+public struct TextActivations: Sendable {
+    /// Per model, its hook points' rows, [tokens, width] each.
+    public let values: [[String: Matrix<Float>]]
+    public let tokens: Int
+    public let contexts: Int
+
+    /// Runs `models` (each with the hook points it keeps) on the contexts of `corpus`, cut for
+    /// the first model, until `maxTokens` tokens have been seen.
+    public static func collect(
+        _ models: [(transformer: Transformer, hooks: [String])], corpus: TextCorpus, cutter: ContextCutter, maxTokens: Int,
+        progress: (Double, String) -> Void = { _, _ in }
+    ) throws -> TextActivations {
+        guard maxTokens > 0 else { throw TransformerError("--max-tokens must be positive") }
+        guard let tokenizer = models.first?.transformer.tokenizer else {
+            throw TransformerError("\(models.first?.transformer.name ?? "the model"): no tokenizer.json beside the checkpoint")
+        }
+        var widths = 0
+        for (transformer, hooks) in models {
+            for hook in hooks {
+                let point = try transformer.hookPoint(hook)
+                guard !point.isPattern else {
+                    throw TransformerError("\(hook): an attention pattern is as wide as its context, not one row per token")
+                }
+                widths += point.width
+            }
+            if transformer.config.family != .llama, cutter.length > transformer.config.maxPositions {
+                throw TransformerError(
+                    "contexts of \(cutter.length) tokens are longer than \(transformer.name)'s \(transformer.config.maxPositions) learned positions; give --ctx"
+                )
+            }
+        }
+        try MemoryBudget.check(MemoryBudget.product(maxTokens, widths, 4), for: "\(maxTokens) tokens of \(widths) values")
+        var rows = models.map { m in Dictionary(uniqueKeysWithValues: m.hooks.map { ($0, [Float]()) }) }
+        var (tokens, contexts) = (0, 0)
+        struct Enough: Error {}
+        do {
+            try corpus.forEachDocument(progress: { progress($0, "\(tokens) tokens") }) { document, text in
+                let ids = try tokenizer.encode(text, addSpecialTokens: false)
+                for other in models.dropFirst() where try other.transformer.tokenizer?.encode(text, addSpecialTokens: false) != ids {
+                    throw TransformerError(
+                        "\(other.transformer.name) tokenises line \(document + 1) of \(corpus.url.lastPathComponent) differently from \(models[0].transformer.name); token-by-token comparison needs one tokenizer"
+                    )
+                }
+                for context in cutter.contexts(ids) {
+                    let kept = min(context.count, maxTokens - tokens)
+                    for (m, model) in models.enumerated() {
+                        let run = try model.transformer.run(context, keeping: Set(model.hooks))
+                        for hook in model.hooks {
+                            let x = run.hooks[hook]!
+                            rows[m][hook]! += x.storage[0..<(kept * x.cols)]
+                        }
+                    }
+                    tokens += kept
+                    contexts += 1
+                    if tokens == maxTokens { throw Enough() }
+                }
+            }
+        } catch is Enough {}
+        guard tokens > 0 else { throw TransformerError("\(corpus.url.path): no text (every line is blank)") }
+        let values = zip(models, rows).map { model, kept in
+            Dictionary(
+                uniqueKeysWithValues: model.hooks.map { hook in
+                    (hook, Matrix(rows: tokens, cols: kept[hook]!.count / tokens, storage: kept[hook]!))
+                })
+        }
+        return TextActivations(values: values, tokens: tokens, contexts: contexts)
+    }
+}
