@@ -33,8 +33,10 @@ public enum GPT2Checkpoint {
     }
 
     /// Writes the folder (made when missing), each file atomically; `replacing: false` refuses
-    /// one that exists. `tokenizer` is copied in.
-    public static func save(_ p: GPT2Parameters, to folder: URL, tokenizer: URL, endOfText: Int?, replacing: Bool) throws {
+    /// one that exists. `tokenizer` is copied in; `metadata` goes into model.safetensors' header.
+    public static func save(
+        _ p: GPT2Parameters, to folder: URL, tokenizer: URL, endOfText: Int?, metadata: [String: String] = [:], replacing: Bool
+    ) throws {
         let c = p.config
         let tokenizerData: Data
         do { tokenizerData = try Data(contentsOf: tokenizer) } catch {
@@ -48,7 +50,8 @@ public enum GPT2Checkpoint {
             layers: c.layers, width: c.dModel, heads: c.heads, context: c.maxPositions, vocabulary: c.vocabSize, endOfText: endOfText)
         try AtomicFile.write(config, to: folder.appendingPathComponent("config.json"), replacing: replacing)
         try SafeTensors.write(
-            SafeTensorsFile(tensors: p.tensors, metadata: ["format": "pt"]), to: folder.appendingPathComponent("model.safetensors"),
+            SafeTensorsFile(tensors: p.tensors, metadata: metadata.merging(["format": "pt"]) { _, pt in pt }),
+            to: folder.appendingPathComponent("model.safetensors"),
             replacing: replacing)
         try AtomicFile.write(tokenizerData, to: folder.appendingPathComponent("tokenizer.json"), replacing: replacing)
     }

@@ -38,6 +38,9 @@ public struct LanguageModelOptions: Sendable, Equatable {
         self.seed = seed
     }
 
+    /// Every how many documents (lines) of a corpus one is held out for evaluation.
+    public static let holdOutEvery = 20
+
     public var warmup: Int { warmupSteps ?? max(steps / 20, 1) }
 
     /// The learning rate of step `step` (0-based) as a fraction of the peak: linear warm-up
