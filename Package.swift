@@ -38,8 +38,11 @@ let package = Package(
         .target(name: "TOML"),
         // Hugging Face tokenizer.json: byte-level BPE and WordPiece, as the Python `tokenizers` encodes.
         .target(name: "Tokenizers", swiftSettings: optimized),
-        // GPT-2, BERT and Llama-family checkpoints run with TransformerLens's hook points.
-        .target(name: "Transformers", dependencies: ["LinAlg", "TensorIO", "Networks", "Tokenizers"], swiftSettings: optimized),
+        // GPT-2, BERT and Llama-family checkpoints run with TransformerLens's hook points; GPT-2s train.
+        // demo:gpt2-tiny (TextDemo) ships as a checkpoint folder with the corpus it learnt.
+        .target(
+            name: "Transformers", dependencies: ["LinAlg", "TensorIO", "Networks", "Tokenizers"],
+            resources: [.copy("Resources/gpt2-tiny")], swiftSettings: optimized),
         // How results describe their figures, and the one number format and table model every
         // front end draws them with.
         .target(name: "Figures"),

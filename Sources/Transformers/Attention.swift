@@ -51,10 +51,7 @@ struct Attention: Sendable {
                                         b: kp.baseAddress! + first * kvWidth + (h / group) * headDim, ldb: kvWidth,
                                         beta: 0, c: all + h * tokens * tokens, ldc: tokens)
                                 }
-                                // Every head's softmax at once, on both cores (BLAS stays on this thread).
-                                parallelChunks(heads * tokens) { _, rows in
-                                    for r in rows { softmaxRow(all + r * tokens, query: r % tokens, count: tokens) }
-                                }
+                                Self.softmax(all, rows: heads * tokens, tokens: tokens) { visible($0, tokens) }
                                 for h in 0..<heads {
                                     let kv = h / group
                                     let scores = all + h * tokens * tokens
@@ -82,17 +79,23 @@ struct Attention: Sendable {
         return first..<(i + 1)
     }
 
-    /// Softmax over the visible keys of one query's scores, zero elsewhere.
-    private func softmaxRow(_ row: UnsafeMutablePointer<Float>, query i: Int, count: Int) {
-        let keep = visible(i, count)
-        var top = -Float.infinity
-        for j in keep { top = max(top, row[j]) }
-        var sum: Float = 0
-        for j in keep {
-            row[j] = expf(row[j] - top)
-            sum += row[j]
+    /// Softmax over the keys each query sees, zero elsewhere, in place: `scores` holds `rows`
+    /// rows of `tokens` scores, head after head (row r is query r % tokens). Every head's rows
+    /// at once, on both cores (BLAS stays on the calling thread). Training's forward pass shares it.
+    static func softmax(_ scores: UnsafeMutablePointer<Float>, rows: Int, tokens: Int, visible: (Int) -> Range<Int>) {
+        parallelChunks(rows) { _, chunk in
+            for r in chunk {
+                let (row, keep) = (scores + r * tokens, visible(r % tokens))
+                var top = -Float.infinity
+                for j in keep { top = max(top, row[j]) }
+                var sum: Float = 0
+                for j in keep {
+                    row[j] = expf(row[j] - top)
+                    sum += row[j]
+                }
+                for j in 0..<tokens { row[j] = keep.contains(j) ? row[j] / sum : 0 }
+            }
         }
-        for j in 0..<count { row[j] = keep.contains(j) ? row[j] / sum : 0 }
     }
 
     /// Rotates each head's pairs (i, i + d/2) of the token at position t by the angle t·ωᵢ, as

@@ -16,9 +16,14 @@ public struct Optimizer: Sendable {
     private var second: [Float]
     private var step = 0
     private let beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
+    /// The parameters Adam's weight decay shrinks (nil: all of them).
+    private let decayed: [Range<Int>]?
 
-    public init(_ kind: OptimizerKind, parameterCount: Int) {
+    /// `decaying` limits Adam's decoupled weight decay to those index ranges (a language
+    /// model's matrices, not its biases, norm scales or embeddings); nil decays every parameter.
+    public init(_ kind: OptimizerKind, parameterCount: Int, decaying: [Range<Int>]? = nil) {
         self.kind = kind
+        decayed = decaying
         first = [Float](repeating: 0, count: parameterCount)
         second = kind.isAdam ? [Float](repeating: 0, count: parameterCount) : []
     }
@@ -34,7 +39,15 @@ public struct Optimizer: Sendable {
             let c1 = 1 - pow(beta1, Double(step)), c2 = 1 - pow(beta2, Double(step))
             let stepSize = Float(lr / c1)
             let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), sc2 = Float(c2.squareRoot())
-            let shrink = Float(1 - lr * decay)
+            var shrink = Float(1 - lr * decay)
+            // Decoupled decay of some parameters only: shrink those first, as torch's AdamW
+            // does before its step (θ·(1 − lr·λ) − step is the same value either way).
+            if let decayed, decay != 0 {
+                theta.withUnsafeMutableBufferPointer { t in
+                    for range in decayed { Float.scal(n: range.count, alpha: shrink, x: t.baseAddress! + range.lowerBound) }
+                }
+                shrink = 1
+            }
             first.withUnsafeMutableBufferPointer { m in
                 second.withUnsafeMutableBufferPointer { v in
                     theta.withUnsafeMutableBufferPointer { t in

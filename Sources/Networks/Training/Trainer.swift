@@ -44,6 +44,7 @@ public struct TrainingProgress: Sendable {
 }
 
 public struct TrainingCancelled: Error, CustomStringConvertible {
+    public init() {}
     public var description: String { "training was cancelled" }
 }
 
