@@ -99,7 +99,13 @@ final class CommandLineTests: XCTestCase {
         assertParses(["demo"], as: "DemoCommand")
         assertRefuses(["demo", "--bogus"], ["--bogus"])
         let o = try assertJSON(["demo"], keys: ["models"])
-        XCTAssertEqual((o["models"] as? [[String: Any]])?.compactMap { $0["model"] as? String }, DemoModels.names.map { "demo:\($0)" })
+        let rows = try XCTUnwrap(o["models"] as? [[String: Any]])
+        XCTAssertEqual(rows.compactMap { $0["model"] as? String }, DemoModels.names.map { "demo:\($0)" } + ["demo:gpt2-tiny"])
+        // The language model has no accuracy; its loss is per token, under a uniform guess's ln 2048.
+        let text = try XCTUnwrap(rows.last)
+        XCTAssertNil(text["testAccuracy"])
+        XCTAssertEqual(text["parameters"] as? Int, 1_071_872)
+        XCTAssertLessThan(try XCTUnwrap(text["testLoss"] as? Double), log(2048) - 2)
     }
 
     func testSAECommands() throws {

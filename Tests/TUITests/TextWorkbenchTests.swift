@@ -190,6 +190,18 @@ final class TextWorkbenchTests: XCTestCase {
         }
     }
 
+    /// demo:gpt2-tiny opens on the lines of its corpus its training held out.
+    func testTextDemoOpensOnItsHeldOutLines() throws {
+        var plan = WorkspacePlan(models: ["demo:gpt2-tiny"], data: TextDemo.corpus.path)
+        plan.textReading.everyKthLine = TextDemo.holdOutEvery
+        try plan.preload()
+        let workspace = try plan.load()
+        let text = try XCTUnwrap(workspace.text)
+        XCTAssertEqual(text.contexts.count, TextSample.maxContexts)
+        XCTAssertTrue(text.documents.allSatisfy { $0 % TextDemo.holdOutEvery == TextDemo.holdOutEvery - 1 }, "\(text.documents)")
+        XCTAssertEqual(workspace.textModels[0].transformer.config.layers, 4)
+    }
+
     /// A network and a checkpoint in one workspace, or a checkpoint without text, are one line each.
     func testMixedOrTextlessWorkspacesAreRefused() throws {
         var mixed = WorkspacePlan(models: ["demo:mlp-1", Self.checkpoint.path], data: "x.txt")

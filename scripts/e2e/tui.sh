@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of the workbench in a real terminal: tmux runs the release binary, send-keys
 # types, capture-pane reads the screen. It opens the demo workspace, moves between tabs, opens
-# the help, exports a CSV, saves a session, quits, restores the session, quits with Ctrl-C, and
-# checks each time that the terminal was restored. Demo models come from the normal cache
+# the help, exports a CSV, saves a session, quits, restores the session, quits with Ctrl-C, opens
+# the text demo (demo:gpt2-tiny) and walks its views, and checks each time that the terminal
+# was restored. Demo models come from the normal cache
 # (the unit tests have trained them); sessions and exports go to a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -116,6 +117,31 @@ wait_for 30 "A demo:mlp-1" "accuracy"
 
 echo "tui e2e: quit with Ctrl-C"
 keys C-c
+check_restored
+
+echo "tui e2e: the text demo"
+start tui demo:gpt2-tiny
+wait_for 120 "1 Overview" "A demo:gpt2-tiny" "next-token loss" "blocks.3.hook_resid_post"
+keys Tab
+wait_for 60 "blocks.2.mlp.hook_post [512] · unit 0 · context 1/64 (line 20)" "largest in this context"
+keys l n
+wait_for 30 "unit 1 · context 2/64 (line 40)"
+keys Tab
+wait_for 60 "Logit lens" "p(next)" "block 3"
+keys l l
+wait_for 30 "token 2 '"
+keys Tab
+wait_for 60 "block 0/3 · head 0/3" "query 0 attends to"
+keys J l
+wait_for 30 "block 1/3 · head 1/3"
+keys Tab Tab Tab Tab
+wait_for 30 "LRP does not apply to transformers yet"
+keys e
+wait_for 30 "nothing to export"
+keys 4 e
+wait_for 30 "exported"
+ls "$work"/loupe-attention-*.csv >/dev/null 2>&1 || fail "no attention CSV"
+keys q
 check_restored
 
 echo "tui e2e: no terminal"

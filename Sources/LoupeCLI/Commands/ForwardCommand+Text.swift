@@ -18,7 +18,7 @@ extension ForwardCommand {
         try checkOutputs(
             [("--out", out), ("--out (token records)", tokensOut)],
             inputs: CommandInputs.checkpoint(model) + CommandInputs.file("the text", text.text), force: overwrite.force)
-        let transformer = try Transformer.load(URL(fileURLWithPath: model))
+        let transformer = try TextModels.load(model)
         let point = try transformer.hookPoint(layer)
         guard !point.isPattern else {
             throw TransformerError(

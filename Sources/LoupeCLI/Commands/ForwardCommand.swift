@@ -52,7 +52,7 @@ struct ForwardCommand: ParsableCommand {
     }
 
     func run() throws {
-        if Transformer.isCheckpoint(model) {
+        if TextModels.isTextModel(model) {
             guard dataOptions.data == nil, let corpus = try text.corpus() else {
                 throw ValidationError("\(model) is a transformer checkpoint: give it --text FILE (.txt or .jsonl), not --data")
             }

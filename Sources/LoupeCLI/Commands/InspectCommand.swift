@@ -28,7 +28,7 @@ struct InspectCommand: ParsableCommand {
     @OptionGroup var memory: MemoryOption
 
     func run() throws {
-        if Transformer.isCheckpoint(model) { return try inspectCheckpoint() }
+        if TextModels.isTextModel(model) { return try inspectCheckpoint() }
         let network = try openModel(model, modelOptions)
         let data = try dataOptions.load(required: false)
         let bar = ProgressBar("inspect")
@@ -78,7 +78,7 @@ extension InspectCommand {
         guard dataOptions.data == nil else {
             throw ValidationError("\(model) is a transformer checkpoint: `loupe forward --text` runs it on text")
         }
-        let transformer = try Transformer.load(URL(fileURLWithPath: model))
+        let transformer = try TextModels.load(model)
         let c = transformer.config
         struct Output: Encodable {
             let model, modelType: String

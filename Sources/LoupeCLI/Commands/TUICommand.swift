@@ -25,6 +25,7 @@ struct TUICommand: ParsableCommand {
               loupe tui model.safetensors --compare other.safetensors --data test.npz
               loupe tui --session mine                      reopen a saved session
               loupe tui gpt2/ --text corpus.txt             a transformer checkpoint on text
+              loupe tui demo:gpt2-tiny                      the text demo on its held-out text
 
             A transformer checkpoint (a Hugging Face folder: config.json, model.safetensors,
             tokenizer.json) opens on the first \(TextSample.maxContexts) contexts of --text, with views of
@@ -93,7 +94,11 @@ struct TUICommand: ParsableCommand {
             if case .bool(let shown)? = saved.settings["sidebar"] { options.showSidebar = shown }
         } else {
             let models = model.map { [$0] + (compare.map { [$0] } ?? []) } ?? ["demo:mlp-1", compare ?? "demo:mlp-2"]
-            plan = WorkspacePlan(models: models, data: text.text ?? data ?? "builtin:digits:test")
+            // The text demo alone opens on the lines of its corpus it was not trained on.
+            let onlyTheTextDemo = models.allSatisfy { $0 == TextModels.demo }
+            plan = WorkspacePlan(
+                models: models, data: text.text ?? data ?? (onlyTheTextDemo ? TextDemo.corpus.path : "builtin:digits:test"))
+            if onlyTheTextDemo, text.text == nil { plan.textReading.everyKthLine = TextDemo.holdOutEvery }
         }
         plan.textReading.wholeFile = text.wholeFile
         plan.textReading.field = text.textField

@@ -51,7 +51,7 @@ func openModel(_ reference: String, _ options: ModelOptions) throws -> Network<F
 /// Refuses a transformer checkpoint folder where only Loupe's own models are read (every
 /// command but forward --text, inspect and the workbench).
 func refuseCheckpoint(_ reference: String) throws {
-    guard Transformer.isCheckpoint(reference) else { return }
+    guard TextModels.isTextModel(reference) else { return }
     throw ValidationError(
         "\(reference) is a transformer checkpoint: `loupe forward --text`, `loupe inspect` and the workbench (`loupe tui \(reference) --text FILE`) run it; this command does not apply to transformers yet"
     )

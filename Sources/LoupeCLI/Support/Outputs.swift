@@ -15,13 +15,13 @@ struct OverwriteOption: ParsableArguments {
 enum CommandInputs {
     /// A model reference (a demo model's cache file included) and its architecture sidecar.
     static func model(_ reference: String?, arch: String? = nil) -> [OutputCheck.Input] {
-        if let reference, Transformer.isCheckpoint(reference) { return checkpoint(reference) }
+        if let reference, TextModels.isTextModel(reference) { return checkpoint(reference) }
         return (reference.map { [OutputCheck.Input("the model \($0)", Models.file(of: $0))] } ?? []) + file("the architecture", arch)
     }
 
     /// A checkpoint folder's files.
     static func checkpoint(_ path: String) -> [OutputCheck.Input] {
-        Transformer.files(of: URL(fileURLWithPath: path)).map { OutputCheck.Input("the checkpoint \(path)", $0) }
+        Transformer.files(of: TextModels.folder(of: path)).map { OutputCheck.Input("the checkpoint \(path)", $0) }
     }
 
     /// A data file (built-in data has none).

@@ -31,12 +31,15 @@ public struct TextSample: Sendable {
     /// that every view's work on all of them takes moments.
     public static let maxContexts = 64
 
-    /// Reads up to `maxContexts` contexts of `corpus` for `model`.
-    public static func read(_ corpus: TextCorpus, name: String, cutter: ContextCutter, tokenizer: Tokenizer) throws -> TextSample {
+    /// Reads up to `maxContexts` contexts of the documents of `corpus` that `keeping` accepts.
+    public static func read(
+        _ corpus: TextCorpus, name: String, cutter: ContextCutter, tokenizer: Tokenizer, keeping: (Int) -> Bool = { _ in true }
+    ) throws -> TextSample {
         var contexts: [[Int]] = [], documents: [Int] = []
         struct Enough: Error {}
         do {
             try corpus.forEachDocument { document, text in
+                guard keeping(document) else { return }
                 for ids in cutter.contexts(try tokenizer.encode(text, addSpecialTokens: false)) {
                     guard contexts.count < maxContexts else { throw Enough() }
                     contexts.append(ids)

@@ -12,6 +12,9 @@ public struct TextReading: Sendable {
     /// Tokens per context (nil: `ContextCutter.defaultLength` or the model's positions).
     public var length: Int?
     public var specials = ContextCutter.Specials.tokenizer
+    /// Read only the lines n with n mod k = k − 1 (from 0): demo:gpt2-tiny's held-out lines of
+    /// its corpus, which its training never saw.
+    public var everyKthLine: Int?
 
     public init() {}
 }
@@ -19,7 +22,7 @@ public struct TextReading: Sendable {
 extension TextModels {
     /// The weights file a session records the digest of.
     static func weightsFile(_ reference: String) -> URL? {
-        let folder = URL(fileURLWithPath: reference)
+        let folder = TextModels.folder(of: reference)
         return Transformer.files(of: folder).first { $0.pathExtension == "safetensors" && FileManager.default.fileExists(atPath: $0.path) }
             ?? Transformer.files(of: folder).first { $0.lastPathComponent.hasSuffix("index.json") }
     }
@@ -75,7 +78,10 @@ extension WorkspacePlan {
         _ = job?.report(Double(models.count) / Double(models.count + 1), "reading \(data)")
         let length = textReading.length ?? loaded.map { ContextCutter.defaultLength(for: $0.transformer) }.min()
         let cutter = try ContextCutter(for: first, length: length, specials: textReading.specials)
-        let text = try TextSample.read(corpus(), name: data, cutter: cutter, tokenizer: tokenizer)
+        let name = textReading.everyKthLine.map { "\(data) (every \($0)th line)" } ?? data
+        let text = try TextSample.read(
+            corpus(), name: name, cutter: cutter, tokenizer: tokenizer,
+            keeping: textReading.everyKthLine.map { k in { LanguageModelText.isHeldOut(line: $0, every: k) } } ?? { _ in true })
         return Workspace(textModels: loaded, text: text, textFile: URL(fileURLWithPath: data))
     }
 }
