@@ -16,21 +16,13 @@ public final class AttentionView: RegisteredView {
         public init() {}
     }
 
-    /// Every block's pattern for one context: [heads·queries, keys] each.
-    struct Patterns {
-        let model: Int
-        let context: Int
-        let layers: [Matrix<Float>]
-    }
-
     public static let kind = "attention"
     public static let summary = "attention patterns of a context per block and head: heatmap and the tokens a query attends to"
 
     public private(set) var settings: Settings
     private let workspace: Workspace
-    private var patterns: Patterns?
-    private var computing: (model: Int, context: Int)?
-    private var failure: String?
+    /// Every block's pattern for one context: [heads·queries, keys] each.
+    private let patterns = KeyedResult<ContextKey, [Matrix<Float>]>()
 
     public required init(workspace: Workspace, settings: Settings?) {
         self.workspace = workspace
@@ -59,30 +51,16 @@ public final class AttentionView: RegisteredView {
 
     public func opened(_ context: ViewContext) { compute(context) }
 
+    private var key: ContextKey { ContextKey(model: settings.cursor.model, context: settings.cursor.context) }
+
     private func compute(_ context: ViewContext) {
-        let (m, c) = (settings.cursor.model, settings.cursor.context)
-        guard patterns.map({ $0.model != m || $0.context != c }) ?? true, computing.map({ $0 != (m, c) }) ?? true,
-            let ids = workspace.text?.contexts[c]
-        else { return }
-        computing = (m, c)
-        failure = nil
+        guard let ids = workspace.text?.contexts[settings.cursor.context] else { return }
         let transformer = model.transformer
-        context.jobs.submit(
-            "attention",
-            work: { [weak self] job in
-                let hooks = (0..<transformer.config.layers).map { "blocks.\($0).attn.hook_pattern" }
-                let run = try transformer.run(ids, keeping: Set(hooks))
-                let patterns = Patterns(model: m, context: c, layers: hooks.map { run.hooks[$0]! })
-                job.deliver {
-                    guard let self, self.computing.map({ $0 == (m, c) }) ?? false else { return }
-                    self.patterns = patterns
-                    self.computing = nil
-                }
-            },
-            completion: { [weak self] outcome in
-                if case .failed(let m) = outcome { self?.failure = m }
-                if case .finished = outcome {} else { self?.computing = nil }
-            })
+        patterns.request(key, "attention", in: context) { _ in
+            let hooks = (0..<transformer.config.layers).map { "blocks.\($0).attn.hook_pattern" }
+            let run = try transformer.run(ids, keeping: Set(hooks))
+            return hooks.map { run.hooks[$0]! }
+        }
     }
 
     public func perform(_ action: Action, _ context: ViewContext) -> Bool {
@@ -111,25 +89,23 @@ public final class AttentionView: RegisteredView {
         settings.query = min(max(settings.query, 0), (workspace.text?.contexts[settings.cursor.context].count ?? 1) - 1)
     }
 
-    private var shown: Patterns? {
-        guard let patterns, patterns.model == settings.cursor.model, patterns.context == settings.cursor.context else { return nil }
-        return patterns
-    }
-
     /// The selected head's weights from query `q` to every key.
-    func weights(_ p: Patterns, query q: Int) -> ArraySlice<Float> {
-        let tokens = p.layers[settings.layer].cols
-        return p.layers[settings.layer].row(settings.head * tokens + q)
+    func weights(_ layers: [Matrix<Float>], query q: Int) -> ArraySlice<Float> {
+        let tokens = layers[settings.layer].cols
+        return layers[settings.layer].row(settings.head * tokens + q)
     }
 
     public func exportTable() -> Table? {
-        guard let p = shown, let ids = workspace.text?.contexts[p.context], let tokenizer = model.transformer.tokenizer else { return nil }
+        let c = settings.cursor.context
+        guard let p = patterns.value(for: key), let ids = workspace.text?.contexts[c], let tokenizer = model.transformer.tokenizer else {
+            return nil
+        }
         var table = Table(
             columns: ["model", "context", "block", "head", "query", "query_token", "key", "key_token", "weight"].map { .init($0) })
         for q in ids.indices {
             for (k, w) in weights(p, query: q).enumerated() {
                 table.rows.append([
-                    .text(model.reference), .integer(p.context), .integer(settings.layer), .integer(settings.head), .integer(q),
+                    .text(model.reference), .integer(c), .integer(settings.layer), .integer(settings.head), .integer(q),
                     .text(tokenizer.decode([ids[q]], skipSpecialTokens: false)), .integer(k),
                     .text(tokenizer.decode([ids[k]], skipSpecialTokens: false)), .number(Double(w))
                 ])
@@ -150,8 +126,8 @@ public final class AttentionView: RegisteredView {
             model.title.unicodeScalars.count, 0,
             "  block \(settings.layer)/\(c.layers - 1) · head \(settings.head)/\(c.heads - 1) · \(settings.cursor.describe(text)) · query \(q) '\(TokenText.shown(ids[q], tokenizer))'"
         )
-        if let failure { canvas.text(0, 1, failure, Theme.error); return }
-        guard let p = shown else {
+        if let failure = patterns.failure { canvas.text(0, 1, failure, Theme.error); return }
+        guard let p = patterns.value(for: key) else {
             canvas.text(0, 1, "computing the attention patterns…", Theme.dim)
             return
         }

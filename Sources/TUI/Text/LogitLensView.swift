@@ -26,8 +26,6 @@ public final class LogitLensView: RegisteredView {
             let next: (probability: Double, rank: Int)?
         }
 
-        let model: Int
-        let context: Int
         /// "embed", then "block 0" …: the stream each row reads.
         let layers: [String]
         /// [layer][position].
@@ -40,9 +38,7 @@ public final class LogitLensView: RegisteredView {
 
     public private(set) var settings: Settings
     private let workspace: Workspace
-    private var lens: Lens?
-    private var computing: (model: Int, context: Int)?
-    private var failure: String?
+    private let lenses = KeyedResult<ContextKey, Lens>()
 
     public required init(workspace: Workspace, settings: Settings?) {
         self.workspace = workspace
@@ -69,32 +65,16 @@ public final class LogitLensView: RegisteredView {
 
     public func opened(_ context: ViewContext) { compute(context) }
 
+    private var key: ContextKey { ContextKey(model: settings.cursor.model, context: settings.cursor.context) }
+
     private func compute(_ context: ViewContext) {
-        let (m, c) = (settings.cursor.model, settings.cursor.context)
-        guard lens.map({ $0.model != m || $0.context != c }) ?? true, computing.map({ $0 != (m, c) }) ?? true,
-            let ids = workspace.text?.contexts[c], model.transformer.hasHead
-        else { return }
-        computing = (m, c)
-        failure = nil
+        guard let ids = workspace.text?.contexts[settings.cursor.context], model.transformer.hasHead else { return }
         let transformer = model.transformer
-        context.jobs.submit(
-            "logit lens",
-            work: { [weak self] job in
-                let lens = try Self.read(transformer, ids, job: job, model: m, context: c)
-                job.deliver {
-                    guard let self, self.computing.map({ $0 == (m, c) }) ?? false else { return }
-                    self.lens = lens
-                    self.computing = nil
-                }
-            },
-            completion: { [weak self] outcome in
-                if case .failed(let m) = outcome { self?.failure = m }
-                if case .finished = outcome {} else { self?.computing = nil }
-            })
+        lenses.request(key, "logit lens", in: context) { job in try Self.read(transformer, ids, job: job) }
     }
 
     /// The lens of one context: every layer's stream unembedded at every position.
-    static func read(_ transformer: Transformer, _ ids: [Int], job: JobControl, model: Int, context: Int) throws -> Lens {
+    static func read(_ transformer: Transformer, _ ids: [Int], job: JobControl) throws -> Lens {
         let streams = ["blocks.0.hook_resid_pre"] + (0..<transformer.config.layers).map { "blocks.\($0).hook_resid_post" }
         let run = try transformer.run(ids, keeping: Set(streams))
         var readings: [[Lens.Reading]] = []
@@ -107,8 +87,7 @@ public final class LogitLensView: RegisteredView {
                     reading(logits.row(p), next: transformer.config.causal && p + 1 < ids.count ? ids[p + 1] : nil)
                 })
         }
-        return Lens(
-            model: model, context: context, layers: ["embed"] + (0..<transformer.config.layers).map { "block \($0)" }, readings: readings)
+        return Lens(layers: ["embed"] + (0..<transformer.config.layers).map { "block \($0)" }, readings: readings)
     }
 
     /// The top tokens of one row of logits (softmax in Double), and the next token's place.
@@ -150,13 +129,9 @@ public final class LogitLensView: RegisteredView {
         settings.position = min(max(settings.position, 0), count - 1)
     }
 
-    private var shown: Lens? {
-        guard let lens, lens.model == settings.cursor.model, lens.context == settings.cursor.context else { return nil }
-        return lens
-    }
-
     public func exportTable() -> Table? {
-        guard let lens = shown, let tokenizer = model.transformer.tokenizer, let ids = workspace.text?.contexts[lens.context] else {
+        let c = settings.cursor.context
+        guard let lens = lenses.value(for: key), let tokenizer = model.transformer.tokenizer, let ids = workspace.text?.contexts[c] else {
             return nil
         }
         var table = Table(
@@ -166,7 +141,7 @@ public final class LogitLensView: RegisteredView {
             for (p, reading) in lens.readings[l].enumerated() {
                 for (k, candidate) in reading.top.enumerated() {
                     table.rows.append([
-                        .text(model.reference), .integer(lens.context), .text(layer), .integer(p),
+                        .text(model.reference), .integer(c), .text(layer), .integer(p),
                         .text(tokenizer.decode([ids[p]], skipSpecialTokens: false)), .integer(k + 1),
                         .text(tokenizer.decode([candidate.id], skipSpecialTokens: false)), .number(candidate.probability),
                         reading.next.map { .number($0.probability) } ?? .missing, reading.next.map { .integer($0.rank) } ?? .missing
@@ -193,8 +168,8 @@ public final class LogitLensView: RegisteredView {
                 0, 1, "\(model.reference) has no language-model head: there is no unembedding to read the stream with.", Theme.warning)
             return
         }
-        if let failure { canvas.text(0, 1, failure, Theme.error); return }
-        guard let lens = shown else {
+        if let failure = lenses.failure { canvas.text(0, 1, failure, Theme.error); return }
+        guard let lens = lenses.value(for: key) else {
             canvas.text(0, 1, "unembedding every layer of the context…", Theme.dim)
             return
         }

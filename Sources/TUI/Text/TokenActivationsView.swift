@@ -18,8 +18,6 @@ public final class TokenActivationsView: RegisteredView {
 
     /// A hook point's rows for every token of the text, for one model.
     struct Values {
-        let model: Int
-        let hook: String
         /// [tokens of every context in order, width].
         let values: Matrix<Float>
         /// The first row of each context.
@@ -31,9 +29,7 @@ public final class TokenActivationsView: RegisteredView {
 
     public private(set) var settings: Settings
     private let workspace: Workspace
-    private var current: Values?
-    private var computing: (model: Int, hook: String)?
-    private var failure: String?
+    private let results = KeyedResult<HookKey, Values>()
 
     public required init(workspace: Workspace, settings: Settings?) {
         self.workspace = workspace
@@ -75,39 +71,29 @@ public final class TokenActivationsView: RegisteredView {
 
     public func opened(_ context: ViewContext) { compute(context) }
 
+    /// The model and hook point the values are of.
+    struct HookKey: Equatable {
+        let model: Int
+        let hook: String
+    }
+
+    private var key: HookKey { HookKey(model: settings.cursor.model, hook: hook.name) }
+
     /// Runs the text through the model for the selected hook point, unless that is on hand.
     private func compute(_ context: ViewContext) {
-        let (m, hook) = (settings.cursor.model, self.hook.name)
-        guard current.map({ $0.model != m || $0.hook != hook }) ?? true, computing.map({ $0 != (m, hook) }) ?? true,
-            let text = workspace.text
-        else { return }
-        computing = (m, hook)
-        failure = nil
-        let transformer = model.transformer, label = model.reference
-        context.jobs.submit(
-            "activations",
-            work: { [weak self] job in
-                var rows: [Float] = [], starts: [Int] = [], tokens = 0
-                try runContexts(transformer, text.contexts, keeping: [hook], job: job, label: label) { range, run in
-                    for c in range {
-                        starts.append(tokens)
-                        tokens += text.contexts[c].count
-                    }
-                    rows += run.hooks[hook]!.storage
+        guard let text = workspace.text else { return }
+        let transformer = model.transformer, label = model.reference, hook = self.hook
+        results.request(key, "activations", in: context) { job in
+            var rows: [Float] = [], starts: [Int] = [], tokens = 0
+            try runContexts(transformer, text.contexts, keeping: [hook.name], job: job, label: label) { range, run in
+                for c in range {
+                    starts.append(tokens)
+                    tokens += text.contexts[c].count
                 }
-                let width = transformer.hookPoints.first { $0.name == hook }!.width
-                let values = Values(model: m, hook: hook, values: Matrix(rows: tokens, cols: width, storage: rows), starts: starts)
-                job.deliver {
-                    guard let self, self.computing.map({ $0 == (m, hook) }) ?? false else { return }
-                    self.current = values
-                    self.computing = nil
-                }
-            },
-            completion: { [weak self] outcome in
-                if case .failed(let m) = outcome { self?.failure = m }
-                if case .cancelled = outcome { self?.failure = "cancelled; move to another hook point to start again" }
-                if case .finished = outcome {} else { self?.computing = nil }
-            })
+                rows += run.hooks[hook.name]!.storage
+            }
+            return Values(values: Matrix(rows: tokens, cols: hook.width, storage: rows), starts: starts)
+        }
     }
 
     public func perform(_ action: Action, _ context: ViewContext) -> Bool {
@@ -133,11 +119,8 @@ public final class TokenActivationsView: RegisteredView {
 
     // MARK: Figures
 
-    /// The shown values when they are the selected model's and hook point's.
-    private var shown: Values? {
-        guard let current, current.model == settings.cursor.model, current.hook == hook.name else { return nil }
-        return current
-    }
+    /// The values of the selected model and hook point, when they are on hand.
+    private var shown: Values? { results.value(for: key) }
 
     /// The unit's values over context `c`'s tokens.
     private func unitValues(_ v: Values, context c: Int) -> [Float] {
@@ -182,7 +165,7 @@ public final class TokenActivationsView: RegisteredView {
         canvas.text(
             model.title.unicodeScalars.count, 0,
             "  \(hook.name) [\(hook.width)] · unit \(settings.unit) · \(settings.cursor.describe(text))")
-        if let failure { canvas.text(0, 1, failure, Theme.error); return }
+        if let failure = results.failure { canvas.text(0, 1, failure, Theme.error); return }
         guard let v = shown else {
             canvas.text(0, 1, "running the text through \(model.reference)…", Theme.dim)
             return
