@@ -15,6 +15,14 @@ struct CheckpointTensors {
     /// Untrained weights instead of a file's: every matrix drawn from N(0, 0.02²) (transformers'
     /// initialisation), norm scales 1, biases 0.
     var draws: WeightDraws?
+    /// How many weight elements were read in place and how many converted, shared by the
+    /// copies `under` makes.
+    let tally = WeightTally()
+
+    final class WeightTally: @unchecked Sendable {
+        var inPlace = 0
+        var converted = 0
+    }
 
     /// Weights for a network of `config`'s shapes that no file holds.
     static func untrained(seed: UInt64) -> CheckpointTensors {
@@ -90,6 +98,22 @@ struct CheckpointTensors {
             throw TransformerError("\(source): tensor '\(prefix + name)' is \(t.dtype.rawValue), expected floating point weights")
         }
         return t
+    }
+
+    /// A [rows, cols] weight for the products: read in place when the file stores it as
+    /// float32, else converted once.
+    func weight(_ name: String, _ rows: Int, _ cols: Int) throws -> Weight {
+        if draws != nil {
+            tally.converted += rows * cols
+            return Weight(try matrix(name, rows, cols))
+        }
+        let t = try tensor(name, [rows, cols])
+        if let mapped = Weight(mapping: t, rows: rows, cols: cols) {
+            tally.inPlace += rows * cols
+            return mapped
+        }
+        tally.converted += rows * cols
+        return Weight(try t.matrix(Float.self))
     }
 
     /// A [rows, cols] weight in Float32 (half-precision weights widened).

@@ -1,10 +1,11 @@
 import LinAlg
 import Networks
 
-/// x·W + b for a batch of rows, W held as the checkpoint holds it: torch's Linear stores
-/// [out, in] (the product reads it transposed, no copy is made), GPT-2's Conv1D [in, out].
+/// x·W + b for a batch of rows, W held as the checkpoint holds it (read in place from the
+/// file when it is float32): torch's Linear stores [out, in] (the product reads it transposed,
+/// no copy is made), GPT-2's Conv1D [in, out].
 struct Dense: Sendable {
-    let weight: Matrix<Float>
+    let weight: Weight
     /// Whether `weight` is [out, in].
     let outIn: Bool
     let bias: [Float]?
@@ -14,13 +15,13 @@ struct Dense: Sendable {
     /// torch's nn.Linear `name` (name.weight [out, in], name.bias when `bias`).
     static func linear(_ t: CheckpointTensors, _ name: String, in inputs: Int, out outputs: Int, bias: Bool) throws -> Dense {
         Dense(
-            weight: try t.matrix("\(name).weight", outputs, inputs), outIn: true,
+            weight: try t.weight("\(name).weight", outputs, inputs), outIn: true,
             bias: bias ? try t.vector("\(name).bias", outputs) : nil)
     }
 
     /// GPT-2's Conv1D `name` (name.weight [in, out], name.bias).
     static func conv1D(_ t: CheckpointTensors, _ name: String, in inputs: Int, out outputs: Int) throws -> Dense {
-        Dense(weight: try t.matrix("\(name).weight", inputs, outputs), outIn: false, bias: try t.vector("\(name).bias", outputs))
+        Dense(weight: try t.weight("\(name).weight", inputs, outputs), outIn: false, bias: try t.vector("\(name).bias", outputs))
     }
 
     func callAsFunction(_ x: Matrix<Float>) -> Matrix<Float> {

@@ -12,22 +12,26 @@ public struct Transformer: Sendable {
     public let config: TransformerConfig
     /// The folder's tokenizer.json, when it has one.
     public let tokenizer: Tokenizer?
-    let embedding: Matrix<Float>
+    let embedding: Weight
     /// Learned positions (GPT-2, BERT), [positions, d].
-    let positions: Matrix<Float>?
+    let positions: Weight?
     /// BERT's token-type embedding of type 0: every token of a single text.
     let tokenType: [Float]?
     let embeddingNorm: TokenNorm?
     let blocks: [TransformerBlock]
     let finalNorm: TokenNorm?
     let head: Head?
+    /// Weight elements read in place from the checkpoint's mapped file (float32 ones), and
+    /// elements converted to Float32 matrices on load (the rest; drawn ones for `untrained`).
+    public private(set) var weightsInPlace = 0
+    public private(set) var weightsConverted = 0
 
     /// What turns the last residual stream into logits.
     struct Head: Sendable {
         /// BERT's masked-LM transform (dense, activation, LayerNorm) before the decoder.
         let transform: (dense: Dense, activation: Activation, norm: TokenNorm)?
         /// [vocabulary, d]: the unembedding (the token embedding itself when tied).
-        let decoder: Matrix<Float>
+        let decoder: Weight
         let bias: [Float]?
 
         /// The logits of final-normalised rows.
@@ -62,9 +66,10 @@ public struct Transformer: Sendable {
         }
         let config = try TransformerConfig.decode(configData, source: "\(label)/config.json")
         let tensors = try CheckpointTensors.read(folder, label: label)
-        // Every weight becomes a Float32 matrix: refuse before any is made if they cannot fit.
+        // Float32 weights are read in place from the mapped file; the others become Float32
+        // matrices: refuse before any is made if those cannot fit.
         try MemoryBudget.check(
-            MemoryBudget.sum(tensors.tensors.values.map { MemoryBudget.product($0.elementCount, 4) }),
+            MemoryBudget.sum(tensors.tensors.values.filter { $0.dtype != .f32 }.map { MemoryBudget.product($0.elementCount, 4) }),
             for: "the weights of \(label) in float32")
         let tokenizerURL = folder.appendingPathComponent("tokenizer.json")
         let tokenizer = FileManager.default.fileExists(atPath: tokenizerURL.path) ? try Tokenizer.load(tokenizerURL) : nil
@@ -80,11 +85,14 @@ public struct Transformer: Sendable {
     private static func build(_ label: String, _ config: TransformerConfig, _ tensors: CheckpointTensors, _ tokenizer: Tokenizer?) throws
         -> Transformer
     {
+        var model: Transformer
         switch config.family {
-        case .gpt2: return try gpt2(label, config, tensors, tokenizer)
-        case .bert: return try bert(label, config, tensors, tokenizer)
-        case .llama: return try llama(label, config, tensors, tokenizer)
+        case .gpt2: model = try gpt2(label, config, tensors, tokenizer)
+        case .bert: model = try bert(label, config, tensors, tokenizer)
+        case .llama: model = try llama(label, config, tensors, tokenizer)
         }
+        (model.weightsInPlace, model.weightsConverted) = (tensors.tally.inPlace, tensors.tally.converted)
+        return model
     }
 
     private static func layerNorm(_ t: CheckpointTensors, _ name: String, _ c: TransformerConfig) throws -> TokenNorm {
@@ -99,14 +107,14 @@ public struct Transformer: Sendable {
     {
         let t = try all.under(["transformer.", ""], probe: "wte.weight")
         let d = c.dModel
-        let wte = try t.matrix("wte.weight", c.vocabSize, d)
+        let wte = try t.weight("wte.weight", c.vocabSize, d)
         let blocks = try (0..<c.layers).map { i -> TransformerBlock in
             let b = "h.\(i)."
             // c_attn holds q, k and v side by side: [d, 3d].
             let qkv = try Dense.conv1D(t, b + "attn.c_attn", in: d, out: 3 * d)
             let part = { (k: Int) in
                 Dense(
-                    weight: qkv.weight.columns(Array((k * d)..<((k + 1) * d))), outIn: false,
+                    weight: qkv.weight.columns((k * d)..<((k + 1) * d)), outIn: false,
                     bias: Array(qkv.bias![(k * d)..<((k + 1) * d)]))
             }
             return TransformerBlock(
@@ -119,7 +127,7 @@ public struct Transformer: Sendable {
                 norm1: try layerNorm(t, b + "ln_1", c), norm2: try layerNorm(t, b + "ln_2", c), postNorm: false)
         }
         return Transformer(
-            name: label, config: c, tokenizer: tokenizer, embedding: wte, positions: try t.matrix("wpe.weight", c.maxPositions, d),
+            name: label, config: c, tokenizer: tokenizer, embedding: wte, positions: try t.weight("wpe.weight", c.maxPositions, d),
             tokenType: nil, embeddingNorm: nil, blocks: blocks, finalNorm: try layerNorm(t, "ln_f", c),
             head: Head(transform: nil, decoder: wte, bias: nil))
     }
@@ -129,7 +137,7 @@ public struct Transformer: Sendable {
     {
         let t = try all.under(["bert.", ""], probe: "embeddings.word_embeddings.weight")
         let d = c.dModel
-        let words = try t.matrix("embeddings.word_embeddings.weight", c.vocabSize, d)
+        let words = try t.weight("embeddings.word_embeddings.weight", c.vocabSize, d)
         let blocks = try (0..<c.layers).map { i -> TransformerBlock in
             let b = "encoder.layer.\(i)."
             return TransformerBlock(
@@ -149,7 +157,7 @@ public struct Transformer: Sendable {
         var head: Head?
         if all.has("cls.predictions.transform.dense.weight") {
             let decoder =
-                all.has("cls.predictions.decoder.weight") ? try all.matrix("cls.predictions.decoder.weight", c.vocabSize, d) : words
+                all.has("cls.predictions.decoder.weight") ? try all.weight("cls.predictions.decoder.weight", c.vocabSize, d) : words
             head = Head(
                 transform: (
                     try .linear(all, "cls.predictions.transform.dense", in: d, out: d, bias: true), c.activation,
@@ -158,7 +166,7 @@ public struct Transformer: Sendable {
         }
         return Transformer(
             name: label, config: c, tokenizer: tokenizer, embedding: words,
-            positions: try t.matrix("embeddings.position_embeddings.weight", c.maxPositions, d),
+            positions: try t.weight("embeddings.position_embeddings.weight", c.maxPositions, d),
             tokenType: Array(try t.matrix("embeddings.token_type_embeddings.weight", c.tokenTypes, d).row(0)),
             embeddingNorm: try layerNorm(t, "embeddings.LayerNorm", c), blocks: blocks, finalNorm: nil, head: head)
     }
@@ -169,7 +177,7 @@ public struct Transformer: Sendable {
         let t = try all.under(["model.", ""], probe: "embed_tokens.weight")
         let (d, width, kvWidth) = (c.dModel, c.heads * c.headDim, c.kvHeads * c.headDim)
         let rms = { (name: String) in TokenNorm.rms(weight: try t.vector("\(name).weight", d), eps: Float(c.normEps)) }
-        let embed = try t.matrix("embed_tokens.weight", c.vocabSize, d)
+        let embed = try t.weight("embed_tokens.weight", c.vocabSize, d)
         let blocks = try (0..<c.layers).map { i -> TransformerBlock in
             let b = "layers.\(i)."
             return TransformerBlock(
@@ -186,7 +194,7 @@ public struct Transformer: Sendable {
                     down: try .linear(t, b + "mlp.down_proj", in: c.dMLP, out: d, bias: c.mlpBias)),
                 norm1: try rms(b + "input_layernorm"), norm2: try rms(b + "post_attention_layernorm"), postNorm: false)
         }
-        let decoder = c.tiedEmbeddings ? embed : try all.matrix("lm_head.weight", c.vocabSize, d)
+        let decoder = c.tiedEmbeddings ? embed : try all.weight("lm_head.weight", c.vocabSize, d)
         return Transformer(
             name: label, config: c, tokenizer: tokenizer, embedding: embed, positions: nil, tokenType: nil, embeddingNorm: nil,
             blocks: blocks, finalNorm: try rms("norm"), head: Head(transform: nil, decoder: decoder, bias: nil))

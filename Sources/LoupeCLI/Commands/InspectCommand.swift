@@ -84,6 +84,8 @@ extension InspectCommand {
             let model, modelType: String
             let layers, dModel, heads, kvHeads, headDim, dMLP, vocabulary, positions: Int
             let tokenizer: Bool
+            /// Weight-matrix elements read in place from the mapped file, and converted to float32.
+            let weightsInPlace, weightsConverted: Int
             let hookPoints: [Point]
             struct Point: Encodable { let name: String, width: Int?, about: String }
         }
@@ -91,11 +93,15 @@ extension InspectCommand {
         let output = Output(
             model: model, modelType: c.modelType, layers: c.layers, dModel: c.dModel, heads: c.heads, kvHeads: c.kvHeads,
             headDim: c.headDim,
-            dMLP: c.dMLP, vocabulary: c.vocabSize, positions: c.maxPositions, tokenizer: transformer.tokenizer != nil, hookPoints: points)
+            dMLP: c.dMLP, vocabulary: c.vocabSize, positions: c.maxPositions, tokenizer: transformer.tokenizer != nil,
+            weightsInPlace: transformer.weightsInPlace, weightsConverted: transformer.weightsConverted, hookPoints: points)
         if json { return try printJSON(output) }
         let heads = c.kvHeads < c.heads ? "\(c.heads) heads sharing \(c.kvHeads) key/value heads" : "\(c.heads) heads"
         Console.print(
             "\(model)  (\(c.modelType))  \(c.layers) layers, d_model \(c.dModel), \(heads) of \(c.headDim), MLP \(c.dMLP), vocabulary \(c.vocabSize), \(c.maxPositions) positions"
+        )
+        Console.print(
+            "weight matrices: \(NumberFormat.grouped(transformer.weightsInPlace)) values read in place from the memory-mapped file (float32), \(NumberFormat.grouped(transformer.weightsConverted)) converted to float32"
         )
         if let tokenizer = transformer.tokenizer {
             let (before, after) = tokenizer.specialTokens
