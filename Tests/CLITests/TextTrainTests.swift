@@ -42,9 +42,7 @@ final class TextTrainTests: XCTestCase {
             let window = Array(stream[start..<min(start + 17, stream.count)])
             let logits = try XCTUnwrap(try model.run(Array(window.dropLast()), keeping: ["logits"]).hooks["logits"])
             for (row, target) in window.dropFirst().enumerated() {
-                let z = logits.row(row).map(Double.init)
-                let top = z.max()!
-                total += top + log(z.reduce(0) { $0 + exp($1 - top) }) - z[target]
+                total += tokenLoss(logits.row(row), target: target)
                 count += 1
             }
         }
