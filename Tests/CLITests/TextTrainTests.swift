@@ -72,6 +72,7 @@ final class TextTrainTests: XCTestCase {
         try LoupeProcess.refuses(
             ["train", "--arch", "gpt2:l1-d16-h2-c16", "--text", "t.txt", "--out", "m"], in: dir, ["--text needs --tokenizer"])
         try LoupeProcess.refuses(base + ["--arch", "gpt2:l1-d16-h2-c64", "--text", "t.txt"], in: dir, ["fewer than one context"])
+        try LoupeProcess.refuses(base + ["--arch", "gpt2:l1-d16-h2-c16", "--text", "t.txt", "--optimizer", "sgd"], in: dir, ["AdamW"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("m").path), "a refused run writes nothing")
     }
 }
