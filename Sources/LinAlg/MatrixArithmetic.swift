@@ -50,6 +50,25 @@ extension Matrix {
         return out
     }
 
+    /// `zipMap` on both cores, for an `f` that costs more than a memory pass: the backward pass
+    /// of tanh, GELU or SiLU over a transformer's MLP.
+    public func parallelZipMap(_ other: Matrix, _ op: String = "parallelZipMap", _ f: (T, T) -> T) -> Matrix {
+        checkSameShape(other, op)
+        var out = Matrix(unsetRows: rows, cols: cols)
+        storage.withUnsafeBufferPointer { a in
+            other.storage.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { o in
+                    let (first, second, target) = (a.baseAddress!, b.baseAddress!, o.baseAddress!)
+                    parallelChunks(count / 4096 + 1) { _, blocks in
+                        let range = (blocks.lowerBound * 4096)..<min(blocks.upperBound * 4096, count)
+                        for i in range { target[i] = f(first[i], second[i]) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     public static func + (a: Matrix, b: Matrix) -> Matrix { a.zipMap(b, "+", +) }
     public static func - (a: Matrix, b: Matrix) -> Matrix { a.zipMap(b, "-", -) }
     /// The Hadamard (elementwise) product; the matrix product is `matmul`.

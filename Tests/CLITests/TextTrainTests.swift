@@ -42,9 +42,7 @@ final class TextTrainTests: XCTestCase {
             let window = Array(stream[start..<min(start + 17, stream.count)])
             let logits = try XCTUnwrap(try model.run(Array(window.dropLast()), keeping: ["logits"]).hooks["logits"])
             for (row, target) in window.dropFirst().enumerated() {
-                let z = logits.row(row).map(Double.init)
-                let top = z.max()!
-                total += top + log(z.reduce(0) { $0 + exp($1 - top) }) - z[target]
+                total += tokenLoss(logits.row(row), target: target)
                 count += 1
             }
         }
@@ -74,6 +72,7 @@ final class TextTrainTests: XCTestCase {
         try LoupeProcess.refuses(
             ["train", "--arch", "gpt2:l1-d16-h2-c16", "--text", "t.txt", "--out", "m"], in: dir, ["--text needs --tokenizer"])
         try LoupeProcess.refuses(base + ["--arch", "gpt2:l1-d16-h2-c64", "--text", "t.txt"], in: dir, ["fewer than one context"])
+        try LoupeProcess.refuses(base + ["--arch", "gpt2:l1-d16-h2-c16", "--text", "t.txt", "--optimizer", "sgd"], in: dir, ["AdamW"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("m").path), "a refused run writes nothing")
     }
 }

@@ -24,3 +24,11 @@ public func temporaryDirectory(_ test: XCTestCase) throws -> URL {
     test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
     return url
 }
+
+/// −ln softmax(logits)[target], in Float64 with the largest logit subtracted: a language model's
+/// loss on one token, computed by the tests on their own.
+public func tokenLoss(_ logits: some Collection<Float>, target: Int) -> Double {
+    let z = logits.map(Double.init)
+    let top = z.max() ?? 0
+    return top + log(z.reduce(0) { $0 + exp($1 - top) }) - z[target]
+}

@@ -52,9 +52,7 @@ final class TextDemoTests: XCTestCase {
             let window = Array(heldOut[start..<min(start + context + 1, heldOut.count)])
             let logits = try XCTUnwrap(try model.run(Array(window.dropLast()), keeping: ["logits"]).hooks["logits"])
             for (row, target) in window.dropFirst().enumerated() {
-                let z = logits.row(row).map(Double.init)
-                let top = z.max()!
-                loss += top + log(z.reduce(0) { $0 + exp($1 - top) }) - z[target]
+                loss += tokenLoss(logits.row(row), target: target)
                 predicted += 1
             }
         }

@@ -12,7 +12,8 @@ enum PeerBenchmarks {
     static let name = "peers"
     /// The rows, named as scripts/bench-peers names them (its `--only`).
     static let rows = [
-        "lrp-mlp", "lrp-cnn", "resnet18-forward", "resnet18-lrp", "gpt2-forward", "cka", "assignment", "weight-matching", "sae-standard",
+        "lrp-mlp", "lrp-cnn", "resnet18-forward", "resnet18-lrp", "gpt2-forward", "gpt2-train-step", "cka", "assignment", "weight-matching",
+        "sae-standard",
         "sae-topk"
     ]
 
@@ -61,6 +62,13 @@ enum PeerBenchmarks {
             report(
                 BenchmarkRecord(
                     group: name, name: "forward gpt2-small", size: "8 × 128 tokens", seconds: t, rate: 1024 / t, unit: "tokens/s"))
+        }
+
+        if selected.contains("gpt2-train-step") {
+            let (t, size, tokens) = try TransformerBenchmarks.timeTrainStep(quick: false)
+            report(
+                BenchmarkRecord(
+                    group: name, name: "train step gpt2-tiny", size: size, seconds: t, rate: Double(tokens) / t, unit: "tokens/s"))
         }
 
         if selected.contains("cka") {

@@ -16,6 +16,9 @@ extension TrainCommand {
         guard dataOptions.data == nil, validation == nil else {
             throw ValidationError("--data and --validation train a network; a language model reads --text")
         }
+        guard inputNoise == nil, optimizer == "adam" else {
+            throw ValidationError("--text trains with AdamW and no input noise: leave out --optimizer sgd and --input-noise")
+        }
         guard (steps ?? 1) > 0, (warmup ?? 0) >= 0, (holdoutEvery ?? 2) >= 2 else {
             throw ValidationError("--steps must be positive, --warmup 0 or more, --holdout-every at least 2")
         }

@@ -20,10 +20,9 @@ struct TrainCommand: ParsableCommand {
               resnet:1x8x8-c16-r-p2-c32-r-g-10
                                            the same with batchnorm after each conv, and r a
                                            residual block (conv-bn-ReLU-conv-bn, + input, ReLU)
-
-              gpt2:l4-d128-h4-c128         a GPT-2 language model (with --text): 4 layers,
-                                           width 128, 4 heads, 128-token context; MLP 4×width,
-                                           vocabulary from --tokenizer
+              gpt2:l4-d128-h4-c128         GPT-2 language model (with --text): 4 layers,
+                                           width 128, 4 heads, 128-token context; MLP
+                                           4×width, vocabulary from --tokenizer
 
             Batchnorm layers normalise each batch by its own statistics while training and
             keep running statistics (momentum 0.1) for evaluation, as torch does; the saved
@@ -34,8 +33,8 @@ struct TrainCommand: ParsableCommand {
                   --seed 1 --out mlp.safetensors
               loupe train --arch cnn:1x8x8-c8-p2-10 --data builtin:digits:train \\
                   --validation builtin:digits:test --epochs 10 --out cnn.safetensors
-              loupe train --arch gpt2:l2-d64-h2-c64 --text corpus.txt --tokenizer \
-                  tokenizer.json --steps 200 --out tiny-gpt2
+              loupe train --arch gpt2:l2-d64-h2-c64 --text corpus.txt \\
+                  --tokenizer tokenizer.json --steps 200 --out tiny-gpt2
 
             With --text, --out is a Hugging Face checkpoint folder (config.json,
             model.safetensors, tokenizer.json) that transformers' GPT2LMHeadModel opens too.

@@ -110,33 +110,33 @@ public enum Activation: Equatable, Sendable {
         }
     }
 
-    /// dL/dx = dL/dy ⊙ f′(x).
+    /// dL/dx = dL/dy ⊙ f′(x); the transcendental ones on both cores.
     public func backward<T: BLASScalar>(input x: Matrix<T>, gradOutput g: Matrix<T>) -> Matrix<T> {
         switch self {
         case .relu: return x.zipMap(g) { v, d in v > 0 ? d : 0 }
         case .tanh:
-            return x.zipMap(g) { v, d in
+            return x.parallelZipMap(g) { v, d in
                 let t = Foundation.tanh(Double(v)); return d * T(1 - t * t)
             }
         case .sigmoid:
-            return x.zipMap(g) { v, d in
+            return x.parallelZipMap(g) { v, d in
                 let s = 1 / (1 + exp(-Double(v))); return d * T(s * (1 - s))
             }
         case .gelu:
-            return x.zipMap(g) { v, d in
+            return x.parallelZipMap(g) { v, d in
                 let z = Double(v)
                 let cdf = 0.5 * (1 + erf(z / 2.0.squareRoot()))
                 let pdf = exp(-z * z / 2) / (2 * Double.pi).squareRoot()
                 return d * T(cdf + z * pdf)
             }
         case .geluTanh:
-            return x.zipMap(g) { v, d in
+            return x.parallelZipMap(g) { v, d in
                 let z = Double(v)
                 let t = Foundation.tanh(Activation.tanhScale * (z + 0.044715 * z * z * z))
                 return d * T(0.5 * (1 + t) + 0.5 * z * (1 - t * t) * Activation.tanhScale * (1 + 3 * 0.044715 * z * z))
             }
         case .silu:
-            return x.zipMap(g) { v, d in
+            return x.parallelZipMap(g) { v, d in
                 let z = Double(v)
                 let s = 1 / (1 + exp(-z))
                 return d * T(s * (1 + z * (1 - s)))
