@@ -73,6 +73,8 @@ final class TextTrainTests: XCTestCase {
             ["train", "--arch", "gpt2:l1-d16-h2-c16", "--text", "t.txt", "--out", "m"], in: dir, ["--text needs --tokenizer"])
         try LoupeProcess.refuses(base + ["--arch", "gpt2:l1-d16-h2-c64", "--text", "t.txt"], in: dir, ["fewer than one context"])
         try LoupeProcess.refuses(base + ["--arch", "gpt2:l1-d16-h2-c16", "--text", "t.txt", "--optimizer", "sgd"], in: dir, ["AdamW"])
+        try LoupeProcess.refuses(
+            base + ["--arch", "gpt2:l1-d16-h2-c16", "--text", "t.txt", "--epochs", "3"], in: dir, ["trains for --steps"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("m").path), "a refused run writes nothing")
     }
 }

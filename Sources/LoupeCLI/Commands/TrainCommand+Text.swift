@@ -16,6 +16,7 @@ extension TrainCommand {
         guard dataOptions.data == nil, validation == nil else {
             throw ValidationError("--data and --validation train a network; a language model reads --text")
         }
+        guard epochs == nil else { throw ValidationError("--epochs counts passes over --data; a language model trains for --steps") }
         guard inputNoise == nil, optimizer == "adam" else {
             throw ValidationError("--text trains with AdamW and no input noise: leave out --optimizer sgd and --input-noise")
         }

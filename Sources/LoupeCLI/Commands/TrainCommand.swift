@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Architecture: a short spec (see above) or a JSON file.") var arch: String
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "Held-out data evaluated after every epoch.") var validation: String?
-    @Option(help: "Passes over the data.") var epochs: Int = 20
+    @Option(help: "Passes over the data (default \(Self.defaultEpochs); with --text give --steps).") var epochs: Int?
     @Option(help: "Samples per minibatch (default \(Self.defaultBatch); with --text, contexts per step, default \(LM.defaults.batchSize)).")
     var batch: Int?
     @Option(help: "adam or sgd (with momentum).") var optimizer: String = "adam"
@@ -73,9 +73,10 @@ struct TrainCommand: ParsableCommand {
     typealias LM = LanguageModelOptions
     /// Samples per minibatch of a network's training (a language model's is LM.defaults').
     static let defaultBatch = 64
+    static let defaultEpochs = 20
 
     func validate() throws {
-        guard epochs > 0, (batch ?? 1) > 0, lr > 0 else { throw ValidationError("--epochs, --batch and --lr must be positive") }
+        guard (epochs ?? 1) > 0, (batch ?? 1) > 0, lr > 0 else { throw ValidationError("--epochs, --batch and --lr must be positive") }
         if let inputNoise, !(inputNoise >= 0) { throw ValidationError("--input-noise must be 0 or more") }
         guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
         if text != nil || GPT2Spec.isGPT2(arch) { try validateText(); return }
@@ -101,7 +102,7 @@ struct TrainCommand: ParsableCommand {
         let kind: OptimizerKind =
             optimizer == "adam" ? .adam(learningRate: lr, weightDecay: weightDecay ?? 0) : .sgd(learningRate: lr, momentum: momentum)
         let options = TrainingOptions(
-            epochs: epochs, batchSize: batch ?? Self.defaultBatch, optimizer: kind, seed: seed, maxGradientNorm: clip,
+            epochs: epochs ?? Self.defaultEpochs, batchSize: batch ?? Self.defaultBatch, optimizer: kind, seed: seed, maxGradientNorm: clip,
             inputNoise: inputNoise)
         let bar = ProgressBar("train")
         let history = try Trainer.train(&network, on: data, validation: validationData, options: options, progress: bar.training())
@@ -111,7 +112,7 @@ struct TrainCommand: ParsableCommand {
             network, to: URL(fileURLWithPath: out),
             extraMetadata: [
                 "loupe.trained":
-                    "arch=\(arch) data=\(data.name) epochs=\(epochs) batch=\(batch ?? Self.defaultBatch) optimizer=\(optimizer) lr=\(lr) seed=\(seed)"
+                    "arch=\(arch) data=\(data.name) epochs=\(epochs ?? Self.defaultEpochs) batch=\(batch ?? Self.defaultBatch) optimizer=\(optimizer) lr=\(lr) seed=\(seed)"
             ])
         let train = network.evaluate(data.x, labels: data.labels)!
         struct Output: Encodable {
