@@ -125,7 +125,7 @@ wait_for 120 "1 Overview" "A demo:gpt2-tiny" "next-token loss" "blocks.3.hook_re
 keys Tab
 wait_for 60 "blocks.2.mlp.hook_post [512] · unit 0 · context 1/64 (line 20)" "largest in this context"
 keys l n
-wait_for 30 "unit 1 · context 2/64 (line 40)"
+wait_for 30 "unit 1 · context 2/64 (line 20)"
 keys Tab
 wait_for 60 "Logit lens" "p(next)" "block 3"
 keys l l
