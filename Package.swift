@@ -33,7 +33,7 @@ let package = Package(
             name: "Networks", dependencies: ["LinAlg", "TensorIO", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Resources/README.md"], resources: [.copy("Resources/digits.npy")], swiftSettings: optimized),
         .target(
-            name: "Interpret", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks"],
+            name: "Interpret", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Transformers"],
             swiftSettings: optimized),
         .target(name: "TOML"),
         // Hugging Face tokenizer.json: byte-level BPE and WordPiece, as the Python `tokenizers` encodes.
@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "InterpretTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "TestSupport"]),
+        .testTarget(name: "InterpretTests", dependencies: ["LinAlg", "TensorIO", "Networks", "Interpret", "Transformers", "TestSupport"]),
         .testTarget(
             name: "WorkbenchTests", dependencies: ["Figures", "LinAlg", "TensorIO", "Networks", "Interpret", "Workbench", "TestSupport"]),
         // The command line as a user runs it: the `loupe` executable this build made, in a process.

@@ -1,3 +1,5 @@
+import LinAlg
+
 /// A named activation inside a transformer, as TransformerLens names it, so that SAELens SAEs'
 /// `hook_name` and users' notebooks carry over. Each is one row per token of a context.
 public struct HookPoint: Sendable, Equatable {
@@ -61,5 +63,18 @@ extension Transformer {
         throw TransformerError(
             "model '\(self.name)' has no hook point '\(name)'"
                 + (near.isEmpty ? "; `loupe inspect` lists them" : "; e.g. \(near.joined(separator: ", "))"))
+    }
+}
+
+/// A replacement of the value at a hook point during a forward pass (an SAE's reconstruction,
+/// zeros, a mean, a steering vector added), as a TransformerLens hook function: `replace` gets
+/// the value [tokens, width] of every context run and returns what the pass goes on with.
+public struct HookSplice {
+    public let hook: String
+    public let replace: (Matrix<Float>) -> Matrix<Float>
+
+    public init(_ hook: String, _ replace: @escaping (Matrix<Float>) -> Matrix<Float>) {
+        self.hook = hook
+        self.replace = replace
     }
 }

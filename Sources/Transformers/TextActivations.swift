@@ -10,7 +10,11 @@ public struct TextActivations: Sendable {
     /// Per model, its hook points' rows, [tokens, width] each.
     public let values: [[String: Matrix<Float>]]
     public let tokens: Int
-    public let contexts: Int
+    /// The contexts run, in order (the last one cut to end at `tokens`): row i of a hook point
+    /// is the i-th of their tokens.
+    public let contexts: [[Int]]
+    /// The token ids the cutter wraps contexts in (BOS, [CLS], [SEP]).
+    public let special: Set<Int>
 
     /// Runs `models` (each with the hook points it keeps) on the contexts of `corpus`, cut for
     /// the first model, until `maxTokens` tokens have been seen.
@@ -39,7 +43,7 @@ public struct TextActivations: Sendable {
         }
         try MemoryBudget.check(MemoryBudget.product(maxTokens, widths, 4), for: "\(maxTokens) tokens of \(widths) values")
         var rows = models.map { m in Dictionary(uniqueKeysWithValues: m.hooks.map { ($0, [Float]()) }) }
-        var (tokens, contexts) = (0, 0)
+        var tokens = 0, contexts: [[Int]] = []
         struct Enough: Error {}
         do {
             try corpus.forEachDocument(progress: { progress($0, "\(tokens) tokens") }) { document, text in
@@ -59,7 +63,7 @@ public struct TextActivations: Sendable {
                         }
                     }
                     tokens += kept
-                    contexts += 1
+                    contexts.append(Array(context.prefix(kept)))
                     if tokens == maxTokens { throw Enough() }
                 }
             }
@@ -71,6 +75,6 @@ public struct TextActivations: Sendable {
                     (hook, Matrix(rows: tokens, cols: kept[hook]!.count / tokens, storage: kept[hook]!))
                 })
         }
-        return TextActivations(values: values, tokens: tokens, contexts: contexts)
+        return TextActivations(values: values, tokens: tokens, contexts: contexts, special: Set(cutter.before + cutter.after))
     }
 }

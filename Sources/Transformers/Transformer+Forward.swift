@@ -16,7 +16,9 @@ extension Transformer {
     /// Runs several contexts at once, their tokens stacked in rows (each context attends only
     /// within itself; every other step is one product over all rows): each hook point kept is
     /// every context's rows in order. An attention pattern is kept for a single context only.
-    public func run(contexts: [[Int]], keeping wanted: Set<String>) throws -> TransformerActivations {
+    /// `splicing` replaces the value at hook points (`HookSplice`); what is kept there, and what
+    /// the pass goes on with, is the replacement.
+    public func run(contexts: [[Int]], keeping wanted: Set<String>, splicing: [HookSplice] = []) throws -> TransformerActivations {
         guard !contexts.isEmpty, contexts.allSatisfy({ !$0.isEmpty }) else {
             throw TransformerError("model '\(name)': a context needs at least one token")
         }
@@ -34,11 +36,20 @@ extension Transformer {
                 throw TransformerError("\(w): an attention pattern is kept for one context at a time")
             }
         }
+        for s in splicing {
+            guard let block = Self.blockIndex(s.hook), block < blocks.count,
+                TransformerBlock.spliceable.contains(s.hook.split(separator: ".", maxSplits: 2).last.map(String.init) ?? "")
+            else {
+                throw TransformerError(
+                    "\(s.hook): a splice replaces a block's hook_resid_pre/mid/post, hook_attn_out, mlp.hook_post or hook_mlp_out of \(name)"
+                )
+            }
+        }
         var ranges: [Range<Int>] = []
         for c in contexts { ranges.append((ranges.last?.upperBound ?? 0)..<((ranges.last?.upperBound ?? 0) + c.count)) }
         let lastBlock =
             wanted.contains("logits") || wanted.contains("ln_final.hook_normalized")
-            ? blocks.count - 1 : wanted.compactMap(Self.blockIndex).max() ?? -1
+            ? blocks.count - 1 : (wanted.compactMap(Self.blockIndex) + splicing.compactMap { Self.blockIndex($0.hook) }).max() ?? -1
 
         var out = TransformerActivations()
         func record(_ hook: String, _ value: @autoclosure () -> Matrix<Float>) {
@@ -59,7 +70,10 @@ extension Transformer {
         }
         if let embeddingNorm { x = embeddingNorm(x) }
         for (i, block) in blocks.enumerated() where i <= lastBlock {
-            x = block(x, contexts: ranges) { hook, value in record("blocks.\(i).\(hook)", value()) }
+            let splices = Dictionary(splicing.filter { Self.blockIndex($0.hook) == i }.map { ($0.hook, $0.replace) }) { first, _ in first }
+            x = block(
+                x, contexts: ranges, record: { hook, value in record("blocks.\(i).\(hook)", value()) },
+                splice: { hook, value in splices["blocks.\(i).\(hook)"].map { $0(value) } ?? value })
         }
         guard lastBlock == blocks.count - 1 else { return out }
         if let finalNorm {

@@ -32,6 +32,9 @@ public struct SAEMetrics: Codable, Sendable, Equatable {
     public var latentMeanActivation: [Double]
     /// For an SAE on a model layer with labelled data: what splicing it in does to the model.
     public var downstream: DownstreamEffect?
+    /// For an SAE on a language model's hook point over text: what splicing it in does to the
+    /// next-token predictions.
+    public var languageModel: LanguageModelEffect?
 }
 
 /// The distribution of latent firing frequencies on a log10 scale, dead latents apart.

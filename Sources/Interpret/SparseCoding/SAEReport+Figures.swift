@@ -32,6 +32,18 @@ extension SAEReport {
             s.add("downstream", "loss_recovered", "loss recovered", d.lossRecovered)
             s.add("downstream", "agreement", "predictions unchanged", d.agreement, .fraction)
         }
+        if let lm = m.languageModel {
+            // SAELens's evaluation: every next-token prediction of the contexts, special tokens kept as they are.
+            s.add("language_model", "predictions", "next-token predictions", Double(lm.predictions), .count)
+            s.add("language_model", "clean_loss", "loss, clean (nats)", lm.cleanLoss)
+            s.add("language_model", "spliced_loss", "loss, SAE spliced in", lm.splicedLoss)
+            s.add("language_model", "spliced_kl", "KL(clean ‖ spliced) per token", lm.splicedKL)
+            s.add("language_model", "zero_ablated_loss", "loss, hook point zeroed", lm.zeroAblatedLoss)
+            s.add("language_model", "mean_ablated_loss", "loss, hook point at its mean", lm.meanAblatedLoss)
+            s.add("language_model", "loss_recovered", "loss recovered (vs zero ablation)", lm.lossRecovered)
+            s.add("language_model", "loss_recovered_mean", "loss recovered (vs mean ablation)", lm.lossRecoveredOverMean)
+            s.add("language_model", "error_kept_loss", "loss, x̂ + error spliced in (= clean)", lm.errorKeptLoss)
+        }
         if let dm = darkMatter {
             // e = x − x̂ fitted linearly from x on one half of the samples, tested on the other.
             s.add("dark_matter", "train_samples", "samples fitted", Double(dm.trainSamples), .count)

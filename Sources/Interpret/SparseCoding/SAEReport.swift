@@ -42,7 +42,10 @@ public enum SAEAnalysis {
         options: SAEAnalysisOptions = SAEAnalysisOptions(),
         progress: ProgressHandler = { _, _ in true }
     ) throws -> SAEReport {
-        let metrics = try sae.evaluate(on: source, batchSize: options.batchSize) { f, status in progress(0.8 * f, status) }
+        var metrics = try sae.evaluate(on: source, batchSize: options.batchSize) { f, status in progress(0.6 * f, status) }
+        if let text = source as? TextHookSource {
+            metrics.languageModel = try LanguageModelEffect.measure(sae, on: text) { f, status in progress(0.6 + 0.2 * f, status) }
+        }
         var darkMatter: DarkMatterReport?
         let darkMatterSamples = min(source.count, options.darkMatterSamples)
         if darkMatterSamples > 0 && darkMatterSamples >= DarkMatter.minimumSamples(inputSize: sae.inputSize) {

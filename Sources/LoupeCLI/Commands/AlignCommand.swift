@@ -117,7 +117,7 @@ struct AlignCommand: ParsableCommand {
             units: text.values[0][layerA]!.converted(to: Double.self), text.values[1][layerB]!.converted(to: Double.self),
             layerA: layerA, layerB: layerB, options: options, progress: bar.handler)
         (result.modelA, result.modelB) = (modelA, modelB)
-        result.data = "\(textSample.text.text!) (\(text.tokens) tokens in \(text.contexts) contexts)"
+        result.data = "\(textSample.text.text!) (\(text.tokens) tokens in \(text.contexts.count) contexts)"
         return result
     }
 

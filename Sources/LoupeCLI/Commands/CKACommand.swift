@@ -137,7 +137,8 @@ struct CKACommand: ParsableCommand {
         return try LayerCKA.compute(
             rows: rows.map { ($0, text.values[0][$0]!) }, columns: symmetric ? nil : columns.map { ($0, text.values[b][$0]!) },
             models: (models[0], models.count == 2 ? models[1] : nil),
-            data: "\(textSample.text.text!) (\(text.tokens) tokens in \(text.contexts) contexts)", options: options, progress: bar.handler)
+            data: "\(textSample.text.text!) (\(text.tokens) tokens in \(text.contexts.count) contexts)", options: options,
+            progress: bar.handler)
     }
 
     private func write(_ r: CKAMatrix, to path: String) throws {

@@ -81,8 +81,11 @@ struct ActivationOptions: ParsableArguments {
         guard let path = textSample.text.text, dataOptions.data == nil else {
             throw ValidationError("\(reference) is a transformer checkpoint: give --text FILE (not --data)")
         }
-        let text = try textSample.collect([(TextModels.load(reference), [layer])])
-        return ActivationMatrix(text.values[0][layer]!, name: "\(reference) \(layer) on \(path) (\(text.tokens) tokens)")
+        let model = try TextModels.load(reference)
+        let text = try textSample.collect([(model, [layer])])
+        return TextHookSource(
+            name: "\(reference) \(layer) on \(path) (\(text.tokens) tokens)", values: text.values[0][layer]!, model: model, hook: layer,
+            contexts: text.contexts, special: text.special)
     }
 
     private func activationFile(_ path: String) throws -> ActivationSource {

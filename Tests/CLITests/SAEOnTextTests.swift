@@ -1,0 +1,31 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `loupe sae train CHECKPOINT --text FILE --layer HOOK` as a user runs it: the report has what
+/// splicing the SAE into the language model does.
+final class SAEOnTextTests: XCTestCase {
+    func testTrainingOnTheTextDemoReportsTheLanguageModelEffect() throws {
+        let dir = try temporaryDirectory(self)
+        let corpus = try String(contentsOf: fixtures.appendingPathComponent("tokenizers/corpus.txt"), encoding: .utf8)
+        try corpus.split(separator: "\n").prefix(200).joined(separator: "\n").write(
+            to: dir.appendingPathComponent("c.txt"), atomically: true, encoding: .utf8)
+        let r = try LoupeProcess.run(
+            [
+                "sae", "train", "demo:gpt2-tiny", "--text", "c.txt", "--layer", "blocks.1.hook_resid_post", "--max-tokens", "1500",
+                "-a", "topk", "--k", "16", "--d-sae", "256", "--steps", "300", "--out", "sae", "--json"
+            ], in: dir, timeout: 600)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let metrics = try XCTUnwrap((json["report"] as? [String: Any])?["metrics"] as? [String: Any])
+        let lm = try XCTUnwrap(metrics["languageModel"] as? [String: Any], "\(metrics.keys)")
+        let value = { (key: String) in lm[key] as? Double ?? .nan }
+        XCTAssertEqual(lm["hook"] as? String, "blocks.1.hook_resid_post")
+        XCTAssertGreaterThan(value("lossRecovered"), 0)
+        XCTAssertLessThan(value("lossRecovered"), 1)
+        // Better than replacing the stream by its mean; with the error term kept, the clean model.
+        XCTAssertLessThan(value("splicedLoss"), value("meanAblatedLoss"))
+        XCTAssertEqual(value("errorKeptLoss"), value("cleanLoss"), accuracy: 1e-5)
+        XCTAssertGreaterThan(value("splicedKL"), 0)
+    }
+}
