@@ -27,5 +27,19 @@ final class SAEOnTextTests: XCTestCase {
         XCTAssertLessThan(value("splicedLoss"), value("meanAblatedLoss"))
         XCTAssertEqual(value("errorKeptLoss"), value("cleanLoss"), accuracy: 1e-5)
         XCTAssertGreaterThan(value("splicedKL"), 0)
+
+        // Steering with the trained SAE: by zero nothing changes; ablating a latent that fires does.
+        let steer = ["sae", "steer", "sae", "demo:gpt2-tiny", "--prompt", "The hacker wrote a", "--layer", "blocks.1.hook_resid_post"]
+        let still = try LoupeProcess.run(steer + ["--latent", "0", "--alpha", "0", "--json"], in: dir, timeout: 120)
+        XCTAssertEqual(still.status, 0, still.stderr)
+        let unchanged = try JSONSerialization.jsonObject(with: Data(still.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(unchanged["kl"] as? Double ?? .nan, 0, accuracy: 1e-9)
+        let shown = try LoupeProcess.run(steer + ["--latent", "0", "--alpha", "5"], in: dir, timeout: 120)
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        XCTAssertTrue(shown.stdout.contains("5 × latent 0's direction added"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("KL(before ‖ after) = "), shown.stdout)
+        try LoupeProcess.refuses(steer + ["--latent", "0"], in: dir, ["--alpha A (steer) or --ablate"])
+        try LoupeProcess.refuses(steer + ["--latent", "0", "--alpha", "1", "--ablate"], in: dir, ["--alpha A (steer) or --ablate"])
+        try LoupeProcess.refuses(steer + ["--latent", "9999", "--ablate"], in: dir, ["latent 9999 is not one of the SAE's 256"])
     }
 }
