@@ -84,6 +84,17 @@ extension Transformer {
         return out
     }
 
+    /// A direction of the residual stream read by the unembedding alone, W_U·v, one value per
+    /// token: which tokens a feature writing it promotes and suppresses (sae_vis's logit
+    /// effect; the final norm and a masked-LM head's transform are left out, as there).
+    public func logitEffect(of direction: [Float]) throws -> [Float] {
+        guard let head else { throw TransformerError("model '\(name)': the checkpoint has no language-model head to unembed with") }
+        guard direction.count == config.dModel else {
+            throw TransformerError("model '\(name)': a direction of \(direction.count) values for a stream of \(config.dModel)")
+        }
+        return matmul(Matrix(rows: 1, cols: direction.count, storage: direction), head.decoder, transposeB: true).storage
+    }
+
     /// Whether the checkpoint has an unembedding (a language-model head).
     public var hasHead: Bool { head != nil }
 

@@ -41,5 +41,28 @@ final class SAEOnTextTests: XCTestCase {
         try LoupeProcess.refuses(steer + ["--latent", "0"], in: dir, ["--alpha A (steer) or --ablate"])
         try LoupeProcess.refuses(steer + ["--latent", "0", "--alpha", "1", "--ablate"], in: dir, ["--alpha A (steer) or --ablate"])
         try LoupeProcess.refuses(steer + ["--latent", "9999", "--ablate"], in: dir, ["latent 9999 is not one of the SAE's 256"])
+
+        // Dashboards of two latents: the top excerpts strongest first, each centred on its peak.
+        let dashboard = try LoupeProcess.run(
+            [
+                "sae", "dashboard", "sae", "demo:gpt2-tiny", "--text", "c.txt", "--layer", "blocks.1.hook_resid_post", "--max-tokens",
+                "800",
+                "--latent", "0,5", "--json"
+            ], in: dir, timeout: 120)
+        XCTAssertEqual(dashboard.status, 0, dashboard.stderr)
+        let boards = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(dashboard.stdout.utf8)) as? [String: Any])?["dashboards"] as? [[String: Any]])
+        XCTAssertEqual(boards.compactMap { $0["latent"] as? Int }, [0, 5])
+        for board in boards {
+            let top = try XCTUnwrap((board["bands"] as? [[String: Any]])?.first?["excerpts"] as? [[String: Any]])
+            let peaks = top.compactMap { $0["value"] as? Double }
+            XCTAssertEqual(peaks, peaks.sorted(by: >))
+            for e in top {
+                let (values, start, position) = (e["values"] as! [Double], e["start"] as! Int, e["position"] as! Int)
+                XCTAssertEqual(values[position - start], e["value"] as! Double)
+                XCTAssertEqual(values.max(), e["value"] as? Double)
+            }
+        }
+        try LoupeProcess.refuses(["sae", "dashboard", "sae", "--acts", "x.npy", "--latent", "0"], in: dir, ["x.npy"])
     }
 }

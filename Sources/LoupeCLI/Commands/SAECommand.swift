@@ -28,7 +28,10 @@ struct SAECommand: ParsableCommand {
               loupe sae eval sae-relu1 --data builtin:digits:test
               loupe sae encode sae-topk --acts synth.npy --out codes.npy
             """),
-        subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEEncodeCommand.self, SAESteerCommand.self, SAESynthCommand.self]
+        subcommands: [
+            SAETrainCommand.self, SAEEvalCommand.self, SAEEncodeCommand.self, SAESteerCommand.self, SAEDashboardCommand.self,
+            SAESynthCommand.self
+        ]
     )
 }
 
