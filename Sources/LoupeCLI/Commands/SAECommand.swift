@@ -67,22 +67,20 @@ struct ActivationOptions: ParsableArguments {
             }
             throw ValidationError("no activations: give MODEL --layer NAME --data DATA, or --acts FILE")
         }
-        guard let layer = layer ?? info?.layer else { throw ValidationError("missing --layer (the layer whose activations to use)") }
-        if TextModels.isTextModel(reference) { return try textSource(reference, layer) }
+        guard let layer = layer ?? info?.layer ?? info?.saeLens?.hookName else {
+            throw ValidationError("missing --layer (the layer whose activations to use)")
+        }
+        if TextModels.isTextModel(reference) {
+            guard let path = textSample.text.text, dataOptions.data == nil else {
+                throw ValidationError("\(reference) is a transformer checkpoint: give --text FILE (not --data)")
+            }
+            return try TextHookActivations(checkpoint: reference, hook: layer, text: path, options: textSample)
+        }
         let dataSpec = dataOptions.data ?? info?.data
         guard let dataSpec else { throw ValidationError("missing --data (e.g. --data builtin:digits:test)") }
         let network = try openModel(reference, modelOptions)
         let data = try DataSource.load(dataSpec, labelColumn: dataOptions.labelColumn)
         return try LayerActivationSource(network: network, layer: layer, data: data)
-    }
-
-    /// A transformer's hook point on the first tokens of --text, one row per token.
-    private func textSource(_ reference: String, _ layer: String) throws -> ActivationSource {
-        guard let path = textSample.text.text, dataOptions.data == nil else {
-            throw ValidationError("\(reference) is a transformer checkpoint: give --text FILE (not --data)")
-        }
-        let text = try textSample.collect([(TextModels.load(reference), [layer])])
-        return ActivationMatrix(text.values[0][layer]!, name: "\(reference) \(layer) on \(path) (\(text.tokens) tokens)")
     }
 
     private func activationFile(_ path: String) throws -> ActivationSource {
