@@ -15,10 +15,18 @@ public struct TextHookSource: ActivationSource, Sendable {
     /// Token ids at whose positions the hook point is never replaced (BOS, [CLS], [SEP]), as
     /// SAELens leaves special tokens out of the reconstruction.
     public let special: Set<Int>
+    /// How the text was read, as SAELens's cfg.json records it for an SAE trained on it.
+    public let saeLens: SAELensMetadata
+    /// The text file, as the user named it (nil for contexts given directly).
+    public let text: String?
 
-    public init(name: String, values: Matrix<Float>, model: Transformer, hook: String, contexts: [[Int]], special: Set<Int>) {
+    public init(
+        name: String, values: Matrix<Float>, model: Transformer, hook: String, contexts: [[Int]], special: Set<Int>,
+        saeLens: SAELensMetadata = SAELensMetadata(), text: String? = nil
+    ) {
         precondition(values.rows == contexts.reduce(0) { $0 + $1.count }, "TextHookSource: a row per token of the contexts")
         (self.name, self.values, self.model, self.hook, self.contexts, self.special) = (name, values, model, hook, contexts, special)
+        (self.saeLens, self.text) = (saeLens, text)
     }
 
     public var count: Int { values.rows }

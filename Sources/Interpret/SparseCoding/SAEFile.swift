@@ -20,11 +20,18 @@ public struct SAEFileInfo: Codable, Sendable, Equatable {
     /// The training figures at the end of the run, and the metrics of the final evaluation.
     public var finalTraining: SAEBatchLoss?
     public var metrics: SAEMetrics?
+    /// What the cfg.json's SAELens fields say about the activations (model_name, hook_name,
+    /// context_size, prepend_bos); written there, not in the `loupe` block.
+    public var saeLens: SAELensMetadata?
+
+    enum CodingKeys: String, CodingKey {
+        case format, model, layer, data, trainedAs, training, inputScale, finalTraining, metrics
+    }
 
     public init(
         model: String? = nil, layer: String? = nil, data: String? = nil, trainedAs: SAEArchitecture? = nil,
         training: SAETrainingOptions? = nil, inputScale: Double? = nil, finalTraining: SAEBatchLoss? = nil,
-        metrics: SAEMetrics? = nil
+        metrics: SAEMetrics? = nil, saeLens: SAELensMetadata? = nil
     ) {
         self.model = model
         self.layer = layer
@@ -34,6 +41,7 @@ public struct SAEFileInfo: Codable, Sendable, Equatable {
         self.inputScale = inputScale
         self.finalTraining = finalTraining
         self.metrics = metrics
+        self.saeLens = saeLens
     }
 }
 
@@ -70,9 +78,10 @@ public enum SAEFile {
         }
         if architecture == .jumprelu { tensors["threshold"] = Tensor(sae.threshold, shape: [sae.latentCount]) }
 
-        var metadata: [String: Any] = ["sae_lens_version": layoutVersion]
-        if let model = info.model { metadata["model_name"] = model }
-        if let layer = info.layer { metadata["hook_name"] = layer }
+        var metadata = info.saeLens?.json ?? [:]
+        metadata["sae_lens_version"] = layoutVersion
+        if metadata["model_name"] == nil, let model = info.model { metadata["model_name"] = model }
+        if metadata["hook_name"] == nil, let layer = info.layer { metadata["hook_name"] = layer }
         var config: [String: Any] = [
             "architecture": architecture.rawValue, "d_in": sae.inputSize, "d_sae": sae.latentCount,
             "dtype": "float32", "device": "cpu", "apply_b_dec_to_input": sae.appliesDecoderBiasToInput,
@@ -141,7 +150,17 @@ public enum SAEFile {
         let size = (try? FileManager.default.attributesOfItem(atPath: cfgPath)[.size] as? Int) ?? 0
         guard size <= maxConfigSize else { throw InterpretError("\(cfgPath): \(size) bytes is too large for an SAE's cfg.json") }
         let weightsURL = directory.appendingPathComponent(weightsName)
-        return try decode(config: Data(contentsOf: configURL), configPath: cfgPath, weightsPath: weightsURL.path) {
+        let scalerURL = directory.appendingPathComponent(SAELensConfig.activationScalerName)
+        return try decode(
+            config: Data(contentsOf: configURL), configPath: cfgPath, weightsPath: weightsURL.path,
+            activationScaler: {
+                guard FileManager.default.fileExists(atPath: scalerURL.path) else { return nil }
+                try InputCheck.readableFile(scalerURL)
+                let size = (try? FileManager.default.attributesOfItem(atPath: scalerURL.path)[.size] as? Int) ?? 0
+                guard size <= maxConfigSize else { throw InterpretError("\(scalerURL.path): \(size) bytes is too large") }
+                return try Data(contentsOf: scalerURL)
+            }
+        ) {
             guard FileManager.default.fileExists(atPath: weightsURL.path) else {
                 throw InterpretError("\(directory.path): no \(weightsName)")
             }
@@ -149,14 +168,16 @@ public enum SAEFile {
         }
     }
 
-    /// Reads an SAE from the bytes of its cfg.json and its weights (read only when needed);
-    /// the paths name them in messages.
+    /// Reads an SAE from the bytes of its cfg.json and its weights (read only when needed), and
+    /// SAELens's activation_scaler.json when one is beside them (nil otherwise); the paths name
+    /// them in messages. Configs of every SAELens version are read (`SAELensConfig.current`).
     public static func decode(
-        config: Data, configPath cfgPath: String, weightsPath: String,
+        config: Data, configPath cfgPath: String, weightsPath: String, activationScaler: () throws -> Data? = { nil },
         weights readWeights: () throws -> SafeTensorsFile
     ) throws -> (sae: SparseAutoencoder<Float>, info: SAEFileInfo?) {
         let object = try? JSONSerialization.jsonObject(with: config)
-        guard let cfg = object as? [String: Any] else { throw InterpretError("\(cfgPath): not a JSON object") }
+        guard let written = object as? [String: Any] else { throw InterpretError("\(cfgPath): not a JSON object") }
+        let cfg = SAELensConfig.current(written)
         var weightsFile: SafeTensorsFile?
         func weights() throws -> SafeTensorsFile {
             if let weightsFile { return weightsFile }
@@ -164,7 +185,10 @@ public enum SAEFile {
             weightsFile = file
             return file
         }
-        let architecture = try readArchitecture(cfg, cfgPath: cfgPath, threshold: { (try? weights())?.tensors["threshold"] != nil })
+        // A gated SAE is read as the JumpReLU it equals (SAELensConfig.gatedAsJumpReLU).
+        let gated = cfg["architecture"] as? String == "gated"
+        let architecture =
+            gated ? .jumprelu : try readArchitecture(cfg, cfgPath: cfgPath, threshold: { (try? weights())?.tensors["threshold"] != nil })
         func integer(_ key: String) throws -> Int {
             guard let v = cfg[key] as? Int, v > 0 else { throw InterpretError("\(cfgPath): '\(key)' must be a positive integer") }
             return v
@@ -174,21 +198,23 @@ public enum SAEFile {
         try MemoryBudget.check(
             MemoryBudget.product(dIn, dSAE, MemoryLayout<Float>.size, 2),
             for: "\(cfgPath): an SAE of d_in \(dIn) × d_sae \(dSAE)")
-        let normalization = cfg["normalize_activations"] as? String ?? "none"
-        guard normalization == "none" else {
-            throw InterpretError(
-                "\(cfgPath): normalize_activations is '\(normalization)'; Loupe reads SAEs on raw activations ('none': fold the normalisation into the weights first)"
-            )
-        }
-        if let activation = cfg["activation_fn"] as? String, !["relu", "topk"].contains(activation) {
-            throw InterpretError("\(cfgPath): activation_fn '\(activation)' is not supported (relu only)")
+        let scalerPath = ((cfgPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+            SAELensConfig.activationScalerName)
+        let inputScale = try SAELensConfig.inputScale(cfg, cfgPath: cfgPath, scalerPath: scalerPath, scaler: activationScaler)
+        if let activation = cfg["activation_fn"] as? String {
+            guard ["relu", "topk"].contains(activation) else {
+                throw InterpretError("\(cfgPath): activation_fn '\(activation)' is not supported (relu only)")
+            }
+            guard activation == "relu" || architecture == .topk else {
+                throw InterpretError("\(cfgPath): activation_fn 'topk' needs activation_fn_kwargs.k, the latents kept per sample")
+            }
         }
         if let scaling = cfg["finetuning_scaling_factor"] as? Bool, scaling {
             throw InterpretError("\(cfgPath): finetuning_scaling_factor is not supported")
         }
         let applyBias = cfg["apply_b_dec_to_input"] as? Bool ?? true
         // null is how some writers spell "absent"; anything else must be the object Loupe wrote.
-        let info = try (cfg["loupe"].flatMap { $0 is NSNull ? nil : $0 }).map { block -> SAEFileInfo in
+        var info = try (cfg["loupe"].flatMap { $0 is NSNull ? nil : $0 }).map { block -> SAEFileInfo in
             guard block is [String: Any] else {
                 throw InterpretError("\(cfgPath): 'loupe' must be an object, found \(jsonTypeName(block))")
             }
@@ -218,7 +244,7 @@ public enum SAEFile {
         var decoderBias = try tensor("b_dec", [dIn])
         var encoder = Matrix<Float>(rows: 0, cols: dIn)
         var encoderBias: [Float] = []
-        if architecture.hasEncoder {
+        if architecture.hasEncoder && !gated {
             encoder = Matrix(rows: dIn, cols: dSAE, storage: try tensor("W_enc", [dIn, dSAE])).transposed()
             encoderBias = try tensor("b_enc", [dSAE])
         }
@@ -226,6 +252,11 @@ public enum SAEFile {
         var k = (cfg["k"] as? Int) ?? 0
         var stopping: MatchingPursuitStopping?
         switch architecture {
+        case .jumprelu where gated:
+            (encoder, encoderBias, threshold) = try SAELensConfig.gatedAsJumpReLU(
+                encoder: Matrix(rows: dIn, cols: dSAE, storage: try tensor("W_enc", [dIn, dSAE])).transposed(),
+                gateBias: try tensor("b_gate", [dSAE]), magnitudeBias: try tensor("b_mag", [dSAE]),
+                logScale: try tensor("r_mag", [dSAE]), weightsPath: weightsPath)
         case .jumprelu:
             threshold = try tensor("threshold", [dSAE])
         case .batchtopk:
@@ -262,11 +293,18 @@ public enum SAEFile {
         case .standard:
             break
         }
-        let sae = SparseAutoencoder(
+        var sae = SparseAutoencoder(
             architecture: architecture, encoder: encoder, encoderBias: encoderBias, decoder: decoder,
             decoderBias: decoderBias, threshold: threshold, k: k,
             appliesDecoderBiasToInput: architecture == .matchingPursuit ? true : applyBias,
             stopping: stopping)
+        // What SAELens's trainer does before saving a final SAE (fold_activation_norm_scaling_factor).
+        if let inputScale { sae = sae.foldingInputScale(Float(inputScale)) }
+        let metadata = SAELensMetadata(cfg)
+        if !metadata.isEmpty {
+            info = info ?? SAEFileInfo()
+            info?.saeLens = metadata
+        }
         return (sae, info)
     }
 }

@@ -70,8 +70,15 @@ struct ActivationOptions: ParsableArguments {
             }
             throw ValidationError("no activations: give MODEL --layer NAME --data DATA, or --acts FILE")
         }
-        guard let layer = layer ?? info?.layer else { throw ValidationError("missing --layer (the layer whose activations to use)") }
-        if TextModels.isTextModel(reference) { return try textSource(reference, layer) }
+        guard let layer = layer ?? info?.layer ?? info?.saeLens?.hookName else {
+            throw ValidationError("missing --layer (the layer whose activations to use)")
+        }
+        if TextModels.isTextModel(reference) {
+            guard let path = textSample.text.text, dataOptions.data == nil else {
+                throw ValidationError("\(reference) is a transformer checkpoint: give --text FILE (not --data)")
+            }
+            return try textSource(reference, hook: layer, text: path)
+        }
         let dataSpec = dataOptions.data ?? info?.data
         guard let dataSpec else { throw ValidationError("missing --data (e.g. --data builtin:digits:test)") }
         let network = try openModel(reference, modelOptions)
@@ -79,16 +86,19 @@ struct ActivationOptions: ParsableArguments {
         return try LayerActivationSource(network: network, layer: layer, data: data)
     }
 
-    /// A transformer's hook point on the first tokens of --text, one row per token.
-    private func textSource(_ reference: String, _ layer: String) throws -> ActivationSource {
-        guard let path = textSample.text.text, dataOptions.data == nil else {
-            throw ValidationError("\(reference) is a transformer checkpoint: give --text FILE (not --data)")
-        }
+    /// A transformer's hook point over the first tokens of --text, one row per token, with what
+    /// SAELens's cfg.json records of how it was read: model_name (the checkpoint as given),
+    /// hook_name, context_size, and prepend_bos (whether each context starts with a special
+    /// token: the BOS the tokenizer or --prepend-bos puts first, a BERT's [CLS]).
+    private func textSource(_ reference: String, hook: String, text path: String) throws -> TextHookSource {
         let model = try TextModels.load(reference)
-        let text = try textSample.collect([(model, [layer])])
+        let text = try textSample.collect([(model, [hook])])
+        let cutter = try textSample.text.cutter(for: model)
         return TextHookSource(
-            name: "\(reference) \(layer) on \(path) (\(text.tokens) tokens)", values: text.values[0][layer]!, model: model, hook: layer,
-            contexts: text.contexts, special: text.special)
+            name: "\(reference) \(hook) on \(path) (\(text.tokens) tokens)", values: text.values[0][hook]!, model: model, hook: hook,
+            contexts: text.contexts, special: text.special,
+            saeLens: SAELensMetadata(modelName: reference, hookName: hook, contextSize: cutter.length, prependBOS: !cutter.before.isEmpty),
+            text: path)
     }
 
     private func activationFile(_ path: String) throws -> ActivationSource {

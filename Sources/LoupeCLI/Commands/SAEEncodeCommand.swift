@@ -11,13 +11,15 @@ struct SAEEncodeCommand: ParsableCommand {
         discussion: reflow(
             """
             .safetensors and .npz files also hold each sample's L0 as 'l0', and the
-            labels as 'y' when the data has them.
+            labels as 'y' when the data has them. An SAE on a transformer reads the
+            hook point its cfg.json names (hook_name) unless --layer is given.
 
             Examples:
               loupe sae encode sae-topk --acts synth.npy --out codes.npy
               loupe sae encode sae-relu1 demo:mlp-1 --layer relu1 \\
                   --data builtin:digits:test --out codes.safetensors
               loupe sae encode sae-mp --acts resid.npy --stop-on-repeat --out codes.npz
+              loupe sae encode sae-resid0 gpt2-folder --text corpus.txt --out codes.npy
             """)
     )
 

@@ -116,13 +116,16 @@ struct SAETrainCommand: ParsableCommand {
             report?.training = run.summary
         }
         let layerSource = source as? LayerActivationSource
+        let textSource = source as? TextHookSource
         var recordedMetrics = report?.metrics
         recordedMetrics?.latentFrequency = []
         recordedMetrics?.latentMeanActivation = []
         let info = SAEFileInfo(
-            model: layerSource.map { _ in activations.model! }, layer: layerSource?.layer,
-            data: layerSource?.data.name ?? source.name, training: run.summary.options,
-            inputScale: run.summary.inputScale, finalTraining: run.summary.final, metrics: recordedMetrics)
+            model: layerSource.map { _ in activations.model! } ?? textSource?.saeLens.modelName,
+            layer: layerSource?.layer ?? textSource?.hook,
+            data: layerSource?.data.name ?? textSource?.text ?? source.name, training: run.summary.options,
+            inputScale: run.summary.inputScale, finalTraining: run.summary.final, metrics: recordedMetrics,
+            saeLens: textSource?.saeLens)
         try SAEFile.save(run.sae, info: info, to: URL(fileURLWithPath: out))
 
         struct Output: Encodable { let directory: String; let training: SAETrainingSummary; let report: SAEReport? }

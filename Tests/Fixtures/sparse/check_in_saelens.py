@@ -5,6 +5,15 @@
     loupe sae encode my-sae --acts acts.npy --out codes.npy
     python3 Tests/Fixtures/sparse/check_in_saelens.py my-sae acts.npy codes.npy
 
+For an SAE on a transformer checkpoint's hook point, the activations are `loupe forward`'s rows
+of the same text (the first --max-tokens of them; this script reads the first 1000):
+
+    loupe sae train CHECKPOINT --text c.txt --layer blocks.0.hook_resid_post --max-tokens 500 --out lm-sae
+    loupe forward CHECKPOINT --text c.txt --layer blocks.0.hook_resid_post --out acts.npy
+    loupe sae encode lm-sae CHECKPOINT --text c.txt --max-tokens 500 --out codes.npy
+    python3 -c "import numpy as np; np.save('acts500.npy', np.load('acts.npy')[:500])"
+    python3 Tests/Fixtures/sparse/check_in_saelens.py lm-sae acts500.npy codes.npy
+
 Loads the directory with `SAE.load_from_disk`, encodes the activations with SAELens and prints
 the largest difference from Loupe's codes and between the two reconstructions of Loupe's codes.
 """

@@ -143,8 +143,10 @@ final class SAEFileTests: XCTestCase {
         ]
         assertThrowsMessage(try SAEFile.load(write("[1, 2]")), contains: ["cfg.json", "not a JSON object"])
         assertThrowsMessage(
-            try SAEFile.load(write(#"{"architecture": "gated", "d_in": 2, "d_sae": 4}"#)),
-            contains: ["architecture 'gated' is not supported"])
+            try SAEFile.load(write(#"{"architecture": "mystery", "d_in": 2, "d_sae": 4}"#)),
+            contains: ["architecture 'mystery' is not supported"])
+        assertThrowsMessage(
+            try SAEFile.load(write(#"{"architecture": "gated", "d_in": 2, "d_sae": 4}"#, tensors: good)), contains: ["no tensor 'b_gate'"])
         assertThrowsMessage(try SAEFile.load(write(#"{"d_in": 2}"#)), contains: ["'d_sae' must be a positive integer"])
         assertThrowsMessage(
             try SAEFile.load(write(#"{"d_in": 2, "d_sae": 4, "normalize_activations": "expected_average_only_in"}"#, tensors: good)),
