@@ -50,7 +50,10 @@ final class TextWorkbenchTests: XCTestCase {
         let (app, _, _) = try makeTextApp()
         XCTAssertEqual(
             app.tabTitles,
-            ["Overview", "Activations", "Logit lens", "Attention", "SAE", "CKA", "Align", "LRP", "Interp", "Bilinear", "Re-Basin"])
+            [
+                "Overview", "Activations", "Logit lens", "Attention", "Prompt", "Latents", "SAE", "CKA", "Align", "LRP", "Interp",
+                "Bilinear", "Re-Basin"
+            ])
         var seen: [String: String] = [:]
         for title in app.tabTitles {
             settle(app)

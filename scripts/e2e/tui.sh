@@ -134,13 +134,32 @@ keys Tab
 wait_for 60 "block 0/3 · head 0/3" "query 0 attends to"
 keys J l
 wait_for 30 "block 1/3 · head 1/3"
-keys Tab Tab Tab Tab
+keys Tab Tab Tab Tab Tab Tab
 wait_for 30 "LRP does not apply to transformers yet"
 keys e
 wait_for 30 "nothing to export"
 keys 4 e
 wait_for 30 "exported"
 ls "$work"/loupe-attention-*.csv >/dev/null 2>&1 || fail "no attention CSV"
+keys q
+check_restored
+
+echo "tui e2e: a prompt and an SAE's latents"
+head -400 Tests/Fixtures/tokenizers/corpus.txt > "$work/text.txt"
+"$loupe" sae train demo:gpt2-tiny --text "$work/text.txt" --layer blocks.1.hook_resid_post --max-tokens 3000 \
+  -a topk --k 16 --d-sae 256 --steps 300 --out "$work/sae" > /dev/null
+start tui demo:gpt2-tiny --sae "$work/sae"
+wait_for 120 "1 Overview" "5 Prompt" "6 Latents"
+keys 5
+wait_for 30 "i types a prompt"
+keys i
+tmux send-keys -t "$pane" -l "The quick hacker"
+keys Enter
+wait_for 60 "next after token" "active at"
+keys Left Left
+wait_for 30 "token 2 '"
+keys Enter
+wait_for 60 "fires on" "promotes:"
 keys q
 check_restored
 

@@ -26,6 +26,7 @@ struct TUICommand: ParsableCommand {
               loupe tui --session mine                      reopen a saved session
               loupe tui gpt2/ --text corpus.txt             a transformer checkpoint on text
               loupe tui demo:gpt2-tiny                      the text demo on its held-out text
+              loupe tui demo:gpt2-tiny --sae sae-dir        with an SAE's latents and a prompt view
 
             A transformer checkpoint (a Hugging Face folder: config.json, model.safetensors,
             tokenizer.json) opens on the first \(TextSample.maxContexts) contexts of --text, with views of
@@ -52,6 +53,11 @@ struct TUICommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where `e` writes CSV files (default: the current directory).", valueName: "DIR"))
     var exportDir: String?
     @OptionGroup var text: TextOptions
+    @Option(
+        help: ArgumentHelp(
+            "An SAE on the checkpoint's hook point (a directory with cfg.json naming its hook_name): the Latents and Prompt views read it.",
+            valueName: "DIR"))
+    var sae: String?
     @OptionGroup var memory: MemoryOption
 
     func validate() throws {
@@ -104,6 +110,8 @@ struct TUICommand: ParsableCommand {
         plan.textReading.field = text.textField
         plan.textReading.length = text.ctx
         plan.textReading.specials = text.specials
+        plan.textReading.sae = sae
+        if sae != nil, !plan.isText { throw ValidationError("--sae reads a transformer checkpoint's hook point; the models are networks") }
         options.registry = plan.isText ? .text : .standard
         plan.architecture = architecture.map { URL(fileURLWithPath: $0) }
         // The user's own files are read here, so a wrong path or bad file is one line on stderr;

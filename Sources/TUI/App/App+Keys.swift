@@ -46,6 +46,11 @@ extension App {
             return
         case .none: break
         }
+        // A text field being edited takes every key but Ctrl-C.
+        if let view = currentView, view.capturesTyping, key != .control("c"), let context {
+            _ = view.handle(key, context)
+            return
+        }
         if let action = App.bindings.action(for: key) {
             if action == .tabNumber, case .character(let c) = key {
                 let n = Int(c.value) - Int(UInt8(ascii: "1"))

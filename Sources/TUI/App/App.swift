@@ -124,7 +124,10 @@ public final class App {
         let context = ViewContext(
             workspace: workspace, jobs: jobs, colors: colors, exportDirectory: options.exportDirectory,
             report: { [weak self] text, style in self?.message = (text, style) },
-            list: { [weak self] name in self?.savedThisRun.append(name) })
+            list: { [weak self] name in self?.savedThisRun.append(name) },
+            show: { [weak self] name in
+                do { try self?.open(name) } catch { self?.message = ("\(error)", Theme.error) }
+            })
         phase = .ready(context)
         for tab in pendingTabs {
             do {

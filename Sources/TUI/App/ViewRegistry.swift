@@ -52,6 +52,8 @@ public struct ViewRegistry {
         r.register(TokenActivationsView.self)
         r.register(LogitLensView.self)
         r.register(AttentionView.self)
+        r.register(PromptView.self)
+        r.register(LatentsView.self)
         r.registerUnavailable(
             SAEView.self, title: "SAE",
             because:

@@ -21,6 +21,8 @@ public protocol WorkbenchView: AnyObject {
 
     /// The name of this view's kind; `Self.kind` unless one type stands for several kinds.
     var kind: String { get }
+    /// Whether the view takes every key (a text field being edited) before the workbench's own.
+    var capturesTyping: Bool { get }
     var settings: Settings { get }
     var title: String { get }
     /// Keys this view answers to, beyond the workbench's own.
@@ -57,6 +59,8 @@ extension WorkbenchView {
 
     public func applyFilter(_ text: String) -> Bool { false }
 
+    public var capturesTyping: Bool { false }
+
     public var figures: FigureSheet? { nil }
 
     /// The settings as JSON, for the session file.
@@ -78,10 +82,11 @@ public final class ViewContext {
     public let exportDirectory: URL
     private let report: (String, Style) -> Void
     private let list: (String) -> Void
+    private let show: (String) -> Void
 
     init(
         workspace: Workspace, jobs: JobRunner, colors: ColorMode, exportDirectory: URL,
-        report: @escaping (String, Style) -> Void, list: @escaping (String) -> Void
+        report: @escaping (String, Style) -> Void, list: @escaping (String) -> Void, show: @escaping (String) -> Void
     ) {
         self.workspace = workspace
         self.jobs = jobs
@@ -89,7 +94,11 @@ public final class ViewContext {
         self.exportDirectory = exportDirectory
         self.report = report
         self.list = list
+        self.show = show
     }
+
+    /// Switches to the view of kind `name` (opening it if no tab has it).
+    public func open(_ name: String) { show(name) }
 
     /// Shows a message in the status line.
     public func notify(_ message: String, style: Style = .plain) { report(message, style) }

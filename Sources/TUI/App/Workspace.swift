@@ -53,6 +53,11 @@ public final class Workspace {
     public let textModels: [LoadedTextModel]
     /// The text they read (nil for networks on data).
     public let text: TextSample?
+    /// An SAE on model A's hook point, for the latent views of a text workspace.
+    public let sae: LoadedSAE?
+    /// The latent the latent views show: set by one (the prompt view's Enter), followed by the
+    /// other. UI thread only.
+    public var selectedLatent: Int?
 
     public init(models: [LoadedModel], data: Dataset, dataFile: URL?) {
         self.models = models
@@ -60,15 +65,17 @@ public final class Workspace {
         self.dataFile = dataFile
         textModels = []
         text = nil
+        sae = nil
     }
 
     /// A text workspace: transformer checkpoints on the first contexts of a text file.
-    public init(textModels: [LoadedTextModel], text: TextSample, textFile: URL?) {
+    public init(textModels: [LoadedTextModel], text: TextSample, textFile: URL?, sae: LoadedSAE? = nil) {
         models = []
         data = Dataset(name: text.name, x: Matrix(rows: 0, cols: 0), labels: nil, sampleShape: [0])
         dataFile = textFile
         self.textModels = textModels
         self.text = text
+        self.sae = sae
     }
 
     public var isComparison: Bool { models.count > 1 || textModels.count > 1 }

@@ -1,5 +1,7 @@
 import Figures
 import Foundation
+import Interpret
+import LinAlg
 import Tokenizers
 import Transformers
 
@@ -17,6 +19,15 @@ public struct LoadedTextModel: Sendable {
     public var title: String { "\(label) \(shortName)" }
 }
 
+/// An SAE on a text model's hook point (`loupe tui CHECKPOINT --text FILE --sae DIR`).
+public struct LoadedSAE: Sendable {
+    /// As the user named it: the SAE's directory.
+    public let reference: String
+    public let sae: SparseAutoencoder<Float>
+    /// The hook point of model A it reads (its cfg.json's hook_name).
+    public let hook: String
+}
+
 /// The text a text model's views read: the first contexts of the user's text, tokenised by
 /// model A's tokenizer and cut as `loupe forward --text` cuts them, so that a context here is
 /// the same context there.
@@ -26,6 +37,8 @@ public struct TextSample: Sendable {
     public let contexts: [[Int]]
     /// The document (line of the file, from 0) each context comes from.
     public let documents: [Int]
+    /// The token ids the contexts are wrapped in (BOS, [CLS], [SEP]): never an SAE's samples.
+    public let special: Set<Int>
 
     /// Contexts the workbench reads from the start of a text: enough to browse, few enough
     /// that every view's work on all of them takes moments.
@@ -48,7 +61,7 @@ public struct TextSample: Sendable {
             }
         } catch is Enough {}
         guard !contexts.isEmpty else { throw TransformerError("\(name): no text (every line is blank)") }
-        return TextSample(name: name, contexts: contexts, documents: documents)
+        return TextSample(name: name, contexts: contexts, documents: documents, special: Set(cutter.before + cutter.after))
     }
 }
 

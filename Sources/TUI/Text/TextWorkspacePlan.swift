@@ -1,4 +1,5 @@
 import Foundation
+import Interpret
 import Transformers
 import Workbench
 
@@ -15,6 +16,8 @@ public struct TextReading: Sendable {
     /// Read only the lines n with n mod k = k − 1 (from 0): demo:gpt2-tiny's held-out lines of
     /// its corpus, which its training never saw.
     public var everyKthLine: Int?
+    /// An SAE directory whose latents the latent views show (on model A's hook point).
+    public var sae: String?
 
     public init() {}
 }
@@ -82,6 +85,22 @@ extension WorkspacePlan {
         let text = try TextSample.read(
             corpus(), name: name, cutter: cutter, tokenizer: tokenizer,
             keeping: textReading.everyKthLine.map { k in { LanguageModelText.isHeldOut(line: $0, every: k) } } ?? { _ in true })
-        return Workspace(textModels: loaded, text: text, textFile: URL(fileURLWithPath: data))
+        return Workspace(
+            textModels: loaded, text: text, textFile: URL(fileURLWithPath: data),
+            sae: try textReading.sae.map { try loadSAE($0, for: first) })
+    }
+
+    /// The SAE at `path`, on the hook point its cfg.json names, which `model` must have at its width.
+    private func loadSAE(_ path: String, for model: Transformer) throws -> LoadedSAE {
+        let (sae, info) = try SAEFile.load(URL(fileURLWithPath: path))
+        guard let hook = info?.layer ?? info?.saeLens?.hookName else {
+            throw WorkbenchError("\(path)/cfg.json names no hook_name: the workbench cannot tell where the SAE reads \(model.name)")
+        }
+        let width = try model.hookPoint(hook).width
+        guard width == sae.inputSize else {
+            throw WorkbenchError(
+                "\(path): the SAE takes d_in = \(sae.inputSize), but \(model.name)'s \(hook) has \(width) values per token")
+        }
+        return LoadedSAE(reference: path, sae: sae, hook: hook)
     }
 }
