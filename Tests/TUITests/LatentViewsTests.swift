@@ -90,7 +90,7 @@ final class LatentViewsTests: XCTestCase {
         for _ in 0..<20 { app.handle(.left) }
         settle(app)
         let grid = app.frame(200, 60)
-        XCTAssertNotNil(grid.find("1 latents of"), grid.text)
+        XCTAssertNotNil(grid.find("1 latents of the SAE active at token 0"), grid.text)
         XCTAssertNotNil(grid.find("latent 1"), grid.text)
         XCTAssertNotNil(grid.find(NumberFormat.readable(Double(value))), grid.text)
         app.handle(.enter)

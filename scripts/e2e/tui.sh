@@ -149,15 +149,15 @@ head -400 Tests/Fixtures/tokenizers/corpus.txt > "$work/text.txt"
 "$loupe" sae train demo:gpt2-tiny --text "$work/text.txt" --layer blocks.1.hook_resid_post --max-tokens 3000 \
   -a topk --k 16 --d-sae 256 --steps 300 --out "$work/sae" > /dev/null
 start tui demo:gpt2-tiny --sae "$work/sae"
-wait_for 120 "1 Overview" "5 Prompt" "6 Latents"
+wait_for 120 "1 Overview" "A demo:gpt2-tiny"
 keys 5
-wait_for 30 "i types a prompt"
+wait_for 30 "5 Prompt" "i types a prompt"
 keys i
 tmux send-keys -t "$pane" -l "The quick hacker"
 keys Enter
-wait_for 60 "next after token" "active at"
+wait_for 60 "next after token" "latents of the SAE active at"
 keys Left Left
-wait_for 30 "token 2 '"
+wait_for 30 "active at token 1 '"
 keys Enter
 wait_for 60 "fires on" "promotes:"
 keys q

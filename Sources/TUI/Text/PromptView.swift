@@ -187,7 +187,7 @@ public final class PromptView: RegisteredView {
             return
         }
         let list = active(r)
-        latents.text(0, 0, "\(list.count) latents of \(sae.reference) active at \(selected)", Theme.title)
+        latents.text(0, 0, "\(list.count) latents of the SAE active at \(selected)", Theme.title)
         for (i, a) in list.enumerated() where i + 1 < latents.height {
             let style = i == settings.latentRow ? Theme.selected : Style.plain
             latents.text(0, i + 1, "latent \(a.latent)".padding(toLength: 14, withPad: " ", startingAt: 0), style)
