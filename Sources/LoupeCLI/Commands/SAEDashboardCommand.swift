@@ -51,7 +51,7 @@ extension TerminalText {
     static func dashboard(_ d: LatentDashboard) -> String {
         var lines = [
             "latent \(d.latent) at \(d.hook): fires on \(NumberFormat.percent(d.density, digits: 2)) of tokens, max \(NumberFormat.readable(d.maxActivation))",
-            "histogram of non-zero values (0 … max): " + sparkline(d.histogram)
+            "histogram of non-zero values (0 … max): " + Sparkline.text(d.histogram)
         ]
         for band in d.bands {
             lines.append("\(band.label) (\(band.contexts) contexts)")
@@ -69,12 +69,5 @@ extension TerminalText {
         lines.append("suppresses: " + list(d.suppressed))
         lines.append("after:      " + d.preceding.map { "'\($0.text)' ×\(Int($0.value))" }.joined(separator: "  "))
         return lines.joined(separator: "\n")
-    }
-
-    /// Counts as block characters ▁…█, scaled to the largest.
-    static func sparkline(_ counts: [Int]) -> String {
-        let blocks = Array("▁▂▃▄▅▆▇█")
-        let top = max(counts.max() ?? 0, 1)
-        return String(counts.map { $0 == 0 ? " " : blocks[min(($0 * blocks.count - 1) / top, blocks.count - 1)] })
     }
 }
