@@ -156,7 +156,7 @@ public final class LatentsView: RegisteredView {
             "latent \(d.latent) · fires on \(NumberFormat.percent(d.density, digits: 2)) of tokens · max \(NumberFormat.readable(d.maxActivation))",
             Theme.title)
         canvas.text(
-            0, 1, "histogram (0 … max): " + String(d.histogram.map { $0 == 0 ? " " : sparkBlock($0, d.histogram.max()!) }), Theme.dim)
+            0, 1, "histogram (0 … max): " + Sparkline.text(d.histogram), Theme.dim)
         var y = 2
         func list(_ label: String, _ values: [LatentDashboard.TokenValue], counts: Bool = false) {
             guard y < canvas.height else { return }
@@ -187,10 +187,5 @@ public final class LatentsView: RegisteredView {
                     canvas: canvas.sub(Rect(x: 2, y: y, width: canvas.width - 2, height: min(2, canvas.height - y))))
             }
         }
-    }
-
-    static func sparkBlock(_ count: Int, _ top: Int) -> Character {
-        let blocks = Array("▁▂▃▄▅▆▇█")
-        return blocks[min((count * blocks.count - 1) / max(top, 1), blocks.count - 1)]
     }
 }
