@@ -60,10 +60,12 @@ public enum SAEFile {
     /// Writes the SAE (Float32) and its cfg.json into `directory`, creating it (its parent must
     /// exist); each file is written atomically.
     public static func save(_ sae: SparseAutoencoder<Float>, info: SAEFileInfo = SAEFileInfo(), to directory: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
-        } catch  where PathKind(directory.path) != .directory {
-            throw InterpretError("cannot create the SAE directory \(directory.path): \(errorText(error))")
+        if PathKind(directory.path) != .directory {
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+            } catch {
+                throw InterpretError("cannot create the SAE directory \(directory.path): \(errorText(error))")
+            }
         }
         var info = info
         var architecture = sae.architecture

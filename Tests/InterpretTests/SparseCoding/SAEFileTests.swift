@@ -93,6 +93,16 @@ final class SAEFileTests: XCTestCase {
 
     /// Folding the training-time input scale s gives an SAE on raw x that codes x as the
     /// training SAE coded s·x and reconstructs x̂/s.
+    /// An SAE is written into a folder that exists already (empty, or made by the user for it).
+    func testSavesIntoAnExistingFolder() throws {
+        let dir = try temporaryDirectory(self).appendingPathComponent("sae")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false)
+        var rng = SeededRandom(seed: 4)
+        let sae = SparseAutoencoder<Float>.initialised(architecture: .topk, inputSize: 6, latents: 10, k: 3, decoderNorm: 1, rng: &rng)
+        try SAEFile.save(sae, to: dir)
+        XCTAssertEqual(try SAEFile.load(dir).sae.decoder, sae.decoder)
+    }
+
     func testFoldingTheInputScale() {
         var rng = SeededRandom(seed: 4)
         let s: Float = 3.5
