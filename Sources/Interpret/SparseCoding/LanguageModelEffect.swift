@@ -146,7 +146,7 @@ struct NextTokenScores {
     func loss(_ logits: Matrix<Float>) -> Double {
         targets.reduce(0.0) { sum, target in
             let row = logits.row(target.row)
-            return sum + logSumExp(row) - Double(row[row.startIndex + target.token])
+            return sum + Logits.logSumExp(row) - Double(row[row.startIndex + target.token])
         }
     }
 
@@ -154,7 +154,7 @@ struct NextTokenScores {
     func divergence(_ p: Matrix<Float>, _ q: Matrix<Float>) -> Double {
         targets.reduce(0.0) { sum, target in
             let (a, b) = (p.row(target.row), q.row(target.row))
-            let (za, zb) = (logSumExp(a), logSumExp(b))
+            let (za, zb) = (Logits.logSumExp(a), Logits.logSumExp(b))
             var kl = 0.0
             for (x, y) in zip(a, b) {
                 let logP = Double(x) - za
@@ -162,10 +162,5 @@ struct NextTokenScores {
             }
             return sum + kl
         }
-    }
-
-    private func logSumExp(_ row: ArraySlice<Float>) -> Double {
-        let top = Double(row.max()!)
-        return top + log(row.reduce(0.0) { $0 + exp(Double($1) - top) })
     }
 }

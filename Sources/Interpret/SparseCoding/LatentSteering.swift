@@ -65,7 +65,7 @@ public struct LatentSteering: Codable, Sendable, Equatable {
             return out
         }
         let steered = try model.run(contexts: [ids], keeping: ["logits"], splicing: [HookSplice(hook, replace)]).hooks["logits"]!
-        let (p, q) = (softmax(clean.hooks["logits"]!.row(ids.count - 1)), softmax(steered.row(ids.count - 1)))
+        let (p, q) = (Logits.probabilities(clean.hooks["logits"]!.row(ids.count - 1)), Logits.probabilities(steered.row(ids.count - 1)))
         func candidates(by order: [Double]) -> [Candidate] {
             order.indices.sorted { order[$0] > order[$1] }.prefix(listed).map {
                 Candidate(token: $0, text: tokenizer.decode([$0], skipSpecialTokens: false), before: p[$0], after: q[$0])
@@ -75,12 +75,5 @@ public struct LatentSteering: Codable, Sendable, Equatable {
         return LatentSteering(
             hook: hook, latent: j, change: change, tokens: ids.count, activation: Double(codes[ids.count - 1, j]),
             before: candidates(by: p), after: candidates(by: q), kl: kl)
-    }
-
-    private static func softmax(_ logits: ArraySlice<Float>) -> [Double] {
-        let top = Double(logits.max()!)
-        let e = logits.map { exp(Double($0) - top) }
-        let total = e.reduce(0, +)
-        return e.map { $0 / total }
     }
 }

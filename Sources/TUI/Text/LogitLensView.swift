@@ -92,9 +92,8 @@ public final class LogitLensView: RegisteredView {
 
     /// The top tokens of one row of logits (softmax in Double), and the next token's place.
     static func reading(_ logits: ArraySlice<Float>, next: Int?) -> Lens.Reading {
-        let top = Double(logits.max()!)
-        let total = logits.reduce(0.0) { $0 + exp(Double($1) - top) }
-        func probability(_ v: Float) -> Double { exp(Double(v) - top) / total }
+        let z = Logits.logSumExp(logits)
+        func probability(_ v: Float) -> Double { exp(Double(v) - z) }
         var best: [(id: Int, value: Float)] = []
         for (i, v) in logits.enumerated() where best.count < topCount || v > best[best.count - 1].value {
             let at = best.firstIndex { v > $0.value } ?? best.count

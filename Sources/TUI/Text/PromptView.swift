@@ -91,11 +91,8 @@ public final class PromptView: RegisteredView {
             let logits = run.hooks["logits"]
             let next = ids.indices.map { t -> [(token: Int, probability: Double)] in
                 guard let row = logits?.row(t) else { return [] }
-                let top = Double(row.max()!)
-                let total = row.reduce(0.0) { $0 + exp(Double($1) - top) }
-                return row.indices.sorted { row[$0] > row[$1] }.prefix(Self.listed).map {
-                    ($0 - row.startIndex, exp(Double(row[$0]) - top) / total)
-                }
+                let p = Logits.probabilities(row)
+                return p.indices.sorted { p[$0] > p[$1] }.prefix(Self.listed).map { ($0, p[$0]) }
             }
             return Reading(ids: ids, next: next, codes: sae.map { $0.sae.encode(run.hooks[$0.hook]!).dense })
         }

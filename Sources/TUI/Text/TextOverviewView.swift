@@ -125,9 +125,7 @@ public final class TextOverviewView: RegisteredView {
     /// −log softmax(logits[row])[target], in Double.
     static func crossEntropy(_ logits: Matrix<Float>, row: Int, target: Int) -> Double {
         let values = logits.row(row)
-        let top = Double(values.max()!)
-        let total = values.reduce(0.0) { $0 + exp(Double($1) - top) }
-        return top + log(total) - Double(values[values.startIndex + target])
+        return Logits.logSumExp(values) - Double(values[values.startIndex + target])
     }
 
     public func perform(_ action: Action, _ context: ViewContext) -> Bool {
