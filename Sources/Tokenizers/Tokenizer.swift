@@ -109,13 +109,17 @@ public struct Tokenizer: Sendable {
     /// The text of `ids`, without the special tokens when `skipSpecialTokens` (as `tokenizers`
     /// decodes by default). Ids the tokenizer does not have are left out.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = true) -> String {
-        let special = Set(added.all.filter(\.special).map(\.id))
+        let special = specialIDs
         let pieces = ids.compactMap { id -> String? in
             skipSpecialTokens && special.contains(id) ? nil : tokens[id]
         }
         guard let decoder else { return pieces.joined(separator: " ") }
         return decoder(pieces).joined()
     }
+
+    /// The ids of the added tokens marked special (<|endoftext|>, [PAD], [MASK]…): those decoding
+    /// skips, and those `--exclude-special` leaves out of an SAE's samples.
+    public var specialIDs: Set<Int> { Set(added.all.filter(\.special).map(\.id)) }
 
     /// The special tokens the post-processor puts around a text: [CLS] and [SEP] for BERT, a BOS
     /// for Llama 3, none for GPT-2.

@@ -28,18 +28,7 @@ public struct TextActivations: Sendable {
         }
         var widths = 0
         for (transformer, hooks) in models {
-            for hook in hooks {
-                let point = try transformer.hookPoint(hook)
-                guard !point.isPattern else {
-                    throw TransformerError("\(hook): an attention pattern is as wide as its context, not one row per token")
-                }
-                widths += point.width
-            }
-            if transformer.config.family != .llama, cutter.length > transformer.config.maxPositions {
-                throw TransformerError(
-                    "contexts of \(cutter.length) tokens are longer than \(transformer.name)'s \(transformer.config.maxPositions) learned positions; give --ctx"
-                )
-            }
+            for hook in hooks { widths += try transformer.tokenRowWidth(hook, contextLength: cutter.length) }
         }
         try MemoryBudget.check(MemoryBudget.product(maxTokens, widths, 4), for: "\(maxTokens) tokens of \(widths) values")
         var rows = models.map { m in Dictionary(uniqueKeysWithValues: m.hooks.map { ($0, [Float]()) }) }

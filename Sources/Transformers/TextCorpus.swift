@@ -38,47 +38,87 @@ public struct TextCorpus: Sendable {
     /// Calls `body(document, text)` for each document in order; `progress` gets the fraction of
     /// the file read.
     public func forEachDocument(progress: (Double) -> Void = { _ in }, _ body: (Int, String) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: url.path) else { throw TransformerError("\(url.path): cannot be read") }
-        defer { try? handle.close() }
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        if layout == .wholeFile {
-            let data = handle.readDataToEndOfFile()
-            try body(0, try text(data, line: nil))
-            progress(1)
-            return
+        let reader = try DocumentReader(self)
+        while let (line, text) = try reader.next() {
+            try body(line, text)
+            progress(reader.fraction)
         }
-        var pending = Data(), line = 0, consumed = 0
-        func emit(_ bytes: Data) throws {
-            defer { line += 1 }
-            let raw = try text(bytes.last == 0x0D ? bytes.dropLast() : bytes, line: line)
-            guard !raw.allSatisfy(\.isWhitespace) else { return }
-            try body(line, try document(raw, line: line))
-        }
-        while true {
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { break }
-            consumed += chunk.count
-            pending.append(chunk)
-            var start = pending.startIndex
-            while let newline = pending[start...].firstIndex(of: 0x0A) {
-                try emit(pending[start..<newline])
-                start = newline + 1
-            }
-            pending = Data(pending[start...])
-            progress(size > 0 ? Double(consumed) / Double(size) : 1)
-        }
-        if !pending.isEmpty { try emit(pending) }
         progress(1)
     }
 
-    private func text(_ bytes: Data, line: Int?) throws -> String {
+    /// The documents one at a time, for a consumer that pulls them (a stream that may stop
+    /// between any two), read from the file a megabyte at a time.
+    public final class DocumentReader: @unchecked Sendable {
+        public let corpus: TextCorpus
+        private let handle: FileHandle
+        private let size: Int
+        private var pending = Data()
+        /// Where the unread part of `pending` starts.
+        private var start = 0
+        private var line = 0
+        private var consumed = 0
+        private var finished = false
+
+        public init(_ corpus: TextCorpus) throws {
+            guard let handle = FileHandle(forReadingAtPath: corpus.url.path) else {
+                throw TransformerError("\(corpus.url.path): cannot be read")
+            }
+            self.corpus = corpus
+            self.handle = handle
+            size = (try? FileManager.default.attributesOfItem(atPath: corpus.url.path)[.size] as? Int) ?? 0
+        }
+
+        deinit { try? handle.close() }
+
+        /// The fraction of the file read so far.
+        public var fraction: Double { finished || size == 0 ? 1 : min(Double(consumed) / Double(size), 1) }
+
+        /// The next document with its line (from 0), or nil at the end of the file.
+        public func next() throws -> (line: Int, text: String)? {
+            if corpus.layout == .wholeFile {
+                guard !finished else { return nil }
+                finished = true
+                return (0, try corpus.text(handle.readDataToEndOfFile(), line: nil))
+            }
+            while true {
+                if let newline = pending[(pending.startIndex + start)...].firstIndex(of: 0x0A) {
+                    let bytes = pending[(pending.startIndex + start)..<newline]
+                    start = newline + 1 - pending.startIndex
+                    if let document = try emit(bytes) { return document }
+                    continue
+                }
+                guard !finished else { return nil }
+                let chunk = handle.readData(ofLength: 1 << 20)
+                consumed += chunk.count
+                pending = Data(pending[(pending.startIndex + start)...])
+                start = 0
+                if chunk.isEmpty {
+                    finished = true
+                    let rest = pending
+                    pending = Data()
+                    return rest.isEmpty ? nil : try emit(rest)
+                }
+                pending.append(chunk)
+            }
+        }
+
+        /// A line's document, or nil for a blank line.
+        private func emit(_ bytes: Data) throws -> (line: Int, text: String)? {
+            defer { line += 1 }
+            let raw = try corpus.text(bytes.last == 0x0D ? bytes.dropLast() : bytes, line: line)
+            guard !raw.allSatisfy(\.isWhitespace) else { return nil }
+            return (line, try corpus.document(raw, line: line))
+        }
+    }
+
+    fileprivate func text(_ bytes: Data, line: Int?) throws -> String {
         guard let s = String(data: bytes, encoding: .utf8) else {
             throw TransformerError("\(url.path)\(line.map { " line \($0 + 1)" } ?? ""): not UTF-8 text")
         }
         return s
     }
 
-    private func document(_ raw: String, line: Int) throws -> String {
+    fileprivate func document(_ raw: String, line: Int) throws -> String {
         guard case .jsonl(let field) = layout else { return raw }
         let at = "\(url.path) line \(line + 1)"
         guard let object = (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) as? [String: Any] else {

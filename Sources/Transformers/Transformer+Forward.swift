@@ -113,3 +113,24 @@ extension Transformer {
         return Int(parts[1])
     }
 }
+
+extension Transformer {
+    /// Contexts run together wherever a text goes through the model: enough rows for efficient
+    /// products; few enough that the logits of a large vocabulary fit in memory.
+    public var contextsPerRun: Int { max(1, min(8, 1 << 22 / max(config.vocabSize, 1))) }
+
+    /// The width of hook point `hook` taken as one row per token, for contexts of `contextLength`
+    /// tokens: an attention pattern (as wide as its context) and contexts longer than the
+    /// learned positions are refused.
+    public func tokenRowWidth(_ hook: String, contextLength: Int) throws -> Int {
+        let point = try hookPoint(hook)
+        guard !point.isPattern else {
+            throw TransformerError("\(hook): an attention pattern is as wide as its context, not one row per token")
+        }
+        if positions != nil, contextLength > config.maxPositions {
+            throw TransformerError(
+                "contexts of \(contextLength) tokens are longer than \(name)'s \(config.maxPositions) learned positions; give --ctx")
+        }
+        return point.width
+    }
+}

@@ -12,9 +12,12 @@ public struct TextHookSource: ActivationSource, Sendable {
     public let hook: String
     /// The contexts whose tokens are the rows, in order.
     public let contexts: [[Int]]
-    /// Token ids at whose positions the hook point is never replaced (BOS, [CLS], [SEP]), as
-    /// SAELens leaves special tokens out of the reconstruction.
+    /// Token ids that are no samples of the text (BOS, [CLS], [SEP], with `--exclude-special`
+    /// every special token): left out of the rows an SAE trains on and is measured on, and never
+    /// replaced when the SAE is spliced in, as SAELens leaves them out.
     public let special: Set<Int>
+    /// The rows of `values` whose token is not special: the samples.
+    public let samples: [Int]
     /// How the text was read, as SAELens's cfg.json records it for an SAE trained on it.
     public let saeLens: SAELensMetadata
     /// The text file, as the user named it (nil for contexts given directly).
@@ -27,11 +30,12 @@ public struct TextHookSource: ActivationSource, Sendable {
         precondition(values.rows == contexts.reduce(0) { $0 + $1.count }, "TextHookSource: a row per token of the contexts")
         (self.name, self.values, self.model, self.hook, self.contexts, self.special) = (name, values, model, hook, contexts, special)
         (self.saeLens, self.text) = (saeLens, text)
+        samples = contexts.joined().enumerated().filter { !special.contains($0.element) }.map(\.offset)
     }
 
-    public var count: Int { values.rows }
+    public var count: Int { samples.count }
     public var dimension: Int { values.cols }
-    public func rows(in range: Range<Int>) throws -> Matrix<Float> { values.rows(in: range) }
+    public func rows(in range: Range<Int>) throws -> Matrix<Float> { values.rows(samples[range]) }
 }
 
 /// What replacing a hook point of a language model by an SAE's reconstruction does to its
@@ -57,9 +61,6 @@ public struct LanguageModelEffect: Codable, Sendable, Equatable {
     /// (L_mean − L_SAE) / (L_mean − L_clean): the same against mean ablation.
     public var lossRecoveredOverMean: Double
 
-    /// Contexts run together, as `loupe forward --text` runs them.
-    static let contextsPerBatch = 8
-
     /// Runs the model on `source`'s contexts clean and with each replacement of its hook point.
     public static func measure(
         _ sae: SparseAutoencoder<Float>, on source: TextHookSource, progress: ProgressHandler = { _, _ in true }
@@ -72,7 +73,8 @@ public struct LanguageModelEffect: Codable, Sendable, Equatable {
         let kept = contexts.joined().map { source.special.contains($0) }
         let mean = meanOfReplaced(source.values, kept: kept)
         var sums = [Double](repeating: 0, count: 5), kl = 0.0, predictions = 0, row = 0
-        let batches = stride(from: 0, to: contexts.count, by: contextsPerBatch).map { $0..<min($0 + contextsPerBatch, contexts.count) }
+        let perRun = model.contextsPerRun
+        let batches = stride(from: 0, to: contexts.count, by: perRun).map { $0..<min($0 + perRun, contexts.count) }
         for (b, batch) in batches.enumerated() {
             guard progress(Double(b) / Double(batches.count), "the model with the SAE spliced in") else { throw CancellationError() }
             let ids = Array(contexts[batch])

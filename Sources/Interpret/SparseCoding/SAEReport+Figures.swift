@@ -72,6 +72,14 @@ extension SAEReport {
             s.add("recovery", "mmcs", "MMCS (true features)", r.meanMaxCosine)
             s.add("recovery", "recovered_fraction", "recovered (cos ≥ 0.9)", r.recoveredFraction, .fraction)
         }
+        if let p = pursuit {
+            // The curve at 1, 2, 4, … steps and at its last: the whole curve is a plot.
+            let last = p.residualEnergy.count - 1
+            for t in Array(sequence(first: 1) { $0 * 2 }.prefix { $0 < last }) + [last] where t > 0 {
+                s.add(
+                    "pursuit", "residual_after_\(t)", "residual energy after \(t) step\(t == 1 ? "" : "s")", p.residualEnergy[t], .fraction)
+            }
+        }
         return s
     }
 

@@ -14,6 +14,8 @@ public struct SAEReport: Codable, Sendable, Equatable {
     public var darkMatter: DarkMatterReport?
     /// Given the true features of synthetic data: how well the decoder rows recover them.
     public var recovery: FeatureRecovery?
+    /// A matching-pursuit SAE: the residual left after each pursuit step.
+    public var pursuit: PursuitCurve?
 }
 
 /// What to measure besides the metrics.
@@ -25,8 +27,14 @@ public struct SAEAnalysisOptions: Sendable {
     public var trueFeatures: Matrix<Float>?
     public var batchSize: Int
     public var seed: UInt64
+    /// A matching-pursuit SAE's residual curve is measured on the first this many samples.
+    public var pursuitSamples: Int
 
-    public init(darkMatterSamples: Int = 16384, trueFeatures: Matrix<Float>? = nil, batchSize: Int = 1024, seed: UInt64 = 0) {
+    public init(
+        darkMatterSamples: Int = 16384, trueFeatures: Matrix<Float>? = nil, batchSize: Int = 1024, seed: UInt64 = 0,
+        pursuitSamples: Int = 4096
+    ) {
+        self.pursuitSamples = pursuitSamples
         self.darkMatterSamples = darkMatterSamples
         self.trueFeatures = trueFeatures
         self.batchSize = batchSize
@@ -56,10 +64,13 @@ public enum SAEAnalysis {
             darkMatter = try DarkMatter.analyse(x: x, reconstruction: sae.reconstruct(x), seed: options.seed).report
         }
         let recovery = try options.trueFeatures.map { try FeatureRecovery(truth: $0, learned: sae.decoder) }
+        let pursuit =
+            sae.architecture == .matchingPursuit
+            ? PursuitCurve.measure(sae, on: try source.rows(in: 0..<min(source.count, options.pursuitSamples))) : nil
         _ = progress(1, "done")
         return SAEReport(
             architecture: sae.architecture, inputSize: sae.inputSize, latents: sae.latentCount, k: sae.k,
-            source: source.name, training: nil, metrics: metrics, darkMatter: darkMatter, recovery: recovery)
+            source: source.name, training: nil, metrics: metrics, darkMatter: darkMatter, recovery: recovery, pursuit: pursuit)
     }
 
     /// Trains an SAE and analyses it on the same activations: a probe's `sae` run in one call.
@@ -69,7 +80,17 @@ public enum SAEAnalysis {
         analysis: SAEAnalysisOptions = SAEAnalysisOptions(),
         progress: ProgressHandler = { _, _ in true }
     ) throws -> (run: SAETrainingRun, report: SAEReport) {
-        let run = try SAETrainer.train(on: source, options: training) { p in
+        try trainAndAnalyse(
+            SAETrainingSession(source: source, options: training), evaluatingOn: source, analysis: analysis, progress: progress)
+    }
+
+    /// The same for any training session (a language model's stream), evaluated on `source`.
+    public static func trainAndAnalyse(
+        _ session: SAETrainingSession, evaluatingOn source: ActivationSource,
+        analysis: SAEAnalysisOptions = SAEAnalysisOptions(),
+        progress: ProgressHandler = { _, _ in true }
+    ) throws -> (run: SAETrainingRun, report: SAEReport) {
+        let run = try SAETrainer.train(session) { p in
             let l = p.point.loss
             return progress(
                 0.9 * p.fraction,

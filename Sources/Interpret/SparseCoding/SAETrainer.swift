@@ -1,6 +1,8 @@
 import Foundation
 import LinAlg
 import Networks
+import TensorIO
+import Transformers
 
 /// One point of the training curves.
 public struct SAETrainingPoint: Codable, Sendable, Equatable {
@@ -49,7 +51,14 @@ public enum SAETrainer {
         on source: ActivationSource, options: SAETrainingOptions,
         progress: (SAETrainingProgress) -> Bool = { _ in true }
     ) throws -> SAETrainingRun {
-        var session = try SAETrainingSession(source: source, options: options)
+        try train(SAETrainingSession(source: source, options: options), progress: progress)
+    }
+
+    /// Runs `session` to its last step.
+    public static func train(
+        _ session: SAETrainingSession, progress: (SAETrainingProgress) -> Bool = { _ in true }
+    ) throws -> SAETrainingRun {
+        var session = session
         while !session.isFinished {
             let point = try session.advance()
             if !progress(SAETrainingProgress(point: point, totalSteps: session.options.steps)) { throw CancellationError() }
@@ -72,7 +81,7 @@ public struct SAETrainingSession: Sendable {
     public var isFinished: Bool { step >= options.steps }
 
     private let sourceName: String
-    private var stream: MinibatchStream
+    private var stream: any Minibatches
     private var sae: SparseAutoencoder<Float>
     /// JumpReLU trains log θ so that θ stays positive.
     private var logThreshold: [Float]
@@ -87,18 +96,53 @@ public struct SAETrainingSession: Sendable {
     private let started = DispatchTime.now().uptimeNanoseconds
 
     /// Checks the options, reads a sample of the source for the input scale and b_dec's starting
-    /// point, and initialises the SAE.
+    /// point, and initialises the SAE. Batches are drawn from the source in random order.
     public init(source: ActivationSource, options: SAETrainingOptions) throws {
         guard source.count > 0 else { throw InterpretError("\(source.name): no samples to train on") }
         let options = try options.resolved(inputSize: source.dimension)
-        self.options = options
-        sourceName = source.name
         var rng = SeededRandom(seed: options.seed)
-        let d = source.dimension, m = options.latents!
-        let sampleSize = min(source.count, 4096)
+        let sampleSize = min(source.count, Self.sampleSize)
         let indices = sampleSize == source.count ? Array(0..<sampleSize) : rng.sample(sampleSize, from: source.count).sorted()
-        let sample = try (sampleSize == source.count ? source.all() : source.rows(at: indices)).converted(to: Double.self)
-        let meanNorm = sample.rowNorms().reduce(0, +) / Double(sampleSize)
+        let sample = try sampleSize == source.count ? source.all() : source.rows(at: indices)
+        try self.init(name: source.name, sample: sample, options: options, rng: rng) { rng in
+            ShufflingBuffer(
+                SourceBlocks(source), batchSize: options.batchSize, capacity: options.batchSize * Self.bufferBatches,
+                refillBelow: options.batchSize, rng: rng)
+        }
+    }
+
+    /// The same on a model's hook point as it reads a text: batches come through a shuffling
+    /// buffer of `bufferRows` rows refilled at half (SAELens's activation store), so memory stays
+    /// the buffer's however long the text; the input scale and b_dec's start come from the
+    /// first buffer.
+    public init(stream: HookStream, bufferRows: Int, options: SAETrainingOptions) throws {
+        let options = try options.resolved(inputSize: stream.width)
+        try MemoryBudget.check(
+            MemoryBudget.product(2, max(bufferRows, options.batchSize), stream.width, MemoryLayout<Float>.size),
+            for: "a shuffling buffer of \(bufferRows) rows of \(stream.width) values")
+        var rng = SeededRandom(seed: options.seed)
+        var buffer = ShufflingBuffer(
+            StreamedRows(stream: stream), batchSize: options.batchSize, capacity: bufferRows, refillBelow: bufferRows / 2,
+            rng: rng.fork(1))
+        let sample = try buffer.upcoming(Self.sampleSize)
+        try self.init(name: StreamedRows(stream: stream).name, sample: sample, options: options, rng: rng) { _ in buffer }
+    }
+
+    /// Rows read for the input scale and b_dec's geometric median.
+    static let sampleSize = 4096
+    /// A random-access source is shuffled through a buffer of this many batches.
+    public static let bufferBatches = 8
+
+    private init(
+        name: String, sample: Matrix<Float>, options: SAETrainingOptions, rng: SeededRandom,
+        batches: (SeededRandom) throws -> any Minibatches
+    ) throws {
+        self.options = options
+        sourceName = name
+        var rng = rng
+        let d = sample.cols, m = options.latents!
+        let sample = sample.converted(to: Double.self)
+        let meanNorm = sample.rowNorms().reduce(0, +) / Double(sample.rows)
         inputScale = options.normalizeInput && meanNorm > 0 ? Double(d).squareRoot() / meanNorm : 1
         var scaled = sample
         scaled.scale(by: inputScale)
@@ -115,7 +159,7 @@ public struct SAETrainingSession: Sendable {
             Optimizer(kind, parameterCount: logThreshold.count)
         ]
         lastFired = [Int](repeating: 0, count: m)
-        stream = MinibatchStream(source, batchSize: options.batchSize, rng: rng.fork(1))
+        stream = try batches(rng.fork(1))
         self.rng = rng.fork(3)
     }
 

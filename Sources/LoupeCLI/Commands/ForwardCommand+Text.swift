@@ -4,9 +4,6 @@ import Transformers
 
 /// `loupe forward CHECKPOINT --text FILE`: one row per token, streamed to disk.
 extension ForwardCommand {
-    /// Contexts run together: enough rows for efficient products, few enough to bound memory.
-    static let contextsPerBatch = 8
-
     /// Runs every context of the text and streams the hook point's rows to `out` (.npy) and, per
     /// row, (document, context, position, token id) to the `.tokens.npy` beside it; memory
     /// holds one context at a time, however large the corpus.
@@ -48,7 +45,7 @@ extension ForwardCommand {
                     documents += 1
                     for (c, ids) in cutter.contexts(try tokenizer.encode(body, addSpecialTokens: false)).enumerated() {
                         batch.append((document, c, ids))
-                        if batch.count == Self.contextsPerBatch { try flush() }
+                        if batch.count == transformer.contextsPerRun { try flush() }
                     }
                 }
                 try flush()

@@ -44,6 +44,11 @@ struct ActivationOptions: ParsableArguments {
     @Option(help: "The model's layer: a layer name, 'input' or 'logits'; a transformer's hook point.") var layer: String?
     @Option(help: ArgumentHelp("Activations [N, d]: .npy (memory-mapped), or .safetensors/.npz with 'x'.", valueName: "FILE"))
     var acts: String?
+    @Flag(
+        help:
+            "--text: leave every special token (<|endoftext|>, [PAD]…) out of the samples, not only those that wrap each context (BOS, [CLS], [SEP]), which are always left out."
+    )
+    var excludeSpecial = false
 
     /// The files the activations come from (as `source(recorded:)` would choose them).
     func inputs(recorded info: SAEFileInfo? = nil) -> [OutputCheck.Input] {
@@ -73,12 +78,7 @@ struct ActivationOptions: ParsableArguments {
         guard let layer = layer ?? info?.layer ?? info?.saeLens?.hookName else {
             throw ValidationError("missing --layer (the layer whose activations to use)")
         }
-        if TextModels.isTextModel(reference) {
-            guard let path = textSample.text.text, dataOptions.data == nil else {
-                throw ValidationError("\(reference) is a transformer checkpoint: give --text FILE (not --data)")
-            }
-            return try textSource(reference, hook: layer, text: path)
-        }
+        if let plan = try textHook(recorded: info) { return try textSource(plan) }
         let dataSpec = dataOptions.data ?? info?.data
         guard let dataSpec else { throw ValidationError("missing --data (e.g. --data builtin:digits:test)") }
         let network = try openModel(reference, modelOptions)
@@ -86,19 +86,36 @@ struct ActivationOptions: ParsableArguments {
         return try LayerActivationSource(network: network, layer: layer, data: data)
     }
 
-    /// A transformer's hook point over the first tokens of --text, one row per token, with what
-    /// SAELens's cfg.json records of how it was read: model_name (the checkpoint as given),
-    /// hook_name, context_size, and prepend_bos (whether each context starts with a special
-    /// token: the BOS the tokenizer or --prepend-bos puts first, a BERT's [CLS]).
-    private func textSource(_ reference: String, hook: String, text path: String) throws -> TextHookSource {
+    /// How a transformer's hook point is read from --text. Without --ctx, --prepend-bos or
+    /// --no-bos, an SAE's recorded context_size and prepend_bos are followed. Nil when the
+    /// activations are not a transformer's over a text.
+    func textHook(recorded info: SAEFileInfo? = nil) throws -> TextHookSpec? {
+        guard acts == nil, let reference = model ?? info?.model, TextModels.isTextModel(reference) else { return nil }
+        guard let path = textSample.text.text, dataOptions.data == nil else {
+            throw ValidationError("\(reference) is a transformer checkpoint: give --text FILE (not --data)")
+        }
+        guard let hook = layer ?? info?.layer ?? info?.saeLens?.hookName else {
+            throw ValidationError("missing --layer (the hook point whose activations to use)")
+        }
+        let recorded = info?.saeLens
         let model = try TextModels.load(reference)
-        let text = try textSample.collect([(model, [hook])])
-        let cutter = try textSample.text.cutter(for: model)
-        return TextHookSource(
-            name: "\(reference) \(hook) on \(path) (\(text.tokens) tokens)", values: text.values[0][hook]!, model: model, hook: hook,
-            contexts: text.contexts, special: text.special,
-            saeLens: SAELensMetadata(modelName: reference, hookName: hook, contextSize: cutter.length, prependBOS: !cutter.before.isEmpty),
-            text: path)
+        let options = textSample.text
+        var specials = options.specials
+        if !options.prependBos && !options.noBos, let prepend = recorded?.prependBOS {
+            specials = !prepend ? .none : model.tokenizer?.specialTokens.before.isEmpty == false ? .tokenizer : .prependBOS
+        }
+        let cutter = try ContextCutter(for: model, length: options.ctx ?? recorded?.contextSize, specials: specials)
+        return TextHookSpec(
+            reference: reference, model: model, hook: hook, text: path, corpus: try options.corpus()!, cutter: cutter,
+            excludeSpecial: excludeSpecial)
+    }
+
+    /// The hook point over the first --max-tokens tokens of the text, in memory, one row per
+    /// token (the excluded ones are kept for running the model but are no samples).
+    func textSource(_ spec: TextHookSpec) throws -> TextHookSource {
+        let bar = ProgressBar("reading \(spec.corpus.url.lastPathComponent)")
+        defer { bar.finish() }
+        return try spec.source(maxTokens: textSample.maxTokens) { bar.update($0, $1) }
     }
 
     private func activationFile(_ path: String) throws -> ActivationSource {

@@ -4,6 +4,7 @@ import Foundation
 import Interpret
 import Networks
 import TensorIO
+import Transformers
 
 struct SAETrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +24,17 @@ struct SAETrainCommand: ParsableCommand {
                   standard --l1 3 --out sae-std
               loupe sae train --acts resid.npy -a mp --k 16 --expansion 16 --epochs 2 \\
                   --out sae-mp
+              loupe sae train demo:gpt2-tiny --text corpus.jsonl \\
+                  --layer blocks.2.hook_resid_post -a topk --k 16 --steps 500 --out sae-lm
+
+            On a transformer checkpoint with --text, the model reads the text as
+            training goes and its activations are mixed in a shuffling buffer of
+            --buffer contexts (as SAELens's activation store does), so memory stays
+            flat however long the text; at its end the text starts again. The
+            tokens that wrap each context (BOS, [CLS], [SEP]; with --exclude-special
+            every special token) are no samples. --cache DIR writes the activations
+            once and later runs read them from there. The SAE is evaluated on the
+            first --max-tokens tokens, with the model's loss when it is spliced in.
             """)
     )
 
@@ -65,6 +77,16 @@ struct SAETrainCommand: ParsableCommand {
     @Option(help: "Standard SAE: resample dead latents every N steps (default a quarter of the run; 0: never).")
     var resampleEvery: Int?
     @Option(help: "Random seed (initialisation and batch order).") var seed: UInt64 = 0
+    @Option(
+        help: ArgumentHelp(
+            "--text: the shuffling buffer, in contexts (N × --ctx tokens; default \(SAETrainingSession.bufferBatches) batches' worth).",
+            valueName: "N"))
+    var buffer: Int?
+    @Option(
+        help: ArgumentHelp(
+            "--text: run the model over the whole text once into DIR (memory-mapped .npy shards) and train from there; DIR holding them for this model, hook and text is reused.",
+            valueName: "DIR"))
+    var cache: String?
     @Option(help: "The SAE directory to write (cfg.json + sae_weights.safetensors).") var out: String
     @OptionGroup var overwrite: OverwriteOption
     @Flag(inversion: .prefixedNo, help: "Evaluate the trained SAE on the training activations.") var eval = true
@@ -77,16 +99,27 @@ struct SAETrainCommand: ParsableCommand {
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
         if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive") }
         guard expansion > 0 else { throw ValidationError("--expansion must be positive") }
+        if let buffer, buffer <= 0 { throw ValidationError("--buffer must be positive") }
     }
 
     func run() throws {
         try OutputCheck.directory(
             out, writing: [SAEFile.configName, SAEFile.weightsName], inputs: activations.inputs(),
             force: overwrite.force)
-        let source = try activations.source()
-        let batchSize = min(batch, source.count)
+        let text = try activations.textHook()
+        guard text != nil || (buffer == nil && cache == nil) else {
+            throw ValidationError("--buffer and --cache apply to training on a transformer checkpoint's --text")
+        }
+        // Without a cache a text is streamed: its number of samples is not known in advance.
+        let source = try text == nil ? activations.source() : cache.map { try cachedSource(text!, folder: $0) }
+        if source == nil, epochs != nil {
+            throw ValidationError(
+                "--epochs: a text is read as training goes, so its size is not known in advance; give --steps (or --cache DIR, which counts it)"
+            )
+        }
+        let batchSize = min(batch, source?.count ?? batch)
         let stepCount =
-            steps ?? epochs.map { max(Int(($0 * Double(source.count) / Double(batchSize)).rounded(.up)), 1) }
+            steps ?? epochs.map { max(Int(($0 * Double(source!.count) / Double(batchSize)).rounded(.up)), 1) }
             ?? SAETrainingOptions.defaults.steps
         let options = SAETrainingOptions(
             architecture: architecture, latents: dSae, expansionFactor: expansion, k: k,
@@ -94,21 +127,36 @@ struct SAETrainCommand: ParsableCommand {
             warmupSteps: warmup, decayFraction: decay, maxGradientNorm: clip > 0 ? clip : nil,
             normalizeInput: !noNormalize, deadWindow: deadWindow, auxKCoefficient: auxK, resampleEvery: resampleEvery,
             bandwidth: bandwidth, initialThreshold: initialThreshold, seed: seed)
+        let session: SAETrainingSession, stream: HookStream?
+        if let source {
+            (session, stream) = (try SAETrainingSession(source: source, options: options), nil)
+        } else {
+            let spec = text!
+            stream = try spec.stream(cycles: true)
+            let contexts = buffer ?? spec.defaultBufferContexts(batchSize: batchSize)
+            session = try SAETrainingSession(stream: stream!, bufferRows: contexts * spec.cutter.length, options: options)
+        }
         let bar = ProgressBar("sae train")
-        let run = try SAETrainer.train(on: source, options: options) { p in
+        let started = DispatchTime.now().uptimeNanoseconds
+        let run = try SAETrainer.train(session) { p in
             let l = p.point.loss
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let pass = stream.map { $0.pass > 1 ? "  pass \($0.pass) over the text" : "" } ?? ""
             bar.update(
                 p.fraction,
                 String(
-                    format: "step %d/%d  loss %.4g  L0 %.1f  FVU %.4f  dead %.1f %%",
-                    p.point.step, p.totalSteps, l.total, l.l0, l.fvu, 100 * p.point.deadFraction))
+                    format: "step %d/%d  %.0f samples/s  loss %.4g  L0 %.1f  FVU %.4f  dead %.1f %%%@",
+                    p.point.step, p.totalSteps, Double(p.point.step * batchSize) / max(seconds, 1e-9), l.total, l.l0, l.fvu,
+                    100 * p.point.deadFraction, pass))
             return true
         }
         bar.finish()
         var report: SAEReport?
-        if eval {
+        // A text is evaluated on its first --max-tokens tokens, in memory, with the model.
+        let evaluated = try eval ? text.map { try activations.textSource($0) } ?? source : nil
+        if let evaluated {
             let evalBar = ProgressBar("sae eval")
-            report = try SAEAnalysis.analyse(run.sae, on: source, options: SAEAnalysisOptions(seed: seed)) { f, status in
+            report = try SAEAnalysis.analyse(run.sae, on: evaluated, options: SAEAnalysisOptions(seed: seed)) { f, status in
                 evalBar.update(f, status)
                 return true
             }
@@ -116,16 +164,14 @@ struct SAETrainCommand: ParsableCommand {
             report?.training = run.summary
         }
         let layerSource = source as? LayerActivationSource
-        let textSource = source as? TextHookSource
         var recordedMetrics = report?.metrics
         recordedMetrics?.latentFrequency = []
         recordedMetrics?.latentMeanActivation = []
         let info = SAEFileInfo(
-            model: layerSource.map { _ in activations.model! } ?? textSource?.saeLens.modelName,
-            layer: layerSource?.layer ?? textSource?.hook,
-            data: layerSource?.data.name ?? textSource?.text ?? source.name, training: run.summary.options,
+            model: layerSource.map { _ in activations.model! } ?? text?.reference, layer: layerSource?.layer ?? text?.hook,
+            data: layerSource?.data.name ?? text?.text ?? source?.name, training: run.summary.options,
             inputScale: run.summary.inputScale, finalTraining: run.summary.final, metrics: recordedMetrics,
-            saeLens: textSource?.saeLens)
+            saeLens: text?.saeLens)
         try SAEFile.save(run.sae, info: info, to: URL(fileURLWithPath: out))
 
         struct Output: Encodable { let directory: String; let training: SAETrainingSummary; let report: SAEReport? }
@@ -138,5 +184,27 @@ struct SAETrainCommand: ParsableCommand {
                 Double(t.samplesSeen) / max(t.seconds, 1e-9), t.final.total, t.final.l0, t.final.fvu))
         if let report { Console.print(TerminalText.sae(report)) }
         Console.print("saved \(out)")
+    }
+
+    /// The activation cache in `folder` for `text`, written first (the model run over the whole
+    /// text once) when the folder is new or empty.
+    private func cachedSource(_ text: TextHookSpec, folder: String) throws -> ActivationCache {
+        let url = URL(fileURLWithPath: folder)
+        guard url.standardizedFileURL.path != URL(fileURLWithPath: out).standardizedFileURL.path else {
+            throw ValidationError("--cache \(folder) is the SAE's --out folder; give the cache a folder of its own")
+        }
+        let contents = try text.cacheContents()
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent(ActivationCache.manifestName).path) {
+            let cache = try ActivationCache(opening: url, expecting: contents)
+            Console.print("reusing \(folder): \(cache.count) tokens of \(text.hook)")
+            return cache
+        }
+        let stream = try text.stream(cycles: false)
+        let bar = ProgressBar("caching \(text.hook)")
+        defer { bar.finish() }
+        return try ActivationCache.write(stream, contents: contents, to: url) { f, status in
+            bar.update(f, status)
+            return true
+        }
     }
 }

@@ -7,8 +7,7 @@ func runContexts(
     _ transformer: Transformer, _ contexts: [[Int]], keeping hooks: Set<String>, job: JobControl, label: String,
     _ body: (Range<Int>, TransformerActivations) throws -> Void
 ) throws {
-    // Enough rows for efficient products; few enough that logits of a large vocabulary fit.
-    let batch = max(1, min(8, 1 << 22 / max(transformer.config.vocabSize, 1)))
+    let batch = transformer.contextsPerRun
     for start in stride(from: 0, to: contexts.count, by: batch) {
         try job.checkCancellation()
         _ = job.report(Double(start) / Double(contexts.count), "\(label): context \(start + 1) of \(contexts.count)")

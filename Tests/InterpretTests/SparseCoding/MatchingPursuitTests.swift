@@ -124,4 +124,36 @@ final class MatchingPursuitTests: XCTestCase {
         }
         XCTAssertTrue(codes.l0.allSatisfy { $0 <= 5 })
     }
+
+    /// The residual curve is what reconstructing the first t steps of each path leaves, atoms
+    /// of any norm; samples that stop early keep their last residual.
+    func testResidualCurveIsWhatTheFirstStepsLeave() {
+        var rng = SeededRandom(seed: 7)
+        var atoms: Matrix<Float> = unitAtoms(48, 12, seed: 8)
+        for j in stride(from: 0, to: 48, by: 3) { atoms.setRow(j, atoms.row(j).map { $0 * 0.7 }) }
+        let x: Matrix<Float> = rng.normalMatrix(rows: 30, cols: 12)
+        let bias = (0..<12).map { _ in Float(0.2 * rng.normal()) }
+        let sae = SparseAutoencoder<Float>(
+            architecture: .matchingPursuit, encoder: Matrix(rows: 0, cols: 12), encoderBias: [], decoder: atoms, decoderBias: bias, k: 6,
+            stopping: MatchingPursuitStopping(maxSteps: 6, residualThreshold: 1.2))
+        let curve = PursuitCurve.measure(sae, on: x)
+        let path = MatchingPursuit.encode(x, atoms: atoms, bias: bias, gram: nil, stopping: sae.stopping).path
+        XCTAssertLessThan(path.l0.min()!, 6, "some sample should stop early for the test to mean anything")
+        var energy = [Double](repeating: 0, count: 7)
+        for b in 0..<x.rows {
+            var r = zip(x.row(b), bias).map { Double($0) - Double($1) }
+            energy[0] += r.reduce(0) { $0 + $1 * $1 }
+            for t in 1...6 {
+                if t <= path.range(b).count {
+                    let i = path.range(b).lowerBound + t - 1
+                    let atom = Array(atoms.row(path.indices[i]))
+                    for c in 0..<12 { r[c] -= Double(path.values[i]) * Double(atom[c]) }
+                }
+                energy[t] += r.reduce(0) { $0 + $1 * $1 }
+            }
+        }
+        XCTAssertEqual(curve.residualEnergy.count, 7)
+        for t in 0...6 { XCTAssertEqual(curve.residualEnergy[t], energy[t] / energy[0], accuracy: 1e-5, "step \(t)") }
+        XCTAssertEqual(curve.samples, 30)
+    }
 }

@@ -51,6 +51,16 @@ public enum SAEMethod: ProbeMethod {
                         LineSeries(name: "L0 / d_in", x: steps, y: history.map { $0.loss.l0 / Double(r.inputSize) })
                     ]))
         }
+        if let pursuit = r.pursuit {
+            plots.append(
+                ReportPlot.lines(
+                    name: "pursuit", title: "Matching pursuit: residual energy Σ‖r_t‖² / Σ‖x − b_dec‖² after each step",
+                    xLabel: "step", yLabel: "fraction left",
+                    series: [
+                        LineSeries(
+                            name: "residual", x: pursuit.residualEnergy.indices.map(Double.init), y: pursuit.residualEnergy)
+                    ]))
+        }
         let bins = m.density.counts.indices.map { NumberFormat.readable(m.density.edges[$0], digits: 3) }
         plots.append(
             ReportPlot(
