@@ -50,7 +50,7 @@ let package = Package(
             name: "Workbench",
             dependencies: [
                 "Figures",
-                "LinAlg", "TensorIO", "Networks", "Interpret", "TOML", "CCrypto"
+                "LinAlg", "TensorIO", "Networks", "Interpret", "Transformers", "TOML", "CCrypto"
             ], swiftSettings: optimized),
         .target(
             name: "TUI",

@@ -37,9 +37,7 @@ extension Transformer {
             }
         }
         for s in splicing {
-            guard let block = Self.blockIndex(s.hook), block < blocks.count,
-                TransformerBlock.spliceable.contains(s.hook.split(separator: ".", maxSplits: 2).last.map(String.init) ?? "")
-            else {
+            guard canSplice(s.hook) else {
                 throw TransformerError(
                     "\(s.hook): a splice replaces a block's hook_resid_pre/mid/post, hook_attn_out, mlp.hook_post or hook_mlp_out of \(name)"
                 )
@@ -118,6 +116,13 @@ extension Transformer {
     /// Contexts run together wherever a text goes through the model: enough rows for efficient
     /// products; few enough that the logits of a large vocabulary fit in memory.
     public var contextsPerRun: Int { max(1, min(8, 1 << 22 / max(config.vocabSize, 1))) }
+
+    /// Whether `run(…, splicing:)` can replace the value at `hook`: a block's residual stream,
+    /// attention output, MLP neurons or MLP output.
+    public func canSplice(_ hook: String) -> Bool {
+        guard let block = Self.blockIndex(hook), block < blocks.count else { return false }
+        return TransformerBlock.spliceable.contains(hook.split(separator: ".", maxSplits: 2).last.map(String.init) ?? "")
+    }
 
     /// The width of hook point `hook` taken as one row per token, for contexts of `contextLength`
     /// tokens: an attention pattern (as wide as its context) and contexts longer than the

@@ -99,4 +99,41 @@ final class LatentViewsTests: XCTestCase {
         let latents = look(app, 200, 60)
         XCTAssertNotNil(latents.find("latent 1 · fires on"), latents.text)
     }
+
+    /// The SAE view of a text workspace trains a top-k SAE from the text as the model reads it,
+    /// its figures on screen as it goes; then the latent views read the SAE it trained.
+    func testTheSAEViewTrainsFromTheTextForTheLatentViews() throws {
+        let dir = try temporaryDirectory(self)
+        try TextWorkbenchTests.lines.joined(separator: "\n").write(
+            to: dir.appendingPathComponent("t.txt"), atomically: true, encoding: .utf8)
+        var plan = WorkspacePlan(models: [checkpoint.path], data: dir.appendingPathComponent("t.txt").path)
+        try plan.preload()
+        let workspace = try plan.load()
+        let app = App(
+            workspace: workspace,
+            options: AppOptions(
+                sessions: SessionStore(directory: dir.appendingPathComponent("Sessions")), exportDirectory: dir, registry: .text))
+        settle(app)
+        try app.open("sae")
+        settle(app)
+        XCTAssertNotNil(app.frame(80, 24).find("t trains it from"), app.frame(80, 24).text)
+        XCTAssertNil(workspace.sae)
+        for _ in 0..<4 { app.handle(.char("<")) }  // 300 steps → the fewest, 25
+        app.handle(.char("H"))  // the hook point before blocks.1.hook_resid_post
+        app.handle(.char("t"))
+        settle(app)
+        let hook = try XCTUnwrap(workspace.sae?.hook)
+        XCTAssertEqual(hook, "blocks.1.hook_mlp_out")
+        XCTAssertEqual(workspace.sae?.sae.latentCount, 8 * 64)
+        XCTAssertEqual(workspace.sae?.sae.k, 16)
+        for (width, height) in [(80, 24), (200, 60)] {
+            let grid = app.frame(width, height)
+            XCTAssertNotNil(grid.find("step 25/25"), grid.text)
+            XCTAssertNotNil(grid.find("tokens/s"), grid.text)
+        }
+        XCTAssertNotNil(app.frame(200, 60).find("done: the Latents and Prompt views read SAE 1 trained here on \(hook)"))
+        try app.open("latents")
+        settle(app)
+        XCTAssertEqual(app.currentView?.exportTable()?.rows.count, 8 * 64)
+    }
 }

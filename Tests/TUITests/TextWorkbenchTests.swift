@@ -65,6 +65,7 @@ final class TextWorkbenchTests: XCTestCase {
         XCTAssertTrue(seen["Bilinear"]!.contains("needs a bilinear layer"))
         XCTAssertTrue(seen["Re-Basin"]!.contains("Re-Basin does not apply to transformers yet"))
         XCTAssertTrue(seen["CKA"]!.contains("loupe cka"))
+        XCTAssertTrue(seen["SAE"]!.contains("t trains it from"), seen["SAE"]!)
         // The sidebar names the model's shape and the text.
         XCTAssertTrue(seen["Overview"]!.contains("gpt2 · 2 blocks · d 64"), seen["Overview"]!)
         XCTAssertTrue(seen["Overview"]!.contains("4 contexts"))

@@ -129,4 +129,66 @@ final class ProbeMethodsTests: XCTestCase {
         let sweep = try XCTUnwrap(report.sections[1].tables.first)
         XCTAssertEqual(sweep.rows.map { $0[1] }, [.number(2), .number(6)], "L0 of each top-k run is its k")
     }
+
+    /// An SAE on a language model's hook point: trained from the model reading the text, its
+    /// figures with the spliced-in loss, and three latent dashboards whose heatmap rows peak at
+    /// the excerpt's token; an MP-SAE's report has its residual curve.
+    func testSAERunsOnALanguageModel() throws {
+        let text = """
+            title = "lm"
+            text = "demo:gpt2-tiny"
+            seed = 3
+            [models]
+            lm = "demo:gpt2-tiny"
+            [[run]]
+            method = "sae"
+            model = "lm"
+            layer = "blocks.1.hook_resid_post"
+            architecture = "topk"
+            k = 8
+            latents = 256
+            steps = 40
+            batch = 256
+            max_tokens = 600
+            [[run]]
+            method = "sae"
+            model = "lm"
+            layer = "blocks.1.hook_resid_post"
+            architecture = "matching_pursuit"
+            k = 6
+            latents = 256
+            steps = 10
+            batch = 256
+            max_tokens = 300
+            dashboards = [3]
+            """
+        let report = try ProbeRunner.run(Probe.parse(text, source: "t.toml"), to: temporaryDirectory(self).appendingPathComponent("r"))
+        let section = report.sections[0]
+        let figures = try XCTUnwrap(section.tables.first { $0.name == "figures" })
+        XCTAssertTrue(figures.rows.contains { $0[1] == .text("loss recovered (vs zero ablation)") }, "\(figures.rows)")
+        XCTAssertTrue(section.plots.contains { $0.name == "density" })
+        let excerptTables = section.tables.filter { $0.name.hasSuffix("-excerpts") }
+        XCTAssertEqual(excerptTables.count, 3)
+        for excerpts in excerptTables {
+            let stem = String(excerpts.name.dropLast("-excerpts".count))
+            XCTAssertTrue(section.tables.contains { $0.name == stem + "-tokens" })
+            XCTAssertTrue(section.plots.contains { $0.name == stem + "-histogram" })
+            let plot = try XCTUnwrap(section.plots.first { $0.name == stem + "-contexts" })
+            guard case .heatmap(let heatmap) = plot.content else { return XCTFail("\(stem)-contexts is no heatmap") }
+            XCTAssertEqual(heatmap.values.count, excerpts.rows.count)
+            let centre = try XCTUnwrap(heatmap.columnLabels.firstIndex(of: "0"))
+            for (row, values) in zip(excerpts.rows, heatmap.values) {
+                // The peak of its context, hence of its window, sits at offset 0.
+                XCTAssertEqual(values[centre], row[3].number)
+                XCTAssertEqual(values.max(), values[centre])
+            }
+        }
+        let pursuit = try XCTUnwrap(report.sections[1].plots.first { $0.name == "pursuit" })
+        guard case .lines(let curve) = pursuit.content else { return XCTFail("the pursuit plot is no curve") }
+        let left = curve.series[0].y
+        XCTAssertEqual(left.first, 1)
+        XCTAssertEqual(left.count, 7)
+        XCTAssertEqual(left, left.sorted(by: >), "each step leaves at most what the one before left")
+        XCTAssertEqual(report.sections[1].tables.filter { $0.name.hasSuffix("-excerpts") }.map(\.name), ["latent-3-excerpts"])
+    }
 }

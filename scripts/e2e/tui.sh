@@ -134,7 +134,13 @@ keys Tab
 wait_for 60 "block 0/3 · head 0/3" "query 0 attends to"
 keys J l
 wait_for 30 "block 1/3 · head 1/3"
-keys Tab Tab Tab Tab Tab Tab
+keys 7
+wait_for 30 "top-k SAE on A demo:gpt2-tiny blocks.2.hook_resid_post" "t trains it from"
+keys "<" "<" "<" "<" t
+wait_for 180 "step 25/25" "tokens/s" "done: the Latents and Prompt views read SAE 1"
+keys 6
+wait_for 60 "SAE 1 trained here on blocks.2.hook_resid_post" "fires on"
+keys 4 Tab Tab Tab Tab Tab Tab
 wait_for 30 "LRP does not apply to transformers yet"
 keys e
 wait_for 30 "nothing to export"

@@ -44,6 +44,7 @@ extension SAEReport {
             s.add("language_model", "loss_recovered_mean", "loss recovered (vs mean ablation)", lm.lossRecoveredOverMean)
             s.add("language_model", "error_kept_loss", "loss, x̂ + error spliced in (= clean)", lm.errorKeptLoss)
         }
+        if let why = languageModelNotMeasured { s.caution("language_model.not_measured", "language model: not measured: \(why)") }
         if let dm = darkMatter {
             // e = x − x̂ fitted linearly from x on one half of the samples, tested on the other.
             s.add("dark_matter", "train_samples", "samples fitted", Double(dm.trainSamples), .count)

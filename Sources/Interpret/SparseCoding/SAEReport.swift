@@ -16,6 +16,9 @@ public struct SAEReport: Codable, Sendable, Equatable {
     public var recovery: FeatureRecovery?
     /// A matching-pursuit SAE: the residual left after each pursuit step.
     public var pursuit: PursuitCurve?
+    /// On a transformer's hook point, why the model's loss with the SAE spliced in was not
+    /// measured (nil when it was, or the source is no text).
+    public var languageModelNotMeasured: String?
 }
 
 /// What to measure besides the metrics.
@@ -51,8 +54,16 @@ public enum SAEAnalysis {
         progress: ProgressHandler = { _, _ in true }
     ) throws -> SAEReport {
         var metrics = try sae.evaluate(on: source, batchSize: options.batchSize) { f, status in progress(0.6 * f, status) }
+        var languageModelNotMeasured: String?
         if let text = source as? TextHookSource {
-            metrics.languageModel = try LanguageModelEffect.measure(sae, on: text) { f, status in progress(0.6 + 0.2 * f, status) }
+            if !text.model.config.causal || !text.model.hasHead {
+                languageModelNotMeasured = "\(text.model.name) is no causal language model with a head"
+            } else if !text.model.canSplice(text.hook) {
+                languageModelNotMeasured =
+                    "an SAE is spliced into a block's hook_resid_pre/mid/post, hook_attn_out, mlp.hook_post or hook_mlp_out, not \(text.hook)"
+            } else {
+                metrics.languageModel = try LanguageModelEffect.measure(sae, on: text) { f, status in progress(0.6 + 0.2 * f, status) }
+            }
         }
         var darkMatter: DarkMatterReport?
         let darkMatterSamples = min(source.count, options.darkMatterSamples)
@@ -70,7 +81,8 @@ public enum SAEAnalysis {
         _ = progress(1, "done")
         return SAEReport(
             architecture: sae.architecture, inputSize: sae.inputSize, latents: sae.latentCount, k: sae.k,
-            source: source.name, training: nil, metrics: metrics, darkMatter: darkMatter, recovery: recovery, pursuit: pursuit)
+            source: source.name, training: nil, metrics: metrics, darkMatter: darkMatter, recovery: recovery, pursuit: pursuit,
+            languageModelNotMeasured: languageModelNotMeasured)
     }
 
     /// Trains an SAE and analyses it on the same activations: a probe's `sae` run in one call.

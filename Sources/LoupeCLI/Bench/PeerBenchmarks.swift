@@ -13,8 +13,7 @@ enum PeerBenchmarks {
     /// The rows, named as scripts/bench-peers names them (its `--only`).
     static let rows = [
         "lrp-mlp", "lrp-cnn", "resnet18-forward", "resnet18-lrp", "gpt2-forward", "gpt2-train-step", "cka", "assignment", "weight-matching",
-        "sae-standard",
-        "sae-topk"
+        "sae-standard", "sae-topk", "sae-lm-train"
     ]
 
     static func run(inputs folder: URL, rows selected: [String], report: (BenchmarkRecord) -> Void) throws {
@@ -96,6 +95,14 @@ enum PeerBenchmarks {
                 BenchmarkRecord(
                     group: name, name: "weight matching", size: "784-512-512-512-10", seconds: t, rate: nil, unit: nil,
                     note: "\(sweeps) sweeps"))
+        }
+
+        if selected.contains("sae-lm-train") {
+            let lm = try SAEBenchmarks.streamedTraining(batch: 4096, steps: 40)
+            report(
+                BenchmarkRecord(
+                    group: name, name: "sae train step from demo:gpt2-tiny", size: lm.size, seconds: lm.seconds,
+                    rate: Double(lm.batch) / lm.seconds, unit: "tokens/s"))
         }
 
         let architectures = [(SAEArchitecture.standard, "sae-standard"), (.topk, "sae-topk")].filter { selected.contains($0.1) }

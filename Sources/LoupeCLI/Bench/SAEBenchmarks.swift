@@ -1,8 +1,11 @@
+import Foundation
 import Interpret
 import LinAlg
+import Transformers
 
-/// SAE training throughput (standard and top-k) beside the sgemm rate of the same run, and
-/// matching pursuit's encoding with the Gram-matrix update against recomputing D r every step.
+/// SAE training throughput (standard and top-k) beside the sgemm rate of the same run, training
+/// from a language model as it reads a text, and matching pursuit's encoding with the
+/// Gram-matrix update against recomputing D r every step.
 enum SAEBenchmarks: BenchmarkGroup {
     static let name = "sae"
 
@@ -34,6 +37,12 @@ enum SAEBenchmarks: BenchmarkGroup {
                     note: String(format: "%.1f GFLOP/s", gflops) + share))
         }
 
+        let lm = try streamedTraining(batch: context.quick ? 1024 : 4096, steps: context.quick ? 4 : 20)
+        report(
+            BenchmarkRecord(
+                group: name, name: "train step topk from demo:gpt2-tiny reading its corpus", size: lm.size, seconds: lm.seconds,
+                rate: Double(lm.batch) / lm.seconds, unit: "tokens/s", note: "the model's forward pass included"))
+
         // Matching pursuit: k steps per sample over unit-norm atoms.
         let samples = context.quick ? 256 : 1024
         var rng = SeededRandom(seed: 2)
@@ -61,5 +70,25 @@ enum SAEBenchmarks: BenchmarkGroup {
             BenchmarkRecord(
                 group: name, name: "MP-SAE encode, D r recomputed", size: mpSize, seconds: tDirect,
                 rate: Double(samples) / tDirect, unit: "samples/s"))
+    }
+
+    /// Seconds per step of a top-k SAE (k 32, d_sae 8 × 128) trained on demo:gpt2-tiny's
+    /// blocks.2.hook_resid_post as it reads its corpus in contexts of 128 tokens: the mean over
+    /// `steps` steps after the buffer's first fill, so that refilling it (running the model) is
+    /// counted in its share. `scripts/bench-peers` runs SAELens on the same.
+    static func streamedTraining(batch: Int, steps: Int) throws -> (seconds: Double, batch: Int, size: String) {
+        let model = try TextDemo.load()
+        let spec = TextHookSpec(
+            reference: TextModels.demo, model: model, hook: "blocks.2.hook_resid_post", text: "corpus.txt",
+            corpus: try TextCorpus(TextDemo.corpus, wholeFile: false, field: nil),
+            cutter: try ContextCutter(for: model, length: 128, specials: .tokenizer), excludeSpecial: false)
+        let options = SAETrainingOptions(architecture: .topk, latents: 1024, k: 32, steps: 2 * steps + 2, batchSize: batch, seed: 1)
+        var session = try SAETrainingSession(
+            stream: spec.stream(cycles: true), bufferRows: spec.defaultBufferContexts(batchSize: batch) * 128, options: options)
+        for _ in 0..<2 { _ = try session.advance() }  // optimiser state, and the buffer's first fill
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<steps { _ = try session.advance() }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(steps)
+        return (seconds, batch, "d_in 128, d_sae 1024, k 32, batch \(batch) tokens")
     }
 }

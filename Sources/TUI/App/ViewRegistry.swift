@@ -45,7 +45,7 @@ public struct ViewRegistry {
     }
 
     /// The views of a text workspace (transformer checkpoints on text): those that read tokens,
-    /// and the network methods saying why they do not apply yet.
+    /// an SAE trained from the text, and the network methods saying why they do not apply yet.
     public static var text: ViewRegistry {
         var r = ViewRegistry()
         r.register(TextOverviewView.self)
@@ -54,11 +54,7 @@ public struct ViewRegistry {
         r.register(AttentionView.self)
         r.register(PromptView.self)
         r.register(LatentsView.self)
-        r.registerUnavailable(
-            SAEView.self, title: "SAE",
-            because:
-                "The SAE view trains on a network's layers; on a transformer, train from the command line: loupe sae train CHECKPOINT --text FILE --layer HOOK --out DIR."
-        )
+        r.register(TextSAEView.self)
         r.registerUnavailable(
             CKAView.self, title: "CKA",
             because:

@@ -53,8 +53,9 @@ public final class Workspace {
     public let textModels: [LoadedTextModel]
     /// The text they read (nil for networks on data).
     public let text: TextSample?
-    /// An SAE on model A's hook point, for the latent views of a text workspace.
-    public let sae: LoadedSAE?
+    /// An SAE on model A's hook point, for the latent views of a text workspace: the one given
+    /// with --sae, or the last one trained in the SAE view. UI thread only.
+    public var sae: LoadedSAE?
     /// The latent the latent views show: set by one (the prompt view's Enter), followed by the
     /// other. UI thread only.
     public var selectedLatent: Int?

@@ -39,6 +39,9 @@ public struct TextSample: Sendable {
     public let documents: [Int]
     /// The token ids the contexts are wrapped in (BOS, [CLS], [SEP]): never an SAE's samples.
     public let special: Set<Int>
+    /// The whole text and how it is cut, for what reads all of it (an SAE trained here).
+    public let corpus: TextCorpus
+    public let cutter: ContextCutter
 
     /// Contexts the workbench reads from the start of a text: enough to browse, few enough
     /// that every view's work on all of them takes moments.
@@ -61,7 +64,9 @@ public struct TextSample: Sendable {
             }
         } catch is Enough {}
         guard !contexts.isEmpty else { throw TransformerError("\(name): no text (every line is blank)") }
-        return TextSample(name: name, contexts: contexts, documents: documents, special: Set(cutter.before + cutter.after))
+        return TextSample(
+            name: name, contexts: contexts, documents: documents, special: Set(cutter.before + cutter.after), corpus: corpus,
+            cutter: cutter)
     }
 }
 

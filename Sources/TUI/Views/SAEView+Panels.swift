@@ -173,28 +173,8 @@ extension SAEView {
 
     // MARK: Panels
 
-    /// Loss (total and MSE), L0 and FVU against the step, side by side; the loss goes first when
-    /// there is no room for three.
     private func renderTraining(_ canvas: Canvas) {
-        guard let run, !run.curve.isEmpty else {
-            canvas.text(0, 0, "waiting for the first step…", Theme.dim)
-            return
-        }
-        let steps = run.curve.map { Double($0.step) }, last = run.curve[run.curve.count - 1].loss
-        let plots = [
-            LinePlot(
-                title: "loss \(NumberFormat.readable(last.total))",
-                series: [
-                    LinePlot.Series("total", x: steps, y: run.curve.map(\.loss.total)),
-                    LinePlot.Series("mse", x: steps, y: run.curve.map(\.loss.mse))
-                ]),
-            LinePlot(
-                title: "L0 \(String(format: "%.1f", last.l0))", series: [LinePlot.Series("L0", x: steps, y: run.curve.map(\.loss.l0))]),
-            LinePlot(
-                title: "FVU \(NumberFormat.readable(last.fvu))", series: [LinePlot.Series("FVU", x: steps, y: run.curve.map(\.loss.fvu))])
-        ]
-        let shown = plots.suffix(max(min(canvas.width / 18, 3), 1))
-        for (plot, area) in zip(shown, canvas.bounds.columns(shown.count, gap: 2)) { plot.render(canvas.sub(area)) }
+        TrainingCurves.render(run?.curve ?? [], canvas)
     }
 
     private func renderMetrics(_ report: SAEReport, _ canvas: Canvas) {

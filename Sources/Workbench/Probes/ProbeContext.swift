@@ -1,6 +1,8 @@
 import Foundation
+import Interpret
 import LinAlg
 import Networks
+import Transformers
 
 /// What a run can use: the probe's models (opened once, demo models trained on first use),
 /// its data, and a random generator derived from the probe's seed and the run's position, so
@@ -8,6 +10,7 @@ import Networks
 public final class ProbeContext {
     public let probe: Probe
     private var networks: [String: Network<Float>] = [:]
+    private var transformers: [String: Transformer] = [:]
     private var datasets: [String: Dataset] = [:]
     /// Reports demo-model training while a model is opened.
     var trainingProgress: (String, TrainingProgress) -> Void = { _, _ in }
@@ -18,6 +21,11 @@ public final class ProbeContext {
     public func network(_ alias: String) throws -> Network<Float> {
         if let n = networks[alias] { return n }
         guard let entry = probe.models[alias] else { throw WorkbenchError("\(probe.source): no model named '\(alias)'") }
+        guard !TextModels.isTextModel(entry.reference) else {
+            throw WorkbenchError(
+                "\(probe.source): model '\(alias)' (\(entry.reference)) is a transformer checkpoint; of the probe methods, sae runs on it (the others read a network's layers)"
+            )
+        }
         let n = try Models.load(entry.reference, architecture: entry.architecture.map { URL(fileURLWithPath: $0) }) { p in
             self.trainingProgress(entry.reference, p)
             return true
@@ -27,6 +35,33 @@ public final class ProbeContext {
     }
 
     public func reference(_ alias: String) -> String { probe.models[alias]?.reference ?? alias }
+
+    /// Whether the model a run names is a transformer checkpoint (which reads the probe's text).
+    public func isTextModel(_ alias: String) -> Bool { TextModels.isTextModel(reference(alias)) }
+
+    /// The transformer checkpoint a run names by its alias.
+    public func transformer(_ alias: String) throws -> Transformer {
+        if let t = transformers[alias] { return t }
+        let t = try TextModels.load(reference(alias))
+        transformers[alias] = t
+        return t
+    }
+
+    /// A transformer's hook point on the probe's text, cut into contexts as the command line
+    /// cuts them by default.
+    public func textHook(_ alias: String, hook: String, excludeSpecial: Bool) throws -> TextHookSpec {
+        guard let text = probe.text else {
+            throw WorkbenchError(
+                "\(probe.source): model '\(alias)' is a transformer checkpoint: set text at the top of the probe (a .txt or .jsonl file, or \(TextModels.demo))"
+            )
+        }
+        let model = try transformer(alias)
+        let url = Probe.textFile(text)
+        return TextHookSpec(
+            reference: reference(alias), model: model, hook: hook, text: text,
+            corpus: try TextCorpus(url, wholeFile: false, field: nil),
+            cutter: try ContextCutter(for: model, length: nil, specials: .tokenizer), excludeSpecial: excludeSpecial)
+    }
 
     /// The run's data (its own `data`, else the probe's).
     public func data(for run: ProbeRun) throws -> Dataset {
@@ -57,9 +92,10 @@ public final class ProbeContext {
         var inputs: [ReportInput] = []
         for alias in probe.models.keys.sorted() {
             let entry = probe.models[alias]!
+            // A checkpoint folder is its weights.
             let file =
-                entry.reference.hasPrefix("demo:")
-                ? DemoModels.cachedFile(String(entry.reference.dropFirst(5))) : URL(fileURLWithPath: entry.reference)
+                TextModels.isTextModel(entry.reference)
+                ? TextModels.folder(of: entry.reference).appendingPathComponent("model.safetensors") : Probe.file(of: entry.reference)
             let digest = FileManager.default.fileExists(atPath: file.path) ? try FileDigest.sha256(file) : nil
             inputs.append(ReportInput(role: "model \(alias)", reference: entry.reference, sha256: digest))
         }
@@ -67,6 +103,9 @@ public final class ProbeContext {
         for spec in dataSpecs.sorted() {
             let digest = spec.hasPrefix("builtin:") ? nil : try FileDigest.sha256(URL(fileURLWithPath: spec))
             inputs.append(ReportInput(role: "data", reference: spec, sha256: digest))
+        }
+        if let text = probe.text {
+            inputs.append(ReportInput(role: "text", reference: text, sha256: try FileDigest.sha256(Probe.textFile(text))))
         }
         return inputs
     }

@@ -2,6 +2,7 @@ import Foundation
 import Networks
 import TOML
 import TensorIO
+import Transformers
 
 /// Reads a probe file and validates everything that can be checked before running: unknown
 /// keys, types, methods and their parameters, model aliases, model and data references. Each
@@ -23,7 +24,7 @@ extension Probe {
     /// A probe is a page of TOML; a larger file is not one.
     static let maxFileSize = 1 << 20
 
-    static let topLevelKeys = ["title", "data", "seed", "label_column", "models", "run"]
+    static let topLevelKeys = ["title", "data", "text", "seed", "label_column", "models", "run"]
     static let commonRunKeys = ["method", "title", "data"]
 
     public static func parse(_ text: String, source: String) throws -> Probe {
@@ -49,6 +50,14 @@ extension Probe {
             ?? URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
         let data = try string(table["data"], "data", fail: { fail("data", in: table, $0) }).map(resolve)
         if let data { try checkData(data) { fail("data", in: table, $0) } }
+        let text = try string(table["text"], "text", fail: { fail("text", in: table, $0) }).map(resolve)
+        if let text {
+            let file = Probe.textFile(text)
+            guard text == TextModels.demo || ["txt", "jsonl"].contains(file.pathExtension.lowercased()) else {
+                throw fail("text", in: table, "text must be a .txt or .jsonl file, or \(TextModels.demo) (its corpus); got '\(text)'")
+            }
+            guard FileManager.default.fileExists(atPath: file.path) else { throw fail("text", in: table, "no such text file '\(text)'") }
+        }
         let labelColumn = try string(table["label_column"], "label_column", fail: { fail("label_column", in: table, $0) })
         var seed: UInt64 = 0
         if let value = table["seed"] {
@@ -91,7 +100,8 @@ extension Probe {
                         fail(key, in: runTable, "run \(index + 1)\(message)")
                     }))
         }
-        return Probe(source: source, title: title, data: data, labelColumn: labelColumn, seed: seed, models: models, runs: runs)
+        return Probe(
+            source: source, title: title, data: data, text: text, labelColumn: labelColumn, seed: seed, models: models, runs: runs)
     }
 
     private static func parseRun(
@@ -184,6 +194,10 @@ extension Probe {
 
     /// A model reference must be a known demo model or an existing file.
     private static func checkModel(_ entry: ModelEntry, fail: (String) -> WorkbenchError) throws {
+        if TextModels.isTextModel(entry.reference) {
+            guard entry.architecture == nil else { throw fail("a transformer checkpoint takes no arch file") }
+            return
+        }
         if entry.reference.hasPrefix("demo:") {
             do { _ = try DemoModels.recipe(String(entry.reference.dropFirst(5))) } catch { throw fail("\(error)") }
         } else if !FileManager.default.fileExists(atPath: entry.reference) {

@@ -83,4 +83,19 @@ final class LanguageModelEffectTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("a splice replaces a block's hook_resid_pre/mid/post"), "\($0)")
         }
     }
+
+    /// An SAE on a hook point the model cannot splice (inside attention) is still measured on its
+    /// activations; the report says why the model's loss is missing.
+    func testTheReportOfAnSAEInsideAttentionSaysWhyTheLossIsMissing() throws {
+        let model = try Transformer.load(folder)
+        let source = try source(model, "blocks.0.attn.hook_z")
+        let report = try SAEAnalysis.analyse(exactSAE(source.dimension), on: source)
+        XCTAssertNil(report.metrics.languageModel)
+        XCTAssertEqual(report.metrics.fvu, 0, accuracy: 1e-6)
+        XCTAssertTrue(
+            report.figures.caveats.contains {
+                $0.text.contains("language model: not measured") && $0.text.contains("not blocks.0.attn.hook_z")
+            },
+            "\(report.figures.caveats)")
+    }
 }
