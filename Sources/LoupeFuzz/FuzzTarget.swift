@@ -60,6 +60,10 @@ struct FuzzTarget {
             let model = try Transformer.load(tinyCheckpoint)
             _ = try model.run([0, 1, 2], keeping: Set(model.hookPoints.map(\.name)))
         },
+        FuzzTarget(name: "activation-cache", about: "an activation cache's cache.json beside one shard of 3 rows of 2 values") { data in
+            try data.write(to: cacheFolder.appendingPathComponent(ActivationCache.manifestName))
+            _ = try ActivationCache(opening: cacheFolder, expecting: cacheContents).all()
+        },
         FuzzTarget(name: "probe", about: "a probe (TOML), parsed and checked") { data in
             guard let text = String(data: data, encoding: .utf8) else { return }
             _ = try Probe.parse(text, source: "fuzz.toml")
@@ -95,6 +99,20 @@ private let tinyCheckpoint: URL = {
     try! SafeTensors.write(
         SafeTensorsFile(tensors: Dictionary(uniqueKeysWithValues: tensors.map { ("transformer." + $0.key, $0.value) })),
         to: folder.appendingPathComponent("model.safetensors"))
+    return folder
+}()
+
+/// What the activation-cache target's cache.json must say it holds (the seed says so), and the
+/// folder with its one shard.
+private let cacheContents = try! JSONDecoder().decode(
+    ActivationCache.Contents.self,
+    from: Data(
+        #"{"model":"m","hook":"h","text":"/t.txt","textBytes":1,"textModified":0,"contextLength":4,"before":[0],"after":[],"excluded":[0]}"#
+            .utf8))
+private let cacheFolder: URL = {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-fuzz-\(getpid())-cache")
+    try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try! NPY.encode(Tensor([Float]([1, 2, 3, 4, 5, 6]), shape: [3, 2])).write(to: folder.appendingPathComponent("shard-00000.npy"))
     return folder
 }()
 

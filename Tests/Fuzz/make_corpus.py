@@ -181,6 +181,12 @@ def main():
     write("sae-cfg", "loupe-number.json", json.dumps({"architecture": "standard", "d_in": 2, "d_sae": 4, "loupe": 5}))
     write("sae-cfg", "no-architecture-k.json", json.dumps({"d_in": 2, "d_sae": 4, "k": 2}))
     write("probe", "bad-table-header.toml", "[\\")
+    # activation-cache: what the target's folder holds (one shard of 3 rows of 2), and shards elsewhere.
+    contents = {"model": "m", "hook": "h", "text": "/t.txt", "textBytes": 1, "textModified": 0, "contextLength": 4,
+                "before": [0], "after": [], "excluded": [0]}
+    write("activation-cache", "cache.json", json.dumps({"contents": contents, "rows": 3, "width": 2, "shards": ["shard-00000.npy"]}))
+    write("activation-cache", "escape.json", json.dumps({"contents": contents, "rows": 3, "width": 2, "shards": ["../../etc/passwd"]}))
+    write("activation-cache", "rows-lie.json", json.dumps({"contents": contents, "rows": 9, "width": 2, "shards": ["shard-00000.npy"]}))
     write("hf-config", "gpt2-head-dim.json", json.dumps({**tiny, "head_dim": 16}))  # found by loupe-fuzz: heads wider than the width
 
 

@@ -69,6 +69,10 @@ public struct ActivationCache: ActivationSource, Sendable {
             throw InterpretError("\(path.path): cannot be read (\((error as NSError).localizedDescription))")
         }
         try Self.check(manifest.contents, against: expected, in: folder)
+        // Shards are files of the folder, named as `write` names them: never a path elsewhere.
+        if let bad = manifest.shards.first(where: { $0.contains("/") || !$0.hasPrefix("shard-") || !$0.hasSuffix(".npy") }) {
+            throw InterpretError("\(path.path): shard '\(bad)' is not a shard-NNNNN.npy of the folder")
+        }
         let shards = try manifest.shards.map { try NPYFile(folder.appendingPathComponent($0)) }
         var starts = [0]
         for (name, shard) in zip(manifest.shards, shards) {
