@@ -141,5 +141,14 @@ final class StreamedActivationsTests: XCTestCase {
         XCTAssertEqual(a.sae.decoder, b.sae.decoder)
         XCTAssertEqual(a.summary.samplesSeen, 150 * 32)
         XCTAssertLessThan(a.summary.final.fvu, 0.5)
+        // Spliced into the model with its error added back, the model is the clean one. (How much
+        // loss it recovers is tested on demo:gpt2-tiny: these random weights predict worse than
+        // their own mean-ablated residual stream, so the baselines say nothing here.)
+        let spec = TextHookSpec(
+            reference: "gpt2", model: model, hook: "blocks.1.hook_resid_post", text: "c.txt", corpus: text, cutter: cutter,
+            excludeSpecial: false)
+        let effect = try LanguageModelEffect.measure(a.sae, on: spec.source(maxTokens: 200))
+        XCTAssertGreaterThan(effect.cleanLoss, effect.meanAblatedLoss)
+        XCTAssertEqual(effect.errorKeptLoss, effect.cleanLoss, accuracy: 1e-5)
     }
 }
