@@ -10,6 +10,11 @@ public enum SAEArchitecture: String, Codable, CaseIterable, Sendable {
     case batchtopk
     /// f = pre·(pre > θ), trained with an L0 penalty through a straight-through estimator.
     case jumprelu
+    /// Gated (Rajamanoharan et al. 2024, SAELens's GatedSAE): W_enc is shared by a gate,
+    /// π_gate = x̃ W_enc + b_gate, that decides which latents are active, and a magnitude path,
+    /// x̃ (W_enc ⊙ exp r_mag) + b_mag, that gives their values; trained with an L1 penalty on
+    /// ReLU(π_gate)_j·‖W_dec,j‖ and an auxiliary reconstruction from ReLU(π_gate).
+    case gated
     /// Matching pursuit over unit-norm atoms (the rows of W_dec); no encoder.
     case matchingPursuit = "matching_pursuit"
 
@@ -32,4 +37,9 @@ public enum SAEArchitecture: String, Codable, CaseIterable, Sendable {
 
     /// Architectures with an encoder matrix (all but matching pursuit).
     public var hasEncoder: Bool { self != .matchingPursuit }
+
+    /// The sparsity penalty weights each latent by its decoder row's norm (standard, gated, as in
+    /// SAELens), which is what stops a latent from shrinking its code by growing its decoder row;
+    /// so these train with free decoder norms, the others with unit-norm rows.
+    public var weighsPenaltyByDecoderNorm: Bool { self == .standard || self == .gated }
 }

@@ -47,7 +47,8 @@ public struct SAEFileInfo: Codable, Sendable, Equatable {
 
 /// Reads and writes SAEs in SAELens's layout (docs/formats.md): a directory with `cfg.json` and
 /// `sae_weights.safetensors` holding W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec and,
-/// for JumpReLU, threshold; matching pursuit (tied in SAELens) only W_dec and b_dec.
+/// for JumpReLU, threshold; gated has b_gate, r_mag and b_mag in place of b_enc; matching pursuit
+/// (tied in SAELens) only W_dec and b_dec.
 public enum SAEFile {
     public static let configName = "cfg.json"
     public static let weightsName = "sae_weights.safetensors"
@@ -74,11 +75,16 @@ public enum SAEFile {
             info.trainedAs = .batchtopk
         }
         var tensors = ["W_dec": Tensor(sae.decoder), "b_dec": Tensor(sae.decoderBias, shape: [sae.inputSize])]
+        let m = sae.latentCount
         if architecture.hasEncoder {
             tensors["W_enc"] = Tensor(sae.encoder.transposed())
-            tensors["b_enc"] = Tensor(sae.encoderBias, shape: [sae.latentCount])
+            tensors[architecture == .gated ? "b_gate" : "b_enc"] = Tensor(sae.encoderBias, shape: [m])
         }
-        if architecture == .jumprelu { tensors["threshold"] = Tensor(sae.threshold, shape: [sae.latentCount]) }
+        if architecture == .jumprelu { tensors["threshold"] = Tensor(sae.threshold, shape: [m]) }
+        if architecture == .gated {
+            tensors["r_mag"] = Tensor(sae.magnitudeLogScale, shape: [m])
+            tensors["b_mag"] = Tensor(sae.magnitudeBias, shape: [m])
+        }
 
         var metadata = info.saeLens?.json ?? [:]
         metadata["sae_lens_version"] = layoutVersion
@@ -98,7 +104,7 @@ public enum SAEFile {
             config["max_iterations"] = sae.stopping.maxSteps
             config["residual_threshold"] = sae.stopping.residualThreshold ?? 0
             config["stop_on_duplicate_support"] = sae.stopping.stopWhenSupportUnchanged
-        case .standard, .jumprelu, .batchtopk:
+        case .standard, .jumprelu, .batchtopk, .gated:
             if sae.k > 0 { config["k"] = sae.k }
         }
         let encoder = JSONEncoder()
@@ -187,10 +193,7 @@ public enum SAEFile {
             weightsFile = file
             return file
         }
-        // A gated SAE is read as the JumpReLU it equals (SAELensConfig.gatedAsJumpReLU).
-        let gated = cfg["architecture"] as? String == "gated"
-        let architecture =
-            gated ? .jumprelu : try readArchitecture(cfg, cfgPath: cfgPath, threshold: { (try? weights())?.tensors["threshold"] != nil })
+        let architecture = try readArchitecture(cfg, cfgPath: cfgPath, threshold: { (try? weights())?.tensors["threshold"] != nil })
         func integer(_ key: String) throws -> Int {
             guard let v = cfg[key] as? Int, v > 0 else { throw InterpretError("\(cfgPath): '\(key)' must be a positive integer") }
             return v
@@ -246,19 +249,22 @@ public enum SAEFile {
         var decoderBias = try tensor("b_dec", [dIn])
         var encoder = Matrix<Float>(rows: 0, cols: dIn)
         var encoderBias: [Float] = []
-        if architecture.hasEncoder && !gated {
+        if architecture.hasEncoder {
             encoder = Matrix(rows: dIn, cols: dSAE, storage: try tensor("W_enc", [dIn, dSAE])).transposed()
-            encoderBias = try tensor("b_enc", [dSAE])
+            encoderBias = try tensor(architecture == .gated ? "b_gate" : "b_enc", [dSAE])
         }
-        var threshold: [Float] = []
+        var threshold: [Float] = [], magnitudeLogScale: [Float] = [], magnitudeBias: [Float] = []
         var k = (cfg["k"] as? Int) ?? 0
         var stopping: MatchingPursuitStopping?
         switch architecture {
-        case .jumprelu where gated:
-            (encoder, encoderBias, threshold) = try SAELensConfig.gatedAsJumpReLU(
-                encoder: Matrix(rows: dIn, cols: dSAE, storage: try tensor("W_enc", [dIn, dSAE])).transposed(),
-                gateBias: try tensor("b_gate", [dSAE]), magnitudeBias: try tensor("b_mag", [dSAE]),
-                logScale: try tensor("r_mag", [dSAE]), weightsPath: weightsPath)
+        case .gated:
+            magnitudeLogScale = try tensor("r_mag", [dSAE])
+            magnitudeBias = try tensor("b_mag", [dSAE])
+            // exp(r_mag) scales the magnitude path: an infinite one would give infinite codes.
+            if let j = magnitudeLogScale.firstIndex(where: { !Foundation.exp($0).isFinite }) {
+                throw InterpretError(
+                    "\(weightsPath): tensor 'r_mag' has \(magnitudeLogScale[j]) at latent \(j), whose exponential is not a finite Float32")
+            }
         case .jumprelu:
             threshold = try tensor("threshold", [dSAE])
         case .batchtopk:
@@ -297,7 +303,7 @@ public enum SAEFile {
         }
         var sae = SparseAutoencoder(
             architecture: architecture, encoder: encoder, encoderBias: encoderBias, decoder: decoder,
-            decoderBias: decoderBias, threshold: threshold, k: k,
+            decoderBias: decoderBias, threshold: threshold, magnitudeLogScale: magnitudeLogScale, magnitudeBias: magnitudeBias, k: k,
             appliesDecoderBiasToInput: architecture == .matchingPursuit ? true : applyBias,
             stopping: stopping)
         // What SAELens's trainer does before saving a final SAE (fold_activation_norm_scaling_factor).

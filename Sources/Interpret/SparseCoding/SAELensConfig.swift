@@ -124,25 +124,4 @@ enum SAELensConfig {
             )
         }
     }
-
-    /// SAELens's gated SAE, f = [x̃ W_enc + b_gate > 0] · ReLU(x̃ (W_enc ⊙ exp r_mag) + b_mag), is
-    /// the JumpReLU with encoder W_enc ⊙ exp r_mag, b_enc = b_mag and threshold
-    /// θ = b_mag − exp(r_mag) ⊙ b_gate: its pre-activation exceeds θ exactly when the gate is open.
-    /// `encoder` is W_encᵀ [d_sae, d_in]; returns the JumpReLU's encoder, b_enc and threshold.
-    static func gatedAsJumpReLU(encoder: Matrix<Float>, gateBias: [Float], magnitudeBias: [Float], logScale: [Float], weightsPath: String)
-        throws -> (encoder: Matrix<Float>, bias: [Float], threshold: [Float])
-    {
-        var scaled = encoder
-        var threshold = [Float](repeating: 0, count: encoder.rows)
-        for j in 0..<encoder.rows {
-            let scale = exp(logScale[j])
-            guard scale.isFinite, scale > 0 else {
-                throw InterpretError(
-                    "\(weightsPath): tensor 'r_mag' has \(logScale[j]) at latent \(j), whose exponential is not a positive Float32")
-            }
-            scaled.setRow(j, encoder.row(j).map { $0 * scale })
-            threshold[j] = Float(Double(magnitudeBias[j]) - Double(scale) * Double(gateBias[j]))
-        }
-        return (scaled, magnitudeBias, threshold)
-    }
 }

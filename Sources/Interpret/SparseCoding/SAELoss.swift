@@ -2,8 +2,9 @@ import Foundation
 import LinAlg
 
 /// The loss terms of one minibatch (docs/methods.md; SAELens's definitions): MSE is the mean over
-/// samples of ‖x − x̂‖²; the sparsity term is λ·mean Σ_j f_j‖W_dec,j‖ (standard) or
-/// λ·mean L0 (JumpReLU); the auxiliary term is the auxiliary-k loss (top-k family).
+/// samples of ‖x − x̂‖²; the sparsity term is λ·mean Σ_j f_j‖W_dec,j‖ (standard),
+/// λ·mean Σ_j ReLU(π_gate)_j‖W_dec,j‖ (gated) or λ·mean L0 (JumpReLU); the auxiliary term is the
+/// auxiliary-k loss (top-k family) or the reconstruction from ReLU(π_gate) (gated).
 public struct SAEBatchLoss: Codable, Sendable, Equatable {
     public var total: Double
     public var mse: Double
@@ -17,7 +18,7 @@ public struct SAEBatchLoss: Codable, Sendable, Equatable {
 
 /// The settings of the loss that are not parameters of the SAE.
 public struct SAELossSettings: Sendable {
-    /// λ of the L1 penalty (standard) or of the L0 penalty (JumpReLU).
+    /// λ of the L1 penalty (standard, gated) or of the L0 penalty (JumpReLU).
     public var sparsityCoefficient: Double
     /// Width ε of the rectangle kernel in JumpReLU's straight-through estimator.
     public var bandwidth: Double
@@ -49,6 +50,9 @@ public struct SAEGradient<T: BLASScalar>: Sendable {
     public var decoderBias: [T]
     /// dL/d(log θ) for JumpReLU, whose threshold is trained through its logarithm; empty otherwise.
     public var logThreshold: [T]
+    /// dL/dr_mag and dL/db_mag for gated (`encoderBias` is then dL/db_gate); empty otherwise.
+    public var magnitudeLogScale: [T] = []
+    public var magnitudeBias: [T] = []
 }
 
 /// One minibatch's loss, gradient, and what the trainer tracks besides.
@@ -75,6 +79,7 @@ extension SparseAutoencoder {
         switch architecture {
         case .standard, .jumprelu: step = denseStep(x, settings)
         case .topk, .batchtopk: step = sparseStep(x, settings)
+        case .gated: step = gatedStep(x, settings)
         case .matchingPursuit: step = matchingPursuitStep(x)
         }
         step.loss.total = step.loss.mse + step.loss.sparsity + step.loss.auxiliary
@@ -122,20 +127,7 @@ extension SparseAutoencoder {
             gLogThreshold = (0..<m).map { gTheta[$0] * threshold[$0] }
             loss.sparsity = settings.sparsityCoefficient * loss.l0
         } else {
-            // L1 on f_j‖d_j‖: ∂/∂f_bj = λ‖d_j‖/n and ∂/∂d_j = λ(Σ_b f_bj / n) d_j/‖d_j‖.
-            let norms = decoder.rowNorms()
-            let fSums = f.columnSums()
-            loss.sparsity = settings.sparsityCoefficient * Double(zip(fSums, norms).reduce(T(0)) { $0 + $1.0 * $1.1 } * invN)
-            penalty = norms.map { lambda * $0 * invN }
-            gDecoder.withUnsafeMutableBufferPointer { gp in
-                decoder.withUnsafeBufferPointer { dp in
-                    for j in 0..<m where norms[j] > 0 {
-                        addScaled(
-                            inputSize, lambda * fSums[j] * invN / norms[j], dp.baseAddress! + j * inputSize, gp.baseAddress! + j * inputSize
-                        )
-                    }
-                }
-            }
+            (loss.sparsity, penalty) = decoderNormPenalty(on: f, settings.sparsityCoefficient, decoderGradient: &gDecoder)
         }
         // Through the activation: only where the latent is active (ReLU, or JumpReLU with no
         // straight-through estimate for the pre-activation itself). In place: ∂L/∂f becomes ∂L/∂pre.
@@ -145,7 +137,7 @@ extension SparseAutoencoder {
         let gEncoderBias = gPre.columnSums()
         let gradient = SAEGradient(
             encoder: gEncoder, encoderBias: gEncoderBias, decoder: gDecoder,
-            decoderBias: decoderBiasGradient(gradOut, encoderBiasGradient: gEncoderBias),
+            decoderBias: decoderBiasGradient(gradOut.columnSums(), throughEncoder: gEncoderBias),
             logThreshold: gLogThreshold)
         return SAEStep(loss: loss, gradient: gradient, firingCounts: firing, smallestKept: nil)
     }
@@ -288,7 +280,7 @@ extension SparseAutoencoder {
         }
         let gradient = SAEGradient(
             encoder: gEncoder, encoderBias: gEncoderBias, decoder: gDecoder,
-            decoderBias: decoderBiasGradient(gradOut, encoderBiasGradient: gEncoderBias),
+            decoderBias: decoderBiasGradient(gradOut.columnSums(), throughEncoder: gEncoderBias),
             logThreshold: [])
         return SAEStep(loss: loss, gradient: gradient, firingCounts: firing, smallestKept: smallestKept)
     }
@@ -310,6 +302,97 @@ extension SparseAutoencoder {
             return true
         }
         return (codes, cut)
+    }
+
+    // MARK: Gated: two paths through one encoder product
+
+    /// SAELens's GatedTrainingSAE (sae_lens/saes/gated_sae.py, 6.54), with h = x̃ W_enc,
+    /// π = h + b_gate, μ = exp(r_mag) ⊙ h + b_mag, f = 1[π > 0]·ReLU(μ), a = ReLU(π):
+    ///
+    ///     L = mean_b ‖x − (f W_dec + b_dec)‖² + λ·mean_b Σ_j a_j‖W_dec,j‖ + mean_b ‖x − (a W_dec + b_dec)‖²
+    ///
+    /// Every term reaches every parameter it is written with: SAELens detaches neither W_dec nor
+    /// b_dec in the auxiliary term (the paper's frozen decoder), and the gate's step 1[π > 0]
+    /// passes no gradient. So b_gate learns only from the penalty and the auxiliary term, r_mag
+    /// and b_mag only from the MSE, and the shared W_enc from all three.
+    private func gatedStep(_ x: Matrix<T>, _ settings: SAELossSettings) -> SAEStep<T> {
+        let (n, m) = (x.rows, latentCount)
+        let input = encoderInput(x)
+        let h = matmul(input, encoder, transposeB: true)
+        var f = h
+        gatedCodes(fromProduct: &f)
+        let zeros = [T](repeating: 0, count: m)
+        let firing = Self.applyThreshold(&f, zeros)  // f ≥ 0 already: this only counts
+        var gate = h
+        gate.addToEachRow(encoderBias)
+        _ = Self.applyThreshold(&gate, zeros)  // a = ReLU(π)
+        let reconstruction = decode(dense: f)
+        var (loss, gradOut) = reconstructionLoss(x, reconstruction)
+        loss.l0 = Double(firing.reduce(0, +)) / Double(n)
+        let invN = 1 / T(n)
+
+        // The auxiliary reconstruction from the gate: ∂/∂(a W_dec + b_dec) = 2(a W_dec + b_dec − x)/n.
+        var gradViaGate = decode(dense: gate) - x
+        loss.auxiliary = gradViaGate.storage.reduce(0.0) { $0 + Double($1 * $1) } / Double(n)
+        gradViaGate.scale(by: 2 * invN)
+
+        var gDecoder = matmul(f, gradOut, transposeA: true)
+        gemm(into: &gDecoder, gate, gradViaGate, transposeA: true, beta: 1)
+        let penalty: [T]
+        (loss.sparsity, penalty) = decoderNormPenalty(on: gate, settings.sparsityCoefficient, decoderGradient: &gDecoder)
+
+        // ∂L/∂μ: the MSE's ∂L/∂f where f > 0. ∂L/∂π: the auxiliary term's ∂L/∂a and the penalty
+        // where a > 0.
+        var gMagnitude = matmul(gradOut, decoder, transposeB: true)
+        Self.maskGradient(&gMagnitude, codes: f, adding: zeros)
+        var gGate = matmul(gradViaGate, decoder, transposeB: true)
+        Self.maskGradient(&gGate, codes: gate, adding: penalty)
+        let gMagnitudeBias = gMagnitude.columnSums()
+        let gGateBias = gGate.columnSums()
+        // ∂L/∂h = exp(r_mag) ⊙ ∂L/∂μ + ∂L/∂π (into gGate), and ∂L/∂r_mag,j = exp(r_j) Σ_b ∂L/∂μ_bj h_bj.
+        let scale = magnitudeLogScale.map { T(Foundation.exp(Double($0))) }
+        let magnitudeProducts = Self.joinGatedPaths(&gGate, magnitude: gMagnitude, product: h, scale: scale)
+        let gLogScale = (0..<m).map { scale[$0] * magnitudeProducts[$0] }
+        let gProduct = gGate
+        let gEncoder = matmul(gProduct, input, transposeA: true)
+        var outputSums = gradOut.columnSums()
+        for (i, v) in gradViaGate.columnSums().enumerated() { outputSums[i] += v }
+        let gradient = SAEGradient(
+            encoder: gEncoder, encoderBias: gGateBias, decoder: gDecoder,
+            decoderBias: decoderBiasGradient(outputSums, throughEncoder: gProduct.columnSums()),
+            logThreshold: [], magnitudeLogScale: gLogScale, magnitudeBias: gMagnitudeBias)
+        return SAEStep(loss: loss, gradient: gradient, firingCounts: firing, smallestKept: nil)
+    }
+
+    /// gGate ← scale ⊙ gMagnitude + gGate, row by row in parallel; returns Σ_b gMagnitude_bj·h_bj
+    /// per latent (summed chunk by chunk in a fixed order, so the result does not depend on timing).
+    static func joinGatedPaths(_ gGate: inout Matrix<T>, magnitude gMagnitude: Matrix<T>, product h: Matrix<T>, scale: [T]) -> [T] {
+        let (n, m) = (gGate.rows, gGate.cols)
+        var partial = [T](repeating: 0, count: parallelChunkCount(n) * m)
+        gGate.withUnsafeMutableBufferPointer { gp in
+            gMagnitude.withUnsafeBufferPointer { mp in
+                h.withUnsafeBufferPointer { hp in
+                    scale.withUnsafeBufferPointer { sp in
+                        partial.withUnsafeMutableBufferPointer { pp in
+                            let (gBase, mBase, hBase, sBase, pBase) = (
+                                gp.baseAddress!, mp.baseAddress!, hp.baseAddress!, sp.baseAddress!, pp.baseAddress!
+                            )
+                            parallelChunks(n) { chunk, rows in
+                                let mine = pBase + chunk * m
+                                for b in rows {
+                                    let (g, gm, hv) = (gBase + b * m, mBase + b * m, hBase + b * m)
+                                    for j in 0..<m {
+                                        mine[j] += gm[j] * hv[j]
+                                        g[j] += sBase[j] * gm[j]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (0..<m).map { j in stride(from: j, to: partial.count, by: m).reduce(T(0)) { $0 + partial[$1] } }
     }
 
     // MARK: Matching pursuit: unrolled steps
@@ -366,6 +449,24 @@ extension SparseAutoencoder {
 
     // MARK: Shared pieces
 
+    /// The L1 penalty λ·mean_b Σ_j c_bj‖d_j‖ on nonnegative codes c (standard: f; gated: ReLU(π)):
+    /// adds ∂/∂d_j = λ(Σ_b c_bj / n) d_j/‖d_j‖ to `decoderGradient`; returns the penalty and
+    /// ∂/∂c_bj = λ‖d_j‖/n per latent.
+    private func decoderNormPenalty(on codes: Matrix<T>, _ coefficient: Double, decoderGradient: inout Matrix<T>) -> (Double, [T]) {
+        let (lambda, invN, d) = (T(coefficient), 1 / T(codes.rows), inputSize)
+        let norms = decoder.rowNorms()
+        let sums = codes.columnSums()
+        let value = coefficient * Double(zip(sums, norms).reduce(T(0)) { $0 + $1.0 * $1.1 } * invN)
+        decoderGradient.withUnsafeMutableBufferPointer { gp in
+            decoder.withUnsafeBufferPointer { dp in
+                for j in 0..<latentCount where norms[j] > 0 {
+                    addScaled(d, lambda * sums[j] * invN / norms[j], dp.baseAddress! + j * d, gp.baseAddress! + j * d)
+                }
+            }
+        }
+        return (value, norms.map { lambda * $0 * invN })
+    }
+
     /// The reconstruction terms: MSE, FVU, and ∂MSE/∂x̂ = 2(x̂ − x)/n.
     private func reconstructionLoss(_ x: Matrix<T>, _ reconstruction: Matrix<T>) -> (SAEBatchLoss, Matrix<T>) {
         let n = x.rows
@@ -380,12 +481,13 @@ extension SparseAutoencoder {
         return (loss, gradOut)
     }
 
-    /// ∂L/∂b_dec: from the decoder's output, and, when b_dec is subtracted from the encoder's
-    /// input, minus Σ_b ∂L/∂x̃_b = −W_enc·(∂L/∂b_enc) (one matrix–vector product).
-    private func decoderBiasGradient(_ gradOut: Matrix<T>, encoderBiasGradient: [T]) -> [T] {
-        var g = gradOut.columnSums()
+    /// ∂L/∂b_dec: `output`, Σ_b ∂L/∂x̂_b from wherever b_dec is added to an output, and, when b_dec
+    /// is subtracted from the encoder's input, minus Σ_b ∂L/∂x̃_b = −W_enc·`throughEncoder`, where
+    /// `throughEncoder` = Σ_b ∂L/∂(x̃_b W_enc) is what b_enc's gradient is (one matrix–vector product).
+    private func decoderBiasGradient(_ output: [T], throughEncoder: [T]) -> [T] {
+        var g = output
         if appliesDecoderBiasToInput {
-            let through = matvec(encoder, encoderBiasGradient, transpose: true)
+            let through = matvec(encoder, throughEncoder, transpose: true)
             for i in 0..<g.count { g[i] -= through[i] }
         }
         return g

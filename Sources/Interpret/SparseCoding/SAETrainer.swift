@@ -156,7 +156,8 @@ public struct SAETrainingSession: Sendable {
         optimizers = [
             Optimizer(kind, parameterCount: sae.encoder.count), Optimizer(kind, parameterCount: sae.encoderBias.count),
             Optimizer(kind, parameterCount: sae.decoder.count), Optimizer(kind, parameterCount: d),
-            Optimizer(kind, parameterCount: logThreshold.count)
+            Optimizer(kind, parameterCount: logThreshold.count),
+            Optimizer(kind, parameterCount: sae.magnitudeLogScale.count), Optimizer(kind, parameterCount: sae.magnitudeBias.count)
         ]
         lastFired = [Int](repeating: 0, count: m)
         stream = try batches(rng.fork(1))
@@ -228,6 +229,9 @@ public struct SAETrainingSession: Sendable {
             Self.adam(&logThreshold, g.logThreshold, &optimizers[4], lrScale)
             sae.threshold = logThreshold.map { exp($0) }
         }
+        // Gated: r_mag directly, as SAELens does (exp r_mag is positive whatever r_mag is).
+        Self.adam(&sae.magnitudeLogScale, g.magnitudeLogScale, &optimizers[5], lrScale)
+        Self.adam(&sae.magnitudeBias, g.magnitudeBias, &optimizers[6], lrScale)
         if options.unitNormDecoder! { normalizeDecoderRows() }
         if options.resampleEvery! > 0 && step % options.resampleEvery! == 0 && step < options.steps {
             resampleDeadLatents(x, step: step)
@@ -256,7 +260,8 @@ public struct SAETrainingSession: Sendable {
     private func clip(_ g: inout SAEGradient<Float>, maxNorm: Double) {
         let parts = [
             Double(g.encoder.frobeniusNorm()), Double(norm(g.encoderBias)), Double(g.decoder.frobeniusNorm()),
-            Double(norm(g.decoderBias)), Double(norm(g.logThreshold))
+            Double(norm(g.decoderBias)), Double(norm(g.logThreshold)), Double(norm(g.magnitudeLogScale)),
+            Double(norm(g.magnitudeBias))
         ]
         let total = parts.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard total > maxNorm else { return }
@@ -266,6 +271,8 @@ public struct SAETrainingSession: Sendable {
         g.encoderBias = g.encoderBias.map { $0 * s }
         g.decoderBias = g.decoderBias.map { $0 * s }
         g.logThreshold = g.logThreshold.map { $0 * s }
+        g.magnitudeLogScale = g.magnitudeLogScale.map { $0 * s }
+        g.magnitudeBias = g.magnitudeBias.map { $0 * s }
     }
 
     /// With unit-norm decoder rows only the change along the sphere matters: each row's

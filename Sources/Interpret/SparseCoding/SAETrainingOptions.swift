@@ -9,7 +9,7 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
     public var expansionFactor: Double
     /// Active latents per sample (top-k, matching pursuit) or on average (batch top-k).
     public var k: Int
-    /// λ: the L1 coefficient (standard) or the L0 coefficient (JumpReLU).
+    /// λ: the L1 coefficient (standard, gated) or the L0 coefficient (JumpReLU).
     public var sparsityCoefficient: Double
     public var learningRate: Double
     public var steps: Int
@@ -22,8 +22,8 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
     public var maxGradientNorm: Double?
     /// Scale the inputs by √d_in / E‖x‖ during training (folded into the saved weights).
     public var normalizeInput: Bool
-    /// Keep decoder rows at unit norm (nil: yes for every architecture but standard, whose L1
-    /// is weighted by the decoder norms instead, as in SAELens).
+    /// Keep decoder rows at unit norm (nil: yes for every architecture but standard and gated,
+    /// whose L1 is weighted by the decoder norms instead, as in SAELens).
     public var unitNormDecoder: Bool?
     /// A latent that has not fired for this many steps is dead (nil: a tenth of the run, at
     /// least 10 and at most 1000 steps).
@@ -93,6 +93,7 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
     public static func defaultSparsityCoefficient(_ a: SAEArchitecture) -> Double {
         switch a {
         case .standard: return 3
+        case .gated: return 5
         case .jumprelu: return 1
         case .topk, .batchtopk, .matchingPursuit: return 0
         }
@@ -108,7 +109,7 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
         }
         o.latents = latents ?? Int(expanded)
         o.warmupSteps = warmupSteps ?? steps / 20
-        o.unitNormDecoder = unitNormDecoder ?? (architecture != .standard)
+        o.unitNormDecoder = unitNormDecoder ?? !architecture.weighsPenaltyByDecoderNorm
         o.deadWindow = deadWindow ?? min(1000, max(10, steps / 10))
         o.resampleEvery = architecture == .standard ? (resampleEvery ?? max(steps / 4, 1)) : 0
         let m = o.latents!
@@ -126,11 +127,12 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
             try check(k > 0 && k <= m, "k must be between 1 and d_sae = \(m) (got \(k))")
         }
         // Training holds the encoder and decoder with their gradients and two Adam moments
-        // (8·d·d_sae), and a batch's pre-activations, codes and their gradients (3·B·d_sae).
+        // (8·d·d_sae), and a batch's pre-activations, codes and their gradients (3·B·d_sae; gated
+        // has two paths: the product, both codes and both gradients, 5·B·d_sae).
         try MemoryBudget.check(
             MemoryBudget.sum([
                 MemoryBudget.product(8, d, m, MemoryLayout<Float>.size),
-                MemoryBudget.product(3, batchSize, m, MemoryLayout<Float>.size)
+                MemoryBudget.product(architecture == .gated ? 5 : 3, batchSize, m, MemoryLayout<Float>.size)
             ]),
             for: "training an SAE of d_in \(d) × d_sae \(m) with batches of \(batchSize)")
         if architecture == .jumprelu {

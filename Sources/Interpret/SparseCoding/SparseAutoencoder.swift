@@ -3,6 +3,9 @@ import LinAlg
 
 /// A sparse autoencoder in SAELens's conventions (docs/formats.md, docs/methods.md):
 /// encode(x) = act((x − b_dec·[apply_b_dec_to_input]) W_enc + b_enc), decode(f) = f W_dec + b_dec.
+/// A gated SAE has no b_enc: `encoderBias` holds its gate bias b_gate (so that the one product
+/// x̃ W_enc + b_enc is the gate's pre-activation), and `magnitudeLogScale` and `magnitudeBias` its
+/// r_mag and b_mag.
 ///
 /// The encoder is held transposed, as `encoder` = W_encᵀ [d_sae, d_in], so that everything about
 /// latent j (its encoder row, its decoder row, its Adam state) is one contiguous range; files hold
@@ -12,7 +15,7 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     public var architecture: SAEArchitecture
     /// W_encᵀ [d_sae, d_in]; 0 × d_in for matching pursuit, which has no encoder.
     public var encoder: Matrix<T>
-    /// b_enc [d_sae]; empty for matching pursuit.
+    /// b_enc [d_sae] (b_gate for gated); empty for matching pursuit.
     public var encoderBias: [T]
     /// W_dec [d_sae, d_in]: row j is latent j's direction (matching pursuit's atom j).
     public var decoder: Matrix<T>
@@ -20,6 +23,10 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     public var decoderBias: [T]
     /// The JumpReLU threshold per latent (jumprelu, and batch top-k at inference); empty otherwise.
     public var threshold: [T]
+    /// Gated only, [d_sae] each (empty otherwise): r_mag, whose exponential scales W_enc's
+    /// columns for the magnitude path, and b_mag, that path's bias.
+    public var magnitudeLogScale: [T]
+    public var magnitudeBias: [T]
     /// Latents per sample for top-k and matching pursuit, on average for batch top-k; 0 otherwise.
     public var k: Int
     public var appliesDecoderBiasToInput: Bool
@@ -28,8 +35,8 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
 
     public init(
         architecture: SAEArchitecture, encoder: Matrix<T>, encoderBias: [T], decoder: Matrix<T>,
-        decoderBias: [T], threshold: [T] = [], k: Int = 0, appliesDecoderBiasToInput: Bool = true,
-        stopping: MatchingPursuitStopping? = nil
+        decoderBias: [T], threshold: [T] = [], magnitudeLogScale: [T] = [], magnitudeBias: [T] = [], k: Int = 0,
+        appliesDecoderBiasToInput: Bool = true, stopping: MatchingPursuitStopping? = nil
     ) {
         precondition(decoderBias.count == decoder.cols, "SparseAutoencoder: b_dec of \(decoderBias.count) for d_in \(decoder.cols)")
         precondition(
@@ -38,20 +45,28 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
                     && encoderBias.count == decoder.rows),
             "SparseAutoencoder: encoder \(encoder.shapeDescription) and b_enc of \(encoderBias.count) for decoder \(decoder.shapeDescription)"
         )
+        let magnitudes = architecture == .gated ? decoder.rows : 0
+        precondition(
+            magnitudeLogScale.count == magnitudes && magnitudeBias.count == magnitudes,
+            "SparseAutoencoder: r_mag of \(magnitudeLogScale.count) and b_mag of \(magnitudeBias.count) for \(architecture.rawValue) with d_sae \(decoder.rows)"
+        )
         self.architecture = architecture
         self.encoder = architecture.hasEncoder ? encoder : Matrix(rows: 0, cols: decoder.cols)
         self.encoderBias = architecture.hasEncoder ? encoderBias : []
         self.decoder = decoder
         self.decoderBias = decoderBias
         self.threshold = threshold
+        self.magnitudeLogScale = magnitudeLogScale
+        self.magnitudeBias = magnitudeBias
         self.k = k
         self.appliesDecoderBiasToInput = appliesDecoderBiasToInput
         self.stopping = stopping ?? MatchingPursuitStopping(maxSteps: k)
     }
 
     /// A freshly initialised SAE: random decoder rows of norm `decoderNorm` (1 for unit-norm
-    /// training, 0.1 for the standard SAE as in SAELens), the encoder equal to the decoder's
-    /// transpose, zero biases, and for JumpReLU the threshold `initialThreshold`.
+    /// training, 0.1 for standard and gated, as in SAELens), the encoder equal to the decoder's
+    /// transpose, zero biases, for JumpReLU the threshold `initialThreshold`, and for gated
+    /// r_mag = 0 (the magnitude path starts as the gate's product) and b_mag = 0, as SAELens.
     public static func initialised(
         architecture: SAEArchitecture, inputSize dIn: Int, latents dSAE: Int, k: Int,
         decoderNorm: Double, initialThreshold: Double = 0.5,
@@ -70,7 +85,7 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
             architecture: architecture, encoder: decoder, encoderBias: zeros, decoder: decoder,
             decoderBias: [T](repeating: 0, count: dIn),
             threshold: architecture == .jumprelu ? [T](repeating: T(initialThreshold), count: dSAE) : [],
-            k: k)
+            magnitudeLogScale: architecture == .gated ? zeros : [], magnitudeBias: architecture == .gated ? zeros : [], k: k)
     }
 
     public var inputSize: Int { decoder.cols }
@@ -86,7 +101,8 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
         return input
     }
 
-    /// (x − b_dec) W_enc + b_enc, one row per sample (not for matching pursuit).
+    /// (x − b_dec) W_enc + b_enc, one row per sample (not for matching pursuit); for gated the
+    /// gate's pre-activation π_gate.
     public func preActivations(_ x: Matrix<T>) -> Matrix<T> {
         precondition(architecture.hasEncoder, "SparseAutoencoder.preActivations: matching pursuit has no encoder")
         return preActivations(ofEncoderInput: encoderInput(x))
@@ -122,6 +138,41 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
             return Self.activeCodes(preActivations(x)) { pre, j in pre > 0 && pre > theta[j] }
         case .topk:
             return Self.topKCodes(preActivations(x), k: k)
+        case .gated:
+            var f = matmul(encoderInput(x), encoder, transposeB: true)
+            gatedCodes(fromProduct: &f)
+            return Self.activeCodes(f) { v, _ in v > 0 }
+        }
+    }
+
+    /// A gated SAE's codes f = 1[π_gate > 0]·ReLU(μ), with π_gate = h + b_gate and
+    /// μ = exp(r_mag) ⊙ h + b_mag, made in place from h = x̃ W_enc: the product both paths share,
+    /// so that encoding is one matrix product and one elementwise pass. Rows in parallel;
+    /// branch-free, so that the loop vectorises.
+    func gatedCodes(fromProduct h: inout Matrix<T>) {
+        let (n, m) = (h.rows, h.cols)
+        // exp in Float64, rounded once: SAELens's float32 exp is within an ulp of it.
+        let scale = magnitudeLogScale.map { T(Foundation.exp(Double($0))) }
+        h.withUnsafeMutableBufferPointer { hp in
+            encoderBias.withUnsafeBufferPointer { gb in
+                magnitudeBias.withUnsafeBufferPointer { mb in
+                    scale.withUnsafeBufferPointer { sp in
+                        let (hBase, gBase, mBase, sBase) = (hp.baseAddress!, gb.baseAddress!, mb.baseAddress!, sp.baseAddress!)
+                        let zero: T = 0
+                        parallelChunks(n) { _, rows in
+                            for b in rows {
+                                let row = hBase + b * m
+                                for j in 0..<m {
+                                    let product = row[j]
+                                    let magnitude = product * sBase[j] + mBase[j]
+                                    let open = product + gBase[j] > zero ? magnitude : zero
+                                    row[j] = open > zero ? open : zero
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -162,7 +213,8 @@ public struct SparseAutoencoder<T: BLASScalar>: Sendable {
     /// The SAE that computes on raw activations x what this one computes on s·x, scaled back:
     /// encode'(x) = encode(s·x) and decode'(f) = decode(f) / s. Training-time input normalisation
     /// is folded in this way before saving, as SAELens's `fold_activation_norm_scaling_factor`
-    /// does (W_enc·s, W_dec/s, b_dec/s; thresholds unchanged). Matching pursuit is scale-equivariant,
+    /// does (W_enc·s, W_dec/s, b_dec/s; thresholds unchanged; for gated, b_gate, r_mag and b_mag
+    /// unchanged: both of its paths are x̃ W_enc times s plus a bias). Matching pursuit is scale-equivariant,
     /// so only b_dec changes and the atoms stay unit-norm; its codes come out divided by s.
     public func foldingInputScale(_ s: T) -> SparseAutoencoder {
         var out = self

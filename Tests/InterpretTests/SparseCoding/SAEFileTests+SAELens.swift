@@ -16,9 +16,8 @@ extension SAEFileTests {
         let expected = try SafeTensors.read(lmDirectory.appendingPathComponent("expected.safetensors"))
         let x: Matrix<Float> = expected["x"]!.matrix()
         XCTAssertEqual(x.rows, 32)
-        // Gated SAEs are read as the JumpReLU they equal.
         let architectures: [String: SAEArchitecture] = [
-            "standard": .standard, "topk": .topk, "jumprelu": .jumprelu, "gated": .jumprelu, "gated_no_b_dec_input": .jumprelu,
+            "standard": .standard, "topk": .topk, "jumprelu": .jumprelu, "gated": .gated, "gated_no_b_dec_input": .gated,
             "scaled": .standard, "saelens5_standard": .standard, "saelens5_topk": .topk
         ]
         for (name, architecture) in architectures {
@@ -80,7 +79,13 @@ extension SAEFileTests {
         var file = try SafeTensors.read(weights)
         file.tensors["r_mag"] = Tensor([Float](repeating: 200, count: 128), shape: [128])
         try SafeTensors.write(file, to: weights)
-        assertThrowsMessage(try SAEFile.load(gated), contains: ["sae_weights.safetensors", "'r_mag'", "latent 0"])
+        assertThrowsMessage(try SAEFile.load(gated), contains: ["sae_weights.safetensors", "'r_mag'", "latent 0", "not a finite Float32"])
+        for name in ["r_mag", "b_mag"] {
+            var missing = file
+            missing.tensors[name] = nil
+            try SafeTensors.write(missing, to: weights)
+            assertThrowsMessage(try SAEFile.load(gated), contains: ["sae_weights.safetensors", "no tensor '\(name)'"])
+        }
         file.tensors["b_gate"] = nil
         try SafeTensors.write(file, to: weights)
         assertThrowsMessage(try SAEFile.load(gated), contains: ["sae_weights.safetensors", "no tensor 'b_gate'"])

@@ -58,6 +58,10 @@ final class SAEFileTests: XCTestCase {
             sae.encoderBias = sae.encoderBias.map { _ in Float(rng.normal()) }
             sae.decoderBias = sae.decoderBias.map { _ in Float(rng.normal()) }
             if architecture == .batchtopk { sae.threshold = [Float](repeating: 0.3, count: 10) }
+            if architecture == .gated {
+                sae.magnitudeLogScale = (0..<10).map { _ in Float(0.5 * rng.normal()) }
+                sae.magnitudeBias = (0..<10).map { _ in Float(0.3 * rng.normal()) }
+            }
             sae.stopping = MatchingPursuitStopping(maxSteps: 3, residualThreshold: 0.25, stopWhenSupportUnchanged: true)
             let info = SAEFileInfo(model: "demo:mlp-1", layer: "relu1", data: "builtin:digits:train", inputScale: 2.5)
             let url = dir.appendingPathComponent(architecture.rawValue)
@@ -71,6 +75,9 @@ final class SAEFileTests: XCTestCase {
             XCTAssertEqual(back.decoder, sae.decoder)
             XCTAssertEqual(back.encoder, sae.encoder)
             XCTAssertEqual(back.decoderBias, sae.decoderBias)
+            XCTAssertEqual(back.encoderBias, sae.encoderBias)
+            XCTAssertEqual(back.magnitudeLogScale, sae.magnitudeLogScale)
+            XCTAssertEqual(back.magnitudeBias, sae.magnitudeBias)
             XCTAssertEqual(back.k, sae.k)
             if architecture == .matchingPursuit { XCTAssertEqual(back.stopping, sae.stopping) }
             var x: Matrix<Float> = rng.normalMatrix(rows: 5, cols: 6)
@@ -89,6 +96,14 @@ final class SAEFileTests: XCTestCase {
         XCTAssertEqual(
             Set(try SafeTensors.read(dir.appendingPathComponent("matching_pursuit/sae_weights.safetensors")).tensors.keys),
             ["W_dec", "b_dec"])
+        // Gated as SAELens's GatedSAE: b_gate, r_mag and b_mag, no b_enc.
+        let gatedCfg =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("gated/cfg.json"))) as! [String: Any]
+        XCTAssertEqual(gatedCfg["architecture"] as? String, "gated")
+        let gated = try SafeTensors.read(dir.appendingPathComponent("gated/sae_weights.safetensors"))
+        XCTAssertEqual(
+            gated.tensors.mapValues(\.shape),
+            ["W_enc": [6, 10], "b_gate": [10], "r_mag": [10], "b_mag": [10], "W_dec": [10, 6], "b_dec": [6]])
     }
 
     /// Folding the training-time input scale s gives an SAE on raw x that codes x as the
@@ -117,6 +132,10 @@ final class SAEFileTests: XCTestCase {
             sae.decoderBias = sae.decoderBias.map { _ in Float(rng.normal()) }
             sae.encoderBias = sae.encoderBias.map { _ in Float(0.1 * rng.normal()) }
             if architecture == .batchtopk { sae.threshold = [Float](repeating: 0.2, count: 12) }
+            if architecture == .gated {
+                sae.magnitudeLogScale = (0..<12).map { _ in Float(0.5 * rng.normal()) }
+                sae.magnitudeBias = (0..<12).map { _ in Float(0.1 * rng.normal()) }
+            }
             let folded = sae.foldingInputScale(s)
             let codes = folded.encode(x).dense, trainingCodes = sae.encode(scaled).dense
             var expectedReconstruction = sae.reconstruct(scaled)

@@ -47,6 +47,16 @@ final class SAERecoveryTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(r.meanMaxCosine, 0.9)
     }
 
+    /// With the default λ: the gate's L1 keeps the code sparse (about 11 latents for 5 true ones)
+    /// while the features are found.
+    func testGatedRecoversTheFeatures() throws {
+        let r = try recovery(
+            SAETrainingOptions(
+                architecture: .gated, latents: 512, learningRate: 3e-3, steps: 800, batchSize: 256, seed: 4))
+        XCTAssertGreaterThanOrEqual(r.meanMaxCosine, 0.9)
+        XCTAssertGreaterThanOrEqual(r.recoveredFraction, 0.9)
+    }
+
     func testMatchingPursuitRecoversTheFeatures() throws {
         let r = try recovery(
             SAETrainingOptions(

@@ -106,6 +106,32 @@ final class SAETrainingTests: XCTestCase {
         XCTAssertEqual(l0, 3, accuracy: 1.5)
     }
 
+    /// Gated trains its gate bias and magnitude path (from SAELens's zeros) with decoder rows of
+    /// free norm, as its L1 is weighted by them, and without resampling; the loss terms it
+    /// reports are SAELens's three.
+    func testGatedTrainsItsGateAndMagnitudes() throws {
+        let run = try SAETrainer.train(on: source, options: options(.gated, steps: 150))
+        XCTAssertEqual(run.summary.options.unitNormDecoder, false)
+        XCTAssertEqual(run.summary.options.resampleEvery, 0)
+        XCTAssertEqual(run.summary.options.sparsityCoefficient, SAETrainingOptions.defaultSparsityCoefficient(.gated))
+        let sae = run.sae
+        XCTAssertEqual(sae.architecture, .gated)
+        for (name, values) in [("b_gate", sae.encoderBias), ("r_mag", sae.magnitudeLogScale), ("b_mag", sae.magnitudeBias)] {
+            XCTAssertEqual(values.count, 64, name)
+            XCTAssertGreaterThan(values.map(abs).max() ?? 0, 1e-3, name)
+        }
+        let norms = sae.decoder.rowNorms().map { Double($0) * run.summary.inputScale }
+        XCTAssertGreaterThan((norms.max() ?? 0) - (norms.min() ?? 0), 0.01, "decoder norms are free")
+        let last = run.summary.history.last!.loss
+        XCTAssertGreaterThan(last.sparsity, 0)
+        XCTAssertGreaterThan(last.auxiliary, 0)
+        XCTAssertEqual(last.total, last.mse + last.sparsity + last.auxiliary, accuracy: 1e-9 * last.total)
+        // A sparse code that reconstructs (3 true features per sample, 48 in all).
+        let metrics = try sae.evaluate(on: source)
+        XCTAssertLessThan(metrics.l0, 10)
+        XCTAssertLessThan(metrics.fvu, 0.3)
+    }
+
     func testBadOptionsAreRefused() {
         var o = options(.topk)
         o.k = 65
@@ -116,7 +142,8 @@ final class SAETrainingTests: XCTestCase {
         assertThrowsMessage(
             try SAETrainer.train(on: ActivationMatrix(Matrix(rows: 0, cols: 4), name: "empty.npy"), options: options(.topk)),
             contains: ["empty.npy", "no samples"])
-        assertThrowsMessage(try SAEArchitecture.parse("gated"), contains: ["unknown SAE architecture 'gated'"])
+        assertThrowsMessage(try SAEArchitecture.parse("gate"), contains: ["unknown SAE architecture 'gate'", "gated"])
+        XCTAssertEqual(try SAEArchitecture.parse("Gated"), .gated)
         XCTAssertEqual(try SAEArchitecture.parse("mp"), .matchingPursuit)
         XCTAssertEqual(try SAEArchitecture.parse("batch-topk"), .batchtopk)
     }
