@@ -120,7 +120,10 @@ final class CommandLineTests: XCTestCase {
         assertParses(
             ["sae", "train", "--acts", "s.npy", "-a", "mp", "--k", "4", "--out", "sae"], as: "SAETrainCommand",
             ["architecture": "matchingPursuit", "k": "4"])
-        assertRefuses(["sae", "train", "--acts", "s.npy", "-a", "gated", "--out", "sae"], ["'gated' is invalid for '-a <architecture>'"])
+        assertParses(
+            ["sae", "train", "--acts", "s.npy", "-a", "gated", "--l1", "4", "--out", "sae"], as: "SAETrainCommand",
+            ["architecture": "gated", "l1": "4.0"])
+        assertRefuses(["sae", "train", "--acts", "s.npy", "-a", "gate", "--out", "sae"], ["'gate' is invalid for '-a <architecture>'"])
         let train = try assertJSON(
             ["sae", "train", "--acts", "s.npy", "--k", "4", "--d-sae", "32", "--steps", "20", "--out", "sae"],
             keys: ["directory", "training", "report", "figures", "caveats"])

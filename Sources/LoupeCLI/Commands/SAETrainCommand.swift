@@ -13,7 +13,9 @@ struct SAETrainCommand: ParsableCommand {
         discussion: reflow(
             """
             Architectures: standard (ReLU, L1 on f·‖W_dec row‖), topk, batchtopk,
-            jumprelu, matching_pursuit (mp). Inputs are scaled to mean norm √d in
+            jumprelu, gated (a gate picks the active latents, a magnitude path
+            sharing its encoder gives their values; L1 on the gate), matching_pursuit
+            (mp). Inputs are scaled to mean norm √d in
             training and the scale is folded into the saved weights, so the SAE
             works on raw activations. The SAE is then evaluated on the training
             activations (--no-eval to skip).
@@ -47,7 +49,7 @@ struct SAETrainCommand: ParsableCommand {
     @Option(help: "Active latents per sample (topk, mp) or on average (batchtopk).") var k: Int = SAETrainingOptions.defaults.k
     @Option(
         help:
-            "L1 coefficient of the standard SAE (default \(NumberFormat.readable(SAETrainingOptions.defaultSparsityCoefficient(.standard))), on inputs normalised to norm √d)."
+            "L1 coefficient of the standard SAE (default \(NumberFormat.readable(SAETrainingOptions.defaultSparsityCoefficient(.standard)))) and of the gated SAE's gate (default \(NumberFormat.readable(SAETrainingOptions.defaultSparsityCoefficient(.gated)))), on inputs normalised to norm √d."
     )
     var l1: Double?
     @Option(

@@ -30,7 +30,7 @@ public final class SAEView: RegisteredView {
         public var architecture = SAETrainingOptions.workbench.architecture
         /// Active latents per sample (top-k, batch top-k) or pursuit steps (matching pursuit).
         public var k = SAETrainingOptions.workbench.k
-        /// λ of standard and JumpReLU SAEs; nil: the architecture's default.
+        /// λ of standard, gated and JumpReLU SAEs; nil: the architecture's default.
         public var sparsity: Double?
         /// d_sae = expansion × d_in.
         public var expansion = Int(SAETrainingOptions.workbench.expansionFactor)
@@ -143,9 +143,10 @@ public final class SAEView: RegisteredView {
             KeyBinding([.char("m")], .modelNext, "next model (the workspace's, then the demo models)"),
             KeyBinding([.char("M")], .modelPrevious, "previous model"),
             KeyBinding([.char("L")], .layerNext, "next layer (input included)"),
-            KeyBinding([.char("a")], .architectureNext, "next architecture: standard, topk, batchtopk, jumprelu, matching_pursuit"),
+            KeyBinding(
+                [.char("a")], .architectureNext, "next architecture: \(SAEArchitecture.allCases.map(\.rawValue).joined(separator: ", "))"),
             KeyBinding([.char("A")], .architecturePrevious, "previous architecture"),
-            KeyBinding([.char("+"), .char("=")], .sparsityMore, "k up (top-k, batch top-k, MP), or λ up (standard, JumpReLU)"),
+            KeyBinding([.char("+"), .char("=")], .sparsityMore, "k up (top-k, batch top-k, MP), or λ up (standard, gated, JumpReLU)"),
             KeyBinding([.char("-")], .sparsityLess, "k down, or λ down"),
             KeyBinding([.char("d")], .latentsMore, "twice as many latents (d_sae = expansion × d_in)"),
             KeyBinding([.char("D")], .latentsFewer, "half as many latents"),

@@ -18,7 +18,7 @@ enum SAEProbeSettings {
             "expansion", .number,
             about: "d_sae / d_in when latents is not given (default \(NumberFormat.readable(defaults.expansionFactor)))"),
         ProbeParameter("k", .integer, about: "active latents (top-k, batch top-k) or pursuit steps (MP-SAE); default \(defaults.k)"),
-        ProbeParameter("l1", .number, about: "sparsity coefficient (standard, JumpReLU); default per architecture"),
+        ProbeParameter("l1", .number, about: "sparsity coefficient (standard, gated, JumpReLU); default per architecture"),
         ProbeParameter("steps", .integer, about: "training steps (default \(defaults.steps))"),
         ProbeParameter("batch", .integer, about: "samples per step (default \(defaults.batchSize), at most the data's samples)"),
         ProbeParameter("lr", .number, about: "learning rate (default \(NumberFormat.readable(defaults.learningRate)))")
