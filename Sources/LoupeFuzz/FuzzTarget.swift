@@ -120,5 +120,7 @@ private let cacheFolder: URL = {
 private let saeWeights = SafeTensorsFile(tensors: [
     "W_enc": Tensor([Float](repeating: 0.5, count: 8), shape: [2, 4]), "b_enc": Tensor([Float](repeating: 0, count: 4), shape: [4]),
     "W_dec": Tensor([Float](repeating: 0.5, count: 8), shape: [4, 2]), "b_dec": Tensor([Float](repeating: 0, count: 2), shape: [2]),
-    "threshold": Tensor([Float](repeating: 0.1, count: 4), shape: [4])
+    "threshold": Tensor([Float](repeating: 0.1, count: 4), shape: [4]),
+    "b_gate": Tensor([Float](repeating: 0, count: 4), shape: [4]), "r_mag": Tensor([Float](repeating: 0.2, count: 4), shape: [4]),
+    "b_mag": Tensor([Float](repeating: 0.1, count: 4), shape: [4])
 ])

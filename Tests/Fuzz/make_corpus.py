@@ -125,15 +125,16 @@ def main():
                    {"name": "l", "kind": "leaky_relu", "negative_slope": 0.1},
                    {"name": "fc2", "kind": "linear", "weight": "w2", "out": 4}]}))
 
-    # sae-cfg: SAELens's configs (the fixtures' own, d_in 8, rewritten to d_in 2, d_sae 4).
-    for name in sorted(os.listdir(os.path.join(fixtures, "sparse"))):
+    # sae-cfg: SAELens's configs (the fixtures' own, d_in 8, and the gated one of lm/, rewritten
+    # to d_in 2, d_sae 4).
+    for name in sorted(os.listdir(os.path.join(fixtures, "sparse"))) + ["lm/gated"]:
         cfg_path = os.path.join(fixtures, "sparse", name, "cfg.json")
         if os.path.exists(cfg_path):
             cfg = json.load(open(cfg_path))
             cfg.update({"d_in": 2, "d_sae": 4})
             if "k" in cfg:
                 cfg["k"] = 2
-            write("sae-cfg", f"{name}.json", json.dumps(cfg))
+            write("sae-cfg", f"{os.path.basename(name)}.json", json.dumps(cfg))
 
     # probe: the example probes.
     for name in sorted(os.listdir(os.path.join(repo, "Probes"))):

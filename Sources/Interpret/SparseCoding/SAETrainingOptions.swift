@@ -90,6 +90,10 @@ public struct SAETrainingOptions: Codable, Sendable, Equatable {
     }
 
     /// λ that gives a sparse code (L0 of a few per cent of d_in) on inputs normalised to norm √d_in.
+    /// Gated's gate is a standard SAE's code with a reconstruction term of its own, which keeps
+    /// more latents open at a given λ: on `loupe sae synth`'s data (5 of 256 features active,
+    /// d_in 64, d_sae 512, 1000 steps of 4096) λ 5 gives L0 10.7 at FVU 0.14 where the standard
+    /// SAE's 3 gives L0 12.2 at FVU 0.25 (gated λ 1: L0 39; λ 20: every latent shut).
     public static func defaultSparsityCoefficient(_ a: SAEArchitecture) -> Double {
         switch a {
         case .standard: return 3
