@@ -410,7 +410,7 @@ final class SAEViewTests: XCTestCase {
         press(app, "a")
         XCTAssertTrue(header().contains("batchtopk k 16"))
         XCTAssertTrue(app.frame().text.contains("shown: topk k 16 · d_sae 1024 (4×) · 60 steps × 128; t trains the settings above"))
-        press(app, "aa")
+        press(app, "aaa")
         XCTAssertTrue(header().contains("matching_pursuit k 16"))
         press(app, "-")
         XCTAssertTrue(header().contains("matching_pursuit k 12"))
@@ -418,6 +418,10 @@ final class SAEViewTests: XCTestCase {
         XCTAssertTrue(header().contains("k 16"), "- then + and = step along 1 2 3 4 6 8 12 16 24 …")
         press(app, "--")
         XCTAssertTrue(header().contains("k 8"))
+        press(app, "A")
+        XCTAssertTrue(header().contains("gated λ 5"))
+        press(app, "+")
+        XCTAssertTrue(header().contains("gated λ 10"))
         press(app, "A")
         XCTAssertTrue(header().contains("jumprelu λ 1"))
         press(app, "+")
@@ -444,7 +448,7 @@ final class SAEViewTests: XCTestCase {
         press(app, "M")
         XCTAssertTrue(header().contains("demo:mlp-1 · relu1 [256]"), header())
         // t trains an MP-SAE with k = 8 on 512 latents for 30 steps: its L0 distribution.
-        press(app, "aaaa")
+        press(app, "aaaaa")
         XCTAssertTrue(header().contains("matching_pursuit k 8 · d_sae 512 (2×) · 30 steps"))
         press(app, "t")
         let text = app.frame().text
