@@ -104,7 +104,7 @@ public struct SourceBlocks: RowSupply {
 struct StreamedRows: RowSupply {
     let stream: HookStream
 
-    var name: String { "\(stream.model.name) \(stream.hook) on \(stream.corpus.url.lastPathComponent)" }
+    var name: String { "\(stream.model.name) \(stream.hook) on \(stream.source)" }
     var dimension: Int { stream.width }
 
     func next(_ rng: inout SeededRandom) throws -> (rows: Matrix<Float>, endsPass: Bool) {

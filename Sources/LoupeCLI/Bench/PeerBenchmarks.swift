@@ -98,7 +98,10 @@ enum PeerBenchmarks {
         }
 
         if selected.contains("sae-lm-train") {
-            let lm = try SAEBenchmarks.streamedTraining(batch: 4096, steps: 40)
+            // The contexts SAELens reads: its pretokenisation of the same corpus, [n, 128] ids.
+            let ids = try NPY.read(file("sae-lm-contexts.npy")).matrix(Double.self)
+            let contexts = (0..<ids.rows).map { r in ids.row(r).map { Int($0) } }
+            let lm = try SAEBenchmarks.streamedTraining(batch: 4096, steps: 40, contexts: contexts)
             report(
                 BenchmarkRecord(
                     group: name, name: "sae train step from demo:gpt2-tiny", size: lm.size, seconds: lm.seconds,

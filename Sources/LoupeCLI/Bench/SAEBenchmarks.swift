@@ -73,18 +73,23 @@ enum SAEBenchmarks: BenchmarkGroup {
     }
 
     /// Seconds per step of a top-k SAE (k 32, d_sae 8 × 128) trained on demo:gpt2-tiny's
-    /// blocks.2.hook_resid_post as it reads its corpus in contexts of 128 tokens: the mean over
+    /// blocks.2.hook_resid_post as the model reads its corpus in contexts of 128 tokens, or
+    /// reads `contexts` (the token ids `scripts/bench-peers` gives SAELens too): the mean over
     /// `steps` steps after the buffer's first fill, so that refilling it (running the model) is
-    /// counted in its share. `scripts/bench-peers` runs SAELens on the same.
-    static func streamedTraining(batch: Int, steps: Int) throws -> (seconds: Double, batch: Int, size: String) {
+    /// counted in its share.
+    static func streamedTraining(batch: Int, steps: Int, contexts: [[Int]]? = nil) throws -> (seconds: Double, batch: Int, size: String) {
         let model = try TextDemo.load()
-        let spec = TextHookSpec(
-            reference: TextModels.demo, model: model, hook: "blocks.2.hook_resid_post", text: "corpus.txt",
-            corpus: try TextCorpus(TextDemo.corpus, wholeFile: false, field: nil),
-            cutter: try ContextCutter(for: model, length: 128, specials: .tokenizer), excludeSpecial: false)
+        let hook = "blocks.2.hook_resid_post"
+        let stream =
+            try contexts.map {
+                try HookStream(model: model, hook: hook, contexts: $0, source: "sae-lm-contexts.npy", excluded: [], cycles: true)
+            }
+            ?? HookStream(
+                model: model, hook: hook, corpus: try TextCorpus(TextDemo.corpus, wholeFile: false, field: nil),
+                cutter: try ContextCutter(for: model, length: 128, specials: .tokenizer), excluded: [], cycles: true)
         let options = SAETrainingOptions(architecture: .topk, latents: 1024, k: 32, steps: 2 * steps + 2, batchSize: batch, seed: 1)
         var session = try SAETrainingSession(
-            stream: spec.stream(cycles: true), bufferRows: spec.defaultBufferContexts(batchSize: batch) * 128, options: options)
+            stream: stream, bufferRows: SAETrainingSession.bufferBatches * batch, options: options)
         for _ in 0..<2 { _ = try session.advance() }  // optimiser state, and the buffer's first fill
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<steps { _ = try session.advance() }

@@ -86,6 +86,21 @@ final class StreamedActivationsTests: XCTestCase {
         XCTAssertTrue(try model.tokenizer!.encode(lines[2], addSpecialTokens: false).contains(0))
     }
 
+    /// Contexts given as token ids stream as the model gives them, run together, and start
+    /// again at the end.
+    func testGivenContextsStreamAsTheModelRunsThem() throws {
+        let model = try Transformer.load(folder)
+        let contexts = [[5, 17, 301, 42], [3, 3, 800], [4000, 12, 12, 12, 9]]
+        let stream = try HookStream(
+            model: model, hook: "blocks.0.hook_resid_post", contexts: contexts, source: "ids", excluded: [3], cycles: true)
+        let expected = try model.run(contexts: contexts, keeping: ["blocks.0.hook_resid_post"]).hooks["blocks.0.hook_resid_post"]!
+        let rows = try XCTUnwrap(stream.next())
+        XCTAssertEqual(rows.rows, 12 - 2)
+        XCTAssertLessThan((rows - expected.rows([0, 1, 2, 3, 6, 7, 8, 9, 10, 11])).maxAbs(), 1e-5)
+        XCTAssertEqual(try stream.next(), rows)
+        XCTAssertEqual(stream.pass, 2)
+    }
+
     /// The cache holds the stream's rows across shards, is reused for the same hook point and
     /// text, and is refused for another.
     func testTheCacheHoldsTheStreamAndRefusesAnotherHookPoint() throws {
