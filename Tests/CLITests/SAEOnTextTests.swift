@@ -92,6 +92,9 @@ final class SAEOnTextTests: XCTestCase {
         other[other.firstIndex(of: "blocks.1.hook_resid_post")!] = "blocks.2.hook_resid_post"
         try LoupeProcess.refuses(other + ["--cache", "acts", "--out", "c"], in: dir, ["a cache of another hook point"])
         try LoupeProcess.refuses(train + ["--cache", "d", "--out", "d"], in: dir, ["--cache d is the SAE's --out folder"])
+        let text = try Data(contentsOf: dir.appendingPathComponent("c.txt"))
+        try LoupeProcess.refuses(train + ["--cache", "c.txt", "--out", "g"], in: dir, ["c.txt is a file; give a folder"])
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("c.txt")), text)
         try LoupeProcess.refuses(
             Array(train.prefix(while: { $0 != "--steps" })) + ["--epochs", "1", "--out", "e"], in: dir,
             ["--epochs: a text is read as training goes"])

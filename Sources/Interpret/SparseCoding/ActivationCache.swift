@@ -116,7 +116,8 @@ public struct ActivationCache: ActivationSource, Sendable {
         var isDirectory: ObjCBool = false
         let existed = fm.fileExists(atPath: folder.path, isDirectory: &isDirectory)
         if existed {
-            guard isDirectory.boolValue, (try? fm.contentsOfDirectory(atPath: folder.path))?.isEmpty == true else {
+            guard isDirectory.boolValue else { throw InterpretError("--cache \(folder.path) is a file; give a folder (new or empty)") }
+            guard (try? fm.contentsOfDirectory(atPath: folder.path))?.isEmpty == true else {
                 throw InterpretError(
                     "--cache \(folder.path): neither an activation cache (no \(manifestName)) nor an empty folder; a folder without \(manifestName) may be a cache whose writing was interrupted: remove it or give another"
                 )
