@@ -14,8 +14,6 @@ public final class HookStream: @unchecked Sendable {
     public let excluded: Set<Int>
     /// Features per row.
     public let width: Int
-    /// Tokens through the model so far, excluded ones included.
-    public private(set) var tokensRun = 0
     /// Rows produced so far.
     public private(set) var rowsProduced = 0
     /// The pass over the corpus under way (from 1).
@@ -102,7 +100,6 @@ public final class HookStream: @unchecked Sendable {
             queued.removeFirst(run.count)
             let values = try model.run(contexts: run, keeping: [hook]).hooks[hook]!
             let ids = run.joined()
-            tokensRun += ids.count
             let kept = ids.enumerated().filter { !excluded.contains($0.element) }.map(\.offset)
             guard !kept.isEmpty else { continue }
             rowsProduced += kept.count

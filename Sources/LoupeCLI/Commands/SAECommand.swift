@@ -37,7 +37,9 @@ struct SAECommand: ParsableCommand {
 
 /// Where the activations come from: a model layer over data, or a file.
 struct ActivationOptions: ParsableArguments {
-    @Argument(help: "A .safetensors model or demo:NAME whose layer to use (or give --acts).") var model: String?
+    @Argument(
+        help: "A .safetensors model, a transformer checkpoint folder, or demo:NAME, whose layer or hook point to use (or give --acts).")
+    var model: String?
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var textSample: TextSampleOptions
