@@ -92,7 +92,7 @@ public final class TextSAEView: RegisteredView {
             "SAE on \(hook)",
             work: { [weak self] job in
                 let spec = TextHookSpec(
-                    reference: reference, model: model, hook: hook, text: text.name, corpus: text.corpus, cutter: text.cutter,
+                    reference: reference, model: model, hook: hook, text: text.corpus.url.path, corpus: text.corpus, cutter: text.cutter,
                     excludeSpecial: false)
                 let width = try model.tokenRowWidth(hook, contextLength: text.cutter.length)
                 let options = SAETrainingOptions(
@@ -152,23 +152,26 @@ public final class TextSAEView: RegisteredView {
     public func render(_ canvas: Canvas, _ context: ViewContext) {
         guard let model = workspace.textModels.first else { return }
         let width = (try? model.transformer.tokenRowWidth(settings.hook ?? "", contextLength: 1)) ?? 0
+        canvas.text(0, 0, "top-k SAE on \(model.title) \(settings.hook ?? "?")", Theme.heading)
         canvas.text(
-            0, 0,
-            "top-k SAE on \(model.title) \(settings.hook ?? "?") · k \(settings.k) · d_sae \(settings.expansion * width) · \(settings.steps) steps of \(settings.batch) tokens",
-            Theme.heading)
+            0, 1, "k \(settings.k) · d_sae \(settings.expansion * width) · \(settings.steps) steps of \(settings.batch) tokens", Theme.dim)
+        func block(_ text: String, _ style: Style, at y: Int) -> Int {
+            y + TextBlock.render(text, style, canvas: canvas.sub(Rect(x: 0, y: y, width: canvas.width, height: max(canvas.height - y, 0))))
+        }
         if let failure {
-            TextBlock.render(failure, Theme.error, canvas: canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: canvas.height - 1)))
+            _ = block(failure, Theme.error, at: 2)
             return
         }
         guard job != nil else {
-            TextBlock.render(
-                "t trains it from \(workspace.text?.name ?? "the text") as the model reads it (h/H hook point, +/- k, >/< steps); the Latents and Prompt views then read it."
-                    + (workspace.sae.map { " Now they read \($0.reference)." } ?? ""),
-                Theme.dim, canvas: canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: canvas.height - 1)))
+            // The SAE reads the whole file, not only the lines the other views show.
+            let file = workspace.text?.corpus.url.lastPathComponent ?? "the text"
+            _ = block(
+                "t trains it from all of \(file) as the model reads it (h/H hook point, +/- k, >/< steps); the Latents and Prompt views then read it."
+                    + (workspace.sae.map { " Now they read \($0.reference)." } ?? ""), Theme.dim, at: 2)
             return
         }
-        canvas.text(0, 1, status, Theme.accent)
-        if let ending { canvas.text(0, 2, ending, Theme.title) }
-        TrainingCurves.render(curve, canvas.sub(Rect(x: 0, y: 3, width: canvas.width, height: max(canvas.height - 3, 0))))
+        var y = block(status, Theme.accent, at: 2)
+        if let ending { y = block(ending, Theme.title, at: y) }
+        TrainingCurves.render(curve, canvas.sub(Rect(x: 0, y: y + 1, width: canvas.width, height: max(canvas.height - y - 1, 0))))
     }
 }
