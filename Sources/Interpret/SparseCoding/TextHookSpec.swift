@@ -51,9 +51,14 @@ public struct TextHookSpec: Sendable {
         try ActivationCache.Contents(model: reference, hook: hook, corpus: corpus, cutter: cutter, excluded: excluded)
     }
 
-    /// Training batches come through a shuffling buffer of this many contexts unless told
-    /// otherwise: `SAETrainingSession.bufferBatches` batches' worth.
-    public func defaultBufferContexts(batchSize: Int) -> Int {
-        max(SAETrainingSession.bufferBatches * batchSize / cutter.length, 1)
+    /// An SAE's training on this hook point as the model reads the text (from the top again at
+    /// its end): batches come through a shuffling buffer of `bufferContexts` contexts, by default
+    /// `SAETrainingSession.bufferBatches` batches' worth. The stream says how far it has read.
+    public func trainingSession(options: SAETrainingOptions, bufferContexts: Int? = nil) throws -> (
+        session: SAETrainingSession, stream: HookStream, bufferContexts: Int
+    ) {
+        let contexts = bufferContexts ?? max(SAETrainingSession.bufferBatches * options.batchSize / cutter.length, 1)
+        let stream = try stream(cycles: true)
+        return (try SAETrainingSession(stream: stream, bufferRows: contexts * cutter.length, options: options), stream, contexts)
     }
 }

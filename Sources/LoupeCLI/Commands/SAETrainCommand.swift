@@ -133,10 +133,8 @@ struct SAETrainCommand: ParsableCommand {
         if let source {
             (session, stream) = (try SAETrainingSession(source: source, options: options), nil)
         } else {
-            let spec = text!
-            stream = try spec.stream(cycles: true)
-            let contexts = buffer ?? spec.defaultBufferContexts(batchSize: batchSize)
-            session = try SAETrainingSession(stream: stream!, bufferRows: contexts * spec.cutter.length, options: options)
+            let streamed = try text!.trainingSession(options: options, bufferContexts: buffer)
+            (session, stream) = (streamed.session, streamed.stream)
         }
         let bar = ProgressBar("sae train")
         let started = DispatchTime.now().uptimeNanoseconds

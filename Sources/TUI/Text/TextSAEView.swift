@@ -98,10 +98,7 @@ public final class TextSAEView: RegisteredView {
                 let options = SAETrainingOptions(
                     architecture: .topk, latents: settings.expansion * width, k: settings.k, steps: settings.steps,
                     batchSize: settings.batch, seed: 0)
-                let stream = try spec.stream(cycles: true)
-                var session = try SAETrainingSession(
-                    stream: stream, bufferRows: spec.defaultBufferContexts(batchSize: settings.batch) * text.cutter.length,
-                    options: options)
+                var (session, stream, _) = try spec.trainingSession(options: options)
                 let started = DispatchTime.now().uptimeNanoseconds
                 while !session.isFinished {
                     try job.checkCancellation()

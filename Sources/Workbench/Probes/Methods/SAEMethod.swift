@@ -61,9 +61,7 @@ public enum SAEMethod: ProbeMethod {
         let alias = p.string("model")!
         let spec = try context.textHook(alias, hook: p.string("layer")!, excludeSpecial: p.boolean("exclude_special") ?? false)
         let options = SAEProbeSettings.options(p, seed: context.seed(for: run), samples: .max)
-        let contexts = p.integer("buffer") ?? spec.defaultBufferContexts(batchSize: options.batchSize)
-        let session = try SAETrainingSession(
-            stream: spec.stream(cycles: true), bufferRows: contexts * spec.cutter.length, options: options)
+        let (session, _, contexts) = try spec.trainingSession(options: options, bufferContexts: p.integer("buffer"))
         let tokens = p.integer("max_tokens") ?? defaultTokens
         let evaluated = try spec.source(maxTokens: tokens)
         let (trained, r) = try SAEAnalysis.trainAndAnalyse(
