@@ -166,6 +166,17 @@ final class CommandLineTests: XCTestCase {
         assertParses(["cka", "demo:mlp-1", "demo:mlp-2", "--kernel", "rbf"] + data, as: "CKACommand", ["kernel": "rbf"])
         assertRefuses(["cka", "demo:mlp-1", "--kernel", "poly"] + data, ["'poly' is invalid for '--kernel <kernel>'"])
         try assertJSON(["cka", "demo:mlp-1", "demo:mlp-2", "--layers", "relu1"] + data, keys: ["values", "rowLayers", "figures", "caveats"])
+        assertParses(
+            ["cka", "demo:mlp-1", "--measure", "mutual-knn", "--neighbours", "5", "--permutations", "9"] + data, as: "CKACommand",
+            ["measure": "mutualKNN", "neighbours": "5", "permutations": "9"])
+        assertRefuses(["cka", "demo:mlp-1", "--permutations", "-1"] + data, ["permutations", "-1"])
+        assertRefuses(["cka", "demo:mlp-1", "--measure", "mutual-knn", "--batch", "64"] + data, ["mutual k-NN", "minibatch"])
+        let o = try assertJSON(
+            ["cka", "demo:mlp-1", "demo:mlp-2", "--layers", "relu1", "--measure", "mutual-knn", "--permutations", "4"] + data,
+            keys: ["values", "null", "neighbours"])
+        let null = try XCTUnwrap((o["null"] as? [[[String: Any]]])?.first?.first)
+        XCTAssertEqual(null["permutations"] as? Int, 4)
+        XCTAssertEqual(null["pValue"] as? Double, 0.2, "trained twins share neighbours far beyond chance")
     }
 
     func testAlign() throws {
@@ -174,6 +185,11 @@ final class CommandLineTests: XCTestCase {
         assertRefuses(
             ["align", "demo:mlp-1", "demo:mlp-2", "--method", "best"] + layers + data, ["'best' is invalid for '--method <method>'"])
         try assertJSON(["align", "demo:mlp-1", "demo:mlp-2"] + layers + data, keys: ["method", "layerA", "layerB"])
+        let o = try assertJSON(["align", "demo:mlp-1", "demo:mlp-2", "--permutations", "4"] + layers + data, keys: ["matching"])
+        let null = try XCTUnwrap((o["matching"] as? [String: Any])?["null"] as? [String: Any])
+        XCTAssertEqual(null["permutations"] as? Int, 4)
+        XCTAssertEqual(null["pValue"] as? Double, 0.2)
+        assertRefuses(["align", "demo:mlp-1", "demo:mlp-2", "--permutations", "100001"] + layers + data, ["permutations"])
     }
 
     func testRebasin() throws {

@@ -118,6 +118,31 @@ final class OneDescriptionTests: XCTestCase {
             section: CKAMethod.section(result, names: ["demo:mlp-1", "demo:mlp-2"]), exported: exported)
     }
 
+    /// A permutation null on the way to every front end, for CKA and for mutual k-NN.
+    func testACKANullAndMutualNeighbours() throws {
+        let data = try DataSource.load("builtin:digits:test")
+        for measure in CKAOptions.Measure.allCases {
+            let result = try LayerCKA.compute(
+                try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: data, layersA: ["relu1", "relu2"],
+                layersB: ["relu1", "relu2"], options: CKAOptions(measure: measure, permutations: 9))
+            let sheet = result.figures
+            XCTAssertEqual(sheet.figures.filter { $0.section == "p_value" }.count, 4)
+            XCTAssertEqual(sheet["data.permutations"]?.value, 9)
+            XCTAssertNotNil(sheet[result.figureKey("relu1", "relu2")])
+            let exported = try CSVTable.readCells(
+                { () -> URL in
+                    let url = try temporaryDirectory(self).appendingPathComponent("e.csv")
+                    try sheet.exactTable.writeCSV(to: url)
+                    return url
+                }())
+            let cli = TerminalText.cka(result, activations: false)
+            XCTAssertTrue(cli.contains("p \(sheet["p_value.relu1|relu1"]!.text), null \(sheet["null_mean.relu1|relu1"]!.text)"), cli)
+            assertEveryFrontEnd(
+                sheet, cliText: cli, jsonOutput: try json(result, sheet),
+                section: CKAMethod.section(result, names: ["demo:mlp-1", "demo:mlp-2"]), exported: exported)
+        }
+    }
+
     func testARebasinResult() throws {
         let (app, dir) = try workbench("rebasin")
         let result = try XCTUnwrap((app.currentView as? RebasinView)?.current)

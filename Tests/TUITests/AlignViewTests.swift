@@ -176,6 +176,26 @@ final class AlignViewTests: XCTestCase {
         XCTAssertTrue(app.frame().text.contains("A demo:mlp-1 fc1 [256] × B demo:mlp-2 fc1 [256]"))
     }
 
+    /// t tests both matchings against shuffled samples: the panel shows the null the library
+    /// computes for the same pair and seed.
+    func testMatchingsAgainstShuffledSamples() throws {
+        let (app, _) = try makeAlign()
+        app.handle(.char("t"))
+        app.finishJobs()
+        let r = try ConvergentLearning.compare(
+            try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), data: try DataSource.load("builtin:digits:test"),
+            layerA: "relu1", layerB: "relu1", options: ConvergentOptions(permutations: 99))
+        let text = app.frame().text
+        for m in [r.bipartite, r.semi] {
+            let null = try XCTUnwrap(m.null)
+            XCTAssertEqual(null.permutations, 99)
+            XCTAssertTrue(text.contains("\(m.kind.rawValue): \(null.text)"), text)
+        }
+        XCTAssertEqual(r.bipartite.null?.pValue, 0.01)
+        app.handle(.char("t"))
+        XCTAssertFalse(app.frame().text.contains("bipartite: p "), "t again turns the test off")
+    }
+
     func testOneModelSaysItNeedsTwo() throws {
         let (app, _) = try makeAlign(compare: false)
         let text = app.frame().text.replacingOccurrences(of: "\n", with: " ")

@@ -136,6 +136,38 @@ final class CKAViewTests: XCTestCase {
         XCTAssertNotEqual(rbf.values[2], debiased.values[2])
     }
 
+    /// M switches to mutual k-NN alignment and p adds the permutation null: the map shows the
+    /// library's values, and the cursor's cell its p-value and shuffled mean beside the value.
+    func testMutualNeighboursAndPermutationNull() throws {
+        let (app, _) = try makeCKA()
+        let (a, b, data) = (try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), try DataSource.load("builtin:digits:test"))
+        app.handle(.char("M"))
+        app.finishJobs()
+        let knn = try LayerCKA.compute(a, b, data: data, options: CKAOptions(measure: .mutualKNN))
+        var grid = app.frame()
+        XCTAssertTrue(grid.text.contains("mutual 10-NN alignment · cosine neighbours"), grid.text)
+        XCTAssertTrue(grid.text.contains(String(format: "A fc1 × B fc1: mutual 10-NN %.4f", knn.values[0][0])), grid.text)
+        XCTAssertEqual(gridRow(grid, "relu1", count: 5)?.numbers.map(\.text), knn.values[1].map { String(format: "%.2f", $0) })
+        app.handle(.char("d"))
+        XCTAssertTrue(app.frame().text.contains("mutual 10-NN alignment · cosine neighbours"), "mutual k-NN has no estimator to switch")
+        app.type("jp")
+        app.finishJobs()
+        let null = try LayerCKA.compute(a, b, data: data, options: CKAOptions(measure: .mutualKNN, permutations: 99))
+        grid = app.frame()
+        XCTAssertTrue(grid.text.contains("mutual 10-NN alignment · cosine neighbours · p-values from 99 shuffles"), grid.text)
+        let cell = try XCTUnwrap(null.null?[1][0])
+        XCTAssertEqual(cell.pValue, 0.01, "trained twins share neighbours beyond every shuffle")
+        XCTAssertTrue(grid.text.contains(String(format: "A relu1 × B fc1: mutual 10-NN %.4f · ", null.values[1][0]) + cell.text), grid.text)
+        app.type("M")
+        app.finishJobs()
+        let cka = try LayerCKA.compute(a, b, data: data, options: CKAOptions(permutations: 99))
+        XCTAssertTrue(
+            app.frame().text.contains(String(format: "A relu1 × B fc1: CKA %.4f · ", cka.values[1][0]) + cka.null![1][0].text),
+            app.frame().text)
+        let export = try XCTUnwrap((app.currentView as? CKAView)?.exportTable())
+        XCTAssertEqual(export.columns.map(\.name).suffix(4), ["p_value", "null_mean", "null_spread", "permutations"])
+    }
+
     /// With one model, its layers against each other: 1 on the diagonal, no "closest layer of B".
     func testOneModel() throws {
         let (app, _) = try makeCKA(compare: false)

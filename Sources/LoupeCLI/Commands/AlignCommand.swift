@@ -24,6 +24,11 @@ struct AlignCommand: ParsableCommand {
               spectral   spectral clustering of both layers' units together on
                          their joint |correlation|
             Constant units (dead ReLUs) take no part and are listed.
+            --permutations N gives both matchings' mean correlation a permutation
+            null: the same matching with B's samples shuffled N times (seeded;
+            positions of a sample kept together), its mean, standard deviation and
+            p-value. Matching picks the best of many correlations, so even unrelated
+            layers score above 0; the null says how far.
 
             Examples:
               loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
@@ -32,6 +37,8 @@ struct AlignCommand: ParsableCommand {
                   --layer-a relu2 --layer-b relu2 --method semi --out semi.csv
               loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits \\
                   --layer-a relu1 --layer-b relu1 --method sparse --json
+              loupe align demo:mlp-1 demo:mlp-2 --data builtin:digits:test \\
+                  --layer-a relu2 --layer-b relu2 --permutations 99
               loupe align demo:cnn cnn-b.safetensors --data builtin:digits \\
                   --layer-a relu2 --layer-b relu2 --method spectral --clusters 8
               loupe align gpt2/ gpt2-seed2/ --text corpus.txt \\
@@ -54,7 +61,9 @@ struct AlignCommand: ParsableCommand {
     @Option(help: "Spectral clusters (default: chosen by the largest eigengap).") var clusters: Int?
     @Option(help: "Points on the sparse-prediction λ path.") var lambdas: Int = 20
     @Option(help: "The path's smallest λ as a fraction of the largest.") var lambdaRatio: Double = 0.01
-    @Option(help: "Seed of the held-out split (sparse) and of k-means (spectral).") var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("Shuffles of the permutation null of the matched correlations (0: none).", valueName: "N"))
+    var permutations: Int = ConvergentOptions().permutations
+    @Option(help: "Seed of the held-out split (sparse), of k-means (spectral) and of the shuffles.") var seed: UInt64 = 0
     @Option(help: "Write the method's table: .csv, .npy, .safetensors or .npz (the last two also hold the correlation matrices).")
     var out: String?
     @OptionGroup var overwrite: OverwriteOption
@@ -65,6 +74,7 @@ struct AlignCommand: ParsableCommand {
         if let out { try OutputFile.validate(out) }
         if let clusters, clusters < 1 { throw ValidationError("--clusters must be positive") }
         try SparsePredictionOptions(lambdaCount: lambdas, lambdaRatio: lambdaRatio).validate()
+        try PermutationNull.validate(permutations: permutations)
     }
 
     func run() throws {
@@ -74,7 +84,7 @@ struct AlignCommand: ParsableCommand {
                 + CommandInputs.data(dataOptions.data) + CommandInputs.file("the text", textSample.text.text), force: overwrite.force)
         let options = ConvergentOptions(
             methods: [method], clusters: clusters,
-            sparse: SparsePredictionOptions(lambdaCount: lambdas, lambdaRatio: lambdaRatio), seed: seed)
+            sparse: SparsePredictionOptions(lambdaCount: lambdas, lambdaRatio: lambdaRatio), permutations: permutations, seed: seed)
         let result = try TextModels.isTextModel(modelA) || TextModels.isTextModel(modelB) ? onText(options) : onData(options)
         if let out { try write(result, to: out) }
         if json { try printJSON(Output(result, method: method)); return }
@@ -143,6 +153,7 @@ struct AlignCommand: ParsableCommand {
         Console.print(
             "\(m.kind.rawValue) matching: \(m.pairs.count) pairs, mean correlation \(LabelledOutput.cell(m.meanCorrelation))"
                 + " (\(other.kind.rawValue): \(LabelledOutput.cell(other.meanCorrelation))), \(m.distinctUnitsB) distinct units of B")
+        if let null = m.null { Console.print("with B's samples shuffled \(null.permutations) times: \(null.text)") }
         let curve = m.sortedCorrelations
         var table = Table(["rank", "correlation"], rightAligned: [0, 1])
         for q in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0] where !curve.isEmpty {

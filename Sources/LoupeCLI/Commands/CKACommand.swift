@@ -23,6 +23,14 @@ struct CKACommand: ParsableCommand {
             batches of about N samples, for data too large for one n×n Gram matrix;
             it implies --debiased.
 
+            --measure mutual-knn compares layers by mutual k-nearest-neighbour
+            alignment instead (Huh et al. 2024): the share of each sample's
+            --neighbours nearest samples (by cosine similarity) that both layers
+            agree on. --permutations N gives every value a permutation null: the
+            same value with the samples of one side shuffled, N times (seeded), its
+            mean and standard deviation, and the p-value (1 + #{shuffled ≥ observed})
+            / (N + 1).
+
             Examples:
               loupe cka demo:mlp-1 --data builtin:digits:test --out cka.csv
               loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits --kernel rbf
@@ -30,6 +38,8 @@ struct CKACommand: ParsableCommand {
                   --layers relu1,relu2 --debiased --json
               loupe cka demo:cnn --data builtin:digits --batch 256 --epochs 5
               loupe cka --acts x.npy y.npy --debiased
+              loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits:test --permutations 99
+              loupe cka --acts x.npy y.npy --measure mutual-knn --neighbours 10 --permutations 999
               loupe cka gpt2/ --text corpus.txt --max-tokens 2048
               loupe cka gpt2/ gpt2-seed2/ --text corpus.jsonl \\
                   --layers blocks.0.hook_resid_post,blocks.1.hook_resid_post
@@ -57,13 +67,18 @@ struct CKACommand: ParsableCommand {
     @Option(
         name: .customLong("layers-b"), help: ArgumentHelp("Layers of B (default: those of --layers, or every layer).", valueName: "NAMES"))
     var layersB: String?
+    @Option(help: "What to compare layers by: CKA, or mutual k-NN alignment.") var measure: CKAOptions.Measure = CKAOptions().measure
+    @Option(help: ArgumentHelp("Neighbours of each sample with --measure mutual-knn.", valueName: "K"))
+    var neighbours: Int = CKAOptions().neighbours
+    @Option(help: ArgumentHelp("Shuffles of the permutation null beside each value (0: none).", valueName: "N"))
+    var permutations: Int = CKAOptions().permutations
     @Option(help: "The kernel.") var kernel: CKAKernel.Kind = .linear
     @Option(help: "RBF bandwidth as a fraction of the median distance.") var threshold: Double = CKAKernel.defaultThreshold
     @Flag(help: "Use the unbiased HSIC estimator.") var debiased = false
     @Option(help: ArgumentHelp("Minibatch CKA over batches of about N samples (implies --debiased).", valueName: "N"))
     var batch: Int?
     @Option(help: "Passes over the shuffled data with --batch.") var epochs: Int = 1
-    @Option(help: "Seed of the minibatch order.") var seed: UInt64 = 0
+    @Option(help: "Seed of the minibatch order and of the shuffles.") var seed: UInt64 = 0
     @Option(help: "Write the matrix: .csv (with layer names), .npy, .safetensors or .npz.") var out: String?
     @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Print the result as one JSON object.") var json = false
@@ -82,8 +97,8 @@ struct CKACommand: ParsableCommand {
 
     var options: CKAOptions {
         CKAOptions(
-            kernel: CKAKernel(kernel, threshold: threshold), debiased: debiased,
-            batchSize: batch, epochs: epochs, seed: seed)
+            measure: measure, neighbours: neighbours, kernel: CKAKernel(kernel, threshold: threshold), debiased: debiased,
+            batchSize: batch, epochs: epochs, permutations: permutations, seed: seed)
     }
 
     func run() throws {
@@ -150,7 +165,7 @@ struct CKACommand: ParsableCommand {
             metadata: [
                 "loupe.model_a": r.modelA, "loupe.model_b": r.modelB ?? r.modelA, "loupe.data": r.data,
                 "loupe.rows": r.rowLayers.joined(separator: ","), "loupe.columns": r.columnLayers.joined(separator: ","),
-                "loupe.kernel": r.kernel.description, "loupe.debiased": "\(r.debiased)"
+                "loupe.measure": r.measure.rawValue, "loupe.kernel": r.kernel.description, "loupe.debiased": "\(r.debiased)"
             ],
             to: path)
     }

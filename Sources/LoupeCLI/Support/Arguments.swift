@@ -24,5 +24,6 @@ extension LRPComposite: ExpressibleByArgument {
 }
 
 extension CKAKernel.Kind: ExpressibleByArgument {}
+extension CKAOptions.Measure: ExpressibleByArgument {}
 extension RebasinOptions.Method: ExpressibleByArgument {}
 extension ConvergentOptions.Method: ExpressibleByArgument {}

@@ -24,13 +24,20 @@ public final class AlignView: RegisteredView {
         public var unitB = 0
         /// The side panel shows spectral clusters instead of the matched-correlation curves.
         public var clusters = false
+        /// Shuffles of the matchings' permutation null (nil or 0: none; optional so that sessions
+        /// saved before it still open).
+        public var permutations: Int?
         public init() {}
     }
 
     struct Choice: Hashable {
         var layerA: String
         var layerB: String
+        var permutations: Int
     }
+
+    /// Shuffles the `t` key asks for: p-values down to 1/100.
+    static let nullPermutations = 99
 
     public static let kind = "align"
     public static let summary =
@@ -56,7 +63,7 @@ public final class AlignView: RegisteredView {
     /// What the view's keys do.
     public enum Action: Sendable, Equatable {
         case layerNext, layerPrevious, layerBNext, layerBPrevious, order, zoom, panel, partner, cursorDown, cursorUp, cursorRight,
-            cursorLeft, retry
+            cursorLeft, null, retry
     }
 
     public var keyBindings: [KeyBinding<Action>] {
@@ -69,6 +76,9 @@ public final class AlignView: RegisteredView {
             KeyBinding([.char("z")], .zoom, "the whole matrix fitted (cells are block means) ↔ a cell per unit"),
             KeyBinding([.char("c")], .panel, "side panel: matched-correlation curves ↔ spectral clusters"),
             KeyBinding([.char("g")], .partner, "cursor to the bipartite partner in B of the unit of A"),
+            KeyBinding(
+                [.char("t")], .null,
+                "test the matched correlations against \(Self.nullPermutations) shuffles of B's samples: p-values (on ↔ off)"),
             KeyBinding([.down, .char("j")], .cursorDown, "next unit of A (row)"),
             KeyBinding([.up, .char("k")], .cursorUp, "previous unit of A (row)"),
             KeyBinding([.right, .char("l")], .cursorRight, "next unit of B (column)"),
@@ -101,7 +111,7 @@ public final class AlignView: RegisteredView {
 
     private var choice: Choice? {
         guard workspace.isComparison, let a = layerA, let b = layerB else { return nil }
-        return Choice(layerA: a, layerB: b)
+        return Choice(layerA: a, layerB: b, permutations: settings.permutations ?? 0)
     }
 
     public func opened(_ context: ViewContext) { compute(context) }
@@ -112,7 +122,8 @@ public final class AlignView: RegisteredView {
         results.request(choice, title: "align \(choice.layerA) × \(choice.layerB)", context) { job in
             try ConvergentLearning.compare(
                 a, b, data: data, layerA: choice.layerA, layerB: choice.layerB,
-                options: ConvergentOptions(methods: [.bipartite, .semi, .spectral]), progress: job.progress)
+                options: ConvergentOptions(methods: [.bipartite, .semi, .spectral], permutations: choice.permutations),
+                progress: job.progress)
         }
     }
 
@@ -146,6 +157,9 @@ public final class AlignView: RegisteredView {
         case .order: settings.aligned.toggle()
         case .zoom: settings.zoomed.toggle()
         case .panel: settings.clusters.toggle()
+        case .null:
+            settings.permutations = (settings.permutations ?? 0) > 0 ? 0 : Self.nullPermutations
+            compute(context)
         case .retry:
             guard results.retry(choice) else { return false }
             compute(context)
@@ -290,6 +304,11 @@ public final class AlignView: RegisteredView {
         canvas.text(0, 1, "bipartite \(String(format: "%.3f", r.bipartite.meanCorrelation)) (\(r.bipartite.pairs.count) pairs)")
         canvas.text(0, 2, "semi      \(String(format: "%.3f", r.semi.meanCorrelation)) (\(r.semi.distinctUnitsB) of B)")
         var y = 3
+        for m in [r.bipartite, r.semi] {
+            guard let null = m.null else { continue }
+            canvas.text(0, y, "\(m.kind.rawValue): \(null.text)", Theme.dim)
+            y += 1
+        }
         if !c.constantUnitsA.isEmpty || !c.constantUnitsB.isEmpty {
             canvas.text(0, y, "constant: A \(c.constantUnitsA.count), B \(c.constantUnitsB.count)", Theme.dim)
             y += 1

@@ -12,6 +12,12 @@ import LinAlg
 ///
 /// Rows and columns are usually the layers of two models; with no separate columns the rows
 /// are compared with themselves (the layers of one model).
+///
+/// With `permutations` > 0 it also accumulates a permutation null: the same sums with the
+/// samples of each batch shuffled on the column side, once per shuffle, so every CKA value has
+/// the CKA of unrelated samples beside it (`nulls()`). Shuffling within batches keeps minibatch
+/// CKA one pass over the data; a shuffle within each part of a fixed partition is still a draw
+/// from a group of permutations, which is all a permutation test needs.
 public struct CKAAccumulator: Sendable {
     public let kernel: CKAKernel
     public let debiased: Bool
@@ -29,13 +35,16 @@ public struct CKAAccumulator: Sendable {
     /// Whether a representation has varied within some batch (a constant one has no CKA).
     private var rowVaried: [Bool]
     private var columnVaried: [Bool]
+    /// The cross sums of each shuffle, and where the shuffles come from.
+    private var nullCross: [Matrix<Double>]
+    private var shuffles: SeededRandom
 
     /// The most samples of one batch for which an n × n Gram matrix is formed (8192² doubles
     /// are 512 MiB); the linear kernel avoids it in feature space.
     public static let maximumGramSamples = 8192
     public static let minimumSamples = 4
 
-    public init(kernel: CKAKernel, debiased: Bool, rows: [String], columns: [String]? = nil) {
+    public init(kernel: CKAKernel, debiased: Bool, rows: [String], columns: [String]? = nil, permutations: Int = 0, seed: UInt64 = 0) {
         self.kernel = kernel
         self.debiased = debiased
         rowNames = rows
@@ -46,7 +55,14 @@ public struct CKAAccumulator: Sendable {
         columnSelf = [Double](repeating: 0, count: columnNames.count)
         rowVaried = [Bool](repeating: false, count: rows.count)
         columnVaried = [Bool](repeating: false, count: columnNames.count)
+        nullCross = [Matrix<Double>](repeating: Matrix(rows: rows.count, cols: columnNames.count), count: permutations)
+        // A stream of its own, apart from the minibatch order drawn from the same seed.
+        var base = SeededRandom(seed: seed)
+        shuffles = base.fork(1)
     }
+
+    /// Shuffles in the permutation null (0: none).
+    public var permutations: Int { nullCross.count }
 
     /// Adds one batch: the same samples (rows) as seen by each row representation and each column
     /// representation (`columns` is nil for a symmetric accumulator).
@@ -83,6 +99,7 @@ public struct CKAAccumulator: Sendable {
                 return f
             }
             try accumulate(features, varied: varied, progress: progress)
+            try accumulateNull(features, varied: varied, samples: n, progress: progress)
         } else {
             guard n <= Self.maximumGramSamples else {
                 throw InterpretError(
@@ -97,6 +114,7 @@ public struct CKAAccumulator: Sendable {
                 grams.append(CenteredGram(gram: k0, unbiased: debiased))
             }
             try accumulate(grams, varied: varied, progress: progress)
+            try accumulateNull(grams, varied: varied, samples: n, progress: progress)
         }
         batches += 1
         samples += n
@@ -122,6 +140,25 @@ public struct CKAAccumulator: Sendable {
         }
     }
 
+    /// Adds each shuffle's cross terms: every row representation against every column
+    /// representation with the batch's samples in a fresh random order.
+    private mutating func accumulateNull<Op: HSICOperand>(_ ops: [Op], varied: [Bool], samples n: Int, progress: ProgressHandler?) throws {
+        let rowCount = rowNames.count
+        let columnOffset = symmetric ? 0 : rowCount
+        for r in nullCross.indices {
+            let order = shuffles.permutation(n)
+            let shuffled = (0..<columnNames.count).map { ops[columnOffset + $0].permuted(order) }
+            for i in 0..<rowCount where varied[i] {
+                for j in 0..<columnNames.count where varied[columnOffset + j] {
+                    nullCross[r][i, j] += ops[i].hsic(with: shuffled[j])
+                }
+            }
+            if let progress, !progress(Double(r + 1) / Double(nullCross.count), "shuffle \(r + 1)/\(nullCross.count)") {
+                throw CancellationError()
+            }
+        }
+    }
+
     /// CKA for every row and column, rows × columns.
     public func values() throws -> Matrix<Double> {
         precondition(batches > 0, "CKAAccumulator.values: no batch was added")
@@ -138,9 +175,22 @@ public struct CKAAccumulator: Sendable {
                 )
             }
         }
-        return Matrix(rows: rowNames.count, cols: columnNames.count) { i, j in
-            cross[i, j] / (rowSelf[i] * columnSelf[j]).squareRoot()
+        return normalized(cross)
+    }
+
+    /// The permutation null of every value, rows × columns (nil without permutations).
+    public func nulls() throws -> [[PermutationNull]]? {
+        guard !nullCross.isEmpty else { return nil }
+        let observed = try values()
+        let shuffled = nullCross.map(normalized)
+        return (0..<rowNames.count).map { i in
+            (0..<columnNames.count).map { j in PermutationNull(observed: observed[i, j], null: shuffled.map { $0[i, j] }) }
         }
+    }
+
+    /// HSIC sums divided by the self terms' geometric mean: CKA.
+    private func normalized(_ sums: Matrix<Double>) -> Matrix<Double> {
+        Matrix(rows: rowNames.count, cols: columnNames.count) { i, j in sums[i, j] / (rowSelf[i] * columnSelf[j]).squareRoot() }
     }
 
     private static func nonFinite(_ name: String) -> InterpretError { InterpretError("CKA: '\(name)' contains NaN or infinity") }

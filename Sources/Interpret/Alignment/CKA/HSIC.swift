@@ -7,6 +7,9 @@ import LinAlg
 protocol HSICOperand {
     func hsic(with other: Self) -> Double
     func selfHSIC() -> Double
+    /// The same representation with its samples in `order` (sample i becomes sample order[i]),
+    /// for the permutation null: centring commutes with a permutation, so nothing is recomputed.
+    func permuted(_ order: [Int]) -> Self
 }
 
 /// A centred Gram matrix: works for any kernel, costs n² memory.
@@ -14,6 +17,11 @@ struct CenteredGram: HSICOperand {
     let centered: Matrix<Double>
     /// 1/(n − 1)² or 1/(n(n − 3)).
     let scale: Double
+
+    private init(centered: Matrix<Double>, scale: Double) {
+        self.centered = centered
+        self.scale = scale
+    }
 
     init(gram k: Matrix<Double>, unbiased: Bool) {
         let n = k.rows
@@ -43,6 +51,21 @@ struct CenteredGram: HSICOperand {
 
     func hsic(with other: CenteredGram) -> Double { dot(centered.storage, other.centered.storage) * scale }
     func selfHSIC() -> Double { hsic(with: self) }
+
+    func permuted(_ order: [Int]) -> CenteredGram {
+        let n = centered.rows
+        var g = Matrix<Double>(unsetRows: n, cols: n)
+        centered.withUnsafeBufferPointer { src in
+            g.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<n {
+                    let from = src.baseAddress! + order[i] * n
+                    let to = dst.baseAddress! + i * n
+                    for j in 0..<n { to[j] = from[order[j]] }
+                }
+            }
+        }
+        return CenteredGram(centered: g, scale: scale)
+    }
 }
 
 /// Column-centred features for the linear kernel: ⟨XXᵀ, YYᵀ⟩ = ‖XᵀY‖²_F, so nothing n × n
@@ -101,6 +124,20 @@ struct CenteredFeatures<T: BLASScalar>: HSICOperand {
             }
             : []
         squaredNorm = rowSquaredNorms.reduce(0, +)
+    }
+
+    private init(features: Matrix<T>, means: [Double], unbiased: Bool, rowSquaredNorms: [Double], squaredNorm: Double) {
+        self.features = features
+        self.means = means
+        self.unbiased = unbiased
+        self.rowSquaredNorms = rowSquaredNorms
+        self.squaredNorm = squaredNorm
+    }
+
+    func permuted(_ order: [Int]) -> CenteredFeatures {
+        CenteredFeatures(
+            features: features.rows(order), means: means, unbiased: unbiased,
+            rowSquaredNorms: rowSquaredNorms.isEmpty ? [] : order.map { rowSquaredNorms[$0] }, squaredNorm: squaredNorm)
     }
 
     private var n: Double { Double(features.rows) }

@@ -1,8 +1,20 @@
 import LinAlg
 import Networks
 
-/// How CKA is computed.
+/// How the layers are compared: CKA and how it is computed, or mutual k-NN alignment.
 public struct CKAOptions: Codable, Equatable, Sendable {
+    /// What a layer-by-layer matrix holds.
+    public enum Measure: String, Codable, CaseIterable, Sendable {
+        /// Centred kernel alignment (Kornblith et al. 2019).
+        case cka
+        /// Mutual k-nearest-neighbour alignment (Huh et al. 2024): the share of each sample's
+        /// k nearest neighbours that both representations agree on.
+        case mutualKNN = "mutual-knn"
+    }
+
+    public var measure: Measure
+    /// k of mutual k-NN.
+    public var neighbours: Int
     public var kernel: CKAKernel
     /// The unbiased HSIC estimator (Song et al. 2007) instead of the biased one.
     public var debiased: Bool
@@ -12,21 +24,45 @@ public struct CKAOptions: Codable, Equatable, Sendable {
     public var batchSize: Int?
     /// Passes over the shuffled samples in minibatch mode.
     public var epochs: Int
-    /// Orders the samples into minibatches.
+    /// Shuffles of the permutation null beside every value (0: none). Each shuffles the
+    /// samples of the column side (within each minibatch in minibatch mode).
+    public var permutations: Int
+    /// Orders the samples into minibatches and draws the shuffles.
     public var seed: UInt64
 
-    public init(kernel: CKAKernel = .linear, debiased: Bool = false, batchSize: Int? = nil, epochs: Int = 1, seed: UInt64 = 0) {
+    /// k of mutual k-NN by default: the reference code's choice for its figures.
+    public static let defaultNeighbours = 10
+
+    public init(
+        measure: Measure = .cka, neighbours: Int = CKAOptions.defaultNeighbours, kernel: CKAKernel = .linear, debiased: Bool = false,
+        batchSize: Int? = nil, epochs: Int = 1, permutations: Int = 0, seed: UInt64 = 0
+    ) {
+        self.measure = measure
+        self.neighbours = neighbours
         self.kernel = kernel
         self.debiased = debiased
         self.batchSize = batchSize
         self.epochs = epochs
+        self.permutations = permutations
         self.seed = seed
     }
 
     /// The estimator actually used.
     public var usesUnbiasedEstimator: Bool { debiased || batchSize != nil }
 
+    /// k when the measure is mutual k-NN, as a result records it.
+    var knnNeighbours: Int? { measure == .mutualKNN ? neighbours : nil }
+
     public func validate() throws {
+        if measure == .mutualKNN {
+            guard neighbours >= 1 else { throw InterpretError("mutual k-NN needs at least 1 neighbour, got \(neighbours)") }
+            guard batchSize == nil else {
+                throw InterpretError("mutual k-NN compares neighbours among all the samples at once; it has no minibatch form")
+            }
+            guard kernel == .linear, !debiased else {
+                throw InterpretError("the kernel and the HSIC estimator are CKA's; mutual k-NN ranks cosine similarities")
+            }
+        }
         if case .rbf(let t) = kernel, !(t > 0 && t.isFinite) {
             throw InterpretError("the RBF threshold must be a positive fraction of the median distance, got \(t)")
         }
@@ -34,6 +70,7 @@ public struct CKAOptions: Codable, Equatable, Sendable {
             throw InterpretError("the CKA batch size must be at least \(CKAAccumulator.minimumSamples), got \(b)")
         }
         guard epochs >= 1 else { throw InterpretError("the number of epochs must be at least 1, got \(epochs)") }
+        try PermutationNull.validate(permutations: permutations)
     }
 }
 
@@ -53,6 +90,13 @@ public struct CKAMatrix: Codable, Equatable, Sendable {
     /// Distinct samples compared.
     public var samples: Int
     public var data: String
+    /// null[i][j]: the value of row layer i against column layer j with the samples shuffled,
+    /// when permutations were asked for.
+    public var null: [[PermutationNull]]?
+    /// k when the values are mutual k-NN alignments rather than CKA.
+    public var neighbours: Int?
+
+    public var measure: CKAOptions.Measure { neighbours == nil ? .cka : .mutualKNN }
 
     /// For each row layer, the column layer most similar to it (the "diagonal" of two models).
     public var bestColumnForRow: [Int] {
@@ -90,20 +134,19 @@ public enum LayerCKA {
         for name in columns { _ = try columnNetwork.traceIndex(of: name) }
         let symmetric = b == nil && rows == columns
         let label = { (net: Network<Float>, layer: String) in "\(net.name) \(layer)" }
-        var accumulator = CKAAccumulator(
-            kernel: options.kernel, debiased: options.usesUnbiasedEstimator,
-            rows: rows.map { label(a, $0) },
-            columns: symmetric ? nil : columns.map { label(columnNetwork, $0) })
-        try run(&accumulator, samples: data.count, options: options, progress: progress) { indices in
+        let m = try measure(
+            rows: rows.map { label(a, $0) }, columns: symmetric ? nil : columns.map { label(columnNetwork, $0) },
+            samples: data.count, options: options, progress: progress
+        ) { indices in
             let x = indices.map { data.x.rows($0) } ?? data.x
             let r = try LayerActivations.collect(a, x, layers: rows)
             return (r, symmetric ? nil : try LayerActivations.collect(columnNetwork, x, layers: columns))
         }
         return CKAMatrix(
             modelA: a.name, modelB: b?.name, rowLayers: rows, columnLayers: columns,
-            values: try rowsOf(accumulator.values()), kernel: options.kernel,
+            values: m.values, kernel: options.kernel,
             debiased: options.usesUnbiasedEstimator, batchSize: options.batchSize,
-            batches: accumulator.batches, samples: data.count, data: data.name)
+            batches: m.batches, samples: data.count, data: data.name, null: m.null, neighbours: options.knnNeighbours)
     }
 
     /// CKA between two activation matrices of the same samples (e.g. dumped from PyTorch), as a
@@ -133,17 +176,68 @@ public enum LayerCKA {
                 "CKA: '\(first.name)' has \(first.values.rows) samples, '\(other.name)' has \(other.values.rows); both must hold the same samples"
             )
         }
-        var accumulator = CKAAccumulator(
-            kernel: options.kernel, debiased: options.usesUnbiasedEstimator, rows: rows.map(\.name), columns: columns?.map(\.name))
-        try run(&accumulator, samples: first.values.rows, options: options, progress: progress) { indices in
+        let m = try measure(
+            rows: rows.map(\.name), columns: columns?.map(\.name), samples: first.values.rows, options: options, progress: progress
+        ) { indices in
             func pick(_ m: Matrix<Float>) -> Matrix<Float> { indices.map { m.rows($0) } ?? m }
             return (rows.map { pick($0.values) }, columns?.map { pick($0.values) })
         }
         return CKAMatrix(
             modelA: models.a, modelB: models.b, rowLayers: rows.map(\.name), columnLayers: (columns ?? rows).map(\.name),
-            values: try rowsOf(accumulator.values()), kernel: options.kernel,
+            values: m.values, kernel: options.kernel,
             debiased: options.usesUnbiasedEstimator, batchSize: options.batchSize,
-            batches: accumulator.batches, samples: first.values.rows, data: data)
+            batches: m.batches, samples: first.values.rows, data: data, null: m.null, neighbours: options.knnNeighbours)
+    }
+
+    /// The measure of `options` between every row and column representation (columns nil: the
+    /// rows against themselves), its permutation null, and the batches it took.
+    private static func measure(
+        rows: [String], columns: [String]?, samples n: Int, options: CKAOptions, progress: ProgressHandler?,
+        fetch: ([Int]?) throws -> (rows: [Matrix<Float>], columns: [Matrix<Float>]?)
+    ) throws -> (values: [[Double]], null: [[PermutationNull]]?, batches: Int) {
+        guard options.measure == .cka else {
+            return try mutualNeighbours(rows: rows, columns: columns, samples: n, options: options, progress: progress, fetch: fetch)
+        }
+        var accumulator = CKAAccumulator(
+            kernel: options.kernel, debiased: options.usesUnbiasedEstimator, rows: rows, columns: columns,
+            permutations: options.permutations, seed: options.seed)
+        try run(&accumulator, samples: n, options: options, progress: progress, fetch: fetch)
+        return (try rowsOf(accumulator.values()), try accumulator.nulls(), accumulator.batches)
+    }
+
+    /// Mutual k-NN alignment between every row and column representation over all samples at
+    /// once (neighbours are a property of the whole sample, so there is no minibatch form).
+    private static func mutualNeighbours(
+        rows: [String], columns: [String]?, samples n: Int, options: CKAOptions, progress: ProgressHandler?,
+        fetch: ([Int]?) throws -> (rows: [Matrix<Float>], columns: [Matrix<Float>]?)
+    ) throws -> (values: [[Double]], null: [[PermutationNull]]?, batches: Int) {
+        if let progress, !progress(0, "activations") { throw CancellationError() }
+        let (r, c) = try fetch(nil)
+        let names = rows + (columns ?? [])
+        var found: [NearestNeighbours] = []
+        for (k, m) in (r + (c ?? [])).enumerated() {
+            found.append(try NearestNeighbours(m, k: options.neighbours, what: "'\(names[k])'"))
+            if let progress, !progress(Double(k + 1) / Double(names.count), "neighbours of \(names[k])") { throw CancellationError() }
+        }
+        let rowSide = Array(found[0..<rows.count])
+        let columnSide = columns == nil ? rowSide : Array(found[rows.count...])
+        func scores(_ order: [Int]?) -> [Double] {
+            rowSide.flatMap { a in columnSide.map { a.alignment(with: $0, order: order) } }
+        }
+        let observed = scores(nil)
+        let width = columnSide.count
+        let values = (0..<rowSide.count).map { Array(observed[($0 * width)..<(($0 + 1) * width)]) }
+        guard options.permutations > 0 else { return (values, nil, 1) }
+        var done = 0
+        let flat = try PermutationNull.test(observed: observed, samples: n, permutations: options.permutations, seed: options.seed) {
+            order in
+            done += 1
+            if let progress, !progress(Double(done) / Double(options.permutations), "shuffle \(done)/\(options.permutations)") {
+                throw CancellationError()
+            }
+            return scores(order)
+        }
+        return (values, (0..<rowSide.count).map { Array(flat[($0 * width)..<(($0 + 1) * width)]) }, 1)
     }
 
     /// Feeds the accumulator every sample at once, or the minibatches of `options`.

@@ -9,16 +9,20 @@ public struct ConvergentOptions: Codable, Equatable, Sendable {
     /// Spectral clusters; nil chooses by the largest eigengap.
     public var clusters: Int?
     public var sparse: SparsePredictionOptions
-    /// Seeds the held-out split of sparse prediction and the k-means of spectral clustering.
+    /// Shuffles of the permutation null of both matchings' mean correlation (0: none).
+    public var permutations: Int
+    /// Seeds the held-out split of sparse prediction, the k-means of spectral clustering and
+    /// the shuffles.
     public var seed: UInt64
 
     public init(
         methods: [Method] = [.bipartite, .semi], clusters: Int? = nil,
-        sparse: SparsePredictionOptions = .init(), seed: UInt64 = 0
+        sparse: SparsePredictionOptions = .init(), permutations: Int = 0, seed: UInt64 = 0
     ) {
         self.methods = methods
         self.clusters = clusters
         self.sparse = sparse
+        self.permutations = permutations
         self.seed = seed
     }
 }
@@ -58,23 +62,45 @@ public enum ConvergentLearning {
         var result = try compare(
             units: LayerActivations.units(actsA, shape: shapeA).converted(to: Double.self),
             LayerActivations.units(actsB, shape: shapeB).converted(to: Double.self),
-            layerA: layerA, layerB: layerB, options: options, progress: progress)
+            layerA: layerA, layerB: layerB, positions: shapeA.count == 3 ? shapeA[1] * shapeA[2] : 1, options: options,
+            progress: progress)
         result.modelA = a.name
         result.modelB = b.name
         result.data = data.name
         return result
     }
 
-    /// Compares two sets of units observed on the same rows (activations from anywhere).
+    /// Compares two sets of units observed on the same rows (activations from anywhere): each
+    /// sample gives `positions` consecutive rows (a convolutional layer's positions, sample-major).
     public static func compare(
-        units a: Matrix<Double>, _ b: Matrix<Double>, layerA: String, layerB: String,
+        units a: Matrix<Double>, _ b: Matrix<Double>, layerA: String, layerB: String, positions: Int = 1,
         options: ConvergentOptions = .init(), progress: ProgressHandler? = nil
     ) throws -> ConvergentLearningResult {
+        try PermutationNull.validate(permutations: options.permutations)
         let correlation = try UnitCorrelation(a, b, layerA: layerA, layerB: layerB)
-        let bipartite = try UnitMatching.bipartite(correlation)
+        var bipartite = try UnitMatching.bipartite(correlation)
+        var semi = UnitMatching.semi(correlation)
+        if options.permutations > 0 {
+            // Whole samples are shuffled, positions kept together: the rows of one sample are
+            // not exchangeable with each other's.
+            let samples = a.rows / positions
+            var done = 0
+            let nulls = try PermutationNull.test(
+                observed: [bipartite.meanCorrelation, semi.meanCorrelation], samples: samples,
+                permutations: options.permutations, seed: options.seed
+            ) { order in
+                done += 1
+                if let progress, !progress(Double(done) / Double(options.permutations), "shuffle \(done)/\(options.permutations)") {
+                    throw CancellationError()
+                }
+                let rows = order.flatMap { s in (s * positions)..<((s + 1) * positions) }
+                let shuffled = try UnitCorrelation(a, b.rows(rows), layerA: layerA, layerB: layerB)
+                return [try UnitMatching.bipartite(shuffled).meanCorrelation, UnitMatching.semi(shuffled).meanCorrelation]
+            }
+            (bipartite.null, semi.null) = (nulls[0], nulls[1])
+        }
         var result = ConvergentLearningResult(
-            modelA: "", modelB: "", data: "", correlation: correlation, bipartite: bipartite,
-            semi: UnitMatching.semi(correlation),
+            modelA: "", modelB: "", data: "", correlation: correlation, bipartite: bipartite, semi: semi,
             alignedMatrix: correlation.reordered(columns: bipartite.columnOrder))
         if options.methods.contains(.sparse) {
             var sparse = options.sparse

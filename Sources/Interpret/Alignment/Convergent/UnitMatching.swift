@@ -27,6 +27,10 @@ public struct UnitMatching: Codable, Equatable, Sendable {
     /// semi-matching already placed) take the units no one picked, in order; any left over
     /// come last.
     public var columnOrder: [Int]
+    /// The mean correlation of the same matching with B's samples shuffled, when asked for:
+    /// matching picks the largest of many correlations, so even unrelated units have a mean
+    /// well above 0, and this says how far above.
+    public var null: PermutationNull?
 
     init(kind: Kind, pairs: [UnitPair], unitsA: Int, unitsB: Int) {
         self.kind = kind

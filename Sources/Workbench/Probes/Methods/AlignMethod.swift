@@ -1,5 +1,6 @@
 import Figures
 import Interpret
+import LinAlg
 import Networks
 
 /// `method = "align"`: convergent learning between a layer of one model and a layer of
@@ -15,12 +16,18 @@ public enum AlignMethod: ProbeMethod {
         ProbeParameter(
             "methods", .strings, choices: ConvergentOptions.Method.allCases.map(\.rawValue),
             about: "analyses beyond the correlations (default \(ConvergentOptions().methods.map(\.rawValue)))"),
-        ProbeParameter("clusters", .integer, about: "spectral clusters (default: by the largest eigengap)")
+        ProbeParameter("clusters", .integer, about: "spectral clusters (default: by the largest eigengap)"),
+        ProbeParameter(
+            "permutations", .integer,
+            about: "shuffles of the permutation null of the matched correlations (default \(ConvergentOptions().permutations): none)")
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
         try p.checkModelCount(2...2)
         if let k = p.integer("clusters"), k < 1 { throw WorkbenchError("clusters must be at least 1") }
+        if let n = p.integer("permutations") {
+            do { try PermutationNull.validate(permutations: n) } catch { throw WorkbenchError("\(error)") }
+        }
     }
 
     public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {
@@ -33,7 +40,7 @@ public enum AlignMethod: ProbeMethod {
             data: context.data(for: run), layerA: layerA, layerB: layerB,
             options: ConvergentOptions(
                 methods: methods, clusters: p.integer("clusters"),
-                seed: context.seed(for: run)),
+                permutations: p.integer("permutations") ?? ConvergentOptions().permutations, seed: context.seed(for: run)),
             progress: progress)
         let (nameA, nameB) = (context.reference(aliases[0]), context.reference(aliases[1]))
         let c = r.correlation
@@ -41,6 +48,14 @@ public enum AlignMethod: ProbeMethod {
             "Pearson correlation of every unit of `\(nameA)` \(layerA) with every unit of `\(nameB)` \(layerB) over \(c.observations) observations; \(c.constantUnitsA.count) and \(c.constantUnitsB.count) constant units are left out of the matchings."
         ]
         var headline = ["bipartite mean correlation": r.bipartite.meanCorrelation, "semi-matching mean correlation": r.semi.meanCorrelation]
+        for m in [r.bipartite, r.semi] {
+            guard let null = m.null else { continue }
+            text.append(
+                "With `\(nameB)`'s samples shuffled \(null.permutations) times, the \(m.kind.rawValue) matching's mean correlation is \(NumberFormat.readable(null.mean)) ± \(NumberFormat.readable(null.spread)); the observed \(NumberFormat.readable(m.meanCorrelation)) has p = \(NumberFormat.readable(null.pValue))."
+            )
+            headline["\(m.kind.rawValue) p-value"] = null.pValue
+            headline["\(m.kind.rawValue) shuffled mean correlation"] = null.mean
+        }
         let pairs: [[Table.Value]] = r.bipartite.pairs.sorted { $0.correlation > $1.correlation }.map { (pair: UnitPair) -> [Table.Value] in
             [.number(Double(pair.unitA)), .number(Double(pair.unitB)), .number(pair.correlation)]
         }

@@ -14,13 +14,32 @@ public enum CKAMethod: ProbeMethod {
         ProbeParameter(
             "threshold", .number, about: "RBF bandwidth as a fraction of the median distance (default \(CKAKernel.defaultThreshold))"),
         ProbeParameter("debiased", .boolean, about: "use the unbiased HSIC estimator (default false)"),
-        ProbeParameter("batch", .integer, about: "minibatch CKA with batches of this size (implies debiased)")
+        ProbeParameter("batch", .integer, about: "minibatch CKA with batches of this size (implies debiased)"),
+        ProbeParameter(
+            "measure", .string, choices: CKAOptions.Measure.allCases.map(\.rawValue),
+            about: "what to compare layers by (default \(CKAOptions().measure.rawValue))"),
+        ProbeParameter("neighbours", .integer, about: "k of mutual-knn (default \(CKAOptions().neighbours))"),
+        ProbeParameter(
+            "permutations", .integer,
+            about: "shuffles of the permutation null beside each value (default \(CKAOptions().permutations): none)")
     ]
 
     public static func validate(_ p: ProbeParameters) throws {
         try p.checkModelCount(1...2)
         if let t = p.number("threshold"), !(t > 0) { throw WorkbenchError("threshold must be positive") }
         if let b = p.integer("batch"), b < 4 { throw WorkbenchError("batch must be at least 4") }
+        do { try options(p, seed: 0).validate() } catch { throw WorkbenchError("\(error)") }
+    }
+
+    /// The options a run's parameters ask for.
+    static func options(_ p: ProbeParameters, seed: UInt64) -> CKAOptions {
+        let kernel = CKAKernel(
+            p.string("kernel").flatMap(CKAKernel.Kind.init) ?? .linear, threshold: p.number("threshold") ?? CKAKernel.defaultThreshold)
+        let defaults = CKAOptions()
+        return CKAOptions(
+            measure: p.string("measure").flatMap(CKAOptions.Measure.init) ?? defaults.measure,
+            neighbours: p.integer("neighbours") ?? defaults.neighbours, kernel: kernel, debiased: p.boolean("debiased") ?? false,
+            batchSize: p.integer("batch"), permutations: p.integer("permutations") ?? defaults.permutations, seed: seed)
     }
 
     public static func run(_ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler) throws -> ReportSection {
@@ -28,14 +47,9 @@ public enum CKAMethod: ProbeMethod {
         let aliases = p.strings("models")!
         let a = try context.network(aliases[0])
         let b = try aliases.count > 1 ? context.network(aliases[1]) : nil
-        let kernel = CKAKernel(
-            p.string("kernel").flatMap(CKAKernel.Kind.init) ?? .linear, threshold: p.number("threshold") ?? CKAKernel.defaultThreshold)
-        let options = CKAOptions(
-            kernel: kernel, debiased: p.boolean("debiased") ?? false, batchSize: p.integer("batch"),
-            seed: context.seed(for: run))
         let m = try LayerCKA.compute(
             a, b, data: context.data(for: run), layersA: p.strings("layers"), layersB: p.strings("layers_b"),
-            options: options, progress: progress)
+            options: options(p, seed: context.seed(for: run)), progress: progress)
         return section(m, names: aliases.map(context.reference))
     }
 
@@ -47,25 +61,34 @@ public enum CKAMethod: ProbeMethod {
         if let mean = figures["summary.mean_corresponding"] {
             text.append(
                 "Corresponding layers: "
-                    + m.rowLayers.map { "\($0) \(figures["cka." + CKAMatrix.key($0, $0)]!.text)" }.joined(separator: ", ")
+                    + m.rowLayers.map { "\($0) \(figures[m.figureKey($0, $0)]!.text)" }.joined(separator: ", ")
                     + "; their \(mean.label) is \(mean.text).")
         }
         text += figures.caveats.map { "Note: \($0.text)." }
-        let table = ReportTable(
-            name: "cka", title: "CKA", columns: ["layer"] + m.columnLayers,
-            rows: m.rowLayers.map { row in
-                [.text(row)] + m.columnLayers.map { .number(figures["cka." + CKAMatrix.key(row, $0)]!.value) }
-            })
+        func matrix(_ name: String, _ title: String, _ key: (String, String) -> String) -> ReportTable {
+            ReportTable(
+                name: name, title: title, columns: ["layer"] + m.columnLayers,
+                rows: m.rowLayers.map { row in [.text(row)] + m.columnLayers.map { .number(figures[key(row, $0)]!.value) } })
+        }
+        var tables = [matrix(m.valueSection.replacingOccurrences(of: "_", with: "-"), m.measureName) { m.figureKey($0, $1) }]
+        if let n = m.null?.first?.first?.permutations {
+            text.append(
+                "Each value has a permutation null: the same measure with the samples of one side shuffled, \(n) times; p = (1 + shuffles at least as high) / (\(n) + 1)."
+            )
+            tables.append(matrix("p-values", "p-values (\(n) shuffles)") { "p_value." + CKAMatrix.key($0, $1) })
+            tables.append(matrix("null-means", "Mean over the shuffles") { "null_mean." + CKAMatrix.key($0, $1) })
+        }
         let heatmap = ReportPlot(
-            name: "cka-heatmap", title: "CKA, \(names.joined(separator: " vs "))",
+            name: "\(m.valueSection.replacingOccurrences(of: "_", with: "-"))-heatmap",
+            title: "\(m.measureName), \(names.joined(separator: " vs "))",
             content: .heatmap(
                 PlotHeatmap(
                     rowLabels: m.rowLayers, columnLabels: m.columnLayers, values: m.values,
-                    valueLabel: "CKA", signed: false)))
+                    valueLabel: m.measureName, signed: false)))
         // The matrix to read, and every figure (closest layers, the summary, the samples) by key.
         let all = ReportTable(name: "figures", title: "Figures", table: figures.reportTable)
         return ReportSection(
-            title: "CKA: \(names.joined(separator: " vs "))", method: name, text: text, tables: [table, all],
+            title: "\(m.measureName): \(names.joined(separator: " vs "))", method: name, text: text, tables: tables + [all],
             plots: [heatmap], headline: headline)
     }
 }
