@@ -60,16 +60,7 @@ public struct FeatureRecovery: Codable, Sendable, Equatable {
         guard truth.cols == learned.cols else {
             throw InterpretError("feature recovery: true features have \(truth.cols) dimensions, the learned ones \(learned.cols)")
         }
-        func unitRows(_ m: Matrix<Float>) -> Matrix<Double> {
-            var out = m.converted(to: Double.self)
-            let norms = out.rowNorms()
-            let cols = out.cols
-            out.withUnsafeMutableBufferPointer { p in
-                for r in 0..<norms.count where norms[r] > 0 { for c in 0..<cols { p[r * cols + c] /= norms[r] } }
-            }
-            return out
-        }
-        let cosines = matmul(unitRows(truth), unitRows(learned), transposeB: true)
+        let cosines = rowCosines(truth, learned)
         maxCosine = (0..<cosines.rows).map { cosines.row($0).max() ?? 0 }
         meanMaxCosine = maxCosine.reduce(0, +) / Double(max(maxCosine.count, 1))
         recoveredFraction = Double(maxCosine.filter { $0 >= 0.9 }.count) / Double(max(maxCosine.count, 1))

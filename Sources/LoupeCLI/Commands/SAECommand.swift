@@ -30,7 +30,7 @@ struct SAECommand: ParsableCommand {
             """),
         subcommands: [
             SAETrainCommand.self, SAEEvalCommand.self, SAEEncodeCommand.self, SAESteerCommand.self, SAEDashboardCommand.self,
-            SAESynthCommand.self
+            SAEMatchCommand.self, SAESynthCommand.self
         ]
     )
 }

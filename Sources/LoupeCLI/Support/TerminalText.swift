@@ -47,4 +47,30 @@ public enum TerminalText {
     public static func rebasin(_ r: RebasinResult) -> String {
         "\(r.method.rawValue) matching of \(r.modelB) to \(r.modelA)" + (r.data.map { " on \($0)" } ?? "") + "\n" + r.figures.text
     }
+
+    /// Two SAEs' latents matched: what was compared, the figures, each criterion's curve at a
+    /// few ranks, the first latents without a partner, and the largest splits.
+    public static func latentMatching(_ r: LatentMatching) -> String {
+        var lines = [r.summary, r.figures.text]
+        for p in [r.decoder] + (r.activation.map { [$0] } ?? []) where !p.sortedScores.isEmpty {
+            let curve = p.sortedScores
+            var table = Table(["rank", p.criterion == .decoder ? "cosine" : "correlation"], rightAligned: [0, 1])
+            for q in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0] {
+                let i = min(curve.count - 1, Int((q * Double(curve.count - 1)).rounded()))
+                table.append(["\(i + 1)", NumberFormat.readable(curve[i])])
+            }
+            lines.append("matched \(p.criterion.rawValue) scores, sorted:\n" + table.text)
+            for (side, unmatched) in [("A", p.unmatchedA), ("B", p.unmatchedB)] where !unmatched.isEmpty {
+                let shown = unmatched.prefix(12).map(String.init).joined(separator: " ")
+                lines.append(
+                    "\(side)'s latents without \(p.criterion == .decoder ? "a decoder" : "an activation") partner: \(shown)\(unmatched.count > 12 ? " … (\(unmatched.count))" : "")"
+                )
+            }
+        }
+        for split in r.splits.prefix(5) {
+            let parts = zip(split.latentsB, split.cosines).map { "\($0) (\(NumberFormat.readable($1, digits: 3)))" }
+            lines.append("A \(split.latentA) splits into B \(parts.joined(separator: ", "))")
+        }
+        return lines.joined(separator: "\n")
+    }
 }
