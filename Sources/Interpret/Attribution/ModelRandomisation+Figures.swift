@@ -29,6 +29,16 @@ extension ModelRandomisationResult {
         return s
     }
 
+    /// The layers of a stage for reading: "none", "fc1, conv2", or for more than three the
+    /// first and last ("fc1 … conv1, 9 layers"), which a table row can hold.
+    static func layerList(_ layers: [String]) -> String {
+        switch layers.count {
+        case 0: return "none"
+        case 1...3: return layers.joined(separator: ", ")
+        default: return "\(layers[0]) … \(layers[layers.count - 1]), \(layers.count) layers"
+        }
+    }
+
     /// One row per stage: the stage, the layers randomised, mean ρ and its std, mean ρ of |R| and
     /// its std. What `loupe lrp randomise` prints and the report's table holds.
     public var stageTable: Table {
@@ -39,7 +49,7 @@ extension ModelRandomisationResult {
             ],
             rows: stages.enumerated().map { k, stage in
                 [
-                    .integer(k), .text(stage.randomisedLayers.isEmpty ? "none" : stage.randomisedLayers.joined(separator: ", ")),
+                    .integer(k), .text(Self.layerList(stage.randomisedLayers)),
                     .number(stage.meanSpearman), .number(stage.spearmanStd), .number(stage.meanAbsoluteSpearman),
                     .number(stage.absoluteSpearmanStd)
                 ]

@@ -37,7 +37,7 @@ public enum TerminalText {
     public static func randomisation(_ r: ModelRandomisationResult) -> String {
         let order = r.options.order == .cascading ? "cascading from the output down" : "one layer at a time"
         let head =
-            "\(r.model) on \(r.data): \(r.samples.count) samples, LRP \(r.options.configuration.name), target \(r.options.target), layers re-initialised \(order) (seed \(r.options.seed)); ρ: Spearman's rank correlation with the trained model's maps, mean and std over the samples"
+            "\(r.model) on \(r.data): \(r.samples.count) sample\(r.samples.count == 1 ? "" : "s"), LRP \(r.options.configuration.name), target \(r.options.target), layers re-initialised \(order) (seed \(r.options.seed)); ρ: Spearman's rank correlation with the trained model's maps, mean and std over the samples"
         return ([head, r.stageTable.text] + r.figures.caveats.map { "note: " + $0.text }).joined(separator: "\n")
     }
 }
