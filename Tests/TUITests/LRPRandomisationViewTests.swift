@@ -14,11 +14,16 @@ final class LRPRandomisationViewTests: XCTestCase {
     /// The check as the library computes it on demo:cnn, independently of the view.
     func check() throws -> ModelRandomisation { try ModelRandomisation(network: DemoModels.load("cnn")) }
 
-    /// The row of the stage table whose randomised layers are `layers`: its first 66 columns,
-    /// the table's width (the maps are drawn beside it).
+    /// The row of the stage table whose randomised layers are `layers`: under the panel's title,
+    /// from its left edge (right of the sidebar) to the first map (drawn beside the table where
+    /// there is room).
     func stageRow(_ layers: String, in grid: Grid) -> String? {
-        (0..<grid.height).map { String(String.UnicodeScalarView(grid.text(row: $0).unicodeScalars.prefix(66))) }
-            .first { $0.contains("  \(layers)  ") }
+        guard let title = grid.find("model randomisation · ") else { return nil }
+        let end = grid.find("0 trained")?.x ?? grid.width
+        return ((title.y + 1)..<grid.height).map {
+            String(String.UnicodeScalarView(grid.text(row: $0).unicodeScalars.prefix(end).dropFirst(title.x)))
+        }
+        .first { $0.contains("  \(layers)  ") }
     }
 
     func assertStagesShown(_ result: ModelRandomisationResult, in grid: Grid, file: StaticString = #filePath, line: UInt = #line) {
@@ -37,14 +42,18 @@ final class LRPRandomisationViewTests: XCTestCase {
 
     func testStagesAndMaps() throws {
         let (app, dir) = try makeLRPApp(self)
-        app.handle(.char("b"))  // no sidebar
         app.handle(.char("r"))
         app.finishJobs()
         let check = try check()
         let result = try check.compute(data: data)
 
-        // 80 × 24: the title and every stage's numbers; no room for the maps beside them.
+        // 80 × 24, beside the sidebar: the title and every stage's numbers; no room for the maps.
         var grid = app.frame(80, 24)
+        XCTAssertTrue(grid.text.contains("model randomisation · first 100"), grid.text)
+        assertStagesShown(result, in: grid)
+        XCTAssertNil(grid.find("3 −conv1"))
+        app.handle(.char("b"))  // no sidebar
+        grid = app.frame(80, 24)
         XCTAssertTrue(grid.text.contains("model randomisation · first 100 samples"), grid.text)
         assertStagesShown(result, in: grid)
         XCTAssertNil(grid.find("3 −conv1"))

@@ -31,7 +31,7 @@ extension ModelRandomisationResult {
 
     /// The layers of a stage for reading: "none", "fc1, conv2", or for more than three the
     /// first and last ("fc1 … conv1, 9 layers"), which a table row can hold.
-    static func layerList(_ layers: [String]) -> String {
+    public static func layerList(_ layers: [String]) -> String {
         switch layers.count {
         case 0: return "none"
         case 1...3: return layers.joined(separator: ", ")
@@ -44,8 +44,8 @@ extension ModelRandomisationResult {
     public var stageTable: Table {
         Table(
             columns: [
-                .init("stage"), .init("randomised"), .init("ρ", .fixed(4)), .init("std", .fixed(4)), .init("ρ of |R|", .fixed(4)),
-                .init("std of |R|", .fixed(4))
+                .init("stage"), .init("randomised"), .init("ρ", .fixed(4)), .init("std", .fixed(4)), .init("ρ |R|", .fixed(4)),
+                .init("std |R|", .fixed(4))
             ],
             rows: stages.enumerated().map { k, stage in
                 [

@@ -60,6 +60,10 @@ public final class LRPView: RegisteredView {
     /// The current sample's map at each stage of the check, while it shows, each with its label
     /// ("trained", then the layer each stage re-initialises: "−fc1").
     private var stageMaps: [(label: String, map: [Float])]?
+    /// Columns the check's stage table takes: its numbers and the widest list of layers.
+    private var stageTableWidth = 0
+    /// Why the check cannot run on this model (shown in its panel; the map above still shows).
+    private var randomisationFailure: String?
     private var stageTable = TableState()
     private var layerTable = TableState()
 
@@ -187,6 +191,7 @@ public final class LRPView: RegisteredView {
             flips.ensure(flipKey, network: network, data: workspace.data, context: context)
         }
         stageMaps = nil
+        randomisationFailure = nil
         if settings.randomisation, explanation != nil {
             let key = randomisationKey
             do {
@@ -194,9 +199,13 @@ public final class LRPView: RegisteredView {
                 let check = try ModelRandomisation(network: network, options: key.options)
                 let maps = try check.maps(of: settings.sample, in: workspace.data)
                 stageMaps = zip(check.stages, maps).map { ($0.layer.map { "−" + $0 } ?? "trained", $1) }
+                // As the table widget lays it out: stage 6, ρ 7, std 6, ρ |R| 6, std |R| 8 and five
+                // gaps of 2 take 43; the layers' column 11 to 28.
+                let layers = check.stages.map { ModelRandomisationResult.layerList($0.randomised).unicodeScalars.count }.max() ?? 0
+                stageTableWidth = 43 + min(max(layers, 11), 28)
                 randomisations.ensure(key, check: check, data: workspace.data, context: context)
             } catch {
-                failure = "\(picker.reference): model randomisation: \(error)"
+                randomisationFailure = "\(error)"
             }
         }
     }
@@ -414,9 +423,6 @@ public final class LRPView: RegisteredView {
         }
     }
 
-    /// Columns the check's stage table needs (stage, layers randomised, ρ and |R| ρ with spreads).
-    static let stageTableWidth = 66
-
     /// The check's stages as a table (mean ρ and its spread, signed and of |R|), and beside it,
     /// where there is room, the sample's map at each stage, each on its own scale (a randomised
     /// model's relevance can be orders of magnitude off the trained one's).
@@ -433,7 +439,8 @@ public final class LRPView: RegisteredView {
         title += " · ρ: Spearman of each map with the trained model's, layers re-initialised from the output down"
         canvas.text(0, 0, title, panelStyle(.randomisation))
         let body = canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: canvas.height - 1))
-        let tableWidth = min(body.width, LRPView.stageTableWidth)
+        if let randomisationFailure { TextBlock.render(randomisationFailure, Theme.error, canvas: body); return }
+        let tableWidth = min(body.width, stageTableWidth)
         if let result = run?.result {
             TableWidget.render(
                 result.stageTable, state: &stageTable, canvas: body.sub(Rect(x: 0, y: 0, width: tableWidth, height: body.height)),
