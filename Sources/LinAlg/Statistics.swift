@@ -85,3 +85,43 @@ public struct RunningMoments: Sendable {
     public var variance: Double { count > 0 ? m2 / Double(count) : 0 }
     public var standardDeviation: Double { variance.squareRoot() }
 }
+
+/// The rank of each value among `values`, from 1, values that tie sharing the mean of the ranks
+/// they span (scipy.stats.rankdata's "average"): [10, 20, 20, 5] → [2, 3.5, 3.5, 1].
+public func averageRanks(_ values: [Double]) -> [Double] {
+    let order = values.indices.sorted { values[$0] < values[$1] }
+    var ranks = [Double](repeating: 0, count: values.count)
+    var start = 0
+    while start < order.count {
+        var end = start + 1
+        while end < order.count && values[order[end]] == values[order[start]] { end += 1 }
+        // Sorted positions start..<end hold one value: ranks start + 1 … end, whose mean this is.
+        let rank = Double(start + 1 + end) / 2
+        for k in start..<end { ranks[order[k]] = rank }
+        start = end
+    }
+    return ranks
+}
+
+/// Spearman's rank correlation of each row of `a` with the same row of `b`: the Pearson
+/// correlation of their average ranks (`averageRanks`), as scipy.stats.spearmanr computes it.
+/// A row whose values are all equal has no defined correlation and gives 0 (as `correlation()`
+/// does for a constant column).
+public func rowSpearmanCorrelations(_ a: Matrix<Double>, _ b: Matrix<Double>) -> [Double] {
+    precondition(a.rows == b.rows && a.cols == b.cols, "rowSpearmanCorrelations: \(a.shapeDescription) against \(b.shapeDescription)")
+    // The average ranks of n values sum to n(n + 1)/2 whatever the ties, so every ranked row has
+    // mean (n + 1)/2 and is centred by subtracting it.
+    let mean = Double(a.cols + 1) / 2
+    func centredRanks(_ m: Matrix<Double>) -> Matrix<Double> {
+        Matrix(rows: m.rows, cols: m.cols, storage: (0..<m.rows).flatMap { averageRanks(Array(m.row($0))).map { $0 - mean } })
+    }
+    let (ra, rb) = (centredRanks(a), centredRanks(b))
+    let cross = ra.hadamard(rb).rowSums(), va = ra.hadamard(ra).rowSums(), vb = rb.hadamard(rb).rowSums()
+    return (0..<a.rows).map { va[$0] > 0 && vb[$0] > 0 ? cross[$0] / (va[$0] * vb[$0]).squareRoot() : 0 }
+}
+
+/// Spearman's rank correlation of two equally long sequences (see `rowSpearmanCorrelations`).
+public func spearmanCorrelation(_ x: [Double], _ y: [Double]) -> Double {
+    precondition(x.count == y.count, "spearmanCorrelation: \(x.count) values against \(y.count)")
+    return rowSpearmanCorrelations(Matrix(row: x), Matrix(row: y))[0]
+}

@@ -150,6 +150,28 @@ final class CommandLineTests: XCTestCase {
         try assertJSON(["lrp", "flip", "demo:cnn", "--index", "0,1", "--steps", "4", "--random", "2"] + data, keys: ["result"])
     }
 
+    func testModelRandomisation() throws {
+        assertParses(
+            ["lrp", "randomise", "demo:cnn", "--samples", "7", "--independent", "--composite", "epsilon"] + data,
+            as: "LRPRandomiseCommand", ["samples": "7", "independent": "true", "composite": "epsilon"])
+        assertRefuses(["lrp", "randomise", "demo:cnn", "--samples", "0"] + data, ["--samples", "positive"])
+        assertRefuses(["lrp", "randomise", "demo:cnn", "--target", "11"] + data, ["--target 11", "0…9"])
+        let object = try assertJSON(
+            ["lrp", "randomise", "demo:cnn", "--samples", "6"] + data,
+            keys: ["model", "data", "options", "samples", "stages", "figures", "caveats"])
+        let stages = try XCTUnwrap(object["stages"] as? [[String: Any]])
+        XCTAssertEqual(stages.count, 4)
+        XCTAssertEqual(stages.map { $0["randomisedLayers"] as? [String] }, [[], ["fc1"], ["fc1", "conv2"], ["fc1", "conv2", "conv1"]])
+        for key in ["meanSpearman", "spearmanStd", "meanAbsoluteSpearman", "absoluteSpearmanStd", "spearman", "absoluteSpearman"] {
+            XCTAssertNotNil(stages[1][key], key)
+        }
+        XCTAssertEqual(stages[0]["meanSpearman"] as? Double, 1)
+        XCTAssertEqual((stages[2]["spearman"] as? [Double])?.count, 6)
+        XCTAssertEqual((object["samples"] as? [Int])?.count, 6)
+        let figures = try XCTUnwrap(object["figures"] as? [[String: Any]])
+        XCTAssertTrue(figures.contains { $0["section"] as? String == "spearman" && $0["key"] as? String == "stage_3" })
+    }
+
     func testInterp() throws {
         assertParses(["interp", "demo:cnn", "--index", "2", "--out", "i.npy"] + data, as: "InterpCommand", ["index": "2"])
         assertRefuses(["interp", "demo:bilinear", "--index", "0", "--out", "i.npy"] + data, ["piecewise-linear"])

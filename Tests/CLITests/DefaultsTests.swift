@@ -76,6 +76,10 @@ final class DefaultsTests: XCTestCase {
         XCTAssertEqual(BilinearView.Settings().top, BilinearReport.defaultTop)
         XCTAssertEqual(helpDefault(helpText(["lrp", "flip"]), "--steps"), "\(PixelFlippingOptions().steps)")
         XCTAssertEqual(helpDefault(helpText(["lrp", "explain"]), "--composite"), "epsilon-plus")
+        let randomise = helpText(["lrp", "randomise"])
+        XCTAssertEqual(helpDefault(randomise, "--samples"), "\(ModelRandomisationOptions().samples)")
+        XCTAssertEqual(helpDefault(randomise, "--seed"), "\(ModelRandomisationOptions().seed)")
+        XCTAssertEqual(helpDefault(randomise, "--composite"), ModelRandomisationOptions().configuration.composite.description)
     }
 
     /// What `loupe report --methods` says a left-out probe parameter becomes is the library's default.
@@ -86,6 +90,7 @@ final class DefaultsTests: XCTestCase {
         XCTAssertTrue(about(RebasinMethod.self, "steps").hasSuffix("(default \(RebasinOptions.defaultInterpolationSteps))"))
         XCTAssertTrue(about(BilinearMethod.self, "top").hasSuffix("(default \(BilinearReport.defaultTop))"))
         XCTAssertTrue(about(LRPMethod.self, "steps").hasSuffix("(default \(PixelFlippingOptions().steps))"))
+        XCTAssertTrue(about(RandomisationMethod.self, "samples").hasSuffix("(default \(ModelRandomisationOptions().samples))"))
         XCTAssertTrue(about(AlignMethod.self, "methods").contains("\(ConvergentOptions().methods.map(\.rawValue))"))
     }
 }

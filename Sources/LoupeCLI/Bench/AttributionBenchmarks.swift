@@ -5,8 +5,8 @@ import Networks
 /// Explanations per second of LRP on the demo MLP and CNN (a batch of 256, one gemm pass per
 /// layer for the whole batch), beside the forward pass of the same batch, and on the CNN with
 /// its convolutions through im2col patches (the form larger images take) as well as unrolled;
-/// the linear interpreter (Float64, every class) and pixel flipping; and LRP on torchvision's
-/// ResNet-18 (3×32×32, batch 64).
+/// the linear interpreter (Float64, every class), pixel flipping and the model-randomisation
+/// check; and LRP on torchvision's ResNet-18 (3×32×32, batch 64).
 enum AttributionBenchmarks: BenchmarkGroup {
     static let name = "attribution"
 
@@ -56,5 +56,17 @@ enum AttributionBenchmarks: BenchmarkGroup {
             BenchmarkRecord(
                 group: name, name: "pixel flipping demo:cnn", size: "\(batch) samples, 16 steps, \(options.randomOrders) random",
                 seconds: tf, rate: Double(batch) / tf, unit: "samples/s"))
+        // The check as `loupe lrp randomise` runs it, its randomised copies made in the timing too.
+        let randomisation = ModelRandomisationOptions(samples: batch)
+        var stages = 0
+        let tr = try Stopwatch.best(budget: 1, maxRuns: 5) {
+            let check = try ModelRandomisation(network: cnn, options: randomisation)
+            stages = try check.compute(data: data).stages.count
+        }
+        report(
+            BenchmarkRecord(
+                group: name, name: "model randomisation demo:cnn", size: "\(batch) samples, \(stages) stages (cascading)",
+                seconds: tr, rate: Double(batch) / tr, unit: "samples/s",
+                note: "LRP \(randomisation.configuration.name) and Spearman ρ per stage"))
     }
 }

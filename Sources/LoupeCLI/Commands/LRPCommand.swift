@@ -6,11 +6,12 @@ import LinAlg
 import Networks
 import TensorIO
 
-/// `loupe lrp`: relevance maps (the default subcommand) and pixel flipping (`loupe lrp flip`).
+/// `loupe lrp`: relevance maps (the default subcommand), pixel flipping (`loupe lrp flip`) and the
+/// model-randomisation check (`loupe lrp randomise`).
 struct LRPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lrp",
-        abstract: "Layer-wise relevance propagation: relevance maps, and pixel flipping to check them.",
+        abstract: "Layer-wise relevance propagation: relevance maps, and pixel flipping and model randomisation to check them.",
         discussion: reflow(
             """
             Examples:
@@ -18,8 +19,9 @@ struct LRPCommand: ParsableCommand {
                   --out relevance.npy
               loupe lrp flip demo:cnn --data builtin:digits:test --all \\
                   --composite epsilon-plus,deep-taylor
+              loupe lrp randomise demo:cnn --data builtin:digits:test
             """),
-        subcommands: [LRPExplainCommand.self, LRPFlipCommand.self],
+        subcommands: [LRPExplainCommand.self, LRPFlipCommand.self, LRPRandomiseCommand.self],
         defaultSubcommand: LRPExplainCommand.self
     )
 }

@@ -73,4 +73,12 @@ public enum TerminalText {
         }
         return lines.joined(separator: "\n")
     }
+
+    /// The result for a terminal: what was compared, one row per stage, then the caveats.
+    public static func randomisation(_ r: ModelRandomisationResult) -> String {
+        let order = r.options.order == .cascading ? "cascading from the output down" : "one layer at a time"
+        let head =
+            "\(r.model) on \(r.data): \(r.samples.count) sample\(r.samples.count == 1 ? "" : "s"), LRP \(r.options.configuration.name), target \(r.options.target), layers re-initialised \(order) (seed \(r.options.seed)); ρ: Spearman's rank correlation with the trained model's maps, mean and std over the samples"
+        return ([head, r.stageTable.text] + r.figures.caveats.map { "note: " + $0.text }).joined(separator: "\n")
+    }
 }

@@ -5,15 +5,18 @@ import Workbench
 
 /// Layer-wise relevance propagation of one sample (docs/methods.md): the input beside its
 /// relevance heatmap (diverging, centred on 0), the conservation readout Σ R against the
-/// explained score f_c(x), the relevance left at each layer, and pixel flipping over the first
-/// samples of the data, for the current composite against gradient × input and random order.
-/// Composite (or one rule everywhere), target and the bias switch change the map at once: one
-/// explanation takes well under a millisecond (`loupe bench --only tui`), so it is computed
-/// on the spot; pixel flipping runs in the background and draws its curves as they grow.
+/// explained score f_c(x), the relevance left at each layer, and below either pixel flipping
+/// over the first samples of the data, for the current composite against gradient × input and
+/// random order, or the model-randomisation check (the rank correlation of the maps with those
+/// of the model with its layers re-initialised from the output down, and the sample's map at
+/// each stage). Composite (or one rule everywhere), target and the bias switch change the map at
+/// once: one explanation takes well under a millisecond (`loupe bench --only tui`), so it is
+/// computed on the spot, as are the sample's maps at each stage; pixel flipping (its curves
+/// growing) and the check over the samples run in the background.
 public final class LRPView: RegisteredView {
     /// The panels `e` can export; `v` moves between them.
     public enum Panel: String, Codable, CaseIterable, Sendable {
-        case map, layers, flipping
+        case map, layers, flipping, randomisation
     }
 
     public struct Settings: Codable, Equatable {
@@ -27,13 +30,17 @@ public final class LRPView: RegisteredView {
         public var flipping = false
         /// Pixel flipping runs over this many samples from the first.
         public var flipSamples = 100
+        /// Whether the model-randomisation check runs (and its panel shows, in place of pixel
+        /// flipping) for the current setting.
+        public var randomisation = false
         /// The panel `e` exports.
         public var focus = Panel.map
         public init() {}
     }
 
     public static let kind = "lrp"
-    public static let summary = "LRP: a sample's relevance heatmap, conservation, relevance by layer, pixel flipping"
+    public static let summary =
+        "LRP: a sample's relevance heatmap, conservation, relevance by layer, pixel flipping, model randomisation"
 
     /// What `c` steps through: the composites, then each rule on every layer.
     public static let composites: [LRPComposite] =
@@ -49,6 +56,15 @@ public final class LRPView: RegisteredView {
     private var explanation: LRPExplanation?
     private var failure: String?
     private let flips = FlippingRuns()
+    private let randomisations = RandomisationRuns()
+    /// The current sample's map at each stage of the check, while it shows, each with its label
+    /// ("trained", then the layer each stage re-initialises: "−fc1").
+    private var stageMaps: [(label: String, map: [Float])]?
+    /// Columns the check's stage table takes: its numbers and the widest list of layers.
+    private var stageTableWidth = 0
+    /// Why the check cannot run on this model (shown in its panel; the map above still shows).
+    private var randomisationFailure: String?
+    private var stageTable = TableState()
     private var layerTable = TableState()
 
     public required init(workspace: Workspace, settings: Settings?) {
@@ -66,7 +82,7 @@ public final class LRPView: RegisteredView {
     /// attribution view, and its own.
     public enum Action: Sendable, Equatable {
         case choice(ModelAndSampleAction), compositeNext, compositePrevious, targetNext, targetPrevious, bias, flipping, flippingSamples,
-            focus
+            randomisation, focus
     }
 
     public var keyBindings: [KeyBinding<Action>] {
@@ -78,7 +94,11 @@ public final class LRPView: RegisteredView {
             KeyBinding([.char("a")], .bias, "biases absorb relevance: on / off"),
             KeyBinding([.char("f")], .flipping, "pixel flipping on / off (it follows model, composite, target)"),
             KeyBinding([.char("F")], .flippingSamples, "pixel flipping over 50, 100, 200 or all samples"),
-            KeyBinding([.char("v")], .focus, "next panel: map, layers, flipping (what e exports)")
+            KeyBinding(
+                [.char("r")], .randomisation,
+                "model randomisation on / off: the maps against the model with its layers re-initialised from the output down (in place of flipping)"
+            ),
+            KeyBinding([.char("v")], .focus, "next panel: map, layers, flipping, randomisation (what e exports)")
         ]
     }
 
@@ -93,11 +113,23 @@ public final class LRPView: RegisteredView {
         LRPConfiguration(composite: settings.composite, biasAbsorbsRelevance: settings.biasAbsorbsRelevance)
     }
 
-    private var flipKey: FlippingRuns.Key {
-        FlippingRuns.Key(
+    private var flipKey: FlippingKey {
+        FlippingKey(
             model: picker.reference, configuration: configuration, target: settings.target,
             samples: min(settings.flipSamples, workspace.data.count))
     }
+
+    private var randomisationKey: RandomisationKey {
+        RandomisationKey(model: picker.reference, configuration: configuration, target: settings.target)
+    }
+
+    /// The finished check of the current setting, while it shows.
+    private var randomisationResult: ModelRandomisationResult? {
+        settings.randomisation ? randomisations.run(randomisationKey)?.result : nil
+    }
+
+    /// The check's figures, for `E`.
+    public var figures: FigureSheet? { randomisationResult?.figures }
 
     public func perform(_ action: Action, _ context: ViewContext) -> Bool {
         switch action {
@@ -116,6 +148,18 @@ public final class LRPView: RegisteredView {
         case .flipping:
             settings.flipping.toggle()
             if !settings.flipping { flips.forgetUnfinished() }
+            // One panel below the map: pixel flipping or the randomisation check.
+            if settings.flipping, settings.randomisation {
+                settings.randomisation = false
+                randomisations.forgetUnfinished()
+            }
+        case .randomisation:
+            settings.randomisation.toggle()
+            if !settings.randomisation { randomisations.forgetUnfinished() }
+            if settings.randomisation, settings.flipping {
+                settings.flipping = false
+                flips.forgetUnfinished()
+            }
         case .flippingSamples:
             let all = workspace.data.count
             settings.flipSamples =
@@ -145,6 +189,24 @@ public final class LRPView: RegisteredView {
         }
         if settings.flipping, explanation != nil {
             flips.ensure(flipKey, network: network, data: workspace.data, context: context)
+        }
+        stageMaps = nil
+        randomisationFailure = nil
+        if settings.randomisation, explanation != nil {
+            let key = randomisationKey
+            do {
+                // The sample's maps at each stage are a few explanations of one sample: on the spot.
+                let check = try ModelRandomisation(network: network, options: key.options)
+                let maps = try check.maps(of: settings.sample, in: workspace.data)
+                stageMaps = zip(check.stages, maps).map { ($0.layer.map { "−" + $0 } ?? "trained", $1) }
+                // As the table widget lays it out: stage 6, ρ 7, std 6, ρ |R| 6, std |R| 8 and five
+                // gaps of 2 take 43; the layers' column 11 to 28.
+                let layers = check.stages.map { ModelRandomisationResult.layerList($0.randomised).unicodeScalars.count }.max() ?? 0
+                stageTableWidth = 43 + min(max(layers, 11), 28)
+                randomisations.ensure(key, check: check, data: workspace.data, context: context)
+            } catch {
+                randomisationFailure = "\(error)"
+            }
         }
     }
 
@@ -211,6 +273,21 @@ public final class LRPView: RegisteredView {
                 }
             }
             return prefixed(table)
+        case .randomisation:
+            guard let result = randomisationResult else { return nil }
+            let columns = [
+                "samples", "stage", "layer", "randomised", "mean_spearman", "spearman_std", "mean_abs_spearman", "abs_spearman_std"
+            ]
+            return prefixed(
+                Table(
+                    columns: columns.map { .init($0) },
+                    rows: result.stages.enumerated().map { k, stage in
+                        [
+                            .integer(result.samples.count), .integer(k), stage.layer.map { .text($0) } ?? .missing,
+                            .text(stage.randomisedLayers.joined(separator: " ")), .number(stage.meanSpearman), .number(stage.spearmanStd),
+                            .number(stage.meanAbsoluteSpearman), .number(stage.absoluteSpearmanStd)
+                        ]
+                    }))
         }
     }
 
@@ -242,15 +319,18 @@ public final class LRPView: RegisteredView {
         if let failure { TextBlock.render(failure + "\n(m: another model, c: another composite)", Theme.error, canvas: body); return }
         guard let e = explanation else { body.text(0, 0, "explaining…", Theme.dim); return }
 
-        let flipHeight = settings.flipping ? max(9, body.height * 2 / 5) : 1
+        let flipHeight = settings.flipping || settings.randomisation ? max(9, body.height * 2 / 5) : 1
         let topHeight = max(body.height - flipHeight - 1, 0)
         renderTop(e, network, body.sub(Rect(x: 0, y: 0, width: body.width, height: topHeight)))
         let bottom = body.sub(Rect(x: 0, y: topHeight + 1, width: body.width, height: body.height - topHeight - 1))
-        if settings.flipping {
+        if settings.randomisation {
+            renderRandomisation(network, bottom)
+        } else if settings.flipping {
             renderFlipping(bottom)
         } else {
             bottom.text(
-                0, 0, "pixel flipping off — f runs it over the first \(min(settings.flipSamples, data.count)) samples (F: how many)",
+                0, 0,
+                "pixel flipping off — f runs it over the first \(min(settings.flipSamples, data.count)) samples (F: how many) · r: model randomisation",
                 Theme.dim)
         }
     }
@@ -340,6 +420,46 @@ public final class LRPView: RegisteredView {
         for (r, row) in legendRows.enumerated() {
             var x = 0
             for entry in row { x += canvas.text(x, 1 + r, entry.text, entry.style) + 2 }
+        }
+    }
+
+    /// The check's stages as a table (mean ρ and its spread, signed and of |R|), and beside it,
+    /// where there is room, the sample's map at each stage, each on its own scale (a randomised
+    /// model's relevance can be orders of magnitude off the trained one's).
+    private func renderRandomisation(_ network: Network<Float>, _ canvas: Canvas) {
+        let key = randomisationKey
+        let run = randomisations.run(key)
+        var title = "model randomisation · first \(min(key.options.samples, workspace.data.count)) samples"
+        switch run?.state {
+        case .running?: title += " · running (Esc cancels)"
+        case .cancelled?: title += " · cancelled (r twice runs it again)"
+        case .failed(let message)?: title += " · failed: \(message)"
+        case .finished?, nil: break
+        }
+        title += " · ρ: Spearman of each map with the trained model's, layers re-initialised from the output down"
+        canvas.text(0, 0, title, panelStyle(.randomisation))
+        let body = canvas.sub(Rect(x: 0, y: 1, width: canvas.width, height: canvas.height - 1))
+        if let randomisationFailure { TextBlock.render(randomisationFailure, Theme.error, canvas: body); return }
+        let tableWidth = min(body.width, stageTableWidth)
+        if let result = run?.result {
+            TableWidget.render(
+                result.stageTable, state: &stageTable, canvas: body.sub(Rect(x: 0, y: 0, width: tableWidth, height: body.height)),
+                focused: false)
+        } else {
+            body.text(0, 0, run == nil ? "waiting for the model…" : "comparing the maps of the first samples…", Theme.dim)
+        }
+        guard let maps = stageMaps, !maps.isEmpty else { return }
+        let room = body.sub(Rect(x: tableWidth + 2, y: 0, width: max(body.width - tableWidth - 2, 0), height: body.height))
+        let first = InputMap(maps[0].map.map(Double.init), network: network)
+        let m = first.magnification(fitting: (room.width / maps.count - 1, room.height - 2), mode: room.colors, limit: 4)
+        let tileWidth = max(first.size(m, mode: room.colors).width, 12)
+        // Every map, or none: a row of some stages would read as the whole cascade.
+        guard maps.count * (tileWidth + 1) - 1 <= room.width, first.size(m, mode: room.colors).height + 2 <= room.height else { return }
+        for (k, stage) in maps.enumerated() {
+            let values = stage.map.map(Double.init)
+            InputMap(values, network: network).drawTitled(
+                "\(k) \(stage.label)", magnification: m, scale: InputMap.signedScale(values),
+                canvas: room.sub(Rect(x: k * (tileWidth + 1), y: 0, width: tileWidth, height: room.height)))
         }
     }
 }
