@@ -87,6 +87,14 @@ public struct Network<T: BLASScalar>: Sendable {
         return i == 0 ? input.shape : layers[i - 1].outputShape
     }
 
+    /// The network up to and including the layer `name`: what a hidden layer's direction is
+    /// explained through. Its output is that layer's; it has no classes.
+    public func truncated(through name: String) throws -> Network {
+        let end = try traceIndex(of: name)
+        guard end > 0 else { throw NetworkError("network '\(self.name)': nothing comes before the input to explain") }
+        return Network(name: "\(self.name) to \(name)", input: input, classes: nil, layers: Array(layers[0..<end]))
+    }
+
     // MARK: Forward and backward
 
     @_specialize(exported:true,where T == Float)
