@@ -73,7 +73,7 @@ final class SAEViewTests: XCTestCase {
     static var cache: [String: Reference] = [:]
 
     /// The SAE the view trains with `settings` (the first `steps` steps of it when given).
-    func reference(_ settings: SAEView.Settings, steps: Int? = nil) throws -> Reference {
+    static func reference(_ settings: SAEView.Settings, steps: Int? = nil) throws -> Reference {
         let key = "\(settings.layer ?? "")-\(settings.architecture)-\(settings.k)-\(settings.expansion)-\(settings.steps)-\(steps ?? -1)"
         if let r = Self.cache[key] { return r }
         let network = try DemoModels.load("mlp-1")
@@ -173,7 +173,7 @@ final class SAEViewTests: XCTestCase {
     // MARK: Tests
 
     func testTrainsOnModelAsFirstHiddenLayerAndShowsItsMetrics() throws {
-        let ref = try reference(Self.settings())
+        let ref = try Self.reference(Self.settings())
         let (app, _) = try saeApp()
         XCTAssertEqual(app.tabTitles, ["SAE"])
         let text = app.frame().text
@@ -243,7 +243,7 @@ final class SAEViewTests: XCTestCase {
         let step = Int(text[Range(stopped.range(at: 1), in: text)!])!
         XCTAssertGreaterThanOrEqual(step, 8)
         // The curve holds every step taken, as a session of the same settings takes them.
-        let ref = try reference(Self.settings(steps: 51_200), steps: step)
+        let ref = try Self.reference(Self.settings(steps: 51_200), steps: step)
         let curve = try export(app)
         XCTAssertEqual(curve.header, ["step", "loss", "mse", "sparsity", "auxiliary", "l0", "fvu", "dead_fraction", "learning_rate"])
         XCTAssertEqual(numbers(curve, "step"), (1...step).map(Double.init))
@@ -258,7 +258,7 @@ final class SAEViewTests: XCTestCase {
     }
 
     func testLatentTableSelectedLatentAndTheirExports() throws {
-        let ref = try reference(Self.settings())
+        let ref = try Self.reference(Self.settings())
         let (app, _) = try saeApp()
         press(app, "fff")
         let table = try export(app)
@@ -331,7 +331,7 @@ final class SAEViewTests: XCTestCase {
     }
 
     func testFilters() throws {
-        let ref = try reference(Self.settings())
+        let ref = try Self.reference(Self.settings())
         let (app, _) = try saeApp()
         press(app, "fff")
         let all = try export(app)
@@ -366,7 +366,7 @@ final class SAEViewTests: XCTestCase {
     /// and there are enough samples (132 for d_in = 64) for the dark matter.
     func testInputLayerDecoderImageAndDarkMatter() throws {
         let settings = Self.settings(layer: "input", expansion: 2, steps: 60)
-        let ref = try reference(settings)
+        let ref = try Self.reference(settings)
         let (app, _) = try saeApp(settings)
         let grid = app.frame()
         XCTAssertNotNil(grid.find("demo:mlp-1 · input [64] · topk k 16 · d_sae 128 (2×)"))
@@ -455,7 +455,7 @@ final class SAEViewTests: XCTestCase {
         XCTAssertFalse(text.contains("shown:"), text)
         XCTAssertTrue(text.contains("trained 30 steps"))
         XCTAssertTrue(text.contains("L0 per sample (≤ 8 pursuit steps)"), text)
-        let ref = try reference(Self.settings(architecture: .matchingPursuit, k: 8, expansion: 2, steps: 30))
+        let ref = try Self.reference(Self.settings(architecture: .matchingPursuit, k: 8, expansion: 2, steps: 30))
         press(app, "ff")
         let density = try export(app)
         XCTAssertEqual(density.header, ["histogram", "bin", "low", "high", "count"])
@@ -493,7 +493,7 @@ final class SAEViewTests: XCTestCase {
     }
 
     func testExportWritesTheFocusedPanelAsCSV() throws {
-        let ref = try reference(Self.settings())
+        let ref = try Self.reference(Self.settings())
         let (app, dir) = try saeApp()
         app.run(command: "export curve.csv")
         let lines = try String(contentsOf: dir.appendingPathComponent("curve.csv"), encoding: .utf8).split(separator: "\n")

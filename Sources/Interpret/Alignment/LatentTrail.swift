@@ -101,7 +101,9 @@ public struct LatentTrail: Codable, Equatable, Sendable {
             let name = layerB ?? layer
             let other = try LayerActivations.collect(b, data.x, layers: [name])[0].converted(to: Double.self)
             let r = crossCorrelation(Matrix(column: signal), other).row(0)
-            if let best = r.indices.max(by: { r[$0] < r[$1] }) { trail.partner = TrailPartner(layer: name, unit: best, correlation: r[best]) }
+            if let best = r.indices.max(by: { r[$0] < r[$1] }) {
+                trail.partner = TrailPartner(layer: name, unit: best, correlation: r[best])
+            }
         }
         if let group = rebasin.flatMap({ Self.group(for: layer, in: a, among: $0) }), strongest < group.permutation.count {
             trail.rebasinUnit = group.permutation[strongest]
@@ -143,7 +145,8 @@ public struct LatentTrail: Codable, Equatable, Sendable {
                 let cosine = abs(zip(direction, v).reduce(0) { $0 + $1.0 * $1.1 }) / (norm * vNorm)
                 if cosine > best?.cosine ?? -1 {
                     best = TrailEigenfeature(
-                        bilinearLayer: bilinear.name, form: spectrum.label, index: feature.index, eigenvalue: feature.eigenvalue, cosine: cosine)
+                        bilinearLayer: bilinear.name, form: spectrum.label, index: feature.index, eigenvalue: feature.eigenvalue,
+                        cosine: cosine)
                 }
             }
         }

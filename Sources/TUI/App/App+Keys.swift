@@ -5,7 +5,8 @@ import Workbench
 extension App {
     /// What the workbench's own keys do.
     public enum Action: Sendable, Equatable {
-        case help, quit, tabNext, tabPrevious, tabNumber, palette, filter, export, exportFigures, save, sidebar, tabClose, redraw, escape
+        case help, quit, tabNext, tabPrevious, tabNumber, palette, filter, export, exportFigures, save, sidebar, tabClose, redraw, escape,
+            follow, back
     }
 
     /// The workbench's own keys. The `?` help is generated from this table and the current view's.
@@ -25,7 +26,12 @@ extension App {
         KeyBinding([.char("b")], .sidebar, "show or hide the sidebar"),
         KeyBinding([.control("w")], .tabClose, "close the current tab"),
         KeyBinding([.control("l")], .redraw, "redraw the screen"),
-        KeyBinding([.escape], .escape, "cancel the running job, or close what is open")
+        KeyBinding([.escape], .escape, "cancel the running job, or close what is open"),
+        KeyBinding(
+            [.char("@")], .follow,
+            "follow the unit or latent under the cursor: then l its LRP map, a its partner in B, r its Re-Basin unit, b its bilinear eigenvector"
+        ),
+        KeyBinding([.backspace], .back, "walk the trail of @ back one step")
     ]
 
     /// Answers one key.
@@ -45,6 +51,11 @@ extension App {
             }
             return
         case .none: break
+        }
+        if let followed = followPending {
+            followPending = nil
+            finishFollowing(followed, key)
+            return
         }
         // A text field being edited takes every key but Ctrl-C.
         if let view = currentView, view.capturesTyping, key != .control("c"), let context {
@@ -88,6 +99,8 @@ extension App {
         case .sidebar: options.showSidebar.toggle()
         case .tabClose: closeTab()
         case .redraw: wantsFullRepaint = true
+        case .follow: startFollowing()
+        case .back: walkBack()
         case .escape:
             if let job = jobs.runningJob {
                 job.cancel()

@@ -77,6 +77,10 @@ public final class App {
     var pendingTabs: [Session.Tab]
     /// Files exported and sessions saved during this run, for the sidebar.
     var savedThisRun: [String] = []
+    /// What `@` is following, until the next key picks where to.
+    var followPending: Followable?
+    /// The jumps made with `@`, first to last: the status line names them, Backspace undoes one.
+    var trail: [TrailStep] = []
 
     /// A workbench on a loaded workspace, opening `tabs` (default: every registered view).
     public convenience init(

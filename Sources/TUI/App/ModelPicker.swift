@@ -44,6 +44,11 @@ public final class ModelPicker {
         }
     }
 
+    /// Chooses `reference` if it is a candidate (a followed unit belongs to model A).
+    public func select(_ reference: String) {
+        if candidates.contains(reference) { self.reference = reference }
+    }
+
     /// The model if loaded, else an untrained network of a demo model's architecture.
     private func shape(of reference: String) -> Network<Float>? {
         if let known = workspace.models.first(where: { $0.reference == reference })?.network ?? workspace.openedModels[reference] {

@@ -50,6 +50,8 @@ public final class AlignView: RegisteredView {
     private let results = ComparisonResults<Choice, ConvergentLearningResult>()
     /// The window of the last frame: its scale sets how far a cursor key moves.
     private var window: MatrixWindow?
+    /// What a followed latent or unit led here (`@`), until the layers change.
+    private var followed: String?
 
     public required init(workspace: Workspace, settings: Settings?) {
         self.workspace = workspace
@@ -152,8 +154,8 @@ public final class AlignView: RegisteredView {
         let result = results[choice]
         let step = window?.factor ?? 1
         switch action {
-        case .layerNext, .layerPrevious: stepBoth(action == .layerNext ? 1 : -1); compute(context)
-        case .layerBNext, .layerBPrevious: stepB(action == .layerBNext ? 1 : -1); compute(context)
+        case .layerNext, .layerPrevious: stepBoth(action == .layerNext ? 1 : -1); followed = nil; compute(context)
+        case .layerBNext, .layerBPrevious: stepB(action == .layerBNext ? 1 : -1); followed = nil; compute(context)
         case .order: settings.aligned.toggle()
         case .zoom: settings.zoomed.toggle()
         case .panel: settings.clusters.toggle()
@@ -239,7 +241,7 @@ public final class AlignView: RegisteredView {
         let order =
             settings.aligned
             ? "B's units beside their partners in A (o: B's own order)" : "B's units in their own order (o: beside their partners)"
-        canvas.text(0, 1, "\(r.correlation.observations) observations · \(order)", Theme.dim)
+        canvas.text(0, 1, followed ?? "\(r.correlation.observations) observations · \(order)", followed == nil ? Theme.dim : Theme.accent)
         renderResult(r, body)
     }
 
@@ -339,5 +341,30 @@ public final class AlignView: RegisteredView {
                 format: "%3d  %7d  %7d  %8.3f", k, cluster.unitsA.count, cluster.unitsB.count, cluster.meanAbsoluteCorrelation)
             canvas.text(0, 4 + k - first, line + (k == here ? " ◀" : ""), k == here ? Theme.selected : .plain)
         }
+    }
+}
+
+extension AlignView: FollowSource, FollowTargetView {
+    /// The unit of A under the cursor.
+    var followable: Followable? {
+        guard let layer = layerA else { return nil }
+        return Followable(object: .unit(settings.unitA), layer: layer, sae: nil)
+    }
+
+    /// The cursor on the unit of A the followed object writes to most, and on B's unit that
+    /// correlates most with it.
+    func show(_ trail: LatentTrail, of followed: Followable, _ context: ViewContext) throws -> String {
+        guard layersA.contains(trail.layer), let partner = trail.partner, layersB.contains(partner.layer) else {
+            throw WorkbenchError("Align compares \(layersA.joined(separator: ", ")); \(trail.layer) is not among them")
+        }
+        settings.layerA = trail.layer
+        settings.layerB = partner.layer
+        settings.unitA = trail.strongestUnit
+        settings.unitB = partner.unit
+        let r = NumberFormat.readable(partner.correlation, digits: 3)
+        let writes = followed.sae == nil ? "" : "writes most to A unit \(trail.strongestUnit); "
+        self.followed = "\(followed.title): \(writes)its best partner in B is unit \(partner.unit) (r \(r))"
+        compute(context)
+        return "Align: B unit \(partner.unit) (r \(r))"
     }
 }

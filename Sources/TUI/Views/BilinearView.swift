@@ -1,3 +1,4 @@
+import Figures
 import Interpret
 import Networks
 import Workbench
@@ -332,5 +333,23 @@ public final class BilinearView: RegisteredView {
         }
         if picker.network == nil { return ("loading \(picker.reference)…", Theme.dim) }
         return ("decomposing \(settings.layer ?? "the bilinear layer")…", Theme.dim)
+    }
+}
+
+extension BilinearView: FollowTargetView {
+    /// Model A's bilinear layer, on the class whose form has the eigenvector closest to the
+    /// followed direction, at the sample where the object is largest.
+    func show(_ trail: LatentTrail, of followed: Followable, _ context: ViewContext) throws -> String {
+        guard let e = trail.eigenfeature, let a = workspace.models.first else {
+            throw WorkbenchError("no bilinear layer reads \(trail.layer)")
+        }
+        picker.select(a.reference)
+        settings.layer = e.bilinearLayer
+        settings.form = a.network.classNames.firstIndex(of: e.form) ?? 0
+        settings.versus = nil
+        settings.sample = trail.topSample
+        start(context)
+        return
+            "Bilinear: class \(e.form)'s eigenvector \(e.index) in \(trail.layer)'s space (λ \(NumberFormat.readable(e.eigenvalue, digits: 3))), |cos| \(NumberFormat.readable(e.cosine, digits: 3))"
     }
 }

@@ -66,6 +66,10 @@ public final class LRPView: RegisteredView {
     private var randomisationFailure: String?
     private var stageTable = TableState()
     private var layerTable = TableState()
+    /// A followed latent or unit (`@`): a direction of a hidden layer of `model`, explained
+    /// through the network up to that layer in place of the target, until the target or the
+    /// model changes.
+    private var followed: (title: String, model: String, layer: String, direction: [Double])?
 
     public required init(workspace: Workspace, settings: Settings?) {
         self.workspace = workspace
@@ -135,6 +139,7 @@ public final class LRPView: RegisteredView {
         switch action {
         case .choice(let choice):
             settings = AttributionChoices.applying(choice, to: settings, picker: picker)
+            if picker.reference != followed?.model { followed = nil }
             picker.load(context) { [weak self] _ in self?.refresh(context) }
             return true
         case .compositeNext, .compositePrevious:
@@ -142,6 +147,7 @@ public final class LRPView: RegisteredView {
                 LRPView.composites, from: settings.composite, by: action == .compositeNext ? 1 : -1)
         case .targetNext, .targetPrevious:
             guard let network = picker.network else { return false }
+            followed = nil
             settings.target = AttributionChoices.stepped(
                 AttributionChoices.targets(network, workspace.data), from: settings.target, by: action == .targetNext ? 1 : -1)
         case .bias: settings.biasAbsorbsRelevance.toggle()
@@ -180,8 +186,9 @@ public final class LRPView: RegisteredView {
         guard let network = picker.network else { return }
         do {
             explanation = try LRPExplanation.compute(
-                network: network, data: workspace.data, samples: [settings.sample],
-                configuration: configuration, target: settings.target)
+                network: followed.map { try network.truncated(through: $0.layer) } ?? network, data: workspace.data,
+                samples: [settings.sample], configuration: configuration,
+                target: followed.map { .direction($0.direction) } ?? settings.target)
             failure = nil
         } catch {
             explanation = nil
@@ -306,10 +313,11 @@ public final class LRPView: RegisteredView {
         func name(_ c: Int) -> String { names[safe: c] ?? String(c) }
         var head = "\(picker.reference) · sample \(NumberFormat.sample(s, of: data.count))"
         if let label = data.labels?[s] { head += " · label \(name(label))" }
-        if let e = explanation { head += " · predicted \(name(e.predicted[0]))" }
+        if let e = explanation, followed == nil { head += " · predicted \(name(e.predicted[0]))" }
         canvas.text(0, 0, head, Theme.heading)
         var setting = "composite \(configuration.name) · target "
         switch settings.target {
+        case _ where followed != nil: setting += "\(followed!.title): its direction u, u·h(x) at \(followed!.layer) (t: a class again)"
         case .classIndex(let c): setting += "class \(name(c))"
         default: setting += "\(settings.target)" + (explanation?.classes[0].map { " → \(name($0))" } ?? "")
         }
@@ -461,5 +469,21 @@ public final class LRPView: RegisteredView {
                 "\(k) \(stage.label)", magnification: m, scale: InputMap.signedScale(values),
                 canvas: room.sub(Rect(x: k * (tileWidth + 1), y: 0, width: tileWidth, height: room.height)))
         }
+    }
+}
+
+extension LRPView: FollowTargetView {
+    /// Model A, the followed object's top sample, and its direction explained.
+    func show(_ trail: LatentTrail, of followed: Followable, _ context: ViewContext) throws -> String {
+        guard let a = workspace.models.first else { throw WorkbenchError("no model A") }
+        picker.select(a.reference)
+        settings.model = a.reference
+        settings.sample = trail.topSample
+        // One panel below the map belongs to the target's explanation; neither follows a direction.
+        settings.flipping = false
+        settings.randomisation = false
+        self.followed = (followed.title, a.reference, trail.layer, trail.direction)
+        refresh(context)
+        return "LRP: sample \(trail.topSample), where it is largest (\(NumberFormat.readable(trail.topActivation, digits: 3)))"
     }
 }

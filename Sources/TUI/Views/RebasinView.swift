@@ -29,6 +29,8 @@ public final class RebasinView: RegisteredView {
     public private(set) var settings: Settings
     private let workspace: Workspace
     private let results = ComparisonResults<Settings, RebasinOutcome>()
+    /// What a followed latent or unit led here (`@`).
+    private var followed: String?
 
     public required init(workspace: Workspace, settings: Settings?) {
         self.workspace = workspace
@@ -127,6 +129,7 @@ public final class RebasinView: RegisteredView {
         let (a, b) = (workspace.models[0].title, workspace.models[1].title)
         let other = settings.method == .weight ? "activation" : "weight"
         canvas.text(0, 0, "Git Re-Basin · \(settings.method.rawValue) matching of \(b) onto \(a) (m: \(other) matching)", Theme.heading)
+        if let followed { canvas.text(0, 1, followed, Theme.accent) }
         let body = canvas.sub(Rect(x: 0, y: 2, width: canvas.width, height: canvas.height - 2))
         guard
             let outcome = results.value(
@@ -242,4 +245,16 @@ public final class RebasinView: RegisteredView {
         ]
     }
 
+}
+
+extension RebasinView: FollowTargetView {
+    /// Names the unit of B that weight matching pairs with the followed object's unit of A.
+    func show(_ trail: LatentTrail, of followed: Followable, _ context: ViewContext) throws -> String {
+        guard let unit = trail.rebasinUnit else {
+            throw WorkbenchError("Re-Basin permutes no units of \(trail.layer) (it permutes hidden layers between two weight layers)")
+        }
+        let via = followed.sae == nil ? "" : " (the unit it writes to most)"
+        self.followed = "\(followed.title): A unit \(trail.strongestUnit)\(via) ↔ B unit \(unit) under weight matching"
+        return "Re-Basin: B unit \(unit)"
+    }
 }

@@ -392,3 +392,13 @@ public final class SAEView: RegisteredView {
     var modelReference: String { picker.reference }
     var network: Network<Float>? { picker.network }
 }
+
+extension SAEView: FollowSource {
+    /// The selected latent of the trained SAE, when it reads a layer of model A.
+    var followable: Followable? {
+        guard picker.reference == workspace.models.first?.reference, let sae = run?.sae, let layer = run?.request.layer,
+            let j = selectedLatent
+        else { return nil }
+        return Followable(object: .latent(j), layer: layer, sae: sae)
+    }
+}
