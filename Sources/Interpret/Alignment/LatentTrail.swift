@@ -90,6 +90,7 @@ public struct LatentTrail: Codable, Equatable, Sendable {
             direction = sae.encoder.rows > 0 ? sae.encoder.row(j).map(Double.init) : writes
         }
         let top = signal.indices.max { signal[$0] < signal[$1] } ?? 0
+        guard signal.contains(where: { $0 != signal[top] }) else { throw Constant(object: object, layer: layer, data: data.name) }
         let upTo = try a.truncated(through: layer)
         let lrp = try LRPExplanation.compute(
             network: upTo, data: data, samples: [top], configuration: configuration, target: .direction(direction))
@@ -110,6 +111,15 @@ public struct LatentTrail: Codable, Equatable, Sendable {
         }
         trail.eigenfeature = try Self.eigenfeature(writes, layer: layer, of: a)
         return trail
+    }
+
+    /// An object that never changes over the data (a dead latent or unit): it has no sample
+    /// where it is largest and no partner.
+    public struct Constant: Error, CustomStringConvertible {
+        public let object: TrailObject
+        public let layer: String
+        public let data: String
+        public var description: String { "\(object) of \(layer) is constant over \(data) (it never fires): nothing to follow" }
     }
 
     /// The permuted group `layer`'s units belong to: its own, or that of the nearest layer

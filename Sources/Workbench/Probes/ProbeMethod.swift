@@ -22,7 +22,7 @@ extension ProbeMethod {
 public enum ProbeMethods {
     public static let all: [any ProbeMethod.Type] = [
         SummaryMethod.self, SAEMethod.self, SAESweepMethod.self, LRPMethod.self, InterpMethod.self, BilinearMethod.self,
-        CKAMethod.self, AlignMethod.self, RebasinMethod.self, RandomisationMethod.self
+        CKAMethod.self, AlignMethod.self, RebasinMethod.self, TrailMethod.self, RandomisationMethod.self
     ]
 
     public static func named(_ name: String) -> (any ProbeMethod.Type)? { all.first { $0.name == name } }
