@@ -30,7 +30,9 @@ final class TrailMethodTests: XCTestCase {
         let (a, b, data) = (try DemoModels.load("mlp-1"), try DemoModels.load("mlp-2"), try DataSource.load("builtin:digits:test"))
         let source = try LayerActivationSource(network: a, layer: "relu1", data: data)
         var options = SAETrainingOptions.defaults
-        (options.architecture, options.latents, options.k, options.steps, options.batchSize, options.seed) = (.topk, 128, 8, 100, min(options.batchSize, data.count), 3)
+        (options.architecture, options.latents, options.k, options.steps, options.batchSize, options.seed) = (
+            .topk, 128, 8, 100, min(options.batchSize, data.count), 3
+        )
         let sae = try SAETrainer.train(on: source, options: options).sae
         let groups = try GitRebasin.run(a, b).result.groups
         var expected: [LatentTrail] = [], constant: [Int] = []

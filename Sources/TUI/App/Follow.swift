@@ -71,7 +71,7 @@ extension App {
     /// `@` then a target key: follows the unit or latent under the current view's cursor.
     func startFollowing() {
         guard let source = currentView as? FollowSource else {
-            message = ("\(currentView?.title ?? "this view") has no unit or latent to follow (@ works in SAE and Align)", Theme.dim)
+            message = ("\(currentView?.title ?? "this view") has no unit or latent to follow (@ works in SAE, Align and Match)", Theme.dim)
             messageIsTransient = true
             return
         }

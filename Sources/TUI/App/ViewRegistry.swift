@@ -32,6 +32,7 @@ public struct ViewRegistry {
         r.register(CKAView.self)
         r.register(AlignView.self)
         r.register(RebasinView.self)
+        r.register(LatentMatchView.self)
         return r
     }
 

@@ -10,11 +10,14 @@ public enum TrailMethod: ProbeMethod {
     public static let summary = "follow units or SAE latents into LRP, a second model, Re-Basin and bilinear eigenvectors"
     public static let parameters =
         SAEProbeSettings.parameters + [
-            ProbeParameter("follow_latents", .integers, about: "SAE latents to follow (an SAE is trained on the layer with the settings above)"),
-            ProbeParameter("follow_units", .integers, about: "units of the layer to follow (instead of SAE latents)"),
-            ProbeParameter("model_b", .model, about: "a second model: each object's best-correlated unit of its layer, and its Re-Basin unit"),
             ProbeParameter(
-                "composite", .string, choices: LRPComposite.names, about: "the LRP composite of the maps (default \(TrailMethod.composite))")
+                "follow_latents", .integers, about: "SAE latents to follow (an SAE is trained on the layer with the settings above)"),
+            ProbeParameter("follow_units", .integers, about: "units of the layer to follow (instead of SAE latents)"),
+            ProbeParameter(
+                "model_b", .model, about: "a second model: each object's best-correlated unit of its layer, and its Re-Basin unit"),
+            ProbeParameter(
+                "composite", .string, choices: LRPComposite.names, about: "the LRP composite of the maps (default \(TrailMethod.composite))"
+            )
         ]
 
     public static func validate(_ p: ProbeParameters) throws {
@@ -74,26 +77,35 @@ public enum TrailMethod: ProbeMethod {
     /// The report section of followed objects: one table row each, their figures, and their
     /// top samples beside the LRP maps of their directions.
     static func section(
-        _ trails: [LatentTrail], model: String, modelB: String?, what: (noun: String, owner: String), network: Network<Float>, data: Dataset,
+        _ trails: [LatentTrail], model: String, modelB: String?, what: (noun: String, owner: String), network: Network<Float>,
+        data: Dataset,
         composite: LRPComposite
     ) -> ReportSection {
         let layer = trails.first?.layer ?? ""
         var text = [
             "\(trails.count) \(what.noun)\(trails.count == 1 ? "" : "s")\(what.owner) of `\(model)` \(layer), each followed to the sample where it is largest, where LRP (\(composite)) explains u·h(x): u the latent's encoder row (a unit's basis vector), h the layer, through the network up to it."
         ]
-        if let modelB { text.append("Partners are the units of `\(modelB)`'s \(layer) most correlated with each one over the data; Re-Basin units come from weight matching `\(modelB)` onto `\(model)`.") }
+        if let modelB {
+            text.append(
+                "Partners are the units of `\(modelB)`'s \(layer) most correlated with each one over the data; Re-Basin units come from weight matching `\(modelB)` onto `\(model)`."
+            )
+        }
         let sheets = trails.map(\.figures)
         let rows: [[Table.Value]] = trails.map { t in
             [
                 .text("\(t.object)"), .number(Double(t.topSample)), .number(t.topActivation), .number(t.explained),
                 .number(Double(t.strongestUnit)), t.partner.map { .number(Double($0.unit)) } ?? .missing,
                 t.partner.map { .number($0.correlation) } ?? .missing, t.rebasinUnit.map { .number(Double($0)) } ?? .missing,
-                t.eigenfeature.map { .text("class \($0.form) #\($0.index)") } ?? .missing, t.eigenfeature.map { .number($0.cosine) } ?? .missing
+                t.eigenfeature.map { .text("class \($0.form) #\($0.index)") } ?? .missing,
+                t.eigenfeature.map { .number($0.cosine) } ?? .missing
             ]
         }
         let table = ReportTable(
             name: "trail", title: "Where each one leads",
-            columns: ["object", "top sample", "value there", "u·h(x)", "strongest unit of A", "partner in B", "r", "Re-Basin unit", "eigenvector", "|cos|"],
+            columns: [
+                "object", "top sample", "value there", "u·h(x)", "strongest unit of A", "partner in B", "r", "Re-Basin unit", "eigenvector",
+                "|cos|"
+            ],
             rows: rows)
         let all = ReportTable(name: "figures", title: "Figures", table: FigureSheet(figures: sheets.flatMap(\.figures)).reportTable)
         var plots: [ReportPlot] = []
@@ -104,7 +116,8 @@ public enum TrailMethod: ProbeMethod {
                     content: .heatmap(
                         mosaic.heatmap(
                             rowLabels: trails.map { "\($0.object)" }, columnLabels: ["input", "relevance"],
-                            tiles: trails.map { [data.x.row($0.topSample).map(Double.init), $0.relevance.map(Double.init)] }, valueLabel: "relevance", signed: true))))
+                            tiles: trails.map { [data.x.row($0.topSample).map(Double.init), $0.relevance.map(Double.init)] },
+                            valueLabel: "relevance", signed: true))))
         }
         var headline: [String: Double] = [:]
         let partners = trails.compactMap(\.partner?.correlation)
