@@ -26,7 +26,7 @@ final class SAEMatchMethodTests: XCTestCase {
             steps = 120
             batch = 128
             seeds = [4, 7]
-            threshold = 0.6
+            threshold = 0.4
             permutations = 9
             """
         let report = try ProbeRunner.run(Probe.parse(text, source: "t.toml"), to: temporaryDirectory(self).appendingPathComponent("r"))
@@ -43,7 +43,7 @@ final class SAEMatchMethodTests: XCTestCase {
         // The run's seed is the probe's plus its index: 3 for the first run.
         let m = try LatentMatching.compare(
             a, b, names: ("A", "B"), codes: (try codes(a), try codes(b), "digits"),
-            options: LatentMatchingOptions(threshold: 0.6, permutations: 9, seed: 3))
+            options: LatentMatchingOptions(threshold: 0.4, permutations: 9, seed: 3))
         let activation = try XCTUnwrap(m.activation)
         let null = try XCTUnwrap(activation.null)
 
@@ -67,6 +67,7 @@ final class SAEMatchMethodTests: XCTestCase {
         XCTAssertEqual(unmatched.rows.map { $0[2].number }, expected.map { Double($0.count) })
         XCTAssertEqual(unmatched.rows.map { $0[3].exact }, expected.map { $0.prefix(50).map(String.init).joined(separator: " ") })
         XCTAssertGreaterThanOrEqual(m.decoder.unmatchedB.count, 96 - 48, "one to one leaves the larger SAE's surplus unmatched")
+        XCTAssertFalse(m.splits.isEmpty, "twice the latents: some of A's split in B")
         let splits = try XCTUnwrap(section.tables.first { $0.name == "splits" })
         XCTAssertEqual(splits.rows.map { $0[0].number }, m.splits.prefix(50).map { Double($0.latentA) })
         XCTAssertEqual(splits.rows.map { $0[1].exact }, m.splits.prefix(50).map { $0.latentsB.map(String.init).joined(separator: " ") })
