@@ -75,6 +75,45 @@ final class SAEMatchMethodTests: XCTestCase {
         XCTAssertTrue(section.text.contains { $0.contains("48 and 96 latents") }, "\(section.text)")
     }
 
+    /// On a transformer checkpoint both SAEs train from the model reading the probe's text and
+    /// are compared on its first max_tokens tokens: what training and matching them here gives.
+    func testTheRunOnALanguageModel() throws {
+        let probe = try Probe.parse(
+            """
+            text = "demo:gpt2-tiny"
+            [models]
+            lm = "demo:gpt2-tiny"
+            [[run]]
+            method = "sae-match"
+            model = "lm"
+            layer = "blocks.1.hook_resid_post"
+            latents = 64
+            k = 4
+            steps = 20
+            batch = 256
+            max_tokens = 400
+            seeds = [1, 3]
+            """, source: "t.toml")
+        let report = try ProbeRunner.run(probe, to: temporaryDirectory(self).appendingPathComponent("r"))
+        let section = try XCTUnwrap(report.sections.first)
+
+        let spec = try ProbeContext(probe: probe).textHook("lm", hook: "blocks.1.hook_resid_post", excludeSpecial: false)
+        func train(_ seed: UInt64) throws -> SparseAutoencoder<Float> {
+            let options = SAETrainingOptions(architecture: .topk, latents: 64, k: 4, steps: 20, batchSize: 256, seed: seed)
+            return try SAETrainer.train(try spec.trainingSession(options: options).session).sae
+        }
+        let (a, b) = (try train(1), try train(3))
+        let source = try spec.source(maxTokens: 400)
+        func codes(_ sae: SparseAutoencoder<Float>) throws -> Matrix<Double> { try sae.encode(source).dense.converted(to: Double.self) }
+        let m = try LatentMatching.compare(a, b, names: ("A", "B"), codes: (try codes(a), try codes(b), "text"))
+        let activation = try XCTUnwrap(m.activation)
+        XCTAssertEqual(section.headline, ["decoder.share_a": m.decoder.shareA, "activation.share_a": activation.shareA])
+        let figures = try XCTUnwrap(section.tables.first { $0.name == "figures" })
+        XCTAssertEqual(figures.rows.map { $0[2].number }, m.figures.figures.map(\.value))
+        XCTAssertEqual(m.samples, source.count)
+        XCTAssertTrue(section.text[0].contains("the first \(source.count) tokens of demo:gpt2-tiny"), section.text[0])
+    }
+
     func testRefusals() throws {
         func refuses(_ values: [String: ProbeValue], _ parts: [String]) {
             XCTAssertThrowsError(try SAEMatchMethod.validate(ProbeParameters(values))) { error in
