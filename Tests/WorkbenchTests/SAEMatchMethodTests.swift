@@ -144,5 +144,21 @@ final class SAEMatchMethodTests: XCTestCase {
         XCTAssertThrowsError(try ProbeRunner.run(probe, to: temporaryDirectory(self).appendingPathComponent("r"))) {
             XCTAssertTrue("\($0)".contains("model_b: 'lm' and 'mlp' must both be transformer checkpoints or both networks"), "\($0)")
         }
+        // A second layer of another width: refused before training (a million steps would not end).
+        let narrow = try Probe.parse(
+            """
+            data = "builtin:digits:test"
+            [models]
+            mlp = "demo:mlp-1"
+            [[run]]
+            method = "sae-match"
+            model = "mlp"
+            layer = "relu1"
+            layer_b = "fc3"
+            steps = 1000000
+            """, source: "t.toml")
+        XCTAssertThrowsError(try ProbeRunner.run(narrow, to: temporaryDirectory(self).appendingPathComponent("n"))) {
+            XCTAssertTrue("\($0)".contains("layer_b: fc3 of 'mlp' has 10 values per sample and relu1 of 'mlp' 256"), "\($0)")
+        }
     }
 }

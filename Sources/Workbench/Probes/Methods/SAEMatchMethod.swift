@@ -89,56 +89,66 @@ public enum SAEMatchMethod: ProbeMethod {
                 "model_b: '\(b.model)' and '\(a.model)' must both be transformer checkpoints or both networks (the codes are compared on the same samples)"
             )
         }
-        var trained: [SAETrainingRun] = []
-        var sources: [ActivationSource] = []
-        var data = ""
-        for (i, side) in [a, b].enumerated() {
-            let train: ProgressHandler = { f, status in progress(0.4 * (Double(i) + f), "SAE \(i == 0 ? "A" : "B"): \(status)") }
-            let (run, source, what) =
-                context.isTextModel(side.model)
-                ? try onText(side, p, context: context, progress: train) : try onNetwork(side, run, context: context, progress: train)
-            trained.append(run)
-            sources.append(source)
-            data = what
+        // Both hook points first: a second of another width or other samples is refused before
+        // any training.
+        let readings = try [a, b].map { side in
+            try context.isTextModel(side.model) ? onText(side, p, context: context) : onNetwork(side, run, context: context)
+        }
+        let (ra, rb) = (readings[0], readings[1])
+        guard ra.source.dimension == rb.source.dimension else {
+            throw WorkbenchError(
+                "\(p.string("layer_b") == nil ? "model_b" : "layer_b"): \(b.layer) of '\(b.model)' has \(rb.source.dimension) values per sample and \(a.layer) of '\(a.model)' \(ra.source.dimension); decoder directions compare only in one space"
+            )
         }
         // Row i of both codes must be the same sample: one text read as the same tokens.
-        if let ta = sources[0] as? TextHookSource, let tb = sources[1] as? TextHookSource, ta.contexts != tb.contexts {
+        if let ta = ra.source as? TextHookSource, let tb = rb.source as? TextHookSource, ta.contexts != tb.contexts {
             throw WorkbenchError(
                 "model_b: '\(b.model)' reads the text as other tokens than '\(a.model)'; matching by activation needs the same samples"
             )
         }
-        let codes = try zip(trained, sources).enumerated().map { i, pair in
-            try pair.0.sae.encode(pair.1) { f, _ in progress(0.8 + 0.05 * (Double(i) + f), "encoding") }.dense.converted(
-                to: Double.self)
+        var trained: [SAETrainingRun] = []
+        var codes: [Matrix<Double>] = []
+        for (i, (side, reading)) in zip([a, b], readings).enumerated() {
+            let sae = try reading.train(side.options(p, samples: reading.trainingSamples)) {
+                progress(0.4 * (Double(i) + $0.fraction), "SAE \(i == 0 ? "A" : "B"): step \($0.point.step)/\($0.totalSteps)")
+            }
+            trained.append(sae)
+            codes.append(
+                try sae.sae.encode(reading.source) { f, _ in progress(0.8 + 0.05 * (Double(i) + f), "encoding") }.dense.converted(
+                    to: Double.self))
         }
         let names = [a, b].map { "\(context.reference($0.model)) \($0.layer) seed \($0.seed)" }
         let m = try LatentMatching.compare(
-            trained[0].sae, trained[1].sae, names: (names[0], names[1]), codes: (codes[0], codes[1], data),
+            trained[0].sae, trained[1].sae, names: (names[0], names[1]), codes: (codes[0], codes[1], ra.data),
             options: options(p, seed: context.seed(for: run))
         ) { f, status in progress(0.9 + 0.1 * f, status) }
         return section(m, training: trained.map(\.summary))
     }
 
-    /// An SAE on a network's layer over the run's data, and that data (its codes are compared).
-    private static func onNetwork(
-        _ side: Side, _ run: ProbeRun, context: ProbeContext, progress: @escaping ProgressHandler
-    ) throws -> (SAETrainingRun, ActivationSource, String) {
-        let (source, _) = try SAEProbeSettings.source(run, context, model: side.model, layer: side.layer)
-        let trained = try SAETrainer.train(on: source, options: side.options(run.parameters, samples: source.count)) {
-            progress($0.fraction, "training")
-        }
-        return (trained, source, try context.data(for: run).name)
+    /// A side's hook point: the samples its codes are compared on, what they are, and how its
+    /// SAE is trained (with at most `trainingSamples` per batch).
+    struct Reading {
+        var source: ActivationSource
+        var data: String
+        var trainingSamples: Int
+        var train: (SAETrainingOptions, (SAETrainingProgress) -> Bool) throws -> SAETrainingRun
     }
 
-    /// An SAE trained from a transformer as it reads the probe's text (as the `sae` run does),
-    /// and the text's first `max_tokens` tokens (its codes are compared).
-    private static func onText(
-        _ side: Side, _ p: ProbeParameters, context: ProbeContext, progress: @escaping ProgressHandler
-    ) throws -> (SAETrainingRun, ActivationSource, String) {
+    /// A network's layer over the run's data: the SAE trains on it and is compared on it.
+    private static func onNetwork(_ side: Side, _ run: ProbeRun, context: ProbeContext) throws -> Reading {
+        let (source, _) = try SAEProbeSettings.source(run, context, model: side.model, layer: side.layer)
+        return Reading(
+            source: source, data: try context.data(for: run).name, trainingSamples: source.count,
+            train: { try SAETrainer.train(on: source, options: $0, progress: $1) })
+    }
+
+    /// A transformer's hook point: the SAE trains from the model as it reads the probe's text
+    /// (as the `sae` run does) and is compared on the text's first `max_tokens` tokens.
+    private static func onText(_ side: Side, _ p: ProbeParameters, context: ProbeContext) throws -> Reading {
         let spec = try context.textHook(side.model, hook: side.layer, excludeSpecial: false)
-        let (session, _, _) = try spec.trainingSession(options: side.options(p, samples: .max))
-        let trained = try SAETrainer.train(session) { progress($0.fraction, "training") }
         let source = try spec.source(maxTokens: p.integer("max_tokens") ?? SAEMethod.defaultTokens)
-        return (trained, source, "the first \(source.count) tokens of \(spec.text)")
+        return Reading(
+            source: source, data: "the first \(source.count) tokens of \(spec.text)", trainingSamples: .max,
+            train: { try SAETrainer.train(try spec.trainingSession(options: $0).session, progress: $1) })
     }
 }
