@@ -138,6 +138,42 @@ final class CommandLineTests: XCTestCase {
         try assertJSON(["sae", "encode", "sae", "--acts", "s.npy", "--out", "c.npy"], keys: ["file", "samples", "latents", "meanL0"])
     }
 
+    /// Two SAEs of two seeds on the same activations: matched by decoder and by activation, or
+    /// by decoder only; a threshold outside [-1, 1] is refused.
+    func testSAEMatch() throws {
+        try assertJSON(
+            ["sae", "synth", "--samples", "800", "--dim", "8", "--features", "16", "--out", "s.npy"], keys: ["files"])
+        for seed in ["1", "2"] {
+            try assertJSON(
+                ["sae", "train", "--acts", "s.npy", "--k", "2", "--d-sae", "16", "--steps", "80", "--batch", "256", "--seed", seed]
+                    + ["--no-eval", "--out", "sae\(seed)"], keys: ["directory"])
+        }
+        assertParses(
+            ["sae", "match", "sae1", "sae2", "--acts", "s.npy", "--threshold", "0.5", "--permutations", "9", "--decoder-only"],
+            as: "SAEMatchCommand", ["saeA": "sae1", "threshold": "0.5", "permutations": "9", "decoderOnly": "true"])
+        assertRefuses(["sae", "match", "sae1", "sae2", "--threshold", "2"], ["threshold", "[-1, 1]", "got 2"])
+        assertRefuses(["sae", "match", "sae1", "sae2", "--permutations", "-3"], ["permutations", "-3"])
+        let o = try assertJSON(
+            ["sae", "match", "sae1", "sae2", "--acts", "s.npy", "--permutations", "4"],
+            keys: ["saeA", "saeB", "latentsA", "latentsB", "threshold", "decoder", "activation", "samples", "agreement", "splits"]
+                + ["figures", "caveats"])
+        XCTAssertEqual(o["samples"] as? Int, 800)
+        XCTAssertEqual(o["latentsA"] as? Int, 16)
+        let decoder = try XCTUnwrap(o["decoder"] as? [String: Any])
+        for key in ["criterion", "pairs", "sortedScores", "meanScore", "shareA", "shareB", "unmatchedA", "unmatchedB"] {
+            XCTAssertNotNil(decoder[key], key)
+        }
+        XCTAssertEqual((decoder["pairs"] as? [Any])?.count, 16, "equal sizes: every latent of A has a decoder pair")
+        let null = try XCTUnwrap((o["activation"] as? [String: Any])?["null"] as? [String: Any])
+        XCTAssertEqual(null["permutations"] as? Int, 4)
+        XCTAssertEqual(null["pValue"] as? Double, 0.2, "two seeds' codes agree far beyond shuffled samples")
+        let figures = try XCTUnwrap(o["figures"] as? [[String: Any]])
+        XCTAssertTrue(figures.contains { $0["section"] as? String == "activation" && $0["key"] as? String == "p_value" })
+        let decoderOnly = try assertJSON(["sae", "match", "sae1", "sae2", "--decoder-only"], keys: ["decoder", "caveats"])
+        XCTAssertNil(decoderOnly["activation"])
+        XCTAssertEqual((decoderOnly["caveats"] as? [[String: Any]])?.compactMap { $0["key"] as? String }, ["match.no_activations"])
+    }
+
     func testLRPAndPixelFlipping() throws {
         assertParses(
             ["lrp", "demo:cnn", "--index", "0,3", "--composite", "deep-taylor", "--out", "r.npy"] + data, as: "LRPExplainCommand",

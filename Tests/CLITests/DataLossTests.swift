@@ -103,6 +103,34 @@ final class DataLossTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("no").path))
     }
 
+    /// sae match --out naming a file of either SAE is refused, and the SAE is unchanged; two SAEs
+    /// that decode into spaces of different widths are refused in one line.
+    func testSAEMatchNeverOverwritesAnSAE() throws {
+        let dir = try temporaryDirectory(self)
+        for (name, dim) in [("a", "8"), ("b", "8"), ("c", "6")] {
+            let synth = try LoupeProcess.run(
+                ["sae", "synth", "--samples", "300", "--dim", dim, "--features", "12", "--out", "\(name).npy"], in: dir)
+            XCTAssertEqual(synth.status, 0, synth.stderr)
+            let train = try LoupeProcess.run(
+                ["sae", "train", "--acts", "\(name).npy", "--k", "2", "--d-sae", "12", "--steps", "10", "--no-eval", "--out", name], in: dir
+            )
+            XCTAssertEqual(train.status, 0, train.stderr)
+        }
+        let weights = try Data(contentsOf: dir.appendingPathComponent("b/sae_weights.safetensors"))
+        let config = try Data(contentsOf: dir.appendingPathComponent("a/cfg.json"))
+        for out in ["b/sae_weights.safetensors", "./b/sae_weights.safetensors"] {
+            try LoupeProcess.refuses(
+                ["sae", "match", "a", "b", "--decoder-only", "--out", out, "--force"], in: dir, [out, "would overwrite the SAE b"])
+        }
+        try LoupeProcess.refuses(
+            ["sae", "match", "a", "b", "--acts", "a.npy", "--out", "a.npy", "--force"], in: dir, ["would overwrite the activations"])
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("b/sae_weights.safetensors")), weights)
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("a/cfg.json")), config)
+        try LoupeProcess.refuses(
+            ["sae", "match", "a", "c", "--decoder-only"], in: dir, ["a decodes into 8 dimensions and c into 6", "one space"])
+        XCTAssertEqual(try LoupeProcess.run(["sae", "match", "a", "b", "--decoder-only", "--out", "pairs.csv"], in: dir).status, 0)
+    }
+
     /// Killing `loupe report` once left a hidden .NAME.partial-PID folder behind.
     func testAnInterruptedReportLeavesNothing() throws {
         let dir = try temporaryDirectory(self)

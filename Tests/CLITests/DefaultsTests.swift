@@ -80,6 +80,10 @@ final class DefaultsTests: XCTestCase {
         XCTAssertEqual(helpDefault(randomise, "--samples"), "\(ModelRandomisationOptions().samples)")
         XCTAssertEqual(helpDefault(randomise, "--seed"), "\(ModelRandomisationOptions().seed)")
         XCTAssertEqual(helpDefault(randomise, "--composite"), ModelRandomisationOptions().configuration.composite.description)
+        let match = helpText(["sae", "match"])
+        XCTAssertEqual(helpDefault(match, "--threshold"), "\(LatentMatchingOptions().threshold)")
+        XCTAssertEqual(helpDefault(match, "--permutations"), "\(LatentMatchingOptions().permutations)")
+        XCTAssertEqual(helpDefault(match, "--seed"), "\(LatentMatchingOptions().seed)")
     }
 
     /// What `loupe report --methods` says a left-out probe parameter becomes is the library's default.
@@ -91,6 +95,8 @@ final class DefaultsTests: XCTestCase {
         XCTAssertTrue(about(BilinearMethod.self, "top").hasSuffix("(default \(BilinearReport.defaultTop))"))
         XCTAssertTrue(about(LRPMethod.self, "steps").hasSuffix("(default \(PixelFlippingOptions().steps))"))
         XCTAssertTrue(about(RandomisationMethod.self, "samples").hasSuffix("(default \(ModelRandomisationOptions().samples))"))
+        XCTAssertTrue(about(SAEMatchMethod.self, "permutations").hasSuffix("(default \(LatentMatchingOptions().permutations): none)"))
+        XCTAssertTrue(about(SAEMatchMethod.self, "threshold").hasSuffix("(default \(LatentMatchingOptions().threshold))"))
         XCTAssertTrue(about(AlignMethod.self, "methods").contains("\(ConvergentOptions().methods.map(\.rawValue))"))
     }
 }

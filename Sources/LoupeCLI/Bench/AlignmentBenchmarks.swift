@@ -2,8 +2,9 @@ import Interpret
 import LinAlg
 import Networks
 
-/// CKA on large activations, a layer × layer CKA between the demo MLPs, and weight matching
-/// for two 784-512-512-512-10 MLPs (random weights: the work does not depend on training).
+/// CKA on large activations, a layer × layer CKA between the demo MLPs (plain, and CKA and
+/// mutual k-NN with permutation nulls), and weight matching for two 784-512-512-512-10 MLPs
+/// (random weights: the work does not depend on training).
 enum AlignmentBenchmarks: BenchmarkGroup {
     static let name = "alignment"
 
@@ -41,6 +42,20 @@ enum AlignmentBenchmarks: BenchmarkGroup {
             BenchmarkRecord(
                 group: name, name: "layer × layer CKA demo:mlp-1 × demo:mlp-2", size: "\(cells) pairs, \(digits.count) samples",
                 seconds: tl, rate: Double(cells) / tl, unit: "pairs/s"))
+        // The same matrix with a permutation null beside every value, for CKA and for mutual
+        // k-NN: what `loupe cka --permutations 99 [--measure mutual-knn]` runs.
+        let shuffles = context.quick ? 19 : 99
+        for (label, options) in [
+            ("linear CKA", CKAOptions(permutations: shuffles)),
+            ("mutual k-NN (k 10)", CKAOptions(measure: .mutualKNN, neighbours: 10, permutations: shuffles))
+        ] {
+            let t = try Stopwatch.best(budget: 2, maxRuns: 3) { _ = try LayerCKA.compute(a, b, data: digits, options: options) }
+            report(
+                BenchmarkRecord(
+                    group: name, name: "layer × layer \(label) with a \(shuffles)-shuffle null, demo:mlp-1 × demo:mlp-2",
+                    size: "\(cells) pairs, \(digits.count) samples", seconds: t, rate: Double(cells * (shuffles + 1)) / t,
+                    unit: "values/s", note: String(format: "%.1f× the plain CKA matrix", t / tl)))
+        }
 
         let width = context.quick ? 128 : 512
         let spec = try ShortSpec.parse("mlp:784-\(width)-\(width)-\(width)-10", name: "bench")

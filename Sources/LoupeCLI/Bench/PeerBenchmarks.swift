@@ -12,7 +12,8 @@ enum PeerBenchmarks {
     static let name = "peers"
     /// The rows, named as scripts/bench-peers names them (its `--only`).
     static let rows = [
-        "lrp-mlp", "lrp-cnn", "resnet18-forward", "resnet18-lrp", "gpt2-forward", "gpt2-train-step", "cka", "assignment", "weight-matching",
+        "lrp-mlp", "lrp-cnn", "resnet18-forward", "resnet18-lrp", "gpt2-forward", "gpt2-train-step", "cka", "mutual-knn", "assignment",
+        "weight-matching",
         "sae-standard", "sae-topk", "sae-lm-train"
     ]
 
@@ -76,6 +77,20 @@ enum PeerBenchmarks {
                 _ = try CKA.similarity(x, y)
             }
             report(BenchmarkRecord(group: name, name: "linear cka from .npy", size: "10000 × 512", seconds: t, rate: nil, unit: nil))
+        }
+
+        if selected.contains("mutual-knn") {
+            // Both sides' neighbours and their overlap, the inputs loaded beforehand (on both sides).
+            let x = try DataSource.load(file("knn-x.npy").path).x, y = try DataSource.load(file("knn-y.npy").path).x
+            var value = 0.0
+            let t = try Stopwatch.best(budget: 3, maxRuns: 5) {
+                let a = try NearestNeighbours(x, k: 10, what: "knn-x"), b = try NearestNeighbours(y, k: 10, what: "knn-y")
+                value = a.alignment(with: b)
+            }
+            report(
+                BenchmarkRecord(
+                    group: name, name: "mutual k-NN", size: "\(x.rows) × \(x.cols) and \(y.cols), k 10", seconds: t, rate: nil, unit: nil,
+                    note: "alignment \(value)"))
         }
 
         for n in [256, 512, 1024] where selected.contains("assignment") {

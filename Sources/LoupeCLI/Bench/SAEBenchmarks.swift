@@ -4,8 +4,8 @@ import LinAlg
 import Transformers
 
 /// SAE training throughput (standard and top-k) beside the sgemm rate of the same run, training
-/// from a language model as it reads a text, and matching pursuit's encoding with the
-/// Gram-matrix update against recomputing D r every step.
+/// from a language model as it reads a text, matching two SAEs' latents, and matching pursuit's
+/// encoding with the Gram-matrix update against recomputing D r every step.
 enum SAEBenchmarks: BenchmarkGroup {
     static let name = "sae"
 
@@ -43,6 +43,8 @@ enum SAEBenchmarks: BenchmarkGroup {
                 group: name, name: "train step topk from demo:gpt2-tiny reading its corpus", size: lm.size, seconds: lm.seconds,
                 rate: Double(lm.batch) / lm.seconds, unit: "tokens/s", note: "the model's forward pass included"))
 
+        try latentMatching(quick: context.quick, report: report)
+
         // Matching pursuit: k steps per sample over unit-norm atoms.
         let samples = context.quick ? 256 : 1024
         var rng = SeededRandom(seed: 2)
@@ -70,6 +72,31 @@ enum SAEBenchmarks: BenchmarkGroup {
             BenchmarkRecord(
                 group: name, name: "MP-SAE encode, D r recomputed", size: mpSize, seconds: tDirect,
                 rate: Double(samples) / tDirect, unit: "samples/s"))
+    }
+
+    /// `loupe sae match` of two SAEs of two seeds on the same synthetic features: decoder
+    /// cosines and their assignment, then the activation correlations of the codes on the same
+    /// samples and theirs (the codes are computed beforehand; encoding is timed above).
+    static func latentMatching(quick: Bool, report: (BenchmarkRecord) -> Void) throws {
+        let (dIn, latents, samples) = quick ? (64, 256, 1000) : (128, 1024, 2000)
+        let data = try SyntheticFeatures.generate(samples: samples, dimension: dIn, features: latents, meanActive: 16, seed: 3)
+        let source = ActivationMatrix(data.activations, name: "synthetic")
+        let saes = try [1, 2].map { seed in
+            try SAETrainer.train(
+                on: source,
+                options: SAETrainingOptions(
+                    architecture: .topk, latents: latents, k: 16, steps: quick ? 50 : 200, batchSize: 1000, seed: UInt64(seed))
+            ).sae
+        }
+        let codes = try saes.map { try $0.encode(source).dense.converted(to: Double.self) }
+        let t = try Stopwatch.best(budget: 2, maxRuns: 3) {
+            _ = try LatentMatching.compare(saes[0], saes[1], names: ("A", "B"), codes: (codes[0], codes[1], "synthetic"))
+        }
+        report(
+            BenchmarkRecord(
+                group: name, name: "latent matching, decoder + activations",
+                size: "\(latents) × \(latents) latents, d_in \(dIn), \(samples) samples",
+                seconds: t, rate: nil, unit: nil))
     }
 
     /// Seconds per step of a top-k SAE (k 32, d_sae 8 × 128) trained on demo:gpt2-tiny's

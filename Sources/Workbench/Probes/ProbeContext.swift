@@ -23,7 +23,7 @@ public final class ProbeContext {
         guard let entry = probe.models[alias] else { throw WorkbenchError("\(probe.source): no model named '\(alias)'") }
         guard !TextModels.isTextModel(entry.reference) else {
             throw WorkbenchError(
-                "\(probe.source): model '\(alias)' (\(entry.reference)) is a transformer checkpoint; of the probe methods, sae runs on it (the others read a network's layers)"
+                "\(probe.source): model '\(alias)' (\(entry.reference)) is a transformer checkpoint; of the probe methods, sae and sae-match run on it (the others read a network's layers)"
             )
         }
         let n = try Models.load(entry.reference, architecture: entry.architecture.map { URL(fileURLWithPath: $0) }) { p in

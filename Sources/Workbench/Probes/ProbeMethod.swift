@@ -21,8 +21,8 @@ extension ProbeMethod {
 /// Every method a probe can name.
 public enum ProbeMethods {
     public static let all: [any ProbeMethod.Type] = [
-        SummaryMethod.self, SAEMethod.self, SAESweepMethod.self, LRPMethod.self, InterpMethod.self, BilinearMethod.self,
-        CKAMethod.self, AlignMethod.self, RebasinMethod.self, TrailMethod.self, RandomisationMethod.self
+        SummaryMethod.self, SAEMethod.self, SAESweepMethod.self, SAEMatchMethod.self, LRPMethod.self, InterpMethod.self,
+        BilinearMethod.self, CKAMethod.self, AlignMethod.self, RebasinMethod.self, TrailMethod.self, RandomisationMethod.self
     ]
 
     public static func named(_ name: String) -> (any ProbeMethod.Type)? { all.first { $0.name == name } }

@@ -44,10 +44,12 @@ enum SAEProbeSettings {
             batchSize: min(p.integer("batch") ?? defaults.batchSize, samples), seed: seed)
     }
 
-    /// The run's layer over the run's data.
-    static func source(_ run: ProbeRun, _ context: ProbeContext) throws -> (LayerActivationSource, String) {
-        let alias = run.parameters.string("model")!
-        let layer = run.parameters.string("layer")!
+    /// The run's layer over the run's data (or `model`'s `layer`: the second SAE of `sae-match`).
+    static func source(
+        _ run: ProbeRun, _ context: ProbeContext, model: String? = nil, layer: String? = nil
+    ) throws -> (LayerActivationSource, String) {
+        let alias = model ?? run.parameters.string("model")!
+        let layer = layer ?? run.parameters.string("layer")!
         let source = try LayerActivationSource(network: context.network(alias), layer: layer, data: context.data(for: run))
         return (source, "`\(context.reference(alias))` \(layer)")
     }
