@@ -55,7 +55,8 @@ extension App {
         let fits = x + labels.reduce(0) { $0 + $1.unicodeScalars.count + 1 } + tag.unicodeScalars.count + 2 <= canvas.width
         for (i, label) in labels.enumerated() {
             let style = i == activeTab ? Style(attributes: .bold) : Style(attributes: .reverse)
-            x += canvas.text(x + 1, 0, fits || i == activeTab ? label : " \(i + 1) ", style) + 1
+            // A tab that gives its number alone takes no padding: ten of them fit beside the name at 64 columns.
+            x += canvas.text(x + 1, 0, fits || i == activeTab ? label : "\(i + 1)", style) + 1
         }
         var right = tag
         if let workspace {
