@@ -14,7 +14,8 @@ public enum TrailObject: Codable, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Model B's unit most correlated with the object's activation over the data.
+/// Model B's unit most correlated with the object's activation over the data (a channel, for
+/// a convolutional layer: that of the best-correlated position).
 public struct TrailPartner: Codable, Equatable, Sendable {
     public var layer: String
     public var unit: Int
@@ -52,6 +53,8 @@ public struct LatentTrail: Codable, Equatable, Sendable {
     public var relevance: [Float]
     public var explained: Double
     /// A's unit the object writes to most: the largest |decoder weight| of a latent; a unit itself.
+    /// Units of a convolutional layer are its channels (as Align and Re-Basin count them): the
+    /// channel whose weights are largest in sum, the channel of a unit.
     public var strongestUnit: Int
     public var partner: TrailPartner?
     /// B's unit that Git Re-Basin pairs with `strongestUnit`.
@@ -72,12 +75,20 @@ public struct LatentTrail: Codable, Equatable, Sendable {
     ) throws -> LatentTrail {
         let acts = try LayerActivations.collect(a, data.x, layers: [layer])[0]
         let width = acts.cols
+        // Units as Align and Re-Basin count them: the channels of a [C, H, W] layer.
+        let shape = try a.shape(of: layer)
+        let positions = shape.count == 3 ? shape[1] * shape[2] : 1
+        let units = width / positions
         let signal: [Double], direction: [Double], writes: [Double]
         switch object {
         case .unit(let u):
-            guard (0..<width).contains(u) else { throw InterpretError("layer '\(layer)' has units 0…\(width - 1), not \(u)") }
-            signal = acts.column(u).map(Double.init)
-            direction = (0..<width).map { $0 == u ? 1 : 0 }
+            guard (0..<units).contains(u) else {
+                throw InterpretError("layer '\(layer)' has units 0…\(units - 1)\(positions > 1 ? " (channels)" : ""), not \(u)")
+            }
+            // A channel is the sum over its positions: u·h(x) with u one on the channel.
+            let span = (u * positions)..<((u + 1) * positions)
+            signal = (0..<acts.rows).map { r in span.reduce(0.0) { $0 + Double(acts[r, $1]) } }
+            direction = (0..<width).map { span.contains($0) ? 1 : 0 }
             writes = direction
         case .latent(let j):
             guard let sae else { throw InterpretError("latent \(j): no SAE to read it from") }
@@ -94,7 +105,10 @@ public struct LatentTrail: Codable, Equatable, Sendable {
         let upTo = try a.truncated(through: layer)
         let lrp = try LRPExplanation.compute(
             network: upTo, data: data, samples: [top], configuration: configuration, target: .direction(direction))
-        let strongest = writes.indices.max { abs(writes[$0]) < abs(writes[$1]) } ?? 0
+        let weight = stride(from: 0, to: width, by: positions).map { start in
+            writes[start..<(start + positions)].reduce(0) { $0 + abs($1) }
+        }
+        let strongest = weight.indices.max { weight[$0] < weight[$1] } ?? 0
         var trail = LatentTrail(
             model: a.name, layer: layer, object: object, topSample: top, topActivation: signal[top], direction: direction,
             relevance: lrp.relevance[0], explained: lrp.explained[0], strongestUnit: strongest, writes: writes)
@@ -102,8 +116,9 @@ public struct LatentTrail: Codable, Equatable, Sendable {
             let name = layerB ?? layer
             let other = try LayerActivations.collect(b, data.x, layers: [name])[0].converted(to: Double.self)
             let r = crossCorrelation(Matrix(column: signal), other).row(0)
+            let positionsB = (try? b.shape(of: name)).map { $0.count == 3 ? $0[1] * $0[2] : 1 } ?? 1
             if let best = r.indices.max(by: { r[$0] < r[$1] }) {
-                trail.partner = TrailPartner(layer: name, unit: best, correlation: r[best])
+                trail.partner = TrailPartner(layer: name, unit: best / positionsB, correlation: r[best])
             }
         }
         if let group = rebasin.flatMap({ Self.group(for: layer, in: a, among: $0) }), strongest < group.permutation.count {

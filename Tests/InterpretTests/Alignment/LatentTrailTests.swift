@@ -85,6 +85,22 @@ final class LatentTrailTests: XCTestCase {
         XCTAssertEqual(e.bilinearLayer, "bilinear")
     }
 
+    /// On a convolutional layer a unit is a channel, as Align and Re-Basin count them: its
+    /// signal is the channel's sum over positions, and the Re-Basin unit of a model matched with
+    /// itself is the same channel.
+    func testAChannelsTrail() throws {
+        let a = try DemoModels.load("cnn")
+        let c = 5
+        let trail = try LatentTrail.follow(.unit(c), layer: "relu2", of: a, data: data, rebasin: try GitRebasin.run(a, a).result.groups)
+        let h = a.trace(data.x)[try a.traceIndex(of: "relu2")]
+        let sums = (0..<h.rows).map { r in (c * 16..<(c + 1) * 16).reduce(0.0) { $0 + Double(h[r, $1]) } }
+        XCTAssertEqual(trail.topSample, sums.indices.max { sums[$0] < sums[$1] })
+        XCTAssertEqual(trail.explained, sums.max()!, accuracy: 1e-4)
+        XCTAssertEqual(trail.strongestUnit, c)
+        XCTAssertEqual(trail.rebasinUnit, c, "a model matched with itself keeps its channels")
+        assertThrowsMessage(try LatentTrail.follow(.unit(32), layer: "relu2", of: a, data: data), contains: ["0…31 (channels)", "32"])
+    }
+
     func testRefusals() throws {
         let a = try DemoModels.load("mlp-1")
         assertThrowsMessage(try LatentTrail.follow(.unit(999), layer: "relu1", of: a, data: data), contains: ["relu1", "999"])
