@@ -1,6 +1,7 @@
 import Foundation
 import LoupeCLI
 import Networks
+import TensorIO
 import TestSupport
 import XCTest
 
@@ -235,6 +236,14 @@ final class CommandLineTests: XCTestCase {
         let null = try XCTUnwrap((o["null"] as? [[[String: Any]]])?.first?.first)
         XCTAssertEqual(null["permutations"] as? Int, 4)
         XCTAssertEqual(null["pValue"] as? Double, 0.2, "trained twins share neighbours far beyond chance")
+        // --out keeps the null beside the values.
+        let out = directory.appendingPathComponent("knn.safetensors")
+        _ = try assertJSON(
+            ["cka", "demo:mlp-1", "demo:mlp-2", "--layers", "relu1,relu2", "--permutations", "4", "--out", out.path] + data, keys: ["null"])
+        let tensors = try SafeTensors.read(out)
+        XCTAssertEqual(tensors["p_value"]?.shape, [2, 2])
+        XCTAssertEqual(tensors["p_value"]?.matrix(Double.self).storage, [0.2, 0.2, 0.2, 0.2])
+        XCTAssertNotNil(tensors["cka"])
     }
 
     func testAlign() throws {

@@ -79,7 +79,11 @@ struct CKACommand: ParsableCommand {
     var batch: Int?
     @Option(help: "Passes over the shuffled data with --batch.") var epochs: Int = 1
     @Option(help: "Seed of the minibatch order and of the shuffles.") var seed: UInt64 = 0
-    @Option(help: "Write the matrix: .csv (with layer names), .npy, .safetensors or .npz.") var out: String?
+    @Option(
+        help:
+            "Write the matrix: .csv (with layer names), .npy, .safetensors or .npz (these two also hold the null's p_value, null_mean and null_spread)."
+    )
+    var out: String?
     @OptionGroup var overwrite: OverwriteOption
     @Flag(help: "Print the result as one JSON object.") var json = false
     @OptionGroup var memory: MemoryOption
@@ -161,7 +165,13 @@ struct CKACommand: ParsableCommand {
         try LabelledOutput.write(
             csvHeader: ["layer"] + r.columnLayers,
             csvRows: zip(r.rowLayers, r.values).map { [$0] + $1.map { "\($0)" } },
-            main: ("cka", Tensor(matrix)),
+            main: (r.valueSection, Tensor(matrix)),
+            // With a null, .safetensors and .npz also hold its matrices (a CSV holds the values only).
+            extras: r.null.map { null in
+                [("p_value", \PermutationNull.pValue), ("null_mean", \.mean), ("null_spread", \.spread)].map { name, field in
+                    (name, Tensor(Matrix<Double>(null.map { $0.map { $0[keyPath: field] } })))
+                }
+            } ?? [],
             metadata: [
                 "loupe.model_a": r.modelA, "loupe.model_b": r.modelB ?? r.modelA, "loupe.data": r.data,
                 "loupe.rows": r.rowLayers.joined(separator: ","), "loupe.columns": r.columnLayers.joined(separator: ","),
