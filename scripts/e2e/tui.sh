@@ -79,6 +79,18 @@ wait_for 30 "85,002 parameters"
 keys ]
 wait_for 30 "sample 2 of 0…448"
 
+echo "tui e2e: follow a unit with @ and walk back"
+keys 8
+wait_for 120 "A demo:mlp-1 relu1 [256] × B demo:mlp-2 relu1 [256]" "bipartite"
+keys @
+wait_for 30 "follow unit 0 of relu1 to: l LRP map"
+keys l
+wait_for 60 "trail: Align: unit 0 of relu1 → LRP: sample" "target unit 0 of relu1"
+keys BSpace
+wait_for 30 "back at Align: unit 0 of relu1"
+keys 2
+wait_for 30 "sample 2 of 0…448"
+
 echo "tui e2e: help"
 keys '?'
 wait_for 30 "Keys — any key closes" "export the current view's numbers as CSV" "next sample"
