@@ -51,12 +51,12 @@ extension App {
         let tag = options.sessionName.map { "[\($0)]" } ?? ""
         let labels = tabTitles.enumerated().map { " \($0 + 1) \($1) " }
         // When the titles do not all fit beside the session's name, the tabs not shown give
-        // their number only, as the F-keys of btop do; the session's name is never cut.
-        let fits = x + labels.reduce(0) { $0 + $1.unicodeScalars.count + 1 } + tag.unicodeScalars.count + 2 <= canvas.width
+        // their number only, as the F-keys of btop do; the session's name is never cut. Labels
+        // carry their own padding, so they sit side by side without a gap.
+        let fits = x + labels.reduce(0) { $0 + $1.unicodeScalars.count } + tag.unicodeScalars.count + 2 <= canvas.width
         for (i, label) in labels.enumerated() {
             let style = i == activeTab ? Style(attributes: .bold) : Style(attributes: .reverse)
-            // A tab that gives its number alone takes no padding: ten of them fit beside the name at 64 columns.
-            x += canvas.text(x + 1, 0, fits || i == activeTab ? label : "\(i + 1)", style) + 1
+            x += canvas.text(x, 0, fits || i == activeTab ? label : " \(i + 1)", style)
         }
         var right = tag
         if let workspace {
