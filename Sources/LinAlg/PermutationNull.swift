@@ -34,18 +34,23 @@ public struct PermutationNull: Codable, Equatable, Sendable {
 
     /// The nulls of several scores computed together: `score(order)` returns every score with
     /// the samples of one side in `order` (a permutation of 0..<samples), and is called once per
-    /// shuffle, the shuffles drawn from `seed`.
+    /// shuffle, the shuffles drawn from `seed`. `progress` hears of each shuffle ("shuffle 3/99")
+    /// and stops the test (CancellationError) by returning false.
     public static func test(
         observed: [Double], samples: Int, permutations: Int, seed: UInt64,
+        progress: ((_ fraction: Double, _ status: String) -> Bool)? = nil,
         score: (_ order: [Int]) throws -> [Double]
-    ) rethrows -> [PermutationNull] {
+    ) throws -> [PermutationNull] {
         precondition(permutations >= 1, "PermutationNull.test: at least one permutation")
         var rng = SeededRandom(seed: seed)
         var shuffled = [[Double]](repeating: [], count: observed.count)
-        for _ in 0..<permutations {
+        for done in 1...permutations {
             let scores = try score(rng.permutation(samples))
             precondition(scores.count == observed.count, "PermutationNull.test: \(scores.count) scores for \(observed.count)")
             for (k, s) in scores.enumerated() { shuffled[k].append(s) }
+            if let progress, !progress(Double(done) / Double(permutations), "shuffle \(done)/\(permutations)") {
+                throw CancellationError()
+            }
         }
         return zip(observed, shuffled).map { PermutationNull(observed: $0, null: $1) }
     }

@@ -70,6 +70,13 @@ public struct LatentPairing: Codable, Equatable, Sendable {
         self.null = null
     }
 
+    /// Each of A's `latents` latents' pair, indexed by latent (nil: it has none).
+    public func pairByLatentA(_ latents: Int) -> [LatentPair?] {
+        var out = [LatentPair?](repeating: nil, count: latents)
+        for p in pairs { out[p.latentA] = p }
+        return out
+    }
+
     /// A's latent → its partner, for the pairs at the threshold or above.
     func partners(threshold: Double) -> [Int: Int] {
         Dictionary(uniqueKeysWithValues: pairs.filter { $0.score >= threshold }.map { ($0.latentA, $0.latentB) })

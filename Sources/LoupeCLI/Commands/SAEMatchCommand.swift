@@ -105,9 +105,10 @@ struct SAEMatchCommand: ParsableCommand {
     /// correlation (−1 and NaN where it has none).
     private func write(_ r: LatentMatching, to path: String) throws {
         let pairings = [r.decoder] + (r.activation.map { [$0] } ?? [])
+        let byLatent = pairings.map { $0.pairByLatentA(r.latentsA) }
         let table = Matrix<Double>(rows: r.latentsA, cols: 1 + 2 * pairings.count) { i, c in
             guard c > 0 else { return Double(i) }
-            let pair = pairings[(c - 1) / 2].pairs.first { $0.latentA == i }
+            let pair = byLatent[(c - 1) / 2][i]
             return (c - 1) % 2 == 0 ? pair.map { Double($0.latentB) } ?? -1 : pair?.score ?? .nan
         }
         let header = ["latent_a"] + pairings.flatMap { ["\($0.criterion.rawValue)_partner", "\($0.criterion.rawValue)_score"] }

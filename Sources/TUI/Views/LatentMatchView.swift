@@ -141,8 +141,8 @@ public final class LatentMatchView: RegisteredView {
 
     /// One row per latent of A: its partner and score by decoder and by activation.
     static func pairTable(_ m: LatentMatching) -> Table {
-        let decoder = Dictionary(uniqueKeysWithValues: m.decoder.pairs.map { ($0.latentA, $0) })
-        let activation = Dictionary(uniqueKeysWithValues: (m.activation?.pairs ?? []).map { ($0.latentA, $0) })
+        let decoder = m.decoder.pairByLatentA(m.latentsA)
+        let activation = m.activation?.pairByLatentA(m.latentsA) ?? Array(repeating: nil, count: m.latentsA)
         return Table(
             columns: ["latent A", "decoder partner", "cosine", "activation partner", "correlation"].map { Table.Column($0) },
             rows: (0..<m.latentsA).map { i in

@@ -228,15 +228,9 @@ public enum LayerCKA {
         let width = columnSide.count
         let values = (0..<rowSide.count).map { Array(observed[($0 * width)..<(($0 + 1) * width)]) }
         guard options.permutations > 0 else { return (values, nil, 1) }
-        var done = 0
-        let flat = try PermutationNull.test(observed: observed, samples: n, permutations: options.permutations, seed: options.seed) {
-            order in
-            done += 1
-            if let progress, !progress(Double(done) / Double(options.permutations), "shuffle \(done)/\(options.permutations)") {
-                throw CancellationError()
-            }
-            return scores(order)
-        }
+        let flat = try PermutationNull.test(
+            observed: observed, samples: n, permutations: options.permutations, seed: options.seed, progress: progress
+        ) { scores($0) }
         return (values, (0..<rowSide.count).map { Array(flat[($0 * width)..<(($0 + 1) * width)]) }, 1)
     }
 

@@ -84,15 +84,10 @@ public enum ConvergentLearning {
             // Whole samples are shuffled, positions kept together: the rows of one sample are
             // not exchangeable with each other's.
             let samples = a.rows / positions
-            var done = 0
             let nulls = try PermutationNull.test(
                 observed: [bipartite.meanCorrelation, semi.meanCorrelation], samples: samples,
-                permutations: options.permutations, seed: options.seed
+                permutations: options.permutations, seed: options.seed, progress: progress
             ) { order in
-                done += 1
-                if let progress, !progress(Double(done) / Double(options.permutations), "shuffle \(done)/\(options.permutations)") {
-                    throw CancellationError()
-                }
                 let rows = order.flatMap { s in (s * positions)..<((s + 1) * positions) }
                 let shuffled = try UnitCorrelation(a, b.rows(rows), layerA: layerA, layerB: layerB)
                 return [try UnitMatching.bipartite(shuffled).meanCorrelation, UnitMatching.semi(shuffled).meanCorrelation]
