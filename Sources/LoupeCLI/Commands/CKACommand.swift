@@ -39,7 +39,8 @@ struct CKACommand: ParsableCommand {
               loupe cka demo:cnn --data builtin:digits --batch 256 --epochs 5
               loupe cka --acts x.npy y.npy --debiased
               loupe cka demo:mlp-1 demo:mlp-2 --data builtin:digits:test --permutations 99
-              loupe cka --acts x.npy y.npy --measure mutual-knn --neighbours 10 --permutations 999
+              loupe cka --acts x.npy y.npy --measure mutual-knn --neighbours 10 \\
+                  --permutations 999
               loupe cka gpt2/ --text corpus.txt --max-tokens 2048
               loupe cka gpt2/ gpt2-seed2/ --text corpus.jsonl \\
                   --layers blocks.0.hook_resid_post,blocks.1.hook_resid_post
